@@ -1,0 +1,106 @@
+"""Decoding settings: one `Expert` per decoding strategy, one `DecodeConfig` per run.
+
+Both are frozen dataclasses validated at construction, so a bad setting fails before any model
+work with a message that says what was given and what is allowed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_MAX_GEN_LENGTH = 1024  # a larger answer region is refused, to bound time and memory
+HEX_BLOCK_FRACTIONS = (32, 16, 8, 4, 2)  # the paper's {8,...,128} for a 256-token answer
+
+
+def known_rules() -> tuple[str, ...]:
+    from hexviz.remasking import RULE_NAMES  # remasking imports torch; config stays light
+
+    return RULE_NAMES
+
+
+@dataclass(frozen=True)
+class Expert:
+    """One decoding strategy: a block size with its remasking rule, seed and temperature."""
+
+    block_length: int
+    remasking: str = "low_confidence"
+    seed: int = 0
+    temperature: float = 0.0  # 0 = argmax; > 0 samples with Gumbel-max noise
+    votes: bool = True  # False for baseline rows shown beside the experts
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.block_length, int) or self.block_length < 1:
+            raise ValueError(f"block_length must be a positive integer (got {self.block_length!r})")
+        if self.remasking not in known_rules():
+            raise ValueError(f"unknown remasking rule {self.remasking!r}; "
+                             f"choose one of {', '.join(known_rules())}")
+        if not self.temperature >= 0:
+            raise ValueError(f"temperature must be a number >= 0 (got {self.temperature!r})")
+
+    @property
+    def label(self) -> str:
+        base = f"B={self.block_length}" if self.votes else f"whole ({self.remasking})"
+        extra = f" {self.remasking}" if self.votes else ""
+        seed = f" seed {self.seed}" if self.temperature > 0 else ""
+        return base + extra + seed
+
+
+@dataclass(frozen=True)
+class DecodeConfig:
+    """Settings shared by every expert of a run."""
+
+    gen_length: int = 64  # answer region, all [MASK] at step 0
+    steps: int = 64  # forward passes; equal for every expert, which allows lock-step batching
+    forbid_end_of_text: bool = False  # remove end-of-text padding from the logits
+    end_tokens_last: bool = False  # exclude end tokens from confidence: reveal them last
+    max_gen_length: int = DEFAULT_MAX_GEN_LENGTH
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.gen_length, int) or self.gen_length < 1:
+            raise ValueError(f"gen_length must be a positive integer (got {self.gen_length!r})")
+        if self.gen_length > self.max_gen_length:
+            raise ValueError(f"gen_length must be at most {self.max_gen_length} "
+                             f"(got {self.gen_length})")
+        if not isinstance(self.steps, int) or not 1 <= self.steps <= self.gen_length:
+            raise ValueError(f"steps must be an integer from 1 to gen_length={self.gen_length} "
+                             f"(got {self.steps!r})")
+
+    def check(self, expert: Expert) -> None:
+        """Raise ValueError unless ``expert`` can be decoded with these settings."""
+        if self.gen_length % expert.block_length:
+            raise ValueError(f"block_length must divide gen_length={self.gen_length} "
+                             f"(got {expert.block_length}; allowed: {divisors(self.gen_length)})")
+        blocks = self.gen_length // expert.block_length
+        if self.steps % blocks:
+            raise ValueError(f"steps must be a multiple of the number of blocks "
+                             f"(gen_length {self.gen_length} / block_length {expert.block_length}"
+                             f" = {blocks} blocks; got steps={self.steps})")
+
+    def steps_per_block(self, expert: Expert) -> int:
+        return self.steps * expert.block_length // self.gen_length
+
+
+def divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def hex_block_lengths(gen_length: int) -> list[int]:
+    """The HEX expert set scaled to ``gen_length``: gen_length/32 ... gen_length/2."""
+    return [gen_length // f for f in HEX_BLOCK_FRACTIONS if gen_length % f == 0]
+
+
+def hex_experts(gen_length: int, blocks: list[int] | None = None, remasking: str = "low_confidence",
+                seeds: int = 1, temperature: float = 0.0) -> list[Expert]:
+    """Experts in vote order: block sizes ascending, then seeds (ties go to the first)."""
+    if seeds < 1:
+        raise ValueError(f"seeds must be at least 1 (got {seeds})")
+    blocks = sorted(blocks if blocks is not None else hex_block_lengths(gen_length))
+    if not blocks:
+        raise ValueError("at least one block size is needed")
+    return [Expert(b, remasking, seed, temperature) for b in blocks for seed in range(seeds)]
+
+
+def baseline_experts(gen_length: int, remasking: str, temperature: float = 0.0) -> list[Expert]:
+    """Whole-answer rows (one block) shown for contrast; they never vote."""
+    rules = dict.fromkeys([remasking, "margin"])
+    return [Expert(gen_length, rule, 0, temperature, votes=False) for rule in rules]

@@ -1,0 +1,243 @@
+"""The decode loop: LLaDA's semi-autoregressive sampler with every expert in one batch.
+
+Each batch row is one (prompt, expert) pair. All experts take the same number of steps, so the
+rows advance in lock step: one forward pass per step for all of them, each row revealing tokens
+inside its own current block by its own rule. What the loop sees is recorded as it unmasks
+(`Recorder`) and handed out as numpy `Run`s; nothing downstream needs torch.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from hexviz.answers import get_extractor, is_collapsed
+from hexviz.config import DecodeConfig, Expert
+from hexviz.models.wrapper import DiffusionLM
+from hexviz.remasking import RULES
+from hexviz.schedule import block_bounds, reveal_count
+from hexviz.trajectory import Run, Timing, Trajectory
+
+# With `end_tokens_last`, end-token proposals score this much lower than any other proposal, so
+# they are revealed only when nothing else is left in the block. Every rule's score lies in
+# [-log V, 1], far inside this offset.
+END_TOKENS_LAST_OFFSET = 1e4
+
+
+def add_gumbel_noise(logits: torch.Tensor, temperature: float,
+                     generator: torch.Generator) -> torch.Tensor:
+    """Gumbel-max in float64 (LLaDA's ``add_gumbel_noise``): argmax of the result samples
+    softmax(logits / T). Written as logits - T*log(-log u), equal in argmax to LLaDA's
+    exp(logits) / (-log u)^T, without overflow."""
+    u = torch.rand(logits.shape, generator=generator, dtype=torch.float64, device=logits.device)
+    return logits.double() - temperature * torch.log(-torch.log(u))
+
+
+def select_top(scores: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
+    """(R, L) bool: the ``counts[r]`` highest scores of each row; ties go to the lower position,
+    so the choice never depends on which other rows share the batch."""
+    order = torch.argsort(scores, dim=-1, descending=True, stable=True)
+    rank = torch.empty_like(order)
+    rank.scatter_(-1, order, torch.arange(scores.shape[-1], device=scores.device).expand_as(order))
+    return rank < counts.unsqueeze(-1)
+
+
+class Recorder:
+    """The trajectory arrays, filled as the loop unmasks; one row per (prompt, expert)."""
+
+    def __init__(self, rows: int, gen_length: int, steps: int, mask_id: int) -> None:
+        self.token_ids = np.full((rows, gen_length), mask_id, dtype=np.int64)
+        self.reveal_step = np.full((rows, gen_length), -1, dtype=np.int32)
+        self.reveal_conf = np.full((rows, gen_length), np.nan, dtype=np.float32)
+        self.draft_ids = np.full((rows, steps, gen_length), -1, dtype=np.int64)
+        self.draft_prob = np.full((rows, steps, gen_length), np.nan, dtype=np.float32)
+        self.steps_done = 0
+
+    def record(self, step: int, masked: torch.Tensor, draft_id: torch.Tensor,
+               draft_prob: torch.Tensor, chosen: torch.Tensor, x0: torch.Tensor,
+               chosen_prob: torch.Tensor) -> None:
+        masked, chosen = masked.cpu().numpy(), chosen.cpu().numpy()
+        self.draft_ids[:, step] = np.where(masked, draft_id.cpu().numpy(), -1)
+        self.draft_prob[:, step] = np.where(masked, draft_prob.float().cpu().numpy(), np.nan)
+        self.token_ids[chosen] = x0.cpu().numpy()[chosen]
+        self.reveal_step[chosen] = step
+        self.reveal_conf[chosen] = chosen_prob.float().cpu().numpy()[chosen]
+        self.steps_done = step + 1
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What the decode loop works on: prompts x experts, and the settings."""
+
+    prompts: list[list[int]]
+    experts: list[Expert]
+    config: DecodeConfig
+
+    @property
+    def rows(self) -> list[tuple[int, Expert]]:
+        """(prompt index, expert) per batch row: prompt-major, experts in vote order."""
+        return [(p, e) for p in range(len(self.prompts)) for e in self.experts]
+
+
+@dataclass
+class Progress:
+    """Handed out after every step; ``runs()`` snapshots the trajectories so far."""
+
+    step: int  # steps done
+    steps: int
+    runs: Callable[[], list[Run]]
+
+
+def _canvas(lm: DiffusionLM, batch: Batch) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Left-padded prompts followed by an all-mask answer region: ids, attention, prompt width."""
+    width = max(len(p) for p in batch.prompts)
+    rows = batch.rows
+    pad_id = lm.tokenizer.pad_token_id if lm.tokenizer.pad_token_id is not None else 0
+    x = torch.full((len(rows), width + batch.config.gen_length), lm.mask_id, dtype=torch.long)
+    attention = torch.ones_like(x)
+    for r, (p, _) in enumerate(rows):
+        prompt = batch.prompts[p]
+        pad = width - len(prompt)
+        x[r, :pad], attention[r, :pad] = pad_id, 0
+        x[r, pad:width] = torch.tensor(prompt, dtype=torch.long)
+    return x.to(lm.device), attention.to(lm.device), width
+
+
+def _proposals(logits: torch.Tensor, experts: list[Expert], generators: list[torch.Generator],
+               argmax: torch.Tensor) -> torch.Tensor:
+    """x0 (R, L): argmax at temperature 0, else a Gumbel-max sample from the row's generator."""
+    x0 = argmax.clone()
+    for r, expert in enumerate(experts):
+        if expert.temperature > 0:
+            x0[r] = add_gumbel_noise(logits[r], expert.temperature, generators[r]).argmax(-1)
+    return x0
+
+
+def _scores(probs: torch.Tensor, x0: torch.Tensor, experts: list[Expert],
+            generators: list[torch.Generator]) -> torch.Tensor:
+    """(R, L) score of each proposal under its row's remasking rule (rows grouped by rule)."""
+    rows, length = x0.shape
+    uniform = torch.zeros(rows, length, device=x0.device)
+    for r, expert in enumerate(experts):
+        if expert.remasking == "random":
+            uniform[r] = torch.rand(length, generator=generators[r], device=x0.device)
+    scores = torch.empty(rows, length, device=x0.device)
+    for rule in dict.fromkeys(e.remasking for e in experts):
+        idx = torch.tensor([r for r, e in enumerate(experts) if e.remasking == rule],
+                           device=x0.device)
+        scores[idx] = RULES[rule](probs[idx], x0[idx], uniform[idx]).float()
+    return scores
+
+
+def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequence[Expert],
+                config: DecodeConfig, answer_format: str | None = None,
+                prompt_texts: Sequence[str] | None = None) -> Iterator[Progress]:
+    """Decode every expert on every prompt, yielding `Progress` after each step."""
+    if not prompts or not experts:
+        raise ValueError("decoding needs at least one prompt and one expert")
+    for expert in experts:
+        config.check(expert)
+    answer_format = answer_format or lm.defaults.answer_format
+    get_extractor(answer_format)  # fail early on an unknown format
+    batch = Batch([list(map(int, p)) for p in prompts], list(experts), config)
+    rows = [e for _, e in batch.rows]
+    L, S = config.gen_length, config.steps
+    x, attention, width = _canvas(lm, batch)
+    generators = [torch.Generator(device=lm.device).manual_seed(e.seed) for e in rows]
+    end_ids = torch.tensor(lm.end_ids, dtype=torch.long, device=lm.device)
+    positions = torch.arange(L, device=lm.device)
+    recorder = Recorder(len(rows), L, S, lm.mask_id)
+    tic = time.perf_counter()
+
+    def snapshot() -> list[Run]:
+        timing = Timing(time.perf_counter() - tic, recorder.steps_done)
+        return build_runs(lm, batch, recorder, timing, answer_format, prompt_texts)
+
+    for step in range(S):
+        # 1. One forward pass for all rows; only the answer region's logits are used.
+        logits = lm.logits(x, attention)[:, width:]  # (R, L, V)
+        logits[..., lm.mask_id] = -torch.inf  # a revealed position must not stay [MASK]
+        if config.forbid_end_of_text and lm.special.end_of_text_id is not None:
+            logits[..., lm.special.end_of_text_id] = -torch.inf
+        probs = torch.softmax(logits.float(), dim=-1)  # (R, L, V)
+        draft_prob, draft_id = probs.max(dim=-1)  # (R, L): the model's draft, recorded
+
+        # 2. Proposals and their scores under each row's rule.
+        x0 = _proposals(logits, rows, generators, draft_id)
+        chosen_prob = probs.gather(-1, x0.unsqueeze(-1)).squeeze(-1)
+        scores = _scores(probs, x0, rows, generators)
+        if config.end_tokens_last:
+            scores = scores - END_TOKENS_LAST_OFFSET * torch.isin(x0, end_ids)
+
+        # 3. Eligible: still masked and inside the row's current block.
+        answer = x[:, width:]
+        masked = answer == lm.mask_id
+        bounds = torch.tensor([block_bounds(e, config, step) for e in rows], device=lm.device)
+        in_block = (positions >= bounds[:, :1]) & (positions < bounds[:, 1:])
+        eligible = masked & in_block
+        scores = torch.where(eligible, scores, -torch.inf)
+
+        # 4. Reveal each row's scheduled count of best-scoring positions.
+        counts = torch.tensor([reveal_count(e, config, step) for e in rows], device=lm.device)
+        chosen = select_top(scores, counts)
+        assert not (chosen & ~eligible).any(), "schedule asked for more tokens than the block has"
+        answer[chosen] = x0[chosen]
+        recorder.record(step, masked, draft_id, draft_prob, chosen, x0, chosen_prob)
+        yield Progress(step + 1, S, snapshot)
+
+
+def decode_many(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequence[Expert],
+                config: DecodeConfig, answer_format: str | None = None,
+                prompt_texts: Sequence[str] | None = None) -> list[Run]:
+    """Every expert on every prompt, all in one batch; one `Run` per prompt."""
+    progress = None
+    for progress in iter_decode(lm, prompts, experts, config, answer_format, prompt_texts):
+        pass
+    assert progress is not None
+    return progress.runs()
+
+
+def decode(lm: DiffusionLM, prompt_ids: Sequence[int], experts: Sequence[Expert],
+           config: DecodeConfig, answer_format: str | None = None,
+           prompt_text: str | None = None) -> Run:
+    """Every expert on one prompt, batched."""
+    texts = None if prompt_text is None else [prompt_text]
+    return decode_many(lm, [prompt_ids], experts, config, answer_format, texts)[0]
+
+
+# --- from recorded arrays to Runs ---------------------------------------------------------------
+
+def build_trajectory(lm: DiffusionLM, expert: Expert, recorder: Recorder, row: int,
+                     answer_format: str) -> Trajectory:
+    ids = recorder.token_ids[row].tolist()
+    text = lm.answer_text([i for i in ids if i != lm.mask_id])
+    answer = get_extractor(answer_format)(text)
+    end_fraction = float(np.isin(recorder.token_ids[row], lm.end_ids).mean())
+    done = recorder.steps_done
+    return Trajectory(
+        expert=expert, token_ids=recorder.token_ids[row].copy(), tokens=lm.token_texts(ids),
+        reveal_step=recorder.reveal_step[row].copy(), reveal_conf=recorder.reveal_conf[row].copy(),
+        draft_ids=recorder.draft_ids[row, :done].copy(),
+        draft_prob=recorder.draft_prob[row, :done].copy(),
+        text=text, answer=answer, collapsed=is_collapsed(answer, end_fraction),
+        end_fraction=end_fraction,
+    )
+
+
+def build_runs(lm: DiffusionLM, batch: Batch, recorder: Recorder, timing: Timing,
+               answer_format: str, prompt_texts: Sequence[str] | None = None) -> list[Run]:
+    runs = []
+    k = len(batch.experts)
+    for p, prompt in enumerate(batch.prompts):
+        text = prompt_texts[p] if prompt_texts else lm.tokenizer.decode(prompt)
+        trajectories = [build_trajectory(lm, e, recorder, p * k + i, answer_format)
+                        for i, e in enumerate(batch.experts)]
+        runs.append(Run(model=lm.name, prompt=text, prompt_ids=prompt, config=batch.config,
+                        special=lm.special, answer_format=answer_format,
+                        trajectories=trajectories, timing=timing,
+                        steps_done=recorder.steps_done))
+    return runs

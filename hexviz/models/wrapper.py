@@ -1,0 +1,83 @@
+"""`DiffusionLM`: the one interface the engine needs from a masked diffusion language model."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import torch
+from transformers import PreTrainedTokenizerBase
+
+from hexviz.trajectory import SpecialTokens
+
+
+@dataclass(frozen=True)
+class ModelDefaults:
+    """Decoding defaults that suit a model (its training length, its answer style)."""
+
+    gen_length: int = 256
+    steps: int = 256
+    answer_format: str = "auto"
+
+
+@dataclass(eq=False)
+class DiffusionLM:
+    """A model that maps ids (B, L) to logits (B, L, V), with its tokenizer and special ids."""
+
+    model: torch.nn.Module
+    tokenizer: PreTrainedTokenizerBase
+    name: str  # the id or local directory it was loaded from
+    special: SpecialTokens
+    shift_logits: bool = False  # Dream-style models predict position i at logits[i - 1]
+    defaults: ModelDefaults = field(default_factory=ModelDefaults)
+
+    @property
+    def mask_id(self) -> int:
+        return self.special.mask_id
+
+    @property
+    def end_ids(self) -> tuple[int, ...]:
+        return self.special.end_ids
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def format_prompt(self, text: str) -> list[int]:
+        """Prompt ids for a user message: the chat template when the tokenizer has one."""
+        if getattr(self.tokenizer, "chat_template", None):
+            ids = self.tokenizer.apply_chat_template(
+                [{"role": "user", "content": text}], add_generation_prompt=True,
+                tokenize=True, return_dict=False)
+            return [int(i) for i in ids]
+        return list(self.tokenizer(text)["input_ids"])
+
+    @cached_property
+    def _takes_position_ids(self) -> bool:
+        return "position_ids" in inspect.signature(self.model.forward).parameters
+
+    @torch.no_grad()
+    def logits(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
+               ) -> torch.Tensor:
+        """(B, L) ids -> (B, L, V) logits aligned with the input positions."""
+        kwargs = {}
+        if attention_mask is not None and not bool(attention_mask.all()):
+            # Left padding: real tokens keep positions 0, 1, ... as in an unpadded row.
+            kwargs["attention_mask"] = attention_mask
+            if self._takes_position_ids:
+                kwargs["position_ids"] = (attention_mask.cumsum(-1) - 1).clamp_min(0)
+        logits = self.model(input_ids=input_ids, **kwargs).logits
+        if self.shift_logits:
+            logits = torch.cat([logits[:, :1], logits[:, :-1]], dim=1)
+        return logits
+
+    def token_texts(self, ids: list[int]) -> list[str]:
+        """Each id's text on its own, special tokens kept visible."""
+        return [self.tokenizer.decode([i]) for i in ids]
+
+    def answer_text(self, ids: list[int]) -> str:
+        """The answer as text: everything before the first end token."""
+        ends = set(self.end_ids)
+        cut = next((i for i, t in enumerate(ids) if t in ends), len(ids))
+        return self.tokenizer.decode(ids[:cut], skip_special_tokens=True).strip()

@@ -1,0 +1,197 @@
+"""LLaDA's supervised fine-tuning recipe, on the tinygsm task, for the built-in model.
+
+Per example: the prompt is never masked; the answer is followed by end-of-turn and padded with
+end-of-text to ``gen_length`` tokens, and that padding is part of the loss (this is what makes
+LLaDA sure of its tail, and what causes AfterEoT collapse). A noise level t ~ U(eps, 1) is drawn
+per example, each answer token is masked with probability t, and the cross-entropy on masked
+tokens is weighted by 1/t (LLaDA, Eq. 5).
+
+Every batch is a pure function of (seed, step), so a run resumed from a checkpoint continues
+exactly as the uninterrupted run would have.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+from transformers import BertConfig, BertForMaskedLM, PreTrainedTokenizerBase
+
+from hexviz.train import task
+from hexviz.train.tokenizer import END_OF_TEXT, END_OF_TURN, build_tokenizer
+
+HEXVIZ_META = "hexviz.json"  # decoding defaults stored beside a checkpoint
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    out_dir: str = "assets/tinygsm-dllm"
+    seed: int = 0
+    gen_length: int = 64  # answer region: answer + end-of-turn + end-of-text padding
+    hidden_size: int = 192
+    num_layers: int = 4
+    num_heads: int = 6
+    intermediate_size: int = 768
+    max_positions: int = 160
+    batch_size: int = 64
+    steps: int = 2400
+    lr: float = 2e-3
+    warmup_steps: int = 150
+    min_lr_ratio: float = 0.05  # cosine decays to lr * min_lr_ratio
+    weight_decay: float = 0.01
+    eps: float = 1e-3  # smallest mask probability, as in LLaDA
+    checkpoint_every: int = 200
+    threads: int = 0  # torch threads; 0 keeps torch's default
+
+
+def model_config(cfg: TrainConfig, vocab_size: int, tokenizer: PreTrainedTokenizerBase) -> BertConfig:
+    return BertConfig(
+        vocab_size=vocab_size, hidden_size=cfg.hidden_size, num_hidden_layers=cfg.num_layers,
+        num_attention_heads=cfg.num_heads, intermediate_size=cfg.intermediate_size,
+        max_position_embeddings=cfg.max_positions, type_vocab_size=1,
+        hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+
+
+def tokenizer_corpus(size: int = 20000) -> list[str]:
+    """Texts whose words make the vocabulary; the templates are closed, so a sample covers all."""
+    rng = random.Random(f"{task.TASK_NAME}-vocab")
+    problems = [task.sample_problem(rng) for _ in range(size)]
+    return [p.question + " " + p.answer for p in problems]
+
+
+def prompt_ids(tokenizer: PreTrainedTokenizerBase, question: str) -> list[int]:
+    return list(tokenizer.apply_chat_template(
+        [{"role": "user", "content": question}], add_generation_prompt=True, tokenize=True,
+        return_dict=False))
+
+
+def answer_region(tokenizer: PreTrainedTokenizerBase, answer: str, gen_length: int) -> list[int] | None:
+    """Answer ids + end-of-turn, padded with end-of-text to ``gen_length``; None if too long."""
+    ids = tokenizer(answer, add_special_tokens=False)["input_ids"]
+    ids.append(tokenizer.convert_tokens_to_ids(END_OF_TURN))
+    if len(ids) > gen_length:
+        return None
+    return ids + [tokenizer.convert_tokens_to_ids(END_OF_TEXT)] * (gen_length - len(ids))
+
+
+def make_batch(tokenizer: PreTrainedTokenizerBase, cfg: TrainConfig, step: int) -> dict[str, torch.Tensor]:
+    """Batch ``step``: right-padded [prompt | answer region] rows and the answer-region mask."""
+    rng = random.Random(f"{task.TASK_NAME}-train-{cfg.seed}-{step}")
+    rows: list[tuple[list[int], list[int]]] = []
+    while len(rows) < cfg.batch_size:
+        problem = task.sample_problem(rng)
+        if task.split_of(problem.question) != "train":
+            continue
+        answer = answer_region(tokenizer, problem.answer, cfg.gen_length)
+        if answer is not None:
+            rows.append((prompt_ids(tokenizer, problem.question), answer))
+    width = max(len(p) for p, _ in rows) + cfg.gen_length
+    input_ids = torch.full((len(rows), width), tokenizer.pad_token_id, dtype=torch.long)
+    attention = torch.zeros_like(input_ids)
+    is_answer = torch.zeros_like(input_ids, dtype=torch.bool)
+    for i, (prompt, answer) in enumerate(rows):
+        n = len(prompt) + len(answer)
+        input_ids[i, :n] = torch.tensor(prompt + answer)
+        attention[i, :n] = 1
+        is_answer[i, len(prompt):n] = True
+    return {"input_ids": input_ids, "attention_mask": attention, "is_answer": is_answer}
+
+
+def sft_loss(model: torch.nn.Module, batch: dict[str, torch.Tensor], mask_id: int, eps: float,
+             generator: torch.Generator) -> torch.Tensor:
+    """LLaDA SFT loss: mask answer tokens with probability t, weight the masked CE by 1/t."""
+    x0, is_answer = batch["input_ids"], batch["is_answer"]
+    t = torch.rand(x0.shape[0], 1, generator=generator)
+    p_mask = (1 - eps) * t + eps  # (B, 1)
+    masked = (torch.rand(x0.shape, generator=generator) < p_mask) & is_answer  # (B, L)
+    noisy = torch.where(masked, torch.full_like(x0, mask_id), x0)
+    logits = model(input_ids=noisy, attention_mask=batch["attention_mask"]).logits  # (B, L, V)
+    ce = F.cross_entropy(logits[masked], x0[masked], reduction="none")
+    weights = 1.0 / p_mask.expand_as(x0)[masked]
+    answer_tokens = is_answer.sum()
+    return (ce * weights).sum() / answer_tokens
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    """Linear warm-up, then cosine decay to ``min_lr_ratio``."""
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    progress = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
+    cosine = 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+    return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * cosine)
+
+
+def save_checkpoint(model, optimizer, tokenizer, cfg: TrainConfig, step: int, elapsed: float,
+                    path: Path) -> None:
+    path.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(path)  # safetensors
+    tokenizer.save_pretrained(path)
+    # Optimizer state holds only tensors and numbers; it is reloaded with weights_only=True.
+    torch.save(optimizer.state_dict(), path / "optimizer.pt")
+    state = {"step": step, "elapsed_s": elapsed, "train_config": asdict(cfg)}
+    (path / "trainer_state.json").write_text(json.dumps(state, indent=2))
+
+
+def write_meta(cfg: TrainConfig, path: Path, step: int, elapsed: float, params: int) -> None:
+    meta = {
+        "task": task.TASK_NAME, "answer": "gsm8k", "gen_length": cfg.gen_length,
+        "steps": cfg.gen_length, "training": {"steps": step, "minutes": round(elapsed / 60, 1),
+                                                "parameters": params, **asdict(cfg)},
+    }
+    (path / HEXVIZ_META).write_text(json.dumps(meta, indent=2) + "\n")
+
+
+def train(cfg: TrainConfig, resume: bool = True) -> Path:
+    """Train (or resume) and write the final checkpoint to ``cfg.out_dir``; returns that path."""
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    out = Path(cfg.out_dir)
+    ckpt = out / "checkpoint"
+    torch.manual_seed(cfg.seed)
+    tokenizer = build_tokenizer(tokenizer_corpus())
+    model = BertForMaskedLM(model_config(cfg, len(tokenizer), tokenizer))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay,
+                                  betas=(0.9, 0.98))
+    start, elapsed = 0, 0.0
+    if resume and (ckpt / "trainer_state.json").exists():
+        state = json.loads((ckpt / "trainer_state.json").read_text())
+        model = BertForMaskedLM.from_pretrained(ckpt)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr,
+                                      weight_decay=cfg.weight_decay, betas=(0.9, 0.98))
+        optimizer.load_state_dict(torch.load(ckpt / "optimizer.pt", weights_only=True))
+        start, elapsed = state["step"], state["elapsed_s"]
+    model.train()
+    params = sum(p.numel() for p in model.parameters())
+    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc="train", unit="step")
+    tic, running = time.perf_counter(), None
+    for step in bar:
+        for group in optimizer.param_groups:
+            group["lr"] = lr_at(step, cfg)
+        generator = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
+        loss = sft_loss(model, make_batch(tokenizer, cfg, step), tokenizer.mask_token_id,
+                        cfg.eps, generator)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+        bar.set_postfix(loss=f"{running:.3f}", lr=f"{lr_at(step, cfg):.1e}")
+        done = step + 1
+        if done % cfg.checkpoint_every == 0 or done == cfg.steps:
+            now = time.perf_counter()
+            elapsed, tic = elapsed + now - tic, now
+            save_checkpoint(model, optimizer, tokenizer, cfg, done, elapsed, ckpt)
+    model.eval()
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    write_meta(cfg, out, cfg.steps, elapsed, params)
+    return out

@@ -1,0 +1,205 @@
+"""What a decoding run recorded, as numpy data, and its JSON form.
+
+A `Trajectory` is one expert's record at the moment of unmasking; a `Run` is every expert on one
+prompt. Every chart, the step scrubber and the vote are derived from these arrays, so a run saved
+on a GPU machine replays anywhere without a model. The JSON form is a superset of the CLI's
+``--json`` contract and carries a schema name and version.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hexviz.config import DecodeConfig, Expert
+from hexviz.vote import Vote, majority
+
+SCHEMA = "hexviz.run"
+SCHEMA_VERSION = 1
+
+
+class TrajectoryFormatError(ValueError):
+    """A file or object that is not a hexviz run of a version this code reads."""
+
+
+@dataclass(frozen=True)
+class SpecialTokens:
+    mask_id: int
+    end_of_text_id: int | None  # padding after the answer (LLaDA's AfterEoT token)
+    end_of_turn_id: int | None
+
+    @property
+    def end_ids(self) -> tuple[int, ...]:
+        return tuple(i for i in (self.end_of_turn_id, self.end_of_text_id) if i is not None)
+
+
+@dataclass(frozen=True)
+class Timing:
+    decode_s: float  # decoding wall time, model loading excluded
+    forward_passes: int
+
+
+@dataclass(eq=False)
+class Trajectory:
+    """One expert's decoding, recorded as it unmasked."""
+
+    expert: Expert
+    token_ids: np.ndarray  # (L,) final answer region; mask_id where not revealed yet
+    tokens: list[str]  # (L,) token text, end tokens kept visible
+    reveal_step: np.ndarray  # (L,) step at which each position was committed; -1 not yet
+    reveal_conf: np.ndarray  # (L,) probability of the committed token; nan not yet
+    draft_ids: np.ndarray  # (S, L) model's argmax at still-masked positions; -1 if committed
+    draft_prob: np.ndarray  # (S, L) its probability; nan if committed
+    text: str  # decoded answer up to the first end token
+    answer: str | None
+    collapsed: bool
+    end_fraction: float  # share of the answer region that is end tokens
+
+
+@dataclass(eq=False)
+class Run:
+    """Every expert's trajectory on one prompt."""
+
+    model: str
+    prompt: str
+    prompt_ids: list[int]
+    config: DecodeConfig
+    special: SpecialTokens
+    answer_format: str
+    trajectories: list[Trajectory]
+    timing: Timing
+    steps_done: int  # < config.steps for a snapshot taken during decoding
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        return self.steps_done == self.config.steps
+
+    @cached_property
+    def voters(self) -> list[int]:
+        """Indices of the trajectories that vote (baselines don't)."""
+        return [i for i, t in enumerate(self.trajectories) if t.expert.votes]
+
+    @cached_property
+    def vote(self) -> Vote:
+        """Majority over the voting experts; supporter indices refer to ``trajectories``."""
+        inner = majority([self.trajectories[i].answer for i in self.voters])
+        remap = lambda idx: [self.voters[i] for i in idx]  # noqa: E731
+        return Vote(inner.winner, inner.counts, inner.tie,
+                    {a: remap(s) for a, s in inner.supporters.items()}, remap(inner.abstained))
+
+
+# --- JSON -------------------------------------------------------------------------------------
+
+def _floats(values: np.ndarray, digits: int = 4) -> list:
+    """Nested lists with nan as null (JSON has no NaN)."""
+    rounded = np.round(values.astype(np.float64), digits)
+    return [_floats(row, digits) for row in rounded] if values.ndim > 1 else [
+        None if math.isnan(v) else v for v in rounded.tolist()]
+
+
+def trajectory_to_json(t: Trajectory) -> dict[str, Any]:
+    return {
+        **asdict(t.expert),
+        "token_ids": t.token_ids.tolist(), "tokens": t.tokens,
+        "reveal_step": t.reveal_step.tolist(), "reveal_conf": _floats(t.reveal_conf),
+        "draft_ids": t.draft_ids.tolist(), "draft_prob": _floats(t.draft_prob),
+        "text": t.text, "answer": t.answer, "collapsed": t.collapsed,
+        "end_fraction": round(t.end_fraction, 4),
+    }
+
+
+def run_to_json(run: Run) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA, "schema_version": SCHEMA_VERSION,
+        "model": run.model, "prompt": run.prompt, "prompt_ids": list(run.prompt_ids),
+        "gen_length": run.config.gen_length, "steps": run.config.steps,
+        "config": asdict(run.config), "special_tokens": asdict(run.special),
+        "answer_format": run.answer_format, "steps_done": run.steps_done,
+        "experts": [trajectory_to_json(t) for t in run.trajectories],
+        "vote": run.vote.to_json(),
+        "timing": asdict(run.timing), "meta": run.meta,
+    }
+
+
+def dumps(run: Run) -> str:
+    return json.dumps(run_to_json(run))
+
+
+def trajectory_from_json(d: dict[str, Any], steps: int, gen_length: int) -> Trajectory:
+    expert = Expert(d["block_length"], d["remasking"], d["seed"], d["temperature"],
+                    d.get("votes", True))
+    t = Trajectory(
+        expert=expert,
+        token_ids=np.array(d["token_ids"], dtype=np.int64), tokens=list(d["tokens"]),
+        reveal_step=np.array(d["reveal_step"], dtype=np.int32),
+        reveal_conf=np.array(d["reveal_conf"], dtype=np.float32),  # null -> nan
+        draft_ids=np.array(d["draft_ids"], dtype=np.int64).reshape(-1, gen_length),
+        draft_prob=np.array(d["draft_prob"], dtype=np.float32).reshape(-1, gen_length),
+        text=d["text"], answer=d["answer"], collapsed=bool(d["collapsed"]),
+        end_fraction=float(d["end_fraction"]),
+    )
+    shapes = {"token_ids": t.token_ids.shape, "tokens": (len(t.tokens),),
+              "reveal_step": t.reveal_step.shape, "reveal_conf": t.reveal_conf.shape}
+    for name, shape in shapes.items():
+        if shape != (gen_length,):
+            raise TrajectoryFormatError(f"expert field {name!r} has shape {shape}, "
+                                        f"expected ({gen_length},)")
+    if t.draft_ids.shape[0] > steps or t.draft_prob.shape != t.draft_ids.shape:
+        raise TrajectoryFormatError("expert drafts do not match the run's steps and gen_length")
+    return t
+
+
+def run_from_json(d: Any) -> Run:
+    """Rebuild a Run; anything that is not a hexviz run raises TrajectoryFormatError."""
+    if not isinstance(d, dict) or d.get("schema") != SCHEMA:
+        raise TrajectoryFormatError(f"not a hexviz run: expected an object with "
+                                    f"\"schema\": \"{SCHEMA}\"")
+    version = d.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise TrajectoryFormatError(f"hexviz run schema version {version!r} is not supported "
+                                    f"(this hexviz reads version {SCHEMA_VERSION})")
+    try:
+        config = DecodeConfig(**d["config"])
+        trajectories = [trajectory_from_json(e, config.steps, config.gen_length)
+                        for e in d["experts"]]
+        return Run(
+            model=str(d["model"]), prompt=str(d.get("prompt", "")),
+            prompt_ids=[int(i) for i in d["prompt_ids"]], config=config,
+            special=SpecialTokens(**d["special_tokens"]), answer_format=d["answer_format"],
+            trajectories=trajectories, timing=Timing(**d["timing"]),
+            steps_done=int(d["steps_done"]), meta=dict(d.get("meta", {})),
+        )
+    except TrajectoryFormatError:
+        raise
+    except (KeyError, TypeError, ValueError) as err:
+        kind = f"missing field {err}" if isinstance(err, KeyError) else str(err)
+        raise TrajectoryFormatError(f"damaged hexviz run: {kind}") from None
+
+
+def loads(text: str | bytes) -> Run:
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise TrajectoryFormatError(f"not a JSON file: {err}") from None
+    return run_from_json(data)
+
+
+def save(run: Run, path: str | Path) -> Path:
+    path = Path(path)
+    path.write_text(dumps(run))
+    return path
+
+
+def load(path: str | Path) -> Run:
+    try:
+        text = Path(path).read_bytes()
+    except OSError as err:
+        raise TrajectoryFormatError(f"cannot read {path}: {err.strerror}") from None
+    return loads(text)
