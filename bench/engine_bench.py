@@ -1,0 +1,64 @@
+"""Benchmark (not a test): K experts batched vs K sequential runs vs one expert alone.
+
+    python bench/engine_bench.py [--model PATH_OR_ID] [--gen-length 64] [--steps 64] [--repeats 5]
+
+All three are timed in the same process on the same model and prompt, so the ratios are
+comparable on any machine; the median of ``--repeats`` runs is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+
+from hexviz import models
+from hexviz.config import DecodeConfig, hex_experts
+from hexviz.engine import decode
+
+PROMPT = "Tom has 5 apples. He buys 3 more. He gives 2 to Mia. How many apples does Tom have now?"
+
+
+def median_seconds(fn, repeats: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        tic = time.perf_counter()
+        fn()
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - tic)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--gen-length", type=int, default=None)
+    parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    lm = models.load(args.model)
+    gen_length = args.gen_length or lm.defaults.gen_length
+    config = DecodeConfig(gen_length, args.steps or gen_length)
+    experts = hex_experts(gen_length)
+    prompt = lm.format_prompt(PROMPT)
+
+    batched = median_seconds(lambda: decode(lm, prompt, experts, config), args.repeats)
+    sequential = median_seconds(lambda: [decode(lm, prompt, [e], config) for e in experts],
+                                args.repeats)
+    single = median_seconds(lambda: decode(lm, prompt, experts[:1], config), args.repeats)
+    k = len(experts)
+    print(f"model {lm.name} on {lm.device} ({torch.get_num_threads()} threads), "
+          f"gen_length {gen_length}, steps {config.steps}, K={k} experts "
+          f"{[e.block_length for e in experts]}")
+    print(f"  one expert alone      {single * 1e3:8.1f} ms")
+    print(f"  K experts batched     {batched * 1e3:8.1f} ms  = {batched / single:.2f}x one expert")
+    print(f"  K experts sequential  {sequential * 1e3:8.1f} ms  = {sequential / single:.2f}x one expert")
+    print(f"  batching speed-up     {sequential / batched:.2f}x (sequential / batched)")
+
+
+if __name__ == "__main__":
+    main()

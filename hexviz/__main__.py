@@ -1,0 +1,5 @@
+import sys
+
+from hexviz.cli import main
+
+sys.exit(main())

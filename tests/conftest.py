@@ -1,0 +1,54 @@
+"""Shared fixtures: small randomly initialised masked LMs saved in the standard format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import BertConfig, BertForMaskedLM
+
+from hexviz import models
+from hexviz.train.loop import tokenizer_corpus
+from hexviz.train.tokenizer import build_tokenizer
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+QUESTION = "Tom has 5 apples. He buys 3 more. How many apples does Tom have now?"
+
+
+def save_random_bert(path: Path, end_of_text_bias: float = 0.0) -> Path:
+    """A 2-layer BERT with peaked random logits (few near-ties) and the tinygsm tokenizer."""
+    tokenizer = build_tokenizer(tokenizer_corpus(300))
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=256,
+                        initializer_range=0.5, pad_token_id=tokenizer.pad_token_id)
+    model = BertForMaskedLM(config)
+    with torch.no_grad():
+        model.cls.predictions.bias[tokenizer.eos_token_id] += end_of_text_bias
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def random_model_dir(tmp_path_factory) -> Path:
+    return save_random_bert(tmp_path_factory.mktemp("random-bert"))
+
+
+@pytest.fixture(scope="session")
+def random_lm(random_model_dir):
+    return models.load(str(random_model_dir), device="cpu")
+
+
+@pytest.fixture(scope="session")
+def end_heavy_lm(tmp_path_factory):
+    """A random model pulled towards end-of-text, as a trained dLLM is on its tail."""
+    return models.load(str(save_random_bert(tmp_path_factory.mktemp("eos-bert"), 12.0)),
+                       device="cpu")
+
+
+@pytest.fixture(scope="session")
+def prompt_ids(random_lm) -> list[int]:
+    return random_lm.format_prompt(QUESTION)
