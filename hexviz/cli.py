@@ -1,4 +1,4 @@
-"""``python -m hexviz``: decode a prompt with HEX experts (``run``) from the command line."""
+"""``python -m hexviz``: decode a prompt with HEX experts (``run``) or score a dataset (``eval``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from hexviz.answers import EXTRACTORS
 from hexviz.config import DEFAULT_MAX_GEN_LENGTH, DecodeConfig, baseline_experts, hex_experts
+from hexviz.evaluate import add_eval_parser, cmd_eval
 from hexviz.remasking import RULE_NAMES
 from hexviz.trajectory import Run, run_to_json
 
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--baselines", action="store_true",
                      help="also decode the whole answer as one block (not voting)")
     run.add_argument("--json", action="store_true", help="print the run as one JSON object")
+    add_eval_parser(sub, add_model_args, add_decode_args)
     return parser
 
 
@@ -108,7 +110,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"run": cmd_run}
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"run": cmd_run, "eval": cmd_eval}
 
 
 def main(argv: list[str] | None = None) -> int:

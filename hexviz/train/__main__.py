@@ -9,7 +9,6 @@ from pathlib import Path
 from hexviz.train import task
 from hexviz.train.loop import TrainConfig, train
 
-DEFAULT_TEST_SET = Path("assets") / task.TASK_NAME / "test.jsonl"
 TEST_SET_SIZE = 1000
 
 
@@ -18,7 +17,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, argparse.Nam
     for field in dataclasses.fields(TrainConfig):
         parser.add_argument(f"--{field.name.replace('_', '-')}", type=type(field.default),
                             default=field.default, help=f"(default: {field.default})")
-    parser.add_argument("--test-set", type=Path, default=DEFAULT_TEST_SET,
+    parser.add_argument("--test-set", type=Path, default=task.TEST_SET,
                         help="where to write the held-out test set in GSM8K format")
     parser.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     args = parser.parse_args(argv)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TASK_NAME = "tinygsm"
+TEST_SET = Path(__file__).resolve().parents[2] / "assets" / TASK_NAME / "test.jsonl"
 
 NAMES = {
     "Tom": "he", "Mia": "she", "Sam": "he", "Ava": "she", "Leo": "he", "Zoe": "she",

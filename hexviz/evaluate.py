@@ -1,0 +1,289 @@
+"""``python -m hexviz eval``: HEX accuracy on a GSM8K-format dataset.
+
+Each problem is decoded by every HEX expert and by whole-answer baselines (one block with
+``low_confidence``, ``margin`` and ``random``; they never vote), several problems per forward
+pass. Per-problem records keep every expert's answer, so the vote can be re-scored with any
+number of experts without decoding again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hexviz.answers import extract_gsm8k, get_extractor
+from hexviz.config import DecodeConfig, Expert, hex_experts
+from hexviz.vote import majority
+
+RESULTS_SCHEMA = "hexviz.eval"
+RESULTS_SCHEMA_VERSION = 1
+BASELINE_RULES = ("low_confidence", "margin", "random")
+
+
+@dataclass(frozen=True)
+class Problem:
+    question: str
+    gold: str  # normalised final answer
+
+
+@dataclass
+class Record:
+    """One problem: every expert's answer and collapse flag, in expert order."""
+
+    index: int
+    question: str
+    gold: str
+    answers: list[str | None]
+    collapsed: list[bool]
+
+
+@dataclass
+class EvalResults:
+    model: str
+    data: str
+    config: DecodeConfig
+    experts: list[Expert]
+    answer_format: str
+    records: list[Record] = field(default_factory=list)
+    decode_s: float = 0.0
+
+    @property
+    def voters(self) -> list[int]:
+        return [i for i, e in enumerate(self.experts) if e.votes]
+
+
+def read_problems(path: str | Path, limit: int | None = None) -> list[Problem]:
+    """GSM8K jsonl: ``question`` and ``answer`` ending in ``#### N`` (commas, decimals allowed)."""
+    problems = []
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError as err:
+        raise ValueError(f"cannot read {path}: {err.strerror}") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            question, answer = item["question"], item["answer"]
+        except (json.JSONDecodeError, KeyError, TypeError):
+            raise ValueError(f"{path}:{number}: expected a JSON object with \"question\" and "
+                             "\"answer\" (GSM8K format)") from None
+        gold = extract_gsm8k(str(answer))
+        if gold is None:
+            raise ValueError(f"{path}:{number}: the answer has no final '#### N' line")
+        problems.append(Problem(str(question), gold))
+        if limit is not None and len(problems) == limit:
+            break
+    if not problems:
+        raise ValueError(f"{path} holds no problems")
+    return problems
+
+
+def eval_experts(gen_length: int, blocks: list[int] | None, remasking: str, seeds: int,
+                 temperature: float) -> list[Expert]:
+    """HEX experts (vote order), then the whole-answer baselines (no vote)."""
+    baselines = [Expert(gen_length, rule, 0, temperature, votes=False) for rule in BASELINE_RULES]
+    return hex_experts(gen_length, blocks, remasking, seeds, temperature) + baselines
+
+
+def evaluate(lm, problems: Sequence[Problem], experts: Sequence[Expert], config: DecodeConfig,
+             batch_size: int = 8, answer_format: str | None = None, data: str = "",
+             on_batch: Callable[[int], None] | None = None) -> EvalResults:
+    """Decode ``problems`` in batches of ``batch_size`` and record every expert's answer."""
+    from hexviz.engine import decode_many  # torch only when decoding
+
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1 (got {batch_size})")
+    answer_format = answer_format or lm.defaults.answer_format
+    results = EvalResults(lm.name, data, config, list(experts), answer_format)
+    for start in range(0, len(problems), batch_size):
+        chunk = problems[start:start + batch_size]
+        runs = decode_many(lm, [lm.format_prompt(p.question) for p in chunk], experts, config,
+                           answer_format, [p.question for p in chunk])
+        for offset, (problem, run) in enumerate(zip(chunk, runs, strict=True)):
+            results.records.append(Record(
+                start + offset, problem.question, problem.gold,
+                [t.answer for t in run.trajectories], [t.collapsed for t in run.trajectories]))
+        results.decode_s += runs[0].timing.decode_s
+        if on_batch:
+            on_batch(len(chunk))
+    return results
+
+
+# --- scoring ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ExpertScore:
+    label: str
+    votes: bool
+    accuracy: float
+    no_answer: float
+    collapse: float
+
+
+@dataclass(frozen=True)
+class Summary:
+    problems: int
+    experts: list[ExpertScore]
+    hex_accuracy: float
+    tie_rate: float
+    oracle: float  # some voting expert was right
+    disagreement: float  # voting experts gave more than one distinct answer
+    mean_expert_accuracy: float
+
+
+def vote_of(record: Record, voters: Sequence[int]):
+    return majority([record.answers[i] for i in voters])
+
+
+def summarize(results: EvalResults, voters: Sequence[int] | None = None) -> Summary:
+    """Accuracy per expert, and of the HEX vote over ``voters`` (default: every voting expert)."""
+    voters = list(results.voters if voters is None else voters)
+    records = results.records
+    n = len(records)
+    if n == 0:
+        raise ValueError("no records to score")
+    rate = lambda hits: sum(hits) / n  # noqa: E731
+    scores = [ExpertScore(
+        expert.label, expert.votes,
+        rate(r.answers[i] == r.gold for r in records),
+        rate(r.answers[i] is None for r in records),
+        rate(r.collapsed[i] for r in records)) for i, expert in enumerate(results.experts)]
+    votes = [vote_of(r, voters) for r in records]
+    voting = [scores[i].accuracy for i in voters]
+    return Summary(
+        problems=n, experts=scores,
+        hex_accuracy=rate(v.winner == r.gold for v, r in zip(votes, records, strict=True)),
+        tie_rate=rate(v.tie for v in votes),
+        oracle=rate(any(r.answers[i] == r.gold for i in voters) for r in records),
+        disagreement=rate(len({r.answers[i] for i in voters}) > 1 for r in records),
+        mean_expert_accuracy=sum(voting) / len(voting),
+    )
+
+
+def scaling_curve(results: EvalResults) -> list[tuple[int, float, float]]:
+    """(votes, HEX accuracy, tie rate) using the first 1..K voting experts.
+
+    Experts are taken in results order: block sizes ascending, and for each block size its seeds,
+    so with several seeds the first votes come from the smallest blocks.
+    """
+    voters = results.voters
+    return [(k, s.hex_accuracy, s.tie_rate)
+            for k in range(1, len(voters) + 1)
+            for s in [summarize(results, voters[:k])]]
+
+
+def format_summary(summary: Summary) -> str:
+    lines = [f"{'expert':<28} {'accuracy':>9} {'no answer':>10} {'collapse':>9}"]
+    for s in summary.experts:
+        label = s.label + ("" if s.votes else " [baseline]")
+        lines.append(f"{label:<28} {s.accuracy:>9.1%} {s.no_answer:>10.1%} {s.collapse:>9.1%}")
+    lines += [
+        f"{'HEX vote':<28} {summary.hex_accuracy:>9.1%}   tie rate {summary.tie_rate:.1%}",
+        f"{'mean voting expert':<28} {summary.mean_expert_accuracy:>9.1%}",
+        f"{'oracle (any expert right)':<28} {summary.oracle:>9.1%}",
+        f"{'experts disagree':<28} {summary.disagreement:>9.1%}",
+        f"problems: {summary.problems}",
+    ]
+    return "\n".join(lines)
+
+
+# --- results file -------------------------------------------------------------------------------
+
+def results_to_json(results: EvalResults) -> dict[str, Any]:
+    summary = summarize(results)
+    return {
+        "schema": RESULTS_SCHEMA, "schema_version": RESULTS_SCHEMA_VERSION,
+        "model": results.model, "data": results.data, "config": asdict(results.config),
+        "answer_format": results.answer_format, "decode_s": round(results.decode_s, 3),
+        "experts": [asdict(e) | {"label": e.label} for e in results.experts],
+        "records": [asdict(r) | {"vote": vote_of(r, results.voters).to_json()}
+                    for r in results.records],
+        "summary": asdict(summary),
+        "scaling": [{"votes": k, "accuracy": a, "tie_rate": t}
+                    for k, a, t in scaling_curve(results)],
+    }
+
+
+def results_from_json(d: Any) -> EvalResults:
+    if not isinstance(d, dict) or d.get("schema") != RESULTS_SCHEMA:
+        raise ValueError(f"not a hexviz eval results file (expected \"schema\": "
+                         f"\"{RESULTS_SCHEMA}\")")
+    if d.get("schema_version") != RESULTS_SCHEMA_VERSION:
+        raise ValueError(f"eval results schema version {d.get('schema_version')!r} is not "
+                         f"supported (this hexviz reads {RESULTS_SCHEMA_VERSION})")
+    try:
+        experts = [Expert(e["block_length"], e["remasking"], e["seed"], e["temperature"],
+                          e["votes"]) for e in d["experts"]]
+        records = [Record(r["index"], r["question"], r["gold"], r["answers"], r["collapsed"])
+                   for r in d["records"]]
+        return EvalResults(d["model"], d["data"], DecodeConfig(**d["config"]), experts,
+                           d["answer_format"], records, d.get("decode_s", 0.0))
+    except (KeyError, TypeError) as err:
+        raise ValueError(f"damaged eval results file: {err}") from None
+
+
+def load_results(path: str | Path) -> EvalResults:
+    try:
+        return results_from_json(json.loads(Path(path).read_text()))
+    except OSError as err:
+        raise ValueError(f"cannot read {path}: {err.strerror}") from None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path} is not JSON: {err}") from None
+
+
+# --- command line -------------------------------------------------------------------------------
+
+def add_eval_parser(sub: argparse._SubParsersAction, add_model_args, add_decode_args) -> None:
+    parser = sub.add_parser("eval", help="accuracy of HEX and its experts on a GSM8K-format file")
+    parser.add_argument("--data", help="GSM8K-format jsonl (default: the built-in test set)")
+    parser.add_argument("--limit", type=int, default=None, help="first N problems")
+    parser.add_argument("--batch-size", type=int, default=8, help="problems per forward pass")
+    parser.add_argument("--out", type=Path, default=None, help="write per-problem records here")
+    parser.add_argument("--rescore", type=Path, default=None,
+                        help="score an existing results file (no decoding)")
+    add_model_args(parser)
+    add_decode_args(parser)
+
+
+def print_scaling(results: EvalResults) -> None:
+    print("votes  accuracy  tie rate")
+    for k, accuracy, ties in scaling_curve(results):
+        print(f"{k:>5}  {accuracy:>8.1%}  {ties:>8.1%}")
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    if args.rescore:
+        results = load_results(args.rescore)
+        print(format_summary(summarize(results)))
+        print_scaling(results)
+        return 0
+    from tqdm import tqdm
+
+    from hexviz import models
+    from hexviz.cli import decode_config
+    from hexviz.train.task import TEST_SET
+
+    data = args.data or str(TEST_SET)
+    problems = read_problems(data, args.limit)
+    if args.answer:
+        get_extractor(args.answer)
+    lm = models.load(args.model, device=args.device, trust_remote_code=args.trust_remote_code)
+    config = decode_config(args, lm.defaults)
+    experts = eval_experts(config.gen_length, args.blocks, args.remasking, args.seeds,
+                           args.temperature)
+    for expert in experts:
+        config.check(expert)
+    with tqdm(total=len(problems), desc="eval", unit="problem") as bar:
+        results = evaluate(lm, problems, experts, config, args.batch_size, args.answer,
+                           data, bar.update)
+    print(format_summary(summarize(results)))
+    print_scaling(results)
+    if args.out:
+        args.out.write_text(json.dumps(results_to_json(results), indent=1) + "\n")
+        print(f"records written to {args.out}")
+    return 0

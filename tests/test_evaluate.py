@@ -1,0 +1,114 @@
+"""The eval command: GSM8K parsing, re-scoring records, and an end-to-end run."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hexviz.cli import main
+from hexviz.config import DecodeConfig, Expert
+from hexviz.evaluate import (EvalResults, Record, load_results, read_problems, results_to_json,
+                             scaling_curve, summarize)
+from tests.conftest import SHARED
+
+
+def write_jsonl(path, rows):
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    return path
+
+
+def test_reads_gsm8k_answers_with_commas_and_decimals(tmp_path):
+    path = write_jsonl(tmp_path / "d.jsonl", [
+        {"question": "q1", "answer": "2 * 600 = <<2*600=1200>>1200\n#### 1,200"},
+        {"question": "q2", "answer": "so 2.50\n#### 2.50"},
+        {"question": "q3", "answer": "#### -3"},
+    ])
+    assert [(p.question, p.gold) for p in read_problems(path)] == [
+        ("q1", "1200"), ("q2", "2.5"), ("q3", "-3")]
+    assert len(read_problems(path, limit=2)) == 2
+
+
+def test_reads_the_real_gsm8k_test_set():
+    path = SHARED / "data" / "gsm8k" / "test.jsonl"
+    if not path.exists():
+        pytest.skip("../shared/data/gsm8k is not beside this checkout")
+    problems = read_problems(path)
+    assert len(problems) == 1319
+    assert all(p.gold.lstrip("-").replace(".", "").isdigit() for p in problems)
+
+
+@pytest.mark.parametrize("content,message", [
+    ("not json\n", "expected a JSON object"),
+    ('{"question": "q", "answer": "no final line"}\n', "no final '#### N' line"),
+    ("\n", "holds no problems"),
+])
+def test_bad_data_files_are_named(tmp_path, content, message):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(content)
+    with pytest.raises(ValueError, match=message):
+        read_problems(path)
+
+
+def hand_made_results() -> EvalResults:
+    """Three voting experts and one baseline on four problems, answers chosen by hand."""
+    experts = [Expert(2), Expert(4), Expert(8), Expert(16, "margin", votes=False)]
+    records = [
+        Record(0, "a", "5", ["5", "5", "6", None], [False, False, False, True]),
+        Record(1, "b", "7", ["1", "7", "7", "7"], [False] * 4),
+        Record(2, "c", "3", [None, "4", "3", None], [True, False, False, True]),
+        Record(3, "d", "9", ["2", "2", "2", "9"], [False] * 4),
+    ]
+    return EvalResults("m", "d.jsonl", DecodeConfig(16, 16), experts, "gsm8k", records)
+
+
+def test_summary_of_a_hand_made_example():
+    s = summarize(hand_made_results())
+    assert [e.accuracy for e in s.experts] == [0.25, 0.5, 0.5, 0.5]
+    assert [e.no_answer for e in s.experts] == [0.25, 0, 0, 0.5]
+    assert [e.collapse for e in s.experts] == [0.25, 0, 0, 0.5]
+    # votes: 5 (2-1), 7 (2-1), tie 4/3 -> first expert's "4", 2 -> HEX right on 2 of 4
+    assert s.hex_accuracy == 0.5 and s.tie_rate == 0.25
+    assert s.oracle == 0.75 and s.disagreement == 0.75
+    assert s.mean_expert_accuracy == pytest.approx(5 / 12)
+
+
+def test_rescoring_with_fewer_votes():
+    results = hand_made_results()
+    # one vote: expert B=2 alone; two votes: B=2 and B=4, ties go to B=2
+    assert scaling_curve(results) == [(1, 0.25, 0.0), (2, 0.25, 0.25), (3, 0.5, 0.25)]
+    assert summarize(results, voters=[1]).hex_accuracy == 0.5
+
+
+def test_results_file_round_trip_and_rescore_command(tmp_path, capsys):
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(results_to_json(hand_made_results())))
+    back = load_results(path)
+    assert summarize(back) == summarize(hand_made_results())
+    assert main(["eval", "--rescore", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "HEX vote" in out and "50.0%" in out
+
+
+def test_foreign_results_file_is_refused(tmp_path, capsys):
+    path = tmp_path / "x.json"
+    path.write_text('{"schema": "hexviz.run"}')
+    assert main(["eval", "--rescore", str(path)]) == 2
+    assert "not a hexviz eval results file" in capsys.readouterr().err
+
+
+def test_eval_end_to_end_on_a_model(tmp_path, capsys, random_model_dir):
+    data = write_jsonl(tmp_path / "d.jsonl", [
+        {"question": f"Tom has {i} apples. How many apples does Tom have now?",
+         "answer": f"#### {i}"} for i in range(5)])
+    out = tmp_path / "r.json"
+    code = main(["eval", "--data", str(data), "--model", str(random_model_dir), "--blocks", "4,8",
+                 "--gen-length", "16", "--batch-size", "2", "--out", str(out)])
+    assert code == 0
+    d = json.loads(out.read_text())
+    assert len(d["records"]) == 5 and [r["gold"] for r in d["records"]] == list("01234")
+    assert [(e["block_length"], e["remasking"], e["votes"]) for e in d["experts"]] == [
+        (4, "low_confidence", True), (8, "low_confidence", True),
+        (16, "low_confidence", False), (16, "margin", False), (16, "random", False)]
+    assert all(len(r["answers"]) == 5 for r in d["records"])
+    assert "HEX vote" in capsys.readouterr().out
