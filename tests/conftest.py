@@ -52,3 +52,35 @@ def end_heavy_lm(tmp_path_factory):
 @pytest.fixture(scope="session")
 def prompt_ids(random_lm) -> list[int]:
     return random_lm.format_prompt(QUESTION)
+
+
+def known_run():
+    """A hand-made two-expert run (no model): gen_length 4, steps 4, mask 0, eot 1, eos 2.
+
+    Expert B=2 reveals left to right and answers "7"; the baseline (one block) reveals the
+    end-of-text tail first and collapses.
+    """
+    import numpy as np
+
+    from hexviz.config import DecodeConfig, Expert
+    from hexviz.trajectory import Run, SpecialTokens, Timing, Trajectory
+
+    nan = np.nan
+
+    def traj(expert, ids, tokens, reveal, drafts, text, answer, collapsed, end_fraction):
+        reveal = np.array(reveal, dtype=np.int32)
+        draft_ids = np.array(drafts, dtype=np.int64)
+        draft_prob = np.where(draft_ids >= 0, 0.5, nan).astype(np.float32)
+        return Trajectory(expert, np.array(ids), tokens, reveal,
+                          np.full(4, 0.9, dtype=np.float32), draft_ids, draft_prob,
+                          text, answer, collapsed, end_fraction)
+
+    good = traj(Expert(2), [5, 7, 1, 2], ["####", " 7", "<eot>", "<eos>"], [0, 1, 2, 3],
+                [[5, 7, 2, 2], [-1, 7, 2, 2], [-1, -1, 1, 2], [-1, -1, -1, 2]],
+                "#### 7", "7", False, 0.5)
+    collapsed = traj(Expert(4, "margin", votes=False), [1, 2, 2, 2],
+                     ["<eot>", "<eos>", "<eos>", "<eos>"], [3, 2, 1, 0],
+                     [[5, 2, 2, 2], [5, 2, 2, -1], [1, 2, -1, -1], [1, -1, -1, -1]],
+                     "", None, True, 1.0)
+    return Run("hand-made", "Q", [9, 9], DecodeConfig(4, 4), SpecialTokens(0, 2, 1), "gsm8k",
+               [good, collapsed], Timing(0.1, 4), 4)

@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from tqdm import tqdm
-from transformers import BertConfig, BertForMaskedLM, PreTrainedTokenizerBase
+from transformers import ModernBertConfig, ModernBertForMaskedLM, PreTrainedTokenizerBase
 
 from hexviz.train import task
 from hexviz.train.tokenizer import END_OF_TEXT, END_OF_TURN, build_tokenizer
@@ -38,10 +38,10 @@ class TrainConfig:
     hidden_size: int = 192
     num_layers: int = 4
     num_heads: int = 6
-    intermediate_size: int = 768
+    intermediate_size: int = 512
     max_positions: int = 160
     batch_size: int = 64
-    steps: int = 2400
+    steps: int = 2000
     lr: float = 2e-3
     warmup_steps: int = 150
     min_lr_ratio: float = 0.05  # cosine decays to lr * min_lr_ratio
@@ -51,13 +51,19 @@ class TrainConfig:
     threads: int = 0  # torch threads; 0 keeps torch's default
 
 
-def model_config(cfg: TrainConfig, vocab_size: int, tokenizer: PreTrainedTokenizerBase) -> BertConfig:
-    return BertConfig(
+def model_config(cfg: TrainConfig, vocab_size: int,
+                 tokenizer: PreTrainedTokenizerBase) -> ModernBertConfig:
+    """A small ModernBERT: pre-norm and rotary positions. (A BERT of the same size, with learned
+    absolute positions, had not learned to copy names and numbers from the prompt after 1,000
+    steps; this one does within a few hundred.) Every layer attends globally."""
+    pad, eos = tokenizer.pad_token_id, tokenizer.eos_token_id
+    return ModernBertConfig(
         vocab_size=vocab_size, hidden_size=cfg.hidden_size, num_hidden_layers=cfg.num_layers,
         num_attention_heads=cfg.num_heads, intermediate_size=cfg.intermediate_size,
-        max_position_embeddings=cfg.max_positions, type_vocab_size=1,
-        hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
-        pad_token_id=tokenizer.pad_token_id,
+        max_position_embeddings=cfg.max_positions, global_attn_every_n_layers=1,
+        local_attention=2 * cfg.max_positions, embedding_dropout=0.0, mlp_dropout=0.0,
+        attention_dropout=0.0, pad_token_id=pad, mask_token_id=tokenizer.mask_token_id,
+        cls_token_id=pad, sep_token_id=pad, bos_token_id=pad, eos_token_id=eos,
     )
 
 
@@ -158,13 +164,13 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
     ckpt = out / "checkpoint"
     torch.manual_seed(cfg.seed)
     tokenizer = build_tokenizer(tokenizer_corpus())
-    model = BertForMaskedLM(model_config(cfg, len(tokenizer), tokenizer))
+    model = ModernBertForMaskedLM(model_config(cfg, len(tokenizer), tokenizer))
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay,
                                   betas=(0.9, 0.98))
     start, elapsed = 0, 0.0
     if resume and (ckpt / "trainer_state.json").exists():
         state = json.loads((ckpt / "trainer_state.json").read_text())
-        model = BertForMaskedLM.from_pretrained(ckpt)
+        model = ModernBertForMaskedLM.from_pretrained(ckpt)
         optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr,
                                       weight_decay=cfg.weight_decay, betas=(0.9, 0.98))
         optimizer.load_state_dict(torch.load(ckpt / "optimizer.pt", weights_only=True))

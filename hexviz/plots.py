@@ -1,0 +1,182 @@
+"""Plotly views of a `Run`: pure functions from recorded arrays to figures (no torch here).
+
+Canvas convention: "at step t" means after t steps, so position p shows its token at step t
+when ``reveal_step[p] < t``; step 0 is the all-mask start.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import plotly.graph_objects as go
+
+from hexviz.trajectory import Run, Trajectory
+
+MASK, TEXT, END_OF_TURN, END_OF_TEXT = 0, 1, 2, 3
+STATE_NAMES = ["[MASK]", "text", "end of turn", "end-of-text (AfterEoT)"]
+STATE_COLORS = ["#d9d9d9", "#4c78a8", "#f58518", "#e45756"]
+FONT = dict(family="Inter, system-ui, sans-serif", size=13)
+
+
+def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
+    fig.update_layout(title=dict(text=title, x=0.01), height=height, font=FONT,
+                      margin=dict(l=10, r=10, t=50, b=40), plot_bgcolor="white")
+    return fig
+
+
+def _discrete_scale() -> list[list]:
+    """A colour scale that maps the integer states 0..3 to flat colours."""
+    n = len(STATE_COLORS)
+    scale = []
+    for i, color in enumerate(STATE_COLORS):
+        scale += [[i / n, color], [(i + 1) / n, color]]
+    return scale
+
+
+def row_labels(run: Run) -> list[str]:
+    labels = []
+    for t in run.trajectories:
+        flag = " ✗ collapsed" if t.collapsed else ""
+        labels.append(f"{t.expert.label}{flag}")
+    return labels
+
+
+def token_states(run: Run, t: Trajectory, step: int) -> np.ndarray:
+    """(L,) state of each position after ``step`` steps: mask, text, end of turn, end of text."""
+    revealed = t.reveal_step < step
+    states = np.full(t.token_ids.shape, TEXT)
+    states[t.token_ids == run.special.end_of_turn_id] = END_OF_TURN
+    states[t.token_ids == run.special.end_of_text_id] = END_OF_TEXT
+    return np.where(revealed & (t.reveal_step >= 0), states, MASK)
+
+
+def _hover(t: Trajectory) -> list[str]:
+    return [f"pos {p}<br>token {html.escape(repr(tok), quote=False)}<br>step {s}<br>conf {c:.3f}"
+            if s >= 0 else f"pos {p}<br>still masked"
+            for p, (tok, s, c) in enumerate(zip(t.tokens, t.reveal_step, t.reveal_conf))]
+
+
+def reveal_order(run: Run) -> go.Figure:
+    """Heatmap, one row per expert: the step at which each answer position was revealed."""
+    z = [np.where(t.reveal_step >= 0, t.reveal_step, np.nan) for t in run.trajectories]
+    labels = row_labels(run)
+    fig = go.Figure(go.Heatmap(
+        z=z, y=labels, x=list(range(run.config.gen_length)), colorscale="Viridis",
+        zmin=0, zmax=run.config.steps - 1, text=[_hover(t) for t in run.trajectories],
+        hoverinfo="text", colorbar=dict(title="step"), xgap=1, ygap=2))
+    for row, t in enumerate(run.trajectories):
+        for edge in range(t.expert.block_length, run.config.gen_length, t.expert.block_length):
+            fig.add_shape(type="line", x0=edge - 0.5, x1=edge - 0.5, y0=row - 0.5, y1=row + 0.5,
+                          line=dict(color="white", width=2))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title="answer position")
+    return _layout(fig, "Reveal order: step at which each token was unmasked (white: block edges)",
+                   140 + 34 * len(labels))
+
+
+def unmasking_map(run: Run, index: int) -> go.Figure:
+    """HEX Figure 2 style: step (y) x position (x), each cell the state the position holds."""
+    t = run.trajectories[index]
+    steps = run.steps_done
+    z = np.stack([token_states(run, t, s + 1) for s in range(steps)]) if steps else np.zeros((1, 1))
+    hover = _hover(t)
+    fig = go.Figure(go.Heatmap(
+        z=z, zmin=-0.5, zmax=len(STATE_COLORS) - 0.5, colorscale=_discrete_scale(),
+        text=[hover] * len(z), hoverinfo="text", showscale=True,
+        colorbar=dict(tickvals=list(range(len(STATE_NAMES))), ticktext=STATE_NAMES)))
+    fig.update_yaxes(title="step", autorange="reversed")
+    fig.update_xaxes(title="answer position")
+    title = f"Unmasking map — {t.expert.label}"
+    if t.collapsed:
+        title += " — COLLAPSED (no answer, mostly end tokens)"
+    return _layout(fig, title, 360)
+
+
+def end_pressure(run: Run) -> go.Figure:
+    """Per step and expert: share of masked positions drafting an end token (solid) and share
+    of revealed tokens that are end tokens (dotted)."""
+    fig = go.Figure()
+    end_ids = list(run.special.end_ids)
+    palette = ["#4c78a8", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2", "#e45756", "#f58518",
+               "#9d755d", "#bab0ac", "#ff9da6"]
+    for i, (t, label) in enumerate(zip(run.trajectories, row_labels(run), strict=True)):
+        drafts = t.draft_ids[:run.steps_done]
+        masked = drafts >= 0
+        drafting_end = np.isin(drafts, end_ids) & masked
+        pull = drafting_end.sum(1) / np.maximum(masked.sum(1), 1)
+        steps = np.arange(1, len(drafts) + 1)
+        revealed = t.reveal_step[None, :] < steps[:, None]
+        revealed &= t.reveal_step[None, :] >= 0
+        committed_end = (revealed & np.isin(t.token_ids, end_ids)[None, :]).sum(1)
+        share = committed_end / np.maximum(revealed.sum(1), 1)
+        color = palette[i % len(palette)]
+        fig.add_trace(go.Scatter(x=steps - 1, y=pull, name=f"{label}: drafts", mode="lines",
+                                 line=dict(color=color), legendgroup=label))
+        fig.add_trace(go.Scatter(x=steps, y=share, name=f"{label}: revealed", mode="lines",
+                                 line=dict(color=color, dash="dot"), legendgroup=label))
+    fig.update_yaxes(title="share that is an end token", range=[0, 1.02], tickformat=".0%")
+    fig.update_xaxes(title="step")
+    return _layout(fig, "End-token pressure: solid = masked positions drafting an end token, "
+                   "dotted = revealed tokens that are end tokens", 380)
+
+
+def vote_panel(run: Run) -> go.Figure:
+    """Bar chart of extracted answers with their supporters; winner marked, tie flagged."""
+    vote = run.vote
+    labels = row_labels(run)
+    answers = list(vote.counts)
+    colors = ["#54a24b" if a == vote.winner else "#9ecae9" for a in answers]
+    hover = ["<br>".join(labels[i] for i in vote.supporters[a]) for a in answers]
+    fig = go.Figure(go.Bar(x=[f"“{a}”" for a in answers], y=[vote.counts[a] for a in answers],
+                           marker_color=colors, text=[vote.counts[a] for a in answers],
+                           hovertext=hover, hoverinfo="text", name="votes"))
+    if vote.abstained:
+        fig.add_trace(go.Bar(x=["no answer"], y=[len(vote.abstained)], marker_color="#bab0ac",
+                             hovertext=["<br>".join(labels[i] for i in vote.abstained)],
+                             hoverinfo="text", name="no answer (does not vote)"))
+    if vote.winner is None:
+        title = "Vote: no expert produced an answer"
+    else:
+        title = f"Vote: {vote.winner}" + (" — TIE, broken by the smallest block" if vote.tie else "")
+    fig.update_layout(showlegend=False, bargap=0.35)
+    fig.update_yaxes(title="votes", dtick=1)
+    return _layout(fig, title, 320)
+
+
+def scrubber(run: Run) -> go.Figure:
+    """Every expert's canvas at step t, with a slider and play button (client-side frames)."""
+    labels = row_labels(run)
+    tokens = [[tok.replace("<", "‹").replace(">", "›") for tok in t.tokens]
+              for t in run.trajectories]
+
+    def heat(step: int) -> go.Heatmap:
+        z = [token_states(run, t, step) for t in run.trajectories]
+        text = [[tok if state else "·" for tok, state in zip(row, zrow, strict=True)]
+                for row, zrow in zip(tokens, z, strict=True)]
+        return go.Heatmap(z=z, y=labels, zmin=-0.5, zmax=len(STATE_COLORS) - 0.5,
+                          colorscale=_discrete_scale(), showscale=False, text=text,
+                          texttemplate="%{text}", textfont=dict(size=9), hoverinfo="text",
+                          xgap=1, ygap=2)
+
+    steps = list(range(run.steps_done + 1))
+    fig = go.Figure(heat(steps[-1]), frames=[go.Frame(data=[heat(s)], name=str(s)) for s in steps])
+    slider = dict(active=len(steps) - 1, currentvalue=dict(prefix="step "), pad=dict(t=40),
+                  steps=[dict(method="animate", label=str(s),
+                              args=[[str(s)], dict(mode="immediate", frame=dict(duration=0),
+                                                   transition=dict(duration=0))])
+                         for s in steps])
+    play = dict(type="buttons", direction="left", x=0, y=-0.15, xanchor="left", showactive=False,
+                buttons=[dict(label="▶ play", method="animate",
+                              args=[None, dict(frame=dict(duration=120), fromcurrent=True)]),
+                         dict(label="❚❚ pause", method="animate",
+                              args=[[None], dict(mode="immediate", frame=dict(duration=0))])])
+    fig.update_layout(sliders=[slider], updatemenus=[play])
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title="answer position")
+    return _layout(fig, "Step scrubber: every expert's canvas after t steps", 220 + 40 * len(labels))
+
+
+def all_figures(run: Run) -> dict[str, go.Figure]:
+    return {"reveal_order": reveal_order(run), "end_pressure": end_pressure(run),
+            "vote": vote_panel(run), "scrubber": scrubber(run)}

@@ -1,0 +1,268 @@
+"""The Gradio front end: layout and events only. Decoding happens in the runner it is given."""
+
+from __future__ import annotations
+
+import html
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from hexviz import plots, trajectory
+from hexviz.config import divisors, hex_block_lengths
+from hexviz.remasking import RULE_NAMES
+from hexviz.runner import RunRequest
+from hexviz.trajectory import Run, TrajectoryFormatError
+
+PAPER = "https://arxiv.org/abs/2510.05040"
+DEFAULT_GEN_LENGTH = 64
+GEN_LENGTHS = [16, 32, 64, 128, 256, 512]
+
+HEADER = f"""# hexviz — how a diffusion LM unmasks its answer
+A masked diffusion LM starts from an all-`[MASK]` answer and reveals tokens over many steps.
+Each **block size** is a hidden expert ([HEX, Lee et al. 2025]({PAPER})): run several, vote on
+their answers. Whole-answer baselines (one block) are shown for contrast; they don't vote.
+"""
+
+ABOUT = f"""
+## What a masked diffusion LM does
+A masked diffusion language model (dLLM) such as LLaDA answers a prompt by starting from an
+answer region that is all `[MASK]` and revealing tokens over a fixed number of **steps**. At each
+step one forward pass predicts every masked position at once; a **remasking rule** keeps the
+positions it is surest about and leaves the rest masked for later steps:
+`low_confidence` (probability of the chosen token), `margin` (top-1 minus top-2 probability),
+`entropy` (sharpest distribution first) or `random`.
+
+## Semi-autoregressive blocks
+The answer can be split into blocks of `block_length` tokens decoded left to right: a block is
+finished before the next one starts, and the rule only chooses inside the current block. One block
+of the whole answer is fully "any order"; blocks of 1 token are ordinary left-to-right decoding.
+
+## AfterEoT collapse
+LLaDA is fine-tuned with every answer padded by end-of-text tokens, and it learns to be very sure
+of them. Decoding the whole answer by confidence therefore reveals the tail's end-of-text tokens
+first; each one makes the next one to its left likelier, and the answer can be squeezed into
+nothing: the answer region ends up mostly end tokens with no final answer. That is a
+**collapse** (hexviz flags an expert with no extractable answer and at least 80% end tokens).
+Blocks prevent it: the tail cannot be touched before the blocks before it are done.
+
+## HEX: hidden semi-autoregressive experts
+Different block sizes make different mistakes. HEX decodes the same prompt with several block
+sizes (for a 256-token answer the paper uses 8, 16, 32, 64 and 128), extracts each final answer
+and takes the **majority vote** (ties go to the smallest block). No training is needed; on
+LLaDA-8B-Instruct it lifts GSM8K accuracy from 24.7% (whole-answer top-k margin) to 88.1%.
+Paper: [Test-Time Scaling in Diffusion LLMs via Hidden Semi-Autoregressive Experts]({PAPER})
+(arXiv 2510.05040).
+
+## How to read the charts
+- **Vote**: one bar per extracted answer; hover to see which experts voted for it. Green is the
+  winner; grey are experts with no answer (they don't vote). Below, each expert's final text with
+  its answer highlighted.
+- **Reveal order**: one row per expert, one column per answer position; the colour is the step at
+  which the token was revealed (dark early, yellow late). White lines are block edges. Left-to-right
+  colour ramps are semi-autoregressive decoding; a dark tail means end tokens were revealed first.
+- **Step scrubber**: drag the slider or press play to see every expert's canvas after t steps.
+- **End-token pressure**: for each expert, the share of still-masked positions whose current
+  draft is an end token (solid) and the share of revealed tokens that are end tokens (dotted).
+  A solid line near 100% early on is the pull towards AfterEoT collapse.
+- **Unmasking map**: one expert in detail, as in the HEX paper's Figure 2: step down, position
+  across; grey is masked, blue text, orange end of turn, red end-of-text padding.
+
+## The built-in model
+A 1.8M-parameter ModernBERT-style dLLM trained by hexviz with LLaDA's fine-tuning recipe on
+"tinygsm", generated GSM8K-style word problems; it runs on a laptop CPU. On a GPU the same app
+runs LLaDA-8B-Instruct when the operator enables it (see the README).
+"""
+
+CSS = """
+.expert-text {font-family: ui-monospace, monospace; font-size: 13px; margin: 2px 0;}
+.expert-text mark {background: #ffe08a; padding: 0 2px; border-radius: 3px;}
+.expert-text .label {display: inline-block; min-width: 16em; color: #555;}
+.collapsed {color: #b22222;}
+"""
+
+
+# --- pure helpers ------------------------------------------------------------------------------
+
+def parse_blocks(values: list[Any]) -> tuple[int, ...]:
+    if not values:
+        raise ValueError("pick at least one block size (expert)")
+    return tuple(sorted(int(v) for v in values))
+
+
+def expert_texts_html(run: Run) -> str:
+    """Each expert's final text with its extracted answer highlighted."""
+    rows = []
+    for t, label in zip(run.trajectories, plots.row_labels(run), strict=True):
+        text = html.escape(t.text) or "<i>(empty)</i>"
+        if t.answer is not None:
+            needle = html.escape(t.answer)
+            cut = text.rfind(needle)
+            if cut >= 0:
+                text = f"{text[:cut]}<mark>{needle}</mark>{text[cut + len(needle):]}"
+        css = "expert-text collapsed" if t.collapsed else "expert-text"
+        rows.append(f'<div class="{css}"><span class="label">{html.escape(label)}</span>{text}</div>')
+    return "\n".join(rows)
+
+
+def status_markdown(run: Run) -> str:
+    vote = run.vote
+    done = f"step {run.steps_done}/{run.config.steps}"
+    if not run.complete:
+        return f"**Decoding…** {done}"
+    collapsed = sum(t.collapsed for t in run.trajectories)
+    head = ("no expert produced an answer" if vote.winner is None else
+            f"HEX answer **{vote.winner}**" + (" (tie, broken by the smallest block)"
+                                               if vote.tie else ""))
+    return (f"{head} · {len(run.voters)} voting experts · {collapsed} collapsed · "
+            f"{run.timing.forward_passes} forward passes in {run.timing.decode_s:.2f} s · "
+            f"model `{Path(run.model).name}`")
+
+
+def export_files(run: Run) -> list[str]:
+    """The run as trajectory JSON, and every figure as standalone HTML."""
+    folder = Path(tempfile.mkdtemp(prefix="hexviz-"))
+    paths = [trajectory.save(run, folder / "hexviz-run.json")]
+    for name, fig in plots.all_figures(run).items():
+        path = folder / f"hexviz-{name}.html"
+        fig.write_html(path, include_plotlyjs="cdn")
+        paths.append(path)
+    return [str(p) for p in paths]
+
+
+def full_views(run: Run) -> tuple:
+    """Every output of the Explore view for a finished (or uploaded) run."""
+    labels = plots.row_labels(run)
+    first_collapsed = next((i for i, t in enumerate(run.trajectories) if t.collapsed), 0)
+    return (run, status_markdown(run), plots.vote_panel(run), expert_texts_html(run),
+            plots.reveal_order(run), plots.scrubber(run), plots.end_pressure(run),
+            gr.update(choices=labels, value=labels[first_collapsed]),
+            plots.unmasking_map(run, first_collapsed), export_files(run))
+
+
+def replay(path: str | None) -> tuple:
+    """All views of an uploaded trajectory JSON; a bad file becomes a message, not a crash."""
+    if path is None:
+        return tuple(gr.skip() for _ in range(10))
+    try:
+        return full_views(trajectory.load(path))
+    except TrajectoryFormatError as err:
+        raise gr.Error(f"cannot replay this file: {err}") from None
+
+
+def partial_views(run: Run) -> tuple:
+    """What is cheap to redraw while decoding: status, reveal order and end-token pressure."""
+    skip = gr.skip()
+    return (skip, status_markdown(run), skip, expert_texts_html(run), plots.reveal_order(run),
+            skip, plots.end_pressure(run), skip, skip, skip)
+
+
+# --- layout and events -------------------------------------------------------------------------
+
+def build_demo(runner, examples: list[str] | None = None) -> gr.Blocks:
+    """The app. ``runner`` has ``model_labels()`` and ``run(RunRequest) -> Iterator[Run]``."""
+    examples = examples or ["Tom has 5 apples. He buys 3 more. How many apples does Tom have now?"]
+    labels = runner.model_labels()
+
+    def on_run(prompt, model, blocks, rule, gen_length, steps, temperature, seeds, forbid,
+               end_last, baselines, progress=gr.Progress()) -> Iterator[tuple]:
+        try:
+            request = RunRequest(
+                prompt=prompt or "", model=model, blocks=parse_blocks(blocks), remasking=rule,
+                gen_length=int(gen_length), steps=int(steps), temperature=float(temperature),
+                seeds=int(seeds), forbid_end_of_text=bool(forbid), end_tokens_last=bool(end_last),
+                baselines=bool(baselines))
+            progress(0, desc="loading model and decoding")
+            for run in runner.run(request):
+                progress((run.steps_done, run.config.steps), desc="decoding", unit="steps")
+                yield full_views(run) if run.complete else partial_views(run)
+        except ValueError as err:
+            raise gr.Error(str(err)) from None
+        except Exception as err:  # the app stays up; the user sees what went wrong
+            raise gr.Error(f"decoding failed: {type(err).__name__}: {err}") from None
+
+    def on_pick(label, run) -> Any:
+        if run is None or label not in plots.row_labels(run):
+            return gr.skip()
+        return plots.unmasking_map(run, plots.row_labels(run).index(label))
+
+    def on_gen_length(gen_length) -> tuple:
+        n = int(gen_length)
+        return (gr.update(choices=divisors(n), value=hex_block_lengths(n)), gr.update(value=n))
+
+    def api_run(prompt: str, blocks: str = "", remasking: str = "low_confidence",
+                gen_length: int = 0, steps: int = 0, temperature: float = 0.0,
+                seeds: int = 1, baselines: bool = True) -> dict:
+        """Decode ``prompt`` with HEX experts and return the run's JSON (the CLI's --json)."""
+        try:
+            request = RunRequest(
+                prompt=prompt, model=labels[0], remasking=remasking,
+                blocks=tuple(int(b) for b in blocks.split(",") if b.strip()) or None,
+                gen_length=int(gen_length) or None, steps=int(steps) or None,
+                temperature=float(temperature), seeds=int(seeds), baselines=bool(baselines))
+            *_, run = runner.run(request)
+        except ValueError as err:
+            raise gr.Error(str(err)) from None
+        return trajectory.run_to_json(run)
+
+    with gr.Blocks(title="hexviz") as demo:
+        state = gr.State(None)  # this user's last run
+        gr.Markdown(HEADER)
+        with gr.Tabs():
+            with gr.Tab("Explore"):
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        prompt = gr.Textbox(label="Question", value=examples[0], lines=3)
+                        gr.Examples([[e] for e in examples], inputs=[prompt],
+                                    label="Examples (the experts disagree on these)")
+                        run_button = gr.Button("Run", variant="primary", elem_id="run-button")
+                        status = gr.Markdown(elem_id="status")
+                    with gr.Column(scale=2):
+                        model = gr.Dropdown(labels, value=labels[0], label="Model")
+                        blocks = gr.CheckboxGroup(divisors(DEFAULT_GEN_LENGTH),
+                                                  value=hex_block_lengths(DEFAULT_GEN_LENGTH),
+                                                  label="Experts: block sizes")
+                        with gr.Row():
+                            rule = gr.Dropdown(list(RULE_NAMES), value="low_confidence",
+                                               label="Remasking rule")
+                            gen_length = gr.Dropdown(GEN_LENGTHS, value=DEFAULT_GEN_LENGTH,
+                                                     label="Gen length")
+                            steps = gr.Number(DEFAULT_GEN_LENGTH, precision=0, label="Steps")
+                        with gr.Row():
+                            temperature = gr.Slider(0, 2, value=0, step=0.1, label="Temperature")
+                            seeds = gr.Slider(1, 4, value=1, step=1,
+                                              label="Votes per block size (seeds)")
+                        with gr.Accordion("End-of-sequence controls", open=False):
+                            forbid = gr.Checkbox(False, label="Forbid end-of-text in the logits")
+                            end_last = gr.Checkbox(False, label="Exclude end tokens from "
+                                                   "confidence (reveal them last)")
+                        baselines = gr.Checkbox(True, label="Whole-answer baselines (no vote)")
+                        upload = gr.File(label="Replay a trajectory JSON (no model needed)",
+                                         file_types=[".json"], type="filepath")
+                with gr.Row():
+                    vote_plot = gr.Plot(label="Vote", elem_id="vote-plot")
+                    with gr.Column():
+                        gr.Markdown("**Each expert's answer**")
+                        answers = gr.HTML(elem_id="answers")
+                reveal_plot = gr.Plot(label="Reveal order", elem_id="reveal-plot")
+                scrub_plot = gr.Plot(label="Step scrubber")
+                pressure_plot = gr.Plot(label="End-token pressure")
+                expert_pick = gr.Dropdown([], label="Unmasking map of expert")
+                map_plot = gr.Plot(label="Unmasking map")
+                downloads = gr.File(label="Downloads: trajectory JSON and figures (HTML)",
+                                    file_count="multiple", interactive=False)
+            with gr.Tab("About"):
+                gr.Markdown(ABOUT)
+
+        views = [state, status, vote_plot, answers, reveal_plot, scrub_plot, pressure_plot,
+                 expert_pick, map_plot, downloads]
+        settings = [prompt, model, blocks, rule, gen_length, steps, temperature, seeds, forbid,
+                    end_last, baselines]
+        run_button.click(on_run, settings, views, api_visibility="private")
+        upload.upload(replay, [upload], views, api_visibility="private")
+        expert_pick.change(on_pick, [expert_pick, state], [map_plot], api_visibility="private")
+        gen_length.change(on_gen_length, [gen_length], [blocks, steps], api_visibility="private")
+        gr.api(api_run, api_name="run")
+    return demo
