@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from hexviz.runner import LocalRunner
-from hexviz.ui import CSS, build_demo
+from hexviz.ui import build_demo
 
 EXAMPLES = Path(__file__).resolve().parent / "assets" / "examples.json"
 QUEUE_SIZE = 16  # waiting requests beyond this are refused, so a crowd can't exhaust memory
@@ -33,7 +33,7 @@ def main() -> None:
     examples = json.loads(EXAMPLES.read_text()) if EXAMPLES.exists() else None
     demo = build_demo(gpu_runner(), examples)
     demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE)
-    demo.launch(css=CSS)
+    demo.launch()
 
 
 if __name__ == "__main__":

@@ -8,14 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hexviz.remasking import RULE_NAMES
+
 DEFAULT_MAX_GEN_LENGTH = 1024  # a larger answer region is refused, to bound time and memory
 HEX_BLOCK_FRACTIONS = (32, 16, 8, 4, 2)  # the paper's {8,...,128} for a 256-token answer
-
-
-def known_rules() -> tuple[str, ...]:
-    from hexviz.remasking import RULE_NAMES  # remasking imports torch; config stays light
-
-    return RULE_NAMES
 
 
 @dataclass(frozen=True)
@@ -31,9 +27,9 @@ class Expert:
     def __post_init__(self) -> None:
         if not isinstance(self.block_length, int) or self.block_length < 1:
             raise ValueError(f"block_length must be a positive integer (got {self.block_length!r})")
-        if self.remasking not in known_rules():
+        if self.remasking not in RULE_NAMES:
             raise ValueError(f"unknown remasking rule {self.remasking!r}; "
-                             f"choose one of {', '.join(known_rules())}")
+                             f"choose one of {', '.join(RULE_NAMES)}")
         if not self.temperature >= 0:
             raise ValueError(f"temperature must be a number >= 0 (got {self.temperature!r})")
 

@@ -9,10 +9,12 @@ rule is one function added to ``RULES``; the CLI and the app list the dict's key
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:  # rules only call tensor methods, so this module loads without torch
+    import torch
 
-Rule = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+Rule = Callable[["torch.Tensor", "torch.Tensor", "torch.Tensor"], "torch.Tensor"]
 
 
 def low_confidence(probs: torch.Tensor, x0: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:

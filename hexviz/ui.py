@@ -76,12 +76,11 @@ A 1.8M-parameter ModernBERT-style dLLM trained by hexviz with LLaDA's fine-tunin
 runs LLaDA-8B-Instruct when the operator enables it (see the README).
 """
 
-CSS = """
-.expert-text {font-family: ui-monospace, monospace; font-size: 13px; margin: 2px 0;}
-.expert-text mark {background: #ffe08a; padding: 0 2px; border-radius: 3px;}
-.expert-text .label {display: inline-block; min-width: 16em; color: #555;}
-.collapsed {color: #b22222;}
-"""
+# Inline styles, so the answers panel looks the same however the app is launched.
+ROW_STYLE = "font-family: ui-monospace, monospace; font-size: 13px; margin: 3px 0;"
+LABEL_STYLE = "display: inline-block; min-width: 15em; color: #666;"
+MARK_STYLE = "background: #ffe08a; padding: 0 2px; border-radius: 3px;"
+COLLAPSED_STYLE = "color: #b22222;"
 
 
 # --- pure helpers ------------------------------------------------------------------------------
@@ -101,9 +100,11 @@ def expert_texts_html(run: Run) -> str:
             needle = html.escape(t.answer)
             cut = text.rfind(needle)
             if cut >= 0:
-                text = f"{text[:cut]}<mark>{needle}</mark>{text[cut + len(needle):]}"
-        css = "expert-text collapsed" if t.collapsed else "expert-text"
-        rows.append(f'<div class="{css}"><span class="label">{html.escape(label)}</span>{text}</div>')
+                text = (f'{text[:cut]}<mark style="{MARK_STYLE}">{needle}</mark>'
+                        f"{text[cut + len(needle):]}")
+        style = ROW_STYLE + (COLLAPSED_STYLE if t.collapsed else "")
+        rows.append(f'<div style="{style}"><span style="{LABEL_STYLE}">{html.escape(label)}'
+                    f"</span>{text}</div>")
     return "\n".join(rows)
 
 

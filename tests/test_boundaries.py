@@ -1,4 +1,4 @@
-"""Layering: the engine never imports UI libraries; vote/answer/trajectory code needs no torch."""
+"""Layering: the engine never imports UI libraries; UI, plots and data code need no torch."""
 
 from __future__ import annotations
 
@@ -24,6 +24,17 @@ def test_engine_imports_no_ui():
 
 
 @pytest.mark.parametrize("module", ["hexviz.trajectory", "hexviz.vote", "hexviz.answers",
-                                    "hexviz.config", "hexviz.schedule"])
-def test_data_modules_import_no_torch(module):
+                                    "hexviz.config", "hexviz.schedule", "hexviz.plots",
+                                    "hexviz.ui", "hexviz.evaluate"])
+def test_ui_plot_and_data_modules_import_no_torch(module):
     assert "torch" not in imported_after(f"import {module}")
+
+
+def test_replaying_a_run_needs_no_torch(tmp_path):
+    from hexviz import trajectory
+    from tests.conftest import known_run
+
+    path = trajectory.save(known_run(), tmp_path / "run.json")
+    statement = (f"from hexviz import trajectory, plots; "
+                 f"plots.all_figures(trajectory.load({str(path)!r}))")
+    assert "torch" not in imported_after(statement)

@@ -39,7 +39,7 @@ def test_full_views_fill_every_output():
     views = ui.full_views(known_run())
     run, status, vote, answers, reveal, scrub, pressure, pick, umap, files = views
     assert "HEX answer **7**" in status and "1 collapsed" in status
-    assert "<mark>7</mark>" in answers and "collapsed" in answers
+    assert ">7</mark>" in answers and "collapsed" in answers
     assert vote.layout.title.text == "Vote: 7"
     assert pick["value"] == "whole (margin) ✗ collapsed"  # the collapse is shown first
     assert "COLLAPSED" in umap.layout.title.text
@@ -112,3 +112,20 @@ def test_api_endpoint_returns_the_run_json(launched):
         client.predict(prompt=" ", api_name="/run")
     # the app is still up after an error
     assert client.predict(prompt="again", api_name="/run")["vote"]["winner"] == "7"
+
+
+def test_gradio_client_gets_a_real_result_from_the_builtin_model(launched):
+    from gradio_client import Client
+
+    from hexviz.runner import LocalRunner
+
+    client = Client(launched(LocalRunner()), verbose=False)
+    d = client.predict(prompt="Mia has 3 pens. She buys 4 more. How many pens does Mia have now?",
+                       blocks="4,8,16", api_name="/run")
+    assert d["model"].endswith("tinygsm-dllm")
+    assert [e["block_length"] for e in d["experts"] if e["votes"]] == [4, 8, 16]
+    assert d["timing"]["forward_passes"] == d["steps"] == 64
+    voted = sum(d["vote"]["counts"].values()) + len(d["vote"]["abstained"])
+    assert voted == 3
+    for e in d["experts"]:
+        assert len(e["reveal_step"]) == 64 and -1 not in e["reveal_step"]

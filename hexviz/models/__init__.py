@@ -1,7 +1,8 @@
 """Model loading: ``load(path_or_id)`` returns the engine's `DiffusionLM` wrapper.
 
-Standard transformers code only: the built-in model in ``assets/`` and any masked-LM checkpoint
-that ``AutoModelForMaskedLM`` knows load with no remote code. Remote code runs only when the
+Standard transformers code only: the built-in model in ``assets/``, any masked-LM checkpoint
+that ``AutoModelForMaskedLM`` knows, and LLaDA (hexviz's own module, `hexviz.models.llada`) load
+with no remote code. Remote code runs only when the
 operator opts in with ``trust_remote_code=True`` (never for an id typed by a user otherwise).
 """
 
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from transformers import AutoConfig, AutoModel, AutoModelForMaskedLM, AutoTokenizer
+from transformers import AutoModel, AutoModelForMaskedLM, AutoTokenizer
 
 from hexviz.models.wrapper import DiffusionLM, ModelDefaults
 from hexviz.trajectory import SpecialTokens
@@ -40,11 +41,12 @@ class Family:
 
 
 FAMILIES = {
-    "llada": Family(mask_id=126336, end_of_text_id=126081, end_of_turn_id=126348),
+    "llada": Family(mask_id=126336, end_of_text_id=126081, end_of_turn_id=126348),  # defaults
     "dream": Family(mask_id=151666, end_of_text_id=151643, end_of_turn_id=151645,
                     shift_logits=True, needs_remote_code=True),
 }
 END_OF_TURN_TOKENS = ("<|eot_id|>", "<|im_end|>", "<|end_of_turn|>")
+LLADA_IDS = {"GSAI-ML/LLaDA-8B-Instruct", "GSAI-ML/LLaDA-8B-Base", "GSAI-ML/LLaDA-1.5"}
 
 
 def default_device() -> torch.device:
@@ -65,9 +67,13 @@ def _read_defaults(name: str, family: Family | None) -> ModelDefaults:
     return ModelDefaults() if family else ModelDefaults(gen_length=64, steps=64)
 
 
-def _special_tokens(tokenizer, family: Family | None) -> SpecialTokens:
-    if family is not None:
-        return SpecialTokens(family.mask_id, family.end_of_text_id, family.end_of_turn_id)
+def _special_tokens(tokenizer, family: Family | None, config=None) -> SpecialTokens:
+    if family is not None:  # the checkpoint's own ids win over the family's defaults
+        vocab = tokenizer.get_vocab()
+        return SpecialTokens(
+            getattr(config, "mask_token_id", None) or family.mask_id,
+            getattr(config, "eos_token_id", None) or family.end_of_text_id,
+            next((vocab[t] for t in END_OF_TURN_TOKENS if t in vocab), family.end_of_turn_id))
     if tokenizer.mask_token_id is None:
         raise ModelLoadError("the tokenizer has no mask token, so this is not a masked LM")
     vocab = tokenizer.get_vocab()
@@ -78,11 +84,23 @@ def _special_tokens(tokenizer, family: Family | None) -> SpecialTokens:
     return SpecialTokens(tokenizer.mask_token_id, end_of_text, end_of_turn)
 
 
-def _model_type(name: str, trust_remote_code: bool) -> str:
+def _model_type(name: str) -> str:
+    """The checkpoint's model_type, read from its config.json (AutoConfig rejects unknown ones)."""
+    if name in LLADA_IDS:
+        return "llada"
     local = Path(name) / "config.json"
-    if local.is_file():  # read it directly: AutoConfig rejects model types it doesn't know
-        return str(json.loads(local.read_text()).get("model_type", "")).lower()
-    return AutoConfig.from_pretrained(name, trust_remote_code=trust_remote_code).model_type.lower()
+    if not local.is_file() and not Path(name).is_dir():
+        from huggingface_hub import hf_hub_download
+
+        try:
+            local = Path(hf_hub_download(name, "config.json"))
+        except Exception as err:  # offline, unknown repo, invalid id: all mean "not loadable"
+            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise ModelLoadError(f"cannot load model {name!r}: not a local directory, and the "
+                                 f"hub could not provide it ({reason})") from None
+    if not local.is_file():
+        raise ModelLoadError(f"cannot load model {name!r}: the directory has no config.json")
+    return str(json.loads(local.read_text()).get("model_type", "")).lower()
 
 
 def load(path_or_id: str | None = None, *, device: str | torch.device | None = None,
@@ -96,31 +114,32 @@ def load(path_or_id: str | None = None, *, device: str | torch.device | None = N
     device = torch.device(device) if device is not None else default_device()
     dtype = dtype or (torch.bfloat16 if device.type == "cuda" else torch.float32)
     try:
-        model_type = _model_type(name, trust_remote_code)
+        model_type = _model_type(name)
         family = FAMILIES.get(model_type)
         if family and family.needs_remote_code and not trust_remote_code:
             raise ModelLoadError(f"{name!r} is a {model_type} model, whose code is not part of "
                                  "transformers; the operator must opt in to its remote code "
                                  "(--trust-remote-code / HEXVIZ_TRUST_REMOTE_CODE=1)")
+        if model_type == "llada":  # hexviz's own LLaDA: its remote code never runs
+            import hexviz.models.llada  # noqa: F401  registers it with the Auto classes
+            trust_remote_code = False
         tokenizer = AutoTokenizer.from_pretrained(name, trust_remote_code=trust_remote_code)
-        if model_type == "llada":
-            from hexviz.models.llada import LLaDAModelLM
-
-            model = LLaDAModelLM.from_pretrained(name, dtype=dtype)
-        elif family is not None:
-            model = AutoModel.from_pretrained(name, dtype=dtype, trust_remote_code=True)
+        placement = {"device_map": str(device)} if device.type == "cuda" else {}
+        if family is not None and family.needs_remote_code:
+            model = AutoModel.from_pretrained(name, dtype=dtype, trust_remote_code=True,
+                                              **placement)
         else:
-            model = AutoModelForMaskedLM.from_pretrained(name, dtype=dtype,
-                                                         trust_remote_code=trust_remote_code)
+            model = AutoModelForMaskedLM.from_pretrained(
+                name, dtype=dtype, trust_remote_code=trust_remote_code, **placement)
     except ModelLoadError:
         raise
-    except (OSError, ValueError, KeyError, RuntimeError) as err:
+    except (OSError, ValueError, KeyError, RuntimeError, ImportError) as err:
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ModelLoadError(f"cannot load model {name!r}: {reason}") from err
     model.to(device).eval()
     return DiffusionLM(
         model=model, tokenizer=tokenizer, name=name,
-        special=_special_tokens(tokenizer, family),
+        special=_special_tokens(tokenizer, family, model.config),
         shift_logits=family.shift_logits if family else False,
         defaults=_read_defaults(name, family),
     )

@@ -1,0 +1,104 @@
+"""``python -m hexviz.train.card``: write the built-in model's card and the app's examples from
+an eval results file (``python -m hexviz eval --out results.json``).
+
+    python -m hexviz eval --limit 500 --out runs/eval-500.json
+    python -m hexviz.train.card runs/eval-500.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from hexviz.evaluate import EvalResults, load_results, summarize, vote_of
+from hexviz.models import BUILTIN_DIR, HEXVIZ_META
+
+EXAMPLES = BUILTIN_DIR.parent / "examples.json"
+EXAMPLE_COUNT = 5
+
+
+def disagreement_examples(results: EvalResults, count: int = EXAMPLE_COUNT) -> list[str]:
+    """Questions on which the voting experts gave different answers, the vote right first."""
+    voters = results.voters
+    split = [r for r in results.records if len({r.answers[i] for i in voters}) > 1]
+    right = [r for r in split if vote_of(r, voters).winner == r.gold]
+    wrong = [r for r in split if vote_of(r, voters).winner != r.gold]
+    return [r.question for r in (right[:count - 1] + wrong[:1] + right[count - 1:])][:count]
+
+
+def card_markdown(results: EvalResults, meta: dict) -> str:
+    s = summarize(results)
+    training = meta["training"]
+    rows = "\n".join(
+        f"| {e.label}{'' if e.votes else ' (whole answer, no vote)'} | {e.accuracy:.1%} | "
+        f"{e.no_answer:.1%} | {e.collapse:.1%} |" for e in s.experts)
+    settings = ", ".join(f"{k}={v}" for k, v in training.items()
+                         if k not in ("steps", "minutes", "parameters", "out_dir"))
+    return f"""---
+library_name: transformers
+tags: [masked-diffusion, dllm, hexviz, toy]
+---
+# tinygsm-dllm: hexviz's built-in masked diffusion LM
+
+A {training['parameters'] / 1e6:.2f}M-parameter ModernBERT-style masked diffusion LM trained by
+hexviz (`python -m hexviz.train`) with LLaDA's supervised fine-tuning recipe on *tinygsm*:
+generated GSM8K-style word problems (1-4 chained +, -, * steps on small numbers, answers ending in
+`#### N`, verbosity of the chain of thought drawn at random). The answer region is
+{meta['gen_length']} tokens: answer, end-of-turn, then end-of-text padding that is part of the
+loss, as in LLaDA. It loads with `AutoModelForMaskedLM.from_pretrained` (no remote code) and is
+the default model of the hexviz app, CLI and tests.
+
+## Held-out results
+
+{s.problems} problems of `assets/tinygsm/test.jsonl` (disjoint from training by construction),
+temperature 0, `gen_length` {results.config.gen_length}, `steps` {results.config.steps},
+block-size experts with `low_confidence` remasking. Produced by:
+
+```
+python -m hexviz eval --limit {s.problems} --out results.json
+python -m hexviz.train.card results.json
+```
+
+| decoding | accuracy | no answer | collapse |
+|---|---|---|---|
+{rows}
+
+| HEX | value |
+|---|---|
+| majority-vote accuracy | {s.hex_accuracy:.1%} |
+| tie rate | {s.tie_rate:.1%} |
+| mean single expert | {s.mean_expert_accuracy:.1%} |
+| best single expert | {max(e.accuracy for e in s.experts if e.votes):.1%} |
+| oracle (any expert right) | {s.oracle:.1%} |
+| experts disagree | {s.disagreement:.1%} |
+
+A collapse is an answer with no extractable `#### N` and at least 80% end tokens.
+
+## Training
+
+- parameters: {training['parameters']:,}
+- steps: {training['steps']:,}, wall time {training['minutes']} minutes on 2 CPU cores
+- settings: {settings}
+- recipe: prompt never masked; per example t ~ U(eps, 1), each answer token (padding included)
+  masked with probability t, cross-entropy on masked tokens weighted by 1/t; AdamW, linear
+  warm-up and cosine decay; every batch a pure function of (seed, step), so runs are reproducible
+  and resumable.
+"""
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m hexviz.train.card", description=__doc__)
+    parser.add_argument("results", type=Path, help="eval results JSON of the built-in model")
+    parser.add_argument("--model-dir", type=Path, default=BUILTIN_DIR)
+    parser.add_argument("--examples", type=Path, default=EXAMPLES)
+    args = parser.parse_args(argv)
+    results = load_results(args.results)
+    meta = json.loads((args.model_dir / HEXVIZ_META).read_text())
+    (args.model_dir / "README.md").write_text(card_markdown(results, meta))
+    args.examples.write_text(json.dumps(disagreement_examples(results), indent=1) + "\n")
+    print(f"wrote {args.model_dir / 'README.md'} and {args.examples}")
+
+
+if __name__ == "__main__":
+    main()

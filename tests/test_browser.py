@@ -1,0 +1,63 @@
+"""End to end in headless Chromium: open the app, run an example, wait for the views.
+
+Uses Debian's /usr/bin/chromium through Playwright (no browser download). The screenshot is
+saved to out/screenshots/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from hexviz import ui
+from hexviz.runner import LocalRunner
+from tests.conftest import REPO
+from tests.test_ui import free_port
+
+CHROMIUM = os.environ.get("HEXVIZ_CHROMIUM", "/usr/bin/chromium")
+SHOTS = REPO / "out" / "screenshots"
+# Flags that keep Chromium from reaching for the network on a closed machine.
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"),
+                                reason="Debian's chromium is not installed (.ci/run installs it)")
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    demo = ui.build_demo(LocalRunner(), examples=["Mia has 3 pens. She buys 4 more. "
+                                                  "How many pens does Mia have now?"])
+    demo.queue(default_concurrency_limit=1, max_size=4)
+    demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True,
+                quiet=True)
+    yield demo.local_url
+    demo.close()
+
+
+def test_run_an_example_in_the_browser(app_url):
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        page.goto(app_url)
+        page.get_by_text("Mia has 3 pens", exact=False).first.wait_for()
+        page.locator("#run-button").click()
+        clicked = time.perf_counter()
+        page.wait_for_selector("#reveal-plot .js-plotly-plot", timeout=120_000)
+        first_figure_s = time.perf_counter() - clicked
+        page.wait_for_selector("#vote-plot .js-plotly-plot", timeout=120_000)
+        page.wait_for_function(
+            "document.querySelector('#status').innerText.includes('voting experts')",
+            timeout=120_000)
+        status = page.locator("#status").inner_text()
+        page.screenshot(path=str(SHOTS / "explore.png"), full_page=True)
+        browser.close()
+    print(f"first figure {first_figure_s:.2f} s after clicking Run; status: {status}")
+    assert "forward passes" in status
