@@ -92,13 +92,19 @@ def eval_experts(gen_length: int, blocks: list[int] | None, remasking: str, seed
 
 def evaluate(lm, problems: Sequence[Problem], experts: Sequence[Expert], config: DecodeConfig,
              batch_size: int = 8, answer_format: str | None = None, data: str = "",
-             on_batch: Callable[[int], None] | None = None) -> EvalResults:
-    """Decode ``problems`` in batches of ``batch_size`` and record every expert's answer."""
+             on_batch: Callable[[int], None] | None = None,
+             indices: Sequence[int] | None = None) -> EvalResults:
+    """Decode ``problems`` in batches of ``batch_size`` and record every expert's answer.
+
+    ``indices`` are the problems' positions in the whole dataset (default 0, 1, ...), so shards
+    evaluated by different processes merge back in order.
+    """
     from hexviz.engine import decode_many  # torch only when decoding
 
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1 (got {batch_size})")
     answer_format = answer_format or lm.defaults.answer_format
+    indices = list(range(len(problems))) if indices is None else list(indices)
     results = EvalResults(lm.name, data, config, list(experts), answer_format)
     for start in range(0, len(problems), batch_size):
         chunk = problems[start:start + batch_size]
@@ -106,7 +112,7 @@ def evaluate(lm, problems: Sequence[Problem], experts: Sequence[Expert], config:
                            answer_format, [p.question for p in chunk])
         for offset, (problem, run) in enumerate(zip(chunk, runs, strict=True)):
             results.records.append(Record(
-                start + offset, problem.question, problem.gold,
+                indices[start + offset], problem.question, problem.gold,
                 [t.answer for t in run.trajectories], [t.collapsed for t in run.trajectories]))
         results.decode_s += runs[0].timing.decode_s
         if on_batch:
@@ -262,6 +268,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(format_summary(summarize(results)))
         print_scaling(results)
         return 0
+    from accelerate import PartialState
+    from accelerate.utils import gather_object
     from tqdm import tqdm
 
     from hexviz import models
@@ -272,15 +280,26 @@ def cmd_eval(args: argparse.Namespace) -> int:
     problems = read_problems(data, args.limit)
     if args.answer:
         get_extractor(args.answer)
-    lm = models.load(args.model, device=args.device, trust_remote_code=args.trust_remote_code)
+    # One process, or one per GPU/CPU under `accelerate launch`: each decodes its shard.
+    import torch
+
+    state = PartialState(cpu=not torch.cuda.is_available())  # CPU processes join over gloo
+    device = args.device or (state.device if state.num_processes > 1 else None)
+    lm = models.load(args.model, device=device, trust_remote_code=args.trust_remote_code)
     config = decode_config(args, lm.defaults)
     experts = eval_experts(config.gen_length, args.blocks, args.remasking, args.seeds,
                            args.temperature)
     for expert in experts:
         config.check(expert)
-    with tqdm(total=len(problems), desc="eval", unit="problem") as bar:
-        results = evaluate(lm, problems, experts, config, args.batch_size, args.answer,
-                           data, bar.update)
+    with state.split_between_processes(list(range(len(problems)))) as mine:
+        with tqdm(total=len(mine), desc="eval", unit="problem",
+                  disable=not state.is_main_process) as bar:
+            results = evaluate(lm, [problems[i] for i in mine], experts, config,
+                               args.batch_size, args.answer, data, bar.update, indices=mine)
+    if state.num_processes > 1:
+        results.records = sorted(gather_object(results.records), key=lambda r: r.index)
+    if not state.is_main_process:
+        return 0
     print(format_summary(summarize(results)))
     print_scaling(results)
     if args.out:

@@ -112,3 +112,33 @@ def test_eval_end_to_end_on_a_model(tmp_path, capsys, random_model_dir):
         (16, "low_confidence", False), (16, "margin", False), (16, "random", False)]
     assert all(len(r["answers"]) == 5 for r in d["records"])
     assert "HEX vote" in capsys.readouterr().out
+
+
+def test_accelerate_launch_with_two_processes_matches_one(tmp_path, random_model_dir):
+    """Data-parallel eval: problems sharded over 2 CPU processes (torch.distributed over gloo),
+    records gathered on the main process in dataset order."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    data = write_jsonl(tmp_path / "d.jsonl", [
+        {"question": f"Mia has {i} pens. She buys {i} more. How many pens does Mia have now?",
+         "answer": f"#### {2 * i}"} for i in range(5)])
+    common = ["eval", "--data", str(data), "--model", str(random_model_dir), "--blocks", "4,8",
+              "--gen-length", "16", "--batch-size", "2"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    single, double = tmp_path / "one.json", tmp_path / "two.json"
+    subprocess.run([sys.executable, "-m", "hexviz", *common, "--out", str(single)], cwd=REPO,
+                   env=env, check=True, capture_output=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+         "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+         "-m", "hexviz", *common, "--out", str(double)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "0/3 [" in proc.stderr  # the main process decoded its shard (3 of 5), not all
+    one, two = json.loads(single.read_text()), json.loads(double.read_text())
+    assert [r["index"] for r in two["records"]] == [0, 1, 2, 3, 4]
+    assert two["records"] == one["records"] and two["summary"] == one["summary"]
