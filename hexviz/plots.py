@@ -177,6 +177,20 @@ def scrubber(run: Run) -> go.Figure:
     return _layout(fig, "Step scrubber: every expert's canvas after t steps", 220 + 40 * len(labels))
 
 
+def scaling(points: list[tuple[int, float, float]], title: str = "") -> go.Figure:
+    """HEX accuracy and tie rate against the number of votes (the paper's scaling figure)."""
+    votes = [p[0] for p in points]
+    fig = go.Figure([
+        go.Scatter(x=votes, y=[p[1] for p in points], name="HEX accuracy", mode="lines+markers",
+                   line=dict(color="#4c78a8", width=3)),
+        go.Scatter(x=votes, y=[p[2] for p in points], name="tie rate", mode="lines+markers",
+                   line=dict(color="#e45756", dash="dot")),
+    ])
+    fig.update_xaxes(title="votes (experts x seeds, smallest blocks first)", dtick=1)
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.02])
+    return _layout(fig, title or "Test-time scaling: accuracy and ties against votes", 360)
+
+
 def all_figures(run: Run) -> dict[str, go.Figure]:
     return {"reveal_order": reveal_order(run), "end_pressure": end_pressure(run),
             "vote": vote_panel(run), "scrubber": scrubber(run)}

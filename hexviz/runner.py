@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from hexviz.config import DecodeConfig, baseline_experts, hex_experts
+from hexviz.evaluate import EvalResults, eval_experts, evaluate, read_problems
 from hexviz.trajectory import Run
 
 BUILTIN_LABEL = "built-in tinygsm dLLM (CPU)"
@@ -96,3 +97,23 @@ class LocalRunner:
                                     prompt_texts=[request.prompt]):
             if progress.step == progress.steps or progress.step % self.snapshot_every == 0:
                 yield progress.runs()[0]
+
+    def evaluate(self, model: str, problems: int, seeds: int, temperature: float,
+                 on_progress: Callable[[int, int], None] | None = None) -> EvalResults:
+        """A small live eval on the built-in test set (the Scaling tab)."""
+        from hexviz.train.task import TEST_SET
+
+        lm = self._model(model)
+        config = DecodeConfig(lm.defaults.gen_length, lm.defaults.steps)
+        experts = eval_experts(config.gen_length, None, "low_confidence", seeds, temperature)
+        data = read_problems(TEST_SET, problems)
+        done = 0
+
+        def step(n: int) -> None:
+            nonlocal done
+            done += n
+            if on_progress:
+                on_progress(done, len(data))
+
+        return evaluate(lm, data, experts, config, batch_size=4, data=str(TEST_SET),
+                        on_batch=step)

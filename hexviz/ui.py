@@ -12,6 +12,7 @@ import gradio as gr
 
 from hexviz import plots, trajectory
 from hexviz.config import divisors, hex_block_lengths
+from hexviz.evaluate import EvalResults, format_summary, load_results, scaling_curve, summarize
 from hexviz.remasking import RULE_NAMES
 from hexviz.runner import RunRequest
 from hexviz.trajectory import Run, TrajectoryFormatError
@@ -153,6 +154,24 @@ def replay(path: str | None) -> tuple:
         raise gr.Error(f"cannot replay this file: {err}") from None
 
 
+def scaling_views(results: EvalResults) -> tuple:
+    """The Scaling tab: the curve, and the summary table as monospace text."""
+    table = format_summary(summarize(results))
+    curve = "\n".join(f"{k:>5} votes  accuracy {a:6.1%}  tie rate {t:6.1%}"
+                      for k, a, t in scaling_curve(results))
+    title = f"Test-time scaling on {len(results.records)} problems ({Path(results.model).name})"
+    return plots.scaling(scaling_curve(results), title), f"```\n{table}\n\n{curve}\n```"
+
+
+def scaling_from_file(path: str | None) -> tuple:
+    if path is None:
+        return gr.skip(), gr.skip()
+    try:
+        return scaling_views(load_results(path))
+    except ValueError as err:
+        raise gr.Error(f"cannot read this results file: {err}") from None
+
+
 def partial_views(run: Run) -> tuple:
     """What is cheap to redraw while decoding: status, reveal order and end-token pressure."""
     skip = gr.skip()
@@ -192,6 +211,14 @@ def build_demo(runner, examples: list[str] | None = None) -> gr.Blocks:
     def on_gen_length(gen_length) -> tuple:
         n = int(gen_length)
         return (gr.update(choices=divisors(n), value=hex_block_lengths(n)), gr.update(value=n))
+
+    def on_scaling_eval(model, problems, seeds, temperature, progress=gr.Progress()) -> tuple:
+        try:
+            results = runner.evaluate(model, int(problems), int(seeds), float(temperature),
+                                      lambda done, total: progress((done, total), unit="problems"))
+        except ValueError as err:
+            raise gr.Error(str(err)) from None
+        return scaling_views(results)
 
     def api_run(prompt: str, blocks: str = "", remasking: str = "low_confidence",
                 gen_length: int = 0, steps: int = 0, temperature: float = 0.0,
@@ -254,6 +281,22 @@ def build_demo(runner, examples: list[str] | None = None) -> gr.Blocks:
                 map_plot = gr.Plot(label="Unmasking map")
                 downloads = gr.File(label="Downloads: trajectory JSON and figures (HTML)",
                                     file_count="multiple", interactive=False)
+            with gr.Tab("Scaling"):
+                gr.Markdown("HEX is test-time scaling: more votes (block sizes x seeds), more "
+                            "accuracy, fewer ties. Plot a results file from `python -m hexviz "
+                            "eval --out results.json`, or run a small eval on the built-in "
+                            "test set here (temperature > 0 makes seeds differ).")
+                with gr.Row():
+                    results_file = gr.File(label="Eval results JSON", file_types=[".json"],
+                                           type="filepath")
+                    with gr.Column():
+                        n_problems = gr.Slider(4, 100, value=20, step=4, label="Problems")
+                        eval_seeds = gr.Slider(1, 4, value=2, step=1, label="Seeds per block size")
+                        eval_temperature = gr.Slider(0, 1.5, value=0.5, step=0.1,
+                                                     label="Temperature")
+                        eval_button = gr.Button("Run a small eval", variant="primary")
+                scaling_plot = gr.Plot(label="Scaling curve", elem_id="scaling-plot")
+                scaling_table = gr.Markdown()
             with gr.Tab("About"):
                 gr.Markdown(ABOUT)
 
@@ -265,5 +308,9 @@ def build_demo(runner, examples: list[str] | None = None) -> gr.Blocks:
         upload.upload(replay, [upload], views, api_visibility="private")
         expert_pick.change(on_pick, [expert_pick, state], [map_plot], api_visibility="private")
         gen_length.change(on_gen_length, [gen_length], [blocks, steps], api_visibility="private")
+        results_file.upload(scaling_from_file, [results_file], [scaling_plot, scaling_table],
+                            api_visibility="private")
+        eval_button.click(on_scaling_eval, [model, n_problems, eval_seeds, eval_temperature],
+                          [scaling_plot, scaling_table], api_visibility="private")
         gr.api(api_run, api_name="run")
     return demo

@@ -129,3 +129,31 @@ def test_gradio_client_gets_a_real_result_from_the_builtin_model(launched):
     assert voted == 3
     for e in d["experts"]:
         assert len(e["reveal_step"]) == 64 and -1 not in e["reveal_step"]
+
+
+def test_scaling_tab_plots_a_results_file(tmp_path):
+    from hexviz.evaluate import results_to_json
+    from tests.test_evaluate import hand_made_results
+
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(results_to_json(hand_made_results())))
+    fig, table = ui.scaling_from_file(str(path))
+    accuracy, ties = fig.data
+    assert list(accuracy.x) == [1, 2, 3] and list(accuracy.y) == [0.25, 0.25, 0.5]
+    assert list(ties.y) == [0.0, 0.25, 0.25]
+    assert "HEX vote" in table
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    with pytest.raises(gr.Error, match="not a hexviz eval results file"):
+        ui.scaling_from_file(str(bad))
+
+
+def test_live_scaling_eval_on_the_builtin_model():
+    from hexviz.runner import BUILTIN_LABEL, LocalRunner
+
+    seen = []
+    results = LocalRunner().evaluate(BUILTIN_LABEL, 4, 2, 0.5, lambda d, t: seen.append((d, t)))
+    assert len(results.records) == 4 and seen[-1] == (4, 4)
+    assert len(results.voters) == 10  # 5 block sizes x 2 seeds
+    fig, _ = ui.scaling_views(results)
+    assert list(fig.data[0].x) == list(range(1, 11))
