@@ -94,7 +94,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--examples", type=Path, default=EXAMPLES)
     args = parser.parse_args(argv)
     results = load_results(args.results)
-    meta = json.loads((args.model_dir / HEXVIZ_META).read_text())
+    meta_path = args.model_dir / HEXVIZ_META
+    meta = json.loads(meta_path.read_text())
+    summary = summarize(results)
+    meta["card"] = {"problems": summary.problems, "hex_accuracy": summary.hex_accuracy,
+                    "mean_expert_accuracy": summary.mean_expert_accuracy,
+                    "tie_rate": summary.tie_rate}
+    meta_path.write_text(json.dumps(meta, indent=2) + "\n")  # what the checkpoint test holds to
     (args.model_dir / "README.md").write_text(card_markdown(results, meta))
     args.examples.write_text(json.dumps(disagreement_examples(results), indent=1) + "\n")
     print(f"wrote {args.model_dir / 'README.md'} and {args.examples}")

@@ -1,0 +1,61 @@
+"""The shipped built-in model, loaded offline: format, tokenizer contract, and accuracy."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+from hexviz import models
+from hexviz.config import DecodeConfig, hex_experts
+from hexviz.evaluate import evaluate, read_problems, summarize
+from hexviz.train import task
+from hexviz.train.loop import prompt_ids
+
+CHECK_PROBLEMS = 50  # a fixed slice of the held-out test set
+ALLOWED_DROP = 0.10  # below the model card's HEX accuracy by more than this fails
+
+
+@pytest.fixture(scope="module")
+def builtin():
+    return models.load(device="cpu")
+
+
+def test_checkpoint_is_small_safetensors_and_loads_with_auto_classes():
+    files = {p.name for p in models.BUILTIN_DIR.iterdir()}
+    assert "model.safetensors" in files
+    assert not {f for f in files if f.endswith((".bin", ".pt", ".pkl"))}
+    assert (models.BUILTIN_DIR / "model.safetensors").stat().st_size <= 20 * 2**20
+    model = AutoModelForMaskedLM.from_pretrained(models.BUILTIN_DIR)  # no remote code
+    assert model.config.model_type == "modernbert"
+
+
+def test_chat_template_gives_the_engine_prompt(builtin):
+    tokenizer = AutoTokenizer.from_pretrained(models.BUILTIN_DIR)
+    question = "Tom has 5 apples. He buys 3 more. How many apples does Tom have now?"
+    ids = tokenizer.apply_chat_template([{"role": "user", "content": question}],
+                                        add_generation_prompt=True, tokenize=True,
+                                        return_dict=False)
+    assert list(ids) == builtin.format_prompt(question) == prompt_ids(tokenizer, question)
+    assert tokenizer.decode(tokenizer("12 + 7 = 19. #### 19", add_special_tokens=False)
+                            ["input_ids"]) == "12 + 7 = 19. #### 19"
+    digits = tokenizer.convert_ids_to_tokens(tokenizer("129", add_special_tokens=False)["input_ids"])
+    assert digits == ["▁1", "2", "9"]  # every digit its own token
+
+
+def test_test_set_is_gsm8k_format_and_held_out():
+    problems = read_problems(task.TEST_SET)
+    assert len(problems) >= 500
+    assert all(task.split_of(p.question) == "test" for p in problems)
+
+
+def test_hex_accuracy_holds_against_the_model_card(builtin):
+    card = json.loads((models.BUILTIN_DIR / models.HEXVIZ_META).read_text())["card"]
+    config = DecodeConfig(builtin.defaults.gen_length, builtin.defaults.steps)
+    problems = read_problems(task.TEST_SET, CHECK_PROBLEMS)
+    results = evaluate(builtin, problems, hex_experts(config.gen_length), config, batch_size=10)
+    accuracy = summarize(results).hex_accuracy
+    print(f"HEX accuracy on {CHECK_PROBLEMS} problems: {accuracy:.1%} "
+          f"(model card: {card['hex_accuracy']:.1%} on {card['problems']})")
+    assert accuracy >= card["hex_accuracy"] - ALLOWED_DROP

@@ -1,0 +1,71 @@
+"""The tinygsm task and a few real training steps on a tiny config."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import torch
+
+from hexviz import models
+from hexviz.answers import extract_gsm8k
+from hexviz.train import task
+from hexviz.train.loop import TrainConfig, answer_region, make_batch, train
+from hexviz.train.tokenizer import build_tokenizer
+
+
+def test_problems_are_seeded_and_gsm8k_shaped():
+    a = [task.sample_problem(random.Random(7)) for _ in range(3)]
+    b = [task.sample_problem(random.Random(7)) for _ in range(3)]
+    assert a == b
+    for p in [task.sample_problem(random.Random(i)) for i in range(300)]:
+        assert extract_gsm8k(p.answer) == str(p.result)
+        assert p.answer.rstrip().endswith(f"#### {p.result}")
+        assert 0 <= p.result <= task.MAX_VALUE
+        assert p.question.endswith("have now?")
+
+
+def test_splits_are_disjoint_by_construction():
+    train = {p.question for p in task.unique_problems("train", 300)}
+    test = {p.question for p in task.unique_problems("test", 300)}
+    assert not train & test
+    assert all(task.split_of(q) == "test" for q in test)
+
+
+def test_batches_mask_only_the_answer_and_pad_with_end_of_text():
+    tokenizer = build_tokenizer([task.sample_problem(random.Random(i)).question + " " +
+                                 task.sample_problem(random.Random(i)).answer for i in range(2000)])
+    cfg = TrainConfig(batch_size=4, gen_length=64)
+    batch = make_batch(tokenizer, cfg, step=3)
+    assert (batch["is_answer"].sum(1) == 64).all()
+    assert torch.equal(batch["input_ids"], make_batch(tokenizer, cfg, step=3)["input_ids"])
+    region = answer_region(tokenizer, "1 + 2 = 3. #### 3", 64)
+    eos = tokenizer.convert_tokens_to_ids("<|endoftext|>")
+    assert region[-1] == eos and tokenizer.convert_tokens_to_ids("<|eot_id|>") in region
+
+
+def test_a_few_training_steps_save_a_loadable_checkpoint_and_resume(tmp_path):
+    cfg = TrainConfig(out_dir=str(tmp_path / "m"), hidden_size=32, num_layers=1, num_heads=2,
+                      intermediate_size=64, batch_size=4, steps=4, checkpoint_every=2,
+                      warmup_steps=1)
+    out = train(cfg)
+    state = json.loads((out / "checkpoint" / "trainer_state.json").read_text())
+    assert state["step"] == 4
+    lm = models.load(str(out), device="cpu")
+    assert lm.defaults.gen_length == 64 and lm.defaults.answer_format == "gsm8k"
+    before = lm.model.state_dict()["model.embeddings.tok_embeddings.weight"].clone()
+    longer = TrainConfig(**{**cfg.__dict__, "steps": 6})
+    resumed = models.load(str(train(longer)), device="cpu")
+    after = resumed.model.state_dict()["model.embeddings.tok_embeddings.weight"]
+    assert json.loads((out / "checkpoint" / "trainer_state.json").read_text())["step"] == 6
+    assert not torch.equal(before, after)  # two more steps moved the weights
+
+
+def test_training_is_reproducible(tmp_path):
+    cfg = dict(hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64, batch_size=4,
+               steps=3, checkpoint_every=3, warmup_steps=1)
+    a = train(TrainConfig(out_dir=str(tmp_path / "a"), **cfg))
+    b = train(TrainConfig(out_dir=str(tmp_path / "b"), **cfg))
+    wa = models.load(str(a), device="cpu").model.state_dict()
+    wb = models.load(str(b), device="cpu").model.state_dict()
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
