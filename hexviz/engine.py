@@ -146,6 +146,10 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
     batch = Batch([list(map(int, p)) for p in prompts], list(experts), config)
     rows = [e for _, e in batch.rows]
     L, S = config.gen_length, config.steps
+    longest = max(len(p) for p in batch.prompts)
+    if lm.max_length and longest + L > lm.max_length:
+        raise ValueError(f"the prompt ({longest} tokens) plus gen_length ({L}) is longer than "
+                         f"this model's maximum of {lm.max_length} tokens; shorten either")
     x, attention, width = _canvas(lm, batch)
     generators = [torch.Generator(device=lm.device).manual_seed(e.seed) for e in rows]
     end_ids = torch.tensor(lm.end_ids, dtype=torch.long, device=lm.device)

@@ -201,3 +201,9 @@ def test_invalid_combinations_raise(random_lm, prompt_ids, experts, config, mess
 def test_unknown_answer_format_raises(random_lm, prompt_ids):
     with pytest.raises(ValueError, match="unknown answer format 'nope'"):
         decode(random_lm, prompt_ids, [Expert(8)], DecodeConfig(32, 32), answer_format="nope")
+
+
+def test_too_long_for_the_model_is_refused(random_lm, prompt_ids):
+    limit = random_lm.max_length
+    with pytest.raises(ValueError, match=f"longer than this model's maximum of {limit} tokens"):
+        decode(random_lm, prompt_ids, [Expert(256)], DecodeConfig(256, 256))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 from transformers import AutoModel, AutoModelForMaskedLM, AutoTokenizer
+from transformers.utils import logging as hf_logging
 
 from hexviz.models.wrapper import DiffusionLM, ModelDefaults
 from hexviz.trajectory import SpecialTokens
@@ -110,6 +111,7 @@ def load(path_or_id: str | None = None, *, device: str | torch.device | None = N
     bf16 on a GPU, float32 on the CPU unless ``dtype`` says otherwise. Raises `ModelLoadError`
     with the reason when the model cannot be loaded.
     """
+    hf_logging.disable_progress_bar()  # a loading bar per call would drown the CLI's output
     name = _resolve(path_or_id)
     device = torch.device(device) if device is not None else default_device()
     dtype = dtype or (torch.bfloat16 if device.type == "cuda" else torch.float32)

@@ -41,6 +41,13 @@ class DiffusionLM:
         return self.special.end_ids
 
     @property
+    def max_length(self) -> int | None:
+        """Longest prompt + answer the model was built for, when its config says."""
+        config = self.model.config
+        return getattr(config, "max_position_embeddings", None) or getattr(
+            config, "max_sequence_length", None)
+
+    @property
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
