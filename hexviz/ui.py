@@ -123,15 +123,21 @@ def status_markdown(run: Run) -> str:
             f"model `{Path(run.model).name}`")
 
 
+def figures_html(run: Run) -> str:
+    """Every figure in one self-contained page (plotly.js embedded once: works offline)."""
+    parts = [fig.to_html(full_html=False, include_plotlyjs=(i == 0))
+             for i, fig in enumerate(plots.all_figures(run).values())]
+    title = html.escape(run.prompt)
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>hexviz: {title}</title>"
+            f"</head><body><h2>{title}</h2>{''.join(parts)}</body></html>")
+
+
 def export_files(run: Run) -> list[str]:
-    """The run as trajectory JSON, and every figure as standalone HTML."""
+    """The run as trajectory JSON, and its figures as one HTML page."""
     folder = Path(tempfile.mkdtemp(prefix="hexviz-"))
-    paths = [trajectory.save(run, folder / "hexviz-run.json")]
-    for name, fig in plots.all_figures(run).items():
-        path = folder / f"hexviz-{name}.html"
-        fig.write_html(path, include_plotlyjs="cdn")
-        paths.append(path)
-    return [str(p) for p in paths]
+    page = folder / "hexviz-figures.html"
+    page.write_text(figures_html(run))
+    return [str(trajectory.save(run, folder / "hexviz-run.json")), str(page)]
 
 
 def full_views(run: Run) -> tuple:
@@ -279,7 +285,7 @@ def build_demo(runner, examples: list[str] | None = None) -> gr.Blocks:
                 pressure_plot = gr.Plot(label="End-token pressure")
                 expert_pick = gr.Dropdown([], label="Unmasking map of expert")
                 map_plot = gr.Plot(label="Unmasking map")
-                downloads = gr.File(label="Downloads: trajectory JSON and figures (HTML)",
+                downloads = gr.File(label="Downloads: trajectory JSON and all figures (one offline HTML page)",
                                     file_count="multiple", interactive=False)
             with gr.Tab("Scaling"):
                 gr.Markdown("HEX is test-time scaling: more votes (block sizes x seeds), more "
