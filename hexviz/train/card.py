@@ -27,11 +27,31 @@ def disagreement_examples(results: EvalResults, count: int = EXAMPLE_COUNT) -> l
     return [r.question for r in (right[:count - 1] + wrong[:1] + right[count - 1:])][:count]
 
 
+def observations(s) -> str:
+    """Plain statements read off the numbers, so the card never claims more than it measured."""
+    best = max(e.accuracy for e in s.experts if e.votes)
+    whole = [e for e in s.experts if not e.votes and e.label != "whole (random)"]
+    small = [e for e in s.experts if e.votes and int(e.label.split()[0][2:]) <= 16]
+    lines = [
+        f"- HEX vote {s.hex_accuracy:.1%} vs mean expert {s.mean_expert_accuracy:.1%} "
+        f"({(s.hex_accuracy - s.mean_expert_accuracy) * 100:+.1f} points) and best expert "
+        f"{best:.1%} ({(s.hex_accuracy - best) * 100:+.1f} points).",
+        f"- Whole-answer confidence decoding collapsed on at most "
+        f"{max(e.collapse for e in whole):.1%} of problems; block sizes <= 16 on at most "
+        f"{max(e.collapse for e in small):.1%}.",
+        f"- Small-block experts fail differently: no final answer on about "
+        f"{sum(e.no_answer for e in small) / len(small):.0%} of problems, without collapsing.",
+        f"- The experts disagree on {s.disagreement:.1%} of problems; some expert is right on "
+        f"{s.oracle:.1%}.",
+    ]
+    return "\n".join(lines)
+
+
 def card_markdown(results: EvalResults, meta: dict) -> str:
     s = summarize(results)
     training = meta["training"]
     rows = "\n".join(
-        f"| {e.label}{'' if e.votes else ' (whole answer, no vote)'} | {e.accuracy:.1%} | "
+        f"| {e.label}{'' if e.votes else ', no vote'} | {e.accuracy:.1%} | "
         f"{e.no_answer:.1%} | {e.collapse:.1%} |" for e in s.experts)
     settings = ", ".join(f"{k}={v}" for k, v in training.items()
                          if k not in ("steps", "minutes", "parameters", "out_dir"))
@@ -75,10 +95,17 @@ python -m hexviz.train.card results.json
 
 A collapse is an answer with no extractable `#### N` and at least 80% end tokens.
 
+## What this model does and does not show
+
+{observations(s)}
+
 ## Training
 
 - parameters: {training['parameters']:,}
-- steps: {training['steps']:,}, wall time {training['minutes']} minutes on 2 CPU cores
+- steps: {training['steps']:,}, wall time {training['minutes']} minutes on 2 CPU cores (shared
+  with other work while it trained), as `python -m hexviz.train --steps 2000` followed by
+  `python -m hexviz.train --steps 3000`, which resumes from the step-2000 checkpoint with the
+  cosine schedule stretched to 3,000 steps
 - settings: {settings}
 - recipe: prompt never masked; per example t ~ U(eps, 1), each answer token (padding included)
   masked with probability t, cross-entropy on masked tokens weighted by 1/t; AdamW, linear
