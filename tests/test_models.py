@@ -41,7 +41,7 @@ def test_left_padding_gives_the_logits_of_the_unpadded_row(random_lm):
     padded = torch.cat([pad, ids], dim=1)
     mask = torch.cat([torch.zeros(1, 3, dtype=torch.long), torch.ones_like(ids)], dim=1)
     torch.testing.assert_close(random_lm.logits(padded, mask)[:, 3:], random_lm.logits(ids),
-                               atol=1e-5, rtol=1e-5)
+                               atol=1e-4, rtol=1e-4)  # float32 noise of a masked SDPA path
 
 
 def test_shifted_models_align_logits_to_positions(random_lm):
