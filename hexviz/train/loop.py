@@ -24,10 +24,9 @@ import torch.nn.functional as F
 from tqdm import tqdm
 from transformers import ModernBertConfig, ModernBertForMaskedLM, PreTrainedTokenizerBase
 
+from hexviz.models import HEXVIZ_META
 from hexviz.train import task
 from hexviz.train.tokenizer import END_OF_TEXT, END_OF_TURN, build_tokenizer
-
-HEXVIZ_META = "hexviz.json"  # decoding defaults stored beside a checkpoint
 
 
 @dataclass(frozen=True)
