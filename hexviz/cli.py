@@ -103,7 +103,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     experts = hex_experts(config.gen_length, args.blocks, args.remasking, args.seeds,
                           args.temperature)
     if args.baselines:
-        experts += baseline_experts(config.gen_length, args.remasking, args.temperature)
+        experts += baseline_experts(config.gen_length, [args.remasking, "margin"],
+                                    args.temperature)
     run = engine.decode(lm, lm.format_prompt(args.prompt), experts, config, args.answer,
                         prompt_text=args.prompt)
     print(json.dumps(run_to_json(run)) if args.json else format_run(run))

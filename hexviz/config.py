@@ -6,6 +6,7 @@ work with a message that says what was given and what is allowed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hexviz.remasking import RULE_NAMES
@@ -96,7 +97,8 @@ def hex_experts(gen_length: int, blocks: list[int] | None = None, remasking: str
     return [Expert(b, remasking, seed, temperature) for b in blocks for seed in range(seeds)]
 
 
-def baseline_experts(gen_length: int, remasking: str, temperature: float = 0.0) -> list[Expert]:
-    """Whole-answer rows (one block) shown for contrast; they never vote."""
-    rules = dict.fromkeys([remasking, "margin"])
-    return [Expert(gen_length, rule, 0, temperature, votes=False) for rule in rules]
+def baseline_experts(gen_length: int, rules: Sequence[str],
+                     temperature: float = 0.0) -> list[Expert]:
+    """Whole-answer rows (one block), one per distinct rule, shown for contrast; never voting."""
+    return [Expert(gen_length, rule, 0, temperature, votes=False)
+            for rule in dict.fromkeys(rules)]

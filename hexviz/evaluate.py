@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hexviz.answers import extract_gsm8k, get_extractor
-from hexviz.config import DecodeConfig, Expert, hex_experts
+from hexviz.config import DecodeConfig, Expert, baseline_experts, hex_experts
 from hexviz.vote import majority
 
 RESULTS_SCHEMA = "hexviz.eval"
@@ -86,8 +86,8 @@ def read_problems(path: str | Path, limit: int | None = None) -> list[Problem]:
 def eval_experts(gen_length: int, blocks: list[int] | None, remasking: str, seeds: int,
                  temperature: float) -> list[Expert]:
     """HEX experts (vote order), then the whole-answer baselines (no vote)."""
-    baselines = [Expert(gen_length, rule, 0, temperature, votes=False) for rule in BASELINE_RULES]
-    return hex_experts(gen_length, blocks, remasking, seeds, temperature) + baselines
+    return (hex_experts(gen_length, blocks, remasking, seeds, temperature)
+            + baseline_experts(gen_length, BASELINE_RULES, temperature))
 
 
 def evaluate(lm, problems: Sequence[Problem], experts: Sequence[Expert], config: DecodeConfig,
@@ -289,8 +289,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
     config = decode_config(args, lm.defaults)
     experts = eval_experts(config.gen_length, args.blocks, args.remasking, args.seeds,
                            args.temperature)
-    for expert in experts:
-        config.check(expert)
     with state.split_between_processes(list(range(len(problems)))) as mine:
         with tqdm(total=len(mine), desc="eval", unit="problem",
                   disable=not state.is_main_process) as bar:

@@ -89,9 +89,8 @@ class LocalRunner:
         experts = hex_experts(gen_length, blocks, request.remasking, request.seeds,
                               request.temperature)
         if request.baselines:
-            experts += baseline_experts(gen_length, request.remasking, request.temperature)
-        for expert in experts:
-            config.check(expert)
+            experts += baseline_experts(gen_length, [request.remasking, "margin"],
+                                        request.temperature)
         prompt_ids = lm.format_prompt(request.prompt)
         for progress in iter_decode(lm, [prompt_ids], experts, config,
                                     prompt_texts=[request.prompt]):

@@ -69,7 +69,7 @@ def test_hex_set_scales_with_gen_length_and_orders_votes():
 
 
 def test_baselines_decode_the_whole_answer_and_never_vote():
-    rows = baseline_experts(64, "low_confidence")
+    rows = baseline_experts(64, ["low_confidence", "margin"])
     assert [(e.block_length, e.remasking, e.votes) for e in rows] == [
         (64, "low_confidence", False), (64, "margin", False)]
-    assert len(baseline_experts(64, "margin")) == 1
+    assert len(baseline_experts(64, ["margin", "margin"])) == 1
