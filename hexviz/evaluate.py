@@ -84,10 +84,11 @@ def read_problems(path: str | Path, limit: int | None = None) -> list[Problem]:
 
 
 def eval_experts(gen_length: int, blocks: list[int] | None, remasking: str, seeds: int,
-                 temperature: float) -> list[Expert]:
-    """HEX experts (vote order), then the whole-answer baselines (no vote)."""
+                 temperature: float, baselines: bool = True) -> list[Expert]:
+    """HEX experts (vote order), then the whole-answer baselines (no vote) unless left out."""
+    rules = BASELINE_RULES if baselines else ()
     return (hex_experts(gen_length, blocks, remasking, seeds, temperature)
-            + baseline_experts(gen_length, BASELINE_RULES, temperature))
+            + baseline_experts(gen_length, rules, temperature))
 
 
 def evaluate(lm, problems: Sequence[Problem], experts: Sequence[Expert], config: DecodeConfig,
@@ -183,6 +184,21 @@ def scaling_curve(results: EvalResults) -> list[tuple[int, float, float]]:
             for s in [summarize(results, voters[:k])]]
 
 
+def seed_scaling_curve(results: EvalResults) -> list[tuple[int, int, float, float]]:
+    """(seeds per block size, votes, HEX accuracy, tie rate) for 1..N seeds of every block size.
+
+    Each point keeps the whole HEX set and adds seeds, the way the paper scales votes; empty when
+    the results hold one seed per block size.
+    """
+    seeds = sorted({results.experts[i].seed for i in results.voters})
+    points = []
+    for n in range(1, len(seeds) + 1):
+        voters = [i for i in results.voters if results.experts[i].seed in seeds[:n]]
+        s = summarize(results, voters)
+        points.append((n, len(voters), s.hex_accuracy, s.tie_rate))
+    return points if len(seeds) > 1 else []
+
+
 def format_summary(summary: Summary) -> str:
     lines = [f"{'expert':<28} {'accuracy':>9} {'no answer':>10} {'collapse':>9}"]
     for s in summary.experts:
@@ -250,23 +266,32 @@ def add_eval_parser(sub: argparse._SubParsersAction, add_model_args, add_decode_
     parser.add_argument("--limit", type=int, default=None, help="first N problems")
     parser.add_argument("--batch-size", type=int, default=8, help="problems per forward pass")
     parser.add_argument("--out", type=Path, default=None, help="write per-problem records here")
+    parser.add_argument("--no-baselines", dest="baselines", action="store_false",
+                        help="decode only the HEX experts (the baselines add 3 rows per problem)")
     parser.add_argument("--rescore", type=Path, default=None,
                         help="score an existing results file (no decoding)")
     add_model_args(parser)
     add_decode_args(parser)
 
 
-def print_scaling(results: EvalResults) -> None:
-    print("votes  accuracy  tie rate")
-    for k, accuracy, ties in scaling_curve(results):
-        print(f"{k:>5}  {accuracy:>8.1%}  {ties:>8.1%}")
+def format_scaling(results: EvalResults) -> str:
+    """The vote-by-vote curve, then (with several seeds) the curve by seeds per block size."""
+    lines = ["votes  accuracy  tie rate"]
+    lines += [f"{k:>5}  {accuracy:>8.1%}  {ties:>8.1%}"
+              for k, accuracy, ties in scaling_curve(results)]
+    by_seeds = seed_scaling_curve(results)
+    if by_seeds:
+        lines += ["", "seeds per block size  votes  accuracy  tie rate"]
+        lines += [f"{n:>20}  {k:>5}  {accuracy:>8.1%}  {ties:>8.1%}"
+                  for n, k, accuracy, ties in by_seeds]
+    return "\n".join(lines)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
     if args.rescore:
         results = load_results(args.rescore)
         print(format_summary(summarize(results)))
-        print_scaling(results)
+        print(format_scaling(results))
         return 0
     from accelerate import PartialState
     from accelerate.utils import gather_object
@@ -288,7 +313,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     lm = models.load(args.model, device=device, trust_remote_code=args.trust_remote_code)
     config = decode_config(args, lm.defaults)
     experts = eval_experts(config.gen_length, args.blocks, args.remasking, args.seeds,
-                           args.temperature)
+                           args.temperature, args.baselines)
     with state.split_between_processes(list(range(len(problems)))) as mine:
         with tqdm(total=len(mine), desc="eval", unit="problem",
                   disable=not state.is_main_process) as bar:
@@ -299,7 +324,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if not state.is_main_process:
         return 0
     print(format_summary(summarize(results)))
-    print_scaling(results)
+    print(format_scaling(results))
     if args.out:
         args.out.write_text(json.dumps(results_to_json(results), indent=1) + "\n")
         print(f"records written to {args.out}")

@@ -177,8 +177,13 @@ def scrubber(run: Run) -> go.Figure:
     return _layout(fig, "Step scrubber: every expert's canvas after t steps", 220 + 40 * len(labels))
 
 
-def scaling(points: list[tuple[int, float, float]], title: str = "") -> go.Figure:
-    """HEX accuracy and tie rate against the number of votes (the paper's scaling figure)."""
+def scaling(points: list[tuple[int, float, float]], title: str = "",
+            by_seeds: list[tuple[int, int, float, float]] = ()) -> go.Figure:
+    """HEX accuracy and tie rate against the number of votes (the paper's scaling figure).
+
+    ``by_seeds`` (seeds per block size, votes, accuracy, tie rate) adds the points that keep every
+    block size and add seeds, labelled with their seed count.
+    """
     votes = [p[0] for p in points]
     fig = go.Figure([
         go.Scatter(x=votes, y=[p[1] for p in points], name="HEX accuracy", mode="lines+markers",
@@ -186,6 +191,12 @@ def scaling(points: list[tuple[int, float, float]], title: str = "") -> go.Figur
         go.Scatter(x=votes, y=[p[2] for p in points], name="tie rate", mode="lines+markers",
                    line=dict(color="#e45756", dash="dot")),
     ])
+    if by_seeds:
+        fig.add_trace(go.Scatter(
+            x=[p[1] for p in by_seeds], y=[p[2] for p in by_seeds], mode="markers+text",
+            name="HEX accuracy, every block size x 1..N seeds",
+            text=[f"{p[0]} seed{'s' * (p[0] > 1)}" for p in by_seeds], textposition="top center",
+            marker=dict(color="#f58518", size=12, symbol="diamond")))
     fig.update_xaxes(title="votes (experts x seeds, smallest blocks first)", dtick=1)
     fig.update_yaxes(tickformat=".0%", range=[0, 1.02])
     return _layout(fig, title or "Test-time scaling: accuracy and ties against votes", 360)

@@ -12,7 +12,8 @@ import gradio as gr
 
 from hexviz import plots, trajectory
 from hexviz.config import divisors, hex_block_lengths
-from hexviz.evaluate import EvalResults, format_summary, load_results, scaling_curve, summarize
+from hexviz.evaluate import (EvalResults, format_scaling, format_summary, load_results,
+                             scaling_curve, seed_scaling_curve, summarize)
 from hexviz.remasking import RULE_NAMES
 from hexviz.runner import RunRequest
 from hexviz.trajectory import Run, TrajectoryFormatError
@@ -163,10 +164,9 @@ def replay(path: str | None) -> tuple:
 def scaling_views(results: EvalResults) -> tuple:
     """The Scaling tab: the curve, and the summary table as monospace text."""
     table = format_summary(summarize(results))
-    curve = "\n".join(f"{k:>5} votes  accuracy {a:6.1%}  tie rate {t:6.1%}"
-                      for k, a, t in scaling_curve(results))
     title = f"Test-time scaling on {len(results.records)} problems ({Path(results.model).name})"
-    return plots.scaling(scaling_curve(results), title), f"```\n{table}\n\n{curve}\n```"
+    figure = plots.scaling(scaling_curve(results), title, seed_scaling_curve(results))
+    return figure, f"```\n{table}\n\n{format_scaling(results)}\n```"
 
 
 def scaling_from_file(path: str | None) -> tuple:

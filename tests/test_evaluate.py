@@ -8,8 +8,8 @@ import pytest
 
 from hexviz.cli import main
 from hexviz.config import DecodeConfig, Expert
-from hexviz.evaluate import (EvalResults, Record, load_results, read_problems, results_to_json,
-                             scaling_curve, summarize)
+from hexviz.evaluate import (EvalResults, Record, format_scaling, load_results, read_problems,
+                             results_to_json, scaling_curve, seed_scaling_curve, summarize)
 from tests.conftest import SHARED
 
 
@@ -80,6 +80,21 @@ def test_rescoring_with_fewer_votes():
     assert summarize(results, voters=[1]).hex_accuracy == 0.5
 
 
+def test_scaling_by_seeds_keeps_every_block_size():
+    experts = [Expert(b, seed=s, temperature=0.5) for b in (2, 4) for s in (0, 1)]
+    records = [  # answers in expert order: B=2 seed 0, B=2 seed 1, B=4 seed 0, B=4 seed 1
+        Record(0, "a", "5", ["5", "6", "6", "5"], [False] * 4),  # 1 seed: tie -> "5"; 2: tie
+        Record(1, "b", "7", ["1", "7", "2", "7"], [False] * 4),  # 1 seed: tie -> "1"; 2: "7"
+        Record(2, "c", "3", ["3", "3", "3", "4"], [False] * 4),  # right either way
+    ]
+    results = EvalResults("m", "d.jsonl", DecodeConfig(16, 16), experts, "gsm8k", records)
+    assert seed_scaling_curve(results) == [(1, 2, pytest.approx(2 / 3), pytest.approx(2 / 3)),
+                                           (2, 4, 1.0, pytest.approx(1 / 3))]
+    assert "seeds per block size" in format_scaling(results)
+    assert seed_scaling_curve(hand_made_results()) == []  # one seed: no second curve
+    assert "seeds per block size" not in format_scaling(hand_made_results())
+
+
 def test_results_file_round_trip_and_rescore_command(tmp_path, capsys):
     path = tmp_path / "results.json"
     path.write_text(json.dumps(results_to_json(hand_made_results())))
@@ -112,6 +127,10 @@ def test_eval_end_to_end_on_a_model(tmp_path, capsys, random_model_dir):
         (16, "low_confidence", False), (16, "margin", False), (16, "random", False)]
     assert all(len(r["answers"]) == 5 for r in d["records"])
     assert "HEX vote" in capsys.readouterr().out
+    assert main(["eval", "--data", str(data), "--model", str(random_model_dir), "--blocks", "4,8",
+                 "--gen-length", "16", "--limit", "2", "--no-baselines", "--out", str(out)]) == 0
+    d = json.loads(out.read_text())
+    assert [e["votes"] for e in d["experts"]] == [True, True] and len(d["records"]) == 2
 
 
 def test_accelerate_launch_with_two_processes_matches_one(tmp_path, random_model_dir):

@@ -158,3 +158,4 @@ def test_live_scaling_eval_on_the_builtin_model():
     assert len(results.voters) == 10  # 5 block sizes x 2 seeds
     fig, _ = ui.scaling_views(results)
     assert list(fig.data[0].x) == list(range(1, 11))
+    assert list(fig.data[2].x) == [5, 10]  # every block size with 1, then 2 seeds
