@@ -74,8 +74,11 @@ Paper: [Test-Time Scaling in Diffusion LLMs via Hidden Semi-Autoregressive Exper
 
 ## The built-in model
 A 1.8M-parameter ModernBERT-style dLLM trained by hexviz with LLaDA's fine-tuning recipe on
-"tinygsm", generated GSM8K-style word problems; it runs on a laptop CPU. On a GPU the same app
-runs LLaDA-8B-Instruct when the operator enables it (see the README).
+"tinygsm", generated GSM8K-style word problems; it runs on a laptop CPU. Its whole-answer runs
+reveal the end-of-text tail first, as LLaDA's do, but unlike LLaDA it does not collapse: on 500
+held-out problems no whole-answer run lost its answer, and its small blocks fail the other way,
+by not stopping. Its model card (`assets/tinygsm-dllm/README.md`) has the numbers. On a GPU the
+same app runs LLaDA-8B-Instruct when the operator enables it (see the README).
 """
 
 # Inline styles, so the answers panel looks the same however the app is launched.
