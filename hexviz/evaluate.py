@@ -191,12 +191,14 @@ def seed_scaling_curve(results: EvalResults) -> list[tuple[int, int, float, floa
     the results hold one seed per block size.
     """
     seeds = sorted({results.experts[i].seed for i in results.voters})
+    if len(seeds) < 2:
+        return []
     points = []
     for n in range(1, len(seeds) + 1):
         voters = [i for i in results.voters if results.experts[i].seed in seeds[:n]]
         s = summarize(results, voters)
         points.append((n, len(voters), s.hex_accuracy, s.tie_rate))
-    return points if len(seeds) > 1 else []
+    return points
 
 
 def format_summary(summary: Summary) -> str:
