@@ -276,12 +276,11 @@ def add_eval_parser(sub: argparse._SubParsersAction, add_model_args, add_decode_
     add_decode_args(parser)
 
 
-def format_scaling(results: EvalResults) -> str:
+def format_scaling(curve: list[tuple[int, float, float]],
+                   by_seeds: list[tuple[int, int, float, float]]) -> str:
     """The vote-by-vote curve, then (with several seeds) the curve by seeds per block size."""
     lines = ["votes  accuracy  tie rate"]
-    lines += [f"{k:>5}  {accuracy:>8.1%}  {ties:>8.1%}"
-              for k, accuracy, ties in scaling_curve(results)]
-    by_seeds = seed_scaling_curve(results)
+    lines += [f"{k:>5}  {accuracy:>8.1%}  {ties:>8.1%}" for k, accuracy, ties in curve]
     if by_seeds:
         lines += ["", "seeds per block size  votes  accuracy  tie rate"]
         lines += [f"{n:>20}  {k:>5}  {accuracy:>8.1%}  {ties:>8.1%}"
@@ -289,11 +288,15 @@ def format_scaling(results: EvalResults) -> str:
     return "\n".join(lines)
 
 
+def print_report(results: EvalResults) -> None:
+    print(format_summary(summarize(results)))
+    print(format_scaling(scaling_curve(results), seed_scaling_curve(results)))
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     if args.rescore:
         results = load_results(args.rescore)
-        print(format_summary(summarize(results)))
-        print(format_scaling(results))
+        print_report(results)
         return 0
     from accelerate import PartialState
     from accelerate.utils import gather_object
@@ -325,8 +328,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         results.records = sorted(gather_object(results.records), key=lambda r: r.index)
     if not state.is_main_process:
         return 0
-    print(format_summary(summarize(results)))
-    print(format_scaling(results))
+    print_report(results)
     if args.out:
         args.out.write_text(json.dumps(results_to_json(results), indent=1) + "\n")
         print(f"records written to {args.out}")

@@ -168,8 +168,9 @@ def scaling_views(results: EvalResults) -> tuple:
     """The Scaling tab: the curve, and the summary table as monospace text."""
     table = format_summary(summarize(results))
     title = f"Test-time scaling on {len(results.records)} problems ({Path(results.model).name})"
-    figure = plots.scaling(scaling_curve(results), title, seed_scaling_curve(results))
-    return figure, f"```\n{table}\n\n{format_scaling(results)}\n```"
+    curve, by_seeds = scaling_curve(results), seed_scaling_curve(results)
+    figure = plots.scaling(curve, title, by_seeds)
+    return figure, f"```\n{table}\n\n{format_scaling(curve, by_seeds)}\n```"
 
 
 def scaling_from_file(path: str | None) -> tuple:

@@ -90,9 +90,11 @@ def test_scaling_by_seeds_keeps_every_block_size():
     results = EvalResults("m", "d.jsonl", DecodeConfig(16, 16), experts, "gsm8k", records)
     assert seed_scaling_curve(results) == [(1, 2, pytest.approx(2 / 3), pytest.approx(2 / 3)),
                                            (2, 4, 1.0, pytest.approx(1 / 3))]
-    assert "seeds per block size" in format_scaling(results)
-    assert seed_scaling_curve(hand_made_results()) == []  # one seed: no second curve
-    assert "seeds per block size" not in format_scaling(hand_made_results())
+    assert "seeds per block size" in format_scaling(scaling_curve(results),
+                                                    seed_scaling_curve(results))
+    one_seed = hand_made_results()
+    assert seed_scaling_curve(one_seed) == []  # one seed: no second curve
+    assert "seeds per block size" not in format_scaling(scaling_curve(one_seed), [])
 
 
 def test_results_file_round_trip_and_rescore_command(tmp_path, capsys):

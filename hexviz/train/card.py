@@ -27,9 +27,13 @@ def disagreement_examples(results: EvalResults, count: int = EXAMPLE_COUNT) -> l
     return [r.question for r in (right[:count - 1] + wrong[:1] + right[count - 1:])][:count]
 
 
+def best_expert_accuracy(s) -> float:
+    return max(e.accuracy for e in s.experts if e.votes)
+
+
 def observations(s) -> str:
     """Plain statements read off the numbers, so the card never claims more than it measured."""
-    best = max(e.accuracy for e in s.experts if e.votes)
+    best = best_expert_accuracy(s)
     whole = [e for e in s.experts if not e.votes and e.label != "whole (random)"]
     small = [e for e in s.experts if e.votes and int(e.label.split()[0][2:]) <= 16]
     lines = [
@@ -91,7 +95,7 @@ python -m hexviz.train.card results.json
 | majority-vote accuracy | {s.hex_accuracy:.1%} |
 | tie rate | {s.tie_rate:.1%} |
 | mean single expert | {s.mean_expert_accuracy:.1%} |
-| best single expert | {max(e.accuracy for e in s.experts if e.votes):.1%} |
+| best single expert | {best_expert_accuracy(s):.1%} |
 | oracle (any expert right) | {s.oracle:.1%} |
 | experts disagree | {s.disagreement:.1%} |
 
