@@ -1,8 +1,8 @@
 """The decode loop: LLaDA's semi-autoregressive sampler with every expert in one batch.
 
 Each batch row is one (prompt, expert) pair. All experts take the same number of steps, so the
-rows advance in lock step: one forward pass per step for all of them, each row revealing tokens
-inside its own current block by its own rule. What the loop sees is recorded as it unmasks
+rows advance in lock step: one forward pass per step for all of them (rows that are still equal
+computed once), each row revealing tokens inside its own current block by its own rule. What the loop sees is recorded as it unmasks
 (`Recorder`) and handed out as numpy `Run`s; nothing downstream needs torch.
 """
 
@@ -107,6 +107,23 @@ def _canvas(lm: DiffusionLM, batch: Batch) -> tuple[torch.Tensor, torch.Tensor, 
     return x.to(lm.device), attention.to(lm.device), width
 
 
+def distinct_rows_logits(lm: DiffusionLM, x: torch.Tensor, attention: torch.Tensor,
+                         keep: int) -> torch.Tensor:
+    """``lm.logits(x, attention, keep)``, with each distinct row computed once.
+
+    Rows are independent, so rows with equal ids and attention have equal logits. Experts on
+    one prompt start from the same all-mask canvas and stay equal while they reveal the same
+    tokens (every one of them at step 0), so this skips about one row in eight on the built-in
+    model, exactly.
+    """
+    keys = torch.cat([x, attention], dim=1)
+    distinct, inverse = torch.unique(keys, dim=0, return_inverse=True)
+    if len(distinct) == len(keys):
+        return lm.logits(x, attention, keep)
+    width = x.shape[1]
+    return lm.logits(distinct[:, :width], distinct[:, width:], keep)[inverse]
+
+
 def _proposals(logits: torch.Tensor, experts: list[Expert], generators: list[torch.Generator],
                argmax: torch.Tensor) -> torch.Tensor:
     """x0 (R, L): argmax at temperature 0, else a Gumbel-max sample from the row's generator."""
@@ -162,8 +179,8 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
         return build_runs(lm, batch, recorder, timing, answer_format, prompt_texts)
 
     for step in range(S):
-        # 1. One forward pass for all rows; only the answer region's logits are used.
-        logits = lm.logits(x, attention)[:, width:]  # (R, L, V)
+        # 1. One forward pass for all rows; only the answer region's logits are needed.
+        logits = distinct_rows_logits(lm, x, attention, L)  # (R, L, V)
         logits[..., lm.mask_id] = -torch.inf  # a revealed position must not stay [MASK]
         if config.forbid_end_of_text and lm.special.end_of_text_id is not None:
             logits[..., lm.special.end_of_text_id] = -torch.inf

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from hexviz.config import DecodeConfig, Expert, hex_experts
-from hexviz.engine import decode, decode_many, iter_decode
+from hexviz.engine import decode, decode_many, distinct_rows_logits, iter_decode
 from hexviz.schedule import block_bounds, reveal_count
 
 
@@ -118,6 +118,35 @@ def test_batched_equals_sequential(random_lm, prompt_ids, temperature, rule):
         alone = decode(random_lm, prompt_ids, [expert], config).trajectories[0]
         assert t.token_ids.tolist() == alone.token_ids.tolist(), expert
         assert t.reveal_step.tolist() == alone.reveal_step.tolist(), expert
+
+
+def test_distinct_rows_logits_equal_a_full_forward(random_lm, prompt_ids):
+    rows = torch.tensor([prompt_ids, prompt_ids[::-1], prompt_ids, prompt_ids])
+    rows[3, -1] = random_lm.mask_id  # equal ids to row 0 but one
+    attention = torch.ones_like(rows)
+    attention[2, 0] = 0  # equal ids to row 0, different attention
+    full = random_lm.logits(rows, attention)[:, -5:]
+    assert torch.allclose(distinct_rows_logits(random_lm, rows, attention, 5), full, atol=1e-5)
+    dup = torch.cat([rows, rows[:2]])
+    dup_attention = torch.cat([attention, attention[:2]])
+    got = distinct_rows_logits(random_lm, dup, dup_attention, 5)
+    assert torch.allclose(got, torch.cat([full, full[:2]]), atol=1e-5)
+
+
+def test_experts_share_the_forward_pass_while_their_canvases_agree(random_lm, prompt_ids):
+    computed = []
+    hook = random_lm.model.register_forward_pre_hook(
+        lambda module, args, kwargs: computed.append(len(kwargs["input_ids"])),
+        with_kwargs=True)
+    try:
+        run = decode(random_lm, prompt_ids, hex_experts(32, [4, 8, 16, 32]), DecodeConfig(32, 32))
+    finally:
+        hook.remove()
+    assert computed[0] == 1  # every expert starts from the same all-mask canvas
+    for step, rows in enumerate(computed):
+        canvases = {tuple(np.where(t.reveal_step < step, t.token_ids, -1))
+                    for t in run.trajectories}
+        assert rows == len(canvases)
 
 
 def test_seeds_differ_when_sampling(random_lm, prompt_ids):

@@ -181,7 +181,8 @@ class LLaDAModelLM(PreTrainedModel):
         return self.model.transformer.ff_out
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
-                position_ids: torch.Tensor | None = None, **_: object) -> MaskedLMOutput:
+                position_ids: torch.Tensor | None = None, logits_to_keep: int = 0,
+                **_: object) -> MaskedLMOutput:
         t = self.model.transformer
         B, T = input_ids.shape
         if position_ids is None:
@@ -192,6 +193,8 @@ class LLaDAModelLM(PreTrainedModel):
         x = t.wte(input_ids)
         for block in t.blocks:
             x = block(x, position_ids, key_mask)
+        if logits_to_keep:  # transformers' convention: the last N positions only (0: all)
+            x = x[:, -logits_to_keep:]
         return MaskedLMOutput(logits=t.ff_out(t.ln_f(x)))
 
 

@@ -64,20 +64,43 @@ class DiffusionLM:
     def _takes_position_ids(self) -> bool:
         return "position_ids" in inspect.signature(self.model.forward).parameters
 
+    @cached_property
+    def _tail_forward(self) -> str:
+        """How this model computes the last positions' logits alone, if it can."""
+        from hexviz.models import modernbert
+
+        if self.shift_logits:
+            return "full"
+        if modernbert.is_supported(self.model) and modernbert.agrees_with_full_forward(
+                self.model):
+            return "modernbert"
+        if "logits_to_keep" in inspect.signature(self.model.forward).parameters:
+            return "logits_to_keep"
+        return "full"
+
     @torch.no_grad()
     def logits(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
-               ) -> torch.Tensor:
-        """(B, L) ids -> (B, L, V) logits aligned with the input positions."""
+               keep: int | None = None) -> torch.Tensor:
+        """(B, L) ids -> (B, L, V) logits aligned with the input positions; with ``keep``,
+        (B, keep, V) for the last ``keep`` positions (the answer region), which some models
+        compute for less."""
         kwargs = {}
         if attention_mask is not None and not bool(attention_mask.all()):
             # Left padding: real tokens keep positions 0, 1, ... as in an unpadded row.
             kwargs["attention_mask"] = attention_mask
             if self._takes_position_ids:
                 kwargs["position_ids"] = (attention_mask.cumsum(-1) - 1).clamp_min(0)
+        keep = keep or input_ids.shape[1]
+        if self._tail_forward == "modernbert":
+            from hexviz.models.modernbert import tail_logits
+
+            return tail_logits(self.model, input_ids, keep, **kwargs)
+        if self._tail_forward == "logits_to_keep":
+            return self.model(input_ids=input_ids, logits_to_keep=keep, **kwargs).logits
         logits = self.model(input_ids=input_ids, **kwargs).logits
         if self.shift_logits:
             logits = torch.cat([logits[:, :1], logits[:, :-1]], dim=1)
-        return logits
+        return logits[:, -keep:]
 
     def token_texts(self, ids: list[int]) -> list[str]:
         """Each id's text on its own, special tokens kept visible."""

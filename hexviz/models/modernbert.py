@@ -1,0 +1,85 @@
+"""The answer region's logits from a ModernBERT masked LM (the built-in model's architecture).
+
+The engine reads logits only at the answer positions. In a bidirectional encoder every layer but
+the last must still run everywhere, because the next layer attends to every position; the last
+layer's queries, attention output, MLP and the LM head are needed only where logits are read.
+Computing them for the answer region alone saves about 8% of a forward pass of the built-in
+model (a prompt of ~30 tokens before a 64-token answer) and gives the same numbers.
+
+This is transformers' own ModernBERT forward with the last layer written out; `tail_logits` is
+used only after `agrees_with_full_forward` has checked it against the full model.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from transformers import ModernBertForMaskedLM
+from transformers.masking_utils import create_bidirectional_mask
+from transformers.models.modernbert.modeling_modernbert import (
+    ModernBertEncoderLayer,
+    apply_rotary_pos_emb,
+)
+
+FULL_ATTENTION = "full_attention"
+
+
+def is_supported(model: torch.nn.Module) -> bool:
+    """ModernBERT with global attention in every layer (sliding windows are not written out)."""
+    return (isinstance(model, ModernBertForMaskedLM)
+            and set(model.config.layer_types) == {FULL_ATTENTION})
+
+
+def _last_layer(layer: ModernBertEncoderLayer, hidden: torch.Tensor,
+                rope: tuple[torch.Tensor, torch.Tensor], mask: torch.Tensor | None,
+                keep: int) -> torch.Tensor:
+    """The layer's output at the last ``keep`` positions; keys and values come from all."""
+    attn = layer.attn
+    rows, length, _ = hidden.shape
+    qkv = attn.Wqkv(layer.attn_norm(hidden)).view(rows, length, 3, -1, attn.head_dim)
+    query, key, value = (t.transpose(1, 2) for t in qkv.unbind(dim=-3))
+    query, key = apply_rotary_pos_emb(query, key, *rope)
+    if mask is not None:
+        mask = mask[..., -keep:, :]
+    out = F.scaled_dot_product_attention(query[:, :, -keep:], key, value, attn_mask=mask,
+                                         scale=attn.head_dim ** -0.5)
+    hidden = hidden[:, -keep:] + attn.Wo(out.transpose(1, 2).reshape(rows, keep, -1))
+    return hidden + layer.mlp(layer.mlp_norm(hidden))
+
+
+@torch.no_grad()
+def tail_logits(model: ModernBertForMaskedLM, input_ids: torch.Tensor, keep: int,
+                attention_mask: torch.Tensor | None = None,
+                position_ids: torch.Tensor | None = None) -> torch.Tensor:
+    """(B, L) ids -> (B, keep, V): the logits of the last ``keep`` positions."""
+    base = model.model
+    hidden = base.embeddings(input_ids=input_ids)
+    if position_ids is None:
+        position_ids = torch.arange(input_ids.shape[1], device=input_ids.device).unsqueeze(0)
+    rope = base.rotary_emb(hidden, position_ids, FULL_ATTENTION)
+    mask = create_bidirectional_mask(config=base.config, inputs_embeds=hidden,
+                                     attention_mask=attention_mask)
+    *layers, last = base.layers
+    for layer in layers:
+        hidden = layer(hidden, attention_mask=mask, position_embeddings=rope)
+    hidden = _last_layer(last, hidden, rope, mask, keep)
+    return model.decoder(model.head(base.final_norm(hidden)))
+
+
+@torch.no_grad()
+def agrees_with_full_forward(model: ModernBertForMaskedLM) -> bool:
+    """Whether `tail_logits` matches the model's own forward here (it reads transformers'
+    internals, which a future version may change), padded rows included."""
+    length = min(12, model.config.max_position_embeddings)
+    device = next(model.parameters()).device
+    ids = torch.randint(model.config.vocab_size, (2, length),
+                        generator=torch.Generator().manual_seed(0)).to(device)
+    attention = torch.ones_like(ids)
+    attention[1, :3] = 0
+    keep = length // 2
+    try:
+        tail = tail_logits(model, ids, keep, attention)
+    except (AttributeError, TypeError, ValueError, RuntimeError):
+        return False
+    full = model(input_ids=ids, attention_mask=attention).logits[:, -keep:]
+    return tail.shape == full.shape and torch.allclose(tail, full, atol=1e-4, rtol=1e-4)
