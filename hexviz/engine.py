@@ -2,8 +2,9 @@
 
 Each batch row is one (prompt, expert) pair. All experts take the same number of steps, so the
 rows advance in lock step: one forward pass per step for all of them (rows that are still equal
-computed once), each row revealing tokens inside its own current block by its own rule. What the loop sees is recorded as it unmasks
-(`Recorder`) and handed out as numpy `Run`s; nothing downstream needs torch.
+computed once), each row revealing tokens inside its own current block by its own rule. What
+the loop sees is recorded as it unmasks (`Recorder`) and handed out as numpy `Run`s; nothing
+downstream needs torch.
 """
 
 from __future__ import annotations

@@ -202,15 +202,16 @@ def seed_scaling_curve(results: EvalResults) -> list[tuple[int, int, float, floa
 
 
 def format_summary(summary: Summary) -> str:
-    lines = [f"{'expert':<28} {'accuracy':>9} {'no answer':>10} {'collapse':>9}"]
-    for s in summary.experts:
-        label = s.label + ("" if s.votes else " [baseline]")
-        lines.append(f"{label:<28} {s.accuracy:>9.1%} {s.no_answer:>10.1%} {s.collapse:>9.1%}")
+    labels = [s.label + ("" if s.votes else " [baseline]") for s in summary.experts]
+    w = max([28, *map(len, labels)])  # long baseline labels must not push their row askew
+    lines = [f"{'expert':<{w}} {'accuracy':>9} {'no answer':>10} {'collapse':>9}"]
+    for label, s in zip(labels, summary.experts, strict=True):
+        lines.append(f"{label:<{w}} {s.accuracy:>9.1%} {s.no_answer:>10.1%} {s.collapse:>9.1%}")
     lines += [
-        f"{'HEX vote':<28} {summary.hex_accuracy:>9.1%}   tie rate {summary.tie_rate:.1%}",
-        f"{'mean voting expert':<28} {summary.mean_expert_accuracy:>9.1%}",
-        f"{'oracle (any expert right)':<28} {summary.oracle:>9.1%}",
-        f"{'experts disagree':<28} {summary.disagreement:>9.1%}",
+        f"{'HEX vote':<{w}} {summary.hex_accuracy:>9.1%}   tie rate {summary.tie_rate:.1%}",
+        f"{'mean voting expert':<{w}} {summary.mean_expert_accuracy:>9.1%}",
+        f"{'oracle (any expert right)':<{w}} {summary.oracle:>9.1%}",
+        f"{'experts disagree':<{w}} {summary.disagreement:>9.1%}",
         f"problems: {summary.problems}",
     ]
     return "\n".join(lines)
@@ -266,7 +267,8 @@ def add_eval_parser(sub: argparse._SubParsersAction, add_model_args, add_decode_
     parser = sub.add_parser("eval", help="accuracy of HEX and its experts on a GSM8K-format file")
     parser.add_argument("--data", help="GSM8K-format jsonl (default: the built-in test set)")
     parser.add_argument("--limit", type=int, default=None, help="first N problems")
-    parser.add_argument("--batch-size", type=int, default=8, help="problems per forward pass")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="problems per forward pass (default: 1 on CPU, 8 on a GPU)")
     parser.add_argument("--out", type=Path, default=None, help="write per-problem records here")
     parser.add_argument("--no-baselines", dest="baselines", action="store_false",
                         help="decode only the HEX experts (the baselines add 3 rows per problem)")
@@ -291,6 +293,12 @@ def format_scaling(curve: list[tuple[int, float, float]],
 def print_report(results: EvalResults) -> None:
     print(format_summary(summarize(results)))
     print(format_scaling(scaling_curve(results), seed_scaling_curve(results)))
+
+
+def default_batch_size(device) -> int:
+    """Problems per forward pass: on CPU one problem's rows already fill the matrix kernels and
+    bigger batches were slower per problem (README, Performance); a GPU wants more rows."""
+    return 1 if device.type == "cpu" else 8
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -323,7 +331,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         with tqdm(total=len(mine), desc="eval", unit="problem",
                   disable=not state.is_main_process) as bar:
             results = evaluate(lm, [problems[i] for i in mine], experts, config,
-                               args.batch_size, args.answer, data, bar.update, indices=mine)
+                               args.batch_size or default_batch_size(lm.device), args.answer,
+                               data, bar.update, indices=mine)
     if state.num_processes > 1:
         results.records = sorted(gather_object(results.records), key=lambda r: r.index)
     if not state.is_main_process:

@@ -82,4 +82,6 @@ def agrees_with_full_forward(model: ModernBertForMaskedLM) -> bool:
     except (AttributeError, TypeError, ValueError, RuntimeError):
         return False
     full = model(input_ids=ids, attention_mask=attention).logits[:, -keep:]
-    return tail.shape == full.shape and torch.allclose(tail, full, atol=1e-4, rtol=1e-4)
+    tolerance = 1e-4 if full.dtype == torch.float32 else 2e-2  # bf16/fp16 kernels round more
+    return tail.shape == full.shape and torch.allclose(tail, full, atol=tolerance,
+                                                       rtol=tolerance)

@@ -9,6 +9,7 @@ from functools import cached_property
 import torch
 from transformers import PreTrainedTokenizerBase
 
+from hexviz.models import modernbert
 from hexviz.trajectory import SpecialTokens
 
 
@@ -67,8 +68,6 @@ class DiffusionLM:
     @cached_property
     def _tail_forward(self) -> str:
         """How this model computes the last positions' logits alone, if it can."""
-        from hexviz.models import modernbert
-
         if self.shift_logits:
             return "full"
         if modernbert.is_supported(self.model) and modernbert.agrees_with_full_forward(
@@ -92,9 +91,7 @@ class DiffusionLM:
                 kwargs["position_ids"] = (attention_mask.cumsum(-1) - 1).clamp_min(0)
         keep = keep or input_ids.shape[1]
         if self._tail_forward == "modernbert":
-            from hexviz.models.modernbert import tail_logits
-
-            return tail_logits(self.model, input_ids, keep, **kwargs)
+            return modernbert.tail_logits(self.model, input_ids, keep, **kwargs)
         if self._tail_forward == "logits_to_keep":
             return self.model(input_ids=input_ids, logits_to_keep=keep, **kwargs).logits
         logits = self.model(input_ids=input_ids, **kwargs).logits
