@@ -43,6 +43,23 @@ def median_seconds(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
+def interleaved_seconds(fns, rounds: int, calls: int = 20) -> list[float]:
+    """Median seconds per call of each function, timed in alternating rounds so that a machine
+    whose speed drifts slows them alike."""
+    times = [[] for _ in fns]
+    for fn in fns:
+        fn()  # warm-up
+    for _ in range(rounds):
+        for fn, spent in zip(fns, times):
+            tic = time.perf_counter()
+            for _ in range(calls):
+                fn()
+            if torch.cuda.is_available():
+                torch.cuda.synchronize()
+            spent.append((time.perf_counter() - tic) / calls)
+    return [statistics.median(spent) for spent in times]
+
+
 def distinct_canvases(run) -> list[int]:
     """Per step, how many different answer canvases the experts decoded from."""
     return [len({tuple(np.where(t.reveal_step < step, t.token_ids, -1))
@@ -83,9 +100,8 @@ def main() -> None:
           f"({sum(rows) / (k * len(rows)):.1%}; on {len(questions)} test problems; "
           "equal canvases share a forward pass)")
     canvas = torch.tensor([prompt + [lm.mask_id] * gen_length] * k, device=lm.device)
-    canvas[1:, len(prompt)] = canvas[0, 0]  # distinct rows, as after the first step
-    every = median_seconds(lambda: lm.logits(canvas), 20 * args.repeats)
-    answer = median_seconds(lambda: lm.logits(canvas, keep=gen_length), 20 * args.repeats)
+    every, answer = interleaved_seconds(
+        [lambda: lm.logits(canvas), lambda: lm.logits(canvas, keep=gen_length)], 5 * args.repeats)
     print(f"  forward, {k} rows      {every * 1e3:8.1f} ms all positions, {answer * 1e3:.1f} ms "
           f"answer region only ({lm._tail_forward}) = {answer / every:.2f}x")
 
