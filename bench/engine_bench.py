@@ -32,15 +32,7 @@ PROMPT = "Tom has 5 apples. He buys 3 more. He gives 2 to Mia. How many apples d
 
 
 def median_seconds(fn, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        tic = time.perf_counter()
-        fn()
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - tic)
-    return statistics.median(times)
+    return interleaved_seconds([fn], repeats, calls=1)[0]
 
 
 def interleaved_seconds(fns, rounds: int, calls: int = 20) -> list[float]:
@@ -103,7 +95,7 @@ def main() -> None:
     every, answer = interleaved_seconds(
         [lambda: lm.logits(canvas), lambda: lm.logits(canvas, keep=gen_length)], 5 * args.repeats)
     print(f"  forward, {k} rows      {every * 1e3:8.1f} ms all positions, {answer * 1e3:.1f} ms "
-          f"answer region only ({lm._tail_forward}) = {answer / every:.2f}x")
+          f"answer region only ({lm.tail_forward}) = {answer / every:.2f}x")
 
 
 if __name__ == "__main__":

@@ -131,7 +131,7 @@ def test_left_padding_with_a_mask_gives_the_same_logits(llada):
 
 def test_answer_logits_skip_the_prompt_positions(llada):
     ids = torch.tensor([llada.format_prompt("Tom has 5 apples. How many now?")])
-    assert llada._tail_forward == "logits_to_keep"
+    assert llada.tail_forward == "logits_to_keep"
     full = llada.model(ids).logits
     assert llada.model(ids, logits_to_keep=4).logits.shape == (1, 4, full.shape[-1])
     torch.testing.assert_close(llada.logits(ids, keep=4), full[:, -4:], atol=1e-5, rtol=1e-5)

@@ -52,7 +52,7 @@ def test_the_check_catches_a_tail_that_disagrees(monkeypatch):
 
 def test_builtin_model_takes_the_tail_path_with_the_same_logits():
     lm: DiffusionLM = models.load(device="cpu")
-    assert lm._tail_forward == "modernbert"
+    assert lm.tail_forward == "modernbert"
     prompt = lm.format_prompt("Tom has 5 apples. He buys 3 more. How many apples now?")
     ids = torch.tensor([prompt + [lm.mask_id] * 64] * 2)
     ids[1, len(prompt) + 3] = ids[0, 0]  # a second, different row

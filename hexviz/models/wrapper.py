@@ -66,7 +66,7 @@ class DiffusionLM:
         return "position_ids" in inspect.signature(self.model.forward).parameters
 
     @cached_property
-    def _tail_forward(self) -> str:
+    def tail_forward(self) -> str:
         """How this model computes the last positions' logits alone, if it can."""
         if self.shift_logits:
             return "full"
@@ -90,9 +90,9 @@ class DiffusionLM:
             if self._takes_position_ids:
                 kwargs["position_ids"] = (attention_mask.cumsum(-1) - 1).clamp_min(0)
         keep = keep or input_ids.shape[1]
-        if self._tail_forward == "modernbert":
+        if self.tail_forward == "modernbert":
             return modernbert.tail_logits(self.model, input_ids, keep, **kwargs)
-        if self._tail_forward == "logits_to_keep":
+        if self.tail_forward == "logits_to_keep":
             return self.model(input_ids=input_ids, logits_to_keep=keep, **kwargs).logits
         logits = self.model(input_ids=input_ids, **kwargs).logits
         if self.shift_logits:
