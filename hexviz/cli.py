@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable
 
+from hexviz import limits
 from hexviz.answers import EXTRACTORS
-from hexviz.config import DEFAULT_MAX_GEN_LENGTH, DecodeConfig, baseline_experts, hex_experts
+from hexviz.config import DecodeConfig, baseline_experts, hex_experts
 from hexviz.evaluate import add_eval_parser, cmd_eval
 from hexviz.remasking import RULE_NAMES
 from hexviz.trajectory import Run, run_to_json
@@ -51,18 +53,41 @@ def add_decode_args(parser: argparse.ArgumentParser) -> None:
                         help="remove end-of-text padding from the logits")
     parser.add_argument("--end-tokens-last", action="store_true",
                         help="exclude end tokens from confidence: reveal them last")
-    parser.add_argument("--max-gen-length", type=int, default=DEFAULT_MAX_GEN_LENGTH)
+    parser.add_argument("--max-gen-length", type=int, default=None,
+                        help="raise or lower the gen_length limit (default: HEXVIZ_MAX_GEN_LENGTH)")
+
+
+def run_limits(args: argparse.Namespace) -> limits.Limits:
+    """The operator's limits, with --max-gen-length taking precedence over the environment."""
+    current = limits.current()
+    if args.max_gen_length is None:
+        return current
+    return dataclasses.replace(current, max_gen_length=args.max_gen_length)
 
 
 def decode_config(args: argparse.Namespace, defaults) -> DecodeConfig:
-    gen_length = args.gen_length or defaults.gen_length
-    steps = args.steps or (gen_length if args.gen_length else defaults.steps)
-    return DecodeConfig(gen_length, steps, args.forbid_end_of_text, args.end_tokens_last,
-                        args.max_gen_length)
+    """The model's defaults fill what was not given; a given 0 stays 0 and is refused."""
+    gen_length = defaults.gen_length if args.gen_length is None else args.gen_length
+    steps = args.steps if args.steps is not None else (
+        defaults.steps if args.gen_length is None else gen_length)
+    config = DecodeConfig(gen_length, steps, args.forbid_end_of_text, args.end_tokens_last,
+                          run_limits(args).max_gen_length)
+    return config
+
+
+def check_run(args: argparse.Namespace, config: DecodeConfig, rows: int) -> None:
+    limits.check_decode(config.gen_length, config.steps, rows, run_limits(args))
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (``error: ...``) and status 2, like ours."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m hexviz", description=__doc__)
+    parser = OneLineParser(prog="python -m hexviz", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="decode one prompt with HEX experts and vote")
     run.add_argument("--prompt", required=True, help="the question, as a user would type it")
@@ -98,6 +123,8 @@ def format_run(run: Run) -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     from hexviz import engine, models  # torch is imported only when decoding
 
+    limits.check_prompt(args.prompt)
+    limits.set_torch_threads()
     lm = models.load(args.model, device=args.device, trust_remote_code=args.trust_remote_code)
     config = decode_config(args, lm.defaults)
     experts = hex_experts(config.gen_length, args.blocks, args.remasking, args.seeds,
@@ -105,8 +132,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.baselines:
         experts += baseline_experts(config.gen_length, [args.remasking, "margin"],
                                     args.temperature)
-    run = engine.decode(lm, lm.format_prompt(args.prompt), experts, config, args.answer,
-                        prompt_text=args.prompt)
+    check_run(args, config, len(experts))
+    prompt_ids = lm.format_prompt(args.prompt)
+    limits.check_prompt_tokens(len(prompt_ids))
+    run = engine.decode(lm, prompt_ids, experts, config, args.answer, prompt_text=args.prompt)
     print(json.dumps(run_to_json(run)) if args.json else format_run(run))
     return 0
 
@@ -121,3 +150,6 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:  # bad settings, model load failures, bad files: one clear line
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except (MemoryError, RuntimeError, OSError) as err:  # still one line, never a traceback
+        print(f"error: {type(err).__name__}: {err}".splitlines()[0], file=sys.stderr)
+        return 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from hexviz import limits
 from hexviz.remasking import RULE_NAMES
 
 DEFAULT_MAX_GEN_LENGTH = 1024  # a larger answer region is refused, to bound time and memory
@@ -31,8 +32,8 @@ class Expert:
         if self.remasking not in RULE_NAMES:
             raise ValueError(f"unknown remasking rule {self.remasking!r}; "
                              f"choose one of {', '.join(RULE_NAMES)}")
-        if not self.temperature >= 0:
-            raise ValueError(f"temperature must be a number >= 0 (got {self.temperature!r})")
+        if not 0 <= self.temperature < float("inf"):
+            raise ValueError(f"temperature must be a finite number >= 0 (got {self.temperature!r})")
 
     @property
     def label(self) -> str:
@@ -91,9 +92,11 @@ def hex_experts(gen_length: int, blocks: list[int] | None = None, remasking: str
     """Experts in vote order: block sizes ascending, then seeds (ties go to the first)."""
     if seeds < 1:
         raise ValueError(f"seeds must be at least 1 (got {seeds})")
+    limits.check_seeds(seeds, temperature)  # no identical extra votes, none beyond the limit
     blocks = sorted(blocks if blocks is not None else hex_block_lengths(gen_length))
     if not blocks:
         raise ValueError("at least one block size is needed")
+    limits.check_blocks(blocks)
     return [Expert(b, remasking, seed, temperature) for b in blocks for seed in range(seeds)]
 
 

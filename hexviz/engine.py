@@ -254,6 +254,7 @@ def build_runs(lm: DiffusionLM, batch: Batch, recorder: Recorder, timing: Timing
                answer_format: str, prompt_texts: Sequence[str] | None = None) -> list[Run]:
     runs = []
     k = len(batch.experts)
+    vocab_size = int(lm.model.config.vocab_size)  # lets an upload's ids be checked against it
     for p, prompt in enumerate(batch.prompts):
         text = prompt_texts[p] if prompt_texts else lm.tokenizer.decode(prompt)
         trajectories = [build_trajectory(lm, e, recorder, p * k + i, answer_format)
@@ -261,5 +262,5 @@ def build_runs(lm: DiffusionLM, batch: Batch, recorder: Recorder, timing: Timing
         runs.append(Run(model=lm.name, prompt=text, prompt_ids=prompt, config=batch.config,
                         special=lm.special, answer_format=answer_format,
                         trajectories=trajectories, timing=timing,
-                        steps_done=recorder.steps_done))
+                        steps_done=recorder.steps_done, meta={"vocab_size": vocab_size}))
     return runs

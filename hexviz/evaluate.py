@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hexviz import limits
 from hexviz.answers import extract_gsm8k, get_extractor
 from hexviz.config import DecodeConfig, Expert, baseline_experts, hex_experts
 from hexviz.vote import majority
@@ -242,6 +243,7 @@ def results_from_json(d: Any) -> EvalResults:
         raise ValueError(f"eval results schema version {d.get('schema_version')!r} is not "
                          f"supported (this hexviz reads {RESULTS_SCHEMA_VERSION})")
     try:
+        limits.check_eval_file(len(d["experts"]), len(d["records"]))
         experts = [Expert(e["block_length"], e["remasking"], e["seed"], e["temperature"],
                           e["votes"]) for e in d["experts"]]
         records = [Record(r["index"], r["question"], r["gold"], r["answers"], r["collapsed"])
@@ -254,11 +256,15 @@ def results_from_json(d: Any) -> EvalResults:
 
 def load_results(path: str | Path) -> EvalResults:
     try:
-        return results_from_json(json.loads(Path(path).read_text()))
+        limits.check_file_size(path)
+        text = Path(path).read_text()
+        return results_from_json(json.loads(text, parse_constant=limits.refuse_constant))
     except OSError as err:
         raise ValueError(f"cannot read {path}: {err.strerror}") from None
-    except json.JSONDecodeError as err:
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ValueError(f"{path} is not JSON: {err}") from None
+    except RecursionError:
+        raise ValueError(f"{path} is not a results file: its JSON is nested too deeply") from None
 
 
 # --- command line -------------------------------------------------------------------------------
@@ -311,7 +317,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from hexviz import models
-    from hexviz.cli import decode_config
+    from hexviz.cli import check_run, decode_config
     from hexviz.train.task import TEST_SET
 
     data = args.data or str(TEST_SET)
@@ -323,10 +329,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     state = PartialState(cpu=not torch.cuda.is_available())  # CPU processes join over gloo
     device = args.device or (state.device if state.num_processes > 1 else None)
+    limits.set_torch_threads()
     lm = models.load(args.model, device=device, trust_remote_code=args.trust_remote_code)
     config = decode_config(args, lm.defaults)
     experts = eval_experts(config.gen_length, args.blocks, args.remasking, args.seeds,
                            args.temperature, args.baselines)
+    check_run(args, config, len(experts))
     with state.split_between_processes(list(range(len(problems)))) as mine:
         with tqdm(total=len(mine), desc="eval", unit="problem",
                   disable=not state.is_main_process) as bar:

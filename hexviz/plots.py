@@ -11,9 +11,11 @@ import html
 import numpy as np
 import plotly.graph_objects as go
 
+from hexviz import limits
 from hexviz.trajectory import Run, Trajectory
 
 MASK, TEXT, END_OF_TURN, END_OF_TEXT = 0, 1, 2, 3
+MAX_BLOCK_EDGES = 400  # white edge lines drawn in the reveal order (each is one layout shape)
 STATE_NAMES = ["[MASK]", "text", "end of turn", "end-of-text (AfterEoT)"]
 STATE_COLORS = ["#d9d9d9", "#4c78a8", "#f58518", "#e45756"]
 FONT = dict(family="Inter, system-ui, sans-serif", size=13)
@@ -65,29 +67,38 @@ def reveal_order(run: Run) -> go.Figure:
         z=z, y=labels, x=list(range(run.config.gen_length)), colorscale="Viridis",
         zmin=0, zmax=run.config.steps - 1, text=[_hover(t) for t in run.trajectories],
         hoverinfo="text", colorbar=dict(title="step"), xgap=1, ygap=2))
-    for row, t in enumerate(run.trajectories):
-        for edge in range(t.expert.block_length, run.config.gen_length, t.expert.block_length):
-            fig.add_shape(type="line", x0=edge - 0.5, x1=edge - 0.5, y0=row - 0.5, y1=row + 0.5,
-                          line=dict(color="white", width=2))
+    edges = [(row, edge) for row, t in enumerate(run.trajectories)
+             for edge in range(t.expert.block_length, run.config.gen_length, t.expert.block_length)]
+    title = "Reveal order: step at which each token was unmasked (white: block edges)"
+    if len(edges) > MAX_BLOCK_EDGES:  # a shape each: thousands would stall the browser
+        edges, title = [], "Reveal order: step at which each token was unmasked (too many " \
+                           "block edges to draw)"
+    fig.update_layout(shapes=[dict(type="line", x0=e - 0.5, x1=e - 0.5, y0=r - 0.5, y1=r + 0.5,
+                                   line=dict(color="white", width=2)) for r, e in edges])
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(title="answer position")
-    return _layout(fig, "Reveal order: step at which each token was unmasked (white: block edges)",
-                   140 + 34 * len(labels))
+    return _layout(fig, title, 140 + 34 * len(labels))
 
 
 def unmasking_map(run: Run, index: int) -> go.Figure:
     """HEX Figure 2 style: step (y) x position (x), each cell the state the position holds."""
     t = run.trajectories[index]
+    lim = limits.current()
     steps = run.steps_done
-    z = np.stack([token_states(run, t, s + 1) for s in range(steps)]) if steps else np.zeros((1, 1))
+    # Rows are steps 0..steps_done-1; a long run keeps evenly spaced ones within the cell budget.
+    rows = limits.sample_steps(steps - 1, run.config.gen_length, steps, lim.max_cells) \
+        if steps else []
+    z = np.stack([token_states(run, t, s + 1) for s in rows]) if rows else np.zeros((1, 1))
     hover = _hover(t)
     fig = go.Figure(go.Heatmap(
-        z=z, zmin=-0.5, zmax=len(STATE_COLORS) - 0.5, colorscale=_discrete_scale(),
-        text=[hover] * len(z), hoverinfo="text", showscale=True,
+        z=z, y=rows or None, zmin=-0.5, zmax=len(STATE_COLORS) - 0.5,
+        colorscale=_discrete_scale(), text=[hover] * len(z), hoverinfo="text", showscale=True,
         colorbar=dict(tickvals=list(range(len(STATE_NAMES))), ticktext=STATE_NAMES)))
     fig.update_yaxes(title="step", autorange="reversed")
     fig.update_xaxes(title="answer position")
     title = f"Unmasking map — {t.expert.label}"
+    if len(rows) < steps:
+        title += f" — {len(rows)} of {steps} steps shown"
     if t.collapsed:
         title += " — COLLAPSED (no answer, mostly end tokens)"
     return _layout(fig, title, 360)
@@ -159,7 +170,9 @@ def scrubber(run: Run) -> go.Figure:
                           texttemplate="%{text}", textfont=dict(size=9), hoverinfo="text",
                           xgap=1, ygap=2)
 
-    steps = list(range(run.steps_done + 1))
+    lim = limits.current()
+    cells = len(run.trajectories) * run.config.gen_length  # per frame
+    steps = limits.sample_steps(run.steps_done, cells, lim.max_frames, lim.max_cells)
     fig = go.Figure(heat(steps[-1]), frames=[go.Frame(data=[heat(s)], name=str(s)) for s in steps])
     slider = dict(active=len(steps) - 1, currentvalue=dict(prefix="step "), pad=dict(t=40),
                   steps=[dict(method="animate", label=str(s),
@@ -174,7 +187,10 @@ def scrubber(run: Run) -> go.Figure:
     fig.update_layout(sliders=[slider], updatemenus=[play])
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(title="answer position")
-    return _layout(fig, "Step scrubber: every expert's canvas after t steps", 220 + 40 * len(labels))
+    title = "Step scrubber: every expert's canvas after t steps"
+    if len(steps) < run.steps_done + 1:  # long runs: the frames are a sample, and say so
+        title += f" ({len(steps)} of {run.steps_done + 1} steps shown, evenly spaced)"
+    return _layout(fig, title, 220 + 40 * len(labels))
 
 
 def scaling(points: list[tuple[int, float, float]], title: str = "",

@@ -7,11 +7,14 @@ models the operator enabled.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
+from hexviz import limits
 from hexviz.config import DecodeConfig, baseline_experts, hex_experts
 from hexviz.evaluate import EvalResults, eval_experts, evaluate, read_problems
 from hexviz.trajectory import Run
@@ -74,12 +77,25 @@ class LocalRunner:
     def default_gen_length(self, label: str) -> int:
         return self._model(label).defaults.gen_length
 
+    def max_length(self, label: str) -> int | None:
+        """Prompt + answer tokens the model allows, read from its config without loading it."""
+        if label in self._cache:
+            return self._cache[label].max_length
+        from hexviz.models import BUILTIN, BUILTIN_DIR
+
+        name = self.models.get(label)
+        config = (BUILTIN_DIR if name == BUILTIN else Path(str(name))) / "config.json"
+        try:
+            d = json.loads(config.read_text())
+        except (OSError, ValueError):
+            return None  # a hub id: unknown until loaded; the engine still checks
+        return d.get("max_position_embeddings") or d.get("max_sequence_length")
+
     def run(self, request: RunRequest) -> Iterator[Run]:
         """Yield partial runs every ``snapshot_every`` steps, then the finished run."""
         from hexviz.engine import iter_decode
 
-        if not request.prompt.strip():
-            raise ValueError("the prompt is empty: type a question or pick an example")
+        limits.check_prompt(request.prompt)
         lm = self._model(request.model)
         gen_length = request.gen_length or lm.defaults.gen_length
         steps = request.steps or gen_length
@@ -91,7 +107,9 @@ class LocalRunner:
         if request.baselines:
             experts += baseline_experts(gen_length, [request.remasking, "margin"],
                                         request.temperature)
+        limits.check_decode(gen_length, steps, len(experts))
         prompt_ids = lm.format_prompt(request.prompt)
+        limits.check_prompt_tokens(len(prompt_ids))
         for progress in iter_decode(lm, [prompt_ids], experts, config,
                                     prompt_texts=[request.prompt]):
             if progress.step == progress.steps or progress.step % self.snapshot_every == 0:
@@ -102,9 +120,11 @@ class LocalRunner:
         """A small live eval on the built-in test set (the Scaling tab)."""
         from hexviz.train.task import TEST_SET
 
+        limits.check_eval_problems(problems)
         lm = self._model(model)
         config = DecodeConfig(lm.defaults.gen_length, lm.defaults.steps)
         experts = eval_experts(config.gen_length, None, "low_confidence", seeds, temperature)
+        limits.check_decode(config.gen_length, config.steps, len(experts))
         data = read_problems(TEST_SET, problems)
         done = 0
 

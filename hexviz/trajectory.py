@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from hexviz import limits
 from hexviz.config import DecodeConfig, Expert
 from hexviz.vote import Vote, majority
 
@@ -132,18 +133,22 @@ def dumps(run: Run) -> str:
     return json.dumps(run_to_json(run))
 
 
-def trajectory_from_json(d: dict[str, Any], steps: int, gen_length: int) -> Trajectory:
+def trajectory_from_json(d: dict[str, Any], steps: int, gen_length: int,
+                         top_id: int = limits.MAX_TOKEN_ID) -> Trajectory:
+    """One expert; ids must lie in 0..top_id (drafts may be -1: already revealed)."""
     expert = Expert(d["block_length"], d["remasking"], d["seed"], d["temperature"],
                     d.get("votes", True))
+    drafts = limits.int_array(d["draft_ids"], "draft_ids", -1, top_id)
     t = Trajectory(
         expert=expert,
-        token_ids=np.array(d["token_ids"], dtype=np.int64), tokens=list(d["tokens"]),
-        reveal_step=np.array(d["reveal_step"], dtype=np.int32),
-        reveal_conf=np.array(d["reveal_conf"], dtype=np.float32),  # null -> nan
-        draft_ids=np.array(d["draft_ids"], dtype=np.int64).reshape(-1, gen_length),
-        draft_prob=np.array(d["draft_prob"], dtype=np.float32).reshape(-1, gen_length),
-        text=d["text"], answer=d["answer"], collapsed=bool(d["collapsed"]),
-        end_fraction=float(d["end_fraction"]),
+        token_ids=limits.int_array(d["token_ids"], "token_ids", 0, top_id),
+        tokens=[str(tok) for tok in d["tokens"]],
+        reveal_step=limits.int_array(d["reveal_step"], "reveal_step", -1, steps).astype(np.int32),
+        reveal_conf=limits.prob_array(d["reveal_conf"], "reveal_conf"),  # null -> nan
+        draft_ids=drafts.reshape(-1, gen_length),
+        draft_prob=limits.prob_array(d["draft_prob"], "draft_prob").reshape(-1, gen_length),
+        text=str(d["text"]), answer=None if d["answer"] is None else str(d["answer"]),
+        collapsed=bool(d["collapsed"]), end_fraction=float(d["end_fraction"]),
     )
     shapes = {"token_ids": t.token_ids.shape, "tokens": (len(t.tokens),),
               "reveal_step": t.reveal_step.shape, "reveal_conf": t.reveal_conf.shape}
@@ -166,28 +171,41 @@ def run_from_json(d: Any) -> Run:
         raise TrajectoryFormatError(f"hexviz run schema version {version!r} is not supported "
                                     f"(this hexviz reads version {SCHEMA_VERSION})")
     try:
+        limits.check_run_shape(d)  # declared sizes first: nothing is built from a bad file
         config = DecodeConfig(**d["config"])
-        trajectories = [trajectory_from_json(e, config.steps, config.gen_length)
+        top_id = limits.top_token_id(d)
+        special = SpecialTokens(**d["special_tokens"])
+        limits.int_array([i for i in asdict(special).values() if i is not None],
+                         "special_tokens", 0, top_id)
+        trajectories = [trajectory_from_json(e, config.steps, config.gen_length, top_id)
                         for e in d["experts"]]
         return Run(
             model=str(d["model"]), prompt=str(d.get("prompt", "")),
             prompt_ids=[int(i) for i in d["prompt_ids"]], config=config,
-            special=SpecialTokens(**d["special_tokens"]), answer_format=d["answer_format"],
+            special=special, answer_format=str(d["answer_format"]),
             trajectories=trajectories, timing=Timing(**d["timing"]),
             steps_done=int(d["steps_done"]), meta=dict(d.get("meta", {})),
         )
     except TrajectoryFormatError:
         raise
-    except (KeyError, TypeError, ValueError) as err:
+    except limits.ShapeError as err:
+        raise TrajectoryFormatError(f"damaged hexviz run: {err}") from None
+    except limits.LimitError as err:
+        raise TrajectoryFormatError(f"this run is too large to replay here: {err}") from None
+    except (KeyError, TypeError, ValueError, OverflowError) as err:
         kind = f"missing field {err}" if isinstance(err, KeyError) else str(err)
         raise TrajectoryFormatError(f"damaged hexviz run: {kind}") from None
 
 
 def loads(text: str | bytes) -> Run:
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=limits.refuse_constant)
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise TrajectoryFormatError(f"not a JSON file: {err}") from None
+    except RecursionError:  # the C parser recurses per level; 200k levels exhaust the stack
+        raise TrajectoryFormatError("not a hexviz run: the JSON is nested too deeply") from None
+    except limits.LimitError as err:
+        raise TrajectoryFormatError(str(err)) from None
     return run_from_json(data)
 
 
@@ -199,7 +217,10 @@ def save(run: Run, path: str | Path) -> Path:
 
 def load(path: str | Path) -> Run:
     try:
+        limits.check_file_size(path)  # before reading: the size alone can refuse it
         text = Path(path).read_bytes()
+    except limits.LimitError as err:
+        raise TrajectoryFormatError(str(err)) from None
     except OSError as err:
         raise TrajectoryFormatError(f"cannot read {path}: {err.strerror}") from None
     return loads(text)

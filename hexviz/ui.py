@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import html
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from hexviz import plots, trajectory
+from hexviz import limits, plots, trajectory
 from hexviz.config import divisors, hex_block_lengths
 from hexviz.evaluate import (EvalResults, format_scaling, format_summary, load_results,
                              scaling_curve, seed_scaling_curve, summarize)
@@ -96,6 +95,20 @@ def parse_blocks(values: list[Any]) -> tuple[int, ...]:
     return tuple(sorted(int(v) for v in values))
 
 
+def one_line(err: BaseException) -> str:
+    """A user-facing line: a ValueError's message, else the error's type and first line."""
+    text = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    if isinstance(err, ValueError) and text:
+        return text
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
+
+
+def gen_length_choices(runner, label: str) -> list[int]:
+    """The Gen length menu for a model: what the model's positions and the limits allow."""
+    model_max = runner.max_length(label) if hasattr(runner, "max_length") else None
+    return limits.gen_length_choices(GEN_LENGTHS, model_max) or [min(GEN_LENGTHS)]
+
+
 def expert_texts_html(run: Run) -> str:
     """Each expert's final text with its extracted answer highlighted."""
     rows = []
@@ -137,11 +150,14 @@ def figures_html(run: Run) -> str:
 
 
 def export_files(run: Run) -> list[str]:
-    """The run as trajectory JSON, and its figures as one HTML page."""
-    folder = Path(tempfile.mkdtemp(prefix="hexviz-"))
+    """The run as trajectory JSON, and its figures as one HTML page, in the bounded export
+    folder (inside Gradio's cache, so they are served without a second copy)."""
+    folder = limits.new_export_folder()
     page = folder / "hexviz-figures.html"
     page.write_text(figures_html(run))
-    return [str(trajectory.save(run, folder / "hexviz-run.json")), str(page)]
+    files = [str(trajectory.save(run, folder / "hexviz-run.json")), str(page)]
+    limits.prune_exports(folder.parent, keep=folder)
+    return files
 
 
 def full_views(run: Run) -> tuple:
@@ -162,6 +178,8 @@ def replay(path: str | None) -> tuple:
         return full_views(trajectory.load(path))
     except TrajectoryFormatError as err:
         raise gr.Error(f"cannot replay this file: {err}") from None
+    except Exception as err:  # noqa: BLE001  the app stays up; the user gets one line
+        raise gr.Error(f"cannot replay this file: {one_line(err)}") from None
 
 
 def scaling_views(results: EvalResults) -> tuple:
@@ -178,8 +196,8 @@ def scaling_from_file(path: str | None) -> tuple:
         return gr.skip(), gr.skip()
     try:
         return scaling_views(load_results(path))
-    except ValueError as err:
-        raise gr.Error(f"cannot read this results file: {err}") from None
+    except Exception as err:  # noqa: BLE001  ValueError says what is wrong; others, their type
+        raise gr.Error(f"cannot read this results file: {one_line(err)}") from None
 
 
 def partial_views(run: Run) -> tuple:
@@ -209,14 +227,18 @@ def build_demo(runner, examples: list[str] | None = None) -> gr.Blocks:
                 progress((run.steps_done, run.config.steps), desc="decoding", unit="steps")
                 yield full_views(run) if run.complete else partial_views(run)
         except ValueError as err:
-            raise gr.Error(str(err)) from None
+            raise gr.Error(one_line(err)) from None
         except Exception as err:  # the app stays up; the user sees what went wrong
-            raise gr.Error(f"decoding failed: {type(err).__name__}: {err}") from None
+            raise gr.Error(f"decoding failed: {one_line(err)}") from None
 
     def on_pick(label, run) -> Any:
         if run is None or label not in plots.row_labels(run):
             return gr.skip()
         return plots.unmasking_map(run, plots.row_labels(run).index(label))
+
+    def on_model(label) -> Any:
+        choices = gen_length_choices(runner, label)
+        return gr.update(choices=choices, value=min(DEFAULT_GEN_LENGTH, max(choices)))
 
     def on_gen_length(gen_length) -> tuple:
         n = int(gen_length)
@@ -226,8 +248,8 @@ def build_demo(runner, examples: list[str] | None = None) -> gr.Blocks:
         try:
             results = runner.evaluate(model, int(problems), int(seeds), float(temperature),
                                       lambda done, total: progress((done, total), unit="problems"))
-        except ValueError as err:
-            raise gr.Error(str(err)) from None
+        except Exception as err:  # noqa: BLE001  one line, the app stays up
+            raise gr.Error(one_line(err)) from None
         return scaling_views(results)
 
     def api_run(prompt: str, blocks: str = "", remasking: str = "low_confidence",
@@ -236,16 +258,20 @@ def build_demo(runner, examples: list[str] | None = None) -> gr.Blocks:
         """Decode ``prompt`` with HEX experts and return the run's JSON (the CLI's --json)."""
         try:
             request = RunRequest(
-                prompt=prompt, model=labels[0], remasking=remasking,
-                blocks=tuple(int(b) for b in blocks.split(",") if b.strip()) or None,
-                gen_length=int(gen_length) or None, steps=int(steps) or None,
-                temperature=float(temperature), seeds=int(seeds), baselines=bool(baselines))
+                prompt=str(prompt or ""), model=labels[0], remasking=str(remasking),
+                blocks=limits.parse_blocks(blocks or ""),
+                gen_length=limits.as_int(gen_length, "gen_length") or None,
+                steps=limits.as_int(steps, "steps") or None,
+                temperature=limits.as_float(temperature, "temperature"),
+                seeds=limits.as_int(seeds, "seeds"), baselines=bool(baselines))
             *_, run = runner.run(request)
-        except ValueError as err:
-            raise gr.Error(str(err)) from None
-        return trajectory.run_to_json(run)
+            return trajectory.run_to_json(run)
+        except Exception as err:  # noqa: BLE001  one line to the caller, the app stays up
+            raise gr.Error(one_line(err)) from None
 
-    with gr.Blocks(title="hexviz") as demo:
+    # Gradio deletes its cached files (uploads, served exports) once older than the export age.
+    cache_age = int(limits.current().export_max_age_s)
+    with gr.Blocks(title="hexviz", delete_cache=(min(cache_age, 600), cache_age)) as demo:
         state = gr.State(None)  # this user's last run
         gr.Markdown(HEADER)
         with gr.Tabs():
@@ -265,9 +291,10 @@ def build_demo(runner, examples: list[str] | None = None) -> gr.Blocks:
                         with gr.Row():
                             rule = gr.Dropdown(list(RULE_NAMES), value="low_confidence",
                                                label="Remasking rule")
-                            gen_length = gr.Dropdown(GEN_LENGTHS, value=DEFAULT_GEN_LENGTH,
-                                                     label="Gen length")
-                            steps = gr.Number(DEFAULT_GEN_LENGTH, precision=0, label="Steps")
+                            gen_length = gr.Dropdown(gen_length_choices(runner, labels[0]),
+                                                     value=DEFAULT_GEN_LENGTH, label="Gen length")
+                            steps = gr.Number(DEFAULT_GEN_LENGTH, precision=0, label="Steps",
+                                              minimum=1, maximum=limits.current().max_steps)
                         with gr.Row():
                             temperature = gr.Slider(0, 2, value=0, step=0.1, label="Temperature")
                             seeds = gr.Slider(1, 4, value=1, step=1,
@@ -300,7 +327,8 @@ def build_demo(runner, examples: list[str] | None = None) -> gr.Blocks:
                     results_file = gr.File(label="Eval results JSON", file_types=[".json"],
                                            type="filepath")
                     with gr.Column():
-                        n_problems = gr.Slider(4, 100, value=20, step=4, label="Problems")
+                        n_problems = gr.Slider(4, limits.current().max_eval_problems, value=20,
+                                               step=4, label="Problems")
                         eval_seeds = gr.Slider(1, 4, value=2, step=1, label="Seeds per block size")
                         eval_temperature = gr.Slider(0, 1.5, value=0.5, step=0.1,
                                                      label="Temperature")
@@ -316,6 +344,7 @@ def build_demo(runner, examples: list[str] | None = None) -> gr.Blocks:
                     end_last, baselines]
         run_button.click(on_run, settings, views, api_visibility="private")
         upload.upload(replay, [upload], views, api_visibility="private")
+        model.change(on_model, [model], [gen_length], api_visibility="private")
         expert_pick.change(on_pick, [expert_pick, state], [map_plot], api_visibility="private")
         gen_length.change(on_gen_length, [gen_length], [blocks, steps], api_visibility="private")
         results_file.upload(scaling_from_file, [results_file], [scaling_plot, scaling_table],

@@ -32,6 +32,23 @@ def save_random_bert(path: Path, end_of_text_bias: float = 0.0) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def export_dir(tmp_path_factory):
+    """App exports go to one temporary folder that is removed after the session."""
+    import os
+    import shutil
+
+    folder = tmp_path_factory.mktemp("exports")
+    old = os.environ.get("HEXVIZ_EXPORT_DIR")
+    os.environ["HEXVIZ_EXPORT_DIR"] = str(folder)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+    if old is None:
+        os.environ.pop("HEXVIZ_EXPORT_DIR")
+    else:
+        os.environ["HEXVIZ_EXPORT_DIR"] = old
+
+
 @pytest.fixture(scope="session")
 def random_model_dir(tmp_path_factory) -> Path:
     return save_random_bert(tmp_path_factory.mktemp("random-bert"))

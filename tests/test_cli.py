@@ -58,7 +58,7 @@ def test_human_output_has_a_line_per_expert_and_the_vote(capsys, random_model_di
     (["--blocks", "5"], "block_length must divide gen_length=16"),
     (["--blocks", "x,y"], "--blocks takes comma-separated integers"),
     (["--steps", "2", "--blocks", "4"], "steps must be a multiple of the number of blocks"),
-    (["--gen-length", "5000"], "gen_length must be at most 1024"),
+    (["--gen-length", "5000"], "gen_length must be at most 256"),
     (["--model", "/no/such/model"], "cannot load model '/no/such/model'"),
 ])
 def test_bad_input_is_one_clear_line(capsys, random_model_dir, args, message):

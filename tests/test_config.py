@@ -11,7 +11,7 @@ from hexviz.schedule import block_bounds, reveal_count, tokens_per_step
 @pytest.mark.parametrize("kwargs,message", [
     ({"block_length": 0}, r"block_length must be a positive integer \(got 0\)"),
     ({"block_length": 8, "remasking": "greedy"}, r"unknown remasking rule 'greedy'; choose one"),
-    ({"block_length": 8, "temperature": -1.0}, r"temperature must be a number >= 0 \(got -1.0\)"),
+    ({"block_length": 8, "temperature": -1.0}, r"temperature must be a finite number >= 0 \(got -1.0\)"),
 ])
 def test_bad_expert(kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -63,8 +63,12 @@ def _resolve(path_or_id: str | None) -> str:
 def _read_defaults(name: str, family: Family | None) -> ModelDefaults:
     meta = Path(name) / HEXVIZ_META
     if meta.is_file():
-        d = json.loads(meta.read_text())
-        return ModelDefaults(d["gen_length"], d["steps"], d.get("answer", "auto"))
+        try:
+            d = json.loads(meta.read_text())
+            return ModelDefaults(int(d["gen_length"]), int(d["steps"]), d.get("answer", "auto"))
+        except (ValueError, KeyError, TypeError, AttributeError) as err:
+            raise ModelLoadError(f"cannot load model {name!r}: damaged {HEXVIZ_META} "
+                                 f"({type(err).__name__}: {err})") from None
     return ModelDefaults() if family else ModelDefaults(gen_length=64, steps=64)
 
 
@@ -127,6 +131,8 @@ def load(path_or_id: str | None = None, *, device: str | torch.device | None = N
             trust_remote_code = False
         tokenizer = AutoTokenizer.from_pretrained(name, trust_remote_code=trust_remote_code)
         placement = {"device_map": str(device)} if device.type == "cuda" else {}
+        # Weights from safetensors only: a pickled pytorch_model.bin is never opened.
+        placement["use_safetensors"] = True
         if family is not None and family.needs_remote_code:
             model = AutoModel.from_pretrained(name, dtype=dtype, trust_remote_code=True,
                                               **placement)
@@ -135,7 +141,7 @@ def load(path_or_id: str | None = None, *, device: str | torch.device | None = N
                 name, dtype=dtype, trust_remote_code=trust_remote_code, **placement)
     except ModelLoadError:
         raise
-    except (OSError, ValueError, KeyError, RuntimeError, ImportError) as err:
+    except Exception as err:  # noqa: BLE001  damaged files raise anything (SafetensorError...)
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ModelLoadError(f"cannot load model {name!r}: {reason}") from err
     model.to(device).eval()

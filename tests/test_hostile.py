@@ -1,0 +1,416 @@
+"""Hostile inputs, table-driven: each entry point refuses with one clear line, before any work.
+
+The same cases go through the CLI (``main``), the API (gradio_client against a launched app on
+127.0.0.1) and uploads (the replay handler), each with the message it must show.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+import time
+
+import gradio as gr
+import numpy as np
+import pytest
+
+from hexviz import limits, plots, trajectory, ui
+from hexviz.cli import main
+from hexviz.config import DecodeConfig, Expert
+from hexviz.trajectory import Run, SpecialTokens, Timing, Trajectory
+from tests.conftest import known_run
+
+LONG_PROMPT = "apples " * 20_000
+
+# --- CLI ----------------------------------------------------------------------------------------
+
+CLI_CASES = [  # (extra args after a valid base command, expected message)
+    (["--prompt", ""], "the prompt is empty"),
+    (["--prompt", "  \n "], "the prompt is empty"),
+    (["--prompt", "Tom\x00has 5"], "control character U+0000"),
+    (["--prompt", "Tom\x1b[31m"], "control character U+001B"),
+    (["--prompt", LONG_PROMPT], "the prompt has 140,000 characters"),
+    (["--gen-length", "0"], "gen_length must be a positive integer (got 0)"),
+    (["--gen-length", "-16"], "gen_length must be a positive integer (got -16)"),
+    (["--gen-length", "99999999999"], "gen_length must be at most 256"),
+    (["--steps", "0"], "steps must be an integer from 1 to gen_length=16 (got 0)"),
+    (["--steps", "-3"], "steps must be an integer from 1 to gen_length=16 (got -3)"),
+    (["--steps", "100000"], "steps must be an integer from 1 to gen_length=16"),
+    (["--seeds", "0"], "seeds must be at least 1"),
+    (["--seeds", "3"], "seeds > 1 need temperature > 0"),
+    (["--seeds", "1000", "--temperature", "1"], "seeds must be at most 24"),
+    (["--seeds", "8", "--temperature", "1", "--blocks", "1,2,4,8"],
+     "32 experts (block sizes x seeds + baselines) is more than this app's 24"),
+    (["--blocks", "8,8,8"], "duplicate block sizes 8"),
+    (["--blocks", "abc"], "--blocks takes comma-separated integers"),
+    (["--blocks", "0"], "block_length must be a positive integer (got 0)"),
+    (["--temperature", "nan"], "temperature must be a finite number >= 0"),
+    (["--temperature", "inf"], "temperature must be a finite number >= 0"),
+    (["--temperature", "-1"], "temperature must be a finite number >= 0"),
+    (["--remasking", "bogus"], "invalid choice: 'bogus'"),
+    (["--answer", "bogus"], "invalid choice: 'bogus'"),
+    (["--gen-length", "ten"], "invalid int value: 'ten'"),
+]
+
+
+def cli(capsys, *args: str) -> tuple[int, str]:
+    try:
+        code = main(list(args))
+    except SystemExit as exit_:  # argparse's own refusals exit
+        code = exit_.code
+    return code, capsys.readouterr().err
+
+
+def assert_one_line(err: str, message: str) -> None:
+    assert message in err, err
+    assert err.count("\n") == 1 and err.startswith("error: ") and "Traceback" not in err
+
+
+@pytest.mark.parametrize("args,message", CLI_CASES)
+def test_cli_refuses_with_one_line(capsys, random_model_dir, args, message):
+    base = ["run", "--prompt", "Hi", "--model", str(random_model_dir), "--gen-length", "16"]
+    code, err = cli(capsys, *base, *args)
+    assert code == 2
+    assert_one_line(err, message)
+
+
+def test_cli_decodes_emoji_prompts(capsys, random_model_dir):
+    code = main(["run", "--prompt", "🍎 Tom has 5 🍎🍎, Ünïcødé — how many?", "--model",
+                 str(random_model_dir), "--gen-length", "8", "--blocks", "8"])
+    assert code == 0 and "vote:" in capsys.readouterr().out
+
+
+def damaged_checkpoints(tmp_path):
+    """A non-checkpoint folder, a damaged safetensors file, a bad hexviz.json, and a folder
+    whose only weights are a pickle that would create a file if it were ever unpickled."""
+    import pickle
+    import shutil
+
+    from hexviz.models import BUILTIN_DIR
+
+    empty = tmp_path / "not-a-model"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("hello")
+    broken = tmp_path / "broken"
+    shutil.copytree(BUILTIN_DIR, broken)
+    (broken / "model.safetensors").write_bytes(os.urandom(4096))
+    meta = tmp_path / "bad-meta"
+    shutil.copytree(BUILTIN_DIR, meta)
+    (meta / "hexviz.json").write_text("{\"gen_length\": ")
+    pickled = tmp_path / "pickled"
+    shutil.copytree(BUILTIN_DIR, pickled)
+    (pickled / "model.safetensors").unlink()
+    marker = tmp_path / "unpickled"
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    (pickled / "pytorch_model.bin").write_bytes(pickle.dumps({"w": Payload()}))
+    return [(empty, "has no config.json"), (broken, "cannot load model"),
+            (meta, "damaged hexviz.json"), (pickled, "no file named model.safetensors")], marker
+
+
+def test_cli_refuses_damaged_checkpoints_without_unpickling(capsys, tmp_path):
+    cases, marker = damaged_checkpoints(tmp_path)
+    for folder, message in cases:
+        code, err = cli(capsys, "run", "--prompt", "Hi", "--model", str(folder))
+        assert code == 2
+        assert_one_line(err, message)
+    assert not marker.exists()  # nothing was unpickled
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--seeds", "2"], "seeds > 1 need temperature > 0"),
+    (["--gen-length", "0"], "gen_length must be a positive integer"),
+    (["--blocks", "4,4"], "duplicate block sizes 4"),
+    (["--data", "/no/such/file.jsonl"], "cannot read /no/such/file.jsonl"),
+])
+def test_eval_refuses_with_one_line(capsys, random_model_dir, args, message):
+    code, err = cli(capsys, "eval", "--model", str(random_model_dir), "--limit", "1", *args)
+    assert code == 2
+    assert_one_line(err, message)
+
+
+# --- uploads ------------------------------------------------------------------------------------
+
+def run_dict() -> dict:
+    return trajectory.run_to_json(known_run())
+
+
+def edited(**changes) -> dict:
+    """The known run's JSON with top-level fields, ``config.*`` or ``expert0.*`` replaced."""
+    d = run_dict()
+    for key, value in changes.items():
+        if key.startswith("config_"):
+            d["config"][key[7:]] = value
+        elif key.startswith("expert0_"):
+            d["experts"][0][key[8:]] = value
+        else:
+            d[key] = value
+    return d
+
+
+UPLOAD_CASES = [  # (file content: bytes, or a dict written as JSON; expected message)
+    (b"", "not a JSON file"),
+    (os.urandom(2048), "not a JSON file"),
+    (b"[" * 200_000 + b"]" * 200_000, "nested too deeply"),
+    (b"[]", "not a hexviz run"),
+    ({"schema": "x"}, "not a hexviz run"),
+    (edited(steps_done=10**9), "steps_done (1000000000) is more than steps (4)"),
+    (edited(steps_done=1e9), "steps_done must be a non-negative integer"),
+    (edited(steps_done=-1), "steps_done must be a non-negative integer"),
+    (edited(experts=[]), "the run has no experts"),
+    (edited(experts="many"), "experts must be a list"),
+    (edited(experts=run_dict()["experts"] * 13), "26 experts"),
+    (edited(config_gen_length=1024, config_steps=1024), "gen_length must be at most 256"),
+    (edited(config_steps=10**6), "steps must be at most 256"),
+    (edited(expert0_token_ids=[10**30, 7, 1, 2]), "token_ids holds 1e+30, outside 0.."),
+    (edited(expert0_token_ids=[-5, 7, 1, 2]), "token_ids holds -5, outside 0.."),
+    (edited(expert0_token_ids=[5, 7, 1, "x"]), "token_ids must hold numbers only"),
+    (edited(expert0_token_ids=[5, 7, 1]), "expert 0 token_ids has 3 entries; gen_length is 4"),
+    (edited(meta={"vocab_size": 6}), "holds 7, outside -1..5"),
+    (edited(expert0_reveal_step=[0, 1, 2, 999]), "reveal_step holds 999, outside -1..4"),
+    (edited(expert0_draft_ids=[[5, 7, 2]] * 4), "draft_ids must be at most 4 rows"),
+    (edited(expert0_draft_ids=[[5, 7, 2, 2]] * 9), "draft_ids must be at most 4 rows"),
+    (edited(expert0_draft_prob=[[5.0] * 4] * 4), "draft_prob must hold probabilities"),
+    (edited(expert0_reveal_conf=[math.nan] * 4), "the file contains NaN"),
+    (edited(timing={"decode_s": math.inf, "forward_passes": 4}), "the file contains Infinity"),
+    (edited(timing=None), "damaged hexviz run"),
+    (edited(special_tokens={"mask_id": 2**40, "end_of_text_id": 2, "end_of_turn_id": 1}),
+     "special_tokens holds"),
+]
+
+
+def write(tmp_path, content, name="upload.json"):
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(json.dumps(content))  # NaN/Infinity written as JSON's non-standard words
+    return path
+
+
+@pytest.mark.parametrize("content,message", UPLOAD_CASES)
+def test_upload_refused_with_one_line(tmp_path, content, message):
+    path = write(tmp_path, content)
+    with pytest.raises(gr.Error) as caught:
+        ui.replay(str(path))
+    text = caught.value.message
+    assert message in text and "\n" not in text, text
+    assert text.startswith("cannot replay this file: ")
+
+
+def test_oversized_upload_is_refused_before_reading(tmp_path, monkeypatch):
+    monkeypatch.setenv("HEXVIZ_MAX_UPLOAD_MB", "0.001")
+    path = write(tmp_path, run_dict())
+    monkeypatch.setattr(type(path), "read_bytes", lambda self: pytest.fail("file was read"))
+    with pytest.raises(gr.Error, match=r"the file is 0.0\d+ MB; this app reads files up to "
+                                       r"0.001 MB \(HEXVIZ_MAX_UPLOAD_MB\)"):
+        ui.replay(str(path))
+
+
+@pytest.mark.parametrize("content,message", [
+    (b"[" * 200_000 + b"]" * 200_000, "nested too deeply"),
+    (b'{"schema": NaN}', "the file contains NaN"),
+    (os.urandom(512), "is not JSON"),
+])
+def test_results_upload_refused_with_one_line(tmp_path, content, message):
+    with pytest.raises(gr.Error, match="cannot read this results file") as caught:
+        ui.scaling_from_file(str(write(tmp_path, content)))
+    assert message in caught.value.message and "\n" not in caught.value.message
+
+
+def test_results_file_with_too_many_problems_is_refused(tmp_path, monkeypatch):
+    from hexviz.evaluate import results_to_json
+    from tests.test_evaluate import hand_made_results
+
+    path = write(tmp_path, results_to_json(hand_made_results()))
+    monkeypatch.setenv("HEXVIZ_MAX_EVAL_RECORDS", "2")
+    with pytest.raises(gr.Error, match=r"4 problems; this app plots up to 24 experts"):
+        ui.scaling_from_file(str(path))
+
+
+# --- bounded drawing and exports --------------------------------------------------------------
+
+def big_run(experts: int, gen_length: int, steps: int) -> Run:
+    """A synthetic complete run of the largest allowed size (random reveal order, no model)."""
+    rng = np.random.default_rng(0)
+    trajectories = []
+    for i in range(experts):
+        reveal = rng.permutation(np.arange(gen_length) % steps).astype(np.int32)
+        drafts = np.where(reveal[None, :] >= np.arange(steps)[:, None],
+                          rng.integers(5, 50, (steps, gen_length)), -1)
+        trajectories.append(Trajectory(
+            Expert(gen_length, seed=i, temperature=1.0), rng.integers(5, 50, gen_length),
+            ["tok"] * gen_length, reveal, np.full(gen_length, 0.5, dtype=np.float32), drafts,
+            np.where(drafts >= 0, 0.5, np.nan).astype(np.float32), "", None, False, 0.0))
+    return Run("synthetic", "Q", [1], DecodeConfig(gen_length, steps), SpecialTokens(0, 2, 1),
+               "gsm8k", trajectories, Timing(1.0, steps), steps)
+
+
+def test_long_runs_are_drawn_with_sampled_steps():
+    lim = limits.current()
+    run = big_run(24, 256, 256)
+    scrub = plots.scrubber(run)
+    assert len(scrub.frames) <= lim.max_frames
+    assert sum(len(f.data[0].z) * len(f.data[0].z[0]) for f in scrub.frames) <= lim.max_cells
+    assert f"{len(scrub.frames)} of 257 steps shown" in scrub.layout.title.text
+    assert scrub.frames[0].name == "0" and scrub.frames[-1].name == "256"
+    assert "too many block edges" not in plots.reveal_order(run).layout.title.text
+
+
+def test_cell_budget_bounds_the_unmasking_map(monkeypatch):
+    monkeypatch.setenv("HEXVIZ_MAX_CELLS", "4096")
+    umap = plots.unmasking_map(big_run(1, 256, 256), 0)
+    assert len(umap.data[0].z) == 16 and "16 of 256 steps shown" in umap.layout.title.text
+
+
+def test_many_block_edges_are_left_out():
+    run = big_run(2, 256, 256)
+    for t in run.trajectories:
+        t.expert = Expert(1, seed=t.expert.seed, temperature=1.0)
+    fig = plots.reveal_order(run)
+    assert not fig.layout.shapes and "too many block edges" in fig.layout.title.text
+
+
+@pytest.mark.slow
+def test_largest_allowed_upload_is_replayed_within_bounds(tmp_path):
+    """24 experts x 256 steps x 256 positions (the limits' maximum): replayed, bounded export."""
+    path = trajectory.save(big_run(24, 256, 256), tmp_path / "big.json")
+    assert path.stat().st_size < limits.current().max_upload_bytes
+    tic = time.perf_counter()
+    views = ui.replay(str(path))
+    assert time.perf_counter() - tic < 60  # generous for a loaded CI machine; bench has figures
+    page = next(p for p in views[-1] if p.endswith(".html"))
+    assert os.path.getsize(page) < 40 * 2**20
+
+
+def test_exports_stay_in_one_bounded_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("HEXVIZ_EXPORT_DIR", str(tmp_path / "exports"))
+    monkeypatch.setenv("HEXVIZ_EXPORT_MAX_MB", "12")  # room for two exports of ~5 MB
+    for _ in range(5):
+        ui.export_files(known_run())
+    folders = list((tmp_path / "exports").iterdir())
+    total = sum(f.stat().st_size for f in (tmp_path / "exports").rglob("*") if f.is_file())
+    assert 1 <= len(folders) <= 2 and total <= 12 * 2**20
+
+
+def test_old_exports_are_pruned(tmp_path, monkeypatch):
+    root = tmp_path / "exports"
+    old, new = root / "run-old", root / "run-new"
+    for folder in (old, new):
+        folder.mkdir(parents=True)
+        (folder / "f").write_bytes(b"x" * 100)
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    limits.prune_exports(root, limits.Limits(export_max_age_s=3600))
+    assert not old.exists() and new.exists()
+
+
+# --- limits themselves --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("env,message", [
+    ({"HEXVIZ_MAX_STEPS": "lots"}, "HEXVIZ_MAX_STEPS must be a number (got 'lots')"),
+    ({"HEXVIZ_MAX_EXPERTS": "0"}, "HEXVIZ_MAX_EXPERTS must be a positive number"),
+    ({"HEXVIZ_MAX_UPLOAD_MB": "nan"}, "HEXVIZ_MAX_UPLOAD_MB must be a positive number"),
+])
+def test_malformed_limits_are_refused(env, message):
+    with pytest.raises(limits.LimitError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        limits.from_env(env)
+
+
+def test_limits_read_from_the_environment():
+    lim = limits.from_env({"HEXVIZ_MAX_GEN_LENGTH": "1024", "HEXVIZ_MAX_UPLOAD_MB": "2.5",
+                           "HEXVIZ_THREADS": "3"})
+    assert (lim.max_gen_length, lim.max_upload_bytes, limits.torch_threads(lim)) == (
+        1024, int(2.5 * 2**20), 3)
+    assert limits.torch_threads(limits.Limits()) == max(1, limits.available_cpus() // 2)
+
+
+@pytest.mark.parametrize("last,per_frame,expected", [
+    (4, 10, [0, 1, 2, 3, 4]),  # fits: every step
+    (256, 10, None),  # too many frames: 65 evenly spaced, both ends kept
+    (256, 100_000, [0, 256]),  # a huge frame: still the first and the last
+])
+def test_sample_steps(last, per_frame, expected):
+    steps = limits.sample_steps(last, per_frame, 65, 200_000)
+    if expected is not None:
+        assert steps == expected
+    else:
+        assert len(steps) == 65 and steps[0] == 0 and steps[-1] == 256
+        assert steps == sorted(set(steps))
+
+
+def test_gen_length_menu_offers_what_the_builtin_model_allows():
+    from hexviz.runner import BUILTIN_LABEL, LocalRunner
+
+    assert ui.gen_length_choices(LocalRunner(), BUILTIN_LABEL) == [16, 32, 64, 128]
+    assert limits.gen_length_choices([64, 256, 512], None) == [64, 256]
+
+
+# --- API (gradio_client against a launched app) ------------------------------------------------
+
+API_CASES = [  # (predict keyword arguments, expected message)
+    (dict(prompt=""), "the prompt is empty"),
+    (dict(prompt="Tom\x07?"), "control character U+0007"),
+    (dict(prompt=LONG_PROMPT), "the prompt has 140,000 characters"),
+    (dict(prompt="Q", seeds=100, temperature=1.0), "seeds must be at most 24"),
+    (dict(prompt="Q", seeds=1000, temperature=1.0), "seeds must be at most 24"),
+    (dict(prompt="Q", seeds=2, temperature=0.0), "seeds > 1 need temperature > 0"),
+    (dict(prompt="Q", seeds=4, temperature=1.0, blocks="1,2,4,8,16,32"),
+     "26 experts (block sizes x seeds + baselines) is more than this app's 24"),
+    (dict(prompt="Q", blocks="abc"), "blocks takes comma-separated positive integers"),
+    (dict(prompt="Q", blocks="-8"), "blocks takes comma-separated positive integers"),
+    (dict(prompt="Q", blocks="8,8,8,8,32"), "duplicate block sizes 8"),
+    (dict(prompt="Q", blocks="5"), "block_length must divide gen_length=64"),
+    (dict(prompt="Q", gen_length=512), "gen_length must be at most 256"),
+    (dict(prompt="Tom has 5 apples. " * 8, gen_length=128), "maximum of 160 tokens"),
+    (dict(prompt="Q", gen_length=-1), "gen_length must be a positive integer (got -1)"),
+    (dict(prompt="Q", gen_length=2.5), "gen_length must be a whole number (got 2.5)"),
+    (dict(prompt="Q", steps=10**9), "steps must be an integer from 1 to gen_length=64"),
+    (dict(prompt="Q", temperature=-1.0), "temperature must be a finite number >= 0"),
+    (dict(prompt="Q", remasking="bogus"), "unknown remasking rule 'bogus'"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def api_client():
+    """The real app (built-in model) on 127.0.0.1 at a free port; closed after the module."""
+    from gradio_client import Client
+
+    from hexviz.runner import LocalRunner
+
+    demo = ui.build_demo(LocalRunner())
+    demo.queue(default_concurrency_limit=1, max_size=4)
+    demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True,
+                quiet=True)
+    try:
+        yield Client(demo.local_url, verbose=False)
+    finally:
+        demo.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kwargs,message", API_CASES)
+def test_api_refuses_with_one_line(api_client, kwargs, message):
+    tic = time.perf_counter()
+    with pytest.raises(Exception) as caught:
+        api_client.predict(**kwargs, api_name="/run")
+    assert message in str(caught.value) and "\n" not in str(caught.value), str(caught.value)
+    assert time.perf_counter() - tic < 30  # refused before decoding
+
+
+@pytest.mark.slow
+def test_api_serves_an_emoji_prompt_after_the_refusals(api_client):
+    d = api_client.predict(prompt="🍎 Mia has 3 pens. She buys 4 more. How many pens? 🖊",
+                           blocks="16,32", baselines=False, api_name="/run")
+    assert [e["block_length"] for e in d["experts"]] == [16, 32]
+    assert d["meta"]["vocab_size"] > max(max(e["token_ids"]) for e in d["experts"])
