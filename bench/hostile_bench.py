@@ -169,11 +169,10 @@ def cmd_busy(args) -> None:
 
     from hexviz import limits
 
-    default = limits.torch_threads()
+    default, own = limits.torch_threads(), torch.get_num_threads()  # before anything sets it
     print(f"{psutil.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; hexviz threads "
-          f"{default}, torch's own default {torch.get_num_threads()}")
-    for label, threads in ((f"hexviz default ({default})", None),
-                           (f"torch default ({torch.get_num_threads()})", torch.get_num_threads())):
+          f"{default}, torch's own default {own}")
+    for label, threads in ((f"hexviz default ({default})", default), (f"torch default ({own})", own)):
         idle = timed_run(threads, args.repeat)
         hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
         try:

@@ -61,11 +61,12 @@ def _hover(t: Trajectory) -> list[str]:
 
 def reveal_order(run: Run) -> go.Figure:
     """Heatmap, one row per expert: the step at which each answer position was revealed."""
-    z = [np.where(t.reveal_step >= 0, t.reveal_step, np.nan) for t in run.trajectories]
+    z = np.stack([np.where(t.reveal_step >= 0, t.reveal_step, np.nan) for t in run.trajectories])
     labels = row_labels(run)
     fig = go.Figure(go.Heatmap(
         z=z, y=labels, x=list(range(run.config.gen_length)), colorscale="Viridis",
-        zmin=0, zmax=run.config.steps - 1, text=[_hover(t) for t in run.trajectories],
+        zmin=0, zmax=run.config.steps - 1,
+        text=np.array([_hover(t) for t in run.trajectories], dtype=object),
         hoverinfo="text", colorbar=dict(title="step"), xgap=1, ygap=2))
     edges = [(row, edge) for row, t in enumerate(run.trajectories)
              for edge in range(t.expert.block_length, run.config.gen_length, t.expert.block_length)]
@@ -92,7 +93,8 @@ def unmasking_map(run: Run, index: int) -> go.Figure:
     hover = _hover(t)
     fig = go.Figure(go.Heatmap(
         z=z, y=rows or None, zmin=-0.5, zmax=len(STATE_COLORS) - 0.5,
-        colorscale=_discrete_scale(), text=[hover] * len(z), hoverinfo="text", showscale=True,
+        colorscale=_discrete_scale(), text=np.array([hover] * len(z), dtype=object),
+        hoverinfo="text", showscale=True,
         colorbar=dict(tickvals=list(range(len(STATE_NAMES))), ticktext=STATE_NAMES)))
     fig.update_yaxes(title="step", autorange="reversed")
     fig.update_xaxes(title="answer position")
@@ -158,13 +160,12 @@ def vote_panel(run: Run) -> go.Figure:
 def scrubber(run: Run) -> go.Figure:
     """Every expert's canvas at step t, with a slider and play button (client-side frames)."""
     labels = row_labels(run)
-    tokens = [[tok.replace("<", "‹").replace(">", "›") for tok in t.tokens]
-              for t in run.trajectories]
+    tokens = np.array([[tok.replace("<", "‹").replace(">", "›") for tok in t.tokens]
+                       for t in run.trajectories], dtype=object)  # (K, L)
 
-    def heat(step: int) -> go.Heatmap:
-        z = [token_states(run, t, step) for t in run.trajectories]
-        text = [[tok if state else "·" for tok, state in zip(row, zrow, strict=True)]
-                for row, zrow in zip(tokens, z, strict=True)]
+    def heat(step: int) -> go.Heatmap:  # numpy arrays: plotly validates them 10x faster
+        z = np.stack([token_states(run, t, step) for t in run.trajectories])  # (K, L)
+        text = np.where(z > 0, tokens, "·")
         return go.Heatmap(z=z, y=labels, zmin=-0.5, zmax=len(STATE_COLORS) - 0.5,
                           colorscale=_discrete_scale(), showscale=False, text=text,
                           texttemplate="%{text}", textfont=dict(size=9), hoverinfo="text",

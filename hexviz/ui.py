@@ -140,21 +140,22 @@ def status_markdown(run: Run) -> str:
             f"model `{Path(run.model).name}`")
 
 
-def figures_html(run: Run) -> str:
+def figures_html(run: Run, figures: dict | None = None) -> str:
     """Every figure in one self-contained page (plotly.js embedded once: works offline)."""
+    figures = figures or plots.all_figures(run)
     parts = [fig.to_html(full_html=False, include_plotlyjs=(i == 0))
-             for i, fig in enumerate(plots.all_figures(run).values())]
+             for i, fig in enumerate(figures.values())]
     title = html.escape(run.prompt)
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>hexviz: {title}</title>"
             f"</head><body><h2>{title}</h2>{''.join(parts)}</body></html>")
 
 
-def export_files(run: Run) -> list[str]:
+def export_files(run: Run, figures: dict | None = None) -> list[str]:
     """The run as trajectory JSON, and its figures as one HTML page, in the bounded export
     folder (inside Gradio's cache, so they are served without a second copy)."""
     folder = limits.new_export_folder()
     page = folder / "hexviz-figures.html"
-    page.write_text(figures_html(run))
+    page.write_text(figures_html(run, figures))
     files = [str(trajectory.save(run, folder / "hexviz-run.json")), str(page)]
     limits.prune_exports(folder.parent, keep=folder)
     return files
@@ -164,10 +165,11 @@ def full_views(run: Run) -> tuple:
     """Every output of the Explore view for a finished (or uploaded) run."""
     labels = plots.row_labels(run)
     first_collapsed = next((i for i, t in enumerate(run.trajectories) if t.collapsed), 0)
-    return (run, status_markdown(run), plots.vote_panel(run), expert_texts_html(run),
-            plots.reveal_order(run), plots.scrubber(run), plots.end_pressure(run),
+    figs = plots.all_figures(run)  # drawn once, for the views and the export page
+    return (run, status_markdown(run), figs["vote"], expert_texts_html(run),
+            figs["reveal_order"], figs["scrubber"], figs["end_pressure"],
             gr.update(choices=labels, value=labels[first_collapsed]),
-            plots.unmasking_map(run, first_collapsed), export_files(run))
+            plots.unmasking_map(run, first_collapsed), export_files(run, figs))
 
 
 def replay(path: str | None) -> tuple:
