@@ -33,20 +33,21 @@ def save_random_bert(path: Path, end_of_text_bias: float = 0.0) -> Path:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def export_dir(tmp_path_factory):
-    """App exports go to one temporary folder that is removed after the session."""
+def gradio_cache(tmp_path_factory):
+    """Gradio's cache, and with it the app's export folder, in one temporary folder that is
+    removed after the session (as in production, exports live inside Gradio's cache)."""
     import os
     import shutil
 
-    folder = tmp_path_factory.mktemp("exports")
-    old = os.environ.get("HEXVIZ_EXPORT_DIR")
-    os.environ["HEXVIZ_EXPORT_DIR"] = str(folder)
+    folder = tmp_path_factory.mktemp("gradio")
+    saved = {k: os.environ.pop(k, None) for k in ("GRADIO_TEMP_DIR", "HEXVIZ_EXPORT_DIR")}
+    os.environ["GRADIO_TEMP_DIR"] = str(folder)
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
-    if old is None:
-        os.environ.pop("HEXVIZ_EXPORT_DIR")
-    else:
-        os.environ["HEXVIZ_EXPORT_DIR"] = old
+    for key, value in saved.items():
+        os.environ.pop(key, None)
+        if value is not None:
+            os.environ[key] = value
 
 
 @pytest.fixture(scope="session")

@@ -414,3 +414,17 @@ def test_api_serves_an_emoji_prompt_after_the_refusals(api_client):
                            blocks="16,32", baselines=False, api_name="/run")
     assert [e["block_length"] for e in d["experts"]] == [16, 32]
     assert d["meta"]["vocab_size"] > max(max(e["token_ids"]) for e in d["experts"])
+
+
+def test_thread_count_is_set_deliberately(monkeypatch):
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setenv("HEXVIZ_THREADS", "1")
+        assert limits.set_torch_threads() == 1 == torch.get_num_threads()
+        monkeypatch.delenv("HEXVIZ_THREADS")
+        monkeypatch.setenv("OMP_NUM_THREADS", "2")  # e.g. set by accelerate launch: respected
+        assert limits.set_torch_threads() == torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
