@@ -70,9 +70,8 @@ def decode_config(args: argparse.Namespace, defaults) -> DecodeConfig:
     gen_length = defaults.gen_length if args.gen_length is None else args.gen_length
     steps = args.steps if args.steps is not None else (
         defaults.steps if args.gen_length is None else gen_length)
-    config = DecodeConfig(gen_length, steps, args.forbid_end_of_text, args.end_tokens_last,
-                          run_limits(args).max_gen_length)
-    return config
+    return DecodeConfig(gen_length, steps, args.forbid_end_of_text, args.end_tokens_last,
+                        run_limits(args).max_gen_length)
 
 
 def check_run(args: argparse.Namespace, config: DecodeConfig, rows: int) -> None:

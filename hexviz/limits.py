@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 MAX_TOKEN_ID = 2**31 - 1  # ids are int32-sized in every tokenizer hexviz knows
-JSON_MAX_DEPTH = 32  # a hexviz run nests 5 deep; json.loads would recurse until RecursionError
 
 
 class LimitError(ValueError):
