@@ -92,7 +92,7 @@ def hex_experts(gen_length: int, blocks: list[int] | None = None, remasking: str
     """Experts in vote order: block sizes ascending, then seeds (ties go to the first)."""
     if seeds < 1:
         raise ValueError(f"seeds must be at least 1 (got {seeds})")
-    limits.check_seeds(seeds, temperature)  # no identical extra votes, none beyond the limit
+    limits.check_seeds(seeds, temperature, remasking)  # no identical votes, none too many
     blocks = sorted(blocks if blocks is not None else hex_block_lengths(gen_length))
     if not blocks:
         raise ValueError("at least one block size is needed")

@@ -138,12 +138,15 @@ def check_prompt_tokens(n_tokens: int, limits: Limits | None = None) -> None:
                          f"{limits.max_prompt_tokens} (HEXVIZ_MAX_PROMPT_TOKENS)")
 
 
-def check_seeds(seeds: int, temperature: float, limits: Limits | None = None) -> None:
-    """Seeds only differ when sampling; at temperature 0 they would be identical extra votes."""
+def check_seeds(seeds: int, temperature: float, remasking: str = "low_confidence",
+                limits: Limits | None = None) -> None:
+    """Seeds only differ when something is random (sampling, or the random rule); otherwise
+    they would be identical extra votes."""
     limits = limits or current()
-    if seeds > 1 and temperature == 0:
-        raise LimitError(f"seeds > 1 need temperature > 0: at temperature 0 every seed decodes "
-                         f"the same answer and would vote again (got seeds={seeds})")
+    if seeds > 1 and temperature == 0 and remasking != "random":
+        raise LimitError(f"seeds > 1 need temperature > 0 (or the random rule): at temperature 0 "
+                         f"every seed decodes the same answer and would vote again "
+                         f"(got seeds={seeds})")
     if seeds > limits.max_experts:
         raise LimitError(f"seeds must be at most {limits.max_experts} (got {seeds}; "
                          "HEXVIZ_MAX_EXPERTS)")

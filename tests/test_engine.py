@@ -112,7 +112,9 @@ def test_temperature_zero_is_deterministic(random_lm, prompt_ids):
                                               (0.0, "random"), (0.5, "margin")])
 def test_batched_equals_sequential(random_lm, prompt_ids, temperature, rule):
     config = DecodeConfig(gen_length=32, steps=32)
-    experts = hex_experts(32, [2, 4, 8, 16, 32], rule, seeds=2, temperature=temperature)
+    # Built directly: hex_experts refuses seeds that cannot differ, the engine must still batch
+    # equal rows (temperature 0, low_confidence) exactly as it decodes them alone.
+    experts = [Expert(b, rule, seed, temperature) for b in (2, 4, 8, 16, 32) for seed in (0, 1)]
     batched = decode(random_lm, prompt_ids, experts, config)
     for expert, t in zip(experts, batched.trajectories, strict=True):
         alone = decode(random_lm, prompt_ids, [expert], config).trajectories[0]

@@ -428,3 +428,11 @@ def test_thread_count_is_set_deliberately(monkeypatch):
         assert limits.set_torch_threads() == torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_seeds_at_temperature_0_only_with_the_random_rule():
+    from hexviz.config import hex_experts
+
+    assert [e.seed for e in hex_experts(64, [8], "random", seeds=2)] == [0, 1]
+    with pytest.raises(ValueError, match="seeds > 1 need temperature > 0"):
+        hex_experts(64, [8], "margin", seeds=2)
