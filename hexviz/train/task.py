@@ -21,8 +21,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from hexviz import paths
+
 TASK_NAME = "tinygsm"
-TEST_SET = Path(__file__).resolve().parents[2] / "assets" / TASK_NAME / "test.jsonl"
+TEST_SET = paths.TEST_SET
 
 NAMES = {
     "Tom": "he", "Mia": "she", "Sam": "he", "Ava": "she", "Leo": "he", "Zoe": "she",
