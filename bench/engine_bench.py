@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from hexviz import models
-from hexviz.config import DecodeConfig, hex_experts
+from hexviz.config import DecodeConfig, hex_experts, resolve_lengths
 from hexviz.engine import decode
 from hexviz.evaluate import read_problems
 from hexviz.paths import TEST_SET
@@ -63,8 +63,9 @@ def main() -> None:
     parser.add_argument("--problems", type=int, default=20, help="test problems for row sharing")
     args = parser.parse_args()
     lm = models.load(args.model)
-    gen_length = args.gen_length or lm.defaults.gen_length
-    config = DecodeConfig(gen_length, args.steps or gen_length)
+    gen_length, steps = resolve_lengths(args.gen_length, args.steps, lm.defaults.gen_length,
+                                        lm.defaults.steps)
+    config = DecodeConfig(gen_length, steps)
     experts = hex_experts(gen_length)
     prompt = lm.format_prompt(PROMPT)
 
