@@ -1,8 +1,8 @@
 """HEX accuracy on a GSM8K-format dataset: problems, batched decoding, records, scoring.
 
 Each problem is decoded by every HEX expert and by whole-answer baselines (one block; they never
-vote), several problems per forward pass. Per-problem records keep every expert's answer, so the vote can be re-scored with any
-number of experts without decoding again.
+vote), several problems per forward pass. Per-problem records keep every expert's answer, so
+the vote can be re-scored with any number of experts without decoding again.
 """
 
 from __future__ import annotations
@@ -266,5 +266,5 @@ def load_results(path: str | Path) -> EvalResults:
 
 def default_batch_size(device) -> int:
     """Problems per forward pass: on CPU one problem's rows already fill the matrix kernels and
-    bigger batches were slower per problem (README, Performance); a GPU wants more rows."""
+    bigger batches were slower per problem (bench/README.md); a GPU wants more rows."""
     return 1 if device.type == "cpu" else 8

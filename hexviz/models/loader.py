@@ -1,10 +1,5 @@
-"""Model loading: ``load(path_or_id)`` returns the engine's `DiffusionLM` wrapper.
-
-Standard transformers code only: the built-in model in ``assets/``, any masked-LM checkpoint
-that ``AutoModelForMaskedLM`` knows, and LLaDA (hexviz's own module, `hexviz.models.llada`) load
-with no remote code. Remote code runs only when the
-operator opts in with ``trust_remote_code=True`` (never for an id typed by a user otherwise).
-"""
+"""Model loading: ``load(path_or_id)`` returns the engine's `DiffusionLM` wrapper (imported
+lazily as ``hexviz.models.load``; see the package docstring for what loads and how)."""
 
 from __future__ import annotations
 

@@ -99,7 +99,8 @@ python -m hexviz.train.card results.json
 | oracle (any expert right) | {s.oracle:.1%} |
 | experts disagree | {s.disagreement:.1%} |
 
-A collapse is an answer with no extractable `#### N` and at least {COLLAPSE_END_FRACTION:.0%} end tokens.
+A collapse is an answer with no extractable `#### N` and at least {COLLAPSE_END_FRACTION:.0%}
+end tokens.
 
 ## What this model does and does not show
 

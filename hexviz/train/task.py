@@ -37,7 +37,7 @@ OBJECTS = [
 ]
 OP_COUNT_WEIGHTS = (0.3, 0.35, 0.25, 0.1)  # 1, 2, 3 or 4 operations
 # Small numbers keep the arithmetic facts few enough (about 200) for a 1.8M-parameter model to
-# learn in an hour of CPU; with values up to 50 and amounts up to 9 it had not (4 + 8 = 10).
+# learn in an hour of CPU.
 MAX_START = 9
 MAX_AMOUNT = 5
 MAX_VALUE = 20  # every intermediate result stays in 0..20
