@@ -373,7 +373,7 @@ def wire_explore(runner: Runner, tab: Explore) -> None:
         request = user_errors("reading the settings", run_request, prompt, model, blocks, rule,
                               gen_length, steps, temperature, seeds, forbid, end_last, baselines)
         progress(0, desc="loading model and decoding")
-        runs = user_errors("decoding", lambda: iter(runner.run(request)))
+        runs = iter(runner.run(request))  # a generator: decoding starts at the first next()
         while (run := user_errors("decoding", next, runs, None)) is not None:
             progress((run.steps_done, run.config.steps), desc="decoding", unit="steps")
             yield keyed(full_views(run) if run.complete else partial_views(run))

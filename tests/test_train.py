@@ -46,6 +46,7 @@ def test_batches_mask_only_the_answer_and_pad_with_end_of_text():
     assert region[-1] == eos and tokenizer.convert_tokens_to_ids("<|eot_id|>") in region
 
 
+@pytest.mark.slow
 def test_a_checkpoint_loads_and_a_resumed_run_equals_a_straight_one(tmp_path, monkeypatch):
     """6 steps stopped after 4 (a crash at step 5) and resumed give the weights of 6 straight."""
     cfg = TrainConfig(out_dir=str(tmp_path / "m"), hidden_size=32, num_layers=1, num_heads=2,
@@ -73,6 +74,7 @@ def test_a_checkpoint_loads_and_a_resumed_run_equals_a_straight_one(tmp_path, mo
     assert all(torch.equal(got[k], expected[k]) for k in expected)
 
 
+@pytest.mark.slow
 def test_training_is_reproducible(tmp_path):
     cfg = dict(hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64, batch_size=4,
                steps=3, checkpoint_every=3, warmup_steps=1)
