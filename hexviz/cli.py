@@ -1,5 +1,5 @@
-"""``hexviz`` / ``python -m hexviz``: decode a prompt with HEX experts (``run``) or score a
-dataset (``eval``)."""
+"""hexviz (or python -m hexviz): decode a prompt with HEX experts (run) or score a dataset
+(eval)."""
 
 from __future__ import annotations
 
