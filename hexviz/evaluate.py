@@ -39,6 +39,7 @@ class Record:
     gold: str
     answers: list[str | None]
     collapsed: list[bool]
+    texts: list[str] = field(default_factory=list)  # each expert's answer text (older files: none)
 
 
 @dataclass
@@ -114,7 +115,8 @@ def evaluate(lm, problems: Sequence[Problem], experts: Sequence[Expert], config:
         for offset, (problem, run) in enumerate(zip(chunk, runs, strict=True)):
             results.records.append(Record(
                 indices[start + offset], problem.question, problem.gold,
-                [t.answer for t in run.trajectories], [t.collapsed for t in run.trajectories]))
+                [t.answer for t in run.trajectories], [t.collapsed for t in run.trajectories],
+                [t.text for t in run.trajectories]))
         results.decode_s += runs[0].timing.decode_s
         if on_batch:
             on_batch(len(chunk))
@@ -244,8 +246,8 @@ def results_from_json(d: Any) -> EvalResults:
     try:
         experts = [Expert(e["block_length"], e["remasking"], e["seed"], e["temperature"],
                           e["votes"]) for e in d["experts"]]
-        records = [Record(r["index"], r["question"], r["gold"], r["answers"], r["collapsed"])
-                   for r in d["records"]]
+        records = [Record(r["index"], r["question"], r["gold"], r["answers"], r["collapsed"],
+                          r.get("texts", [])) for r in d["records"]]
         return EvalResults(d["model"], d["data"], DecodeConfig(**d["config"]), experts,
                            d["answer_format"], records, d.get("decode_s", 0.0))
     except (KeyError, TypeError) as err:
