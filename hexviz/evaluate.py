@@ -37,6 +37,7 @@ class Record:
     gold: str
     answers: list[str | None]
     collapsed: list[bool]
+    texts: list[str] = field(default_factory=list)  # each expert's answer text (older files: none)
 
 
 @dataclass
@@ -111,7 +112,8 @@ def evaluate(lm, problems: Sequence[Problem], experts: Sequence[Expert], config:
         for offset, (problem, run) in enumerate(zip(chunk, runs, strict=True)):
             results.records.append(Record(
                 indices[start + offset], problem.question, problem.gold,
-                [t.answer for t in run.trajectories], [t.collapsed for t in run.trajectories]))
+                [t.answer for t in run.trajectories], [t.collapsed for t in run.trajectories],
+                [t.text for t in run.trajectories]))
         results.decode_s += runs[0].timing.decode_s
         if on_batch:
             on_batch(len(chunk))
@@ -247,8 +249,8 @@ def results_from_json(d: Any) -> EvalResults:
     check_schema(d, RESULTS_SCHEMA, RESULTS_SCHEMA_VERSION, "hexviz eval results file")
     try:
         experts = [Expert.from_json(e) for e in d["experts"]]
-        records = [Record(r["index"], r["question"], r["gold"], r["answers"], r["collapsed"])
-                   for r in d["records"]]
+        records = [Record(r["index"], r["question"], r["gold"], r["answers"], r["collapsed"],
+                          r.get("texts", [])) for r in d["records"]]
         return EvalResults(d["model"], d["data"], DecodeConfig(**d["config"]), experts,
                            d["answer_format"], records, d.get("decode_s", 0.0))
     except (KeyError, TypeError, ValueError) as err:

@@ -25,6 +25,31 @@ def test_problems_are_seeded_and_gsm8k_shaped():
         assert p.answer.rstrip().endswith(f"#### {p.result}")
         assert 0 <= p.result <= task.MAX_VALUE
         assert p.question.endswith("have now?")
+        assert len(task.question_operations(p.question)) == p.operations >= 2
+
+
+def test_answer_length_is_drawn_apart_from_the_question():
+    rng = random.Random(0)
+    problems = [task.sample_problem(rng) for _ in range(3000)]
+    bare = [p for p in problems if p.answer.startswith("####")]
+    assert 0.12 < len(bare) / len(problems) < 0.18  # BARE_ANSWER_PROB
+    for ops in task.OP_COUNT_WEIGHTS:  # every question shape gets bare and worked answers
+        assert {p.answer.startswith("####") for p in problems if p.operations == ops} == {True,
+                                                                                          False}
+
+
+def test_worked_answers_copy_the_question_and_the_check_sees_mistakes():
+    rng = random.Random(1)
+    for p in [task.sample_problem(rng) for _ in range(500)]:
+        check = task.check_copies(p.question, p.answer)
+        if p.answer.startswith("####"):
+            assert check is None
+        else:
+            assert check.copied >= 3 + 2 * p.operations and check.correct == check.copied
+    question = "Zoe has 4 cards. She buys 2 more. How many cards does Zoe have now?"
+    # wrong name, wrong object, wrong amount: 3 of the 6 copied items
+    assert task.check_copies(question, "Lily starts with 4 stickers. 4 + 3 = 7. #### 7") == \
+        task.CopyCheck(copied=6, correct=3)
 
 
 def test_splits_are_disjoint_by_construction():
@@ -66,7 +91,8 @@ def test_a_checkpoint_loads_and_a_resumed_run_equals_a_straight_one(tmp_path, mo
     assert json.loads((out / "checkpoint" / "trainer_state.json").read_text())["step"] == 4
     monkeypatch.setattr(loop, "make_batch", real_batch)
     resumed = models.load(str(train(cfg)), device="cpu")
-    assert resumed.defaults.gen_length == 64 and resumed.defaults.answer_format == "gsm8k"
+    assert resumed.defaults.gen_length == 128 and resumed.defaults.steps == 64  # 2 per step
+    assert resumed.defaults.answer_format == "gsm8k"
     assert json.loads((out / "checkpoint" / "trainer_state.json").read_text())["step"] == 6
     straight = train(TrainConfig(**{**cfg.__dict__, "out_dir": str(tmp_path / "straight")}))
     expected = models.load(str(straight), device="cpu").model.state_dict()
