@@ -11,7 +11,7 @@ from hexviz.cli import main
 from hexviz.config import DecodeConfig, Expert
 from hexviz.evaluate import (EvalResults, Record, format_scaling, load_results, read_problems,
                              results_to_json, scaling_curve, seed_scaling_curve, summarize)
-from tests.conftest import SHARED, hand_made_results
+from tests.conftest import SHARED, free_port, hand_made_results
 
 
 def write_jsonl(path, rows):
@@ -146,6 +146,7 @@ def test_accelerate_launch_with_two_processes_matches_one(tmp_path, random_model
     proc = subprocess.run(
         [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
          "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+         "--main_process_port", str(free_port()),  # other runs on this machine may hold 29500
          "-m", "hexviz", *common, "--out", str(double)],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
