@@ -13,7 +13,7 @@ from typing import Any
 import gradio as gr
 
 from hexviz import plots, trajectory
-from hexviz.answers import COLLAPSE_END_FRACTION
+from hexviz.metrics import MAX_SQUEEZED_TOKENS
 from hexviz.config import divisors, hex_block_lengths, parse_blocks
 from hexviz.evaluate import (EvalResults, format_scaling, format_summary, load_results,
                              scaling_curve, seed_scaling_curve, summarize)
@@ -50,9 +50,9 @@ of the whole answer is fully "any order"; blocks of 1 token are ordinary left-to
 LLaDA is fine-tuned with every answer padded by end-of-text tokens, and it learns to be very sure
 of them. Decoding the whole answer by confidence therefore reveals the tail's end-of-text tokens
 first; each one makes the next one to its left likelier, and the answer can be squeezed into
-nothing: the answer region ends up mostly end tokens with no final answer. That is a
-**collapse** (hexviz flags an expert with no extractable answer and at least
-{COLLAPSE_END_FRACTION:.0%} end tokens).
+nothing. That is a **collapse**: hexviz flags an expert when at most {MAX_SQUEEZED_TOKENS} tokens of text stand
+before its first end token and the end tokens were committed before that text (median reveal
+step). A short answer written first and padded afterwards is not a collapse.
 Blocks prevent it: the tail cannot be touched before the blocks before it are done.
 
 ## HEX: hidden semi-autoregressive experts

@@ -117,7 +117,13 @@ def test_eval_end_to_end_on_a_model(tmp_path, capsys, random_model_dir):
         (4, "low_confidence", True), (8, "low_confidence", True),
         (16, "low_confidence", False), (16, "margin", False), (16, "random", False)]
     assert all(len(r["answers"]) == 5 for r in d["records"])
-    assert "HEX vote" in capsys.readouterr().out
+    for r in d["records"]:  # order metrics per expert; the 4-blocks are more left to right
+        assert len(r["ar_ness"]) == len(r["early_end"]) == len(r["texts"]) == 5
+        assert all(0 <= v <= 1 for v in r["ar_ness"] + r["early_end"] if v is not None)
+    s = summarize(load_results(out))
+    assert 0 <= s.experts[0].ar_ness <= 1 and s.experts[0].ar_ness >= s.experts[2].ar_ness
+    report = capsys.readouterr().out
+    assert "HEX vote" in report and "AR-ness" in report
     assert main(["eval", "--data", str(data), "--model", str(random_model_dir), "--blocks", "4,8",
                  "--gen-length", "16", "--limit", "2", "--no-baselines", "--out", str(out)]) == 0
     d = json.loads(out.read_text())
