@@ -143,7 +143,7 @@ def cmd_runs(args) -> None:
             disk.append(folder_mb(folder))
             if i in (0, 9, 49) or i == args.runs - 1:
                 print(f"run {i + 1:>3}: RSS {rss[-1]:6.0f} MB, on disk {disk[-1]:6.1f} MB "
-                      f"({len(list(limits.export_root().iterdir()))} export folders)")
+                      f"({len(list(limits.export_root().iterdir()))} exported files)")
         print(f"{args.runs} runs in {time.perf_counter() - tic:.0f} s; RSS after run 10 "
               f"{rss[min(9, len(rss) - 1)]:.0f} MB, max {max(rss):.0f} MB, last {rss[-1]:.0f} MB; "
               f"disk max {max(disk):.1f} MB (bound HEXVIZ_EXPORT_MAX_MB="

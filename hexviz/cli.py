@@ -1,4 +1,5 @@
-"""``python -m hexviz``: decode a prompt with HEX experts (``run``) or score a dataset (``eval``)."""
+"""hexviz (or python -m hexviz): decode a prompt with HEX experts (run) or score a dataset
+(eval)."""
 
 from __future__ import annotations
 
@@ -7,25 +8,26 @@ import dataclasses
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from hexviz import limits
 from hexviz.answers import EXTRACTORS
-from hexviz.config import DecodeConfig, baseline_experts, hex_experts
-from hexviz.evaluate import add_eval_parser, cmd_eval
+from hexviz.config import (DecodeConfig, baseline_experts, hex_experts,
+                           parse_blocks, resolve_lengths)
+from hexviz.evaluate import (EvalResults, default_batch_size, eval_experts, evaluate,
+                             format_scaling, format_summary, load_results, read_problems,
+                             results_to_json, scaling_curve, seed_scaling_curve, summarize)
+from hexviz.paths import TEST_SET
 from hexviz.remasking import RULE_NAMES
 from hexviz.trajectory import Run, run_to_json
 
 
-def parse_blocks(text: str) -> list[int]:
+def blocks_arg(text: str) -> tuple[int, ...]:
     """argparse type for --blocks "8,16,32"."""
     try:
-        blocks = [int(b) for b in text.split(",") if b.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--blocks takes comma-separated integers such as 8,16,32 (got {text!r})") from None
-    if not blocks:
-        raise argparse.ArgumentTypeError("--blocks needs at least one block size")
-    return blocks
+        return parse_blocks(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def add_model_args(parser: argparse.ArgumentParser) -> None:
@@ -38,12 +40,13 @@ def add_model_args(parser: argparse.ArgumentParser) -> None:
 
 
 def add_decode_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--blocks", type=parse_blocks, default=None,
+    parser.add_argument("--blocks", type=blocks_arg, default=None,
                         help="expert block sizes, e.g. 8,16,32 (default: the HEX set, "
                              "gen_length/32 ... gen_length/2)")
     parser.add_argument("--gen-length", type=int, default=None,
                         help="answer region length (default: the model's)")
-    parser.add_argument("--steps", type=int, default=None, help="forward passes (default: gen length)")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="forward passes (default: the model's; gen length when it is given)")
     parser.add_argument("--remasking", default="low_confidence", choices=RULE_NAMES)
     parser.add_argument("--temperature", type=float, default=0.0)
     parser.add_argument("--seeds", type=int, default=1, help="votes per block size (seeds 0..N-1)")
@@ -65,11 +68,24 @@ def run_limits(args: argparse.Namespace) -> limits.Limits:
     return dataclasses.replace(current, max_gen_length=args.max_gen_length)
 
 
+def add_eval_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", help="GSM8K-format jsonl (default: the built-in test set)")
+    parser.add_argument("--limit", type=int, default=None, help="first N problems")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="problems per forward pass (default: 1 on CPU, 8 on a GPU)")
+    parser.add_argument("--out", type=Path, default=None, help="write per-problem records here")
+    parser.add_argument("--no-baselines", dest="baselines", action="store_false",
+                        help="decode only the HEX experts (no whole-answer baselines)")
+    parser.add_argument("--rescore", type=Path, default=None,
+                        help="score an existing results file (no decoding)")
+
+
 def decode_config(args: argparse.Namespace, defaults) -> DecodeConfig:
-    """The model's defaults fill what was not given; a given 0 stays 0 and is refused."""
-    gen_length = defaults.gen_length if args.gen_length is None else args.gen_length
-    steps = args.steps if args.steps is not None else (
-        defaults.steps if args.gen_length is None else gen_length)
+    for flag, given in (("gen_length", args.gen_length), ("steps", args.steps)):
+        if given is not None and given < 1:  # 0 means "the default" in the API, not here
+            raise ValueError(f"{flag} must be a positive integer (got {given})")
+    gen_length, steps = resolve_lengths(args.gen_length, args.steps, defaults.gen_length,
+                                        defaults.steps)
     return DecodeConfig(gen_length, steps, args.forbid_end_of_text, args.end_tokens_last,
                         run_limits(args).max_gen_length)
 
@@ -86,7 +102,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="python -m hexviz", description=__doc__)
+    parser = OneLineParser(prog="hexviz", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="decode one prompt with HEX experts and vote")
     run.add_argument("--prompt", required=True, help="the question, as a user would type it")
@@ -95,20 +111,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--baselines", action="store_true",
                      help="also decode the whole answer as one block (not voting)")
     run.add_argument("--json", action="store_true", help="print the run as one JSON object")
-    add_eval_parser(sub, add_model_args, add_decode_args)
+    ev = sub.add_parser("eval", help="accuracy of HEX and its experts on a GSM8K-format file")
+    add_eval_args(ev)
+    add_model_args(ev)
+    add_decode_args(ev)
     return parser
 
 
 def format_run(run: Run) -> str:
     """One line per expert (block size, answer, collapsed?) and the vote."""
     lines = [f"model {run.model}: gen_length {run.config.gen_length}, steps {run.config.steps}, "
-             f"{run.timing.forward_passes} forward passes in {run.timing.decode_s:.2f} s"]
+             f"{run.steps_done} forward passes in {run.timing.decode_s:.2f} s"]
     width = max(len(t.expert.label) for t in run.trajectories)
     for t in run.trajectories:
         answer = t.answer if t.answer is not None else "-"
         flags = ("  COLLAPSED" if t.collapsed else "") + ("" if t.expert.votes else "  (no vote)")
         lines.append(f"  {t.expert.label:<{width}}  answer {answer:<8}"
-                     f"  end tokens {t.end_fraction:4.0%}{flags}")
+                     f"  end tokens {t.end_fraction:4.0%}  AR-ness {t.ar_ness:4.2f}{flags}")
     vote = run.vote
     if vote.winner is None:
         lines.append("vote: no expert produced an answer")
@@ -129,13 +148,58 @@ def cmd_run(args: argparse.Namespace) -> int:
     experts = hex_experts(config.gen_length, args.blocks, args.remasking, args.seeds,
                           args.temperature)
     if args.baselines:
-        experts += baseline_experts(config.gen_length, [args.remasking, "margin"],
-                                    args.temperature)
+        experts += baseline_experts(config.gen_length, args.remasking, args.temperature)
     check_run(args, config, len(experts))
     prompt_ids = lm.format_prompt(args.prompt)
     limits.check_prompt_tokens(len(prompt_ids))
     run = engine.decode(lm, prompt_ids, experts, config, args.answer, prompt_text=args.prompt)
     print(json.dumps(run_to_json(run)) if args.json else format_run(run))
+    return 0
+
+
+def print_report(results: EvalResults) -> None:
+    print(format_summary(summarize(results)))
+    print(format_scaling(scaling_curve(results), seed_scaling_curve(results)))
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    if args.rescore:
+        print_report(load_results(args.rescore))
+        return 0
+    import torch
+    from accelerate import PartialState
+    from accelerate.utils import gather_object
+    from tqdm import tqdm
+
+    from hexviz import models
+
+    data = args.data or str(TEST_SET)
+    problems = read_problems(data, args.limit)
+    # One process, or one per GPU/CPU under `accelerate launch`: each decodes its shard.
+    state = PartialState(cpu=not torch.cuda.is_available())  # CPU processes join over gloo
+    device = args.device or (state.device if state.num_processes > 1 else None)
+    limits.set_torch_threads()
+    lm = models.load(args.model, device=device, trust_remote_code=args.trust_remote_code)
+    config = decode_config(args, lm.defaults)
+    experts = eval_experts(config.gen_length, args.blocks, args.remasking, args.seeds,
+                           args.temperature, args.baselines)
+    check_run(args, config, len(experts))
+    with state.split_between_processes(list(range(len(problems)))) as mine:
+        with tqdm(total=len(mine), desc="eval", unit="problem",
+                  disable=not state.is_main_process) as bar:
+            results = evaluate(lm, [problems[i] for i in mine], experts, config,
+                               args.batch_size or default_batch_size(lm.device), args.answer,
+                               data, bar.update, indices=mine)
+    if state.num_processes > 1:
+        results.records = sorted(gather_object(results.records), key=lambda r: r.index)
+        # the processes decode side by side: the slowest one's time is the eval's
+        results.decode_s = max(gather_object([results.decode_s]))
+    if not state.is_main_process:
+        return 0
+    print_report(results)
+    if args.out:
+        args.out.write_text(json.dumps(results_to_json(results), indent=1) + "\n")
+        print(f"records written to {args.out}")
     return 0
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 import tempfile
 import time
 import unicodedata
@@ -108,15 +107,6 @@ def as_float(value: Any, name: str) -> float:
     return number
 
 
-def parse_blocks(text: str) -> tuple[int, ...] | None:
-    """API/CLI block sizes "8,16,32"; "" means the HEX set (None)."""
-    parts = [p.strip() for p in str(text).split(",") if p.strip()]
-    if not all(p.isdigit() for p in parts):
-        raise LimitError(f"blocks takes comma-separated positive integers such as 8,16,32 "
-                         f"(got {text!r})")
-    return tuple(int(p) for p in parts) or None
-
-
 def check_prompt(text: str, limits: Limits | None = None) -> None:
     """Refuse an empty prompt, one too long to tokenize cheaply, or one with control characters."""
     limits = limits or current()
@@ -150,14 +140,6 @@ def check_seeds(seeds: int, temperature: float, remasking: str = "low_confidence
     if seeds > limits.max_experts:
         raise LimitError(f"seeds must be at most {limits.max_experts} (got {seeds}; "
                          "HEXVIZ_MAX_EXPERTS)")
-
-
-def check_blocks(blocks: Sequence[int]) -> None:
-    """Each block size is one expert; a repeated one would vote twice."""
-    repeated = sorted({b for b in blocks if list(blocks).count(b) > 1})
-    if repeated:
-        raise LimitError(f"duplicate block sizes {', '.join(map(str, repeated))}: each block size "
-                         f"is one expert and votes once (got {', '.join(map(str, blocks))})")
 
 
 def check_decode(gen_length: int, steps: int, rows: int, limits: Limits | None = None) -> None:
@@ -246,13 +228,12 @@ def check_run_shape(d: Mapping[str, Any], limits: Limits | None = None) -> None:
 
 
 def top_token_id(d: Mapping[str, Any]) -> int:
-    """Largest id a run file may hold: below its recorded ``meta.vocab_size``, else int32."""
-    meta = d.get("meta")
-    size = meta.get("vocab_size") if isinstance(meta, dict) else None
+    """Largest id a run file may hold: below its recorded ``vocab_size``, else int32."""
+    size = d.get("vocab_size")
     if size is None:
         return MAX_TOKEN_ID  # files written before vocab_size was recorded
     if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= MAX_TOKEN_ID + 1:
-        raise ShapeError(f"meta.vocab_size must be a positive integer (got {size!r})")
+        raise ShapeError(f"vocab_size must be a positive integer (got {size!r})")
     return size - 1
 
 
@@ -347,27 +328,25 @@ def export_root() -> Path:
     return Path(base) / "hexviz-exports"
 
 
-def _size(folder: Path) -> int:
-    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
-
-
-def prune_exports(root: Path, limits: Limits | None = None, now: float | None = None,
-                  keep: Path | None = None) -> None:
-    """Delete export folders older than the age limit, then the oldest until under the size
-    limit; ``keep`` (the export just written) always stays."""
+def prune_exports(folder: Path, limits: Limits | None = None, now: float | None = None,
+                  keep: set[Path] | None = None) -> None:
+    """Delete exported files older than the age limit, then the oldest until the folder is
+    under the size limit; ``keep`` (what was just written) always stays."""
     limits = limits or current()
     now = time.time() if now is None else now
-    folders = sorted((p for p in root.iterdir() if p.is_dir() and p != keep),
-                     key=lambda p: p.stat().st_mtime)
-    sizes = {p: _size(p) for p in folders}
-    total = sum(sizes.values()) + (_size(keep) if keep else 0)
-    for p in folders:
-        if now - p.stat().st_mtime > limits.export_max_age_s or total > limits.export_max_mb * 2**20:
-            shutil.rmtree(p, ignore_errors=True)
-            total -= sizes[p]
+    keep = keep or set()
+    files = sorted((f for f in folder.iterdir() if f.is_file()), key=lambda f: f.stat().st_mtime)
+    total = sum(f.stat().st_size for f in files)
+    for f in files:
+        if f in keep:
+            continue
+        size = f.stat().st_size
+        if now - f.stat().st_mtime > limits.export_max_age_s or total > limits.export_max_mb * 2**20:
+            f.unlink(missing_ok=True)
+            total -= size
 
 
-def new_export_folder(limits: Limits | None = None) -> Path:
-    root = export_root()
-    root.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix="run-", dir=root))
+def export_folder() -> Path:
+    folder = export_root()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -17,8 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from hexviz import limits
+from hexviz import limits, metrics
 from hexviz.config import DecodeConfig, Expert
+from hexviz.models.tokens import SpecialTokens
+from hexviz.schema import check_schema, missing_field
 from hexviz.vote import Vote, majority
 
 SCHEMA = "hexviz.run"
@@ -30,20 +32,8 @@ class TrajectoryFormatError(ValueError):
 
 
 @dataclass(frozen=True)
-class SpecialTokens:
-    mask_id: int
-    end_of_text_id: int | None  # padding after the answer (LLaDA's AfterEoT token)
-    end_of_turn_id: int | None
-
-    @property
-    def end_ids(self) -> tuple[int, ...]:
-        return tuple(i for i in (self.end_of_turn_id, self.end_of_text_id) if i is not None)
-
-
-@dataclass(frozen=True)
 class Timing:
     decode_s: float  # decoding wall time, model loading excluded
-    forward_passes: int
 
 
 @dataclass(eq=False)
@@ -59,8 +49,22 @@ class Trajectory:
     draft_prob: np.ndarray  # (S, L) its probability; nan if committed
     text: str  # decoded answer up to the first end token
     answer: str | None
-    collapsed: bool
+    collapsed: bool  # the AfterEoT wall (metrics.is_wall_collapse)
     end_fraction: float  # share of the answer region that is end tokens
+    early_end_share: float = math.nan  # end tokens among the first half of the steps' reveals
+    # (S,) mean probability of an end token over the still-masked positions at each step
+    # (the model's end-of-text density); empty for files written before it was recorded
+    end_density: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.float32))
+
+    @cached_property
+    def order_correlation(self) -> float:
+        """Rank correlation of reveal step with position: 1 left to right, -1 right to left."""
+        return metrics.order_correlation(self.reveal_step)
+
+    @cached_property
+    def ar_ness(self) -> float:
+        """Share of reveals at the leftmost still-masked position."""
+        return metrics.ar_ness(self.reveal_step)
 
 
 @dataclass(eq=False)
@@ -75,8 +79,8 @@ class Run:
     answer_format: str
     trajectories: list[Trajectory]
     timing: Timing
-    steps_done: int  # < config.steps for a snapshot taken during decoding
-    meta: dict[str, Any] = field(default_factory=dict)
+    steps_done: int  # < config.steps for a snapshot taken during decoding; one forward each
+    vocab_size: int | None = None  # the model's; an uploaded file's ids must lie below it
 
     @property
     def complete(self) -> bool:
@@ -113,7 +117,14 @@ def trajectory_to_json(t: Trajectory) -> dict[str, Any]:
         "draft_ids": t.draft_ids.tolist(), "draft_prob": _floats(t.draft_prob),
         "text": t.text, "answer": t.answer, "collapsed": t.collapsed,
         "end_fraction": round(t.end_fraction, 4),
+        "early_end_share": _number(t.early_end_share),
+        "order_correlation": _number(t.order_correlation), "ar_ness": _number(t.ar_ness),
+        "end_density": _floats(t.end_density),
     }
+
+
+def _number(value: float, digits: int = 4) -> float | None:
+    return None if math.isnan(value) else round(value, digits)
 
 
 def run_to_json(run: Run) -> dict[str, Any]:
@@ -123,9 +134,11 @@ def run_to_json(run: Run) -> dict[str, Any]:
         "gen_length": run.config.gen_length, "steps": run.config.steps,
         "config": asdict(run.config), "special_tokens": asdict(run.special),
         "answer_format": run.answer_format, "steps_done": run.steps_done,
+        "vocab_size": run.vocab_size,
         "experts": [trajectory_to_json(t) for t in run.trajectories],
         "vote": run.vote.to_json(),
-        "timing": asdict(run.timing), "meta": run.meta,
+        # forward_passes stays in the CLI's contract: one per step done
+        "timing": {"decode_s": run.timing.decode_s, "forward_passes": run.steps_done},
     }
 
 
@@ -136,11 +149,9 @@ def dumps(run: Run) -> str:
 def trajectory_from_json(d: dict[str, Any], steps: int, gen_length: int,
                          top_id: int = limits.MAX_TOKEN_ID) -> Trajectory:
     """One expert; ids must lie in 0..top_id (drafts may be -1: already revealed)."""
-    expert = Expert(d["block_length"], d["remasking"], d["seed"], d["temperature"],
-                    d.get("votes", True))
     drafts = limits.int_array(d["draft_ids"], "draft_ids", -1, top_id)
     t = Trajectory(
-        expert=expert,
+        expert=Expert.from_json(d),
         token_ids=limits.int_array(d["token_ids"], "token_ids", 0, top_id),
         tokens=[str(tok) for tok in d["tokens"]],
         reveal_step=limits.int_array(d["reveal_step"], "reveal_step", -1, steps).astype(np.int32),
@@ -149,6 +160,7 @@ def trajectory_from_json(d: dict[str, Any], steps: int, gen_length: int,
         draft_prob=limits.prob_array(d["draft_prob"], "draft_prob").reshape(-1, gen_length),
         text=str(d["text"]), answer=None if d["answer"] is None else str(d["answer"]),
         collapsed=bool(d["collapsed"]), end_fraction=float(d["end_fraction"]),
+        end_density=limits.prob_array(d.get("end_density", []), "end_density"),  # null -> nan
     )
     shapes = {"token_ids": t.token_ids.shape, "tokens": (len(t.tokens),),
               "reveal_step": t.reveal_step.shape, "reveal_conf": t.reveal_conf.shape}
@@ -158,18 +170,22 @@ def trajectory_from_json(d: dict[str, Any], steps: int, gen_length: int,
                                         f"expected ({gen_length},)")
     if t.draft_ids.shape[0] > steps or t.draft_prob.shape != t.draft_ids.shape:
         raise TrajectoryFormatError("expert drafts do not match the run's steps and gen_length")
+    if t.end_density.shape[0] not in (0, t.draft_ids.shape[0]):
+        raise TrajectoryFormatError("expert end_density does not match its drafts' steps")
+    return t
+
+
+def with_wall_flags(t: Trajectory, end_ids: tuple[int, ...], steps: int) -> Trajectory:
+    """``t`` with its collapse flag and early-end share read off its arrays, so every file means
+    the same by them whichever hexviz wrote it."""
+    t.collapsed = metrics.is_wall_collapse(t.token_ids, t.reveal_step, end_ids)
+    t.early_end_share = metrics.early_end_share(t.token_ids, t.reveal_step, end_ids, steps)
     return t
 
 
 def run_from_json(d: Any) -> Run:
     """Rebuild a Run; anything that is not a hexviz run raises TrajectoryFormatError."""
-    if not isinstance(d, dict) or d.get("schema") != SCHEMA:
-        raise TrajectoryFormatError(f"not a hexviz run: expected an object with "
-                                    f"\"schema\": \"{SCHEMA}\"")
-    version = d.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise TrajectoryFormatError(f"hexviz run schema version {version!r} is not supported "
-                                    f"(this hexviz reads version {SCHEMA_VERSION})")
+    check_schema(d, SCHEMA, SCHEMA_VERSION, "hexviz run", TrajectoryFormatError)
     try:
         limits.check_run_shape(d)  # declared sizes first: nothing is built from a bad file
         config = DecodeConfig(**d["config"])
@@ -177,14 +193,15 @@ def run_from_json(d: Any) -> Run:
         special = SpecialTokens(**d["special_tokens"])
         limits.int_array([i for i in asdict(special).values() if i is not None],
                          "special_tokens", 0, top_id)
-        trajectories = [trajectory_from_json(e, config.steps, config.gen_length, top_id)
-                        for e in d["experts"]]
+        trajectories = [with_wall_flags(trajectory_from_json(e, config.steps, config.gen_length,
+                                                             top_id),
+                                        special.end_ids, config.steps) for e in d["experts"]]
         return Run(
             model=str(d["model"]), prompt=str(d.get("prompt", "")),
             prompt_ids=[int(i) for i in d["prompt_ids"]], config=config,
             special=special, answer_format=str(d["answer_format"]),
-            trajectories=trajectories, timing=Timing(**d["timing"]),
-            steps_done=int(d["steps_done"]), meta=dict(d.get("meta", {})),
+            trajectories=trajectories, timing=Timing(float(d["timing"]["decode_s"])),
+            steps_done=int(d["steps_done"]), vocab_size=d.get("vocab_size"),
         )
     except TrajectoryFormatError:
         raise
@@ -193,8 +210,7 @@ def run_from_json(d: Any) -> Run:
     except limits.LimitError as err:
         raise TrajectoryFormatError(f"this run is too large to replay here: {err}") from None
     except (KeyError, TypeError, ValueError, OverflowError) as err:
-        kind = f"missing field {err}" if isinstance(err, KeyError) else str(err)
-        raise TrajectoryFormatError(f"damaged hexviz run: {kind}") from None
+        raise TrajectoryFormatError(f"damaged hexviz run: {missing_field(err)}") from None
 
 
 def loads(text: str | bytes) -> Run:

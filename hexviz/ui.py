@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from hexviz import limits, plots, trajectory
-from hexviz.config import divisors, hex_block_lengths
+from hexviz.metrics import MAX_SQUEEZED_TOKENS
+from hexviz.config import divisors, hex_block_lengths, parse_blocks
 from hexviz.evaluate import (EvalResults, format_scaling, format_summary, load_results,
                              scaling_curve, seed_scaling_curve, summarize)
 from hexviz.remasking import RULE_NAMES
-from hexviz.runner import RunRequest
+from hexviz.runner import Runner, RunRequest
 from hexviz.trajectory import Run, TrajectoryFormatError
 
 PAPER = "https://arxiv.org/abs/2510.05040"
 DEFAULT_GEN_LENGTH = 64
+DEFAULT_EXAMPLE = "Tom has 5 apples. He buys 3 more. How many apples does Tom have now?"
 GEN_LENGTHS = [16, 32, 64, 128, 256, 512]
 
 HEADER = f"""# hexviz — how a diffusion LM unmasks its answer
@@ -45,8 +49,9 @@ of the whole answer is fully "any order"; blocks of 1 token are ordinary left-to
 LLaDA is fine-tuned with every answer padded by end-of-text tokens, and it learns to be very sure
 of them. Decoding the whole answer by confidence therefore reveals the tail's end-of-text tokens
 first; each one makes the next one to its left likelier, and the answer can be squeezed into
-nothing: the answer region ends up mostly end tokens with no final answer. That is a
-**collapse** (hexviz flags an expert with no extractable answer and at least 80% end tokens).
+nothing. That is a **collapse**: hexviz flags an expert when at most {MAX_SQUEEZED_TOKENS} tokens of text stand
+before its first end token and the end tokens were committed before that text (median reveal
+step). A short answer written first and padded afterwards is not a collapse.
 Blocks prevent it: the tail cannot be touched before the blocks before it are done.
 
 ## HEX: hidden semi-autoregressive experts
@@ -89,10 +94,11 @@ COLLAPSED_STYLE = "color: #b22222;"
 
 # --- pure helpers ------------------------------------------------------------------------------
 
-def parse_blocks(values: list[Any]) -> tuple[int, ...]:
-    if not values:
-        raise ValueError("pick at least one block size (expert)")
-    return tuple(sorted(int(v) for v in values))
+# The Explore view's outputs, by name; a view function returns a dict with some of these keys
+# and the outputs it leaves out keep what they show.
+VIEWS = ("run", "status", "vote", "answers", "reveal", "scrub", "pressure", "pick", "map",
+         "downloads")
+Views = dict[str, Any]
 
 
 def one_line(err: BaseException) -> str:
@@ -103,7 +109,7 @@ def one_line(err: BaseException) -> str:
     return f"{type(err).__name__}: {text}" if text else type(err).__name__
 
 
-def gen_length_choices(runner, label: str) -> list[int]:
+def gen_length_choices(runner: Runner, label: str) -> list[int]:
     """The Gen length menu for a model: what the model's positions and the limits allow."""
     model_max = runner.max_length(label) if hasattr(runner, "max_length") else None
     return limits.gen_length_choices(GEN_LENGTHS, model_max) or [min(GEN_LENGTHS)]
@@ -136,7 +142,7 @@ def status_markdown(run: Run) -> str:
             f"HEX answer **{vote.winner}**" + (" (tie, broken by the smallest block)"
                                                if vote.tie else ""))
     return (f"{head} · {len(run.voters)} voting experts · {collapsed} collapsed · "
-            f"{run.timing.forward_passes} forward passes in {run.timing.decode_s:.2f} s · "
+            f"{run.steps_done} forward passes in {run.timing.decode_s:.2f} s · "
             f"model `{Path(run.model).name}`")
 
 
@@ -150,32 +156,44 @@ def figures_html(run: Run, figures: dict | None = None) -> str:
             f"</head><body><h2>{title}</h2>{''.join(parts)}</body></html>")
 
 
-def export_files(run: Run, figures: dict | None = None) -> list[str]:
-    """The run as trajectory JSON, and its figures as one HTML page, in the bounded export
-    folder (inside Gradio's cache, so they are served without a second copy)."""
-    folder = limits.new_export_folder()
-    page = folder / "hexviz-figures.html"
+def export_files(run: Run, folder: Path | None = None, figures: dict | None = None) -> list[str]:
+    """The run as trajectory JSON and its figures as one HTML page, named by the run's content
+    so that runs never overwrite each other and a replayed run reuses its files. They go to the
+    app's one export folder, inside Gradio's cache (served in place, not copied), which is
+    pruned to HEXVIZ_EXPORT_MAX_MB and HEXVIZ_EXPORT_MAX_AGE_S after each export."""
+    text = trajectory.dumps(run)
+    folder = folder or limits.export_folder()
+    stem = hashlib.sha1(text.encode()).hexdigest()[:12]
+    run_path, page = folder / f"hexviz-run-{stem}.json", folder / f"hexviz-figures-{stem}.html"
+    run_path.write_text(text)
     page.write_text(figures_html(run, figures))
-    files = [str(trajectory.save(run, folder / "hexviz-run.json")), str(page)]
-    limits.prune_exports(folder.parent, keep=folder)
-    return files
+    limits.prune_exports(folder, keep={run_path, page})
+    return [str(run_path), str(page)]
 
 
-def full_views(run: Run) -> tuple:
+def full_views(run: Run) -> Views:
     """Every output of the Explore view for a finished (or uploaded) run."""
     labels = plots.row_labels(run)
     first_collapsed = next((i for i, t in enumerate(run.trajectories) if t.collapsed), 0)
     figs = plots.all_figures(run)  # drawn once, for the views and the export page
-    return (run, status_markdown(run), figs["vote"], expert_texts_html(run),
-            figs["reveal_order"], figs["scrubber"], figs["end_pressure"],
-            gr.update(choices=labels, value=labels[first_collapsed]),
-            plots.unmasking_map(run, first_collapsed), export_files(run, figs))
+    return {"run": run, "status": status_markdown(run), "vote": figs["vote"],
+            "answers": expert_texts_html(run), "reveal": figs["reveal_order"],
+            "scrub": figs["scrubber"], "pressure": figs["end_pressure"],
+            "pick": gr.update(choices=labels, value=labels[first_collapsed]),
+            "map": plots.unmasking_map(run, first_collapsed),
+            "downloads": export_files(run, figures=figs)}
 
 
-def replay(path: str | None) -> tuple:
+def partial_views(run: Run) -> Views:
+    """What is cheap to redraw while decoding: status, answers, reveal order, end pressure."""
+    return {"status": status_markdown(run), "answers": expert_texts_html(run),
+            "reveal": plots.reveal_order(run), "pressure": plots.end_pressure(run)}
+
+
+def replay(path: str | None) -> Views:
     """All views of an uploaded trajectory JSON; a bad file becomes a message, not a crash."""
     if path is None:
-        return tuple(gr.skip() for _ in range(10))
+        return {}
     try:
         return full_views(trajectory.load(path))
     except TrajectoryFormatError as err:
@@ -202,156 +220,250 @@ def scaling_from_file(path: str | None) -> tuple:
         raise gr.Error(f"cannot read this results file: {one_line(err)}") from None
 
 
-def partial_views(run: Run) -> tuple:
-    """What is cheap to redraw while decoding: status, reveal order and end-token pressure."""
-    skip = gr.skip()
-    return (skip, status_markdown(run), skip, expert_texts_html(run), plots.reveal_order(run),
-            skip, plots.end_pressure(run), skip, skip, skip)
+def user_errors(what: str, fn: Callable, *args) -> Any:
+    """``fn(*args)`` with failures as messages: bad settings as they are, anything else as
+    ``what`` failed, so the app stays up and the user sees what went wrong."""
+    try:
+        return fn(*args)
+    except gr.Error:
+        raise
+    except ValueError as err:
+        raise gr.Error(one_line(err)) from None
+    except Exception as err:  # noqa: BLE001  one line, whatever failed
+        raise gr.Error(f"{what} failed: {one_line(err)}") from None
 
 
-# --- layout and events -------------------------------------------------------------------------
+# --- layout ------------------------------------------------------------------------------------
 
-def build_demo(runner, examples: list[str] | None = None) -> gr.Blocks:
-    """The app. ``runner`` has ``model_labels()`` and ``run(RunRequest) -> Iterator[Run]``."""
-    examples = examples or ["Tom has 5 apples. He buys 3 more. How many apples does Tom have now?"]
-    labels = runner.model_labels()
+@dataclass
+class Settings:
+    """The Explore view's inputs, in the order ``on_run`` takes them."""
+
+    prompt: gr.Textbox
+    model: gr.Dropdown
+    blocks: gr.CheckboxGroup
+    rule: gr.Dropdown
+    gen_length: gr.Dropdown
+    steps: gr.Number
+    temperature: gr.Slider
+    seeds: gr.Slider
+    forbid: gr.Checkbox
+    end_last: gr.Checkbox
+    baselines: gr.Checkbox
+
+    def inputs(self) -> list:
+        return list(vars(self).values())
+
+
+@dataclass
+class Explore:
+    settings: Settings
+    run_button: gr.Button
+    upload: gr.File
+    views: dict[str, Any]  # VIEWS name -> component
+
+
+@dataclass
+class Scaling:
+    results_file: gr.File
+    problems: gr.Slider
+    seeds: gr.Slider
+    temperature: gr.Slider
+    button: gr.Button
+    plot: gr.Plot
+    table: gr.Markdown
+
+
+def question_column(examples: list[str]) -> tuple[gr.Textbox, gr.Button, gr.Markdown]:
+    prompt = gr.Textbox(label="Question", value=examples[0], lines=3)
+    gr.Examples([[e] for e in examples], inputs=[prompt],
+                label="Examples (the experts disagree on these)")
+    run_button = gr.Button("Run", variant="primary", elem_id="run-button")
+    status = gr.Markdown(elem_id="status")
+    return prompt, run_button, status
+
+
+def settings_column(prompt: gr.Textbox, labels: list[str],
+                    gen_lengths: list[int]) -> tuple[Settings, gr.File]:
+    model = gr.Dropdown(labels, value=labels[0], label="Model")
+    blocks = gr.CheckboxGroup(divisors(DEFAULT_GEN_LENGTH),
+                              value=hex_block_lengths(DEFAULT_GEN_LENGTH),
+                              label="Experts: block sizes")
+    with gr.Row():
+        rule = gr.Dropdown(list(RULE_NAMES), value="low_confidence", label="Remasking rule")
+        gen_length = gr.Dropdown(gen_lengths, value=DEFAULT_GEN_LENGTH, label="Gen length")
+        steps = gr.Number(DEFAULT_GEN_LENGTH, precision=0, label="Steps", minimum=1,
+                          maximum=limits.current().max_steps)
+    with gr.Row():
+        temperature = gr.Slider(0, 2, value=0, step=0.1, label="Temperature")
+        seeds = gr.Slider(1, 4, value=1, step=1, label="Votes per block size (seeds)")
+    with gr.Accordion("End-of-sequence controls", open=False):
+        forbid = gr.Checkbox(False, label="Forbid end-of-text in the logits")
+        end_last = gr.Checkbox(False, label="Exclude end tokens from confidence "
+                                            "(reveal them last)")
+    baselines = gr.Checkbox(True, label="Whole-answer baselines (no vote)")
+    upload = gr.File(label="Replay a trajectory JSON (no model needed)", file_types=[".json"],
+                     type="filepath")
+    settings = Settings(prompt, model, blocks, rule, gen_length, steps, temperature, seeds,
+                        forbid, end_last, baselines)
+    return settings, upload
+
+
+def result_views(state: gr.State, status: gr.Markdown) -> dict[str, Any]:
+    with gr.Row():
+        vote = gr.Plot(label="Vote", elem_id="vote-plot")
+        with gr.Column():
+            gr.Markdown("**Each expert's answer**")
+            answers = gr.HTML(elem_id="answers")
+    views = {"run": state, "status": status, "vote": vote, "answers": answers,
+             "reveal": gr.Plot(label="Reveal order", elem_id="reveal-plot"),
+             "scrub": gr.Plot(label="Step scrubber"),
+             "pressure": gr.Plot(label="End-token pressure"),
+             "pick": gr.Dropdown([], label="Unmasking map of expert"),
+             "map": gr.Plot(label="Unmasking map"),
+             "downloads": gr.File(label="Downloads: trajectory JSON and all figures "
+                                        "(one offline HTML page)",
+                                  file_count="multiple", interactive=False)}
+    assert tuple(views) == VIEWS
+    return views
+
+
+def explore_tab(labels: list[str], examples: list[str], gen_lengths: list[int]) -> Explore:
+    state = gr.State(None)  # this user's last run
+    with gr.Row():
+        with gr.Column(scale=3):
+            prompt, run_button, status = question_column(examples)
+        with gr.Column(scale=2):
+            settings, upload = settings_column(prompt, labels, gen_lengths)
+    return Explore(settings, run_button, upload, result_views(state, status))
+
+
+def scaling_tab() -> Scaling:
+    gr.Markdown("HEX is test-time scaling: more votes (block sizes x seeds), more accuracy, "
+                "fewer ties. Plot a results file from `hexviz eval --out results.json`, or run "
+                "a small eval on the built-in test set here (temperature > 0 makes seeds "
+                "differ).")
+    with gr.Row():
+        results_file = gr.File(label="Eval results JSON", file_types=[".json"], type="filepath")
+        with gr.Column():
+            problems = gr.Slider(4, limits.current().max_eval_problems, value=20, step=4,
+                                 label="Problems")
+            seeds = gr.Slider(1, 4, value=2, step=1, label="Seeds per block size")
+            temperature = gr.Slider(0, 1.5, value=0.5, step=0.1, label="Temperature")
+            button = gr.Button("Run a small eval", variant="primary")
+    plot = gr.Plot(label="Scaling curve", elem_id="scaling-plot")
+    return Scaling(results_file, problems, seeds, temperature, button, plot, gr.Markdown())
+
+
+# --- events ------------------------------------------------------------------------------------
+
+def run_request(prompt, model, blocks, rule, gen_length, steps, temperature, seeds, forbid,
+                end_last, baselines) -> RunRequest:
+    """The Explore view's settings as a request (validated as it is made)."""
+    return RunRequest(prompt=prompt or "", model=model, blocks=parse_blocks(blocks or []),
+                      remasking=rule, gen_length=int(gen_length), steps=int(steps),
+                      temperature=float(temperature), seeds=int(seeds),
+                      forbid_end_of_text=bool(forbid), end_tokens_last=bool(end_last),
+                      baselines=bool(baselines))
+
+
+def api_request(label: str, prompt: str, blocks: str, remasking: str, gen_length: int,
+                steps: int, temperature: float, seeds: int, baselines: bool) -> RunRequest:
+    """The API's arguments as a request: "" blocks is the HEX set, 0 the model's defaults."""
+    blocks = str(blocks or "")
+    return RunRequest(prompt=str(prompt or ""), model=label, remasking=str(remasking),
+                      blocks=parse_blocks(blocks) if blocks.strip() else None,
+                      gen_length=limits.as_int(gen_length, "gen_length") or None,
+                      steps=limits.as_int(steps, "steps") or None,
+                      temperature=limits.as_float(temperature, "temperature"),
+                      seeds=limits.as_int(seeds, "seeds"), baselines=bool(baselines))
+
+
+def wire_explore(runner: Runner, tab: Explore) -> None:
+    views = tab.views
+
+    def keyed(v: Views) -> dict:
+        return {views[name]: value for name, value in v.items()}
 
     def on_run(prompt, model, blocks, rule, gen_length, steps, temperature, seeds, forbid,
-               end_last, baselines, progress=gr.Progress()) -> Iterator[tuple]:
-        try:
-            request = RunRequest(
-                prompt=prompt or "", model=model, blocks=parse_blocks(blocks), remasking=rule,
-                gen_length=int(gen_length), steps=int(steps), temperature=float(temperature),
-                seeds=int(seeds), forbid_end_of_text=bool(forbid), end_tokens_last=bool(end_last),
-                baselines=bool(baselines))
-            progress(0, desc="loading model and decoding")
-            for run in runner.run(request):
-                progress((run.steps_done, run.config.steps), desc="decoding", unit="steps")
-                yield full_views(run) if run.complete else partial_views(run)
-        except ValueError as err:
-            raise gr.Error(one_line(err)) from None
-        except Exception as err:  # the app stays up; the user sees what went wrong
-            raise gr.Error(f"decoding failed: {one_line(err)}") from None
+               end_last, baselines, progress=gr.Progress()) -> Iterator[dict]:
+        request = user_errors("reading the settings", run_request, prompt, model, blocks, rule,
+                              gen_length, steps, temperature, seeds, forbid, end_last, baselines)
+        progress(0, desc="loading model and decoding")
+        runs = iter(runner.run(request))  # a generator: decoding starts at the first next()
+        while (run := user_errors("decoding", next, runs, None)) is not None:
+            progress((run.steps_done, run.config.steps), desc="decoding", unit="steps")
+            yield keyed(full_views(run) if run.complete else partial_views(run))
 
     def on_pick(label, run) -> Any:
         if run is None or label not in plots.row_labels(run):
             return gr.skip()
         return plots.unmasking_map(run, plots.row_labels(run).index(label))
 
-    def on_model(label) -> Any:
+    def on_model(label) -> Any:  # the Gen length menu offers what this model allows
         choices = gen_length_choices(runner, label)
         return gr.update(choices=choices, value=min(DEFAULT_GEN_LENGTH, max(choices)))
 
     def on_gen_length(gen_length) -> tuple:
         n = int(gen_length)
-        return (gr.update(choices=divisors(n), value=hex_block_lengths(n)), gr.update(value=n))
+        return gr.update(choices=divisors(n), value=hex_block_lengths(n)), gr.update(value=n)
 
-    def on_scaling_eval(model, problems, seeds, temperature, progress=gr.Progress()) -> tuple:
-        try:
-            results = runner.evaluate(model, int(problems), int(seeds), float(temperature),
-                                      lambda done, total: progress((done, total), unit="problems"))
-        except Exception as err:  # noqa: BLE001  one line, the app stays up
-            raise gr.Error(one_line(err)) from None
+    outputs = list(views.values())
+    tab.run_button.click(on_run, tab.settings.inputs(), outputs, api_visibility="private")
+    tab.upload.upload(lambda path: keyed(replay(path)), [tab.upload], outputs,
+                      api_visibility="private")
+    views["pick"].change(on_pick, [views["pick"], views["run"]], [views["map"]],
+                         api_visibility="private")
+    tab.settings.model.change(on_model, [tab.settings.model], [tab.settings.gen_length],
+                              api_visibility="private")
+    tab.settings.gen_length.change(on_gen_length, [tab.settings.gen_length],
+                                   [tab.settings.blocks, tab.settings.steps],
+                                   api_visibility="private")
+
+
+def wire_scaling(runner: Runner, tab: Scaling, model: gr.Dropdown) -> None:
+    def on_eval(model, problems, seeds, temperature, progress=gr.Progress()) -> tuple:
+        report = lambda done, total: progress((done, total), unit="problems")  # noqa: E731
+        results = user_errors("the eval", runner.evaluate, model, int(problems), int(seeds),
+                              float(temperature), report)
         return scaling_views(results)
 
+    outputs = [tab.plot, tab.table]
+    tab.results_file.upload(scaling_from_file, [tab.results_file], outputs,
+                            api_visibility="private")
+    tab.button.click(on_eval, [model, tab.problems, tab.seeds, tab.temperature], outputs,
+                     api_visibility="private")
+
+
+def wire_api(runner: Runner, label: str) -> None:
     def api_run(prompt: str, blocks: str = "", remasking: str = "low_confidence",
                 gen_length: int = 0, steps: int = 0, temperature: float = 0.0,
                 seeds: int = 1, baselines: bool = True) -> dict:
         """Decode ``prompt`` with HEX experts and return the run's JSON (the CLI's --json)."""
-        try:
-            request = RunRequest(
-                prompt=str(prompt or ""), model=labels[0], remasking=str(remasking),
-                blocks=limits.parse_blocks(blocks or ""),
-                gen_length=limits.as_int(gen_length, "gen_length") or None,
-                steps=limits.as_int(steps, "steps") or None,
-                temperature=limits.as_float(temperature, "temperature"),
-                seeds=limits.as_int(seeds, "seeds"), baselines=bool(baselines))
-            *_, run = runner.run(request)
-            return trajectory.run_to_json(run)
-        except Exception as err:  # noqa: BLE001  one line to the caller, the app stays up
-            raise gr.Error(one_line(err)) from None
+        request = user_errors("reading the arguments", api_request, label, prompt, blocks,
+                              remasking, gen_length, steps, temperature, seeds, baselines)
+        *_, run = user_errors("decoding", list, runner.run(request))
+        return trajectory.run_to_json(run)
 
+    gr.api(api_run, api_name="run")
+
+
+def build_demo(runner: Runner, examples: list[str] | None = None) -> gr.Blocks:
+    """The app; every decode goes through ``runner``."""
+    examples = examples or [DEFAULT_EXAMPLE]
+    labels = runner.model_labels()
     # Gradio deletes its cached files (uploads, served exports) once older than the export age.
     cache_age = int(limits.current().export_max_age_s)
     with gr.Blocks(title="hexviz", delete_cache=(min(cache_age, 600), cache_age)) as demo:
-        state = gr.State(None)  # this user's last run
         gr.Markdown(HEADER)
         with gr.Tabs():
             with gr.Tab("Explore"):
-                with gr.Row():
-                    with gr.Column(scale=3):
-                        prompt = gr.Textbox(label="Question", value=examples[0], lines=3)
-                        gr.Examples([[e] for e in examples], inputs=[prompt],
-                                    label="Examples (the experts disagree on these)")
-                        run_button = gr.Button("Run", variant="primary", elem_id="run-button")
-                        status = gr.Markdown(elem_id="status")
-                    with gr.Column(scale=2):
-                        model = gr.Dropdown(labels, value=labels[0], label="Model")
-                        blocks = gr.CheckboxGroup(divisors(DEFAULT_GEN_LENGTH),
-                                                  value=hex_block_lengths(DEFAULT_GEN_LENGTH),
-                                                  label="Experts: block sizes")
-                        with gr.Row():
-                            rule = gr.Dropdown(list(RULE_NAMES), value="low_confidence",
-                                               label="Remasking rule")
-                            gen_length = gr.Dropdown(gen_length_choices(runner, labels[0]),
-                                                     value=DEFAULT_GEN_LENGTH, label="Gen length")
-                            steps = gr.Number(DEFAULT_GEN_LENGTH, precision=0, label="Steps",
-                                              minimum=1, maximum=limits.current().max_steps)
-                        with gr.Row():
-                            temperature = gr.Slider(0, 2, value=0, step=0.1, label="Temperature")
-                            seeds = gr.Slider(1, 4, value=1, step=1,
-                                              label="Votes per block size (seeds)")
-                        with gr.Accordion("End-of-sequence controls", open=False):
-                            forbid = gr.Checkbox(False, label="Forbid end-of-text in the logits")
-                            end_last = gr.Checkbox(False, label="Exclude end tokens from "
-                                                   "confidence (reveal them last)")
-                        baselines = gr.Checkbox(True, label="Whole-answer baselines (no vote)")
-                        upload = gr.File(label="Replay a trajectory JSON (no model needed)",
-                                         file_types=[".json"], type="filepath")
-                with gr.Row():
-                    vote_plot = gr.Plot(label="Vote", elem_id="vote-plot")
-                    with gr.Column():
-                        gr.Markdown("**Each expert's answer**")
-                        answers = gr.HTML(elem_id="answers")
-                reveal_plot = gr.Plot(label="Reveal order", elem_id="reveal-plot")
-                scrub_plot = gr.Plot(label="Step scrubber")
-                pressure_plot = gr.Plot(label="End-token pressure")
-                expert_pick = gr.Dropdown([], label="Unmasking map of expert")
-                map_plot = gr.Plot(label="Unmasking map")
-                downloads = gr.File(label="Downloads: trajectory JSON and all figures (one offline HTML page)",
-                                    file_count="multiple", interactive=False)
+                explore = explore_tab(labels, examples, gen_length_choices(runner, labels[0]))
             with gr.Tab("Scaling"):
-                gr.Markdown("HEX is test-time scaling: more votes (block sizes x seeds), more "
-                            "accuracy, fewer ties. Plot a results file from `python -m hexviz "
-                            "eval --out results.json`, or run a small eval on the built-in "
-                            "test set here (temperature > 0 makes seeds differ).")
-                with gr.Row():
-                    results_file = gr.File(label="Eval results JSON", file_types=[".json"],
-                                           type="filepath")
-                    with gr.Column():
-                        n_problems = gr.Slider(4, limits.current().max_eval_problems, value=20,
-                                               step=4, label="Problems")
-                        eval_seeds = gr.Slider(1, 4, value=2, step=1, label="Seeds per block size")
-                        eval_temperature = gr.Slider(0, 1.5, value=0.5, step=0.1,
-                                                     label="Temperature")
-                        eval_button = gr.Button("Run a small eval", variant="primary")
-                scaling_plot = gr.Plot(label="Scaling curve", elem_id="scaling-plot")
-                scaling_table = gr.Markdown()
+                scaling = scaling_tab()
             with gr.Tab("About"):
                 gr.Markdown(ABOUT)
-
-        views = [state, status, vote_plot, answers, reveal_plot, scrub_plot, pressure_plot,
-                 expert_pick, map_plot, downloads]
-        settings = [prompt, model, blocks, rule, gen_length, steps, temperature, seeds, forbid,
-                    end_last, baselines]
-        run_button.click(on_run, settings, views, api_visibility="private")
-        upload.upload(replay, [upload], views, api_visibility="private")
-        model.change(on_model, [model], [gen_length], api_visibility="private")
-        expert_pick.change(on_pick, [expert_pick, state], [map_plot], api_visibility="private")
-        gen_length.change(on_gen_length, [gen_length], [blocks, steps], api_visibility="private")
-        results_file.upload(scaling_from_file, [results_file], [scaling_plot, scaling_table],
-                            api_visibility="private")
-        eval_button.click(on_scaling_eval, [model, n_problems, eval_seeds, eval_temperature],
-                          [scaling_plot, scaling_table], api_visibility="private")
-        gr.api(api_run, api_name="run")
+        wire_explore(runner, explore)
+        wire_scaling(runner, scaling, explore.settings.model)
+        wire_api(runner, labels[0])
     return demo

@@ -214,10 +214,10 @@ def test_progress_snapshots_grow(random_lm, prompt_ids):
     assert run.complete
 
 
-def test_timing_counts_forward_passes(random_lm, prompt_ids):
-    run = decode(random_lm, prompt_ids, hex_experts(32, [4, 8, 16]), DecodeConfig(32, 16))
-    assert run.timing.forward_passes == 16
-    assert run.timing.decode_s > 0
+def test_timing_covers_the_decode_and_grows_with_it(random_lm, prompt_ids):
+    times = [p.runs()[0].timing.decode_s for p in iter_decode(
+        random_lm, [prompt_ids], hex_experts(32, [4, 8, 16]), DecodeConfig(32, 16))]
+    assert times[0] > 0 and times == sorted(times)
 
 
 @pytest.mark.parametrize("experts,config,message", [
@@ -238,3 +238,24 @@ def test_too_long_for_the_model_is_refused(random_lm, prompt_ids):
     limit = random_lm.max_length
     with pytest.raises(ValueError, match=f"longer than this model's maximum of {limit} tokens"):
         decode(random_lm, prompt_ids, [Expert(256)], DecodeConfig(256, 256))
+
+
+def test_end_density_is_the_mean_end_probability_over_masked_positions(random_lm, prompt_ids):
+    config = DecodeConfig(16, 8)
+    t = decode(random_lm, prompt_ids, [Expert(16)], config).trajectories[0]
+    assert t.end_density.shape == (8,)
+    # step 0: every answer position is masked; recompute from one plain forward pass
+    x = torch.tensor([list(prompt_ids) + [random_lm.mask_id] * 16])
+    with torch.no_grad():
+        logits = random_lm.model(input_ids=x).logits[0, -16:].clone()
+    logits[:, random_lm.mask_id] = -torch.inf
+    p_end = torch.softmax(logits, -1)[:, list(random_lm.end_ids)].sum(-1)
+    assert t.end_density[0] == pytest.approx(float(p_end.mean()), rel=1e-4)
+    assert ((t.end_density >= 0) & (t.end_density <= 1)).all()
+
+
+def test_whole_answer_confidence_on_an_end_heavy_model_is_a_wall_collapse(end_heavy_lm):
+    prompt = end_heavy_lm.format_prompt("Tom has 5 apples.")
+    t = decode(end_heavy_lm, prompt, [Expert(32)], DecodeConfig(32, 32)).trajectories[0]
+    assert t.collapsed and len(t.text.split()) <= 4
+    assert t.early_end_share > 0.5  # the tail's end tokens dominate the first half of reveals

@@ -1,4 +1,5 @@
-"""The eval command: GSM8K parsing, re-scoring records, and an end-to-end run."""
+"""Evaluation: GSM8K parsing, scoring and re-scoring records, the results file, and the eval
+command end to end."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from hexviz.cli import main
 from hexviz.config import DecodeConfig, Expert
 from hexviz.evaluate import (EvalResults, Record, format_scaling, load_results, read_problems,
                              results_to_json, scaling_curve, seed_scaling_curve, summarize)
-from tests.conftest import SHARED
+from tests.conftest import SHARED, free_port, hand_made_results
 
 
 def write_jsonl(path, rows):
@@ -48,18 +49,6 @@ def test_bad_data_files_are_named(tmp_path, content, message):
     path.write_text(content)
     with pytest.raises(ValueError, match=message):
         read_problems(path)
-
-
-def hand_made_results() -> EvalResults:
-    """Three voting experts and one baseline on four problems, answers chosen by hand."""
-    experts = [Expert(2), Expert(4), Expert(8), Expert(16, "margin", votes=False)]
-    records = [
-        Record(0, "a", "5", ["5", "5", "6", None], [False, False, False, True]),
-        Record(1, "b", "7", ["1", "7", "7", "7"], [False] * 4),
-        Record(2, "c", "3", [None, "4", "3", None], [True, False, False, True]),
-        Record(3, "d", "9", ["2", "2", "2", "9"], [False] * 4),
-    ]
-    return EvalResults("m", "d.jsonl", DecodeConfig(16, 16), experts, "gsm8k", records)
 
 
 def test_summary_of_a_hand_made_example():
@@ -128,13 +117,20 @@ def test_eval_end_to_end_on_a_model(tmp_path, capsys, random_model_dir):
         (4, "low_confidence", True), (8, "low_confidence", True),
         (16, "low_confidence", False), (16, "margin", False), (16, "random", False)]
     assert all(len(r["answers"]) == 5 for r in d["records"])
-    assert "HEX vote" in capsys.readouterr().out
+    for r in d["records"]:  # order metrics per expert; the 4-blocks are more left to right
+        assert len(r["ar_ness"]) == len(r["early_end"]) == len(r["texts"]) == 5
+        assert all(0 <= v <= 1 for v in r["ar_ness"] + r["early_end"] if v is not None)
+    s = summarize(load_results(out))
+    assert 0 <= s.experts[0].ar_ness <= 1 and s.experts[0].ar_ness >= s.experts[2].ar_ness
+    report = capsys.readouterr().out
+    assert "HEX vote" in report and "AR-ness" in report
     assert main(["eval", "--data", str(data), "--model", str(random_model_dir), "--blocks", "4,8",
                  "--gen-length", "16", "--limit", "2", "--no-baselines", "--out", str(out)]) == 0
     d = json.loads(out.read_text())
     assert [e["votes"] for e in d["experts"]] == [True, True] and len(d["records"]) == 2
 
 
+@pytest.mark.slow
 def test_accelerate_launch_with_two_processes_matches_one(tmp_path, random_model_dir):
     """Data-parallel eval: problems sharded over 2 CPU processes (torch.distributed over gloo),
     records gathered on the main process in dataset order."""
@@ -156,6 +152,7 @@ def test_accelerate_launch_with_two_processes_matches_one(tmp_path, random_model
     proc = subprocess.run(
         [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
          "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+         "--main_process_port", str(free_port()),  # other runs on this machine may hold 29500
          "-m", "hexviz", *common, "--out", str(double)],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -1,12 +1,17 @@
 """A seeded generator of GSM8K-style word problems for the built-in model ("tinygsm").
 
-Every problem is a short story with 1-4 chained operations (+, -, *), an optional distractor
-sentence, and an answer in GSM8K's own shape: a chain of thought, then ``#### N``.
+Every problem is a short story with 2-5 chained operations (+, -, *) on small numbers, an optional
+distractor sentence, and an answer in GSM8K's own shape: worked steps, then ``#### N``.
 
-The answer's verbosity is drawn independently of the question (an optional restatement, terse or
-wordy steps, an optional closing sentence), so its length cannot be read off the prompt. That is
-the condition under which LLaDA-style training on end-of-text padding makes whole-answer
-confidence decoding fill the tail with end tokens first (AfterEoT collapse).
+The task is built so that decoding order matters, as it does for LLaDA on GSM8K:
+- Working pays. Each step is easy (one small-number fact, amounts copied from the question), but
+  the final number of a 3-5 step chain is hard to guess in one go.
+- Worked answers are easy to copy and to lock into: they always open with
+  "NAME starts with N OBJECTS." and each step names the person and the amount from the question.
+- Answer lengths do not follow from the question: a share of answers is a bare ``#### N`` and the
+  rest are terse or wordy, each drawn independently of the question. With end-of-text padding in
+  the loss this makes the tail of a long canvas near-certain end-of-text, which is what lets
+  whole-answer confidence decoding wall off the answer (AfterEoT collapse).
 
 Train, validation and test splits are disjoint by construction: a problem's split is a hash of
 its question text, so the same question can never appear in two splits.
@@ -17,12 +22,16 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from hexviz import paths
+
 TASK_NAME = "tinygsm"
-TEST_SET = Path(__file__).resolve().parents[2] / "assets" / TASK_NAME / "test.jsonl"
+TASK_VERSION = 3
+TEST_SET = paths.TEST_SET
 
 NAMES = {
     "Tom": "he", "Mia": "she", "Sam": "he", "Ava": "she", "Leo": "he", "Zoe": "she",
@@ -33,29 +42,30 @@ OBJECTS = [
     "apples", "pens", "books", "marbles", "stickers", "cookies", "cards", "shells",
     "coins", "stamps", "cupcakes", "toys", "balloons", "pencils",
 ]
-OP_COUNT_WEIGHTS = (0.3, 0.35, 0.25, 0.1)  # 1, 2, 3 or 4 operations
-# Small numbers keep the arithmetic facts few enough (about 200) for a 1.8M-parameter model to
-# learn in an hour of CPU; with values up to 50 and amounts up to 9 it had not (4 + 8 = 10).
-MAX_START = 9
-MAX_AMOUNT = 5
-MAX_VALUE = 20  # every intermediate result stays in 0..20
+OP_COUNT_WEIGHTS = {2: 0.2, 3: 0.3, 4: 0.3, 5: 0.2}
+MAX_START = 12
+MAX_AMOUNT = 6
+MAX_VALUE = 30  # every intermediate result stays in 0..30: few enough facts to learn
 DISTRACTOR_PROB = 0.25
+BARE_ANSWER_PROB = 0.15  # answer is only "#### N", whatever the question
+TERSE_PROB = 0.45  # of worked answers: equations only after the opening sentence
+CLOSING_PROB = 0.5  # of worked answers: a closing "NAME has N OBJECTS now." sentence
 
-# (question sentence, verbose answer sentence); {P}/{p} subject pronoun, {o} object pronoun,
-# {F} a friend, {n} the amount, {obj} the object, {eq} the equation "a + b = c".
+# (question sentence, wordy answer step); {P}/{p} subject pronoun, {o} object pronoun, {N} the
+# person's name, {F} a friend, {n} the amount, {obj} the object, {eq} the equation "a + b = c".
 ADD_TEMPLATES = [
-    ("{P} buys {n} more.", "{P} buys {n}, so {eq}."),
-    ("{P} finds {n} more.", "{P} finds {n}, so {eq}."),
-    ("{F} gives {o} {n} more.", "{F} gives {n}, so {eq}."),
+    ("{P} buys {n} more.", "{N} buys {n}, so {eq}."),
+    ("{P} finds {n} more.", "{N} finds {n}, so {eq}."),
+    ("{F} gives {o} {n} more.", "{F} gives {N} {n}, so {eq}."),
 ]
 SUB_TEMPLATES = [
-    ("{P} gives {n} to {F}.", "{P} gives {n} away, so {eq}."),
-    ("{P} loses {n}.", "{P} loses {n}, so {eq}."),
-    ("{P} sells {n}.", "{P} sells {n}, so {eq}."),
+    ("{P} gives {n} to {F}.", "{N} gives {n} to {F}, so {eq}."),
+    ("{P} loses {n}.", "{N} loses {n}, so {eq}."),
+    ("{P} sells {n}.", "{N} sells {n}, so {eq}."),
 ]
 MUL_TEMPLATES = [
-    ("Then {p} gets {n} times as many.", "{n} times as many, so {eq}."),
-    ("Then the number of {obj} grows {n} times.", "It grows {n} times, so {eq}."),
+    ("Then {p} gets {n} times as many.", "{N} gets {n} times as many, so {eq}."),
+    ("Then the number of {obj} grows {n} times.", "The {obj} grow {n} times, so {eq}."),
 ]
 SYMBOLS = {"add": "+", "sub": "-", "mul": "*"}
 TEMPLATES = {"add": ADD_TEMPLATES, "sub": SUB_TEMPLATES, "mul": MUL_TEMPLATES}
@@ -64,8 +74,9 @@ TEMPLATES = {"add": ADD_TEMPLATES, "sub": SUB_TEMPLATES, "mul": MUL_TEMPLATES}
 @dataclass(frozen=True)
 class Problem:
     question: str
-    answer: str  # chain of thought ending in "#### N"
+    answer: str  # worked steps (or nothing) ending in "#### N"
     result: int
+    operations: int  # number of chained operations in the question
 
     def to_gsm8k(self) -> dict[str, str]:
         return {"question": self.question, "answer": self.answer}
@@ -101,35 +112,37 @@ def sample_problem(rng: random.Random) -> Problem:
     friend = rng.choice([n for n in NAMES if n != name])
     obj = rng.choice(OBJECTS)
     words = {"P": pronoun.capitalize(), "p": pronoun, "o": "him" if pronoun == "he" else "her",
-             "F": friend, "obj": obj}
+             "N": name, "F": friend, "obj": obj}
 
     value = rng.randint(2, MAX_START)
-    n_ops = rng.choices(range(1, 5), weights=OP_COUNT_WEIGHTS)[0]
+    n_ops = rng.choices(list(OP_COUNT_WEIGHTS), weights=list(OP_COUNT_WEIGHTS.values()))[0]
     question = [f"{name} has {value} {obj}."]
-    steps = [f"{name} starts with {value} {obj}."] if rng.random() < 0.4 else []
+    terse = rng.random() < TERSE_PROB
+    steps = [f"{name} starts with {value} {obj}."]
     for _ in range(n_ops):
         kind, amount = _choose_op(rng, value)
         result = _apply(kind, value, amount)
-        asked, verbose = rng.choice(TEMPLATES[kind])
+        asked, wordy = rng.choice(TEMPLATES[kind])
         eq = f"{value} {SYMBOLS[kind]} {amount} = {result}"
         question.append(asked.format(n=amount, **words))
-        terse = rng.random() < 0.5
-        steps.append(f"{eq}." if terse else verbose.format(n=amount, eq=eq, **words))
+        steps.append(f"{eq}." if terse else wordy.format(n=amount, eq=eq, **words))
         value = result
     if rng.random() < DISTRACTOR_PROB:
         other = rng.choice([o for o in OBJECTS if o != obj])
         question.insert(rng.randint(1, len(question)),
                         f"{friend} has {rng.randint(2, MAX_START)} {other}.")
     question.append(f"How many {obj} does {name} have now?")
-    if rng.random() < 0.3:
-        steps.append(f"{name} has {value} now.")
-    steps.append(f"#### {value}")
-    return Problem(" ".join(question), " ".join(steps), value)
+    if rng.random() < CLOSING_PROB:
+        steps.append(f"{name} has {value} {obj} now.")
+    if rng.random() < BARE_ANSWER_PROB:
+        steps = []
+    answer = " ".join(steps + [f"#### {value}"])
+    return Problem(" ".join(question), answer, value, n_ops)
 
 
 def iter_split(split: str, seed: int) -> Iterator[Problem]:
     """An endless, seeded stream of problems that belong to ``split``."""
-    rng = random.Random(f"{TASK_NAME}-{split}-{seed}")
+    rng = random.Random(f"{TASK_NAME}-v{TASK_VERSION}-{split}-{seed}")
     while True:
         problem = sample_problem(rng)
         if split_of(problem.question) == split:
@@ -151,3 +164,57 @@ def write_jsonl(problems: list[Problem], path: Path) -> None:
     with path.open("w") as f:
         for problem in problems:
             f.write(json.dumps(problem.to_gsm8k()) + "\n")
+
+
+# --- reading problems back: operation count and copy accuracy, for the model card ------------
+
+def _sentence_pattern(template: str) -> re.Pattern[str]:
+    """A question template as a regex; the amount {n} is captured."""
+    fields = {"P": r"(?:He|She)", "p": r"(?:he|she)", "o": r"(?:him|her)", "F": r"[A-Z][a-z]+",
+              "obj": r"[a-z]+", "n": r"(\d+)"}
+    pattern = re.escape(template)
+    for name, regex in fields.items():
+        pattern = pattern.replace(re.escape("{" + name + "}"), regex)
+    return re.compile(pattern)
+
+
+OPERATION_PATTERNS = [(kind, _sentence_pattern(asked))
+                      for kind, templates in TEMPLATES.items() for asked, _ in templates]
+_OPENING = re.compile(r"^([A-Z][a-z]+) has (\d+) ([a-z]+)\.")
+_WORKED_OPENING = re.compile(r"([A-Z][a-z]+) starts with (\d+) ([a-z]+)\.")
+_EQUATION = re.compile(r"(\d+) ([-+*]) (\d+) = (\d+)")
+
+
+def question_operations(question: str) -> list[tuple[str, int]]:
+    """The (kind, amount) of each operation sentence of a tinygsm question, in order."""
+    found = []
+    for sentence in re.split(r"(?<=[.?])\s+", question):
+        for kind, pattern in OPERATION_PATTERNS:
+            match = pattern.fullmatch(sentence)
+            if match:
+                found.append((kind, int(match.group(1))))
+                break
+    return found
+
+
+@dataclass(frozen=True)
+class CopyCheck:
+    """How faithfully a worked answer copied the question's names and amounts."""
+
+    copied: int  # items compared: opening name, start value, object, each step's operator/amount
+    correct: int
+
+
+def check_copies(question: str, answer_text: str) -> CopyCheck | None:
+    """Compare what a worked answer copied from ``question``; None for an answer with no
+    worked opening (a bare ``#### N`` copies nothing)."""
+    opening, given = _WORKED_OPENING.search(answer_text), _OPENING.match(question)
+    if not opening or not given:
+        return None
+    pairs = list(zip(opening.groups(), given.groups()))
+    equations = _EQUATION.findall(answer_text[opening.end():])
+    for (a, symbol, amount, _), (kind, asked) in zip(equations, question_operations(question)):
+        pairs += [(symbol, SYMBOLS[kind]), (amount, str(asked))]
+    if equations:
+        pairs.append((equations[0][0], given.group(2)))  # the first step starts from the start
+    return CopyCheck(len(pairs), sum(a == b for a, b in pairs))
