@@ -136,7 +136,7 @@ def cmd_runs(args) -> None:
         tic = time.perf_counter()
         for i in range(args.runs):
             *_, run = runner.run(RunRequest(prompt=PROMPT))
-            files = ui.full_views(run)[-1]
+            files = ui.full_views(run)["downloads"]
             served = [demo.move_resource_to_block_cache(f) for f in files]
             assert served == files, "Gradio copied an export"
             rss.append(proc.memory_info().rss / MB)
