@@ -126,11 +126,12 @@ def cmd_runs(args) -> None:
         ui.full_views(run)
         before = proc.memory_info().rss / MB
         big = RunRequest(prompt=PROMPT, gen_length=128, steps=128, seeds=4, temperature=1.0)
-        with Sampler() as s:  # the largest request the built-in model allows: 22 rows x 128
+        with Sampler() as s:  # the largest request the built-in model allows (gen 128)
             *_, run = runner.run(big)
             ui.full_views(run)
+        rows = len(run.trajectories)
         del run
-        print(f"one largest request (22 rows, gen 128, 128 steps): RSS {before:.0f} MB before, "
+        print(f"one largest request ({rows} rows, gen 128, 128 steps): RSS {before:.0f} MB before, "
               f"peak {s.peak / MB:.0f} MB, {proc.memory_info().rss / MB:.0f} MB after")
         rss, disk = [], []
         tic = time.perf_counter()
