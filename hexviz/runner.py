@@ -19,6 +19,7 @@ from hexviz.trajectory import Run
 BUILTIN_LABEL = "built-in tinygsm dLLM (CPU)"
 EXTRA_MODELS_ENV = "HEXVIZ_MODELS"  # comma-separated ids/paths the operator enables
 TRUST_REMOTE_CODE_ENV = "HEXVIZ_TRUST_REMOTE_CODE"
+WARM_UP_PROMPT = "Tom has 5 apples. He buys 3 more. How many apples does Tom have now?"
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class LocalRunner:
         self.snapshot_every = snapshot_every
         self._cache: dict[str, object] = {}
         self._lock = threading.Lock()
+        self._loading: set[str] = set()
 
     def model_labels(self) -> list[str]:
         return list(self.models)
@@ -71,11 +73,38 @@ class LocalRunner:
                                                  trust_remote_code=self.trust_remote_code)
             return self._cache[label]
 
+    def preload(self, label: str | None = None) -> threading.Thread:
+        """Load ``label`` (default: the first model) and decode one step in a background
+        thread, so the UI is up at once and the first Run finds the model and kernels warm.
+        A Run that arrives earlier waits on the load lock (`is_loading` says so)."""
+        label = label or next(iter(self.models))
+        self._loading.add(label)
+        thread = threading.Thread(target=self._warm, args=(label,), daemon=True,
+                                  name=f"hexviz-preload-{label}")
+        thread.start()
+        return thread
+
+    def _warm(self, label: str) -> None:
+        try:
+            # The class's own run: on ZeroGPU the instance's is a GPU call, not for start-up.
+            runs = LocalRunner.run(self, RunRequest(WARM_UP_PROMPT, model=label))
+            next(runs)  # step 1: tokenizer, forward kernels, snapshot path
+            runs.close()
+        except Exception:  # noqa: BLE001 - the Run that needs this model reports the error
+            pass
+        finally:
+            self._loading.discard(label)
+
+    def is_loading(self, label: str) -> bool:
+        """Whether `preload` is still loading or warming ``label``."""
+        return label in self._loading
+
     def default_gen_length(self, label: str) -> int:
         return self._model(label).defaults.gen_length
 
     def run(self, request: RunRequest) -> Iterator[Run]:
-        """Yield partial runs every ``snapshot_every`` steps, then the finished run."""
+        """Yield a partial run after step 1 (a first figure at once), then every
+        ``snapshot_every`` steps, then the finished run."""
         from hexviz.engine import iter_decode
 
         if not request.prompt.strip():
@@ -94,7 +123,8 @@ class LocalRunner:
         prompt_ids = lm.format_prompt(request.prompt)
         for progress in iter_decode(lm, [prompt_ids], experts, config,
                                     prompt_texts=[request.prompt]):
-            if progress.step == progress.steps or progress.step % self.snapshot_every == 0:
+            if (progress.step in (1, progress.steps)
+                    or progress.step % self.snapshot_every == 0):
                 yield progress.runs()[0]
 
     def evaluate(self, model: str, problems: int, seeds: int, temperature: float,

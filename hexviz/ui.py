@@ -204,7 +204,9 @@ def build_demo(runner, examples: list[str] | None = None) -> gr.Blocks:
                 gen_length=int(gen_length), steps=int(steps), temperature=float(temperature),
                 seeds=int(seeds), forbid_end_of_text=bool(forbid), end_tokens_last=bool(end_last),
                 baselines=bool(baselines))
-            progress(0, desc="loading model and decoding")
+            waiting = getattr(runner, "is_loading", lambda _: False)(model)
+            progress(0, desc="waiting for the model to finish loading" if waiting
+                     else "loading model and decoding")
             for run in runner.run(request):
                 progress((run.steps_done, run.config.steps), desc="decoding", unit="steps")
                 yield full_views(run) if run.complete else partial_views(run)
