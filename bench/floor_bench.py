@@ -5,8 +5,9 @@
 
 Everything is measured in one run, so the ratios hold on a machine whose speed drifts:
 
-1. The machine's throughput: ``F.linear`` at exactly the shapes the model's linear layers see in
-   this decode (captured with hooks), in FLOP/s. This is the floor the decoder is measured by.
+1. The machine's throughput: ``F.linear`` replaying exactly the linear-layer calls (shapes and
+   counts, captured with hooks) of the decode, in FLOP/s: the floor the decoder is measured by.
+   It is timed right before each timed decode, so both see the same machine.
 2. The default HEX run of the app (K=5 experts + 2 whole-answer baselines, snapshots as the app
    takes them) and the eval's batch (5 experts + 3 baselines, the eval's default batch size):
    (a) model FLOP/s achieved over the whole decode (FLOPs counted by torch's FlopCounterMode in a
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -105,27 +105,32 @@ def counted_flops(fn) -> float:
 
 
 def measure(name: str, fn, meter: Meter, repeats: int) -> dict[str, float]:
-    """Median wall time of ``fn`` and its split, FLOPs counted in one extra run."""
-    fn()  # warm-up
+    """Each round times the floor (replaying ``fn``'s own linear calls) right before ``fn``,
+    so a machine whose speed drifts moves both; the round with the median ratio is kept."""
+    meter.shapes = Counter()
+    fn()  # warm-up, and the linear calls to replay
+    shapes, meter.shapes = meter.shapes, None
     flops = counted_flops(fn)
-    walls, forwards, snapshots = [], [], []
+    rounds = []
     for _ in range(repeats):
+        floor = linear_throughput(shapes)
         meter.reset()
         tic = time.perf_counter()
         fn()
-        walls.append(time.perf_counter() - tic)
-        forwards.append(meter.forward_s)
-        snapshots.append(meter.snapshot_s)
-    i = walls.index(statistics.median(walls))  # one run's figures, not a mix
-    return {"name": name, "wall": walls[i], "forward": forwards[i], "snapshot": snapshots[i],
-            "flops": flops}
+        wall = time.perf_counter() - tic
+        rounds.append({"name": name, "wall": wall, "forward": meter.forward_s,
+                       "snapshot": meter.snapshot_s, "flops": flops, "floor": floor,
+                       "calls": sum(shapes.values())})
+    rounds.sort(key=lambda r: r["flops"] / r["wall"] / r["floor"])
+    return rounds[len(rounds) // 2]
 
 
-def report(result: dict[str, float], floor: float) -> None:
-    wall, forward, snap = result["wall"], result["forward"], result["snapshot"]
+def report(result: dict[str, float]) -> None:
+    wall, forward, snap, floor = (result[k] for k in ("wall", "forward", "snapshot", "floor"))
     achieved = result["flops"] / wall
     rest = wall - forward - snap
-    print(f"  {result['name']}: {wall * 1e3:.0f} ms, {result['flops'] / 1e9:.2f} GFLOP")
+    print(f"  {result['name']}: {wall * 1e3:.0f} ms, {result['flops'] / 1e9:.2f} GFLOP; floor "
+          f"{floor / 1e9:.1f} GFLOP/s (F.linear replaying its {result['calls']} linear calls)")
     print(f"    (a) achieved {achieved / 1e9:.1f} GFLOP/s = {achieved / floor:.0%} of the "
           f"measured throughput ({result['flops'] / forward / floor:.0%} inside the forward)")
     print(f"    (b) outside the forward {(wall - forward) / wall:.1%} of wall time "
@@ -171,23 +176,15 @@ def main(argv: list[str] | None = None) -> None:
     batch = default_batch_size(lm.device)
     eval_batch = lambda: evaluate(lm, problems, experts, config, batch)  # noqa: E731
 
-    meter.shapes = Counter()  # the linear calls of one app run and one eval batch
-    app_run()
-    eval_batch()
-    shapes, meter.shapes = meter.shapes, None
-    floor = linear_throughput(shapes)
     results = [measure("app's default HEX run (K=5 + 2 baselines)", app_run, meter,
                        args.repeats),
                measure(f"eval, {len(problems)} problems, batch {batch} "
                        f"({len(experts)} rows per problem)", eval_batch, meter, args.repeats)]
-    floor_after = linear_throughput(shapes)
     print(f"model {lm.name} on {lm.device}, {torch.get_num_threads()} threads, "
-          f"gen_length {config.gen_length}, steps {config.steps}")
-    print(f"  floor: F.linear replaying the decodes' {sum(shapes.values())} linear calls "
-          f"({len(shapes)} shapes): {floor / 1e9:.1f} GFLOP/s before the decodes, "
-          f"{floor_after / 1e9:.1f} after (ratios use the mean)")
+          f"gen_length {config.gen_length}, steps {config.steps}; median of {args.repeats} "
+          "rounds")
     for result in results:
-        report(result, (floor + floor_after) / 2)
+        report(result)
 
     if args.processes:
         n = args.processes
