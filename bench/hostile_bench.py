@@ -131,6 +131,7 @@ def cmd_runs(args) -> None:
             ui.full_views(run)
         rows = len(run.trajectories)
         del run
+        limits.release_memory()
         print(f"one largest request ({rows} rows, gen 128, 128 steps): RSS {before:.0f} MB before, "
               f"peak {s.peak / MB:.0f} MB, {proc.memory_info().rss / MB:.0f} MB after")
         rss, disk = [], []
@@ -140,6 +141,8 @@ def cmd_runs(args) -> None:
             files = ui.full_views(run)["downloads"]
             served = [demo.move_resource_to_block_cache(f) for f in files]
             assert served == files, "Gradio copied an export"
+            del run
+            limits.release_memory()  # as the Run handler does once its views are sent
             rss.append(proc.memory_info().rss / MB)
             disk.append(folder_mb(folder))
             if i in (0, 9, 49) or i == args.runs - 1:

@@ -318,6 +318,21 @@ def set_torch_threads(limits: Limits | None = None) -> int:
     return n
 
 
+# --- memory -------------------------------------------------------------------------------------
+
+def release_memory() -> None:
+    """Hand freed heap back to the OS after a request: glibc keeps it in its arenas otherwise
+    (after the largest built-in run, 55 of 89 MB came back; bench/README.md)."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
+
+
 # --- exports ------------------------------------------------------------------------------------
 
 def export_root() -> Path:

@@ -396,6 +396,7 @@ def wire_explore(runner: Runner, tab: Explore) -> None:
         while (run := user_errors("decoding", next, runs, None)) is not None:
             progress((run.steps_done, run.config.steps), desc="decoding", unit="steps")
             yield keyed(full_views(run) if run.complete else partial_views(run))
+        limits.release_memory()  # the views are sent; memory returns to its level
 
     def on_pick(label, run) -> Any:
         if run is None or label not in plots.row_labels(run):
@@ -445,7 +446,10 @@ def wire_api(runner: Runner, label: str) -> None:
         request = user_errors("reading the arguments", api_request, label, prompt, blocks,
                               remasking, gen_length, steps, temperature, seeds, baselines)
         *_, run = user_errors("decoding", list, runner.run(request))
-        return trajectory.run_to_json(run)
+        result = trajectory.run_to_json(run)
+        del run
+        limits.release_memory()
+        return result
 
     gr.api(api_run, api_name="run")
 
