@@ -186,7 +186,8 @@ def cmd_busy(args) -> None:
     default, own = limits.torch_threads(), torch.get_num_threads()  # before anything sets it
     print(f"{psutil.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; hexviz threads "
           f"{default}, torch's own default {own}")
-    for label, threads in ((f"hexviz default ({default})", default), (f"torch default ({own})", own)):
+    for label, threads in ((f"hexviz default ({default})", default),
+                           (f"torch default ({own})", own)):
         idle = timed_run(threads, args.repeat)
         hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
         try:
@@ -196,7 +197,8 @@ def cmd_busy(args) -> None:
             hog.wait()
         ratio = statistics.median(busy) / statistics.median(idle)
         print(f"{label:<22} idle {statistics.median(idle):6.2f} s, busy core "
-              f"{statistics.median(busy):6.2f} s  ({ratio:.2f}x; runs {[round(t, 2) for t in busy]})")
+              f"{statistics.median(busy):6.2f} s  ({ratio:.2f}x; busy runs "
+              f"{[round(t, 2) for t in busy]})")
 
 
 def main() -> None:

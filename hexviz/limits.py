@@ -34,7 +34,7 @@ class ShapeError(LimitError):
 class Limits:
     """What one request may cost. Each field is the env var ``HEXVIZ_<FIELD NAME UPPERCASE>``."""
 
-    max_gen_length: int = 256  # answer region; LLaDA's 256 still fits, 1024 took 10 min on CPU
+    max_gen_length: int = 256  # answer region: LLaDA's 256 fits; 1024 took 635 s to replay
     max_steps: int = 256  # forward passes per run
     max_experts: int = 24  # decoded rows per run: block sizes x seeds + baselines
     max_prompt_tokens: int = 512  # formatted prompt; the chars bound below runs before tokenizing
@@ -355,8 +355,8 @@ def prune_exports(folder: Path, limits: Limits | None = None, now: float | None 
     for f in files:
         if f in keep:
             continue
-        size = f.stat().st_size
-        if now - f.stat().st_mtime > limits.export_max_age_s or total > limits.export_max_mb * 2**20:
+        size, age = f.stat().st_size, now - f.stat().st_mtime
+        if age > limits.export_max_age_s or total > limits.export_max_mb * 2**20:
             f.unlink(missing_ok=True)
             total -= size
 
