@@ -218,6 +218,6 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:  # bad settings, model load failures, bad files: one clear line
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except (MemoryError, RuntimeError, OSError) as err:  # still one line, never a traceback
+    except Exception as err:  # noqa: BLE001  anything else: still one line, never a traceback
         print(f"error: {type(err).__name__}: {err}".splitlines()[0], file=sys.stderr)
         return 1
