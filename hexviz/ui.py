@@ -149,7 +149,8 @@ def full_views(run: Run) -> tuple:
     labels = plots.row_labels(run)
     first_collapsed = next((i for i, t in enumerate(run.trajectories) if t.collapsed), 0)
     return (run, status_markdown(run), plots.vote_panel(run), expert_texts_html(run),
-            plots.reveal_order(run), plots.scrubber(run), plots.end_pressure(run),
+            plots.reveal_order(run), plots.scrubber(run),
+            plots.end_pressure(run, plots.default_pressure_rows(run)),
             gr.update(choices=labels, value=labels[first_collapsed]),
             plots.unmasking_map(run, first_collapsed), export_files(run))
 
@@ -186,15 +187,24 @@ def partial_views(run: Run) -> tuple:
     """What is cheap to redraw while decoding: status, reveal order and end-token pressure."""
     skip = gr.skip()
     return (skip, status_markdown(run), skip, expert_texts_html(run), plots.reveal_order(run),
-            skip, plots.end_pressure(run), skip, skip, skip)
+            skip, plots.end_pressure(run, plots.default_pressure_rows(run)), skip, skip, skip)
 
 
 # --- layout and events -------------------------------------------------------------------------
 
-def build_demo(runner, examples: list[str] | None = None) -> gr.Blocks:
-    """The app. ``runner`` has ``model_labels()`` and ``run(RunRequest) -> Iterator[Run]``."""
+def build_demo(runner, examples: list[str] | None = None,
+               gallery_dir: Path | None = None) -> gr.Blocks:
+    """The app. ``runner`` has ``model_labels()`` and ``run(RunRequest) -> Iterator[Run]``
+    (and ``fork``/``candidates`` for what-if forks); the lesson and the gallery read the stored
+    runs in ``gallery_dir`` (default ``assets/gallery``)."""
+    from hexviz import ui_teach
+    from hexviz.gallery import GALLERY_DIR
+    from hexviz.lesson import load_lesson
+
     examples = examples or ["Tom has 5 apples. He buys 3 more. How many apples does Tom have now?"]
     labels = runner.model_labels()
+    gallery_dir = Path(gallery_dir or GALLERY_DIR)
+    chapters = load_lesson(gallery_dir)
 
     def on_run(prompt, model, blocks, rule, gen_length, steps, temperature, seeds, forbid,
                end_last, baselines, progress=gr.Progress()) -> Iterator[tuple]:
@@ -248,8 +258,10 @@ def build_demo(runner, examples: list[str] | None = None) -> gr.Blocks:
     with gr.Blocks(title="hexviz") as demo:
         state = gr.State(None)  # this user's last run
         gr.Markdown(HEADER)
-        with gr.Tabs():
-            with gr.Tab("Explore"):
+        with gr.Tabs(selected="lesson") as tabs:
+            with gr.Tab("Lesson", id="lesson"):
+                lesson_tab = ui_teach.lesson_tab(chapters)
+            with gr.Tab("Explore", id="explore"):
                 with gr.Row():
                     with gr.Column(scale=3):
                         prompt = gr.Textbox(label="Question", value=examples[0], lines=3)
@@ -284,14 +296,30 @@ def build_demo(runner, examples: list[str] | None = None) -> gr.Blocks:
                     with gr.Column():
                         gr.Markdown("**Each expert's answer**")
                         answers = gr.HTML(elem_id="answers")
-                reveal_plot = gr.Plot(label="Reveal order", elem_id="reveal-plot")
-                scrub_plot = gr.Plot(label="Step scrubber")
-                pressure_plot = gr.Plot(label="End-token pressure")
-                expert_pick = gr.Dropdown([], label="Unmasking map of expert")
-                map_plot = gr.Plot(label="Unmasking map")
-                downloads = gr.File(label="Downloads: trajectory JSON and all figures (one offline HTML page)",
-                                    file_count="multiple", interactive=False)
-            with gr.Tab("Scaling"):
+                with gr.Tabs(elem_id="details"):
+                    with gr.Tab("Reveal order"):
+                        reveal_plot = gr.Plot(label="Reveal order", elem_id="reveal-plot")
+                    with gr.Tab("Step scrubber"):
+                        scrub_plot = gr.Plot(label="Step scrubber", elem_id="scrub-plot")
+                    with gr.Tab("End-token pressure"):
+                        pressure_pick = gr.CheckboxGroup([], label="Experts shown",
+                                                         elem_id="pressure-pick")
+                        pressure_plot = gr.Plot(label="End-token pressure",
+                                                elem_id="pressure-plot")
+                    with gr.Tab("Unmasking map"):
+                        expert_pick = gr.Dropdown([], label="Unmasking map of expert")
+                        map_plot = gr.Plot(label="Unmasking map", elem_id="map-plot")
+                    with gr.Tab("What-if fork", elem_id="fork-tab"):
+                        fork = ui_teach.fork_panel()
+                    with gr.Tab("Downloads"):
+                        downloads = gr.File(label="Trajectory JSON and all figures (one offline "
+                                            "HTML page)", file_count="multiple",
+                                            interactive=False)
+            with gr.Tab("Gallery", id="gallery"):
+                gallery_tab = ui_teach.gallery_tab(gallery_dir)
+            with gr.Tab("Compare", id="compare"):
+                compare_tab = ui_teach.compare_tab(gallery_dir)
+            with gr.Tab("Scaling", id="scaling"):
                 gr.Markdown("HEX is test-time scaling: more votes (block sizes x seeds), more "
                             "accuracy, fewer ties. Plot a results file from `python -m hexviz "
                             "eval --out results.json`, or run a small eval on the built-in "
@@ -317,7 +345,37 @@ def build_demo(runner, examples: list[str] | None = None) -> gr.Blocks:
         run_button.click(on_run, settings, views, api_visibility="private")
         upload.upload(replay, [upload], views, api_visibility="private")
         expert_pick.change(on_pick, [expert_pick, state], [map_plot], api_visibility="private")
-        gen_length.change(on_gen_length, [gen_length], [blocks, steps], api_visibility="private")
+        # .input, not .change: loading a stored run's settings must not reset blocks and steps
+        gen_length.input(on_gen_length, [gen_length], [blocks, steps], api_visibility="private")
+
+        def show(run: Run) -> dict:
+            return dict(zip(views, full_views(run), strict=True))
+
+        def on_pressure_rows(run) -> Any:
+            if run is None:
+                return gr.skip(), gr.skip()
+            labels = plots.row_labels(run)
+            chosen = [labels[i] for i in plots.default_pressure_rows(run)]
+            return gr.update(choices=labels, value=chosen), gr.skip()
+
+        def on_pressure_pick(chosen, run) -> Any:
+            if run is None:
+                return gr.skip()
+            labels = plots.row_labels(run)
+            return plots.end_pressure(run, [i for i, lab in enumerate(labels) if lab in chosen])
+
+        state.change(on_pressure_rows, [state], [pressure_pick, pressure_plot],
+                     api_visibility="private")
+        pressure_pick.input(on_pressure_pick, [pressure_pick, state], [pressure_plot],
+                            api_visibility="private")
+        explore_settings = [prompt, blocks, rule, gen_length, steps, temperature, seeds, forbid,
+                            end_last, baselines]
+        ui_teach.wire_lesson(lesson_tab, show, views, explore_settings, tabs, "explore",
+                             "scaling")
+        ui_teach.wire_gallery(gallery_tab, gallery_dir, show, views, explore_settings, tabs,
+                              "explore")
+        ui_teach.wire_compare(compare_tab, gallery_dir, state)
+        ui_teach.wire_fork(fork, runner, state, model)
         results_file.upload(scaling_from_file, [results_file], [scaling_plot, scaling_table],
                             api_visibility="private")
         eval_button.click(on_scaling_eval, [model, n_problems, eval_seeds, eval_temperature],
