@@ -35,6 +35,9 @@ CHAPTER_KEYS = ("one_expert", "wall", "disagree", "vote")
 FILE_NAMES = {"one_expert": "lesson-1-one-expert.json", "wall": "lesson-2-end-of-text-wall.json",
               "disagree": "lesson-3-experts-disagree.json", "vote": "lesson-4-vote.json"}
 BUILD_COMMAND = "python -m hexviz.lesson build"
+SHORT_TITLES = {"one_expert": "1 · One expert", "wall": "2 · The end-of-text wall",
+                "disagree": "3 · Experts disagree", "vote": "4 · The vote",
+                "scaling": "5 · Scaling"}
 
 
 # --- choosing the chapters' problems (pure, on decoded runs) -----------------------------------
@@ -172,6 +175,11 @@ class Chapter:
     figures: list = field(default_factory=list)  # plotly figures
     run: Run | None = None  # what "Try it yourself" loads into Explore
     path: Path | None = None
+
+    @property
+    def short(self) -> str:
+        """The tab label: the chapter's number and first words."""
+        return SHORT_TITLES.get(self.key, self.title)
 
 
 def subset(run: Run, indices: Sequence[int]) -> Run:
@@ -358,8 +366,7 @@ def load_lesson(folder: Path = GALLERY_DIR, evals: Sequence[Path] = CARD_EVALS) 
     index = read_index(folder).get("chapters", {})
     card, seeds = (_results(p) for p in (list(evals) + [Path("-"), Path("-")])[:2])
     chapters = []
-    titles = {"one_expert": "1 · One expert", "wall": "2 · The end-of-text wall",
-              "disagree": "3 · Block sizes disagree", "vote": "4 · The vote"}
+    titles = SHORT_TITLES
     for key in CHAPTER_KEYS:
         info = index.get(key, {})
         path = folder / info.get("file", FILE_NAMES[key])

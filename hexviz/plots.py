@@ -18,6 +18,9 @@ MASK, TEXT, END_OF_TURN, END_OF_TEXT = 0, 1, 2, 3
 STATE_NAMES = ["[MASK]", "text", "end of turn", "end-of-text (AfterEoT)"]
 STATE_COLORS = ["#d9d9d9", "#4c78a8", "#f58518", "#e45756"]
 FONT = dict(family="Inter, system-ui, sans-serif", size=13)
+# The state legend as a horizontal bar under the chart: a side bar takes half a phone's width.
+STATE_BAR = dict(tickvals=list(range(len(STATE_NAMES))), ticktext=STATE_NAMES,
+                 orientation="h", y=-0.2, yanchor="top", thickness=12, len=1)
 
 
 def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
@@ -84,14 +87,13 @@ def unmasking_map(run: Run, index: int) -> go.Figure:
     hover = _hover(t)
     fig = go.Figure(go.Heatmap(
         z=z, zmin=-0.5, zmax=len(STATE_COLORS) - 0.5, colorscale=_discrete_scale(),
-        text=[hover] * len(z), hoverinfo="text", showscale=True,
-        colorbar=dict(tickvals=list(range(len(STATE_NAMES))), ticktext=STATE_NAMES)))
+        text=[hover] * len(z), hoverinfo="text", showscale=True, colorbar=STATE_BAR))
     fig.update_yaxes(title="step", autorange="reversed")
     fig.update_xaxes(title="answer position")
     title = f"Unmasking map — {t.expert.label}"
     if t.collapsed:
         title += " — COLLAPSED (no answer, mostly end tokens)"
-    return _layout(fig, title, 360)
+    return _layout(fig, title, 420).update_layout(margin=dict(b=100))
 
 
 def default_pressure_rows(run: Run) -> list[int]:
@@ -236,21 +238,22 @@ def compare_reveal(a_run: Run, a: int, b_run: Run, b: int, names: tuple[str, str
     zmax = max(a_run.config.steps, b_run.config.steps) - 1
     z = [np.where(t.reveal_step >= 0, t.reveal_step, np.nan) for t in (ta, tb)]
     fig = go.Figure(go.Heatmap(
-        z=z, y=labels, x=list(range(len(ta.token_ids))), colorscale="Viridis", zmin=0, zmax=zmax,
-        text=[_hover(ta), _hover(tb)], hoverinfo="text", colorbar=dict(title="step"),
+        z=z, y=[0, 1], x=list(range(len(ta.token_ids))), colorscale="Viridis", zmin=0,
+        zmax=zmax, text=[_hover(ta), _hover(tb)], hoverinfo="text",
+        colorbar=dict(title="step", orientation="h", y=-0.42, yanchor="top", thickness=12),
         xgap=1, ygap=2))
     fig.add_trace(go.Scatter(
-        x=diff, y=["tokens differ"] * len(diff), mode="markers", name="tokens differ",
+        x=diff.tolist(), y=[2] * len(diff), mode="markers", name="tokens differ",
         marker=dict(symbol="x", color="#e45756", size=9), showlegend=False,
         hovertext=[f"pos {p}: {ta.tokens[p]!r} vs {tb.tokens[p]!r}" for p in diff],
         hoverinfo="text"))
-    fig.update_yaxes(autorange="reversed", categoryorder="array",
-                     categoryarray=[*labels, "tokens differ"])
+    fig.update_yaxes(tickvals=[0, 1, 2],
+                     ticktext=[*labels, "tokens differ"], range=[2.5, -0.5])
     fig.update_xaxes(title="answer position", range=[-0.5, len(ta.token_ids) - 0.5])
     title = f"Reveal order, one colour scale · {len(diff)} positions differ (✕)"
     if divergence is not None:
         title += f" · forked after step {divergence}"
-    return _layout(fig, title, 260)
+    return _layout(fig, title, 300).update_layout(margin=dict(b=100))
 
 
 def compare_maps(a_run: Run, a: int, b_run: Run, b: int,
@@ -271,15 +274,15 @@ def compare_maps(a_run: Run, a: int, b_run: Run, b: int,
         fig.add_trace(go.Heatmap(
             z=z, zmin=-0.5, zmax=len(STATE_COLORS) - 0.5, colorscale=_discrete_scale(),
             text=[_hover(t)] * len(z), hoverinfo="text", showscale=col == 2,
-            colorbar=dict(tickvals=list(range(len(STATE_NAMES))), ticktext=STATE_NAMES)),
-            row=1, col=col)
-        fig.add_trace(go.Scatter(x=diff, y=[-1.5] * len(diff), mode="markers",
+            colorbar=STATE_BAR), row=1, col=col)
+        fig.add_trace(go.Scatter(x=diff.tolist(), y=[-1.5] * len(diff), mode="markers",
                                  marker=dict(symbol="triangle-down", color="#e45756", size=7),
                                  hoverinfo="skip", showlegend=False), row=1, col=col)
         fig.update_xaxes(title="answer position", row=1, col=col)
     fig.update_yaxes(title="step", autorange="reversed", row=1, col=1)
     fig.update_yaxes(autorange="reversed", row=1, col=2)
-    return _layout(fig, "Unmasking maps (▼ tokens differ)", 400)
+    return _layout(fig, "Unmasking maps (▼ tokens differ)", 440).update_layout(
+        margin=dict(b=100))
 
 
 def all_figures(run: Run) -> dict[str, go.Figure]:

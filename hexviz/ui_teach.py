@@ -35,6 +35,7 @@ TOKEN = ("display: inline-block; margin: 1px; padding: 0 3px; border-radius: 3px
 TOKEN_COLORS = {plots.MASK: "#e6e6e6", plots.TEXT: "#dce8f5", plots.END_OF_TURN: "#fde0c5",
                 plots.END_OF_TEXT: "#f9d0d0"}
 
+SHORT = {plots.END_OF_TURN: "⏎", plots.END_OF_TEXT: "∎"}  # end tokens, one character each
 Show = Callable[[Run], dict]  # a run -> {Explore view component: value}
 
 
@@ -72,12 +73,13 @@ def canvas_html(run: Run, index: int, step: int) -> str:
     states = plots.token_states(run, t, step)
     cells = []
     for p, (tok, state) in enumerate(zip(t.tokens, states, strict=True)):
-        text = html.escape(tok) if state != plots.MASK else "·"
+        text = "·" if state == plots.MASK else SHORT.get(int(state), html.escape(tok))
         cells.append(f'<span style="{TOKEN}background:{TOKEN_COLORS[int(state)]}" '
-                     f'title="position {p}"><sub style="color:#888">{p}</sub>{text}</span>')
+                     f'title="position {p}: {html.escape(repr(tok))}">'
+                     f'<sub style="color:#888">{p}</sub>{text}</span>')
     masked = int((states == plots.MASK).sum())
     return (f'<div style="{ROW}">after step {step}: {masked} positions still masked '
-            f"(·); hover for a position's number</div><div>{''.join(cells)}</div>")
+            f"(·); ⏎ end of turn, ∎ end-of-text</div><div>{''.join(cells)}</div>")
 
 
 def answers_html(pairs: Sequence[tuple[str, Run, int]]) -> str:
@@ -147,9 +149,7 @@ def lesson_tab(chapters: list[Chapter]) -> LessonTab:
     tries, scaling_button = [], None
     with gr.Tabs(elem_id="lesson-chapters") as chapter_tabs:
         for n, chapter in enumerate(chapters):
-            with gr.Tab(chapter.title.split("·")[0].strip() + " · " +
-                        chapter.title.split("·")[-1].strip().split(":")[0],
-                        id=f"chapter-{n}", elem_id=f"chapter-{chapter.key}"):
+            with gr.Tab(chapter.short, id=f"chapter-{n}", elem_id=f"chapter-{chapter.key}"):
                 gr.Markdown(f"### {chapter.title}\n{chapter.text}")
                 for figure in chapter.figures:
                     gr.Plot(figure, show_label=False)
@@ -232,7 +232,7 @@ class ForkPanel:
     block: gr.Dropdown
     rule: gr.Dropdown
     temperature: gr.Textbox
-    position: gr.Number
+    position: gr.Textbox
     show_candidates: gr.Button
     candidate: gr.Dropdown
     button: gr.Button
@@ -256,8 +256,8 @@ def fork_panel() -> ForkPanel:
         rule = gr.Dropdown([SAME, *RULE_NAMES], value=SAME, label="Remasking rule")
         temperature = gr.Textbox(SAME, label="Temperature (same, or a number)")
     with gr.Row():
-        position = gr.Number(None, precision=0, label="Force position (optional)",
-                             elem_id="fork-position")
+        position = gr.Textbox("", label="Force position (optional: a masked position's number)",
+                              elem_id="fork-position")
         show_candidates = gr.Button("Top candidates there", elem_id="fork-candidates")
         candidate = gr.Dropdown([], label="Forced token", elem_id="fork-token")
     button = gr.Button("Fork", variant="primary", elem_id="fork-button")
@@ -372,6 +372,16 @@ def parse_temperature(text: str | None) -> float | None:
     return value
 
 
+def parse_position(text: str | None) -> int | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise gr.Error(f"the position must be a whole number (got {text!r})") from None
+
+
 def wire_fork(panel: ForkPanel, runner, state: gr.State, model: gr.Dropdown) -> None:
     from hexviz.runner import ForkRequest
 
@@ -393,10 +403,10 @@ def wire_fork(panel: ForkPanel, runner, state: gr.State, model: gr.Dropdown) -> 
     def on_candidates(run, index, step, position, model_label) -> Any:
         if run is None or index is None:
             raise gr.Error("run something in Explore (or replay a stored run) first")
-        if position is None:
-            raise gr.Error("type the position to force (the number under a masked token)")
+        p = parse_position(position)
+        if p is None:
+            raise gr.Error("type the position to force (the small number of a masked token)")
         t = run.trajectories[int(index)]
-        p = int(position)
         if not 0 <= p < len(t.token_ids):
             raise gr.Error(f"position must be from 0 to {len(t.token_ids) - 1} (got {p})")
         if 0 <= t.reveal_step[p] < int(step):
@@ -415,9 +425,10 @@ def wire_fork(panel: ForkPanel, runner, state: gr.State, model: gr.Dropdown) -> 
                 progress=gr.Progress()) -> tuple:
         if run is None or index is None:
             raise gr.Error("run something in Explore (or replay a stored run) first")
-        force = None
-        if position is not None and token is not None:
-            force = (int(position), int(token))
+        p = parse_position(position)
+        if p is not None and token is None:
+            raise gr.Error("pick the forced token: press 'Top candidates there' first")
+        force = None if p is None else (p, int(token))
         try:
             request = ForkRequest(
                 run, int(index), int(step), model_label,
@@ -439,6 +450,9 @@ def wire_fork(panel: ForkPanel, runner, state: gr.State, model: gr.Dropdown) -> 
                  api_visibility="private")
     for trigger in (panel.expert.change, panel.step.change):
         trigger(on_canvas, [state, panel.expert, panel.step], [panel.canvas],
+                api_visibility="private")
+    for trigger in (panel.expert.change, panel.step.change, panel.position.change):
+        trigger(lambda: gr.update(choices=[], value=None), None, [panel.candidate],
                 api_visibility="private")
     panel.show_candidates.click(on_candidates,
                                 [state, panel.expert, panel.step, panel.position, model],
