@@ -156,7 +156,7 @@ def vote_panel(run: Run) -> go.Figure:
         title = f"Vote: {vote.winner}" + (" — TIE, broken by the smallest block" if vote.tie else "")
     fig.update_layout(showlegend=False, bargap=0.35)
     fig.update_yaxes(title="votes", dtick=1)
-    return _layout(fig, title, 320)
+    return _layout(fig, title, 260)
 
 
 def scrubber(run: Run) -> go.Figure:

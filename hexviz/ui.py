@@ -269,7 +269,10 @@ def build_demo(runner, examples: list[str] | None = None,
                                     label="Examples (the experts disagree on these)")
                         run_button = gr.Button("Run", variant="primary", elem_id="run-button")
                         status = gr.Markdown(elem_id="status")
-                    with gr.Column(scale=2):
+                        vote_plot = gr.Plot(label="Vote", elem_id="vote-plot", show_label=False)
+                        with gr.Accordion("Each expert's answer", open=True):
+                            answers = gr.HTML(elem_id="answers")
+                    with gr.Column(scale=2, min_width=300):
                         model = gr.Dropdown(labels, value=labels[0], label="Model")
                         blocks = gr.CheckboxGroup(divisors(DEFAULT_GEN_LENGTH),
                                                   value=hex_block_lengths(DEFAULT_GEN_LENGTH),
@@ -289,17 +292,14 @@ def build_demo(runner, examples: list[str] | None = None,
                             end_last = gr.Checkbox(False, label="Exclude end tokens from "
                                                    "confidence (reveal them last)")
                         baselines = gr.Checkbox(True, label="Whole-answer baselines (no vote)")
-                        upload = gr.File(label="Replay a trajectory JSON (no model needed)",
-                                         file_types=[".json"], type="filepath")
-                with gr.Row():
-                    vote_plot = gr.Plot(label="Vote", elem_id="vote-plot")
-                    with gr.Column():
-                        gr.Markdown("**Each expert's answer**")
-                        answers = gr.HTML(elem_id="answers")
+                        with gr.Accordion("Replay a trajectory JSON (no model needed)",
+                                          open=False):
+                            upload = gr.File(label="Trajectory JSON", file_types=[".json"],
+                                             type="filepath")
                 with gr.Tabs(elem_id="details"):
                     with gr.Tab("Reveal order"):
                         reveal_plot = gr.Plot(label="Reveal order", elem_id="reveal-plot")
-                    with gr.Tab("Step scrubber"):
+                    with gr.Tab("Scrubber"):
                         scrub_plot = gr.Plot(label="Step scrubber", elem_id="scrub-plot")
                     with gr.Tab("End-token pressure"):
                         pressure_pick = gr.CheckboxGroup([], label="Experts shown",
