@@ -208,7 +208,8 @@ def answers_table(run: Run, gold: str | None = None) -> str:
         if gold is not None and t.answer == gold:
             answer += " ✓"
         text = quoted(t.text, 60).replace("|", "\\|")
-        rows.append(f"| {label}{'' if t.expert.votes else ' (no vote)'} | {answer} | {text} |")
+        name = f"B={t.expert.block_length}" if t.expert.votes else f"{label}, no vote"
+        rows.append(f"| {name} | {answer} | {text} |")
     return "\n".join(rows)
 
 

@@ -240,20 +240,21 @@ def compare_reveal(a_run: Run, a: int, b_run: Run, b: int, names: tuple[str, str
     fig = go.Figure(go.Heatmap(
         z=z, y=[0, 1], x=list(range(len(ta.token_ids))), colorscale="Viridis", zmin=0,
         zmax=zmax, text=[_hover(ta), _hover(tb)], hoverinfo="text",
-        colorbar=dict(title="step", orientation="h", y=-0.42, yanchor="top", thickness=12),
+        colorbar=dict(title="step", orientation="h", y=-0.42, yanchor="top", thickness=12,
+                      len=1, x=0.5, xanchor="center"),
         xgap=1, ygap=2))
     fig.add_trace(go.Scatter(
         x=diff.tolist(), y=[2] * len(diff), mode="markers", name="tokens differ",
         marker=dict(symbol="x", color="#e45756", size=9), showlegend=False,
         hovertext=[f"pos {p}: {ta.tokens[p]!r} vs {tb.tokens[p]!r}" for p in diff],
         hoverinfo="text"))
-    fig.update_yaxes(tickvals=[0, 1, 2],
-                     ticktext=[*labels, "tokens differ"], range=[2.5, -0.5])
+    fig.update_yaxes(tickvals=[0, 1, 2], ticktext=[*names, "≠"], range=[2.5, -0.5])
     fig.update_xaxes(title="answer position", range=[-0.5, len(ta.token_ids) - 0.5])
-    title = f"Reveal order, one colour scale · {len(diff)} positions differ (✕)"
+    title = f"Reveal order · {len(diff)} positions differ (✕)"
     if divergence is not None:
-        title += f" · forked after step {divergence}"
-    return _layout(fig, title, 300).update_layout(margin=dict(b=100))
+        title += f" · fork after step {divergence}"
+    title += "<br><sup>" + " · ".join(labels) + "</sup>"
+    return _layout(fig, title, 320).update_layout(margin=dict(b=100, t=80))
 
 
 def compare_maps(a_run: Run, a: int, b_run: Run, b: int,
@@ -264,9 +265,9 @@ def compare_maps(a_run: Run, a: int, b_run: Run, b: int,
 
     ta, tb = a_run.trajectories[a], b_run.trajectories[b]
     diff = differing_positions(ta, tb)
-    titles = [f"{names[0]}: {row_labels(a_run)[a]}", f"{names[1]}: {row_labels(b_run)[b]}"]
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, subplot_titles=titles,
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, subplot_titles=names,
                         horizontal_spacing=0.04)
+    fig.update_annotations(font_size=12)
     for col, (run, t) in enumerate(((a_run, ta), (b_run, tb)), 1):
         steps = run.steps_done
         z = (np.stack([token_states(run, t, s + 1) for s in range(steps)]) if steps
@@ -281,8 +282,10 @@ def compare_maps(a_run: Run, a: int, b_run: Run, b: int,
         fig.update_xaxes(title="answer position", row=1, col=col)
     fig.update_yaxes(title="step", autorange="reversed", row=1, col=1)
     fig.update_yaxes(autorange="reversed", row=1, col=2)
-    return _layout(fig, "Unmasking maps (▼ tokens differ)", 440).update_layout(
-        margin=dict(b=100))
+    labels = f"{names[0]}: {row_labels(a_run)[a]} · {names[1]}: {row_labels(b_run)[b]}"
+    return _layout(fig, f"Unmasking maps (▼ tokens differ)<br><sup>{labels}</sup>",
+                   480).update_layout(
+        margin=dict(b=100, t=90))
 
 
 def all_figures(run: Run) -> dict[str, go.Figure]:

@@ -58,6 +58,20 @@ LLaDA-8B-Instruct it lifts GSM8K accuracy from 24.7% (whole-answer top-k margin)
 Paper: [Test-Time Scaling in Diffusion LLMs via Hidden Semi-Autoregressive Experts]({PAPER})
 (arXiv 2510.05040).
 
+## The views
+- **Lesson** (the first tab): five short chapters on stored runs of the built-in model: one
+  expert's block-by-block order, the end-of-text wall of whole-answer decoding, experts that
+  disagree, the vote, and test-time scaling from the model card's eval records. Every number in
+  the text is read from those runs and records; **Try it yourself** loads a chapter into Explore.
+- **Explore**: decode a question; the HEX answer, the vote and each expert's answer on top, the
+  charts below in tabs. **What-if fork** continues one expert from its canvas after step t with
+  another block length, rule or temperature, or with one masked position forced to one of the
+  model's top candidates, and shows the original and the fork side by side.
+- **Gallery**: stored runs (`assets/gallery/`), replayed in every view without a model; a run
+  JSON from elsewhere joins the list when dropped into that folder.
+- **Compare**: two experts, of one run or two, on one colour scale, with the positions where
+  their final tokens differ marked.
+
 ## How to read the charts
 - **Vote**: one bar per extracted answer; hover to see which experts voted for it. Green is the
   winner; grey are experts with no answer (they don't vote). Below, each expert's final text with
@@ -66,7 +80,7 @@ Paper: [Test-Time Scaling in Diffusion LLMs via Hidden Semi-Autoregressive Exper
   which the token was revealed (dark early, yellow late). White lines are block edges. Left-to-right
   colour ramps are semi-autoregressive decoding; a dark tail means end tokens were revealed first.
 - **Step scrubber**: drag the slider or press play to see every expert's canvas after t steps.
-- **End-token pressure**: for each expert, the share of still-masked positions whose current
+- **End-token pressure**: for the experts picked above it, the share of still-masked positions whose current
   draft is an end token (solid) and the share of revealed tokens that are end tokens (dotted).
   A solid line near 100% early on is the pull towards AfterEoT collapse.
 - **Unmasking map**: one expert in detail, as in the HEX paper's Figure 2: step down, position
