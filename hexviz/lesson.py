@@ -29,7 +29,8 @@ from hexviz.trajectory import Run, TrajectoryFormatError
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 INDEX = GALLERY_DIR / "lesson.index"  # which stored run is which chapter (not a run: not *.json)
-CARD_EVALS = (ASSETS / "tinygsm-dllm" / "eval-500.json", ASSETS / "tinygsm-dllm" / "eval-seeds.json")
+CARD_EVALS = (ASSETS / "tinygsm-dllm" / "eval-500.json",  # the card's runs: one seed, and seeds
+              ASSETS / "tinygsm-dllm" / "eval-seeds.json")
 CANDIDATES = 24  # test problems decoded to choose the chapters' runs from
 CHAPTER_KEYS = ("one_expert", "wall", "disagree", "vote")
 FILE_NAMES = {"one_expert": "lesson-1-one-expert.json", "wall": "lesson-2-end-of-text-wall.json",
@@ -283,8 +284,8 @@ def chapter_disagree(run: Run, gold: str | None, card: EvalResults | None) -> Ch
         s = summarize(card)
         text += (f" Over the card's {s.problems} problems the experts disagreed on "
                  f"{pct(s.disagreement)} of them; at least one expert was right on "
-                 f"{pct(s.oracle)}, while a single expert was right on {pct(s.mean_expert_accuracy)}"
-                 f" on average. That gap is what a vote can win back.")
+                 f"{pct(s.oracle)}, while a single expert was right on "
+                 f"{pct(s.mean_expert_accuracy)} on average. That gap is what a vote can win back.")
     text += "\n\n" + answers_table(run, gold)
     return Chapter("disagree", "3 · Block sizes disagree", text, [plots.reveal_order(run)], run)
 
