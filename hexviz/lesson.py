@@ -231,10 +231,10 @@ def chapter_one_expert(run: Run, gold: str | None) -> Chapter:
             f"answer position, coloured by the step it was revealed at: the ramp from dark to "
             f"yellow is the block-by-block order (rank correlation between position and step "
             f"{rho:.2f}; 1 would be strictly left to right). Press play on the scrubber to "
-            f"watch it. This expert answered **{t.answer or 'nothing'}**{verdict}.")
+            f"watch it unmask. This expert answered **{t.answer or 'nothing'}**{verdict}.")
     sub = subset(run, [i])
     return Chapter("one_expert", "1 · One expert unmasks its answer, block by block", text,
-                   [plots.reveal_order(sub), plots.scrubber(sub)], run)
+                   [plots.reveal_order(sub), plots.scrubber(sub, start=0)], run)
 
 
 def chapter_wall(run: Run, card: EvalResults | None) -> Chapter:

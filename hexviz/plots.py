@@ -159,8 +159,9 @@ def vote_panel(run: Run) -> go.Figure:
     return _layout(fig, title, 260)
 
 
-def scrubber(run: Run) -> go.Figure:
-    """Every expert's canvas at step t, with a slider and play button (client-side frames)."""
+def scrubber(run: Run, start: int | None = None) -> go.Figure:
+    """Every expert's canvas at step t, with a slider and play button (client-side frames);
+    it opens at step ``start`` (default: the last)."""
     labels = row_labels(run)
     tokens = [[tok.replace("<", "‹").replace(">", "›") for tok in t.tokens]
               for t in run.trajectories]
@@ -175,8 +176,9 @@ def scrubber(run: Run) -> go.Figure:
                           xgap=1, ygap=2)
 
     steps = list(range(run.steps_done + 1))
-    fig = go.Figure(heat(steps[-1]), frames=[go.Frame(data=[heat(s)], name=str(s)) for s in steps])
-    slider = dict(active=len(steps) - 1, currentvalue=dict(prefix="step "), pad=dict(t=40),
+    first = steps[-1] if start is None else min(max(start, 0), steps[-1])
+    fig = go.Figure(heat(first), frames=[go.Frame(data=[heat(s)], name=str(s)) for s in steps])
+    slider = dict(active=first, currentvalue=dict(prefix="step "), pad=dict(t=40),
                   steps=[dict(method="animate", label=str(s),
                               args=[[str(s)], dict(mode="immediate", frame=dict(duration=0),
                                                    transition=dict(duration=0))])

@@ -56,3 +56,14 @@ def test_scrubber_has_a_frame_per_step():
     assert np.array(fig.frames[0].data[0].z).max() == plots.MASK
     assert np.array(fig.frames[2].data[0].z).tolist()[0] == [1, 1, 0, 0]
     assert len(fig.layout.sliders[0].steps) == 5
+    assert fig.layout.sliders[0].active == 4  # opens at the end
+    opened = plots.scrubber(known_run(), start=0)
+    assert opened.layout.sliders[0].active == 0
+    assert np.array(opened.data[0].z).max() == plots.MASK  # the all-mask start
+
+
+def test_pressure_chart_shows_the_picked_experts():
+    run = known_run()
+    assert plots.default_pressure_rows(run) == [0, 1]  # the only voter, the baseline
+    fig = plots.end_pressure(run, [1])
+    assert len(fig.data) == 2 and fig.data[0].name.startswith("whole (margin)")

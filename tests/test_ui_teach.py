@@ -82,3 +82,13 @@ def test_a_fork_request_is_checked_when_it_is_made():
     with pytest.raises(ValueError, match="pick an expert of the run"):
         ForkRequest(known_run(), 5, 0)
     assert ForkRequest(known_run(), 0, 1, block_length=4).expert_after().block_length == 4
+
+
+def test_the_app_builds_without_stored_runs(tmp_path):
+    from hexviz import ui
+    from tests.test_ui import FakeRunner
+
+    assert isinstance(ui.build_demo(FakeRunner(), gallery_dir=tmp_path), gr.Blocks)
+    chapters = lesson.load_lesson(tmp_path)
+    assert [c.run for c in chapters[:4]] == [None] * 4
+    assert "python -m hexviz.lesson build" in ui_teach.gallery_markdown([])
