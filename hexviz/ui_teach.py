@@ -340,8 +340,9 @@ def wire_compare(tab: CompareTab, folder: Path, state: gr.State) -> None:
                                                        (False, True), strict=True):
         def on_source(source, current, default_last=default_last) -> tuple:
             run, update = pick_run(source, current)
-            if default_last and run is not None:  # B defaults to the last row: a baseline
-                update["value"] = len(run.trajectories) - 1
+            if run is not None:  # A: the middle block size; B: the last row, a baseline
+                update["value"] = (len(run.trajectories) - 1 if default_last else
+                                   run.voters[len(run.voters) // 2] if run.voters else 0)
             return run, update
 
         source.change(on_source, [source, state], [run_state, expert], api_visibility="private")
