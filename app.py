@@ -8,30 +8,17 @@ picker; HEXVIZ_TRUST_REMOTE_CODE=1 is the operator's opt-in for checkpoints that
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
+from hexviz.paths import EXAMPLES
 from hexviz.runner import LocalRunner
 from hexviz.ui import build_demo
 
-EXAMPLES = Path(__file__).resolve().parent / "assets" / "examples.json"
 QUEUE_SIZE = 16  # waiting requests beyond this are refused, so a crowd can't exhaust memory
-
-
-def gpu_runner() -> LocalRunner:
-    """A LocalRunner whose decoding runs under ``spaces.GPU`` on a ZeroGPU Space."""
-    runner = LocalRunner()
-    try:
-        import spaces
-    except ImportError:
-        return runner
-    decode = runner.run
-    runner.run = spaces.GPU(lambda request: list(decode(request)))  # a GPU call can't stream
-    return runner
 
 
 def main() -> None:
     examples = json.loads(EXAMPLES.read_text()) if EXAMPLES.exists() else None
-    demo = build_demo(gpu_runner(), examples)
+    demo = build_demo(LocalRunner(), examples)
     demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE)
     demo.launch()
 

@@ -15,18 +15,14 @@ import argparse
 import statistics
 import time
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, no install
-from hexviz import models  # noqa: E402
-from hexviz.config import DecodeConfig, hex_experts  # noqa: E402
-from hexviz.engine import decode  # noqa: E402
-from hexviz.evaluate import read_problems  # noqa: E402
-from hexviz.train.task import TEST_SET  # noqa: E402
+from hexviz import models
+from hexviz.config import DecodeConfig, hex_experts, resolve_lengths
+from hexviz.engine import decode
+from hexviz.evaluate import read_problems
+from hexviz.paths import TEST_SET
 
 PROMPT = "Tom has 5 apples. He buys 3 more. He gives 2 to Mia. How many apples does Tom have now?"
 
@@ -67,8 +63,9 @@ def main() -> None:
     parser.add_argument("--problems", type=int, default=20, help="test problems for row sharing")
     args = parser.parse_args()
     lm = models.load(args.model)
-    gen_length = args.gen_length or lm.defaults.gen_length
-    config = DecodeConfig(gen_length, args.steps or gen_length)
+    gen_length, steps = resolve_lengths(args.gen_length, args.steps, lm.defaults.gen_length,
+                                        lm.defaults.steps)
+    config = DecodeConfig(gen_length, steps)
     experts = hex_experts(gen_length)
     prompt = lm.format_prompt(PROMPT)
 

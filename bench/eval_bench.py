@@ -13,16 +13,12 @@ import argparse
 import resource
 import time
 
-import sys
-from pathlib import Path
-
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, no install
-from hexviz import models  # noqa: E402
-from hexviz.config import DecodeConfig, hex_experts  # noqa: E402
-from hexviz.evaluate import evaluate, read_problems  # noqa: E402
-from hexviz.train.task import TEST_SET  # noqa: E402
+from hexviz import models
+from hexviz.config import DecodeConfig, hex_experts
+from hexviz.evaluate import evaluate, read_problems
+from hexviz.paths import TEST_SET
 
 
 def peak_memory_mb(device: torch.device) -> float:

@@ -1,4 +1,5 @@
-"""``python -m hexviz``: decode a prompt with HEX experts (``run``) or score a dataset (``eval``)."""
+"""hexviz (or python -m hexviz): decode a prompt with HEX experts (run) or score a dataset
+(eval)."""
 
 from __future__ import annotations
 
@@ -6,24 +7,25 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from hexviz.answers import EXTRACTORS
-from hexviz.config import DEFAULT_MAX_GEN_LENGTH, DecodeConfig, baseline_experts, hex_experts
-from hexviz.evaluate import add_eval_parser, cmd_eval
+from hexviz.config import (DEFAULT_MAX_GEN_LENGTH, DecodeConfig, baseline_experts, hex_experts,
+                           parse_blocks, resolve_lengths)
+from hexviz.evaluate import (EvalResults, default_batch_size, eval_experts, evaluate,
+                             format_scaling, format_summary, load_results, read_problems,
+                             results_to_json, scaling_curve, seed_scaling_curve, summarize)
+from hexviz.paths import TEST_SET
 from hexviz.remasking import RULE_NAMES
 from hexviz.trajectory import Run, run_to_json
 
 
-def parse_blocks(text: str) -> list[int]:
+def blocks_arg(text: str) -> tuple[int, ...]:
     """argparse type for --blocks "8,16,32"."""
     try:
-        blocks = [int(b) for b in text.split(",") if b.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--blocks takes comma-separated integers such as 8,16,32 (got {text!r})") from None
-    if not blocks:
-        raise argparse.ArgumentTypeError("--blocks needs at least one block size")
-    return blocks
+        return parse_blocks(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def add_model_args(parser: argparse.ArgumentParser) -> None:
@@ -36,12 +38,13 @@ def add_model_args(parser: argparse.ArgumentParser) -> None:
 
 
 def add_decode_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--blocks", type=parse_blocks, default=None,
+    parser.add_argument("--blocks", type=blocks_arg, default=None,
                         help="expert block sizes, e.g. 8,16,32 (default: the HEX set, "
                              "gen_length/32 ... gen_length/2)")
     parser.add_argument("--gen-length", type=int, default=None,
                         help="answer region length (default: the model's)")
-    parser.add_argument("--steps", type=int, default=None, help="forward passes (default: gen length)")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="forward passes (default: the model's; gen length when it is given)")
     parser.add_argument("--remasking", default="low_confidence", choices=RULE_NAMES)
     parser.add_argument("--temperature", type=float, default=0.0)
     parser.add_argument("--seeds", type=int, default=1, help="votes per block size (seeds 0..N-1)")
@@ -54,15 +57,27 @@ def add_decode_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-gen-length", type=int, default=DEFAULT_MAX_GEN_LENGTH)
 
 
+def add_eval_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", help="GSM8K-format jsonl (default: the built-in test set)")
+    parser.add_argument("--limit", type=int, default=None, help="first N problems")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="problems per forward pass (default: 1 on CPU, 8 on a GPU)")
+    parser.add_argument("--out", type=Path, default=None, help="write per-problem records here")
+    parser.add_argument("--no-baselines", dest="baselines", action="store_false",
+                        help="decode only the HEX experts (no whole-answer baselines)")
+    parser.add_argument("--rescore", type=Path, default=None,
+                        help="score an existing results file (no decoding)")
+
+
 def decode_config(args: argparse.Namespace, defaults) -> DecodeConfig:
-    gen_length = args.gen_length or defaults.gen_length
-    steps = args.steps or (gen_length if args.gen_length else defaults.steps)
+    gen_length, steps = resolve_lengths(args.gen_length, args.steps, defaults.gen_length,
+                                        defaults.steps)
     return DecodeConfig(gen_length, steps, args.forbid_end_of_text, args.end_tokens_last,
                         args.max_gen_length)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m hexviz", description=__doc__)
+    parser = argparse.ArgumentParser(prog="hexviz", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="decode one prompt with HEX experts and vote")
     run.add_argument("--prompt", required=True, help="the question, as a user would type it")
@@ -71,14 +86,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--baselines", action="store_true",
                      help="also decode the whole answer as one block (not voting)")
     run.add_argument("--json", action="store_true", help="print the run as one JSON object")
-    add_eval_parser(sub, add_model_args, add_decode_args)
+    ev = sub.add_parser("eval", help="accuracy of HEX and its experts on a GSM8K-format file")
+    add_eval_args(ev)
+    add_model_args(ev)
+    add_decode_args(ev)
     return parser
 
 
 def format_run(run: Run) -> str:
     """One line per expert (block size, answer, collapsed?) and the vote."""
     lines = [f"model {run.model}: gen_length {run.config.gen_length}, steps {run.config.steps}, "
-             f"{run.timing.forward_passes} forward passes in {run.timing.decode_s:.2f} s"]
+             f"{run.steps_done} forward passes in {run.timing.decode_s:.2f} s"]
     width = max(len(t.expert.label) for t in run.trajectories)
     for t in run.trajectories:
         answer = t.answer if t.answer is not None else "-"
@@ -103,11 +121,54 @@ def cmd_run(args: argparse.Namespace) -> int:
     experts = hex_experts(config.gen_length, args.blocks, args.remasking, args.seeds,
                           args.temperature)
     if args.baselines:
-        experts += baseline_experts(config.gen_length, [args.remasking, "margin"],
-                                    args.temperature)
+        experts += baseline_experts(config.gen_length, args.remasking, args.temperature)
     run = engine.decode(lm, lm.format_prompt(args.prompt), experts, config, args.answer,
                         prompt_text=args.prompt)
     print(json.dumps(run_to_json(run)) if args.json else format_run(run))
+    return 0
+
+
+def print_report(results: EvalResults) -> None:
+    print(format_summary(summarize(results)))
+    print(format_scaling(scaling_curve(results), seed_scaling_curve(results)))
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    if args.rescore:
+        print_report(load_results(args.rescore))
+        return 0
+    import torch
+    from accelerate import PartialState
+    from accelerate.utils import gather_object
+    from tqdm import tqdm
+
+    from hexviz import models
+
+    data = args.data or str(TEST_SET)
+    problems = read_problems(data, args.limit)
+    # One process, or one per GPU/CPU under `accelerate launch`: each decodes its shard.
+    state = PartialState(cpu=not torch.cuda.is_available())  # CPU processes join over gloo
+    device = args.device or (state.device if state.num_processes > 1 else None)
+    lm = models.load(args.model, device=device, trust_remote_code=args.trust_remote_code)
+    config = decode_config(args, lm.defaults)
+    experts = eval_experts(config.gen_length, args.blocks, args.remasking, args.seeds,
+                           args.temperature, args.baselines)
+    with state.split_between_processes(list(range(len(problems)))) as mine:
+        with tqdm(total=len(mine), desc="eval", unit="problem",
+                  disable=not state.is_main_process) as bar:
+            results = evaluate(lm, [problems[i] for i in mine], experts, config,
+                               args.batch_size or default_batch_size(lm.device), args.answer,
+                               data, bar.update, indices=mine)
+    if state.num_processes > 1:
+        results.records = sorted(gather_object(results.records), key=lambda r: r.index)
+        # the processes decode side by side: the slowest one's time is the eval's
+        results.decode_s = max(gather_object([results.decode_s]))
+    if not state.is_main_process:
+        return 0
+    print_report(results)
+    if args.out:
+        args.out.write_text(json.dumps(results_to_json(results), indent=1) + "\n")
+        print(f"records written to {args.out}")
     return 0
 
 

@@ -6,13 +6,16 @@ work with a message that says what was given and what is allowed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from hexviz.remasking import RULE_NAMES
 
 DEFAULT_MAX_GEN_LENGTH = 1024  # a larger answer region is refused, to bound time and memory
 HEX_BLOCK_FRACTIONS = (32, 16, 8, 4, 2)  # the paper's {8,...,128} for a 256-token answer
+# Whole-answer baselines beside the experts' own rule: the HEX paper's top-k margin, and an
+# order that ignores the model.
+BASELINE_RULES = ("margin", "random")
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,12 @@ class Expert:
                              f"choose one of {', '.join(RULE_NAMES)}")
         if not self.temperature >= 0:
             raise ValueError(f"temperature must be a number >= 0 (got {self.temperature!r})")
+
+    @classmethod
+    def from_json(cls, d: dict) -> Expert:
+        """The inverse of ``asdict(expert)``; files written before baselines existed all vote."""
+        return cls(d["block_length"], d["remasking"], d["seed"], d["temperature"],
+                   d.get("votes", True))
 
     @property
     def label(self) -> str:
@@ -86,19 +95,47 @@ def hex_block_lengths(gen_length: int) -> list[int]:
     return [gen_length // f for f in HEX_BLOCK_FRACTIONS if gen_length % f == 0]
 
 
-def hex_experts(gen_length: int, blocks: list[int] | None = None, remasking: str = "low_confidence",
-                seeds: int = 1, temperature: float = 0.0) -> list[Expert]:
+def parse_blocks(values: str | Iterable[int | str]) -> tuple[int, ...]:
+    """Block sizes from "8,16,32" or a list of numbers, ascending; ValueError when empty, not
+    integers, or repeated (a repeated size would count one expert twice in the vote)."""
+    items = values.split(",") if isinstance(values, str) else list(values)
+    try:
+        blocks = [int(str(v).strip()) for v in items if str(v).strip()]
+    except ValueError:
+        raise ValueError(f"block sizes must be integers such as 8,16,32 (got {values!r})") from None
+    if not blocks:
+        raise ValueError("at least one block size (expert) is needed")
+    repeated = sorted({b for b in blocks if blocks.count(b) > 1})
+    if repeated:
+        raise ValueError(f"each block size may appear once (got {', '.join(map(str, repeated))} "
+                         f"more than once); use seeds for several votes per block size")
+    return tuple(sorted(blocks))
+
+
+def hex_experts(gen_length: int, blocks: Iterable[int] | None = None,
+                remasking: str = "low_confidence", seeds: int = 1,
+                temperature: float = 0.0) -> list[Expert]:
     """Experts in vote order: block sizes ascending, then seeds (ties go to the first)."""
     if seeds < 1:
         raise ValueError(f"seeds must be at least 1 (got {seeds})")
-    blocks = sorted(blocks if blocks is not None else hex_block_lengths(gen_length))
+    blocks = parse_blocks(blocks) if blocks is not None else hex_block_lengths(gen_length)
     if not blocks:
-        raise ValueError("at least one block size is needed")
+        raise ValueError(f"no HEX block size divides gen_length={gen_length}; give block sizes")
     return [Expert(b, remasking, seed, temperature) for b in blocks for seed in range(seeds)]
 
 
-def baseline_experts(gen_length: int, rules: Sequence[str],
+def baseline_experts(gen_length: int, remasking: str = "low_confidence",
                      temperature: float = 0.0) -> list[Expert]:
-    """Whole-answer rows (one block), one per distinct rule, shown for contrast; never voting."""
-    return [Expert(gen_length, rule, 0, temperature, votes=False)
-            for rule in dict.fromkeys(rules)]
+    """Whole-answer rows (one block): the experts' rule and `BASELINE_RULES`, each once. Shown
+    for contrast; they never vote."""
+    rules = dict.fromkeys((remasking, *BASELINE_RULES))
+    return [Expert(gen_length, rule, 0, temperature, votes=False) for rule in rules]
+
+
+def resolve_lengths(gen_length: int | None, steps: int | None, default_gen_length: int,
+                    default_steps: int) -> tuple[int, int]:
+    """(gen_length, steps) from what the user gave (None or 0: not given) and the model's
+    defaults: an answer length of one's own takes one step per token unless steps are given."""
+    if not gen_length:
+        return default_gen_length, steps or default_steps
+    return gen_length, steps or gen_length

@@ -19,7 +19,7 @@ import torch
 from hexviz.answers import get_extractor, is_collapsed
 from hexviz.config import DecodeConfig, Expert
 from hexviz.models.wrapper import DiffusionLM
-from hexviz.remasking import RULES
+from hexviz.remasking import RULES, select_top
 from hexviz.schedule import block_bounds, count_now, steps_left_in_block
 from hexviz.trajectory import Run, Timing, Trajectory
 
@@ -47,15 +47,6 @@ def add_gumbel_noise(logits: torch.Tensor, temperature: float,
     exp(logits) / (-log u)^T, without overflow."""
     u = torch.rand(logits.shape, generator=generator, dtype=torch.float64, device=logits.device)
     return logits.double() - temperature * torch.log(-torch.log(u))
-
-
-def select_top(scores: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
-    """(R, L) bool: the ``counts[r]`` highest scores of each row; ties go to the lower position,
-    so the choice never depends on which other rows share the batch."""
-    order = torch.argsort(scores, dim=-1, descending=True, stable=True)
-    rank = torch.empty_like(order)
-    rank.scatter_(-1, order, torch.arange(scores.shape[-1], device=scores.device).expand_as(order))
-    return rank < counts.unsqueeze(-1)
 
 
 class Recorder:
@@ -213,7 +204,7 @@ def _scores(probs: torch.Tensor, x0: torch.Tensor, experts: list[Expert],
     rows, length = x0.shape
     uniform = torch.zeros(rows, length, device=x0.device)
     for r, expert in enumerate(experts):
-        if expert.remasking == "random":
+        if RULES[expert.remasking].needs_uniform:
             uniform[r] = torch.rand(length, generator=generators[r], device=x0.device)
     scores = torch.empty(rows, length, device=x0.device)
     for rule in dict.fromkeys(e.remasking for e in experts):
@@ -255,7 +246,7 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
     tic = time.perf_counter()
 
     def snapshot() -> list[Run]:
-        timing = Timing(time.perf_counter() - tic, recorder.steps_done)
+        timing = Timing(time.perf_counter() - tic)
         return build_runs(lm, batch, recorder, timing, answer_format, prompt_texts)
 
     for step in range(first, S):

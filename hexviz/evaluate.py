@@ -1,27 +1,25 @@
-"""``python -m hexviz eval``: HEX accuracy on a GSM8K-format dataset.
+"""HEX accuracy on a GSM8K-format dataset: problems, batched decoding, records, scoring.
 
-Each problem is decoded by every HEX expert and by whole-answer baselines (one block with
-``low_confidence``, ``margin`` and ``random``; they never vote), several problems per forward
-pass. Per-problem records keep every expert's answer, so the vote can be re-scored with any
-number of experts without decoding again.
+Each problem is decoded by every HEX expert and by whole-answer baselines (one block; they never
+vote), several problems per forward pass. Per-problem records keep every expert's answer, so
+the vote can be re-scored with any number of experts without decoding again.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hexviz.answers import extract_gsm8k, get_extractor
+from hexviz.answers import extract_gsm8k
 from hexviz.config import DecodeConfig, Expert, baseline_experts, hex_experts
+from hexviz.schema import check_schema, missing_field
 from hexviz.vote import majority
 
 RESULTS_SCHEMA = "hexviz.eval"
 RESULTS_SCHEMA_VERSION = 1
-BASELINE_RULES = ("low_confidence", "margin", "random")
 
 
 @dataclass(frozen=True)
@@ -39,6 +37,7 @@ class Record:
     gold: str
     answers: list[str | None]
     collapsed: list[bool]
+    texts: list[str] = field(default_factory=list)  # each expert's answer text (older files: none)
 
 
 @dataclass
@@ -86,9 +85,8 @@ def read_problems(path: str | Path, limit: int | None = None) -> list[Problem]:
 def eval_experts(gen_length: int, blocks: list[int] | None, remasking: str, seeds: int,
                  temperature: float, baselines: bool = True) -> list[Expert]:
     """HEX experts (vote order), then the whole-answer baselines (no vote) unless left out."""
-    rules = BASELINE_RULES if baselines else ()
-    return (hex_experts(gen_length, blocks, remasking, seeds, temperature)
-            + baseline_experts(gen_length, rules, temperature))
+    experts = hex_experts(gen_length, blocks, remasking, seeds, temperature)
+    return experts + (baseline_experts(gen_length, remasking, temperature) if baselines else [])
 
 
 def evaluate(lm, problems: Sequence[Problem], experts: Sequence[Expert], config: DecodeConfig,
@@ -114,7 +112,8 @@ def evaluate(lm, problems: Sequence[Problem], experts: Sequence[Expert], config:
         for offset, (problem, run) in enumerate(zip(chunk, runs, strict=True)):
             results.records.append(Record(
                 indices[start + offset], problem.question, problem.gold,
-                [t.answer for t in run.trajectories], [t.collapsed for t in run.trajectories]))
+                [t.answer for t in run.trajectories], [t.collapsed for t in run.trajectories],
+                [t.text for t in run.trajectories]))
         results.decode_s += runs[0].timing.decode_s
         if on_batch:
             on_batch(len(chunk))
@@ -217,6 +216,18 @@ def format_summary(summary: Summary) -> str:
     return "\n".join(lines)
 
 
+def format_scaling(curve: list[tuple[int, float, float]],
+                   by_seeds: list[tuple[int, int, float, float]]) -> str:
+    """The vote-by-vote curve, then (with several seeds) the curve by seeds per block size."""
+    lines = ["votes  accuracy  tie rate"]
+    lines += [f"{k:>5}  {accuracy:>8.1%}  {ties:>8.1%}" for k, accuracy, ties in curve]
+    if by_seeds:
+        lines += ["", "seeds per block size  votes  accuracy  tie rate"]
+        lines += [f"{n:>20}  {k:>5}  {accuracy:>8.1%}  {ties:>8.1%}"
+                  for n, k, accuracy, ties in by_seeds]
+    return "\n".join(lines)
+
+
 # --- results file -------------------------------------------------------------------------------
 
 def results_to_json(results: EvalResults) -> dict[str, Any]:
@@ -235,21 +246,15 @@ def results_to_json(results: EvalResults) -> dict[str, Any]:
 
 
 def results_from_json(d: Any) -> EvalResults:
-    if not isinstance(d, dict) or d.get("schema") != RESULTS_SCHEMA:
-        raise ValueError(f"not a hexviz eval results file (expected \"schema\": "
-                         f"\"{RESULTS_SCHEMA}\")")
-    if d.get("schema_version") != RESULTS_SCHEMA_VERSION:
-        raise ValueError(f"eval results schema version {d.get('schema_version')!r} is not "
-                         f"supported (this hexviz reads {RESULTS_SCHEMA_VERSION})")
+    check_schema(d, RESULTS_SCHEMA, RESULTS_SCHEMA_VERSION, "hexviz eval results file")
     try:
-        experts = [Expert(e["block_length"], e["remasking"], e["seed"], e["temperature"],
-                          e["votes"]) for e in d["experts"]]
-        records = [Record(r["index"], r["question"], r["gold"], r["answers"], r["collapsed"])
-                   for r in d["records"]]
+        experts = [Expert.from_json(e) for e in d["experts"]]
+        records = [Record(r["index"], r["question"], r["gold"], r["answers"], r["collapsed"],
+                          r.get("texts", [])) for r in d["records"]]
         return EvalResults(d["model"], d["data"], DecodeConfig(**d["config"]), experts,
                            d["answer_format"], records, d.get("decode_s", 0.0))
-    except (KeyError, TypeError) as err:
-        raise ValueError(f"damaged eval results file: {err}") from None
+    except (KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"damaged eval results file: {missing_field(err)}") from None
 
 
 def load_results(path: str | Path) -> EvalResults:
@@ -261,84 +266,7 @@ def load_results(path: str | Path) -> EvalResults:
         raise ValueError(f"{path} is not JSON: {err}") from None
 
 
-# --- command line -------------------------------------------------------------------------------
-
-def add_eval_parser(sub: argparse._SubParsersAction, add_model_args, add_decode_args) -> None:
-    parser = sub.add_parser("eval", help="accuracy of HEX and its experts on a GSM8K-format file")
-    parser.add_argument("--data", help="GSM8K-format jsonl (default: the built-in test set)")
-    parser.add_argument("--limit", type=int, default=None, help="first N problems")
-    parser.add_argument("--batch-size", type=int, default=None,
-                        help="problems per forward pass (default: 1 on CPU, 8 on a GPU)")
-    parser.add_argument("--out", type=Path, default=None, help="write per-problem records here")
-    parser.add_argument("--no-baselines", dest="baselines", action="store_false",
-                        help="decode only the HEX experts (the baselines add 3 rows per problem)")
-    parser.add_argument("--rescore", type=Path, default=None,
-                        help="score an existing results file (no decoding)")
-    add_model_args(parser)
-    add_decode_args(parser)
-
-
-def format_scaling(curve: list[tuple[int, float, float]],
-                   by_seeds: list[tuple[int, int, float, float]]) -> str:
-    """The vote-by-vote curve, then (with several seeds) the curve by seeds per block size."""
-    lines = ["votes  accuracy  tie rate"]
-    lines += [f"{k:>5}  {accuracy:>8.1%}  {ties:>8.1%}" for k, accuracy, ties in curve]
-    if by_seeds:
-        lines += ["", "seeds per block size  votes  accuracy  tie rate"]
-        lines += [f"{n:>20}  {k:>5}  {accuracy:>8.1%}  {ties:>8.1%}"
-                  for n, k, accuracy, ties in by_seeds]
-    return "\n".join(lines)
-
-
-def print_report(results: EvalResults) -> None:
-    print(format_summary(summarize(results)))
-    print(format_scaling(scaling_curve(results), seed_scaling_curve(results)))
-
-
 def default_batch_size(device) -> int:
     """Problems per forward pass: on CPU one problem's rows already fill the matrix kernels and
-    bigger batches were slower per problem (README, Performance); a GPU wants more rows."""
+    bigger batches were slower per problem (bench/README.md); a GPU wants more rows."""
     return 1 if device.type == "cpu" else 8
-
-
-def cmd_eval(args: argparse.Namespace) -> int:
-    if args.rescore:
-        results = load_results(args.rescore)
-        print_report(results)
-        return 0
-    from accelerate import PartialState
-    from accelerate.utils import gather_object
-    from tqdm import tqdm
-
-    from hexviz import models
-    from hexviz.cli import decode_config
-    from hexviz.train.task import TEST_SET
-
-    data = args.data or str(TEST_SET)
-    problems = read_problems(data, args.limit)
-    if args.answer:
-        get_extractor(args.answer)
-    # One process, or one per GPU/CPU under `accelerate launch`: each decodes its shard.
-    import torch
-
-    state = PartialState(cpu=not torch.cuda.is_available())  # CPU processes join over gloo
-    device = args.device or (state.device if state.num_processes > 1 else None)
-    lm = models.load(args.model, device=device, trust_remote_code=args.trust_remote_code)
-    config = decode_config(args, lm.defaults)
-    experts = eval_experts(config.gen_length, args.blocks, args.remasking, args.seeds,
-                           args.temperature, args.baselines)
-    with state.split_between_processes(list(range(len(problems)))) as mine:
-        with tqdm(total=len(mine), desc="eval", unit="problem",
-                  disable=not state.is_main_process) as bar:
-            results = evaluate(lm, [problems[i] for i in mine], experts, config,
-                               args.batch_size or default_batch_size(lm.device), args.answer,
-                               data, bar.update, indices=mine)
-    if state.num_processes > 1:
-        results.records = sorted(gather_object(results.records), key=lambda r: r.index)
-    if not state.is_main_process:
-        return 0
-    print_report(results)
-    if args.out:
-        args.out.write_text(json.dumps(results_to_json(results), indent=1) + "\n")
-        print(f"records written to {args.out}")
-    return 0

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from hexviz import trajectory
+from hexviz.paths import GALLERY
 from hexviz.trajectory import Run, TrajectoryFormatError
 
-GALLERY_DIR = Path(__file__).resolve().parent.parent / "assets" / "gallery"
+GALLERY_DIR = GALLERY
 MAX_BYTES = 8 * 1024 * 1024  # a stored run larger than this is refused, not read
 MAX_FILES = 200  # the listing stops here, so a crowded folder can't slow the app down
 

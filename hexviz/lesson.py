@@ -25,12 +25,11 @@ from hexviz import metrics, plots
 from hexviz.evaluate import (EvalResults, load_results, scaling_curve, seed_scaling_curve,
                              summarize)
 from hexviz.gallery import GALLERY_DIR, read_run
+from hexviz.paths import EXAMPLES, STORED_EVALS, TEST_SET
 from hexviz.trajectory import Run, TrajectoryFormatError
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
 INDEX = GALLERY_DIR / "lesson.index"  # which stored run is which chapter (not a run: not *.json)
-CARD_EVALS = (ASSETS / "tinygsm-dllm" / "eval-500.json",  # the card's runs: one seed, and seeds
-              ASSETS / "tinygsm-dllm" / "eval-seeds.json")
+CARD_EVALS = STORED_EVALS  # the card's eval records: one seed, and several
 CANDIDATES = 24  # test problems decoded to choose the chapters' runs from
 CHAPTER_KEYS = ("one_expert", "wall", "disagree", "vote")
 FILE_NAMES = {"one_expert": "lesson-1-one-expert.json", "wall": "lesson-2-end-of-text-wall.json",
@@ -118,16 +117,14 @@ def build(out: Path = GALLERY_DIR, candidates: int = CANDIDATES, model: str | No
           examples: int = 2) -> list[Path]:
     """Decode, choose and write the lesson's runs (plus the first ``examples`` app examples)."""
     from hexviz import models
-    from hexviz.config import DecodeConfig, Expert, hex_experts
+    from hexviz.config import DecodeConfig, baseline_experts, hex_experts
     from hexviz.engine import decode
     from hexviz.evaluate import read_problems
 
     lm = models.load(model)
     config = DecodeConfig(lm.defaults.gen_length, lm.defaults.steps)
-    experts = hex_experts(config.gen_length) + [
-        Expert(config.gen_length, rule, 0, 0.0, votes=False)
-        for rule in ("low_confidence", "margin")]
-    problems = read_problems(ASSETS / "tinygsm" / "test.jsonl", candidates)
+    experts = hex_experts(config.gen_length) + baseline_experts(config.gen_length)
+    problems = read_problems(TEST_SET, candidates)
     runs = []
     for n, problem in enumerate(problems, 1):
         runs.append(portable(decode(lm, lm.format_prompt(problem.question), experts, config,
@@ -139,8 +136,7 @@ def build(out: Path = GALLERY_DIR, candidates: int = CANDIDATES, model: str | No
     written = []
     for key, index in picks.items():
         written.append(save_small(runs[index], out / FILE_NAMES[key]))
-    question_file = ASSETS / "examples.json"
-    for i, question in enumerate(json.loads(question_file.read_text())[:examples], 1):
+    for i, question in enumerate(json.loads(EXAMPLES.read_text())[:examples], 1):
         run = portable(decode(lm, lm.format_prompt(question), experts, config,
                               prompt_text=question))
         written.append(save_small(run, out / f"example-{i}.json"))

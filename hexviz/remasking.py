@@ -2,19 +2,32 @@
 
 Each rule is one small function ``(probs, x0, uniform) -> score`` over the rows that use it:
 ``probs`` (R, L, V) is the model's distribution, ``x0`` (R, L) the proposed tokens and
-``uniform`` (R, L) a per-expert seeded draw in [0, 1). Higher scores are revealed first. A new
-rule is one function added to ``RULES``; the CLI and the app list the dict's keys.
+``uniform`` (R, L) a per-expert seeded draw in [0, 1), drawn only for rules that declare
+``needs_uniform``. Higher scores are revealed first. A new rule is one function added to
+``RULES``; the CLI and the app list the dict's keys.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # rules only call tensor methods, so this module loads without torch
     import torch
 
-Rule = Callable[["torch.Tensor", "torch.Tensor", "torch.Tensor"], "torch.Tensor"]
+Score = Callable[["torch.Tensor", "torch.Tensor", "torch.Tensor"], "torch.Tensor"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A scoring function and what it needs from the engine."""
+
+    score: Score
+    needs_uniform: bool = False  # a seeded uniform draw per position (advances the generator)
+
+    def __call__(self, probs: torch.Tensor, x0: torch.Tensor, uniform: torch.Tensor):
+        return self.score(probs, x0, uniform)
 
 
 def low_confidence(probs: torch.Tensor, x0: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
@@ -38,10 +51,18 @@ def random(probs: torch.Tensor, x0: torch.Tensor, uniform: torch.Tensor) -> torc
     return uniform
 
 
+def select_top(scores: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
+    """(R, L) bool: the ``counts[r]`` highest scores of each row; ties go to the lower position,
+    so the choice never depends on which other rows share the batch."""
+    order = scores.argsort(dim=-1, descending=True, stable=True)
+    rank = order.argsort(dim=-1)  # the inverse permutation: each position's place in the order
+    return rank < counts.unsqueeze(-1)
+
+
 RULES: dict[str, Rule] = {
-    "low_confidence": low_confidence,
-    "margin": margin,
-    "entropy": entropy,
-    "random": random,
+    "low_confidence": Rule(low_confidence),
+    "margin": Rule(margin),
+    "entropy": Rule(entropy),
+    "random": Rule(random, needs_uniform=True),
 }
 RULE_NAMES = tuple(RULES)

@@ -1,8 +1,8 @@
 """The app's engine side: a `RunRequest` in, a stream of `Run` snapshots out.
 
-The UI receives a runner as an argument (``build_demo(runner=...)``) and never decodes itself;
-tests pass a fake runner. `LocalRunner` loads models lazily, caches them, and lists only the
-models the operator enabled.
+The UI receives a `Runner` as an argument (``build_demo(runner=...)``) and never decodes itself;
+tests pass a fake runner. `LocalRunner` loads models lazily, caches them, lists only the models
+the operator enabled and, on a ZeroGPU Space, decodes under ``spaces.GPU``.
 """
 
 from __future__ import annotations
@@ -12,31 +12,65 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from hexviz.config import DecodeConfig, Expert, baseline_experts, hex_experts
-from hexviz.evaluate import EvalResults, eval_experts, evaluate, read_problems
+from hexviz.config import (DecodeConfig, Expert, baseline_experts, hex_experts, parse_blocks,
+                           resolve_lengths)
+from hexviz.evaluate import EvalResults, default_batch_size, eval_experts, evaluate, read_problems
+from hexviz.paths import TEST_SET
+from hexviz.remasking import RULE_NAMES
 from hexviz.trajectory import Run
 
 BUILTIN_LABEL = "built-in tinygsm dLLM (CPU)"
 EXTRA_MODELS_ENV = "HEXVIZ_MODELS"  # comma-separated ids/paths the operator enables
 TRUST_REMOTE_CODE_ENV = "HEXVIZ_TRUST_REMOTE_CODE"
 
+ProgressFn = Callable[[int, int], None]  # (problems done, problems in all)
+
 
 @dataclass(frozen=True)
 class RunRequest:
-    """Everything the Explore view sends to the engine."""
+    """Everything the Explore view sends to the engine, checked when it is made."""
 
     prompt: str
     model: str = BUILTIN_LABEL
     blocks: tuple[int, ...] | None = None  # None: the HEX set for gen_length
     remasking: str = "low_confidence"
     gen_length: int | None = None  # None: the model's default
-    steps: int | None = None  # None: gen_length
+    steps: int | None = None  # None: the model's default, or gen_length when that is given
     temperature: float = 0.0
     seeds: int = 1
     forbid_end_of_text: bool = False
     end_tokens_last: bool = False
     baselines: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.prompt.strip():
+            raise ValueError("the prompt is empty: type a question or pick an example")
+        if self.blocks is not None:
+            object.__setattr__(self, "blocks", parse_blocks(self.blocks))
+        if self.remasking not in RULE_NAMES:
+            raise ValueError(f"unknown remasking rule {self.remasking!r}; "
+                             f"choose one of {', '.join(RULE_NAMES)}")
+        for name in ("gen_length", "steps"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be a positive integer (got {value})")
+        if self.seeds < 1:
+            raise ValueError(f"seeds must be at least 1 (got {self.seeds})")
+        if not self.temperature >= 0:
+            raise ValueError(f"temperature must be a number >= 0 (got {self.temperature!r})")
+
+
+class Runner(Protocol):
+    """What the app needs from its engine side; `LocalRunner` and the tests' fake satisfy it."""
+
+    def model_labels(self) -> list[str]: ...
+
+    def run(self, request: RunRequest) -> Iterator[Run]: ...
+
+    def evaluate(self, model: str, problems: int, seeds: int, temperature: float,
+                 on_progress: ProgressFn | None = None) -> EvalResults: ...
 
 
 @dataclass(frozen=True)
@@ -78,6 +112,16 @@ def operator_models() -> dict[str, str]:
     return {BUILTIN_LABEL: "builtin", **{m: m for m in extra}}
 
 
+def zero_gpu(decode: Callable[[RunRequest], Iterator[Run]]):
+    """``decode`` under ``spaces.GPU`` on a ZeroGPU Space (a GPU call returns all snapshots at
+    once: it cannot stream), or None where the ``spaces`` package is absent."""
+    try:
+        import spaces
+    except ImportError:
+        return None
+    return spaces.GPU(lambda request: list(decode(request)))
+
+
 class LocalRunner:
     """Decodes in this process; models load on first use and stay cached."""
 
@@ -90,6 +134,8 @@ class LocalRunner:
         self.snapshot_every = snapshot_every
         self._cache: dict[str, object] = {}
         self._lock = threading.Lock()
+        self._gpu_decode = zero_gpu(self._decode)
+        self._gpu_fork = zero_gpu(self._fork)
 
     def model_labels(self) -> list[str]:
         return list(self.models)
@@ -105,26 +151,25 @@ class LocalRunner:
                                                  trust_remote_code=self.trust_remote_code)
             return self._cache[label]
 
-    def default_gen_length(self, label: str) -> int:
-        return self._model(label).defaults.gen_length
-
     def run(self, request: RunRequest) -> Iterator[Run]:
         """Yield partial runs every ``snapshot_every`` steps, then the finished run."""
+        if self._gpu_decode is not None:
+            yield from self._gpu_decode(request)
+        else:
+            yield from self._decode(request)
+
+    def _decode(self, request: RunRequest) -> Iterator[Run]:
         from hexviz.engine import iter_decode
 
-        if not request.prompt.strip():
-            raise ValueError("the prompt is empty: type a question or pick an example")
         lm = self._model(request.model)
-        gen_length = request.gen_length or lm.defaults.gen_length
-        steps = request.steps or gen_length
+        gen_length, steps = resolve_lengths(request.gen_length, request.steps,
+                                            lm.defaults.gen_length, lm.defaults.steps)
         config = DecodeConfig(gen_length, steps, request.forbid_end_of_text,
                               request.end_tokens_last)
-        blocks = list(request.blocks) if request.blocks else None
-        experts = hex_experts(gen_length, blocks, request.remasking, request.seeds,
+        experts = hex_experts(gen_length, request.blocks, request.remasking, request.seeds,
                               request.temperature)
         if request.baselines:
-            experts += baseline_experts(gen_length, [request.remasking, "margin"],
-                                        request.temperature)
+            experts += baseline_experts(gen_length, request.remasking, request.temperature)
         prompt_ids = lm.format_prompt(request.prompt)
         for progress in iter_decode(lm, [prompt_ids], experts, config,
                                     prompt_texts=[request.prompt]):
@@ -140,6 +185,9 @@ class LocalRunner:
 
     def fork(self, request: ForkRequest) -> Iterator[Run]:
         """Decode the fork's remaining steps; yields the finished fork, a one-expert run."""
+        yield from (self._gpu_fork or self._fork)(request)
+
+    def _fork(self, request: ForkRequest) -> Iterator[Run]:
         from hexviz.engine import Resume, iter_decode
 
         run = request.run
@@ -161,10 +209,8 @@ class LocalRunner:
         return top_candidates(lm, run.prompt_ids, answer, position, k)
 
     def evaluate(self, model: str, problems: int, seeds: int, temperature: float,
-                 on_progress: Callable[[int, int], None] | None = None) -> EvalResults:
+                 on_progress: ProgressFn | None = None) -> EvalResults:
         """A small live eval on the built-in test set (the Scaling tab)."""
-        from hexviz.train.task import TEST_SET
-
         lm = self._model(model)
         config = DecodeConfig(lm.defaults.gen_length, lm.defaults.steps)
         experts = eval_experts(config.gen_length, None, "low_confidence", seeds, temperature)
@@ -177,5 +223,5 @@ class LocalRunner:
             if on_progress:
                 on_progress(done, len(data))
 
-        return evaluate(lm, data, experts, config, batch_size=4, data=str(TEST_SET),
-                        on_batch=step)
+        return evaluate(lm, data, experts, config, batch_size=default_batch_size(lm.device),
+                        data=str(TEST_SET), on_batch=step)

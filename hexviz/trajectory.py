@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 
 from hexviz.config import DecodeConfig, Expert
+from hexviz.models.tokens import SpecialTokens
+from hexviz.schema import check_schema, missing_field
 from hexviz.vote import Vote, majority
 
 SCHEMA = "hexviz.run"
@@ -29,20 +31,8 @@ class TrajectoryFormatError(ValueError):
 
 
 @dataclass(frozen=True)
-class SpecialTokens:
-    mask_id: int
-    end_of_text_id: int | None  # padding after the answer (LLaDA's AfterEoT token)
-    end_of_turn_id: int | None
-
-    @property
-    def end_ids(self) -> tuple[int, ...]:
-        return tuple(i for i in (self.end_of_turn_id, self.end_of_text_id) if i is not None)
-
-
-@dataclass(frozen=True)
 class Timing:
     decode_s: float  # decoding wall time, model loading excluded
-    forward_passes: int
 
 
 @dataclass(eq=False)
@@ -74,8 +64,7 @@ class Run:
     answer_format: str
     trajectories: list[Trajectory]
     timing: Timing
-    steps_done: int  # < config.steps for a snapshot taken during decoding
-    meta: dict[str, Any] = field(default_factory=dict)
+    steps_done: int  # < config.steps for a snapshot taken during decoding; one forward each
 
     @property
     def complete(self) -> bool:
@@ -124,7 +113,8 @@ def run_to_json(run: Run) -> dict[str, Any]:
         "answer_format": run.answer_format, "steps_done": run.steps_done,
         "experts": [trajectory_to_json(t) for t in run.trajectories],
         "vote": run.vote.to_json(),
-        "timing": asdict(run.timing), "meta": run.meta,
+        # forward_passes stays in the CLI's contract: one per step done
+        "timing": {"decode_s": run.timing.decode_s, "forward_passes": run.steps_done},
     }
 
 
@@ -133,10 +123,8 @@ def dumps(run: Run) -> str:
 
 
 def trajectory_from_json(d: dict[str, Any], steps: int, gen_length: int) -> Trajectory:
-    expert = Expert(d["block_length"], d["remasking"], d["seed"], d["temperature"],
-                    d.get("votes", True))
     t = Trajectory(
-        expert=expert,
+        expert=Expert.from_json(d),
         token_ids=np.array(d["token_ids"], dtype=np.int64), tokens=list(d["tokens"]),
         reveal_step=np.array(d["reveal_step"], dtype=np.int32),
         reveal_conf=np.array(d["reveal_conf"], dtype=np.float32),  # null -> nan
@@ -158,13 +146,7 @@ def trajectory_from_json(d: dict[str, Any], steps: int, gen_length: int) -> Traj
 
 def run_from_json(d: Any) -> Run:
     """Rebuild a Run; anything that is not a hexviz run raises TrajectoryFormatError."""
-    if not isinstance(d, dict) or d.get("schema") != SCHEMA:
-        raise TrajectoryFormatError(f"not a hexviz run: expected an object with "
-                                    f"\"schema\": \"{SCHEMA}\"")
-    version = d.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise TrajectoryFormatError(f"hexviz run schema version {version!r} is not supported "
-                                    f"(this hexviz reads version {SCHEMA_VERSION})")
+    check_schema(d, SCHEMA, SCHEMA_VERSION, "hexviz run", TrajectoryFormatError)
     try:
         config = DecodeConfig(**d["config"])
         trajectories = [trajectory_from_json(e, config.steps, config.gen_length)
@@ -173,14 +155,13 @@ def run_from_json(d: Any) -> Run:
             model=str(d["model"]), prompt=str(d.get("prompt", "")),
             prompt_ids=[int(i) for i in d["prompt_ids"]], config=config,
             special=SpecialTokens(**d["special_tokens"]), answer_format=d["answer_format"],
-            trajectories=trajectories, timing=Timing(**d["timing"]),
-            steps_done=int(d["steps_done"]), meta=dict(d.get("meta", {})),
+            trajectories=trajectories, timing=Timing(float(d["timing"]["decode_s"])),
+            steps_done=int(d["steps_done"]),
         )
     except TrajectoryFormatError:
         raise
     except (KeyError, TypeError, ValueError) as err:
-        kind = f"missing field {err}" if isinstance(err, KeyError) else str(err)
-        raise TrajectoryFormatError(f"damaged hexviz run: {kind}") from None
+        raise TrajectoryFormatError(f"damaged hexviz run: {missing_field(err)}") from None
 
 
 def loads(text: str | bytes) -> Run:

@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from hexviz import plots, trajectory
-from hexviz.config import divisors, hex_block_lengths
+from hexviz import plots, trajectory, ui_teach
+from hexviz.answers import COLLAPSE_END_FRACTION
+from hexviz.config import divisors, hex_block_lengths, parse_blocks
 from hexviz.evaluate import (EvalResults, format_scaling, format_summary, load_results,
                              scaling_curve, seed_scaling_curve, summarize)
+from hexviz.lesson import load_lesson
+from hexviz.paths import GALLERY
 from hexviz.remasking import RULE_NAMES
-from hexviz.runner import RunRequest
+from hexviz.runner import Runner, RunRequest
 from hexviz.trajectory import Run, TrajectoryFormatError
 
 PAPER = "https://arxiv.org/abs/2510.05040"
 DEFAULT_GEN_LENGTH = 64
+DEFAULT_EXAMPLE = "Tom has 5 apples. He buys 3 more. How many apples does Tom have now?"
 GEN_LENGTHS = [16, 32, 64, 128, 256, 512]
 
 HEADER = f"""# hexviz — how a diffusion LM unmasks its answer
@@ -47,7 +53,8 @@ LLaDA is fine-tuned with every answer padded by end-of-text tokens, and it learn
 of them. Decoding the whole answer by confidence therefore reveals the tail's end-of-text tokens
 first; each one makes the next one to its left likelier, and the answer can be squeezed into
 nothing: the answer region ends up mostly end tokens with no final answer. That is a
-**collapse** (hexviz flags an expert with no extractable answer and at least 80% end tokens).
+**collapse** (hexviz flags an expert with no extractable answer and at least
+{COLLAPSE_END_FRACTION:.0%} end tokens).
 Blocks prevent it: the tail cannot be touched before the blocks before it are done.
 
 ## HEX: hidden semi-autoregressive experts
@@ -104,10 +111,11 @@ COLLAPSED_STYLE = "color: #b22222;"
 
 # --- pure helpers ------------------------------------------------------------------------------
 
-def parse_blocks(values: list[Any]) -> tuple[int, ...]:
-    if not values:
-        raise ValueError("pick at least one block size (expert)")
-    return tuple(sorted(int(v) for v in values))
+# The Explore view's outputs, by name; a view function returns a dict with some of these keys
+# and the outputs it leaves out keep what they show.
+VIEWS = ("run", "status", "vote", "answers", "reveal", "scrub", "pressure", "pick", "map",
+         "downloads")
+Views = dict[str, Any]
 
 
 def expert_texts_html(run: Run) -> str:
@@ -137,7 +145,7 @@ def status_markdown(run: Run) -> str:
             f"HEX answer **{vote.winner}**" + (" (tie, broken by the smallest block)"
                                                if vote.tie else ""))
     return (f"{head} · {len(run.voters)} voting experts · {collapsed} collapsed · "
-            f"{run.timing.forward_passes} forward passes in {run.timing.decode_s:.2f} s · "
+            f"{run.steps_done} forward passes in {run.timing.decode_s:.2f} s · "
             f"model `{Path(run.model).name}`")
 
 
@@ -150,29 +158,50 @@ def figures_html(run: Run) -> str:
             f"</head><body><h2>{title}</h2>{''.join(parts)}</body></html>")
 
 
-def export_files(run: Run) -> list[str]:
-    """The run as trajectory JSON, and its figures as one HTML page."""
-    folder = Path(tempfile.mkdtemp(prefix="hexviz-"))
-    page = folder / "hexviz-figures.html"
+_EXPORTS: list[tempfile.TemporaryDirectory] = []  # one folder per process, removed at exit
+
+
+def _export_dir() -> Path:
+    """The process's download folder (Gradio serves copies of the files, from its own cache)."""
+    if not _EXPORTS:
+        _EXPORTS.append(tempfile.TemporaryDirectory(prefix="hexviz-"))
+    return Path(_EXPORTS[0].name)
+
+
+def export_files(run: Run, folder: Path | None = None) -> list[str]:
+    """The run as trajectory JSON and its figures as one HTML page, named by the run's content
+    so that runs never overwrite each other and a replayed run reuses its files."""
+    text = trajectory.dumps(run)
+    folder = folder or _export_dir()
+    stem = hashlib.sha1(text.encode()).hexdigest()[:12]
+    run_path, page = folder / f"hexviz-run-{stem}.json", folder / f"hexviz-figures-{stem}.html"
+    run_path.write_text(text)
     page.write_text(figures_html(run))
-    return [str(trajectory.save(run, folder / "hexviz-run.json")), str(page)]
+    return [str(run_path), str(page)]
 
 
-def full_views(run: Run) -> tuple:
+def full_views(run: Run) -> Views:
     """Every output of the Explore view for a finished (or uploaded) run."""
     labels = plots.row_labels(run)
     first_collapsed = next((i for i, t in enumerate(run.trajectories) if t.collapsed), 0)
-    return (run, status_markdown(run), plots.vote_panel(run), expert_texts_html(run),
-            plots.reveal_order(run), plots.scrubber(run),
-            plots.end_pressure(run, plots.default_pressure_rows(run)),
-            gr.update(choices=labels, value=labels[first_collapsed]),
-            plots.unmasking_map(run, first_collapsed), export_files(run))
+    return {"run": run, "status": status_markdown(run), "vote": plots.vote_panel(run),
+            "answers": expert_texts_html(run), "reveal": plots.reveal_order(run),
+            "scrub": plots.scrubber(run), "pressure": plots.end_pressure(run, plots.default_pressure_rows(run)),
+            "pick": gr.update(choices=labels, value=labels[first_collapsed]),
+            "map": plots.unmasking_map(run, first_collapsed), "downloads": export_files(run)}
 
 
-def replay(path: str | None) -> tuple:
+def partial_views(run: Run) -> Views:
+    """What is cheap to redraw while decoding: status, answers, reveal order, end pressure."""
+    return {"status": status_markdown(run), "answers": expert_texts_html(run),
+            "reveal": plots.reveal_order(run),
+            "pressure": plots.end_pressure(run, plots.default_pressure_rows(run))}
+
+
+def replay(path: str | None) -> Views:
     """All views of an uploaded trajectory JSON; a bad file becomes a message, not a crash."""
     if path is None:
-        return tuple(gr.skip() for _ in range(10))
+        return {}
     try:
         return full_views(trajectory.load(path))
     except TrajectoryFormatError as err:
@@ -197,45 +226,187 @@ def scaling_from_file(path: str | None) -> tuple:
         raise gr.Error(f"cannot read this results file: {err}") from None
 
 
-def partial_views(run: Run) -> tuple:
-    """What is cheap to redraw while decoding: status, reveal order and end-token pressure."""
-    skip = gr.skip()
-    return (skip, status_markdown(run), skip, expert_texts_html(run), plots.reveal_order(run),
-            skip, plots.end_pressure(run, plots.default_pressure_rows(run)), skip, skip, skip)
+def user_errors(what: str, fn: Callable, *args) -> Any:
+    """``fn(*args)`` with failures as messages: bad settings as they are, anything else as
+    ``what`` failed, so the app stays up and the user sees what went wrong."""
+    try:
+        return fn(*args)
+    except gr.Error:
+        raise
+    except ValueError as err:
+        raise gr.Error(str(err)) from None
+    except Exception as err:
+        raise gr.Error(f"{what} failed: {type(err).__name__}: {err}") from None
 
 
-# --- layout and events -------------------------------------------------------------------------
+# --- layout ------------------------------------------------------------------------------------
 
-def build_demo(runner, examples: list[str] | None = None,
-               gallery_dir: Path | None = None) -> gr.Blocks:
-    """The app. ``runner`` has ``model_labels()`` and ``run(RunRequest) -> Iterator[Run]``
-    (and ``fork``/``candidates`` for what-if forks); the lesson and the gallery read the stored
-    runs in ``gallery_dir`` (default ``assets/gallery``)."""
-    from hexviz import ui_teach
-    from hexviz.gallery import GALLERY_DIR
-    from hexviz.lesson import load_lesson
+@dataclass
+class Settings:
+    """The Explore view's inputs, in the order ``on_run`` takes them."""
 
-    examples = examples or ["Tom has 5 apples. He buys 3 more. How many apples does Tom have now?"]
-    labels = runner.model_labels()
-    gallery_dir = Path(gallery_dir or GALLERY_DIR)
-    chapters = load_lesson(gallery_dir)
+    prompt: gr.Textbox
+    model: gr.Dropdown
+    blocks: gr.CheckboxGroup
+    rule: gr.Dropdown
+    gen_length: gr.Dropdown
+    steps: gr.Number
+    temperature: gr.Slider
+    seeds: gr.Slider
+    forbid: gr.Checkbox
+    end_last: gr.Checkbox
+    baselines: gr.Checkbox
+
+    def inputs(self) -> list:
+        return list(vars(self).values())
+
+
+@dataclass
+class Explore:
+    settings: Settings
+    run_button: gr.Button
+    upload: gr.File
+    views: dict[str, Any]  # VIEWS name -> component
+    pressure_pick: gr.CheckboxGroup  # which experts the pressure chart shows
+    fork: ui_teach.ForkPanel
+
+
+@dataclass
+class Scaling:
+    results_file: gr.File
+    problems: gr.Slider
+    seeds: gr.Slider
+    temperature: gr.Slider
+    button: gr.Button
+    plot: gr.Plot
+    table: gr.Markdown
+
+
+def question_column(examples: list[str]) -> tuple[gr.Textbox, gr.Button, dict[str, Any]]:
+    """The question, Run, and under it the summary: status, vote and each expert's answer."""
+    prompt = gr.Textbox(label="Question", value=examples[0], lines=3)
+    gr.Examples([[e] for e in examples], inputs=[prompt],
+                label="Examples (the experts disagree on these)")
+    run_button = gr.Button("Run", variant="primary", elem_id="run-button")
+    summary = {"status": gr.Markdown(elem_id="status"),
+               "vote": gr.Plot(label="Vote", elem_id="vote-plot", show_label=False)}
+    with gr.Accordion("Each expert's answer", open=True):
+        summary["answers"] = gr.HTML(elem_id="answers")
+    return prompt, run_button, summary
+
+
+def settings_column(prompt: gr.Textbox, labels: list[str]) -> tuple[Settings, gr.File]:
+    model = gr.Dropdown(labels, value=labels[0], label="Model")
+    blocks = gr.CheckboxGroup(divisors(DEFAULT_GEN_LENGTH),
+                              value=hex_block_lengths(DEFAULT_GEN_LENGTH),
+                              label="Experts: block sizes")
+    with gr.Row():
+        rule = gr.Dropdown(list(RULE_NAMES), value="low_confidence", label="Remasking rule")
+        gen_length = gr.Dropdown(GEN_LENGTHS, value=DEFAULT_GEN_LENGTH, label="Gen length")
+        steps = gr.Number(DEFAULT_GEN_LENGTH, precision=0, label="Steps")
+    with gr.Row():
+        temperature = gr.Slider(0, 2, value=0, step=0.1, label="Temperature")
+        seeds = gr.Slider(1, 4, value=1, step=1, label="Votes per block size (seeds)")
+    with gr.Accordion("End-of-sequence controls", open=False):
+        forbid = gr.Checkbox(False, label="Forbid end-of-text in the logits")
+        end_last = gr.Checkbox(False, label="Exclude end tokens from confidence "
+                                            "(reveal them last)")
+    baselines = gr.Checkbox(True, label="Whole-answer baselines (no vote)")
+    with gr.Accordion("Replay a trajectory JSON (no model needed)", open=False):
+        upload = gr.File(label="Trajectory JSON", file_types=[".json"], type="filepath")
+    settings = Settings(prompt, model, blocks, rule, gen_length, steps, temperature, seeds,
+                        forbid, end_last, baselines)
+    return settings, upload
+
+
+def detail_views(state: gr.State, summary: dict[str, Any]) -> tuple[dict[str, Any],
+                                                                      gr.CheckboxGroup,
+                                                                      ui_teach.ForkPanel]:
+    """The charts, one tab each, below the summary; the what-if fork panel in the last tabs."""
+    views = {"run": state, **summary}
+    with gr.Tabs(elem_id="details"):
+        with gr.Tab("Reveal order"):
+            views["reveal"] = gr.Plot(label="Reveal order", elem_id="reveal-plot")
+        with gr.Tab("Scrubber"):
+            views["scrub"] = gr.Plot(label="Step scrubber", elem_id="scrub-plot")
+        with gr.Tab("End-token pressure"):
+            pressure_pick = gr.CheckboxGroup([], label="Experts shown", elem_id="pressure-pick")
+            views["pressure"] = gr.Plot(label="End-token pressure", elem_id="pressure-plot")
+        with gr.Tab("Unmasking map"):
+            views["pick"] = gr.Dropdown([], label="Unmasking map of expert")
+            views["map"] = gr.Plot(label="Unmasking map", elem_id="map-plot")
+        with gr.Tab("What-if fork", elem_id="fork-tab"):
+            fork = ui_teach.fork_panel()
+        with gr.Tab("Downloads"):
+            views["downloads"] = gr.File(label="Trajectory JSON and all figures (one offline "
+                                         "HTML page)", file_count="multiple", interactive=False)
+    views = {name: views[name] for name in VIEWS}
+    return views, pressure_pick, fork
+
+
+def explore_tab(labels: list[str], examples: list[str]) -> Explore:
+    state = gr.State(None)  # this user's last run
+    with gr.Row():
+        with gr.Column(scale=3):
+            prompt, run_button, summary = question_column(examples)
+        with gr.Column(scale=2, min_width=300):
+            settings, upload = settings_column(prompt, labels)
+    views, pressure_pick, fork = detail_views(state, summary)
+    return Explore(settings, run_button, upload, views, pressure_pick, fork)
+
+
+def scaling_tab() -> Scaling:
+    gr.Markdown("HEX is test-time scaling: more votes (block sizes x seeds), more accuracy, "
+                "fewer ties. Plot a results file from `hexviz eval --out results.json`, or run "
+                "a small eval on the built-in test set here (temperature > 0 makes seeds "
+                "differ).")
+    with gr.Row():
+        results_file = gr.File(label="Eval results JSON", file_types=[".json"], type="filepath")
+        with gr.Column():
+            problems = gr.Slider(4, 100, value=20, step=4, label="Problems")
+            seeds = gr.Slider(1, 4, value=2, step=1, label="Seeds per block size")
+            temperature = gr.Slider(0, 1.5, value=0.5, step=0.1, label="Temperature")
+            button = gr.Button("Run a small eval", variant="primary")
+    plot = gr.Plot(label="Scaling curve", elem_id="scaling-plot")
+    return Scaling(results_file, problems, seeds, temperature, button, plot, gr.Markdown())
+
+
+# --- events ------------------------------------------------------------------------------------
+
+def run_request(prompt, model, blocks, rule, gen_length, steps, temperature, seeds, forbid,
+                end_last, baselines) -> RunRequest:
+    """The Explore view's settings as a request (validated as it is made)."""
+    return RunRequest(prompt=prompt or "", model=model, blocks=parse_blocks(blocks or []),
+                      remasking=rule, gen_length=int(gen_length), steps=int(steps),
+                      temperature=float(temperature), seeds=int(seeds),
+                      forbid_end_of_text=bool(forbid), end_tokens_last=bool(end_last),
+                      baselines=bool(baselines))
+
+
+def api_request(label: str, prompt: str, blocks: str, remasking: str, gen_length: int,
+                steps: int, temperature: float, seeds: int, baselines: bool) -> RunRequest:
+    """The API's arguments as a request: "" blocks is the HEX set, 0 the model's defaults."""
+    return RunRequest(prompt=prompt, model=label, remasking=remasking,
+                      blocks=parse_blocks(blocks) if blocks.strip() else None,
+                      gen_length=int(gen_length) or None, steps=int(steps) or None,
+                      temperature=float(temperature), seeds=int(seeds), baselines=bool(baselines))
+
+
+def wire_explore(runner: Runner, tab: Explore) -> None:
+    views = tab.views
+
+    def keyed(v: Views) -> dict:
+        return {views[name]: value for name, value in v.items()}
 
     def on_run(prompt, model, blocks, rule, gen_length, steps, temperature, seeds, forbid,
-               end_last, baselines, progress=gr.Progress()) -> Iterator[tuple]:
-        try:
-            request = RunRequest(
-                prompt=prompt or "", model=model, blocks=parse_blocks(blocks), remasking=rule,
-                gen_length=int(gen_length), steps=int(steps), temperature=float(temperature),
-                seeds=int(seeds), forbid_end_of_text=bool(forbid), end_tokens_last=bool(end_last),
-                baselines=bool(baselines))
-            progress(0, desc="loading model and decoding")
-            for run in runner.run(request):
-                progress((run.steps_done, run.config.steps), desc="decoding", unit="steps")
-                yield full_views(run) if run.complete else partial_views(run)
-        except ValueError as err:
-            raise gr.Error(str(err)) from None
-        except Exception as err:  # the app stays up; the user sees what went wrong
-            raise gr.Error(f"decoding failed: {type(err).__name__}: {err}") from None
+               end_last, baselines, progress=gr.Progress()) -> Iterator[dict]:
+        request = user_errors("reading the settings", run_request, prompt, model, blocks, rule,
+                              gen_length, steps, temperature, seeds, forbid, end_last, baselines)
+        progress(0, desc="loading model and decoding")
+        runs = iter(runner.run(request))  # a generator: decoding starts at the first next()
+        while (run := user_errors("decoding", next, runs, None)) is not None:
+            progress((run.steps_done, run.config.steps), desc="decoding", unit="steps")
+            yield keyed(full_views(run) if run.complete else partial_views(run))
 
     def on_pick(label, run) -> Any:
         if run is None or label not in plots.row_labels(run):
@@ -244,155 +415,103 @@ def build_demo(runner, examples: list[str] | None = None,
 
     def on_gen_length(gen_length) -> tuple:
         n = int(gen_length)
-        return (gr.update(choices=divisors(n), value=hex_block_lengths(n)), gr.update(value=n))
+        return gr.update(choices=divisors(n), value=hex_block_lengths(n)), gr.update(value=n)
 
-    def on_scaling_eval(model, problems, seeds, temperature, progress=gr.Progress()) -> tuple:
-        try:
-            results = runner.evaluate(model, int(problems), int(seeds), float(temperature),
-                                      lambda done, total: progress((done, total), unit="problems"))
-        except ValueError as err:
-            raise gr.Error(str(err)) from None
+    outputs = list(views.values())
+    tab.run_button.click(on_run, tab.settings.inputs(), outputs, api_visibility="private")
+    tab.upload.upload(lambda path: keyed(replay(path)), [tab.upload], outputs,
+                      api_visibility="private")
+    views["pick"].change(on_pick, [views["pick"], views["run"]], [views["map"]],
+                         api_visibility="private")
+    # .input, not .change: loading a stored run's settings must not reset blocks and steps
+    tab.settings.gen_length.input(on_gen_length, [tab.settings.gen_length],
+                                  [tab.settings.blocks, tab.settings.steps],
+                                  api_visibility="private")
+    wire_pressure_pick(tab)
+
+
+def wire_pressure_pick(tab: Explore) -> None:
+    """The pressure chart shows the experts ticked above it (a readable few by default)."""
+    state, plot = tab.views["run"], tab.views["pressure"]
+
+    def on_run(run) -> Any:
+        if run is None:
+            return gr.skip()
+        labels = plots.row_labels(run)
+        return gr.update(choices=labels, value=[labels[i] for i in plots.default_pressure_rows(run)])
+
+    def on_pick(chosen, run) -> Any:
+        if run is None:
+            return gr.skip()
+        labels = plots.row_labels(run)
+        return plots.end_pressure(run, [i for i, label in enumerate(labels) if label in chosen])
+
+    state.change(on_run, [state], [tab.pressure_pick], api_visibility="private")
+    tab.pressure_pick.input(on_pick, [tab.pressure_pick, state], [plot], api_visibility="private")
+
+
+def keyed_views(tab: Explore) -> ui_teach.Show:
+    """A run -> every Explore view, keyed by component (for the lesson and the gallery)."""
+    return lambda run: {tab.views[name]: value for name, value in full_views(run).items()}
+
+
+def wire_scaling(runner: Runner, tab: Scaling, model: gr.Dropdown) -> None:
+    def on_eval(model, problems, seeds, temperature, progress=gr.Progress()) -> tuple:
+        report = lambda done, total: progress((done, total), unit="problems")  # noqa: E731
+        results = user_errors("the eval", runner.evaluate, model, int(problems), int(seeds),
+                              float(temperature), report)
         return scaling_views(results)
 
+    outputs = [tab.plot, tab.table]
+    tab.results_file.upload(scaling_from_file, [tab.results_file], outputs,
+                            api_visibility="private")
+    tab.button.click(on_eval, [model, tab.problems, tab.seeds, tab.temperature], outputs,
+                     api_visibility="private")
+
+
+def wire_api(runner: Runner, label: str) -> None:
     def api_run(prompt: str, blocks: str = "", remasking: str = "low_confidence",
                 gen_length: int = 0, steps: int = 0, temperature: float = 0.0,
                 seeds: int = 1, baselines: bool = True) -> dict:
         """Decode ``prompt`` with HEX experts and return the run's JSON (the CLI's --json)."""
-        try:
-            request = RunRequest(
-                prompt=prompt, model=labels[0], remasking=remasking,
-                blocks=tuple(int(b) for b in blocks.split(",") if b.strip()) or None,
-                gen_length=int(gen_length) or None, steps=int(steps) or None,
-                temperature=float(temperature), seeds=int(seeds), baselines=bool(baselines))
-            *_, run = runner.run(request)
-        except ValueError as err:
-            raise gr.Error(str(err)) from None
+        request = user_errors("reading the arguments", api_request, label, prompt, blocks,
+                              remasking, gen_length, steps, temperature, seeds, baselines)
+        *_, run = user_errors("decoding", list, runner.run(request))
         return trajectory.run_to_json(run)
 
+    gr.api(api_run, api_name="run")
+
+
+def build_demo(runner: Runner, examples: list[str] | None = None,
+               gallery_dir: Path | None = None) -> gr.Blocks:
+    """The app; every decode and fork goes through ``runner``. The lesson and the gallery read
+    the stored runs in ``gallery_dir`` (default ``assets/gallery``)."""
+    examples = examples or [DEFAULT_EXAMPLE]
+    labels = runner.model_labels()
+    gallery_dir = Path(gallery_dir or GALLERY)
+    chapters = load_lesson(gallery_dir)
     with gr.Blocks(title="hexviz") as demo:
-        state = gr.State(None)  # this user's last run
         gr.Markdown(HEADER)
         with gr.Tabs(selected="lesson") as tabs:
             with gr.Tab("Lesson", id="lesson"):
-                lesson_tab = ui_teach.lesson_tab(chapters)
+                lesson = ui_teach.lesson_tab(chapters)
             with gr.Tab("Explore", id="explore"):
-                with gr.Row():
-                    with gr.Column(scale=3):
-                        prompt = gr.Textbox(label="Question", value=examples[0], lines=3)
-                        gr.Examples([[e] for e in examples], inputs=[prompt],
-                                    label="Examples (the experts disagree on these)")
-                        run_button = gr.Button("Run", variant="primary", elem_id="run-button")
-                        status = gr.Markdown(elem_id="status")
-                        vote_plot = gr.Plot(label="Vote", elem_id="vote-plot", show_label=False)
-                        with gr.Accordion("Each expert's answer", open=True):
-                            answers = gr.HTML(elem_id="answers")
-                    with gr.Column(scale=2, min_width=300):
-                        model = gr.Dropdown(labels, value=labels[0], label="Model")
-                        blocks = gr.CheckboxGroup(divisors(DEFAULT_GEN_LENGTH),
-                                                  value=hex_block_lengths(DEFAULT_GEN_LENGTH),
-                                                  label="Experts: block sizes")
-                        with gr.Row():
-                            rule = gr.Dropdown(list(RULE_NAMES), value="low_confidence",
-                                               label="Remasking rule")
-                            gen_length = gr.Dropdown(GEN_LENGTHS, value=DEFAULT_GEN_LENGTH,
-                                                     label="Gen length")
-                            steps = gr.Number(DEFAULT_GEN_LENGTH, precision=0, label="Steps")
-                        with gr.Row():
-                            temperature = gr.Slider(0, 2, value=0, step=0.1, label="Temperature")
-                            seeds = gr.Slider(1, 4, value=1, step=1,
-                                              label="Votes per block size (seeds)")
-                        with gr.Accordion("End-of-sequence controls", open=False):
-                            forbid = gr.Checkbox(False, label="Forbid end-of-text in the logits")
-                            end_last = gr.Checkbox(False, label="Exclude end tokens from "
-                                                   "confidence (reveal them last)")
-                        baselines = gr.Checkbox(True, label="Whole-answer baselines (no vote)")
-                        with gr.Accordion("Replay a trajectory JSON (no model needed)",
-                                          open=False):
-                            upload = gr.File(label="Trajectory JSON", file_types=[".json"],
-                                             type="filepath")
-                with gr.Tabs(elem_id="details"):
-                    with gr.Tab("Reveal order"):
-                        reveal_plot = gr.Plot(label="Reveal order", elem_id="reveal-plot")
-                    with gr.Tab("Scrubber"):
-                        scrub_plot = gr.Plot(label="Step scrubber", elem_id="scrub-plot")
-                    with gr.Tab("End-token pressure"):
-                        pressure_pick = gr.CheckboxGroup([], label="Experts shown",
-                                                         elem_id="pressure-pick")
-                        pressure_plot = gr.Plot(label="End-token pressure",
-                                                elem_id="pressure-plot")
-                    with gr.Tab("Unmasking map"):
-                        expert_pick = gr.Dropdown([], label="Unmasking map of expert")
-                        map_plot = gr.Plot(label="Unmasking map", elem_id="map-plot")
-                    with gr.Tab("What-if fork", elem_id="fork-tab"):
-                        fork = ui_teach.fork_panel()
-                    with gr.Tab("Downloads"):
-                        downloads = gr.File(label="Trajectory JSON and all figures (one offline "
-                                            "HTML page)", file_count="multiple",
-                                            interactive=False)
+                explore = explore_tab(labels, examples)
             with gr.Tab("Gallery", id="gallery"):
-                gallery_tab = ui_teach.gallery_tab(gallery_dir)
+                gallery = ui_teach.gallery_tab(gallery_dir)
             with gr.Tab("Compare", id="compare"):
-                compare_tab = ui_teach.compare_tab(gallery_dir)
+                compare = ui_teach.compare_tab(gallery_dir)
             with gr.Tab("Scaling", id="scaling"):
-                gr.Markdown("HEX is test-time scaling: more votes (block sizes x seeds), more "
-                            "accuracy, fewer ties. Plot a results file from `python -m hexviz "
-                            "eval --out results.json`, or run a small eval on the built-in "
-                            "test set here (temperature > 0 makes seeds differ).")
-                with gr.Row():
-                    results_file = gr.File(label="Eval results JSON", file_types=[".json"],
-                                           type="filepath")
-                    with gr.Column():
-                        n_problems = gr.Slider(4, 100, value=20, step=4, label="Problems")
-                        eval_seeds = gr.Slider(1, 4, value=2, step=1, label="Seeds per block size")
-                        eval_temperature = gr.Slider(0, 1.5, value=0.5, step=0.1,
-                                                     label="Temperature")
-                        eval_button = gr.Button("Run a small eval", variant="primary")
-                scaling_plot = gr.Plot(label="Scaling curve", elem_id="scaling-plot")
-                scaling_table = gr.Markdown()
+                scaling = scaling_tab()
             with gr.Tab("About"):
                 gr.Markdown(ABOUT)
-
-        views = [state, status, vote_plot, answers, reveal_plot, scrub_plot, pressure_plot,
-                 expert_pick, map_plot, downloads]
-        settings = [prompt, model, blocks, rule, gen_length, steps, temperature, seeds, forbid,
-                    end_last, baselines]
-        run_button.click(on_run, settings, views, api_visibility="private")
-        upload.upload(replay, [upload], views, api_visibility="private")
-        expert_pick.change(on_pick, [expert_pick, state], [map_plot], api_visibility="private")
-        # .input, not .change: loading a stored run's settings must not reset blocks and steps
-        gen_length.input(on_gen_length, [gen_length], [blocks, steps], api_visibility="private")
-
-        def show(run: Run) -> dict:
-            return dict(zip(views, full_views(run), strict=True))
-
-        def on_pressure_rows(run) -> Any:
-            if run is None:
-                return gr.skip(), gr.skip()
-            labels = plots.row_labels(run)
-            chosen = [labels[i] for i in plots.default_pressure_rows(run)]
-            return gr.update(choices=labels, value=chosen), gr.skip()
-
-        def on_pressure_pick(chosen, run) -> Any:
-            if run is None:
-                return gr.skip()
-            labels = plots.row_labels(run)
-            return plots.end_pressure(run, [i for i, lab in enumerate(labels) if lab in chosen])
-
-        state.change(on_pressure_rows, [state], [pressure_pick, pressure_plot],
-                     api_visibility="private")
-        pressure_pick.input(on_pressure_pick, [pressure_pick, state], [pressure_plot],
-                            api_visibility="private")
-        explore_settings = [prompt, blocks, rule, gen_length, steps, temperature, seeds, forbid,
-                            end_last, baselines]
-        ui_teach.wire_lesson(lesson_tab, show, views, explore_settings, tabs, "explore",
-                             "scaling")
-        ui_teach.wire_gallery(gallery_tab, gallery_dir, show, views, explore_settings, tabs,
-                              "explore")
-        ui_teach.wire_compare(compare_tab, gallery_dir, state)
-        ui_teach.wire_fork(fork, runner, state, model)
-        results_file.upload(scaling_from_file, [results_file], [scaling_plot, scaling_table],
-                            api_visibility="private")
-        eval_button.click(on_scaling_eval, [model, n_problems, eval_seeds, eval_temperature],
-                          [scaling_plot, scaling_table], api_visibility="private")
-        gr.api(api_run, api_name="run")
+        wire_explore(runner, explore)
+        wire_scaling(runner, scaling, explore.settings.model)
+        wire_api(runner, labels[0])
+        show, outputs = keyed_views(explore), list(explore.views.values())
+        settings = [explore.settings.prompt, *explore.settings.inputs()[2:]]  # all but model
+        ui_teach.wire_lesson(lesson, show, outputs, settings, tabs, "explore", "scaling")
+        ui_teach.wire_gallery(gallery, gallery_dir, show, outputs, settings, tabs, "explore")
+        ui_teach.wire_compare(compare, gallery_dir, explore.views["run"])
+        ui_teach.wire_fork(explore.fork, runner, explore.views["run"], explore.settings.model)
     return demo

@@ -1,7 +1,10 @@
-"""Shared fixtures: small randomly initialised masked LMs saved in the standard format."""
+"""Shared fixtures and helpers: small randomly initialised masked LMs saved in the standard
+format, a hand-made run and eval results with known answers, a fake runner, a free port."""
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -63,7 +66,8 @@ def known_run():
     import numpy as np
 
     from hexviz.config import DecodeConfig, Expert
-    from hexviz.trajectory import Run, SpecialTokens, Timing, Trajectory
+    from hexviz.models.tokens import SpecialTokens
+    from hexviz.trajectory import Run, Timing, Trajectory
 
     nan = np.nan
 
@@ -83,4 +87,52 @@ def known_run():
                      [[5, 2, 2, 2], [5, 2, 2, -1], [1, 2, -1, -1], [1, -1, -1, -1]],
                      "", None, True, 1.0)
     return Run("hand-made", "Q", [9, 9], DecodeConfig(4, 4), SpecialTokens(0, 2, 1), "gsm8k",
-               [good, collapsed], Timing(0.1, 4), 4)
+               [good, collapsed], Timing(0.1), 4)
+
+
+def hand_made_results():
+    """Three voting experts and one baseline on four problems, answers chosen by hand."""
+    from hexviz.config import DecodeConfig, Expert
+    from hexviz.evaluate import EvalResults, Record
+
+    experts = [Expert(2), Expert(4), Expert(8), Expert(16, "margin", votes=False)]
+    records = [
+        Record(0, "a", "5", ["5", "5", "6", None], [False, False, False, True]),
+        Record(1, "b", "7", ["1", "7", "7", "7"], [False] * 4),
+        Record(2, "c", "3", [None, "4", "3", None], [True, False, False, True]),
+        Record(3, "d", "9", ["2", "2", "2", "9"], [False] * 4),
+    ]
+    return EvalResults("m", "d.jsonl", DecodeConfig(16, 16), experts, "gsm8k", records)
+
+
+class FakeRunner:
+    """A `hexviz.runner.Runner` with no model: replays the known run, records requests, and
+    raises ``fail`` (if given) from ``run``, as a broken model would."""
+
+    def __init__(self, fail: Exception | None = None) -> None:
+        self.requests: list = []
+        self.fail = fail
+
+    def model_labels(self) -> list[str]:
+        return ["fake model"]
+
+    def run(self, request) -> Iterator:
+        self.requests.append(request)
+        if self.fail is not None:
+            raise self.fail
+        partial = known_run()
+        partial.steps_done = 2
+        yield partial
+        yield known_run()
+
+    def evaluate(self, model: str, problems: int, seeds: int, temperature: float,
+                 on_progress: Callable[[int, int], None] | None = None):
+        if on_progress:
+            on_progress(problems, problems)
+        return hand_made_results()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

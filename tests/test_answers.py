@@ -7,7 +7,6 @@ import pytest
 from hexviz.answers import (COLLAPSE_END_FRACTION, extract_auto, extract_boxed, extract_choice,
                             extract_gsm8k, extract_last_number, get_extractor, is_collapsed,
                             normalize)
-from hexviz.vote import majority
 
 
 @pytest.mark.parametrize("raw,expected", [
@@ -61,22 +60,3 @@ def test_collapse_needs_no_answer_and_mostly_end_tokens():
     assert is_collapsed(None, COLLAPSE_END_FRACTION)
     assert not is_collapsed(None, COLLAPSE_END_FRACTION - 0.01)
     assert not is_collapsed("12", 1.0)
-
-
-def test_majority_winner_counts_and_abstentions():
-    vote = majority(["12", None, "7", "12", None])
-    assert (vote.winner, vote.tie) == ("12", False)
-    assert vote.counts == {"12": 2, "7": 1}
-    assert vote.supporters == {"12": [0, 3], "7": [2]}
-    assert vote.abstained == [1, 4]
-
-
-def test_tie_goes_to_the_first_expert_and_is_reported():
-    vote = majority([None, "7", "12", "12", "7"])
-    assert (vote.winner, vote.tie) == ("7", True)
-    assert majority(["5", "6"]).winner == "5"
-
-
-def test_no_answers_means_no_winner():
-    vote = majority([None, None])
-    assert (vote.winner, vote.counts, vote.tie, vote.abstained) == (None, {}, False, [0, 1])

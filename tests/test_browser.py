@@ -15,8 +15,7 @@ import pytest
 
 from hexviz import ui
 from hexviz.runner import LocalRunner
-from tests.conftest import REPO
-from tests.test_ui import free_port
+from tests.conftest import REPO, free_port
 
 CHROMIUM = os.environ.get("HEXVIZ_CHROMIUM", "/usr/bin/chromium")
 SHOTS = REPO / "out" / "screenshots"
@@ -24,8 +23,11 @@ SHOTS = REPO / "out" / "screenshots"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"),
-                                reason="Debian's chromium is not installed (.ci/run installs it)")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"),
+                       reason="Debian's chromium is not installed (.ci/run installs it)"),
+]
 
 
 @pytest.fixture(scope="module")

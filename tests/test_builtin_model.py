@@ -7,7 +7,7 @@ import json
 import pytest
 from transformers import AutoModelForMaskedLM, AutoTokenizer
 
-from hexviz import models
+from hexviz import models, paths
 from hexviz.config import DecodeConfig, hex_experts
 from hexviz.evaluate import evaluate, read_problems, summarize
 from hexviz.train import task
@@ -45,15 +45,16 @@ def test_chat_template_gives_the_engine_prompt(builtin):
 
 
 def test_test_set_is_gsm8k_format_and_held_out():
-    problems = read_problems(task.TEST_SET)
+    problems = read_problems(paths.TEST_SET)
     assert len(problems) >= 500
     assert all(task.split_of(p.question) == "test" for p in problems)
 
 
+@pytest.mark.slow
 def test_hex_accuracy_holds_against_the_model_card(builtin):
     card = json.loads((models.BUILTIN_DIR / models.HEXVIZ_META).read_text())["card"]
     config = DecodeConfig(builtin.defaults.gen_length, builtin.defaults.steps)
-    problems = read_problems(task.TEST_SET, CHECK_PROBLEMS)
+    problems = read_problems(paths.TEST_SET, CHECK_PROBLEMS)
     results = evaluate(builtin, problems, hex_experts(config.gen_length), config, batch_size=10)
     accuracy = summarize(results).hex_accuracy
     print(f"HEX accuracy on {CHECK_PROBLEMS} problems: {accuracy:.1%} "

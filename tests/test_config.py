@@ -1,11 +1,13 @@
-"""Settings validation and the LLaDA reveal schedule."""
+"""Settings: validation, the HEX expert set, baselines, block-size parsing, default lengths."""
 
 from __future__ import annotations
 
 import pytest
 
-from hexviz.config import DecodeConfig, Expert, baseline_experts, hex_block_lengths, hex_experts
-from hexviz.schedule import block_bounds, reveal_count, tokens_per_step
+from dataclasses import asdict
+
+from hexviz.config import (BASELINE_RULES, DecodeConfig, Expert, baseline_experts,
+                           hex_block_lengths, hex_experts, parse_blocks, resolve_lengths)
 
 
 @pytest.mark.parametrize("kwargs,message", [
@@ -42,22 +44,6 @@ def test_max_gen_length_is_configurable():
     assert DecodeConfig(gen_length=2048, steps=64, max_gen_length=4096).gen_length == 2048
 
 
-def test_tokens_per_step_spreads_the_remainder_first():
-    assert tokens_per_step(10, 4) == [3, 3, 2, 2]
-    assert tokens_per_step(8, 8) == [1] * 8
-    assert sum(tokens_per_step(37, 5)) == 37
-
-
-def test_block_bounds_and_counts_follow_each_expert():
-    config = DecodeConfig(gen_length=32, steps=16)
-    small, large = Expert(8), Expert(32)
-    assert [block_bounds(small, config, s) for s in (0, 3, 4, 15)] == [
-        (0, 8), (0, 8), (8, 16), (24, 32)]
-    assert block_bounds(large, config, 15) == (0, 32)
-    assert [reveal_count(small, config, s) for s in range(4)] == [2, 2, 2, 2]
-    assert sum(reveal_count(large, config, s) for s in range(16)) == 32
-
-
 def test_hex_set_scales_with_gen_length_and_orders_votes():
     assert hex_block_lengths(256) == [8, 16, 32, 64, 128]
     assert hex_block_lengths(64) == [2, 4, 8, 16, 32]
@@ -69,7 +55,46 @@ def test_hex_set_scales_with_gen_length_and_orders_votes():
 
 
 def test_baselines_decode_the_whole_answer_and_never_vote():
-    rows = baseline_experts(64, ["low_confidence", "margin"])
+    rows = baseline_experts(64, "entropy")
     assert [(e.block_length, e.remasking, e.votes) for e in rows] == [
-        (64, "low_confidence", False), (64, "margin", False)]
-    assert len(baseline_experts(64, ["margin", "margin"])) == 1
+        (64, "entropy", False), (64, "margin", False), (64, "random", False)]
+    assert [e.remasking for e in baseline_experts(64, "margin")] == list(BASELINE_RULES)
+
+
+@pytest.mark.parametrize("given,expected", [
+    ("8,16,32", (8, 16, 32)), (" 32, 8 ,", (8, 32)), (["16", 4], (4, 16)), ((2,), (2,)),
+])
+def test_parse_blocks_sorts(given, expected):
+    assert parse_blocks(given) == expected
+
+
+@pytest.mark.parametrize("given,message", [
+    ("x,y", "block sizes must be integers"), ("", "at least one block size"),
+    ([], "at least one block size"), ("8,8,4", r"each block size may appear once \(got 8"),
+])
+def test_parse_blocks_refuses(given, message):
+    with pytest.raises(ValueError, match=message):
+        parse_blocks(given)
+
+
+def test_repeated_block_sizes_are_refused_by_the_expert_set():
+    with pytest.raises(ValueError, match="appear once"):
+        hex_experts(64, [8, 8])
+
+
+@pytest.mark.parametrize("given,expected", [
+    ((None, None), (64, 32)),  # the model's own pair
+    ((None, 16), (64, 16)),
+    ((128, None), (128, 128)),  # an answer length of one's own: one step per token
+    ((128, 64), (128, 64)),
+    ((0, 0), (64, 32)),  # the app's and the API's "not given"
+])
+def test_resolve_lengths(given, expected):
+    assert resolve_lengths(*given, default_gen_length=64, default_steps=32) == expected
+
+
+def test_expert_json_round_trip():
+    expert = Expert(8, "margin", 3, 0.5, votes=False)
+    assert Expert.from_json(asdict(expert)) == expert
+    old = {k: v for k, v in asdict(Expert(4)).items() if k != "votes"}
+    assert Expert.from_json(old).votes

@@ -1,4 +1,5 @@
-"""The eval command: GSM8K parsing, re-scoring records, and an end-to-end run."""
+"""Evaluation: GSM8K parsing, scoring and re-scoring records, the results file, and the eval
+command end to end."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from hexviz.cli import main
 from hexviz.config import DecodeConfig, Expert
 from hexviz.evaluate import (EvalResults, Record, format_scaling, load_results, read_problems,
                              results_to_json, scaling_curve, seed_scaling_curve, summarize)
-from tests.conftest import SHARED
+from tests.conftest import SHARED, hand_made_results
 
 
 def write_jsonl(path, rows):
@@ -48,18 +49,6 @@ def test_bad_data_files_are_named(tmp_path, content, message):
     path.write_text(content)
     with pytest.raises(ValueError, match=message):
         read_problems(path)
-
-
-def hand_made_results() -> EvalResults:
-    """Three voting experts and one baseline on four problems, answers chosen by hand."""
-    experts = [Expert(2), Expert(4), Expert(8), Expert(16, "margin", votes=False)]
-    records = [
-        Record(0, "a", "5", ["5", "5", "6", None], [False, False, False, True]),
-        Record(1, "b", "7", ["1", "7", "7", "7"], [False] * 4),
-        Record(2, "c", "3", [None, "4", "3", None], [True, False, False, True]),
-        Record(3, "d", "9", ["2", "2", "2", "9"], [False] * 4),
-    ]
-    return EvalResults("m", "d.jsonl", DecodeConfig(16, 16), experts, "gsm8k", records)
 
 
 def test_summary_of_a_hand_made_example():
@@ -135,6 +124,7 @@ def test_eval_end_to_end_on_a_model(tmp_path, capsys, random_model_dir):
     assert [e["votes"] for e in d["experts"]] == [True, True] and len(d["records"]) == 2
 
 
+@pytest.mark.slow
 def test_accelerate_launch_with_two_processes_matches_one(tmp_path, random_model_dir):
     """Data-parallel eval: problems sharded over 2 CPU processes (torch.distributed over gloo),
     records gathered on the main process in dataset order."""

@@ -1,4 +1,4 @@
-"""Model loading with standard transformers code, no remote code."""
+"""Model loading (`hexviz.models.load`) with standard transformers code, no remote code."""
 
 from __future__ import annotations
 
@@ -22,36 +22,6 @@ def test_loads_a_local_masked_lm(random_lm, random_model_dir):
     assert random_lm.logits(ids).shape == (1, ids.shape[1], len(tok))
 
 
-def test_prompt_uses_the_chat_template(random_lm):
-    ids = random_lm.format_prompt("Mia has 2 pens.")
-    tokens = random_lm.tokenizer.convert_ids_to_tokens(ids)
-    assert tokens[0] == "<|user|>" and tokens[-2:] == ["<|eot_id|>", "<|assistant|>"]
-
-
-def test_answer_text_stops_at_the_first_end_token(random_lm):
-    tok = random_lm.tokenizer
-    ids = tok("5 + 3 = 8. #### 8", add_special_tokens=False)["input_ids"]
-    tail = [random_lm.special.end_of_turn_id, *tok("junk", add_special_tokens=False)["input_ids"]]
-    assert random_lm.answer_text(ids + tail) == "5 + 3 = 8. #### 8"
-
-
-def test_left_padding_gives_the_logits_of_the_unpadded_row(random_lm):
-    ids = torch.tensor([random_lm.format_prompt("Tom has 5 apples.")])
-    pad = torch.full((1, 3), random_lm.tokenizer.pad_token_id)
-    padded = torch.cat([pad, ids], dim=1)
-    mask = torch.cat([torch.zeros(1, 3, dtype=torch.long), torch.ones_like(ids)], dim=1)
-    torch.testing.assert_close(random_lm.logits(padded, mask)[:, 3:], random_lm.logits(ids),
-                               atol=1e-4, rtol=1e-4)  # float32 noise of a masked SDPA path
-
-
-def test_shifted_models_align_logits_to_positions(random_lm):
-    shifted = models.DiffusionLM(random_lm.model, random_lm.tokenizer, "x", random_lm.special,
-                                 shift_logits=True)
-    ids = torch.tensor([random_lm.format_prompt("Tom has 5 apples.")])
-    plain, moved = random_lm.logits(ids), shifted.logits(ids)
-    torch.testing.assert_close(moved[:, 1:], plain[:, :-1])
-
-
 def test_missing_model_is_a_clear_error(tmp_path):
     with pytest.raises(ModelLoadError, match="cannot load model"):
         models.load(str(tmp_path / "nowhere"), device="cpu")
@@ -73,3 +43,26 @@ def test_remote_code_families_need_the_operator_opt_in(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "Dream"}))
     with pytest.raises(ModelLoadError, match="opt in to its remote code"):
         models.load(str(tmp_path), device="cpu")
+
+
+@pytest.mark.parametrize("content,reason", [
+    ("{not json", "hexviz.json is damaged"),
+    ('{"gen_length": 64}', "hexviz.json is damaged (no 'steps' field)"),
+])
+def test_a_broken_hexviz_json_is_a_clear_error(tmp_path, random_model_dir, content, reason):
+    import shutil
+
+    shutil.copytree(random_model_dir, tmp_path / "m")
+    (tmp_path / "m" / "hexviz.json").write_text(content)
+    with pytest.raises(ModelLoadError, match=reason.replace("(", r"\(").replace(")", r"\)")):
+        models.load(str(tmp_path / "m"), device="cpu")
+
+
+def test_importing_the_package_loads_no_torch_until_asked():
+    import subprocess
+    import sys
+
+    code = ("import sys, hexviz.models as m; assert 'torch' not in sys.modules; m.load; "
+            "assert 'torch' in sys.modules; print(m.BUILTIN_DIR.name)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "tinygsm-dllm"

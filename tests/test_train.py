@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import random
+from pathlib import Path
 
+import pytest
 import torch
 
 from hexviz import models
 from hexviz.answers import extract_gsm8k
-from hexviz.train import task
+from hexviz.train import loop, task
 from hexviz.train.loop import TrainConfig, answer_region, make_batch, train
 from hexviz.train.tokenizer import build_tokenizer
 
@@ -69,24 +71,36 @@ def test_batches_mask_only_the_answer_and_pad_with_end_of_text():
     assert region[-1] == eos and tokenizer.convert_tokens_to_ids("<|eot_id|>") in region
 
 
-def test_a_few_training_steps_save_a_loadable_checkpoint_and_resume(tmp_path):
+@pytest.mark.slow
+def test_a_checkpoint_loads_and_a_resumed_run_equals_a_straight_one(tmp_path, monkeypatch):
+    """6 steps stopped after 4 (a crash at step 5) and resumed give the weights of 6 straight."""
     cfg = TrainConfig(out_dir=str(tmp_path / "m"), hidden_size=32, num_layers=1, num_heads=2,
-                      intermediate_size=64, batch_size=4, steps=4, checkpoint_every=2,
+                      intermediate_size=64, batch_size=4, steps=6, checkpoint_every=2,
                       warmup_steps=1)
-    out = train(cfg)
-    state = json.loads((out / "checkpoint" / "trainer_state.json").read_text())
-    assert state["step"] == 4
-    lm = models.load(str(out), device="cpu")
-    assert lm.defaults.gen_length == 128 and lm.defaults.steps == 64  # 2 tokens per step
-    assert lm.defaults.answer_format == "gsm8k"
-    before = lm.model.state_dict()["model.embeddings.tok_embeddings.weight"].clone()
-    longer = TrainConfig(**{**cfg.__dict__, "steps": 6})
-    resumed = models.load(str(train(longer)), device="cpu")
-    after = resumed.model.state_dict()["model.embeddings.tok_embeddings.weight"]
+    real_batch = loop.make_batch
+
+    def crash_at_step_4(tokenizer, cfg, step):
+        if step == 4:
+            raise KeyboardInterrupt
+        return real_batch(tokenizer, cfg, step)
+
+    monkeypatch.setattr(loop, "make_batch", crash_at_step_4)
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg)
+    out = Path(cfg.out_dir)
+    assert json.loads((out / "checkpoint" / "trainer_state.json").read_text())["step"] == 4
+    monkeypatch.setattr(loop, "make_batch", real_batch)
+    resumed = models.load(str(train(cfg)), device="cpu")
+    assert resumed.defaults.gen_length == 128 and resumed.defaults.steps == 64  # 2 per step
+    assert resumed.defaults.answer_format == "gsm8k"
     assert json.loads((out / "checkpoint" / "trainer_state.json").read_text())["step"] == 6
-    assert not torch.equal(before, after)  # two more steps moved the weights
+    straight = train(TrainConfig(**{**cfg.__dict__, "out_dir": str(tmp_path / "straight")}))
+    expected = models.load(str(straight), device="cpu").model.state_dict()
+    got = resumed.model.state_dict()
+    assert all(torch.equal(got[k], expected[k]) for k in expected)
 
 
+@pytest.mark.slow
 def test_training_is_reproducible(tmp_path):
     cfg = dict(hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64, batch_size=4,
                steps=3, checkpoint_every=3, warmup_steps=1)

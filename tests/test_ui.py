@@ -1,61 +1,61 @@
-"""The app with a fake runner: building, replay of uploads, errors, and the API endpoint."""
+"""The app with a fake runner: views by name, replay of uploads, errors, downloads and the API."""
 
 from __future__ import annotations
 
 import json
-import socket
-from collections.abc import Iterator
+import tempfile
+from pathlib import Path
 
 import gradio as gr
 import pytest
 
 from hexviz import trajectory, ui
 from hexviz.runner import RunRequest
-from tests.conftest import known_run
+from tests.conftest import FakeRunner, free_port, hand_made_results, known_run
 
 
-class FakeRunner:
-    """Replays the known run; records requests; refuses an empty prompt like the real one."""
-
-    def __init__(self) -> None:
-        self.requests: list[RunRequest] = []
-
-    def model_labels(self) -> list[str]:
-        return ["fake model"]
-
-    def run(self, request: RunRequest) -> Iterator:
-        self.requests.append(request)
-        if not request.prompt.strip():
-            raise ValueError("the prompt is empty")
-        yield known_run()
-
-
-def test_demo_builds_with_a_fake_runner():
-    demo = ui.build_demo(FakeRunner(), examples=["Q1", "Q2"])
-    assert isinstance(demo, gr.Blocks)
+def test_demo_wires_the_runner_and_the_api():
+    runner = FakeRunner()
+    demo = ui.build_demo(runner, examples=["Q1", "Q2"])
+    config = demo.get_config_file()
+    ids = {c.get("props", {}).get("elem_id") for c in config["components"]}
+    assert {"run-button", "status", "vote-plot", "reveal-plot", "scaling-plot"} <= ids
+    assert "run" in {d.get("api_name") for d in config["dependencies"]}
+    values = [c["props"].get("value") for c in config["components"]]
+    assert "Q1" in values  # the first example fills the question box
 
 
 def test_full_views_fill_every_output():
     views = ui.full_views(known_run())
-    run, status, vote, answers, reveal, scrub, pressure, pick, umap, files = views
-    assert "HEX answer **7**" in status and "1 collapsed" in status
-    assert ">7</mark>" in answers and "collapsed" in answers
-    assert vote.layout.title.text == "Vote: 7"
-    assert pick["value"] == "whole (margin) ✗ collapsed"  # the collapse is shown first
-    assert "COLLAPSED" in umap.layout.title.text
-    names = sorted(p.rsplit("/", 1)[-1] for p in files)
-    assert names == ["hexviz-figures.html", "hexviz-run.json"]
-    page = open(next(p for p in files if p.endswith(".html"))).read()
+    assert set(views) == set(ui.VIEWS)
+    assert "HEX answer **7**" in views["status"] and "1 collapsed" in views["status"]
+    assert ">7</mark>" in views["answers"] and "collapsed" in views["answers"]
+    assert views["vote"].layout.title.text == "Vote: 7"
+    assert views["pick"]["value"] == "whole (margin) ✗ collapsed"  # the collapse is shown first
+    assert "COLLAPSED" in views["map"].layout.title.text
+    json_file, page_file = views["downloads"]
+    assert json_file.endswith(".json") and page_file.endswith(".html")
+    page = Path(page_file).read_text()
     assert page.count("<script") >= 4 and "Plotly.newPlot" in page  # figures + embedded plotly
+
+
+def test_partial_views_redraw_only_cheap_outputs():
+    run = known_run()
+    run.steps_done = 2
+    views = ui.partial_views(run)
+    assert set(views) == {"status", "answers", "reveal", "pressure"}
+    assert "Decoding" in views["status"] and "step 2/4" in views["status"]
+    assert len(views["reveal"].data) >= 1
 
 
 def test_upload_round_trip(tmp_path):
     path = trajectory.save(known_run(), tmp_path / "run.json")
     views = ui.replay(str(path))
-    assert views[0].trajectories[1].collapsed
-    exported = next(p for p in views[-1] if p.endswith(".json"))
+    assert views["run"].trajectories[1].collapsed
+    exported = views["downloads"][0]
     again = ui.replay(exported)  # what the app downloads, it can replay
-    assert again[1] == views[1]
+    assert again["status"] == views["status"]
+    assert ui.replay(None) == {}  # a cleared upload changes nothing
 
 
 @pytest.mark.parametrize("content,message", [
@@ -68,23 +68,57 @@ def test_bad_upload_gives_a_message(tmp_path, content, message):
         ui.replay(str(path))
 
 
-def test_partial_views_redraw_only_cheap_outputs():
-    run = known_run()
-    run.steps_done = 2
-    views = ui.partial_views(run)
-    assert "Decoding" in views[1] and "step 2/4" in views[1]
-    assert views[4] is not None and views[2] is not None
+def test_finished_runs_leave_no_temp_folder_behind():
+    before = set(Path(tempfile.gettempdir()).glob("hexviz-*"))
+    first = ui.export_files(known_run())
+    ui.export_files(known_run())  # the same run: the same files
+    other = known_run()
+    other.prompt = "another question"
+    second = ui.export_files(other)
+    folders = set(Path(tempfile.gettempdir()).glob("hexviz-*")) - before
+    assert len(folders) <= 1  # the process's one folder, made on first use
+    assert Path(first[0]).parent == Path(second[0]).parent
+    assert first[0] != second[0]  # runs do not overwrite each other
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def test_settings_become_a_validated_request():
+    request = ui.run_request("Q?", "fake model", ["16", 4], "margin", "32", 32.0, 0.5, 2.0,
+                             True, False, True)
+    assert request == RunRequest("Q?", "fake model", (4, 16), "margin", 32, 32, 0.5, 2, True,
+                                 False, True)
+    with pytest.raises(ValueError, match="at least one block size"):
+        ui.run_request("Q?", "m", [], "margin", 32, 32, 0, 1, False, False, True)
+    api = ui.api_request("m", "Q?", "", "low_confidence", 0, 0, 0.0, 1, True)
+    assert (api.blocks, api.gen_length, api.steps) == (None, None, None)  # model defaults
+
+
+def test_user_errors_keep_the_app_up():
+    with pytest.raises(gr.Error, match="bad setting"):
+        ui.user_errors("decoding", lambda: (_ for _ in ()).throw(ValueError("bad setting")))
+    with pytest.raises(gr.Error, match="decoding failed: RuntimeError: out of memory"):
+        ui.user_errors("decoding", lambda: (_ for _ in ()).throw(RuntimeError("out of memory")))
+    assert ui.user_errors("decoding", int, "3") == 3
+
+
+def test_scaling_tab_plots_a_results_file(tmp_path):
+    from hexviz.evaluate import results_to_json
+
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(results_to_json(hand_made_results())))
+    fig, table = ui.scaling_from_file(str(path))
+    accuracy, ties = fig.data
+    assert list(accuracy.x) == [1, 2, 3] and list(accuracy.y) == [0.25, 0.25, 0.5]
+    assert list(ties.y) == [0.0, 0.25, 0.25]
+    assert "HEX vote" in table
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    with pytest.raises(gr.Error, match="not a hexviz eval results file"):
+        ui.scaling_from_file(str(bad))
 
 
 @pytest.fixture
 def launched():
-    """Launch a demo on 127.0.0.1; yield (url, runner); close it afterwards."""
+    """Launch a demo on 127.0.0.1; yield a function runner -> url; close them afterwards."""
     demos = []
 
     def launch(runner):
@@ -105,16 +139,27 @@ def test_api_endpoint_returns_the_run_json(launched):
 
     runner = FakeRunner()
     client = Client(launched(runner), verbose=False)
-    result = client.predict(prompt="Tom?", blocks="2", api_name="/run")
-    d = result if isinstance(result, dict) else json.loads(result)
+    d = client.predict(prompt="Tom?", blocks="2", api_name="/run")
     assert d["schema"] == "hexviz.run" and d["vote"]["winner"] == "7"
+    assert d["steps_done"] == 4  # the finished run, not a snapshot
     assert runner.requests[0].blocks == (2,) and runner.requests[0].prompt == "Tom?"
     with pytest.raises(Exception, match="the prompt is empty"):
         client.predict(prompt=" ", api_name="/run")
+    with pytest.raises(Exception, match="appear once"):
+        client.predict(prompt="Tom?", blocks="4,4", api_name="/run")
     # the app is still up after an error
     assert client.predict(prompt="again", api_name="/run")["vote"]["winner"] == "7"
 
 
+def test_api_endpoint_reports_unexpected_errors(launched):
+    from gradio_client import Client
+
+    client = Client(launched(FakeRunner(fail=RuntimeError("CUDA out of memory"))), verbose=False)
+    with pytest.raises(Exception, match="decoding failed: RuntimeError: CUDA out of memory"):
+        client.predict(prompt="Tom?", api_name="/run")
+
+
+@pytest.mark.slow
 def test_gradio_client_gets_a_real_result_from_the_builtin_model(launched):
     from gradio_client import Client
 
@@ -125,37 +170,8 @@ def test_gradio_client_gets_a_real_result_from_the_builtin_model(launched):
                        blocks="4,8,16", api_name="/run")
     assert d["model"].endswith("tinygsm-dllm")
     assert [e["block_length"] for e in d["experts"] if e["votes"]] == [4, 8, 16]
-    assert d["timing"]["forward_passes"] == d["steps"] == 64
+    assert (d["gen_length"], d["steps"], d["steps_done"]) == (64, 64, 64)  # the model's defaults
     voted = sum(d["vote"]["counts"].values()) + len(d["vote"]["abstained"])
     assert voted == 3
     for e in d["experts"]:
         assert len(e["reveal_step"]) == 64 and -1 not in e["reveal_step"]
-
-
-def test_scaling_tab_plots_a_results_file(tmp_path):
-    from hexviz.evaluate import results_to_json
-    from tests.test_evaluate import hand_made_results
-
-    path = tmp_path / "results.json"
-    path.write_text(json.dumps(results_to_json(hand_made_results())))
-    fig, table = ui.scaling_from_file(str(path))
-    accuracy, ties = fig.data
-    assert list(accuracy.x) == [1, 2, 3] and list(accuracy.y) == [0.25, 0.25, 0.5]
-    assert list(ties.y) == [0.0, 0.25, 0.25]
-    assert "HEX vote" in table
-    bad = tmp_path / "bad.json"
-    bad.write_text("{}")
-    with pytest.raises(gr.Error, match="not a hexviz eval results file"):
-        ui.scaling_from_file(str(bad))
-
-
-def test_live_scaling_eval_on_the_builtin_model():
-    from hexviz.runner import BUILTIN_LABEL, LocalRunner
-
-    seen = []
-    results = LocalRunner().evaluate(BUILTIN_LABEL, 4, 2, 0.5, lambda d, t: seen.append((d, t)))
-    assert len(results.records) == 4 and seen[-1] == (4, 4)
-    assert len(results.voters) == 10  # 5 block sizes x 2 seeds
-    fig, _ = ui.scaling_views(results)
-    assert list(fig.data[0].x) == list(range(1, 11))
-    assert list(fig.data[2].x) == [5, 10]  # every block size with 1, then 2 seeds

@@ -1,147 +1,34 @@
-"""Model loading: ``load(path_or_id)`` returns the engine's `DiffusionLM` wrapper.
+"""Models: ``hexviz.models.load(path_or_id)`` returns the engine's `DiffusionLM` wrapper.
 
 Standard transformers code only: the built-in model in ``assets/``, any masked-LM checkpoint
 that ``AutoModelForMaskedLM`` knows, and LLaDA (hexviz's own module, `hexviz.models.llada`) load
-with no remote code. Remote code runs only when the
-operator opts in with ``trust_remote_code=True`` (never for an id typed by a user otherwise).
+with no remote code. Remote code runs only when the operator opts in with
+``trust_remote_code=True``. Importing this package does not import torch (a saved run's special
+ids come from `hexviz.models.tokens`); the loader is imported on first use.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import torch
-from transformers import AutoModel, AutoModelForMaskedLM, AutoTokenizer
-from transformers.utils import logging as hf_logging
+from hexviz.models.tokens import LLADA, SpecialTokens, chat_prompt_ids
+from hexviz.paths import BUILTIN_DIR
 
-from hexviz.models.wrapper import DiffusionLM, ModelDefaults
-from hexviz.trajectory import SpecialTokens
+if TYPE_CHECKING:
+    from hexviz.models.loader import BUILTIN, HEXVIZ_META, ModelLoadError, load
+    from hexviz.models.wrapper import DiffusionLM, ModelDefaults
 
-__all__ = ["BUILTIN", "BUILTIN_DIR", "DiffusionLM", "ModelDefaults", "ModelLoadError", "load"]
+__all__ = ["BUILTIN", "BUILTIN_DIR", "HEXVIZ_META", "LLADA", "DiffusionLM", "ModelDefaults",
+           "ModelLoadError", "SpecialTokens", "chat_prompt_ids", "load"]
 
-BUILTIN = "builtin"
-BUILTIN_DIR = Path(__file__).resolve().parents[2] / "assets" / "tinygsm-dllm"
-HEXVIZ_META = "hexviz.json"  # decoding defaults written beside the built-in checkpoint
+_LAZY = {"BUILTIN": "loader", "HEXVIZ_META": "loader", "ModelLoadError": "loader",
+         "load": "loader", "DiffusionLM": "wrapper", "ModelDefaults": "wrapper"}
 
 
-class ModelLoadError(ValueError):
-    """A model that cannot be loaded, with the reason in words."""
+def __getattr__(name: str) -> Any:
+    """The torch-backed names, imported when first asked for."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'hexviz.models' has no attribute {name!r}")
+    import importlib
 
-
-@dataclass(frozen=True)
-class Family:
-    """Special ids and conventions of a known dLLM family (by config ``model_type``)."""
-
-    mask_id: int
-    end_of_text_id: int
-    end_of_turn_id: int
-    shift_logits: bool = False
-    needs_remote_code: bool = False
-
-
-FAMILIES = {
-    "llada": Family(mask_id=126336, end_of_text_id=126081, end_of_turn_id=126348),  # defaults
-    "dream": Family(mask_id=151666, end_of_text_id=151643, end_of_turn_id=151645,
-                    shift_logits=True, needs_remote_code=True),
-}
-END_OF_TURN_TOKENS = ("<|eot_id|>", "<|im_end|>", "<|end_of_turn|>")
-LLADA_IDS = {"GSAI-ML/LLaDA-8B-Instruct", "GSAI-ML/LLaDA-8B-Base", "GSAI-ML/LLaDA-1.5"}
-
-
-def default_device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def _resolve(path_or_id: str | None) -> str:
-    if path_or_id in (None, "", BUILTIN):
-        return str(BUILTIN_DIR)
-    return str(path_or_id)
-
-
-def _read_defaults(name: str, family: Family | None) -> ModelDefaults:
-    meta = Path(name) / HEXVIZ_META
-    if meta.is_file():
-        d = json.loads(meta.read_text())
-        return ModelDefaults(d["gen_length"], d["steps"], d.get("answer", "auto"))
-    return ModelDefaults() if family else ModelDefaults(gen_length=64, steps=64)
-
-
-def _special_tokens(tokenizer, family: Family | None, config=None) -> SpecialTokens:
-    if family is not None:  # the checkpoint's own ids win over the family's defaults
-        vocab = tokenizer.get_vocab()
-        return SpecialTokens(
-            getattr(config, "mask_token_id", None) or family.mask_id,
-            getattr(config, "eos_token_id", None) or family.end_of_text_id,
-            next((vocab[t] for t in END_OF_TURN_TOKENS if t in vocab), family.end_of_turn_id))
-    if tokenizer.mask_token_id is None:
-        raise ModelLoadError("the tokenizer has no mask token, so this is not a masked LM")
-    vocab = tokenizer.get_vocab()
-    end_of_turn = next((vocab[t] for t in END_OF_TURN_TOKENS if t in vocab), None)
-    end_of_text = tokenizer.eos_token_id
-    if end_of_text is None:
-        end_of_text = tokenizer.sep_token_id
-    return SpecialTokens(tokenizer.mask_token_id, end_of_text, end_of_turn)
-
-
-def _model_type(name: str) -> str:
-    """The checkpoint's model_type, read from its config.json (AutoConfig rejects unknown ones)."""
-    if name in LLADA_IDS:
-        return "llada"
-    local = Path(name) / "config.json"
-    if not local.is_file() and not Path(name).is_dir():
-        from huggingface_hub import hf_hub_download
-
-        try:
-            local = Path(hf_hub_download(name, "config.json"))
-        except Exception as err:  # offline, unknown repo, invalid id: all mean "not loadable"
-            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise ModelLoadError(f"cannot load model {name!r}: not a local directory, and the "
-                                 f"hub could not provide it ({reason})") from None
-    if not local.is_file():
-        raise ModelLoadError(f"cannot load model {name!r}: the directory has no config.json")
-    return str(json.loads(local.read_text()).get("model_type", "")).lower()
-
-
-def load(path_or_id: str | None = None, *, device: str | torch.device | None = None,
-         dtype: torch.dtype | None = None, trust_remote_code: bool = False) -> DiffusionLM:
-    """Load a masked diffusion LM by local path or hub id (``None``/"builtin": the built-in one).
-
-    bf16 on a GPU, float32 on the CPU unless ``dtype`` says otherwise. Raises `ModelLoadError`
-    with the reason when the model cannot be loaded.
-    """
-    hf_logging.disable_progress_bar()  # a loading bar per call would drown the CLI's output
-    name = _resolve(path_or_id)
-    device = torch.device(device) if device is not None else default_device()
-    dtype = dtype or (torch.bfloat16 if device.type == "cuda" else torch.float32)
-    try:
-        model_type = _model_type(name)
-        family = FAMILIES.get(model_type)
-        if family and family.needs_remote_code and not trust_remote_code:
-            raise ModelLoadError(f"{name!r} is a {model_type} model, whose code is not part of "
-                                 "transformers; the operator must opt in to its remote code "
-                                 "(--trust-remote-code / HEXVIZ_TRUST_REMOTE_CODE=1)")
-        if model_type == "llada":  # hexviz's own LLaDA: its remote code never runs
-            import hexviz.models.llada  # noqa: F401  registers it with the Auto classes
-            trust_remote_code = False
-        tokenizer = AutoTokenizer.from_pretrained(name, trust_remote_code=trust_remote_code)
-        placement = {"device_map": str(device)} if device.type == "cuda" else {}
-        if family is not None and family.needs_remote_code:
-            model = AutoModel.from_pretrained(name, dtype=dtype, trust_remote_code=True,
-                                              **placement)
-        else:
-            model = AutoModelForMaskedLM.from_pretrained(
-                name, dtype=dtype, trust_remote_code=trust_remote_code, **placement)
-    except ModelLoadError:
-        raise
-    except (OSError, ValueError, KeyError, RuntimeError, ImportError) as err:
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ModelLoadError(f"cannot load model {name!r}: {reason}") from err
-    model.to(device).eval()
-    return DiffusionLM(
-        model=model, tokenizer=tokenizer, name=name,
-        special=_special_tokens(tokenizer, family, model.config),
-        shift_logits=family.shift_logits if family else False,
-        defaults=_read_defaults(name, family),
-    )
+    return getattr(importlib.import_module(f"hexviz.models.{_LAZY[name]}"), name)

@@ -15,9 +15,7 @@ from torch import nn
 from transformers import AutoConfig, AutoModelForMaskedLM, PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import MaskedLMOutput
 
-LLADA_MASK_ID = 126336
-LLADA_END_OF_TEXT_ID = 126081
-LLADA_END_OF_TURN_ID = 126348
+from hexviz.models.tokens import LLADA
 
 
 class LLaDAConfig(PretrainedConfig):
@@ -32,9 +30,9 @@ class LLaDAConfig(PretrainedConfig):
                  n_layers: int = 32, mlp_hidden_size: int | None = 12288, mlp_ratio: int = 4,
                  vocab_size: int = 126464, embedding_size: int | None = 126464,
                  rope_theta: float = 500000.0, rms_norm_eps: float = 1e-5,
-                 max_sequence_length: int = 4096, mask_token_id: int = LLADA_MASK_ID,
-                 eos_token_id: int = LLADA_END_OF_TEXT_ID,
-                 pad_token_id: int = LLADA_END_OF_TEXT_ID, activation_type: str = "silu",
+                 max_sequence_length: int = 4096, mask_token_id: int = LLADA.mask_id,
+                 eos_token_id: int = LLADA.end_of_text_id,
+                 pad_token_id: int = LLADA.end_of_text_id, activation_type: str = "silu",
                  block_type: str = "llama", layer_norm_type: str = "rms", rope: bool = True,
                  alibi: bool = False, include_bias: bool = False,
                  include_qkv_bias: bool = False, weight_tying: bool = False,

@@ -4,7 +4,7 @@ The engine reads logits only at the answer positions. In a bidirectional encoder
 the last must still run everywhere, because the next layer attends to every position; the last
 layer's queries, attention output, MLP and the LM head are needed only where logits are read.
 Computing them for the answer region alone saves about 10% of a forward pass of the built-in
-model (a prompt of ~30 tokens before a 64-token answer; README, Performance) and gives the same
+model (a prompt of ~30 tokens before a 64-token answer; bench/README.md) and gives the same
 numbers.
 
 This is transformers' own ModernBERT forward with the last layer written out; `tail_logits` is

@@ -10,7 +10,7 @@ import torch
 from transformers import PreTrainedTokenizerBase
 
 from hexviz.models import modernbert
-from hexviz.trajectory import SpecialTokens
+from hexviz.models.tokens import SpecialTokens, chat_prompt_ids
 
 
 @dataclass(frozen=True)
@@ -54,12 +54,7 @@ class DiffusionLM:
 
     def format_prompt(self, text: str) -> list[int]:
         """Prompt ids for a user message: the chat template when the tokenizer has one."""
-        if getattr(self.tokenizer, "chat_template", None):
-            ids = self.tokenizer.apply_chat_template(
-                [{"role": "user", "content": text}], add_generation_prompt=True,
-                tokenize=True, return_dict=False)
-            return [int(i) for i in ids]
-        return list(self.tokenizer(text)["input_ids"])
+        return chat_prompt_ids(self.tokenizer, text)
 
     @cached_property
     def _takes_position_ids(self) -> bool:

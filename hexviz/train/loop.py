@@ -25,6 +25,7 @@ from tqdm import tqdm
 from transformers import ModernBertConfig, ModernBertForMaskedLM, PreTrainedTokenizerBase
 
 from hexviz.models import HEXVIZ_META
+from hexviz.models.tokens import chat_prompt_ids
 from hexviz.train import task
 from hexviz.train.tokenizer import END_OF_TEXT, END_OF_TURN, build_tokenizer
 
@@ -56,9 +57,9 @@ class TrainConfig:
 
 def model_config(cfg: TrainConfig, vocab_size: int,
                  tokenizer: PreTrainedTokenizerBase) -> ModernBertConfig:
-    """A small ModernBERT: pre-norm and rotary positions. (A BERT of the same size, with learned
-    absolute positions, had not learned to copy names and numbers from the prompt after 1,000
-    steps; this one does within a few hundred.) Every layer attends globally."""
+    """A small ModernBERT: pre-norm and rotary positions, which learn to copy names and numbers
+    from the prompt quickly (the model card says how a BERT compared). Every layer attends
+    globally."""
     pad, eos = tokenizer.pad_token_id, tokenizer.eos_token_id
     return ModernBertConfig(
         vocab_size=vocab_size, hidden_size=cfg.hidden_size, num_hidden_layers=cfg.num_layers,
@@ -78,9 +79,7 @@ def tokenizer_corpus(size: int = 20000) -> list[str]:
 
 
 def prompt_ids(tokenizer: PreTrainedTokenizerBase, question: str) -> list[int]:
-    return list(tokenizer.apply_chat_template(
-        [{"role": "user", "content": question}], add_generation_prompt=True, tokenize=True,
-        return_dict=False))
+    return chat_prompt_ids(tokenizer, question)
 
 
 def answer_region(tokenizer: PreTrainedTokenizerBase, answer: str, gen_length: int) -> list[int] | None:

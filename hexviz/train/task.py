@@ -27,9 +27,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from hexviz import paths
+
 TASK_NAME = "tinygsm"
 TASK_VERSION = 3
-TEST_SET = Path(__file__).resolve().parents[2] / "assets" / TASK_NAME / "test.jsonl"
+TEST_SET = paths.TEST_SET
 
 NAMES = {
     "Tom": "he", "Mia": "she", "Sam": "he", "Ava": "she", "Leo": "he", "Zoe": "she",
