@@ -49,6 +49,7 @@ def test_run_an_example_in_the_browser(app_url):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1366, "height": 900})
         page.goto(app_url)
+        page.get_by_role("tab", name="Explore", exact=True).click()  # the Lesson opens first
         page.get_by_text("Mia has 3 pens", exact=False).first.wait_for()
         page.locator("#run-button").click()
         clicked = time.perf_counter()
