@@ -103,8 +103,11 @@ same app runs LLaDA-8B-Instruct when the operator enables it (see the README).
 """
 
 # Inline styles, so the answers panel looks the same however the app is launched.
-ROW_STYLE = "font-family: ui-monospace, monospace; font-size: 13px; margin: 3px 0;"
-LABEL_STYLE = "display: inline-block; min-width: 15em; color: #666;"
+# A flex row: on a narrow screen the text wraps under its label instead of beside it.
+ROW_STYLE = ("font-family: ui-monospace, monospace; font-size: 13px; margin: 3px 0; "
+             "display: flex; flex-wrap: wrap; column-gap: 1em;")
+LABEL_STYLE = "flex: 0 0 14em; color: #666;"
+TEXT_STYLE = "flex: 1 1 18em;"
 MARK_STYLE = "background: #ffe08a; padding: 0 2px; border-radius: 3px;"
 COLLAPSED_STYLE = "color: #b22222;"
 
@@ -131,7 +134,7 @@ def expert_texts_html(run: Run) -> str:
                         f"{text[cut + len(needle):]}")
         style = ROW_STYLE + (COLLAPSED_STYLE if t.collapsed else "")
         rows.append(f'<div style="{style}"><span style="{LABEL_STYLE}">{html.escape(label)}'
-                    f"</span>{text}</div>")
+                    f'</span><span style="{TEXT_STYLE}">{text}</span></div>')
     return "\n".join(rows)
 
 
