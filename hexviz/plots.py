@@ -19,7 +19,8 @@ STATE_NAMES = ["[MASK]", "text", "end of turn", "end-of-text (AfterEoT)"]
 STATE_COLORS = ["#d9d9d9", "#4c78a8", "#f58518", "#e45756"]
 FONT = dict(family="Inter, system-ui, sans-serif", size=13)
 # The state legend as a horizontal bar under the chart: a side bar takes half a phone's width.
-STATE_BAR = dict(tickvals=list(range(len(STATE_NAMES))), ticktext=STATE_NAMES,
+STATE_BAR = dict(tickvals=list(range(len(STATE_NAMES))),
+                 ticktext=["[MASK]", "text", "end of turn", "end-of-text"],
                  orientation="h", y=-0.2, yanchor="top", thickness=12, len=1)
 
 
