@@ -96,3 +96,18 @@ def test_missing_and_bad_stored_runs_become_messages(stored):
     assert lesson.BUILD_COMMAND in chapters[1].text and chapters[1].run is None
     assert "not a JSON file" in chapters[3].text
     assert chapters[0].run is not None
+
+
+def test_build_stores_chapter_runs_for_any_model(random_model_dir, tmp_path):
+    """The command decodes with the model's own defaults and writes runs the lesson reads."""
+    written = lesson.build(tmp_path, candidates=4, model=str(random_model_dir), examples=1)
+    assert sorted(p.name for p in written) == sorted([*lesson.FILE_NAMES.values(),
+                                                      "example-1.json"])
+    index = json.loads((tmp_path / lesson.INDEX.name).read_text())
+    assert index["model"] == random_model_dir.name and index["candidates"] == 4
+    run = gallery.read_run(tmp_path / lesson.FILE_NAMES["wall"])
+    assert run.model == random_model_dir.name  # portable: no machine path
+    assert (run.config.gen_length, run.config.steps) == (index["gen_length"], index["steps"])
+    chapters = lesson.load_lesson(tmp_path)
+    assert all(c.run is not None for c in chapters[:4])
+    assert f"{run.config.gen_length}-token answer" in chapters[1].text
