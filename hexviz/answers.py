@@ -12,8 +12,6 @@ from decimal import Decimal, InvalidOperation
 
 Extractor = Callable[[str], str | None]
 
-COLLAPSE_END_FRACTION = 0.8  # collapsed: no answer and at least this share of end tokens
-
 _NUMBER = r"[-−]?\$?\s?\d[\d,]*(?:\.\d+)?|[-−]?\.\d+"
 _HASH_ANSWER = re.compile(r"####\s*(" + _NUMBER + ")")
 _ANY_NUMBER = re.compile(_NUMBER)
@@ -86,8 +84,3 @@ def get_extractor(name: str) -> Extractor:
     if name not in EXTRACTORS:
         raise ValueError(f"unknown answer format {name!r}; choose one of {', '.join(EXTRACTORS)}")
     return EXTRACTORS[name]
-
-
-def is_collapsed(answer: str | None, end_fraction: float) -> bool:
-    """AfterEoT collapse: no extractable answer and an answer region mostly end tokens."""
-    return answer is None and end_fraction >= COLLAPSE_END_FRACTION

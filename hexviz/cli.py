@@ -102,7 +102,7 @@ def format_run(run: Run) -> str:
         answer = t.answer if t.answer is not None else "-"
         flags = ("  COLLAPSED" if t.collapsed else "") + ("" if t.expert.votes else "  (no vote)")
         lines.append(f"  {t.expert.label:<{width}}  answer {answer:<8}"
-                     f"  end tokens {t.end_fraction:4.0%}{flags}")
+                     f"  end tokens {t.end_fraction:4.0%}  AR-ness {t.ar_ness:4.2f}{flags}")
     vote = run.vote
     if vote.winner is None:
         lines.append("vote: no expert produced an answer")

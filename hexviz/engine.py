@@ -16,12 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from hexviz.answers import get_extractor, is_collapsed
+from hexviz.answers import get_extractor
 from hexviz.config import DecodeConfig, Expert
 from hexviz.models.wrapper import DiffusionLM
 from hexviz.remasking import RULES, select_top
 from hexviz.schedule import block_bounds, count_now, steps_left_in_block
-from hexviz.trajectory import Run, Timing, Trajectory
+from hexviz.trajectory import Run, Timing, Trajectory, with_wall_flags
 
 # With `end_tokens_last`, end-token proposals score this much lower than any other proposal, so
 # they are revealed only when nothing else is left in the block. Every rule's score lies in
@@ -58,12 +58,14 @@ class Recorder:
         self.reveal_conf = np.full((rows, gen_length), np.nan, dtype=np.float32)
         self.draft_ids = np.full((rows, steps, gen_length), -1, dtype=np.int64)
         self.draft_prob = np.full((rows, steps, gen_length), np.nan, dtype=np.float32)
+        self.end_density = np.full((rows, steps), np.nan, dtype=np.float32)
         self.steps_done = 0
 
     def record(self, step: int, masked: torch.Tensor, draft_id: torch.Tensor,
                draft_prob: torch.Tensor, chosen: torch.Tensor, x0: torch.Tensor,
-               chosen_prob: torch.Tensor) -> None:
+               chosen_prob: torch.Tensor, end_density: torch.Tensor) -> None:
         masked, chosen = masked.cpu().numpy(), chosen.cpu().numpy()
+        self.end_density[:, step] = end_density.float().cpu().numpy()
         self.draft_ids[:, step] = np.where(masked, draft_id.cpu().numpy(), -1)
         self.draft_prob[:, step] = np.where(masked, draft_prob.float().cpu().numpy(), np.nan)
         self.token_ids[chosen] = x0.cpu().numpy()[chosen]
@@ -81,6 +83,8 @@ class Recorder:
             self.reveal_conf[r] = np.where(kept, h.reveal_conf, np.nan)
             self.draft_ids[r, :step] = h.draft_ids[:step]
             self.draft_prob[r, :step] = h.draft_prob[:step]
+            if len(h.end_density) >= step:  # runs saved before it was recorded have none
+                self.end_density[r, :step] = h.end_density[:step]
             forced = start.forced_at(r)
             if forced is not None:
                 position, token = forced
@@ -188,6 +192,13 @@ def distinct_rows_logits(lm: DiffusionLM, x: torch.Tensor, attention: torch.Tens
     return lm.logits(distinct[:, :width], distinct[:, width:], keep)[inverse]
 
 
+def end_density(probs: torch.Tensor, masked: torch.Tensor, end_ids: torch.Tensor) -> torch.Tensor:
+    """(R,) mean probability of an end token over each row's still-masked positions (nan when
+    none is masked): the pull towards end-of-text before anything is committed (rho-EOS)."""
+    p_end = probs[..., end_ids].sum(-1)  # (R, L)
+    return (p_end * masked).sum(-1) / masked.sum(-1)
+
+
 def _proposals(logits: torch.Tensor, experts: list[Expert], generators: list[torch.Generator],
                argmax: torch.Tensor) -> torch.Tensor:
     """x0 (R, L): argmax at temperature 0, else a Gumbel-max sample from the row's generator."""
@@ -281,7 +292,8 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
         chosen = select_top(scores, counts)
         assert not (chosen & ~eligible).any(), "schedule asked for more tokens than the block has"
         answer[chosen] = x0[chosen]
-        recorder.record(step, masked, draft_id, draft_prob, chosen, x0, chosen_prob)
+        recorder.record(step, masked, draft_id, draft_prob, chosen, x0, chosen_prob,
+                        end_density(probs, masked, end_ids))
         yield Progress(step + 1, S, snapshot)
 
 
@@ -322,20 +334,20 @@ def decode(lm: DiffusionLM, prompt_ids: Sequence[int], experts: Sequence[Expert]
 # --- from recorded arrays to Runs ---------------------------------------------------------------
 
 def build_trajectory(lm: DiffusionLM, expert: Expert, recorder: Recorder, row: int,
-                     answer_format: str) -> Trajectory:
+                     answer_format: str, steps: int) -> Trajectory:
     ids = recorder.token_ids[row].tolist()
     text = lm.answer_text([i for i in ids if i != lm.mask_id])
-    answer = get_extractor(answer_format)(text)
-    end_fraction = float(np.isin(recorder.token_ids[row], lm.end_ids).mean())
     done = recorder.steps_done
-    return Trajectory(
+    trajectory = Trajectory(
         expert=expert, token_ids=recorder.token_ids[row].copy(), tokens=lm.token_texts(ids),
         reveal_step=recorder.reveal_step[row].copy(), reveal_conf=recorder.reveal_conf[row].copy(),
         draft_ids=recorder.draft_ids[row, :done].copy(),
         draft_prob=recorder.draft_prob[row, :done].copy(),
-        text=text, answer=answer, collapsed=is_collapsed(answer, end_fraction),
-        end_fraction=end_fraction,
+        text=text, answer=get_extractor(answer_format)(text), collapsed=False,
+        end_fraction=float(np.isin(recorder.token_ids[row], lm.end_ids).mean()),
+        end_density=recorder.end_density[row, :done].copy(),
     )
+    return with_wall_flags(trajectory, lm.end_ids, steps)
 
 
 def build_runs(lm: DiffusionLM, batch: Batch, recorder: Recorder, timing: Timing,
@@ -344,7 +356,8 @@ def build_runs(lm: DiffusionLM, batch: Batch, recorder: Recorder, timing: Timing
     k = len(batch.experts)
     for p, prompt in enumerate(batch.prompts):
         text = prompt_texts[p] if prompt_texts else lm.tokenizer.decode(prompt)
-        trajectories = [build_trajectory(lm, e, recorder, p * k + i, answer_format)
+        trajectories = [build_trajectory(lm, e, recorder, p * k + i, answer_format,
+                                         batch.config.steps)
                         for i, e in enumerate(batch.experts)]
         runs.append(Run(model=lm.name, prompt=text, prompt_ids=prompt, config=batch.config,
                         special=lm.special, answer_format=answer_format,

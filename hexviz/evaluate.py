@@ -8,7 +8,8 @@ the vote can be re-scored with any number of experts without decoding again.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,9 @@ class Record:
     answers: list[str | None]
     collapsed: list[bool]
     texts: list[str] = field(default_factory=list)  # each expert's answer text (older files: none)
+    # Order metrics per expert (None where undefined or in older files)
+    ar_ness: list[float | None] = field(default_factory=list)
+    early_end: list[float | None] = field(default_factory=list)  # early-end share
 
 
 @dataclass
@@ -113,7 +117,9 @@ def evaluate(lm, problems: Sequence[Problem], experts: Sequence[Expert], config:
             results.records.append(Record(
                 indices[start + offset], problem.question, problem.gold,
                 [t.answer for t in run.trajectories], [t.collapsed for t in run.trajectories],
-                [t.text for t in run.trajectories]))
+                [t.text for t in run.trajectories],
+                [_finite(t.ar_ness) for t in run.trajectories],
+                [_finite(t.early_end_share) for t in run.trajectories]))
         results.decode_s += runs[0].timing.decode_s
         if on_batch:
             on_batch(len(chunk))
@@ -127,8 +133,10 @@ class ExpertScore:
     label: str
     votes: bool
     accuracy: float
-    no_answer: float
-    collapse: float
+    no_answer: float  # strict: no extractable answer
+    collapse: float  # the AfterEoT wall (metrics.is_wall_collapse)
+    ar_ness: float = math.nan  # mean over problems; nan where not recorded
+    early_end_share: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -140,6 +148,15 @@ class Summary:
     oracle: float  # some voting expert was right
     disagreement: float  # voting experts gave more than one distinct answer
     mean_expert_accuracy: float
+
+
+def _finite(value: float) -> float | None:
+    return None if math.isnan(value) else round(value, 4)
+
+
+def _mean(values: Iterable[float | None]) -> float:
+    known = [v for v in values if v is not None]
+    return sum(known) / len(known) if known else math.nan
 
 
 def vote_of(record: Record, voters: Sequence[int]):
@@ -158,7 +175,10 @@ def summarize(results: EvalResults, voters: Sequence[int] | None = None) -> Summ
         expert.label, expert.votes,
         rate(r.answers[i] == r.gold for r in records),
         rate(r.answers[i] is None for r in records),
-        rate(r.collapsed[i] for r in records)) for i, expert in enumerate(results.experts)]
+        rate(r.collapsed[i] for r in records),
+        _mean(r.ar_ness[i] for r in records if r.ar_ness),
+        _mean(r.early_end[i] for r in records if r.early_end))
+        for i, expert in enumerate(results.experts)]
     votes = [vote_of(r, voters) for r in records]
     voting = [scores[i].accuracy for i in voters]
     return Summary(
@@ -203,9 +223,11 @@ def seed_scaling_curve(results: EvalResults) -> list[tuple[int, int, float, floa
 def format_summary(summary: Summary) -> str:
     labels = [s.label + ("" if s.votes else " [baseline]") for s in summary.experts]
     w = max([28, *map(len, labels)])  # long baseline labels must not push their row askew
-    lines = [f"{'expert':<{w}} {'accuracy':>9} {'no answer':>10} {'collapse':>9}"]
+    lines = [f"{'expert':<{w}} {'accuracy':>9} {'no answer':>10} {'collapse':>9} "
+             f"{'AR-ness':>8} {'early end':>10}"]
     for label, s in zip(labels, summary.experts, strict=True):
-        lines.append(f"{label:<{w}} {s.accuracy:>9.1%} {s.no_answer:>10.1%} {s.collapse:>9.1%}")
+        lines.append(f"{label:<{w}} {s.accuracy:>9.1%} {s.no_answer:>10.1%} {s.collapse:>9.1%} "
+                     f"{s.ar_ness:>8.2f} {s.early_end_share:>10.1%}")
     lines += [
         f"{'HEX vote':<{w}} {summary.hex_accuracy:>9.1%}   tie rate {summary.tie_rate:.1%}",
         f"{'mean voting expert':<{w}} {summary.mean_expert_accuracy:>9.1%}",
@@ -250,7 +272,8 @@ def results_from_json(d: Any) -> EvalResults:
     try:
         experts = [Expert.from_json(e) for e in d["experts"]]
         records = [Record(r["index"], r["question"], r["gold"], r["answers"], r["collapsed"],
-                          r.get("texts", [])) for r in d["records"]]
+                          r.get("texts", []), r.get("ar_ness", []), r.get("early_end", []))
+                   for r in d["records"]]
         return EvalResults(d["model"], d["data"], DecodeConfig(**d["config"]), experts,
                            d["answer_format"], records, d.get("decode_s", 0.0))
     except (KeyError, TypeError, ValueError) as err:

@@ -130,11 +130,18 @@ def end_pressure(run: Run, rows: Sequence[int] | None = None) -> go.Figure:
                                  line=dict(color=color), legendgroup=label))
         fig.add_trace(go.Scatter(x=steps, y=share, name=f"{label}: revealed", mode="lines",
                                  line=dict(color=color, dash="dot"), legendgroup=label))
+        density = t.end_density[:run.steps_done]
+        if len(density):  # recorded by newer runs: the model's mean end-token probability
+            fig.add_trace(go.Scatter(x=np.arange(len(density)), y=density,
+                                     name=f"{label}: end density", mode="lines",
+                                     line=dict(color=color, dash="dashdot", width=1),
+                                     legendgroup=label))
     fig.update_yaxes(title="share that is an end token", range=[0, 1.02], tickformat=".0%")
     fig.update_xaxes(title="step")
     fig.update_layout(legend=dict(orientation="h", y=-0.25))
     return _layout(fig, "End-token pressure<br><sup>solid: masked positions drafting an end "
-                   "token · dotted: revealed tokens that are end tokens</sup>", 420)
+                   "token · dotted: revealed tokens that are end tokens · dash-dot: mean "
+                   "end-token probability over masked positions</sup>", 440)
 
 
 def vote_panel(run: Run) -> go.Figure:

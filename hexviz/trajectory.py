@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from hexviz import metrics
 from hexviz.config import DecodeConfig, Expert
 from hexviz.models.tokens import SpecialTokens
 from hexviz.schema import check_schema, missing_field
@@ -48,8 +49,22 @@ class Trajectory:
     draft_prob: np.ndarray  # (S, L) its probability; nan if committed
     text: str  # decoded answer up to the first end token
     answer: str | None
-    collapsed: bool
+    collapsed: bool  # the AfterEoT wall (metrics.is_wall_collapse)
     end_fraction: float  # share of the answer region that is end tokens
+    early_end_share: float = math.nan  # end tokens among the first half of the steps' reveals
+    # (S,) mean probability of an end token over the still-masked positions at each step
+    # (the model's end-of-text density); empty for files written before it was recorded
+    end_density: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.float32))
+
+    @cached_property
+    def order_correlation(self) -> float:
+        """Rank correlation of reveal step with position: 1 left to right, -1 right to left."""
+        return metrics.order_correlation(self.reveal_step)
+
+    @cached_property
+    def ar_ness(self) -> float:
+        """Share of reveals at the leftmost still-masked position."""
+        return metrics.ar_ness(self.reveal_step)
 
 
 @dataclass(eq=False)
@@ -101,7 +116,14 @@ def trajectory_to_json(t: Trajectory) -> dict[str, Any]:
         "draft_ids": t.draft_ids.tolist(), "draft_prob": _floats(t.draft_prob),
         "text": t.text, "answer": t.answer, "collapsed": t.collapsed,
         "end_fraction": round(t.end_fraction, 4),
+        "early_end_share": _number(t.early_end_share),
+        "order_correlation": _number(t.order_correlation), "ar_ness": _number(t.ar_ness),
+        "end_density": _floats(t.end_density),
     }
+
+
+def _number(value: float, digits: int = 4) -> float | None:
+    return None if math.isnan(value) else round(value, digits)
 
 
 def run_to_json(run: Run) -> dict[str, Any]:
@@ -132,6 +154,7 @@ def trajectory_from_json(d: dict[str, Any], steps: int, gen_length: int) -> Traj
         draft_prob=np.array(d["draft_prob"], dtype=np.float32).reshape(-1, gen_length),
         text=d["text"], answer=d["answer"], collapsed=bool(d["collapsed"]),
         end_fraction=float(d["end_fraction"]),
+        end_density=np.array(d.get("end_density", []), dtype=np.float32),  # null -> nan
     )
     shapes = {"token_ids": t.token_ids.shape, "tokens": (len(t.tokens),),
               "reveal_step": t.reveal_step.shape, "reveal_conf": t.reveal_conf.shape}
@@ -141,6 +164,16 @@ def trajectory_from_json(d: dict[str, Any], steps: int, gen_length: int) -> Traj
                                         f"expected ({gen_length},)")
     if t.draft_ids.shape[0] > steps or t.draft_prob.shape != t.draft_ids.shape:
         raise TrajectoryFormatError("expert drafts do not match the run's steps and gen_length")
+    if t.end_density.shape[0] not in (0, t.draft_ids.shape[0]):
+        raise TrajectoryFormatError("expert end_density does not match its drafts' steps")
+    return t
+
+
+def with_wall_flags(t: Trajectory, end_ids: tuple[int, ...], steps: int) -> Trajectory:
+    """``t`` with its collapse flag and early-end share read off its arrays, so every file means
+    the same by them whichever hexviz wrote it."""
+    t.collapsed = metrics.is_wall_collapse(t.token_ids, t.reveal_step, end_ids)
+    t.early_end_share = metrics.early_end_share(t.token_ids, t.reveal_step, end_ids, steps)
     return t
 
 
@@ -149,12 +182,13 @@ def run_from_json(d: Any) -> Run:
     check_schema(d, SCHEMA, SCHEMA_VERSION, "hexviz run", TrajectoryFormatError)
     try:
         config = DecodeConfig(**d["config"])
-        trajectories = [trajectory_from_json(e, config.steps, config.gen_length)
-                        for e in d["experts"]]
+        special = SpecialTokens(**d["special_tokens"])
+        trajectories = [with_wall_flags(trajectory_from_json(e, config.steps, config.gen_length),
+                                        special.end_ids, config.steps) for e in d["experts"]]
         return Run(
             model=str(d["model"]), prompt=str(d.get("prompt", "")),
             prompt_ids=[int(i) for i in d["prompt_ids"]], config=config,
-            special=SpecialTokens(**d["special_tokens"]), answer_format=d["answer_format"],
+            special=special, answer_format=d["answer_format"],
             trajectories=trajectories, timing=Timing(float(d["timing"]["decode_s"])),
             steps_done=int(d["steps_done"]),
         )

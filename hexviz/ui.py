@@ -13,11 +13,11 @@ from typing import Any
 import gradio as gr
 
 from hexviz import plots, trajectory, ui_teach
-from hexviz.answers import COLLAPSE_END_FRACTION
 from hexviz.config import divisors, hex_block_lengths, parse_blocks
 from hexviz.evaluate import (EvalResults, format_scaling, format_summary, load_results,
                              scaling_curve, seed_scaling_curve, summarize)
 from hexviz.lesson import load_lesson
+from hexviz.metrics import MAX_SQUEEZED_TOKENS
 from hexviz.paths import GALLERY
 from hexviz.remasking import RULE_NAMES
 from hexviz.runner import Runner, RunRequest
@@ -52,9 +52,9 @@ of the whole answer is fully "any order"; blocks of 1 token are ordinary left-to
 LLaDA is fine-tuned with every answer padded by end-of-text tokens, and it learns to be very sure
 of them. Decoding the whole answer by confidence therefore reveals the tail's end-of-text tokens
 first; each one makes the next one to its left likelier, and the answer can be squeezed into
-nothing: the answer region ends up mostly end tokens with no final answer. That is a
-**collapse** (hexviz flags an expert with no extractable answer and at least
-{COLLAPSE_END_FRACTION:.0%} end tokens).
+nothing. That is a **collapse**: hexviz flags an expert when at most {MAX_SQUEEZED_TOKENS} tokens of text stand
+before its first end token and the end tokens were committed before that text (median reveal
+step). A short answer written first and padded afterwards is not a collapse.
 Blocks prevent it: the tail cannot be touched before the blocks before it are done.
 
 ## HEX: hidden semi-autoregressive experts
@@ -87,9 +87,10 @@ Paper: [Test-Time Scaling in Diffusion LLMs via Hidden Semi-Autoregressive Exper
   which the token was revealed (dark early, yellow late). White lines are block edges. Left-to-right
   colour ramps are semi-autoregressive decoding; a dark tail means end tokens were revealed first.
 - **Step scrubber**: drag the slider or press play to see every expert's canvas after t steps.
-- **End-token pressure**: for the experts picked above it, the share of still-masked positions whose current
-  draft is an end token (solid) and the share of revealed tokens that are end tokens (dotted).
-  A solid line near 100% early on is the pull towards AfterEoT collapse.
+- **End-token pressure**: for the experts ticked above it, the share of still-masked positions
+  whose current draft is an end token (solid), the share of revealed tokens that are end tokens
+  (dotted) and the model's mean end-token probability over the masked positions (dash-dot). A
+  solid line near 100% early on is the pull towards AfterEoT collapse.
 - **Unmasking map**: one expert in detail, as in the HEX paper's Figure 2: step down, position
   across; grey is masked, blue text, orange end of turn, red end-of-text padding.
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hexviz.answers import (COLLAPSE_END_FRACTION, extract_auto, extract_boxed, extract_choice,
-                            extract_gsm8k, extract_last_number, get_extractor, is_collapsed,
-                            normalize)
+from hexviz.answers import (extract_auto, extract_boxed, extract_choice, extract_gsm8k,
+                            extract_last_number, get_extractor, normalize)
 
 
 @pytest.mark.parametrize("raw,expected", [
@@ -54,9 +53,3 @@ def test_auto_prefers_hash_then_boxed_then_number():
     assert extract_auto("3 apples and 4") == "4"
     with pytest.raises(ValueError, match="unknown answer format 'nope'"):
         get_extractor("nope")
-
-
-def test_collapse_needs_no_answer_and_mostly_end_tokens():
-    assert is_collapsed(None, COLLAPSE_END_FRACTION)
-    assert not is_collapsed(None, COLLAPSE_END_FRACTION - 0.01)
-    assert not is_collapsed("12", 1.0)

@@ -241,6 +241,27 @@ def test_too_long_for_the_model_is_refused(random_lm, prompt_ids):
         decode(random_lm, prompt_ids, [Expert(256)], DecodeConfig(256, 256))
 
 
+def test_end_density_is_the_mean_end_probability_over_masked_positions(random_lm, prompt_ids):
+    config = DecodeConfig(16, 8)
+    t = decode(random_lm, prompt_ids, [Expert(16)], config).trajectories[0]
+    assert t.end_density.shape == (8,)
+    # step 0: every answer position is masked; recompute from one plain forward pass
+    x = torch.tensor([list(prompt_ids) + [random_lm.mask_id] * 16])
+    with torch.no_grad():
+        logits = random_lm.model(input_ids=x).logits[0, -16:].clone()
+    logits[:, random_lm.mask_id] = -torch.inf
+    p_end = torch.softmax(logits, -1)[:, list(random_lm.end_ids)].sum(-1)
+    assert t.end_density[0] == pytest.approx(float(p_end.mean()), rel=1e-4)
+    assert ((t.end_density >= 0) & (t.end_density <= 1)).all()
+
+
+def test_whole_answer_confidence_on_an_end_heavy_model_is_a_wall_collapse(end_heavy_lm):
+    prompt = end_heavy_lm.format_prompt("Tom has 5 apples.")
+    t = decode(end_heavy_lm, prompt, [Expert(32)], DecodeConfig(32, 32)).trajectories[0]
+    assert t.collapsed and len(t.text.split()) <= 4
+    assert t.early_end_share > 0.5  # the tail's end tokens dominate the first half of reveals
+
+
 # --- what-if forks ------------------------------------------------------------------------------
 
 def fork(lm, prompt, original, expert, step, forced=None):
@@ -262,6 +283,7 @@ def test_a_fork_with_unchanged_settings_reproduces_the_original(random_lm, promp
     assert again.token_ids.tolist() == t.token_ids.tolist()
     assert again.reveal_step.tolist() == t.reveal_step.tolist()
     assert np.array_equal(again.draft_ids, t.draft_ids)
+    assert np.allclose(again.end_density, t.end_density)
 
 
 def test_forcing_a_token_changes_the_continuation(random_lm, prompt_ids):

@@ -11,7 +11,7 @@ from hexviz.cli import main
 from hexviz.config import DecodeConfig, Expert
 from hexviz.evaluate import (EvalResults, Record, format_scaling, load_results, read_problems,
                              results_to_json, scaling_curve, seed_scaling_curve, summarize)
-from tests.conftest import SHARED, hand_made_results
+from tests.conftest import SHARED, free_port, hand_made_results
 
 
 def write_jsonl(path, rows):
@@ -117,7 +117,13 @@ def test_eval_end_to_end_on_a_model(tmp_path, capsys, random_model_dir):
         (4, "low_confidence", True), (8, "low_confidence", True),
         (16, "low_confidence", False), (16, "margin", False), (16, "random", False)]
     assert all(len(r["answers"]) == 5 for r in d["records"])
-    assert "HEX vote" in capsys.readouterr().out
+    for r in d["records"]:  # order metrics per expert; the 4-blocks are more left to right
+        assert len(r["ar_ness"]) == len(r["early_end"]) == len(r["texts"]) == 5
+        assert all(0 <= v <= 1 for v in r["ar_ness"] + r["early_end"] if v is not None)
+    s = summarize(load_results(out))
+    assert 0 <= s.experts[0].ar_ness <= 1 and s.experts[0].ar_ness >= s.experts[2].ar_ness
+    report = capsys.readouterr().out
+    assert "HEX vote" in report and "AR-ness" in report
     assert main(["eval", "--data", str(data), "--model", str(random_model_dir), "--blocks", "4,8",
                  "--gen-length", "16", "--limit", "2", "--no-baselines", "--out", str(out)]) == 0
     d = json.loads(out.read_text())
@@ -146,6 +152,7 @@ def test_accelerate_launch_with_two_processes_matches_one(tmp_path, random_model
     proc = subprocess.run(
         [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
          "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+         "--main_process_port", str(free_port()),  # other runs on this machine may hold 29500
          "-m", "hexviz", *common, "--out", str(double)],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]

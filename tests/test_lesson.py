@@ -15,11 +15,13 @@ from tests.conftest import REPO, known_run
 
 
 def run_with_answers(answers: list[str | None], collapsed_baseline: bool = True):
-    """known_run with one voting B=2 row per answer, then its whole-answer baseline."""
+    """known_run with one voting B=2 row per answer, then its whole-answer baseline: walled
+    off by end tokens revealed first (a collapse), or one that writes its text first."""
     run = known_run()
     good, baseline = run.trajectories
     rows = [replace(good, expert=Expert(2, seed=i), answer=a) for i, a in enumerate(answers)]
-    baseline = replace(baseline, collapsed=collapsed_baseline)
+    if not collapsed_baseline:  # a whole-answer row that writes its text before the padding
+        baseline = replace(good, expert=baseline.expert, collapsed=False)
     return replace(run, trajectories=[*rows, baseline])
 
 

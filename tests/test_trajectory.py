@@ -31,7 +31,23 @@ def test_json_round_trip_keeps_every_array(run, tmp_path):
         np.testing.assert_allclose(a.reveal_conf, b.reveal_conf, atol=1e-4)
         np.testing.assert_allclose(a.draft_prob, b.draft_prob, atol=1e-4)  # nan == nan here
         assert (a.text, a.answer, a.collapsed) == (b.text, b.answer, b.collapsed)
+        np.testing.assert_allclose(a.end_density, b.end_density, atol=1e-4)
+        assert a.early_end_share == pytest.approx(b.early_end_share, nan_ok=True)
+        assert a.ar_ness == b.ar_ness and a.order_correlation == b.order_correlation
     assert back.vote == run.vote
+
+
+def test_older_files_load_and_their_flags_are_read_off_the_arrays(run):
+    d = json.loads(trajectory.dumps(run))
+    for expert in d["experts"]:  # a file from before the order metrics and the wall rule
+        for key in ("end_density", "early_end_share", "order_correlation", "ar_ness"):
+            del expert[key]
+        expert["collapsed"] = not expert["collapsed"]
+    back = trajectory.run_from_json(d)
+    for a, b in zip(run.trajectories, back.trajectories, strict=True):
+        assert b.collapsed == a.collapsed  # recomputed, not taken from the file
+        assert b.end_density.shape == (0,)
+        assert b.ar_ness == a.ar_ness
 
 
 def test_json_carries_the_cli_contract(run):
@@ -39,7 +55,9 @@ def test_json_carries_the_cli_contract(run):
     assert {"model", "prompt_ids", "gen_length", "steps", "experts", "vote", "timing"} <= set(d)
     expert = d["experts"][0]
     assert {"block_length", "remasking", "seed", "temperature", "token_ids", "reveal_step",
-            "text", "answer", "collapsed"} <= set(expert)
+            "text", "answer", "collapsed", "early_end_share", "order_correlation", "ar_ness",
+            "end_density"} <= set(expert)
+    assert len(expert["end_density"]) == d["steps_done"]
     assert set(d["vote"]) >= {"winner", "counts", "tie"}
     assert set(d["timing"]) == {"decode_s", "forward_passes"}
     assert d["experts"][2]["votes"] is False
