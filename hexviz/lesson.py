@@ -247,6 +247,9 @@ def chapter_wall(run: Run, card: EvalResults | None) -> Chapter:
             f"Those end tokens form a wall that the answer has to fit in front of (red in the "
             f"unmasking map; the pressure chart shows the share of masked positions whose draft "
             f"is an end token). ")
+    if len(tw.end_density):
+        text += (f"Before anything is revealed, the model already gives an end token "
+                 f"{pct(float(tw.end_density[0]))} probability on an average masked position. ")
     if collapsed:
         text += (f"In this stored run **{collapsed} of the {len(rows)} whole-answer runs "
                  f"collapsed**: the wall squeezed the answer out, leaving "
