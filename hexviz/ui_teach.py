@@ -419,6 +419,8 @@ def wire_fork(panel: ForkPanel, runner, state: gr.State, model: gr.Dropdown) -> 
             top = runner.candidates(model_label, run, int(index), int(step), p)
         except ValueError as err:
             raise gr.Error(str(err)) from None
+        except Exception as err:  # the app stays up; the user sees what went wrong
+            raise gr.Error(f"listing candidates failed: {type(err).__name__}: {err}") from None
         choices = [(f"{text!r}  {prob:.1%}", token) for token, text, prob in top]
         return gr.update(choices=choices, value=choices[0][1])
 
@@ -442,6 +444,8 @@ def wire_fork(panel: ForkPanel, runner, state: gr.State, model: gr.Dropdown) -> 
             raise gr.Error(str(err)) from None
         except AttributeError:
             raise gr.Error("this app's engine cannot fork runs") from None
+        except Exception as err:  # the app stays up; the user sees what went wrong
+            raise gr.Error(f"the fork failed: {type(err).__name__}: {err}") from None
         shown = None if force is None else (force[0], fork.trajectories[0].tokens[force[0]])
         reveal, maps, answers = compare_outputs(run, int(index), fork, 0,
                                                 ("original", "fork"), int(step))
