@@ -18,7 +18,9 @@ QUEUE_SIZE = 16  # waiting requests beyond this are refused, so a crowd can't ex
 
 def main() -> None:
     examples = json.loads(EXAMPLES.read_text()) if EXAMPLES.exists() else None
-    demo = build_demo(LocalRunner(), examples)
+    runner = LocalRunner()
+    runner.preload()  # the built-in model loads while the UI is already up
+    demo = build_demo(runner, examples)
     demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE)
     demo.launch()
 

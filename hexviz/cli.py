@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import sys
 from collections.abc import Callable
@@ -151,6 +152,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     device = args.device or (state.device if state.num_processes > 1 else None)
     lm = models.load(args.model, device=device, trust_remote_code=args.trust_remote_code)
     config = decode_config(args, lm.defaults)
+    cores = os.cpu_count() or 1
+    if state.num_processes == 1 and lm.device.type == "cpu" and cores > 1:
+        # One process per core beats one process's threads on CPU (bench/README.md).
+        print(f"hint: on {cores} CPU cores this is faster: accelerate launch --multi_gpu "
+              f"--num_processes {cores} -m hexviz eval ...", file=sys.stderr)
     experts = eval_experts(config.gen_length, args.blocks, args.remasking, args.seeds,
                            args.temperature, args.baselines)
     with state.split_between_processes(list(range(len(problems)))) as mine:

@@ -24,6 +24,12 @@ from hexviz.trajectory import Run
 BUILTIN_LABEL = "built-in tinygsm dLLM (CPU)"
 EXTRA_MODELS_ENV = "HEXVIZ_MODELS"  # comma-separated ids/paths the operator enables
 TRUST_REMOTE_CODE_ENV = "HEXVIZ_TRUST_REMOTE_CODE"
+# Seconds of GPU a ZeroGPU call may hold. An estimate, not a measurement (no GPU was at hand):
+# LLaDA-8B with K=5 experts + 2 baselines, gen_length 256, 256 steps and a 120-token prompt is
+# about 10 PFLOP (bench/gpu_bench.py's llada_forward_flops), 20-35 s at 300-500 TFLOP/s of bf16;
+# 120 s leaves room for a slower card share. 4 seeds or 512 tokens (~32 PFLOP) may need more.
+GPU_DURATION_S = 120
+WARM_UP_PROMPT = "Tom has 5 apples. He buys 3 more. How many apples does Tom have now?"
 
 ProgressFn = Callable[[int, int], None]  # (problems done, problems in all)
 
@@ -119,7 +125,7 @@ def zero_gpu(decode: Callable[[RunRequest], Iterator[Run]]):
         import spaces
     except ImportError:
         return None
-    return spaces.GPU(lambda request: list(decode(request)))
+    return spaces.GPU(duration=GPU_DURATION_S)(lambda request: list(decode(request)))
 
 
 class LocalRunner:
@@ -136,6 +142,8 @@ class LocalRunner:
         self._lock = threading.Lock()
         self._gpu_decode = zero_gpu(self._decode)
         self._gpu_fork = zero_gpu(self._fork)
+        self._gpu_candidates = zero_gpu(lambda args: iter([self._candidates(*args)]))
+        self._loading: set[str] = set()
 
     def model_labels(self) -> list[str]:
         return list(self.models)
@@ -151,8 +159,34 @@ class LocalRunner:
                                                  trust_remote_code=self.trust_remote_code)
             return self._cache[label]
 
+    def preload(self, label: str | None = None) -> threading.Thread:
+        """Load ``label`` (default: the first model) and decode one step in a background
+        thread, so the UI is up at once and the first Run finds the model and kernels warm.
+        A Run that arrives earlier waits on the load lock (`is_loading` says so)."""
+        label = label or next(iter(self.models))
+        self._loading.add(label)
+        thread = threading.Thread(target=self._warm, args=(label,), daemon=True,
+                                  name=f"hexviz-preload-{label}")
+        thread.start()
+        return thread
+
+    def _warm(self, label: str) -> None:
+        try:
+            runs = self._decode(RunRequest(WARM_UP_PROMPT, model=label))  # never a GPU call
+            next(runs)  # step 1: tokenizer, forward kernels, snapshot path
+            runs.close()
+        except Exception:  # noqa: BLE001 - the Run that needs this model reports the error
+            pass
+        finally:
+            self._loading.discard(label)
+
+    def is_loading(self, label: str) -> bool:
+        """Whether `preload` is still loading or warming ``label``."""
+        return label in self._loading
+
     def run(self, request: RunRequest) -> Iterator[Run]:
-        """Yield partial runs every ``snapshot_every`` steps, then the finished run."""
+        """Yield a partial run after step 1 (a first figure at once), then every
+        ``snapshot_every`` steps, then the finished run."""
         if self._gpu_decode is not None:
             yield from self._gpu_decode(request)
         else:
@@ -173,7 +207,8 @@ class LocalRunner:
         prompt_ids = lm.format_prompt(request.prompt)
         for progress in iter_decode(lm, [prompt_ids], experts, config,
                                     prompt_texts=[request.prompt]):
-            if progress.step == progress.steps or progress.step % self.snapshot_every == 0:
+            if (progress.step in (1, progress.steps)
+                    or progress.step % self.snapshot_every == 0):
                 yield progress.runs()[0]
 
     def _model_of(self, run: Run, label: str):
@@ -199,7 +234,15 @@ class LocalRunner:
 
     def candidates(self, model: str, run: Run, expert: int, step: int, position: int,
                    k: int = 8) -> list[tuple[int, str, float]]:
-        """The model's top ``k`` tokens at ``position`` on the expert's canvas after ``step``."""
+        """The model's top ``k`` tokens at ``position`` on the expert's canvas after ``step``:
+        (token id, text, probability), best first."""
+        args = (model, run, expert, step, position, k)
+        if self._gpu_candidates is not None:
+            return self._gpu_candidates(args)[0]
+        return self._candidates(*args)
+
+    def _candidates(self, model: str, run: Run, expert: int, step: int, position: int,
+                    k: int) -> list[tuple[int, str, float]]:
         from hexviz.engine import top_candidates
 
         lm = self._model_of(run, model)

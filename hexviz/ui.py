@@ -406,7 +406,9 @@ def wire_explore(runner: Runner, tab: Explore) -> None:
                end_last, baselines, progress=gr.Progress()) -> Iterator[dict]:
         request = user_errors("reading the settings", run_request, prompt, model, blocks, rule,
                               gen_length, steps, temperature, seeds, forbid, end_last, baselines)
-        progress(0, desc="loading model and decoding")
+        waiting = getattr(runner, "is_loading", lambda _: False)(model)
+        progress(0, desc="waiting for the model to finish loading" if waiting
+                 else "loading model and decoding")
         runs = iter(runner.run(request))  # a generator: decoding starts at the first next()
         while (run := user_errors("decoding", next, runs, None)) is not None:
             progress((run.steps_done, run.config.steps), desc="decoding", unit="steps")

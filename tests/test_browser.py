@@ -32,12 +32,14 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def app_url():
-    demo = ui.build_demo(LocalRunner(), examples=["Mia has 3 pens. She buys 4 more. "
+    runner = LocalRunner()
+    loading = runner.preload()  # as app.py does
+    demo = ui.build_demo(runner, examples=["Mia has 3 pens. She buys 4 more. "
                                                   "How many pens does Mia have now?"])
     demo.queue(default_concurrency_limit=1, max_size=4)
     demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True,
                 quiet=True)
-    yield demo.local_url
+    yield demo.local_url, loading
     demo.close()
 
 
@@ -48,9 +50,11 @@ def test_run_an_example_in_the_browser(app_url):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1366, "height": 900})
-        page.goto(app_url)
+        url, loading = app_url
+        page.goto(url)
         page.get_by_role("tab", name="Explore", exact=True).click()  # the Lesson opens first
         page.get_by_text("Mia has 3 pens", exact=False).first.wait_for()
+        loading.join(120)  # the figure below is timed with the model warm
         page.locator("#run-button").click()
         clicked = time.perf_counter()
         page.wait_for_selector("#reveal-plot .js-plotly-plot", timeout=120_000)
@@ -62,5 +66,7 @@ def test_run_an_example_in_the_browser(app_url):
         status = page.locator("#status").inner_text()
         page.screenshot(path=str(SHOTS / "explore.png"), full_page=True)
         browser.close()
-    print(f"first figure {first_figure_s:.2f} s after clicking Run; status: {status}")
+    # Printed, not asserted: the goal is <= 2 s (warm) on 2 CPU cores, and this
+    # machine's speed varies with its load.
+    print(f"first figure {first_figure_s:.2f} s after clicking Run (model warm); status: {status}")
     assert "forward passes" in status

@@ -58,10 +58,10 @@ def test_models_load_once_and_unknown_labels_are_refused(monkeypatch, random_lm)
 def test_snapshots_stream_then_the_finished_run(random_model_dir):
     local = LocalRunner({"m": str(random_model_dir)}, snapshot_every=4)
     runs = list(local.run(RunRequest("Hi", "m", blocks=(4, 8), gen_length=16, steps=16)))
-    assert [r.steps_done for r in runs] == [4, 8, 12, 16]
+    assert [r.steps_done for r in runs] == [1, 4, 8, 12, 16]  # step 1: a first figure at once
     assert runs[-1].complete and not runs[0].complete
     revealed = [int((r.trajectories[0].reveal_step >= 0).sum()) for r in runs]
-    assert revealed == [4, 8, 12, 16]  # B=4 over 16 steps: one token per step
+    assert revealed == [1, 4, 8, 12, 16]  # B=4 over 16 steps: one token per step
     labels = [t.expert.label for t in runs[-1].trajectories]
     assert labels == ["B=4 low_confidence", "B=8 low_confidence", "whole (low_confidence)",
                       "whole (margin)", "whole (random)"]
@@ -76,12 +76,15 @@ def test_model_defaults_fill_what_the_request_leaves_out(random_model_dir):
 def test_zero_gpu_wraps_decoding_when_spaces_is_present(monkeypatch):
     calls = []
     fake = types.ModuleType("spaces")
-    fake.GPU = lambda fn: (lambda request: calls.append(request) or fn(request))
+    durations = []
+    fake.GPU = lambda duration: (lambda fn: durations.append(duration) or (
+        lambda request: calls.append(request) or fn(request)))
     monkeypatch.setitem(sys.modules, "spaces", fake)
     local = LocalRunner({"m": "unused"})
     local._decode = lambda request: iter(["snapshot", "run"])
     local._gpu_decode = runner.zero_gpu(local._decode)
     assert list(local.run("request")) == ["snapshot", "run"] and calls == ["request"]
+    assert set(durations) == {runner.GPU_DURATION_S}  # the constructor wraps too
     monkeypatch.setitem(sys.modules, "spaces", None)  # import fails: no wrapping
     assert runner.zero_gpu(local._decode) is None
 

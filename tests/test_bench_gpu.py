@@ -1,0 +1,40 @@
+"""bench/gpu_bench.py: its FLOP count, and its CPU smoke run (the path a GPU-less machine takes)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+import pytest
+import torch
+from torch.nn.attention import SDPBackend, sdpa_kernel
+from torch.utils.flop_counter import FlopCounterMode
+
+from hexviz.models.llada import LLaDAConfig
+from tests.conftest import REPO
+
+spec = importlib.util.spec_from_file_location("gpu_bench", REPO / "bench" / "gpu_bench.py")
+gpu_bench = importlib.util.module_from_spec(spec)
+sys.modules["gpu_bench"] = gpu_bench  # dataclasses look the module up while it loads
+spec.loader.exec_module(gpu_bench)
+
+
+def test_flop_formula_matches_torchs_counter():
+    config = LLaDAConfig(**gpu_bench.TINY_CONFIG)
+    lm = gpu_bench.build_lm(config, torch.device("cpu"), torch.float32)
+    ids = torch.randint(0, 400, (3, 20))
+    # The math backend spells attention as matrix products, which the counter sees (it misses
+    # the fused CPU kernel).
+    with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
+        lm.logits(ids, keep=8)
+    assert gpu_bench.llada_forward_flops(config, 3, 20, 8) == counter.get_total_flops()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="on a GPU this is the full 8B bench")
+@pytest.mark.slow
+def test_gpu_bench_runs_a_cpu_smoke_run_without_cuda(capsys):
+    assert gpu_bench.main(["--cases", "1,7,batch2"]) == 0
+    out = capsys.readouterr().out
+    assert "CUDA is not available" in out
+    rows = [line.split(":")[0].strip() for line in out.splitlines() if "per step" in line]
+    assert rows == ["1", "7", "batch2"]
