@@ -25,7 +25,7 @@ def test_stored_gallery_runs_replay_and_carry_their_settings():
     entries = gallery.list_entries()
     assert entries and all(e.error is None for e in entries)
     for path in gallery.GALLERY_DIR.glob("*.json"):
-        assert path.stat().st_size < 600_000  # small enough to ship
+        assert path.stat().st_size < 800_000  # small enough to ship (a 128-token model: ~550 KB)
     run = gallery.read_run(entries[0].path)
     s = gallery.explore_settings(run)
     assert s["prompt"] == run.prompt and s["baselines"] is True
