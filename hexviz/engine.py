@@ -20,13 +20,24 @@ from hexviz.answers import get_extractor
 from hexviz.config import DecodeConfig, Expert
 from hexviz.models.wrapper import DiffusionLM
 from hexviz.remasking import RULES, select_top
-from hexviz.schedule import block_bounds, reveal_count
+from hexviz.schedule import block_bounds, count_now, steps_left_in_block
 from hexviz.trajectory import Run, Timing, Trajectory, with_wall_flags
 
 # With `end_tokens_last`, end-token proposals score this much lower than any other proposal, so
 # they are revealed only when nothing else is left in the block. Every rule's score lies in
 # [-log V, 1], far inside this offset.
 END_TOKENS_LAST_OFFSET = 1e4
+
+
+def step_seed(seed: int, step: int) -> int:
+    """A 32-bit seed mixed from (seed, step) (torch's CPU generator keeps 32 bits of a seed)."""
+    return int(np.random.SeedSequence([seed, step]).generate_state(1)[0])
+
+
+def step_generator(seed: int, step: int, device: torch.device | str = "cpu") -> torch.Generator:
+    """The random stream of one expert at one step: a pure function of (seed, step), so a
+    decode resumed at any step (`Resume`) draws the same noise as the original run."""
+    return torch.Generator(device=device).manual_seed(step_seed(seed, step))
 
 
 def add_gumbel_noise(logits: torch.Tensor, temperature: float,
@@ -61,6 +72,69 @@ class Recorder:
         self.reveal_step[chosen] = step
         self.reveal_conf[chosen] = chosen_prob.float().cpu().numpy()[chosen]
         self.steps_done = step + 1
+
+    def resume(self, start: Resume, mask_id: int) -> None:
+        """Copy each row's history before ``start.step``, then commit the forced tokens."""
+        step = start.step
+        for r, h in enumerate(start.history):
+            kept = (h.reveal_step >= 0) & (h.reveal_step < step)
+            self.token_ids[r] = np.where(kept, h.token_ids, mask_id)
+            self.reveal_step[r] = np.where(kept, h.reveal_step, -1)
+            self.reveal_conf[r] = np.where(kept, h.reveal_conf, np.nan)
+            self.draft_ids[r, :step] = h.draft_ids[:step]
+            self.draft_prob[r, :step] = h.draft_prob[:step]
+            if len(h.end_density) >= step:  # runs saved before it was recorded have none
+                self.end_density[r, :step] = h.end_density[:step]
+            forced = start.forced_at(r)
+            if forced is not None:
+                position, token = forced
+                self.token_ids[r, position] = token
+                self.reveal_step[r, position] = step
+        self.steps_done = step
+
+
+@dataclass(frozen=True)
+class Resume:
+    """A what-if fork: decoding that starts from a recorded partial canvas, not all masks.
+
+    After ``step`` steps, row r's canvas holds ``history[r]``'s tokens where ``0 <= reveal_step
+    < step`` and masks elsewhere; its earlier reveals and drafts are copied into the new
+    trajectory, and decoding continues at ``step`` with the row's expert (which may differ from
+    the history's: another block length, rule or temperature). ``forced[r]`` = (position, token
+    id) is committed at ``step`` before the model is asked, or None. Rows are the batch's:
+    prompt-major, experts in order. With unchanged settings the continuation equals the
+    original token for token: the noise of each step depends on (seed, step) alone.
+    """
+
+    step: int
+    history: Sequence[Trajectory]
+    forced: Sequence[tuple[int, int] | None] = ()
+
+    def forced_at(self, row: int) -> tuple[int, int] | None:
+        return self.forced[row] if row < len(self.forced) else None
+
+    def check(self, rows: int, config: DecodeConfig, mask_id: int) -> None:
+        if not 0 <= self.step < config.steps:
+            raise ValueError(f"a fork starts at a step from 0 to {config.steps - 1} "
+                             f"(got {self.step})")
+        if len(self.history) != rows:
+            raise ValueError(f"a fork needs one recorded trajectory per row ({rows}; got "
+                             f"{len(self.history)})")
+        for r, h in enumerate(self.history):
+            if len(h.token_ids) != config.gen_length or len(h.draft_ids) < self.step:
+                raise ValueError("the recorded trajectory does not match gen_length and steps")
+            forced = self.forced_at(r)
+            if forced is None:
+                continue
+            position, token = forced
+            if not 0 <= position < config.gen_length:
+                raise ValueError(f"the forced position must be from 0 to "
+                                 f"{config.gen_length - 1} (got {position})")
+            if 0 <= h.reveal_step[position] < self.step:
+                raise ValueError(f"position {position} is already revealed at step "
+                                 f"{self.step}; force a position that is still masked")
+            if token < 0 or token == mask_id:
+                raise ValueError(f"the forced token must be a real token id (got {token})")
 
 
 @dataclass(frozen=True)
@@ -153,8 +227,10 @@ def _scores(probs: torch.Tensor, x0: torch.Tensor, experts: list[Expert],
 
 def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequence[Expert],
                 config: DecodeConfig, answer_format: str | None = None,
-                prompt_texts: Sequence[str] | None = None) -> Iterator[Progress]:
-    """Decode every expert on every prompt, yielding `Progress` after each step."""
+                prompt_texts: Sequence[str] | None = None,
+                resume: Resume | None = None) -> Iterator[Progress]:
+    """Decode every expert on every prompt, yielding `Progress` after each step; with
+    ``resume``, start from a recorded partial canvas (a what-if fork, see `Resume`)."""
     if not prompts or not experts:
         raise ValueError("decoding needs at least one prompt and one expert")
     for expert in experts:
@@ -169,17 +245,23 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
         raise ValueError(f"the prompt ({longest} tokens) plus gen_length ({L}) is longer than "
                          f"this model's maximum of {lm.max_length} tokens; shorten either")
     x, attention, width = _canvas(lm, batch)
-    generators = [torch.Generator(device=lm.device).manual_seed(e.seed) for e in rows]
     end_ids = torch.tensor(lm.end_ids, dtype=torch.long, device=lm.device)
     positions = torch.arange(L, device=lm.device)
     recorder = Recorder(len(rows), L, S, lm.mask_id)
+    first = 0
+    if resume is not None:
+        resume.check(len(rows), config, lm.mask_id)
+        recorder.resume(resume, lm.mask_id)
+        x[:, width:] = torch.from_numpy(recorder.token_ids).to(lm.device)
+        first = resume.step
     tic = time.perf_counter()
 
     def snapshot() -> list[Run]:
         timing = Timing(time.perf_counter() - tic)
         return build_runs(lm, batch, recorder, timing, answer_format, prompt_texts)
 
-    for step in range(S):
+    for step in range(first, S):
+        generators = [step_generator(e.seed, step, lm.device) for e in rows]
         # 1. One forward pass for all rows; only the answer region's logits are needed.
         logits = distinct_rows_logits(lm, x, attention, L)  # (R, L, V)
         logits[..., lm.mask_id] = -torch.inf  # a revealed position must not stay [MASK]
@@ -195,22 +277,39 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
         if config.end_tokens_last:
             scores = scores - END_TOKENS_LAST_OFFSET * torch.isin(x0, end_ids)
 
-        # 3. Eligible: still masked and inside the row's current block.
+        # 3. Eligible: still masked and not past the row's current block (before the block
+        #    only after a fork that changed the block length left earlier positions masked).
         answer = x[:, width:]
         masked = answer == lm.mask_id
-        bounds = torch.tensor([block_bounds(e, config, step) for e in rows], device=lm.device)
-        in_block = (positions >= bounds[:, :1]) & (positions < bounds[:, 1:])
-        eligible = masked & in_block
+        ends = torch.tensor([block_bounds(e, config, step)[1] for e in rows], device=lm.device)
+        eligible = masked & (positions < ends[:, None])
         scores = torch.where(eligible, scores, -torch.inf)
 
-        # 4. Reveal each row's scheduled count of best-scoring positions.
-        counts = torch.tensor([reveal_count(e, config, step) for e in rows], device=lm.device)
+        # 4. Reveal each row's share of what is left, best scores first (LLaDA's schedule).
+        left = eligible.sum(-1).tolist()
+        counts = torch.tensor([count_now(n, steps_left_in_block(e, config, step))
+                               for n, e in zip(left, rows, strict=True)], device=lm.device)
         chosen = select_top(scores, counts)
         assert not (chosen & ~eligible).any(), "schedule asked for more tokens than the block has"
         answer[chosen] = x0[chosen]
         recorder.record(step, masked, draft_id, draft_prob, chosen, x0, chosen_prob,
                         end_density(probs, masked, end_ids))
         yield Progress(step + 1, S, snapshot)
+
+
+@torch.no_grad()
+def top_candidates(lm: DiffusionLM, prompt_ids: Sequence[int], answer_ids: Sequence[int],
+                   position: int, k: int = 8) -> list[tuple[int, str, float]]:
+    """The model's ``k`` likeliest tokens at answer ``position`` on a partial canvas
+    (``answer_ids`` with mask_id where masked): (token id, text, probability), best first."""
+    if not 0 <= position < len(answer_ids):
+        raise ValueError(f"position must be from 0 to {len(answer_ids) - 1} (got {position})")
+    ids = torch.tensor([list(prompt_ids) + list(answer_ids)], dtype=torch.long, device=lm.device)
+    logits = lm.logits(ids, torch.ones_like(ids), len(answer_ids))[0, position].float()
+    logits[lm.mask_id] = -torch.inf
+    probs, top = torch.softmax(logits, -1).topk(k)
+    top_ids = top.tolist()
+    return list(zip(top_ids, lm.token_texts(top_ids), probs.tolist(), strict=True))
 
 
 def decode_many(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequence[Expert],

@@ -1,5 +1,5 @@
 """Where hexviz's shipped files are: the built-in model, its test set, the app's examples and
-the stored eval runs.
+the stored eval runs and trajectories.
 
 In a checkout they sit in ``assets/`` beside the package; an installed wheel carries the same
 files as ``hexviz/_assets`` (see ``pyproject.toml``), so this works from any directory.
@@ -22,3 +22,4 @@ BUILTIN_DIR = ASSETS / "tinygsm-dllm"  # the built-in model (weights, tokenizer,
 TEST_SET = ASSETS / "tinygsm" / "test.jsonl"  # its held-out test set, GSM8K format
 EXAMPLES = ASSETS / "examples.json"  # the app's example questions (experts disagree on them)
 STORED_EVALS = (BUILTIN_DIR / "eval-500.json", BUILTIN_DIR / "eval-seeds.json")  # card's runs
+GALLERY = ASSETS / "gallery"  # stored runs: the lesson's (python -m hexviz.lesson build) and more

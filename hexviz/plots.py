@@ -7,6 +7,7 @@ when ``reveal_step[p] < t``; step 0 is the all-mask start.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -19,6 +20,10 @@ MAX_BLOCK_EDGES = 400  # white edge lines drawn in the reveal order (each is one
 STATE_NAMES = ["[MASK]", "text", "end of turn", "end-of-text (AfterEoT)"]
 STATE_COLORS = ["#d9d9d9", "#4c78a8", "#f58518", "#e45756"]
 FONT = dict(family="Inter, system-ui, sans-serif", size=13)
+# The state legend as a horizontal bar under the chart: a side bar takes half a phone's width.
+STATE_BAR = dict(tickvals=list(range(len(STATE_NAMES))),
+                 ticktext=["[MASK]", "text", "end of turn", "end-of-text"],
+                 orientation="h", y=-0.2, yanchor="top", thickness=12, len=1)
 
 
 def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
@@ -94,8 +99,7 @@ def unmasking_map(run: Run, index: int) -> go.Figure:
     fig = go.Figure(go.Heatmap(
         z=z, y=rows or None, zmin=-0.5, zmax=len(STATE_COLORS) - 0.5,
         colorscale=_discrete_scale(), text=np.array([hover] * len(z), dtype=object),
-        hoverinfo="text", showscale=True,
-        colorbar=dict(tickvals=list(range(len(STATE_NAMES))), ticktext=STATE_NAMES)))
+        hoverinfo="text", showscale=True, colorbar=STATE_BAR))
     fig.update_yaxes(title="step", autorange="reversed")
     fig.update_xaxes(title="answer position")
     title = f"Unmasking map — {t.expert.label}"
@@ -103,17 +107,28 @@ def unmasking_map(run: Run, index: int) -> go.Figure:
         title += f" — {len(rows)} of {steps} steps shown"
     if t.collapsed:
         title += " — COLLAPSED (no answer, mostly end tokens)"
-    return _layout(fig, title, 360)
+    return _layout(fig, title, 420).update_layout(margin=dict(b=100))
 
 
-def end_pressure(run: Run) -> go.Figure:
+def default_pressure_rows(run: Run) -> list[int]:
+    """A readable default for the pressure chart: the smallest and largest voting blocks and
+    the first whole-answer row (at most three experts, six lines)."""
+    voters = run.voters
+    rows = [voters[0], voters[-1]] if voters else []
+    rows += [i for i, t in enumerate(run.trajectories) if not t.expert.votes][:1]
+    return sorted(dict.fromkeys(rows)) or [0]
+
+
+def end_pressure(run: Run, rows: Sequence[int] | None = None) -> go.Figure:
     """Per step and expert: share of masked positions drafting an end token (solid) and share
-    of revealed tokens that are end tokens (dotted)."""
+    of revealed tokens that are end tokens (dotted); ``rows`` picks the experts (default all)."""
     fig = go.Figure()
     end_ids = list(run.special.end_ids)
     palette = ["#4c78a8", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2", "#e45756", "#f58518",
                "#9d755d", "#bab0ac", "#ff9da6"]
-    for i, (t, label) in enumerate(zip(run.trajectories, row_labels(run), strict=True)):
+    labels = row_labels(run)
+    for i in (range(len(run.trajectories)) if rows is None else rows):
+        t, label = run.trajectories[i], labels[i]
         drafts = t.draft_ids[:run.steps_done]
         masked = drafts >= 0
         drafting_end = np.isin(drafts, end_ids) & masked
@@ -128,10 +143,18 @@ def end_pressure(run: Run) -> go.Figure:
                                  line=dict(color=color), legendgroup=label))
         fig.add_trace(go.Scatter(x=steps, y=share, name=f"{label}: revealed", mode="lines",
                                  line=dict(color=color, dash="dot"), legendgroup=label))
+        density = t.end_density[:run.steps_done]
+        if len(density):  # recorded by newer runs: the model's mean end-token probability
+            fig.add_trace(go.Scatter(x=np.arange(len(density)), y=density,
+                                     name=f"{label}: end density", mode="lines",
+                                     line=dict(color=color, dash="dashdot", width=1),
+                                     legendgroup=label))
     fig.update_yaxes(title="share that is an end token", range=[0, 1.02], tickformat=".0%")
     fig.update_xaxes(title="step")
-    return _layout(fig, "End-token pressure: solid = masked positions drafting an end token, "
-                   "dotted = revealed tokens that are end tokens", 380)
+    fig.update_layout(legend=dict(orientation="h", y=-0.25))
+    return _layout(fig, "End-token pressure<br><sup>solid: masked positions drafting an end "
+                   "token · dotted: revealed tokens that are end tokens · dash-dot: mean "
+                   "end-token probability over masked positions</sup>", 440)
 
 
 def vote_panel(run: Run) -> go.Figure:
@@ -154,11 +177,12 @@ def vote_panel(run: Run) -> go.Figure:
         title = f"Vote: {vote.winner}" + (" — TIE, broken by the smallest block" if vote.tie else "")
     fig.update_layout(showlegend=False, bargap=0.35)
     fig.update_yaxes(title="votes", dtick=1)
-    return _layout(fig, title, 320)
+    return _layout(fig, title, 260)
 
 
-def scrubber(run: Run) -> go.Figure:
-    """Every expert's canvas at step t, with a slider and play button (client-side frames)."""
+def scrubber(run: Run, start: int | None = None) -> go.Figure:
+    """Every expert's canvas at step t, with a slider and play button (client-side frames);
+    it opens at step ``start`` (default: the last)."""
     labels = row_labels(run)
     tokens = np.array([[tok.replace("<", "‹").replace(">", "›") for tok in t.tokens]
                        for t in run.trajectories], dtype=object)  # (K, L)
@@ -174,8 +198,11 @@ def scrubber(run: Run) -> go.Figure:
     lim = limits.current()
     cells = len(run.trajectories) * run.config.gen_length  # per frame
     steps = limits.sample_steps(run.steps_done, cells, lim.max_frames, lim.max_cells)
-    fig = go.Figure(heat(steps[-1]), frames=[go.Frame(data=[heat(s)], name=str(s)) for s in steps])
-    slider = dict(active=len(steps) - 1, currentvalue=dict(prefix="step "), pad=dict(t=40),
+    wanted = steps[-1] if start is None else min(max(start, 0), steps[-1])
+    active = min(range(len(steps)), key=lambda i: abs(steps[i] - wanted))  # nearest drawn step
+    fig = go.Figure(heat(steps[active]),
+                    frames=[go.Frame(data=[heat(s)], name=str(s)) for s in steps])
+    slider = dict(active=active, currentvalue=dict(prefix="step "), pad=dict(t=40),
                   steps=[dict(method="animate", label=str(s),
                               args=[[str(s)], dict(mode="immediate", frame=dict(duration=0),
                                                    transition=dict(duration=0))])
@@ -217,6 +244,77 @@ def scaling(points: list[tuple[int, float, float]], title: str = "",
     fig.update_xaxes(title="votes (experts x seeds, smallest blocks first)", dtick=1)
     fig.update_yaxes(tickformat=".0%", range=[0, 1.02])
     return _layout(fig, title or "Test-time scaling: accuracy and ties against votes", 360)
+
+
+# --- two trajectories side by side (Compare, what-if forks) ------------------------------------
+
+def differing_positions(a: Trajectory, b: Trajectory) -> np.ndarray:
+    """Positions whose final tokens differ (a position still masked in either counts as
+    differing only if the other has a token there)."""
+    if a.token_ids.shape != b.token_ids.shape:
+        raise ValueError(f"cannot compare answers of different lengths "
+                         f"({len(a.token_ids)} and {len(b.token_ids)} tokens)")
+    return np.flatnonzero(a.token_ids != b.token_ids)
+
+
+def compare_reveal(a_run: Run, a: int, b_run: Run, b: int, names: tuple[str, str] = ("A", "B"),
+                   divergence: int | None = None) -> go.Figure:
+    """Two experts' reveal orders as two rows on one colour scale, with a row of marks where
+    their final tokens differ; ``divergence`` draws the step two runs split at as a note."""
+    ta, tb = a_run.trajectories[a], b_run.trajectories[b]
+    diff = differing_positions(ta, tb)
+    labels = [f"{names[0]}: {row_labels(a_run)[a]}", f"{names[1]}: {row_labels(b_run)[b]}"]
+    zmax = max(a_run.config.steps, b_run.config.steps) - 1
+    z = [np.where(t.reveal_step >= 0, t.reveal_step, np.nan) for t in (ta, tb)]
+    fig = go.Figure(go.Heatmap(
+        z=z, y=[0, 1], x=list(range(len(ta.token_ids))), colorscale="Viridis", zmin=0,
+        zmax=zmax, text=[_hover(ta), _hover(tb)], hoverinfo="text",
+        colorbar=dict(title="step", orientation="h", y=-0.42, yanchor="top", thickness=12,
+                      len=1, x=0.5, xanchor="center"),
+        xgap=1, ygap=2))
+    fig.add_trace(go.Scatter(
+        x=diff.tolist(), y=[2] * len(diff), mode="markers", name="tokens differ",
+        marker=dict(symbol="x", color="#e45756", size=9), showlegend=False,
+        hovertext=[f"pos {p}: {ta.tokens[p]!r} vs {tb.tokens[p]!r}" for p in diff],
+        hoverinfo="text"))
+    fig.update_yaxes(tickvals=[0, 1, 2], ticktext=[*names, "≠"], range=[2.5, -0.5])
+    fig.update_xaxes(title="answer position", range=[-0.5, len(ta.token_ids) - 0.5])
+    title = f"Reveal order · {len(diff)} positions differ (✕)"
+    if divergence is not None:
+        title += f" · fork after step {divergence}"
+    title += "<br><sup>" + " · ".join(labels) + "</sup>"
+    return _layout(fig, title, 320).update_layout(margin=dict(b=100, t=80))
+
+
+def compare_maps(a_run: Run, a: int, b_run: Run, b: int,
+                 names: tuple[str, str] = ("A", "B")) -> go.Figure:
+    """The two experts' unmasking maps side by side (same state colours), differing positions
+    marked along the top."""
+    from plotly.subplots import make_subplots
+
+    ta, tb = a_run.trajectories[a], b_run.trajectories[b]
+    diff = differing_positions(ta, tb)
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, subplot_titles=names,
+                        horizontal_spacing=0.04)
+    fig.update_annotations(font_size=12)
+    for col, (run, t) in enumerate(((a_run, ta), (b_run, tb)), 1):
+        steps = run.steps_done
+        z = (np.stack([token_states(run, t, s + 1) for s in range(steps)]) if steps
+             else np.zeros((1, len(t.token_ids))))
+        fig.add_trace(go.Heatmap(
+            z=z, zmin=-0.5, zmax=len(STATE_COLORS) - 0.5, colorscale=_discrete_scale(),
+            text=[_hover(t)] * len(z), hoverinfo="text", showscale=col == 2,
+            colorbar=STATE_BAR), row=1, col=col)
+        fig.add_trace(go.Scatter(x=diff.tolist(), y=[-1.5] * len(diff), mode="markers",
+                                 marker=dict(symbol="triangle-down", color="#e45756", size=7),
+                                 hoverinfo="skip", showlegend=False), row=1, col=col)
+        fig.update_xaxes(title="answer position", row=1, col=col)
+    fig.update_yaxes(title="step", autorange="reversed", row=1, col=1)
+    fig.update_yaxes(autorange="reversed", row=1, col=2)
+    labels = f"{names[0]}: {row_labels(a_run)[a]} · {names[1]}: {row_labels(b_run)[b]}"
+    return _layout(fig, f"Unmasking maps (▼ tokens differ)<br><sup>{labels}</sup>",
+                   480).update_layout(
+        margin=dict(b=100, t=90))
 
 
 def all_figures(run: Run) -> dict[str, go.Figure]:

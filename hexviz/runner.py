@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from hexviz import limits
-from hexviz.config import (DecodeConfig, baseline_experts, hex_experts, parse_blocks,
+from hexviz.config import (DecodeConfig, Expert, baseline_experts, hex_experts, parse_blocks,
                            resolve_lengths)
 from hexviz.evaluate import EvalResults, default_batch_size, eval_experts, evaluate, read_problems
 from hexviz.paths import BUILTIN_DIR, TEST_SET
@@ -81,6 +81,39 @@ class Runner(Protocol):
                  on_progress: ProgressFn | None = None) -> EvalResults: ...
 
 
+@dataclass(frozen=True)
+class ForkRequest:
+    """A what-if fork: continue expert ``expert`` of ``run`` from its canvas after ``step``
+    steps, with other settings (None keeps the original's) and/or one forced token."""
+
+    run: Run
+    expert: int  # index into run.trajectories
+    step: int  # steps done before the fork, 0 .. steps - 1
+    model: str = BUILTIN_LABEL  # the picker label of the model that decoded the run
+    block_length: int | None = None
+    remasking: str | None = None
+    temperature: float | None = None
+    force: tuple[int, int] | None = None  # (answer position, token id) committed at ``step``
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.expert < len(self.run.trajectories):
+            raise ValueError(f"pick an expert of the run (0 to {len(self.run.trajectories) - 1};"
+                             f" got {self.expert})")
+        if not 0 <= self.step < self.run.config.steps:
+            raise ValueError(f"a fork starts at a step from 0 to {self.run.config.steps - 1} "
+                             f"(got {self.step})")
+        if not self.run.complete:
+            raise ValueError("wait for the run to finish before forking it")
+
+    def expert_after(self) -> Expert:
+        """The expert that decodes the fork's remaining steps."""
+        e = self.run.trajectories[self.expert].expert
+        block = self.block_length or e.block_length
+        return Expert(block, self.remasking or e.remasking, e.seed,
+                      e.temperature if self.temperature is None else self.temperature,
+                      e.votes or block != e.block_length)
+
+
 def operator_models() -> dict[str, str]:
     """Picker label -> model id: the built-in model, plus what ``HEXVIZ_MODELS`` enables."""
     extra = [m.strip() for m in os.environ.get(EXTRA_MODELS_ENV, "").split(",") if m.strip()]
@@ -110,6 +143,8 @@ class LocalRunner:
         self._cache: dict[str, object] = {}
         self._lock = threading.Lock()
         self._gpu_decode = zero_gpu(self._decode)
+        self._gpu_fork = zero_gpu(self._fork)
+        self._gpu_candidates = zero_gpu(lambda args: iter([self._candidates(*args)]))
         self._loading: set[str] = set()
 
     def model_labels(self) -> list[str]:
@@ -191,6 +226,48 @@ class LocalRunner:
             if (progress.step in (1, progress.steps)
                     or progress.step % self.snapshot_every == 0):
                 yield progress.runs()[0]
+
+    def _model_of(self, run: Run, label: str):
+        lm = self._model(label)
+        if Path(lm.name).name != Path(run.model).name:
+            raise ValueError(f"this run was decoded by {Path(run.model).name!r}, and the model "
+                             f"picked is {label!r}; forking needs the run's own model")
+        return lm
+
+    def fork(self, request: ForkRequest) -> Iterator[Run]:
+        """Decode the fork's remaining steps; yields the finished fork, a one-expert run."""
+        yield from (self._gpu_fork or self._fork)(request)
+
+    def _fork(self, request: ForkRequest) -> Iterator[Run]:
+        from hexviz.engine import Resume, iter_decode
+
+        run = request.run
+        limits.check_decode(run.config.gen_length, run.config.steps, 1)  # an upload may be forked
+        limits.check_prompt_tokens(len(run.prompt_ids))
+        lm = self._model_of(run, request.model)
+        resume = Resume(request.step, [run.trajectories[request.expert]], [request.force])
+        *_, progress = iter_decode(lm, [run.prompt_ids], [request.expert_after()], run.config,
+                                   run.answer_format, [run.prompt], resume=resume)
+        yield progress.runs()[0]
+
+    def candidates(self, model: str, run: Run, expert: int, step: int, position: int,
+                   k: int = 8) -> list[tuple[int, str, float]]:
+        """The model's top ``k`` tokens at ``position`` on the expert's canvas after ``step``:
+        (token id, text, probability), best first."""
+        args = (model, run, expert, step, position, k)
+        if self._gpu_candidates is not None:
+            return self._gpu_candidates(args)[0]
+        return self._candidates(*args)
+
+    def _candidates(self, model: str, run: Run, expert: int, step: int, position: int,
+                    k: int) -> list[tuple[int, str, float]]:
+        from hexviz.engine import top_candidates
+
+        lm = self._model_of(run, model)
+        t = run.trajectories[expert]
+        answer = [int(i) if 0 <= s < step else lm.mask_id
+                  for i, s in zip(t.token_ids, t.reveal_step, strict=True)]
+        return top_candidates(lm, run.prompt_ids, answer, position, k)
 
     def evaluate(self, model: str, problems: int, seeds: int, temperature: float,
                  on_progress: ProgressFn | None = None) -> EvalResults:

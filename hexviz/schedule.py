@@ -28,3 +28,19 @@ def reveal_count(expert: Expert, config: DecodeConfig, step: int) -> int:
     """How many tokens ``expert`` reveals at global ``step`` (a fresh block is all masks)."""
     per_block = config.steps_per_block(expert)
     return tokens_per_step(expert.block_length, per_block)[step % per_block]
+
+
+def steps_left_in_block(expert: Expert, config: DecodeConfig, step: int) -> int:
+    """Steps ``expert`` has left in its current block at global ``step``, this one included."""
+    per_block = config.steps_per_block(expert)
+    return per_block - step % per_block
+
+
+def count_now(masked: int, steps_left: int) -> int:
+    """Tokens to reveal now so that ``masked`` tokens are done in ``steps_left`` steps.
+
+    ceil(masked / steps_left) at every step is exactly `tokens_per_step`'s split of a fresh
+    block, and it stays right when a block starts with fewer masks (a forced token, or a fork
+    that changed the block length).
+    """
+    return -(-masked // steps_left)

@@ -11,11 +11,13 @@ from typing import Any
 
 import gradio as gr
 
-from hexviz import limits, plots, trajectory
-from hexviz.metrics import MAX_SQUEEZED_TOKENS
+from hexviz import limits, plots, trajectory, ui_teach
 from hexviz.config import divisors, hex_block_lengths, parse_blocks
 from hexviz.evaluate import (EvalResults, format_scaling, format_summary, load_results,
                              scaling_curve, seed_scaling_curve, summarize)
+from hexviz.lesson import load_lesson
+from hexviz.metrics import MAX_SQUEEZED_TOKENS
+from hexviz.paths import GALLERY
 from hexviz.remasking import RULE_NAMES
 from hexviz.runner import Runner, RunRequest
 from hexviz.trajectory import Run, TrajectoryFormatError
@@ -62,6 +64,20 @@ LLaDA-8B-Instruct it lifts GSM8K accuracy from 24.7% (whole-answer top-k margin)
 Paper: [Test-Time Scaling in Diffusion LLMs via Hidden Semi-Autoregressive Experts]({PAPER})
 (arXiv 2510.05040).
 
+## The views
+- **Lesson** (the first tab): five short chapters on stored runs of the built-in model: one
+  expert's block-by-block order, the end-of-text wall of whole-answer decoding, experts that
+  disagree, the vote, and test-time scaling from the model card's eval records. Every number in
+  the text is read from those runs and records; **Try it yourself** loads a chapter into Explore.
+- **Explore**: decode a question; the HEX answer, the vote and each expert's answer on top, the
+  charts below in tabs. **What-if fork** continues one expert from its canvas after step t with
+  another block length, rule or temperature, or with one masked position forced to one of the
+  model's top candidates, and shows the original and the fork side by side.
+- **Gallery**: stored runs (`assets/gallery/`), replayed in every view without a model; a run
+  JSON from elsewhere joins the list when dropped into that folder.
+- **Compare**: two experts, of one run or two, on one colour scale, with the positions where
+  their final tokens differ marked.
+
 ## How to read the charts
 - **Vote**: one bar per extracted answer; hover to see which experts voted for it. Green is the
   winner; grey are experts with no answer (they don't vote). Below, each expert's final text with
@@ -70,9 +86,10 @@ Paper: [Test-Time Scaling in Diffusion LLMs via Hidden Semi-Autoregressive Exper
   which the token was revealed (dark early, yellow late). White lines are block edges. Left-to-right
   colour ramps are semi-autoregressive decoding; a dark tail means end tokens were revealed first.
 - **Step scrubber**: drag the slider or press play to see every expert's canvas after t steps.
-- **End-token pressure**: for each expert, the share of still-masked positions whose current
-  draft is an end token (solid) and the share of revealed tokens that are end tokens (dotted).
-  A solid line near 100% early on is the pull towards AfterEoT collapse.
+- **End-token pressure**: for the experts ticked above it, the share of still-masked positions
+  whose current draft is an end token (solid), the share of revealed tokens that are end tokens
+  (dotted) and the model's mean end-token probability over the masked positions (dash-dot). A
+  solid line near 100% early on is the pull towards AfterEoT collapse.
 - **Unmasking map**: one expert in detail, as in the HEX paper's Figure 2: step down, position
   across; grey is masked, blue text, orange end of turn, red end-of-text padding.
 
@@ -86,8 +103,11 @@ same app runs LLaDA-8B-Instruct when the operator enables it (see the README).
 """
 
 # Inline styles, so the answers panel looks the same however the app is launched.
-ROW_STYLE = "font-family: ui-monospace, monospace; font-size: 13px; margin: 3px 0;"
-LABEL_STYLE = "display: inline-block; min-width: 15em; color: #666;"
+# A flex row: on a narrow screen the text wraps under its label instead of beside it.
+ROW_STYLE = ("font-family: ui-monospace, monospace; font-size: 13px; margin: 3px 0; "
+             "display: flex; flex-wrap: wrap; column-gap: 1em;")
+LABEL_STYLE = "flex: 0 0 14em; color: #666;"
+TEXT_STYLE = "flex: 1 1 18em;"
 MARK_STYLE = "background: #ffe08a; padding: 0 2px; border-radius: 3px;"
 COLLAPSED_STYLE = "color: #b22222;"
 
@@ -128,7 +148,7 @@ def expert_texts_html(run: Run) -> str:
                         f"{text[cut + len(needle):]}")
         style = ROW_STYLE + (COLLAPSED_STYLE if t.collapsed else "")
         rows.append(f'<div style="{style}"><span style="{LABEL_STYLE}">{html.escape(label)}'
-                    f"</span>{text}</div>")
+                    f'</span><span style="{TEXT_STYLE}">{text}</span></div>')
     return "\n".join(rows)
 
 
@@ -178,7 +198,8 @@ def full_views(run: Run) -> Views:
     figs = plots.all_figures(run)  # drawn once, for the views and the export page
     return {"run": run, "status": status_markdown(run), "vote": figs["vote"],
             "answers": expert_texts_html(run), "reveal": figs["reveal_order"],
-            "scrub": figs["scrubber"], "pressure": figs["end_pressure"],
+            "scrub": figs["scrubber"],
+            "pressure": plots.end_pressure(run, plots.default_pressure_rows(run)),
             "pick": gr.update(choices=labels, value=labels[first_collapsed]),
             "map": plots.unmasking_map(run, first_collapsed),
             "downloads": export_files(run, figures=figs)}
@@ -187,7 +208,8 @@ def full_views(run: Run) -> Views:
 def partial_views(run: Run) -> Views:
     """What is cheap to redraw while decoding: status, answers, reveal order, end pressure."""
     return {"status": status_markdown(run), "answers": expert_texts_html(run),
-            "reveal": plots.reveal_order(run), "pressure": plots.end_pressure(run)}
+            "reveal": plots.reveal_order(run),
+            "pressure": plots.end_pressure(run, plots.default_pressure_rows(run))}
 
 
 def replay(path: str | None) -> Views:
@@ -261,6 +283,8 @@ class Explore:
     run_button: gr.Button
     upload: gr.File
     views: dict[str, Any]  # VIEWS name -> component
+    pressure_pick: gr.CheckboxGroup  # which experts the pressure chart shows
+    fork: ui_teach.ForkPanel
 
 
 @dataclass
@@ -274,13 +298,17 @@ class Scaling:
     table: gr.Markdown
 
 
-def question_column(examples: list[str]) -> tuple[gr.Textbox, gr.Button, gr.Markdown]:
+def question_column(examples: list[str]) -> tuple[gr.Textbox, gr.Button, dict[str, Any]]:
+    """The question, Run, and under it the summary: status, vote and each expert's answer."""
     prompt = gr.Textbox(label="Question", value=examples[0], lines=3)
     gr.Examples([[e] for e in examples], inputs=[prompt],
                 label="Examples (the experts disagree on these)")
     run_button = gr.Button("Run", variant="primary", elem_id="run-button")
-    status = gr.Markdown(elem_id="status")
-    return prompt, run_button, status
+    summary = {"status": gr.Markdown(elem_id="status"),
+               "vote": gr.Plot(label="Vote", elem_id="vote-plot", show_label=False)}
+    with gr.Accordion("Each expert's answer", open=True):
+        summary["answers"] = gr.HTML(elem_id="answers")
+    return prompt, run_button, summary
 
 
 def settings_column(prompt: gr.Textbox, labels: list[str],
@@ -302,40 +330,47 @@ def settings_column(prompt: gr.Textbox, labels: list[str],
         end_last = gr.Checkbox(False, label="Exclude end tokens from confidence "
                                             "(reveal them last)")
     baselines = gr.Checkbox(True, label="Whole-answer baselines (no vote)")
-    upload = gr.File(label="Replay a trajectory JSON (no model needed)", file_types=[".json"],
-                     type="filepath")
+    with gr.Accordion("Replay a trajectory JSON (no model needed)", open=False):
+        upload = gr.File(label="Trajectory JSON", file_types=[".json"], type="filepath")
     settings = Settings(prompt, model, blocks, rule, gen_length, steps, temperature, seeds,
                         forbid, end_last, baselines)
     return settings, upload
 
 
-def result_views(state: gr.State, status: gr.Markdown) -> dict[str, Any]:
-    with gr.Row():
-        vote = gr.Plot(label="Vote", elem_id="vote-plot")
-        with gr.Column():
-            gr.Markdown("**Each expert's answer**")
-            answers = gr.HTML(elem_id="answers")
-    views = {"run": state, "status": status, "vote": vote, "answers": answers,
-             "reveal": gr.Plot(label="Reveal order", elem_id="reveal-plot"),
-             "scrub": gr.Plot(label="Step scrubber"),
-             "pressure": gr.Plot(label="End-token pressure"),
-             "pick": gr.Dropdown([], label="Unmasking map of expert"),
-             "map": gr.Plot(label="Unmasking map"),
-             "downloads": gr.File(label="Downloads: trajectory JSON and all figures "
-                                        "(one offline HTML page)",
-                                  file_count="multiple", interactive=False)}
-    assert tuple(views) == VIEWS
-    return views
+def detail_views(state: gr.State, summary: dict[str, Any]) -> tuple[dict[str, Any],
+                                                                      gr.CheckboxGroup,
+                                                                      ui_teach.ForkPanel]:
+    """The charts, one tab each, below the summary; the what-if fork panel in the last tabs."""
+    views = {"run": state, **summary}
+    with gr.Tabs(elem_id="details"):
+        with gr.Tab("Reveal order"):
+            views["reveal"] = gr.Plot(label="Reveal order", elem_id="reveal-plot")
+        with gr.Tab("Scrubber"):
+            views["scrub"] = gr.Plot(label="Step scrubber", elem_id="scrub-plot")
+        with gr.Tab("End-token pressure"):
+            pressure_pick = gr.CheckboxGroup([], label="Experts shown", elem_id="pressure-pick")
+            views["pressure"] = gr.Plot(label="End-token pressure", elem_id="pressure-plot")
+        with gr.Tab("Unmasking map"):
+            views["pick"] = gr.Dropdown([], label="Unmasking map of expert")
+            views["map"] = gr.Plot(label="Unmasking map", elem_id="map-plot")
+        with gr.Tab("What-if fork", elem_id="fork-tab"):
+            fork = ui_teach.fork_panel()
+        with gr.Tab("Downloads"):
+            views["downloads"] = gr.File(label="Trajectory JSON and all figures (one offline "
+                                         "HTML page)", file_count="multiple", interactive=False)
+    views = {name: views[name] for name in VIEWS}
+    return views, pressure_pick, fork
 
 
 def explore_tab(labels: list[str], examples: list[str], gen_lengths: list[int]) -> Explore:
     state = gr.State(None)  # this user's last run
     with gr.Row():
         with gr.Column(scale=3):
-            prompt, run_button, status = question_column(examples)
-        with gr.Column(scale=2):
+            prompt, run_button, summary = question_column(examples)
+        with gr.Column(scale=2, min_width=300):
             settings, upload = settings_column(prompt, labels, gen_lengths)
-    return Explore(settings, run_button, upload, result_views(state, status))
+    views, pressure_pick, fork = detail_views(state, summary)
+    return Explore(settings, run_button, upload, views, pressure_pick, fork)
 
 
 def scaling_tab() -> Scaling:
@@ -417,11 +452,38 @@ def wire_explore(runner: Runner, tab: Explore) -> None:
                       api_visibility="private")
     views["pick"].change(on_pick, [views["pick"], views["run"]], [views["map"]],
                          api_visibility="private")
-    tab.settings.model.change(on_model, [tab.settings.model], [tab.settings.gen_length],
+    tab.settings.model.input(on_model, [tab.settings.model], [tab.settings.gen_length],
                               api_visibility="private")
-    tab.settings.gen_length.change(on_gen_length, [tab.settings.gen_length],
-                                   [tab.settings.blocks, tab.settings.steps],
-                                   api_visibility="private")
+    # .input, not .change: loading a stored run's settings must not reset blocks and steps
+    tab.settings.gen_length.input(on_gen_length, [tab.settings.gen_length],
+                                  [tab.settings.blocks, tab.settings.steps],
+                                  api_visibility="private")
+    wire_pressure_pick(tab)
+
+
+def wire_pressure_pick(tab: Explore) -> None:
+    """The pressure chart shows the experts ticked above it (a readable few by default)."""
+    state, plot = tab.views["run"], tab.views["pressure"]
+
+    def on_run(run) -> Any:
+        if run is None:
+            return gr.skip()
+        labels = plots.row_labels(run)
+        return gr.update(choices=labels, value=[labels[i] for i in plots.default_pressure_rows(run)])
+
+    def on_pick(chosen, run) -> Any:
+        if run is None:
+            return gr.skip()
+        labels = plots.row_labels(run)
+        return plots.end_pressure(run, [i for i, label in enumerate(labels) if label in chosen])
+
+    state.change(on_run, [state], [tab.pressure_pick], api_visibility="private")
+    tab.pressure_pick.input(on_pick, [tab.pressure_pick, state], [plot], api_visibility="private")
+
+
+def keyed_views(tab: Explore) -> ui_teach.Show:
+    """A run -> every Explore view, keyed by component (for the lesson and the gallery)."""
+    return lambda run: {tab.views[name]: value for name, value in full_views(run).items()}
 
 
 def wire_scaling(runner: Runner, tab: Scaling, model: gr.Dropdown) -> None:
@@ -454,22 +516,38 @@ def wire_api(runner: Runner, label: str) -> None:
     gr.api(api_run, api_name="run")
 
 
-def build_demo(runner: Runner, examples: list[str] | None = None) -> gr.Blocks:
-    """The app; every decode goes through ``runner``."""
+def build_demo(runner: Runner, examples: list[str] | None = None,
+               gallery_dir: Path | None = None) -> gr.Blocks:
+    """The app; every decode and fork goes through ``runner``. The lesson and the gallery read
+    the stored runs in ``gallery_dir`` (default ``assets/gallery``)."""
     examples = examples or [DEFAULT_EXAMPLE]
     labels = runner.model_labels()
+    gallery_dir = Path(gallery_dir or GALLERY)
+    chapters = load_lesson(gallery_dir)
     # Gradio deletes its cached files (uploads, served exports) once older than the export age.
     cache_age = int(limits.current().export_max_age_s)
     with gr.Blocks(title="hexviz", delete_cache=(min(cache_age, 600), cache_age)) as demo:
         gr.Markdown(HEADER)
-        with gr.Tabs():
-            with gr.Tab("Explore"):
+        with gr.Tabs(selected="lesson") as tabs:
+            with gr.Tab("Lesson", id="lesson"):
+                lesson = ui_teach.lesson_tab(chapters)
+            with gr.Tab("Explore", id="explore"):
                 explore = explore_tab(labels, examples, gen_length_choices(runner, labels[0]))
-            with gr.Tab("Scaling"):
+            with gr.Tab("Gallery", id="gallery"):
+                gallery = ui_teach.gallery_tab(gallery_dir)
+            with gr.Tab("Compare", id="compare"):
+                compare = ui_teach.compare_tab(gallery_dir)
+            with gr.Tab("Scaling", id="scaling"):
                 scaling = scaling_tab()
             with gr.Tab("About"):
                 gr.Markdown(ABOUT)
         wire_explore(runner, explore)
         wire_scaling(runner, scaling, explore.settings.model)
         wire_api(runner, labels[0])
+        show, outputs = keyed_views(explore), list(explore.views.values())
+        settings = [explore.settings.prompt, *explore.settings.inputs()[2:]]  # all but model
+        ui_teach.wire_lesson(lesson, show, outputs, settings, tabs, "explore", "scaling")
+        ui_teach.wire_gallery(gallery, gallery_dir, show, outputs, settings, tabs, "explore")
+        ui_teach.wire_compare(compare, gallery_dir, explore.views["run"])
+        ui_teach.wire_fork(explore.fork, runner, explore.views["run"], explore.settings.model)
     return demo

@@ -52,6 +52,7 @@ def test_run_an_example_in_the_browser(app_url):
         page = browser.new_page(viewport={"width": 1366, "height": 900})
         url, loading = app_url
         page.goto(url)
+        page.get_by_role("tab", name="Explore", exact=True).click()  # the Lesson opens first
         page.get_by_text("Mia has 3 pens", exact=False).first.wait_for()
         loading.join(120)  # the figure below is timed with the model warm
         page.locator("#run-button").click()

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from hexviz.config import DecodeConfig, Expert, hex_experts
-from hexviz.engine import decode, decode_many, distinct_rows_logits, iter_decode
+from hexviz.engine import (Resume, decode, decode_many, distinct_rows_logits, iter_decode,
+                           top_candidates)
 from hexviz.schedule import block_bounds, reveal_count
 
 
@@ -23,7 +24,6 @@ def reference_generate(lm, prompt: list[int], expert: Expert, gen_length: int,
     x = torch.full((1, len(prompt) + gen_length), lm.mask_id, dtype=torch.long)
     x[0, :len(prompt)] = torch.tensor(prompt)
     start = len(prompt)
-    generator = torch.Generator().manual_seed(expert.seed)
     num_blocks = gen_length // expert.block_length
     steps_per_block = steps // num_blocks
     for block in range(num_blocks):
@@ -32,6 +32,9 @@ def reference_generate(lm, prompt: list[int], expert: Expert, gen_length: int,
         block_masked = int((x[0, lo:hi] == lm.mask_id).sum())
         base, extra = divmod(block_masked, steps_per_block)
         for i in range(steps_per_block):
+            step = block * steps_per_block + i
+            seed = np.random.SeedSequence([expert.seed, step]).generate_state(1)[0]
+            generator = torch.Generator().manual_seed(int(seed))
             mask_index = x == lm.mask_id
             logits = lm.model(input_ids=x).logits[:, start:].clone()
             logits[..., lm.mask_id] = -torch.inf
@@ -259,3 +262,67 @@ def test_whole_answer_confidence_on_an_end_heavy_model_is_a_wall_collapse(end_he
     t = decode(end_heavy_lm, prompt, [Expert(32)], DecodeConfig(32, 32)).trajectories[0]
     assert t.collapsed and len(t.text.split()) <= 4
     assert t.early_end_share > 0.5  # the tail's end tokens dominate the first half of reveals
+
+
+# --- what-if forks ------------------------------------------------------------------------------
+
+def fork(lm, prompt, original, expert, step, forced=None):
+    config = original.config
+    *_, progress = iter_decode(lm, [prompt], [expert], config,
+                               resume=Resume(step, [original.trajectories[0]], [forced]))
+    return progress.runs()[0].trajectories[0]
+
+
+@pytest.mark.parametrize("rule,temperature,step", [
+    ("low_confidence", 0.0, 5), ("random", 0.0, 11), ("margin", 0.9, 7), ("low_confidence", 0.7, 0),
+])
+def test_a_fork_with_unchanged_settings_reproduces_the_original(random_lm, prompt_ids, rule,
+                                                                temperature, step):
+    expert = Expert(8, rule, seed=2, temperature=temperature)
+    original = decode(random_lm, prompt_ids, [expert], DecodeConfig(32, 16))
+    again = fork(random_lm, prompt_ids, original, expert, step)
+    t = original.trajectories[0]
+    assert again.token_ids.tolist() == t.token_ids.tolist()
+    assert again.reveal_step.tolist() == t.reveal_step.tolist()
+    assert np.array_equal(again.draft_ids, t.draft_ids)
+    assert np.allclose(again.end_density, t.end_density)
+
+
+def test_forcing_a_token_changes_the_continuation(random_lm, prompt_ids):
+    expert = Expert(8)
+    config = DecodeConfig(32, 32)
+    original = decode(random_lm, prompt_ids, [expert], config)
+    t = original.trajectories[0]
+    step = 3  # block 0 is half done; force the next position it would have revealed
+    position = int(np.flatnonzero(t.reveal_step == step)[0])
+    answer = np.where(t.reveal_step < step, t.token_ids, random_lm.mask_id).tolist()
+    candidates = top_candidates(random_lm, prompt_ids, answer, position, k=3)
+    assert candidates[0][0] == t.draft_ids[step, position]  # the draft is the top candidate
+    token = next(c for c, _, _ in candidates if c != t.token_ids[position])
+    forked = fork(random_lm, prompt_ids, original, expert, step, (position, token))
+    assert forked.token_ids[position] == token and forked.reveal_step[position] == step
+    assert forked.token_ids.tolist() != t.token_ids.tolist()
+    assert (forked.reveal_step[t.reveal_step < step] == t.reveal_step[t.reveal_step < step]).all()
+    assert (forked.reveal_step >= 0).all()  # the block with one mask fewer still finishes
+    counts = np.bincount(forked.reveal_step, minlength=32)
+    assert counts[step] == 2 and counts[:step].tolist() == [1] * step
+
+
+@pytest.mark.parametrize("block_length", [4, 32])
+def test_a_fork_can_change_the_block_length(random_lm, prompt_ids, block_length):
+    config = DecodeConfig(32, 32)
+    original = decode(random_lm, prompt_ids, [Expert(32)], config)  # scattered first reveals
+    forked = fork(random_lm, prompt_ids, original, Expert(block_length), 9)
+    assert (forked.reveal_step >= 0).all()  # leftovers of the old order are caught up
+    for step in range(9, 32):  # and nothing is revealed beyond the new current block
+        _, end = block_bounds(forked.expert, config, step)
+        assert (np.flatnonzero(forked.reveal_step == step) < end).all()
+    kept = original.trajectories[0].reveal_step < 9
+    assert (forked.token_ids[kept] == original.trajectories[0].token_ids[kept]).all()
+
+
+def test_a_fork_refuses_a_revealed_position(random_lm, prompt_ids):
+    original = decode(random_lm, prompt_ids, [Expert(8)], DecodeConfig(32, 32))
+    revealed = int(np.flatnonzero(original.trajectories[0].reveal_step == 0)[0])
+    with pytest.raises(ValueError, match="already revealed"):
+        fork(random_lm, prompt_ids, original, Expert(8), 4, (revealed, 5))

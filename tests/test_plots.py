@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from hexviz import plots
 from tests.conftest import known_run
@@ -56,3 +57,22 @@ def test_scrubber_has_a_frame_per_step():
     assert np.array(fig.frames[0].data[0].z).max() == plots.MASK
     assert np.array(fig.frames[2].data[0].z).tolist()[0] == [1, 1, 0, 0]
     assert len(fig.layout.sliders[0].steps) == 5
+    assert fig.layout.sliders[0].active == 4  # opens at the end
+    opened = plots.scrubber(known_run(), start=0)
+    assert opened.layout.sliders[0].active == 0
+    assert np.array(opened.data[0].z).max() == plots.MASK  # the all-mask start
+
+
+def test_pressure_chart_shows_the_picked_experts():
+    run = known_run()
+    assert plots.default_pressure_rows(run) == [0, 1]  # the only voter, the baseline
+    fig = plots.end_pressure(run, [1])
+    assert len(fig.data) == 2 and fig.data[0].name.startswith("whole (margin)")
+
+
+def test_pressure_chart_adds_the_recorded_end_density():
+    run = known_run()
+    run.trajectories[0].end_density = np.array([0.5, 0.6, 0.9, 1.0], dtype=np.float32)
+    fig = plots.end_pressure(run, [0])
+    assert [d.name.split(": ")[1] for d in fig.data] == ["drafts", "revealed", "end density"]
+    assert list(fig.data[2].y) == pytest.approx([0.5, 0.6, 0.9, 1.0])

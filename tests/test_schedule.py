@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from hexviz.config import DecodeConfig, Expert
-from hexviz.schedule import block_bounds, reveal_count, tokens_per_step
+from hexviz.schedule import (block_bounds, count_now, reveal_count, steps_left_in_block,
+                             tokens_per_step)
 
 
 def test_tokens_per_step_spreads_the_remainder_first():
@@ -34,3 +35,18 @@ def test_every_block_is_revealed_in_its_own_steps(block_length, steps):
         assert {block_bounds(expert, config, s) for s in span} == {
             (block * block_length, (block + 1) * block_length)}
         assert sum(reveal_count(expert, config, s) for s in span) == block_length
+
+
+@pytest.mark.parametrize("masked,steps", [(8, 8), (8, 3), (7, 4), (1, 5), (16, 16), (5, 2)])
+def test_count_now_spreads_a_block_like_tokens_per_step(masked, steps):
+    """Asking ceil(left / steps left) at every step reproduces LLaDA's split exactly."""
+    left, counts = masked, []
+    for done in range(steps):
+        counts.append(count_now(left, steps - done))
+        left -= counts[-1]
+    assert counts == tokens_per_step(masked, steps) and left == 0
+
+
+def test_steps_left_in_block():
+    config = DecodeConfig(gen_length=16, steps=8)  # B=4: 4 blocks of 2 steps
+    assert [steps_left_in_block(Expert(4), config, s) for s in range(4)] == [2, 1, 2, 1]
