@@ -155,6 +155,11 @@ def _finite(value: float) -> float | None:
     return None if math.isnan(value) else round(value, 4)
 
 
+def _no_nan(items: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A dict with nan as None: JSON has no NaN, and strict readers refuse it."""
+    return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in items}
+
+
 def _mean(values: Iterable[float | None]) -> float:
     known = [v for v in values if v is not None]
     return sum(known) / len(known) if known else math.nan
@@ -262,7 +267,7 @@ def results_to_json(results: EvalResults) -> dict[str, Any]:
         "experts": [asdict(e) | {"label": e.label} for e in results.experts],
         "records": [asdict(r) | {"vote": vote_of(r, results.voters).to_json()}
                     for r in results.records],
-        "summary": asdict(summary),
+        "summary": asdict(summary, dict_factory=_no_nan),
         "scaling": [{"votes": k, "accuracy": a, "tie_rate": t}
                     for k, a, t in scaling_curve(results)],
     }
