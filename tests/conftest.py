@@ -3,8 +3,10 @@ format, a hand-made run and eval results with known answers, a fake runner, a fr
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ import torch
 from transformers import BertConfig, BertForMaskedLM
 
 from hexviz import models
+from hexviz.ui import build_demo
 from hexviz.train.loop import tokenizer_corpus
 from hexviz.train.tokenizer import build_tokenizer
 
@@ -150,7 +153,33 @@ class FakeRunner:
         return hand_made_results()
 
 
+CHROMIUM = os.environ.get("HEXVIZ_CHROMIUM", "/usr/bin/chromium")  # Debian's, never downloaded
+# Flags that keep Chromium from reaching for the network on a closed machine.
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextmanager
+def serving(demo) -> Iterator[str]:
+    """``demo`` queued and launched on 127.0.0.1 at a free port; yields its URL, then closes."""
+    demo.queue(default_concurrency_limit=1, max_size=4)
+    demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True,
+                quiet=True)
+    try:
+        yield demo.local_url
+    finally:
+        demo.close()
+
+
+@pytest.fixture
+def launched():
+    """Launch a demo on 127.0.0.1; yield a function runner -> url; close them afterwards."""
+    with ExitStack() as stack:
+        yield lambda runner: stack.enter_context(serving(build_demo(runner)))

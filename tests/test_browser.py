@@ -6,7 +6,6 @@ saved to out/screenshots/ for a person to look at.
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from pathlib import Path
@@ -15,13 +14,9 @@ import pytest
 
 from hexviz import ui
 from hexviz.runner import LocalRunner
-from tests.conftest import REPO, free_port
+from tests.conftest import CHROMIUM, CHROMIUM_FLAGS as FLAGS, REPO, serving
 
-CHROMIUM = os.environ.get("HEXVIZ_CHROMIUM", "/usr/bin/chromium")
 SHOTS = REPO / "out" / "screenshots"
-# Flags that keep Chromium from reaching for the network on a closed machine.
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 pytestmark = [
     pytest.mark.slow,
@@ -36,11 +31,8 @@ def app_url():
     loading = runner.preload()  # as app.py does
     demo = ui.build_demo(runner, examples=["Mia has 3 pens. She buys 4 more. "
                                                   "How many pens does Mia have now?"])
-    demo.queue(default_concurrency_limit=1, max_size=4)
-    demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True,
-                quiet=True)
-    yield demo.local_url, loading
-    demo.close()
+    with serving(demo) as url:
+        yield url, loading
 
 
 def test_run_an_example_in_the_browser(app_url):

@@ -15,8 +15,7 @@ import pytest
 from hexviz import ui
 from hexviz.lesson import CHAPTER_KEYS
 from hexviz.runner import LocalRunner
-from tests.test_browser import CHROMIUM, FLAGS
-from tests.test_ui import free_port
+from tests.conftest import CHROMIUM, CHROMIUM_FLAGS as FLAGS, serving
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not Path(CHROMIUM).exists(),
@@ -26,12 +25,8 @@ VIEWPORTS = [(1366, 768), (390, 844)]
 
 @pytest.fixture(scope="module")
 def app_url():
-    demo = ui.build_demo(LocalRunner())
-    demo.queue(default_concurrency_limit=1, max_size=4)
-    demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True,
-                quiet=True)
-    yield demo.local_url
-    demo.close()
+    with serving(ui.build_demo(LocalRunner())) as url:
+        yield url
 
 
 def text_of(page, selector: str) -> str:

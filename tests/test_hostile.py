@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import socket
 import time
 
 import gradio as gr
@@ -20,7 +19,7 @@ from hexviz import limits, plots, trajectory, ui
 from hexviz.cli import main
 from hexviz.config import DecodeConfig, Expert
 from hexviz.trajectory import Run, SpecialTokens, Timing, Trajectory
-from tests.conftest import known_run
+from tests.conftest import known_run, serving
 
 LONG_PROMPT = "apples " * 20_000
 
@@ -333,12 +332,6 @@ API_CASES = [  # (predict keyword arguments, expected message)
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def api_client():
     """The real app (built-in model) on 127.0.0.1 at a free port; closed after the module."""
@@ -346,14 +339,8 @@ def api_client():
 
     from hexviz.runner import LocalRunner
 
-    demo = ui.build_demo(LocalRunner())
-    demo.queue(default_concurrency_limit=1, max_size=4)
-    demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True,
-                quiet=True)
-    try:
-        yield Client(demo.local_url, verbose=False)
-    finally:
-        demo.close()
+    with serving(ui.build_demo(LocalRunner())) as url:
+        yield Client(url, verbose=False)
 
 
 @pytest.mark.slow

@@ -8,13 +8,12 @@ import urllib.request
 from hexviz import models
 from hexviz.runner import LocalRunner, RunRequest
 from tests.conftest import QUESTION
-from tests.test_ui import launched  # noqa: F401 - a fixture
 
 SMALL = dict(model="m", gen_length=16, steps=16, blocks=(4, 8), baselines=False)
 
 
 def test_preload_leaves_the_ui_up_and_a_run_waits_for_the_load(monkeypatch, random_lm,
-                                                               launched):  # noqa: F811
+                                                               launched):
     release = threading.Event()
 
     def slow_load(*_args, **_kwargs):

@@ -11,7 +11,7 @@ import pytest
 
 from hexviz import trajectory, ui
 from hexviz.runner import RunRequest
-from tests.conftest import FakeRunner, free_port, hand_made_results, known_run
+from tests.conftest import FakeRunner, hand_made_results, known_run
 
 
 def test_demo_wires_the_runner_and_the_api():
@@ -114,24 +114,6 @@ def test_scaling_tab_plots_a_results_file(tmp_path):
     bad.write_text("{}")
     with pytest.raises(gr.Error, match="not a hexviz eval results file"):
         ui.scaling_from_file(str(bad))
-
-
-@pytest.fixture
-def launched():
-    """Launch a demo on 127.0.0.1; yield a function runner -> url; close them afterwards."""
-    demos = []
-
-    def launch(runner):
-        demo = ui.build_demo(runner)
-        demo.queue(default_concurrency_limit=1, max_size=4)
-        demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True,
-                    quiet=True)
-        demos.append(demo)
-        return demo.local_url
-
-    yield launch
-    for demo in demos:
-        demo.close()
 
 
 def test_api_endpoint_returns_the_run_json(launched):
