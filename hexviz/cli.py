@@ -186,8 +186,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     check_run(args, config, len(experts))  # refusals first: a refused eval prints one line
     cores = limits.available_cpus()  # a Space's cgroup quota, not the host's count
     if state.num_processes == 1 and lm.device.type == "cpu" and cores > 1:
-        # One process per core beats one process's threads on CPU (bench/README.md).
-        print(f"hint: on {cores} CPU cores this is faster: accelerate launch --multi_gpu "
+        # One single-thread process per core: as fast on idle cores, far faster on shared ones,
+        # where threads wait on each other (bench/README.md).
+        print(f"hint: on {cores} shared CPU cores this is faster: accelerate launch --multi_gpu "
               f"--num_processes {cores} -m hexviz eval ...", file=sys.stderr)
     with state.split_between_processes(list(range(len(problems)))) as mine:
         with tqdm(total=len(mine), desc="eval", unit="problem",
