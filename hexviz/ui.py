@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from hexviz.metrics import MAX_SQUEEZED_TOKENS
 from hexviz.paths import GALLERY
 from hexviz.remasking import RULE_NAMES
 from hexviz.runner import Runner, RunRequest
-from hexviz.trajectory import Run, TrajectoryFormatError
+from hexviz.trajectory import Run, Trajectory, TrajectoryFormatError
 
 PAPER = "https://arxiv.org/abs/2510.05040"
 DEFAULT_GEN_LENGTH = 64
@@ -135,6 +136,15 @@ def gen_length_choices(runner: Runner, label: str) -> list[int]:
     return limits.gen_length_choices(GEN_LENGTHS, model_max) or [min(GEN_LENGTHS)]
 
 
+def order_summary(t: Trajectory) -> str:
+    """How left to right the expert decoded, and how early it committed end tokens."""
+    def number(value: float, fmt: str) -> str:
+        return "-" if math.isnan(value) else format(value, fmt)
+
+    return (f"AR-ness {number(t.ar_ness, '.2f')} · order rho "
+            f"{number(t.order_correlation, '+.2f')} · early end {number(t.early_end_share, '.0%')}")
+
+
 def expert_texts_html(run: Run) -> str:
     """Each expert's final text with its extracted answer highlighted."""
     rows = []
@@ -148,7 +158,8 @@ def expert_texts_html(run: Run) -> str:
                         f"{text[cut + len(needle):]}")
         style = ROW_STYLE + (COLLAPSED_STYLE if t.collapsed else "")
         rows.append(f'<div style="{style}"><span style="{LABEL_STYLE}">{html.escape(label)}'
-                    f'</span><span style="{TEXT_STYLE}">{text}</span></div>')
+                    f'<br><small>{order_summary(t)}</small></span>'
+                    f'<span style="{TEXT_STYLE}">{text}</span></div>')
     return "\n".join(rows)
 
 

@@ -25,11 +25,20 @@ def test_demo_wires_the_runner_and_the_api():
     assert "Q1" in values  # the first example fills the question box
 
 
+def test_order_summary_reads_the_trajectory():
+    t = known_run().trajectories[0]
+    t.reveal_step[:] = range(len(t.reveal_step))  # left to right
+    t.early_end_share = 0.25
+    assert ui.order_summary(t) == "AR-ness 1.00 · order rho +1.00 · early end 25%"
+
+
 def test_full_views_fill_every_output():
     views = ui.full_views(known_run())
     assert set(views) == set(ui.VIEWS)
     assert "HEX answer **7**" in views["status"] and "1 collapsed" in views["status"]
     assert ">7</mark>" in views["answers"] and "collapsed" in views["answers"]
+    first = known_run().trajectories[0]
+    assert f"AR-ness {first.ar_ness:.2f}" in views["answers"]  # order metrics per expert
     assert views["vote"].layout.title.text == "Vote: 7"
     assert views["pick"]["value"] == "whole (margin) ✗ collapsed"  # the collapse is shown first
     assert "COLLAPSED" in views["map"].layout.title.text
