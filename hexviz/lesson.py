@@ -52,7 +52,9 @@ def baselines(run: Run) -> list[int]:
 
 def early_end(run: Run, index: int) -> float:
     """Share of end tokens among what trajectory ``index`` revealed in the first half."""
-    share = run.trajectories[index].early_end_share
+    t = run.trajectories[index]
+    share = metrics.early_end_share(t.token_ids, t.reveal_step, run.special.end_ids,
+                                    run.config.steps)
     return 0.0 if np.isnan(share) else share
 
 
