@@ -52,8 +52,8 @@ of the whole answer is fully "any order"; blocks of 1 token are ordinary left-to
 LLaDA is fine-tuned with every answer padded by end-of-text tokens, and it learns to be very sure
 of them. Decoding the whole answer by confidence therefore reveals the tail's end-of-text tokens
 first; each one makes the next one to its left likelier, and the answer can be squeezed into
-nothing. That is a **collapse**: hexviz flags an expert when at most {MAX_SQUEEZED_TOKENS} tokens of text stand
-before its first end token and the end tokens were committed before that text (median reveal
+nothing. That is a **collapse**: hexviz flags an expert when at most {MAX_SQUEEZED_TOKENS} tokens of
+text stand before its first end token and the end tokens were committed before that text (median reveal
 step). A short answer written first and padded afterwards is not a collapse.
 Blocks prevent it: the tail cannot be touched before the blocks before it are done.
 
@@ -142,7 +142,8 @@ def order_summary(t: Trajectory) -> str:
         return "-" if math.isnan(value) else format(value, fmt)
 
     return (f"AR-ness {number(t.ar_ness, '.2f')} · order rho "
-            f"{number(t.order_correlation, '+.2f')} · early end {number(t.early_end_share, '.0%')}")
+            f"{number(t.order_correlation, '+.2f')} · "
+            f"early end {number(t.early_end_share, '.0%')}")
 
 
 def expert_texts_html(run: Run) -> str:

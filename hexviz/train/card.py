@@ -41,13 +41,13 @@ def best_expert_accuracy(s) -> float:
     return max(e.accuracy for e in s.experts if e.votes)
 
 
-def _rows(results: EvalResults, s) -> dict[str, tuple[Expert, ExpertScore]]:
-    """Expert label -> (expert, score), in results order."""
-    return {e.label: (e, score) for e, score in zip(results.experts, s.experts, strict=True)}
+def _rows(results: EvalResults, s) -> list[tuple[Expert, ExpertScore]]:
+    """(expert, score) pairs, in results order."""
+    return list(zip(results.experts, s.experts, strict=True))
 
 
 def whole_answer(results: EvalResults, s, rule: str) -> ExpertScore | None:
-    return next((score for e, score in _rows(results, s).values()
+    return next((score for e, score in _rows(results, s)
                  if not e.votes and e.remasking == rule), None)
 
 
@@ -71,7 +71,7 @@ class Target:
 
 def targets(results: EvalResults, s) -> list[Target]:
     """The built-in model's targets (what the app teaches must hold on it), met or not."""
-    rows = _rows(results, s).values()
+    rows = _rows(results, s)
     confident = [w for w in (whole_answer(results, s, r) for r in ("low_confidence", "margin"))
                  if w is not None]
     small = [score for e, score in rows
@@ -138,6 +138,8 @@ def card_markdown(results: EvalResults, meta: dict, how_made: str = "") -> str:
                       for t in targets(results, s))
     settings = ", ".join(f"{k}={v}" for k, v in training.items()
                          if k not in ("steps", "minutes", "parameters", "out_dir"))
+    op_range = f"{min(task.OP_COUNT_WEIGHTS)}-{max(task.OP_COUNT_WEIGHTS)}"
+    bare = f"{task.BARE_ANSWER_PROB:.0%}"
     return f"""---
 library_name: transformers
 tags: [masked-diffusion, dllm, hexviz, toy]
@@ -146,9 +148,9 @@ tags: [masked-diffusion, dllm, hexviz, toy]
 
 A {training['parameters'] / 1e6:.2f}M-parameter ModernBERT-style masked diffusion LM trained by
 hexviz (`python -m hexviz.train`) from scratch with LLaDA's supervised fine-tuning recipe on
-*tinygsm* v{task.TASK_VERSION}: generated GSM8K-style word problems ({min(task.OP_COUNT_WEIGHTS)}-{max(task.OP_COUNT_WEIGHTS)} chained +, -, * steps on
+*tinygsm* v{task.TASK_VERSION}: generated GSM8K-style word problems ({op_range} chained +, -, * steps on
 numbers up to {task.MAX_VALUE}, answers ending in `#### N`). Worked answers open with the
-question's person and amount and copy every step's amount; {task.BARE_ANSWER_PROB:.0%} of training answers are a bare
+question's person and amount and copy every step's amount; {bare} of training answers are a bare
 `#### N`, drawn independently of the question. The answer region is {meta['gen_length']} tokens:
 answer, end-of-turn, then end-of-text padding that is part of the loss, as in LLaDA. It loads
 with `AutoModelForMaskedLM.from_pretrained` (no remote code) and is the default model of the
