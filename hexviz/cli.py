@@ -46,7 +46,8 @@ def add_decode_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gen-length", type=int, default=None,
                         help="answer region length (default: the model's)")
     parser.add_argument("--steps", type=int, default=None,
-                        help="forward passes (default: the model's; gen length when it is given)")
+                        help="forward passes (default: the model's; with --gen-length, the model's "
+                             "tokens per step)")
     parser.add_argument("--remasking", default="low_confidence", choices=RULE_NAMES)
     parser.add_argument("--temperature", type=float, default=0.0)
     parser.add_argument("--seeds", type=int, default=1, help="votes per block size (seeds 0..N-1)")
@@ -85,7 +86,7 @@ def decode_config(args: argparse.Namespace, defaults) -> DecodeConfig:
         if given is not None and given < 1:  # 0 means "the default" in the API, not here
             raise ValueError(f"{flag} must be a positive integer (got {given})")
     gen_length, steps = resolve_lengths(args.gen_length, args.steps, defaults.gen_length,
-                                        defaults.steps)
+                                        defaults.steps, args.blocks)
     return DecodeConfig(gen_length, steps, args.forbid_end_of_text, args.end_tokens_last,
                         run_limits(args).max_gen_length)
 

@@ -6,6 +6,7 @@ work with a message that says what was given and what is allowed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -135,9 +136,20 @@ def baseline_experts(gen_length: int, remasking: str = "low_confidence",
 
 
 def resolve_lengths(gen_length: int | None, steps: int | None, default_gen_length: int,
-                    default_steps: int) -> tuple[int, int]:
+                    default_steps: int, blocks: Iterable[int] | None = None) -> tuple[int, int]:
     """(gen_length, steps) from what the user gave (None or 0: not given) and the model's
-    defaults: an answer length of one's own takes one step per token unless steps are given."""
+    defaults. An answer length of one's own keeps the model's tokens per step unless steps are
+    given, raised so that every expert (``blocks``, default the HEX set) gets whole steps."""
     if not gen_length:
         return default_gen_length, steps or default_steps
-    return gen_length, steps or gen_length
+    return gen_length, steps or scaled_steps(gen_length, default_gen_length, default_steps, blocks)
+
+
+def scaled_steps(gen_length: int, default_gen_length: int, default_steps: int,
+                 blocks: Iterable[int] | None = None) -> int:
+    """Steps for ``gen_length`` at the model's default tokens per step, rounded up to a multiple
+    of each expert's number of blocks (a multiple of all of them divides gen_length)."""
+    steps = max(1, gen_length * default_steps // default_gen_length)
+    sizes = parse_blocks(blocks) if blocks is not None else hex_block_lengths(gen_length)
+    unit = math.lcm(*[gen_length // b for b in sizes if gen_length % b == 0] or [1])
+    return min(gen_length, -(-steps // unit) * unit)

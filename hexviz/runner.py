@@ -19,6 +19,7 @@ from hexviz import limits
 from hexviz.config import (DecodeConfig, Expert, baseline_experts, hex_experts, parse_blocks,
                            resolve_lengths)
 from hexviz.evaluate import EvalResults, default_batch_size, eval_experts, evaluate, read_problems
+from hexviz.models.meta import ModelDefaults, read_defaults
 from hexviz.paths import BUILTIN_DIR, TEST_SET
 from hexviz.remasking import RULE_NAMES
 from hexviz.trajectory import Run
@@ -173,6 +174,17 @@ class LocalRunner:
             return None  # a hub id: unknown until loaded; the engine still checks
         return d.get("max_position_embeddings") or d.get("max_sequence_length")
 
+    def defaults(self, label: str) -> ModelDefaults | None:
+        """The model's decoding defaults, read without loading it; None when they are unknown
+        until it loads (a hub id) or its hexviz.json is damaged (the Run then says so)."""
+        if label in self._cache:
+            return self._cache[label].defaults
+        name = self.models.get(label)
+        try:
+            return read_defaults(BUILTIN_DIR if name == "builtin" else Path(str(name)))
+        except (OSError, ValueError):
+            return None
+
     def preload(self, label: str | None = None) -> threading.Thread:
         """Load ``label`` (default: the first model) and decode one step in a background
         thread, so the UI is up at once and the first Run finds the model and kernels warm.
@@ -211,7 +223,8 @@ class LocalRunner:
 
         lm = self._model(request.model)
         gen_length, steps = resolve_lengths(request.gen_length, request.steps,
-                                            lm.defaults.gen_length, lm.defaults.steps)
+                                            lm.defaults.gen_length, lm.defaults.steps,
+                                            request.blocks)
         config = DecodeConfig(gen_length, steps, request.forbid_end_of_text,
                               request.end_tokens_last)
         experts = hex_experts(gen_length, request.blocks, request.remasking, request.seeds,

@@ -13,7 +13,7 @@ from typing import Any
 import gradio as gr
 
 from hexviz import limits, plots, trajectory, ui_teach
-from hexviz.config import divisors, hex_block_lengths, parse_blocks
+from hexviz.config import divisors, hex_block_lengths, parse_blocks, scaled_steps
 from hexviz.evaluate import (EvalResults, format_scaling, format_summary, load_results,
                              scaling_curve, seed_scaling_curve, summarize)
 from hexviz.lesson import load_lesson
@@ -24,7 +24,8 @@ from hexviz.runner import Runner, RunRequest
 from hexviz.trajectory import Run, Trajectory, TrajectoryFormatError
 
 PAPER = "https://arxiv.org/abs/2510.05040"
-DEFAULT_GEN_LENGTH = 64
+# The controls' lengths for a model whose own are unknown until it loads (the loader's too).
+FALLBACK_LENGTHS = (64, 64)
 DEFAULT_EXAMPLE = "Tom has 5 apples. He buys 3 more. How many apples does Tom have now?"
 GEN_LENGTHS = [16, 32, 64, 128, 256, 512]
 
@@ -134,6 +135,36 @@ def gen_length_choices(runner: Runner, label: str) -> list[int]:
     """The Gen length menu for a model: what the model's positions and the limits allow."""
     model_max = runner.max_length(label) if hasattr(runner, "max_length") else None
     return limits.gen_length_choices(GEN_LENGTHS, model_max) or [min(GEN_LENGTHS)]
+
+
+def model_lengths(runner: Runner, label: str) -> tuple[int, int]:
+    """The model's own (gen_length, steps), which the controls start from."""
+    defaults = runner.defaults(label) if hasattr(runner, "defaults") else None
+    return (defaults.gen_length, defaults.steps) if defaults else FALLBACK_LENGTHS
+
+
+@dataclass(frozen=True)
+class LengthControls:
+    """What the Gen length, Steps and block-size controls show for one model and length."""
+
+    choices: list[int]  # the Gen length menu
+    gen_length: int
+    steps: int
+    blocks: list[int]  # the block sizes offered (divisors of gen_length)
+    experts: list[int]  # the ticked ones: the HEX set
+
+    @classmethod
+    def of(cls, runner: Runner, label: str, gen_length: int | None = None,
+           blocks: list[int] | None = None) -> LengthControls:
+        """For ``gen_length`` (default the model's own) and ticked ``blocks`` (default the
+        HEX set): steps at the model's tokens per step, whole steps for every ticked expert."""
+        choices = gen_length_choices(runner, label)
+        model_gen, model_steps = model_lengths(runner, label)
+        n = gen_length or min(model_gen, max(choices))
+        choices = sorted({*choices, n})
+        experts = [b for b in blocks if n % b == 0] if blocks else hex_block_lengths(n)
+        steps = scaled_steps(n, model_gen, model_steps, experts or None)
+        return cls(choices, n, steps, divisors(n), experts)
 
 
 def order_summary(t: Trajectory) -> str:
@@ -324,15 +355,13 @@ def question_column(examples: list[str]) -> tuple[gr.Textbox, gr.Button, dict[st
 
 
 def settings_column(prompt: gr.Textbox, labels: list[str],
-                    gen_lengths: list[int]) -> tuple[Settings, gr.File]:
+                    lengths: LengthControls) -> tuple[Settings, gr.File]:
     model = gr.Dropdown(labels, value=labels[0], label="Model")
-    blocks = gr.CheckboxGroup(divisors(DEFAULT_GEN_LENGTH),
-                              value=hex_block_lengths(DEFAULT_GEN_LENGTH),
-                              label="Experts: block sizes")
+    blocks = gr.CheckboxGroup(lengths.blocks, value=lengths.experts, label="Experts: block sizes")
     with gr.Row():
         rule = gr.Dropdown(list(RULE_NAMES), value="low_confidence", label="Remasking rule")
-        gen_length = gr.Dropdown(gen_lengths, value=DEFAULT_GEN_LENGTH, label="Gen length")
-        steps = gr.Number(DEFAULT_GEN_LENGTH, precision=0, label="Steps", minimum=1,
+        gen_length = gr.Dropdown(lengths.choices, value=lengths.gen_length, label="Gen length")
+        steps = gr.Number(lengths.steps, precision=0, label="Steps", minimum=1,
                           maximum=limits.current().max_steps)
     with gr.Row():
         temperature = gr.Slider(0, 2, value=0, step=0.1, label="Temperature")
@@ -374,13 +403,13 @@ def detail_views(state: gr.State, summary: dict[str, Any]) -> tuple[dict[str, An
     return views, pressure_pick, fork
 
 
-def explore_tab(labels: list[str], examples: list[str], gen_lengths: list[int]) -> Explore:
+def explore_tab(labels: list[str], examples: list[str], lengths: LengthControls) -> Explore:
     state = gr.State(None)  # this user's last run
     with gr.Row():
         with gr.Column(scale=3):
             prompt, run_button, summary = question_column(examples)
         with gr.Column(scale=2, min_width=300):
-            settings, upload = settings_column(prompt, labels, gen_lengths)
+            settings, upload = settings_column(prompt, labels, lengths)
     views, pressure_pick, fork = detail_views(state, summary)
     return Explore(settings, run_button, upload, views, pressure_pick, fork)
 
@@ -450,13 +479,17 @@ def wire_explore(runner: Runner, tab: Explore) -> None:
             return gr.skip()
         return plots.unmasking_map(run, plots.row_labels(run).index(label))
 
-    def on_model(label) -> Any:  # the Gen length menu offers what this model allows
-        choices = gen_length_choices(runner, label)
-        return gr.update(choices=choices, value=min(DEFAULT_GEN_LENGTH, max(choices)))
+    def on_model(label) -> tuple:  # the length controls follow the model
+        c = LengthControls.of(runner, label)
+        return (gr.update(choices=c.choices, value=c.gen_length), gr.update(value=c.steps),
+                gr.update(choices=c.blocks, value=c.experts))
 
-    def on_gen_length(gen_length) -> tuple:
-        n = int(gen_length)
-        return gr.update(choices=divisors(n), value=hex_block_lengths(n)), gr.update(value=n)
+    def on_gen_length(label, gen_length) -> tuple:
+        c = LengthControls.of(runner, label, int(gen_length))
+        return gr.update(choices=c.blocks, value=c.experts), gr.update(value=c.steps)
+
+    def on_blocks(label, gen_length, blocks) -> Any:  # whole steps for every ticked expert
+        return gr.update(value=LengthControls.of(runner, label, int(gen_length), blocks).steps)
 
     outputs = list(views.values())
     tab.run_button.click(on_run, tab.settings.inputs(), outputs, api_visibility="private")
@@ -464,12 +497,14 @@ def wire_explore(runner: Runner, tab: Explore) -> None:
                       api_visibility="private")
     views["pick"].change(on_pick, [views["pick"], views["run"]], [views["map"]],
                          api_visibility="private")
-    tab.settings.model.input(on_model, [tab.settings.model], [tab.settings.gen_length],
-                              api_visibility="private")
+    c = tab.settings
+    c.model.input(on_model, [c.model], [c.gen_length, c.steps, c.blocks],
+                  api_visibility="private")
     # .input, not .change: loading a stored run's settings must not reset blocks and steps
-    tab.settings.gen_length.input(on_gen_length, [tab.settings.gen_length],
-                                  [tab.settings.blocks, tab.settings.steps],
-                                  api_visibility="private")
+    c.gen_length.input(on_gen_length, [c.model, c.gen_length], [c.blocks, c.steps],
+                       api_visibility="private")
+    c.blocks.input(on_blocks, [c.model, c.gen_length, c.blocks], [c.steps],
+                   api_visibility="private")
     wire_pressure_pick(tab)
 
 
@@ -544,7 +579,7 @@ def build_demo(runner: Runner, examples: list[str] | None = None,
             with gr.Tab("Lesson", id="lesson"):
                 lesson = ui_teach.lesson_tab(chapters)
             with gr.Tab("Explore", id="explore"):
-                explore = explore_tab(labels, examples, gen_length_choices(runner, labels[0]))
+                explore = explore_tab(labels, examples, LengthControls.of(runner, labels[0]))
             with gr.Tab("Gallery", id="gallery"):
                 gallery = ui_teach.gallery_tab(gallery_dir)
             with gr.Tab("Compare", id="compare"):

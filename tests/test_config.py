@@ -7,7 +7,8 @@ import pytest
 from dataclasses import asdict
 
 from hexviz.config import (BASELINE_RULES, DecodeConfig, Expert, baseline_experts,
-                           hex_block_lengths, hex_experts, parse_blocks, resolve_lengths)
+                           hex_block_lengths, hex_experts, parse_blocks, resolve_lengths,
+                           scaled_steps)
 
 
 @pytest.mark.parametrize("kwargs,message", [
@@ -85,12 +86,28 @@ def test_repeated_block_sizes_are_refused_by_the_expert_set():
 @pytest.mark.parametrize("given,expected", [
     ((None, None), (64, 32)),  # the model's own pair
     ((None, 16), (64, 16)),
-    ((128, None), (128, 128)),  # an answer length of one's own: one step per token
+    ((128, None), (128, 64)),  # an answer length of one's own: the model's 2 tokens per step
+    ((32, None), (32, 32)),  # raised: the HEX set's B=1 needs a step per block
     ((128, 64), (128, 64)),
     ((0, 0), (64, 32)),  # the app's and the API's "not given"
 ])
 def test_resolve_lengths(given, expected):
     assert resolve_lengths(*given, default_gen_length=64, default_steps=32) == expected
+
+
+@pytest.mark.parametrize("gen_length,blocks,expected", [
+    (256, None, 128),  # 2 tokens per step; the HEX set's 32 blocks of 8 divide 128
+    (96, None, 64),  # 48 steps are not a multiple of B=3's 32 blocks: raised to 64
+    (96, (48,), 48),  # two blocks: 48 steps is whole steps for each
+    (64, (4, 16), 32),  # 16 blocks and 4 blocks: a multiple of 16
+    (6, (2, 3), 6),  # 3 and 2 blocks: lcm 6
+])
+def test_scaled_steps_give_every_expert_whole_steps(gen_length, blocks, expected):
+    steps = scaled_steps(gen_length, 64, 32, blocks)
+    assert steps == expected
+    config = DecodeConfig(gen_length, steps)
+    for b in blocks or hex_block_lengths(gen_length):
+        config.check(Expert(b))  # raises unless each block gets whole steps
 
 
 def test_expert_json_round_trip():

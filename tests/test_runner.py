@@ -73,6 +73,20 @@ def test_model_defaults_fill_what_the_request_leaves_out(random_model_dir):
     assert (run.config.gen_length, run.config.steps) == (64, 64)  # no hexviz.json: 64 and 64
 
 
+def test_model_defaults_are_read_without_loading(tmp_path, random_model_dir):
+    import shutil
+
+    shutil.copytree(random_model_dir, tmp_path / "m")
+    local = LocalRunner({"builtin": "builtin", "m": str(tmp_path / "m"), "hub": "org/model"})
+    assert local.defaults("builtin") == models.read_defaults(models.BUILTIN_DIR)
+    assert local.defaults("m") is None and local.defaults("hub") is None  # known once loaded
+    (tmp_path / "m" / models.HEXVIZ_META).write_text('{"gen_length": 32, "steps": 16}')
+    assert (local.defaults("m").gen_length, local.defaults("m").steps) == (32, 16)
+    (tmp_path / "m" / models.HEXVIZ_META).write_text("{damaged")
+    assert local.defaults("m") is None  # the Run reports the damage
+    assert not local._cache  # nothing was loaded
+
+
 def test_zero_gpu_wraps_decoding_when_spaces_is_present(monkeypatch):
     calls = []
     fake = types.ModuleType("spaces")

@@ -166,3 +166,36 @@ def test_gradio_client_gets_a_real_result_from_the_builtin_model(launched):
     assert voted == 3
     for e in d["experts"]:
         assert len(e["reveal_step"]) == 64 and -1 not in e["reveal_step"]
+
+
+class RunnerWithDefaults(FakeRunner):
+    """A fake runner whose model has its own lengths, as the built-in one does."""
+
+    def defaults(self, label):
+        from hexviz.models.meta import ModelDefaults
+
+        return ModelDefaults(gen_length=128, steps=64)
+
+
+@pytest.mark.parametrize("gen_length,blocks,expected", [
+    (None, None, (128, 64, [4, 8, 16, 32, 64])),  # the model's own pair and the HEX set
+    (256, None, (256, 128, [8, 16, 32, 64, 128])),  # its 2 tokens per step, scaled
+    (128, [1, 64], (128, 128, [1, 64])),  # 128 blocks of 1: a step each
+    (64, [8, 128], (64, 32, [8])),  # a ticked size that no longer divides is dropped
+])
+def test_length_controls_follow_the_model(gen_length, blocks, expected):
+    c = ui.LengthControls.of(RunnerWithDefaults(), "fake model", gen_length, blocks)
+    assert (c.gen_length, c.steps, c.experts) == expected
+    assert c.gen_length in c.choices and set(c.experts) <= set(c.blocks)
+
+
+def test_length_controls_fall_back_when_the_model_keeps_its_lengths_to_itself():
+    c = ui.LengthControls.of(FakeRunner(), "fake model")
+    assert (c.gen_length, c.steps) == ui.FALLBACK_LENGTHS
+
+
+def test_the_demo_starts_from_the_models_lengths():
+    demo = ui.build_demo(RunnerWithDefaults())
+    values = {getattr(b, "label", None): getattr(b, "value", None) for b in demo.blocks.values()}
+    assert (values["Gen length"], values["Steps"]) == (128, 64)
+    assert values["Experts: block sizes"] == [4, 8, 16, 32, 64]

@@ -12,11 +12,11 @@ from transformers import AutoModel, AutoModelForMaskedLM, AutoTokenizer
 from transformers.utils import logging as hf_logging
 
 from hexviz.models.tokens import DREAM, LLADA, SpecialTokens
-from hexviz.models.wrapper import DiffusionLM, ModelDefaults
+from hexviz.models.meta import HEXVIZ_META, ModelDefaults, read_defaults
+from hexviz.models.wrapper import DiffusionLM
 from hexviz.paths import BUILTIN_DIR
 
 BUILTIN = "builtin"
-HEXVIZ_META = "hexviz.json"  # decoding defaults written beside the built-in checkpoint
 
 
 class ModelLoadError(ValueError):
@@ -52,15 +52,12 @@ def _resolve(path_or_id: str | None) -> str:
 
 
 def _read_defaults(name: str, family: Family | None) -> ModelDefaults:
-    meta = Path(name) / HEXVIZ_META
-    if meta.is_file():
-        try:
-            d = json.loads(meta.read_text())
-            return ModelDefaults(int(d["gen_length"]), int(d["steps"]), d.get("answer", "auto"))
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
-            reason = f"no {err} field" if isinstance(err, KeyError) else str(err)
-            raise ModelLoadError(f"cannot load model {name!r}: its {HEXVIZ_META} is damaged "
-                                 f"({reason}); it needs \"gen_length\" and \"steps\"") from None
+    try:
+        defaults = read_defaults(name)
+    except ValueError as err:
+        raise ModelLoadError(f"cannot load model {name!r}: {err}") from None
+    if defaults is not None:
+        return defaults
     return ModelDefaults() if family else ModelDefaults(gen_length=64, steps=64)
 
 

@@ -10,16 +10,8 @@ import torch
 from transformers import PreTrainedTokenizerBase
 
 from hexviz.models import modernbert
+from hexviz.models.meta import ModelDefaults
 from hexviz.models.tokens import SpecialTokens, chat_prompt_ids
-
-
-@dataclass(frozen=True)
-class ModelDefaults:
-    """Decoding defaults that suit a model (its training length, its answer style)."""
-
-    gen_length: int = 256
-    steps: int = 256
-    answer_format: str = "auto"
 
 
 @dataclass(eq=False)
