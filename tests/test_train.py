@@ -71,6 +71,19 @@ def test_batches_mask_only_the_answer_and_pad_with_end_of_text():
     assert region[-1] == eos and tokenizer.convert_tokens_to_ids("<|eot_id|>") in region
 
 
+@pytest.mark.parametrize("text,pieces", [
+    ("Nora has 12 marbles.", ["▁Nora", "▁has", "▁12", "▁marbles", "."]),
+    ("12 - 4 = 8. #### 8", ["▁12", "▁-", "▁4", "▁=", "▁8", ".", "▁####", "▁8"]),
+    ("0 and 99", ["▁0", "▁and", "▁99"]),
+    ("1007", ["▁10", "07"]),  # longer numbers: pieces of at most two digits
+])
+def test_numbers_to_99_are_one_token_and_text_round_trips(text, pieces):
+    tokenizer = build_tokenizer(["Nora has 12 marbles. 12 - 4 = 8. #### 8 and"])
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    assert tokenizer.convert_ids_to_tokens(ids) == pieces
+    assert tokenizer.decode(ids) == text
+
+
 @pytest.mark.slow
 def test_a_checkpoint_loads_and_a_resumed_run_equals_a_straight_one(tmp_path, monkeypatch):
     """6 steps stopped after 4 (a crash at step 5) and resumed give the weights of 6 straight."""

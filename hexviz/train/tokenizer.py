@@ -1,7 +1,10 @@
 """Word-level tokenizer for the built-in model, built with the `tokenizers` library.
 
-Words keep a leading "▁" (as in SentencePiece) so that decoding restores spaces; every digit is
-its own token, so " 12" is "▁1", "2" and the model does arithmetic digit by digit. The chat
+Words keep a leading "▁" (as in SentencePiece) so that decoding restores spaces; every number
+from 0 to 99 is one token (" 12" is "▁12"), so each step of the task's arithmetic is one fact
+(12 - 4 = 8) rather than a carry over digits, and a number's words sit at fixed offsets from
+the words around it, which makes copying them from the question easy; longer numbers split
+into pieces of at most two digits. The chat
 template is stored with the tokenizer, so ``apply_chat_template`` is the one way prompts are
 formatted by the engine, the CLI, the app and training.
 """
@@ -21,6 +24,9 @@ END_OF_TEXT = "<|endoftext|>"  # answer padding, LLaDA's AfterEoT token
 USER = "<|user|>"
 ASSISTANT = "<|assistant|>"
 SPECIAL_TOKENS = [PAD, UNK, MASK, END_OF_TURN, END_OF_TEXT, USER, ASSISTANT]
+# 0-99, and "00"-"09", which follow a piece of a longer number ("107" is "▁10", "7"... "1007"
+# is "▁10", "07")
+NUMBERS = [str(n) for n in range(100)] + [f"0{n}" for n in range(10)]
 
 CHAT_TEMPLATE = (
     "{% for message in messages %}"
@@ -33,7 +39,7 @@ CHAT_TEMPLATE = (
 def _pre_tokenizer() -> pre_tokenizers.PreTokenizer:
     return pre_tokenizers.Sequence([
         pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always"),
-        pre_tokenizers.Split(Regex(r"▁?####|▁?[0-9]|▁?[^\w▁]"), behavior="isolated"),
+        pre_tokenizers.Split(Regex(r"▁?####|▁?[0-9]{1,2}|▁?[^\w▁]"), behavior="isolated"),
     ])
 
 
@@ -48,9 +54,10 @@ def words_of(texts: Iterable[str]) -> list[str]:
 
 
 def build_tokenizer(texts: Iterable[str]) -> PreTrainedTokenizerFast:
-    """A word-level tokenizer whose vocabulary is every piece of ``texts`` plus all digits."""
+    """A word-level tokenizer whose vocabulary is every piece of ``texts`` plus the numbers
+    0-99 (with and without a leading space)."""
     pieces = words_of(texts)
-    vocab_list = SPECIAL_TOKENS + ["▁"] + [f"{s}{d}" for s in ("", "▁") for d in range(10)]
+    vocab_list = SPECIAL_TOKENS + ["▁"] + [f"{s}{n}" for s in ("", "▁") for n in NUMBERS]
     vocab_list += [p for p in pieces if p not in vocab_list]
     core = Tokenizer(models.WordLevel({tok: i for i, tok in enumerate(vocab_list)}, unk_token=UNK))
     core.normalizer = normalizers.Strip()
