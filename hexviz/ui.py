@@ -18,7 +18,8 @@ from hexviz.evaluate import (EvalResults, format_scaling, format_summary, load_r
                              scaling_curve, seed_scaling_curve, summarize)
 from hexviz.lesson import load_lesson
 from hexviz.metrics import MAX_SQUEEZED_TOKENS
-from hexviz.paths import GALLERY
+from hexviz.models.meta import read_card
+from hexviz.paths import BUILTIN_DIR, GALLERY
 from hexviz.remasking import RULE_NAMES
 from hexviz.runner import Runner, RunRequest
 from hexviz.trajectory import Run, Trajectory, TrajectoryFormatError
@@ -95,14 +96,25 @@ Paper: [Test-Time Scaling in Diffusion LLMs via Hidden Semi-Autoregressive Exper
 - **Unmasking map**: one expert in detail, as in the HEX paper's Figure 2: step down, position
   across; grey is masked, blue text, orange end of turn, red end-of-text padding.
 
-## The built-in model
-A 1.8M-parameter ModernBERT-style dLLM trained by hexviz with LLaDA's fine-tuning recipe on
-"tinygsm", generated GSM8K-style word problems; it runs on a laptop CPU. Its whole-answer runs
-reveal the end-of-text tail first, as LLaDA's do, but unlike LLaDA it does not collapse: on 500
-held-out problems no whole-answer run lost its answer, and its small blocks fail the other way,
-by not stopping. Its model card (`assets/tinygsm-dllm/README.md`) has the numbers. On a GPU the
-same app runs LLaDA-8B-Instruct when the operator enables it (see the README).
 """
+
+
+
+def about_builtin(card: dict) -> str:
+    """The About tab's words on the built-in model, with its model card's figures."""
+    text = ("## The built-in model\nA 1.8M-parameter ModernBERT-style dLLM trained by hexviz "
+            "with LLaDA's fine-tuning recipe on \"tinygsm\", generated GSM8K-style word "
+            "problems; it runs on a laptop CPU. On a GPU the same app runs LLaDA-8B-Instruct "
+            "when the operator enables it (see the README).")
+    if card.get("whole_collapse") is None:
+        return text
+    return text + (
+        f" On {card['problems']} held-out problems of its model card "
+        f"(`assets/tinygsm-dllm/README.md`), whole-answer `low_confidence` decoding hit the "
+        f"end-of-text wall on {card['whole_collapse']:.0%} of them and scored "
+        f"{card['whole_accuracy']:.0%}; the HEX vote of its block-size experts scored "
+        f"{card['hex_accuracy']:.0%} (mean expert {card['mean_expert_accuracy']:.0%}).")
+
 
 # Inline styles, so the answers panel looks the same however the app is launched.
 # A flex row: on a narrow screen the text wraps under its label instead of beside it.
@@ -587,7 +599,7 @@ def build_demo(runner: Runner, examples: list[str] | None = None,
             with gr.Tab("Scaling", id="scaling"):
                 scaling = scaling_tab()
             with gr.Tab("About"):
-                gr.Markdown(ABOUT)
+                gr.Markdown(ABOUT + about_builtin(read_card(BUILTIN_DIR)))
         wire_explore(runner, explore)
         wire_scaling(runner, scaling, explore.settings.model)
         wire_api(runner, labels[0])

@@ -8,13 +8,13 @@ import pytest
 from transformers import AutoModelForMaskedLM, AutoTokenizer
 
 from hexviz import models, paths
-from hexviz.config import DecodeConfig, hex_experts
+from hexviz.config import DecodeConfig, Expert, hex_experts
 from hexviz.evaluate import evaluate, read_problems, summarize
 from hexviz.train import task
 from hexviz.train.loop import prompt_ids
 
 CHECK_PROBLEMS = 50  # a fixed slice of the held-out test set
-ALLOWED_DROP = 0.10  # below the model card's HEX accuracy by more than this fails
+ALLOWED_DROP = 0.10  # below the model card's HEX accuracy or collapse by more than this fails
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +40,9 @@ def test_chat_template_gives_the_engine_prompt(builtin):
     assert list(ids) == builtin.format_prompt(question) == prompt_ids(tokenizer, question)
     assert tokenizer.decode(tokenizer("12 + 7 = 19. #### 19", add_special_tokens=False)
                             ["input_ids"]) == "12 + 7 = 19. #### 19"
-    digits = tokenizer.convert_ids_to_tokens(tokenizer("129", add_special_tokens=False)["input_ids"])
-    assert digits == ["▁1", "2", "9"]  # every digit its own token
+    pieces = tokenizer.convert_ids_to_tokens(tokenizer("29 129", add_special_tokens=False)
+                                             ["input_ids"])
+    assert pieces == ["▁29", "▁12", "9"]  # numbers to 99 are one token
 
 
 def test_test_set_is_gsm8k_format_and_held_out():
@@ -55,8 +56,13 @@ def test_hex_accuracy_holds_against_the_model_card(builtin):
     card = json.loads((models.BUILTIN_DIR / models.HEXVIZ_META).read_text())["card"]
     config = DecodeConfig(builtin.defaults.gen_length, builtin.defaults.steps)
     problems = read_problems(paths.TEST_SET, CHECK_PROBLEMS)
-    results = evaluate(builtin, problems, hex_experts(config.gen_length), config, batch_size=10)
-    accuracy = summarize(results).hex_accuracy
-    print(f"HEX accuracy on {CHECK_PROBLEMS} problems: {accuracy:.1%} "
-          f"(model card: {card['hex_accuracy']:.1%} on {card['problems']})")
-    assert accuracy >= card["hex_accuracy"] - ALLOWED_DROP
+    whole = Expert(config.gen_length, "low_confidence", votes=False)
+    results = evaluate(builtin, problems, [*hex_experts(config.gen_length), whole], config,
+                       batch_size=10)
+    s = summarize(results)
+    collapse = s.experts[-1].collapse
+    print(f"HEX accuracy on {CHECK_PROBLEMS} problems: {s.hex_accuracy:.1%}, whole-answer "
+          f"collapse {collapse:.1%} (model card: {card['hex_accuracy']:.1%} and "
+          f"{card['whole_collapse']:.1%} on {card['problems']})")
+    assert s.hex_accuracy >= card["hex_accuracy"] - ALLOWED_DROP
+    assert collapse >= card["whole_collapse"] - ALLOWED_DROP  # the wall is still there

@@ -84,5 +84,6 @@ def test_card_command_writes_the_card_and_examples(tmp_path):
     text = (model_dir / "README.md").read_text()
     meta = json.loads((model_dir / "hexviz.json").read_text())
     assert f"| majority-vote accuracy | {meta['card']['hex_accuracy']:.1%} |" in text
+    assert 0 <= meta["card"]["whole_collapse"] <= 1  # the checkpoint test holds the wall to it
     assert "learned absolute positions" in text  # the architecture note lives in the card
     assert len(json.loads((tmp_path / "examples.json").read_text())) == card.EXAMPLE_COUNT

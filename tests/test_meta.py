@@ -37,3 +37,13 @@ def test_reading_defaults_imports_no_torch():
             "from hexviz.paths import BUILTIN_DIR; read_defaults(BUILTIN_DIR); "
             "assert 'torch' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_card_figures_come_from_the_file(tmp_path):
+    from hexviz.models.meta import read_card
+
+    assert read_card(tmp_path) == {}  # no hexviz.json
+    (tmp_path / HEXVIZ_META).write_text('{"gen_length": 8, "steps": 8, "card": {"problems": 5}}')
+    assert read_card(tmp_path) == {"problems": 5}
+    (tmp_path / HEXVIZ_META).write_text('["not", "a", "dict"]')
+    assert read_card(tmp_path) == {}

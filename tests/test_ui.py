@@ -199,3 +199,12 @@ def test_the_demo_starts_from_the_models_lengths():
     values = {getattr(b, "label", None): getattr(b, "value", None) for b in demo.blocks.values()}
     assert (values["Gen length"], values["Steps"]) == (128, 64)
     assert values["Experts: block sizes"] == [4, 8, 16, 32, 64]
+
+
+def test_the_about_tab_states_the_cards_figures():
+    card = {"problems": 500, "whole_collapse": 0.62, "whole_accuracy": 0.2,
+            "hex_accuracy": 0.45, "mean_expert_accuracy": 0.4}
+    text = ui.about_builtin(card)
+    assert "On 500 held-out problems" in text and "wall on 62% of them and scored 20%" in text
+    assert "scored 45% (mean expert 40%)" in text
+    assert "held-out" not in ui.about_builtin({})  # an older card: no figures, no claims

@@ -38,3 +38,12 @@ def read_defaults(folder: str | Path) -> ModelDefaults | None:
         raise ValueError(f"its {HEXVIZ_META} is damaged (steps {defaults.steps} for "
                          f"gen_length {defaults.gen_length})")
     return defaults
+
+
+def read_card(folder: str | Path) -> dict:
+    """The model card's headline figures stored in hexviz.json ({} when there are none)."""
+    try:
+        card = json.loads((Path(folder) / HEXVIZ_META).read_text()).get("card")
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return card if isinstance(card, dict) else {}

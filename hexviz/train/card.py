@@ -206,6 +206,8 @@ LLaDA-8B's collapsed runs, which hold no text at all.
 - architecture: ModernBERT (pre-norm, rotary positions), every layer attending globally; a BERT
   of the same size with learned absolute positions had not learned to copy names and numbers
   from the prompt after 1,000 steps, this one does within a few hundred
+- tokenizer: word-level, built from the task's own text; every number from 0 to 99 is one token,
+  so each arithmetic step is one fact and a number sits at a fixed offset from its words
 - recipe: prompt never masked; per example t ~ U(eps, 1), each answer token (padding included)
   masked with probability t, cross-entropy on masked tokens weighted by 1/t; AdamW, linear
   warm-up and cosine decay; every batch a pure function of (seed, step), so runs are reproducible
@@ -223,9 +225,12 @@ def main(argv: list[str] | None = None) -> None:
     meta_path = args.model_dir / HEXVIZ_META
     meta = json.loads(meta_path.read_text())
     summary = summarize(results)
+    wall = whole_answer(results, summary, "low_confidence")
     meta["card"] = {"problems": summary.problems, "hex_accuracy": summary.hex_accuracy,
                     "mean_expert_accuracy": summary.mean_expert_accuracy,
-                    "tie_rate": summary.tie_rate}
+                    "tie_rate": summary.tie_rate,
+                    "whole_collapse": wall.collapse if wall else None,
+                    "whole_accuracy": wall.accuracy if wall else None}
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")  # what the checkpoint test holds to
     how_made = args.model_dir / HOW_IT_WAS_MADE
     extra = how_made.read_text() if how_made.is_file() else ""
