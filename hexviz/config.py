@@ -151,5 +151,5 @@ def scaled_steps(gen_length: int, default_gen_length: int, default_steps: int,
     of each expert's number of blocks (a multiple of all of them divides gen_length)."""
     steps = max(1, gen_length * default_steps // default_gen_length)
     sizes = parse_blocks(blocks) if blocks is not None else hex_block_lengths(gen_length)
-    unit = math.lcm(*[gen_length // b for b in sizes if gen_length % b == 0] or [1])
+    unit = math.lcm(*[gen_length // b for b in sizes if 0 < b and gen_length % b == 0] or [1])
     return min(gen_length, -(-steps // unit) * unit)

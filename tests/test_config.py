@@ -101,12 +101,13 @@ def test_resolve_lengths(given, expected):
     (96, (48,), 48),  # two blocks: 48 steps is whole steps for each
     (64, (4, 16), 32),  # 16 blocks and 4 blocks: a multiple of 16
     (6, (2, 3), 6),  # 3 and 2 blocks: lcm 6
+    (64, (0, -8), 32),  # sizes the expert set refuses later do not break the arithmetic
 ])
 def test_scaled_steps_give_every_expert_whole_steps(gen_length, blocks, expected):
     steps = scaled_steps(gen_length, 64, 32, blocks)
     assert steps == expected
     config = DecodeConfig(gen_length, steps)
-    for b in blocks or hex_block_lengths(gen_length):
+    for b in [b for b in blocks or hex_block_lengths(gen_length) if b > 0]:
         config.check(Expert(b))  # raises unless each block gets whole steps
 
 
