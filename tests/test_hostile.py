@@ -15,7 +15,7 @@ import gradio as gr
 import numpy as np
 import pytest
 
-from hexviz import limits, plots, trajectory, ui
+from hexviz import limits, models, plots, trajectory, ui
 from hexviz.cli import main
 from hexviz.config import DecodeConfig, Expert
 from hexviz.trajectory import Run, SpecialTokens, Timing, Trajectory
@@ -309,6 +309,7 @@ def test_gen_length_menu_offers_what_the_builtin_model_allows():
 
 # --- API (gradio_client against a launched app) ------------------------------------------------
 
+BUILTIN_GEN = models.read_defaults(models.BUILTIN_DIR).gen_length  # what the API defaults to
 API_CASES = [  # (predict keyword arguments, expected message)
     (dict(prompt=""), "the prompt is empty"),
     (dict(prompt="Tom\x07?"), "control character U+0007"),
@@ -321,12 +322,12 @@ API_CASES = [  # (predict keyword arguments, expected message)
     (dict(prompt="Q", blocks="abc"), "block sizes must be integers such as 8,16,32"),
     (dict(prompt="Q", blocks="-8"), "block_length must be a positive integer (got -8)"),
     (dict(prompt="Q", blocks="8,8,8,8,32"), "each block size may appear once"),
-    (dict(prompt="Q", blocks="5"), "block_length must divide gen_length=64"),
+    (dict(prompt="Q", blocks="5"), f"block_length must divide gen_length={BUILTIN_GEN}"),
     (dict(prompt="Q", gen_length=512), "gen_length must be at most 256"),
-    (dict(prompt="Tom has 5 apples. " * 8, gen_length=128), "maximum of 160 tokens"),
+    (dict(prompt="Tom has 5 apples. " * 8, gen_length=256), "maximum of 256 tokens"),
     (dict(prompt="Q", gen_length=-1), "gen_length must be a positive integer (got -1)"),
     (dict(prompt="Q", gen_length=2.5), "gen_length must be a whole number (got 2.5)"),
-    (dict(prompt="Q", steps=10**9), "steps must be an integer from 1 to gen_length=64"),
+    (dict(prompt="Q", steps=10**9), f"steps must be an integer from 1 to gen_length={BUILTIN_GEN}"),
     (dict(prompt="Q", temperature=-1.0), "temperature must be a finite number >= 0"),
     (dict(prompt="Q", remasking="bogus"), "unknown remasking rule 'bogus'"),
 ]

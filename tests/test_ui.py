@@ -9,7 +9,7 @@ from pathlib import Path
 import gradio as gr
 import pytest
 
-from hexviz import trajectory, ui
+from hexviz import models, trajectory, ui
 from hexviz.runner import RunRequest
 from tests.conftest import FakeRunner, hand_made_results, known_run
 
@@ -161,11 +161,13 @@ def test_gradio_client_gets_a_real_result_from_the_builtin_model(launched):
                        blocks="4,8,16", api_name="/run")
     assert d["model"].endswith("tinygsm-dllm")
     assert [e["block_length"] for e in d["experts"] if e["votes"]] == [4, 8, 16]
-    assert (d["gen_length"], d["steps"], d["steps_done"]) == (64, 64, 64)  # the model's defaults
+    own = models.read_defaults(models.BUILTIN_DIR)
+    assert (d["gen_length"], d["steps"], d["steps_done"]) == (own.gen_length, own.steps,
+                                                               own.steps)  # the model's pair
     voted = sum(d["vote"]["counts"].values()) + len(d["vote"]["abstained"])
     assert voted == 3
     for e in d["experts"]:
-        assert len(e["reveal_step"]) == 64 and -1 not in e["reveal_step"]
+        assert len(e["reveal_step"]) == own.gen_length and -1 not in e["reveal_step"]
 
 
 class RunnerWithDefaults(FakeRunner):
