@@ -252,8 +252,9 @@ def chapter_wall(run: Run, card: EvalResults | None) -> Chapter:
                  f"{pct(float(tw.end_density[0]))} probability on an average masked position. ")
     if collapsed:
         text += (f"In this stored run **{collapsed} of the {len(rows)} whole-answer runs "
-                 f"collapsed**: the wall squeezed the answer out, leaving "
-                 f"{quoted(tw.text)} and no final answer.")
+                 f"collapsed**: the wall squeezed the working out, leaving only "
+                 f"{quoted(tw.text)}" + (" and no final answer." if tw.answer is None else
+                                         ": a bare guess."))
     else:
         text += (f"In this stored run **none of the {len(rows)} whole-answer runs collapsed**: "
                  f"this model still fitted its answer in front of the wall "

@@ -106,7 +106,7 @@ def unmasking_map(run: Run, index: int) -> go.Figure:
     if len(rows) < steps:
         title += f" — {len(rows)} of {steps} steps shown"
     if t.collapsed:
-        title += " — COLLAPSED (no answer, mostly end tokens)"
+        title += " — COLLAPSED (squeezed out by end tokens)"
     return _layout(fig, title, 420).update_layout(margin=dict(b=100))
 
 
