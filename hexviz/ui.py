@@ -99,10 +99,9 @@ Paper: [Test-Time Scaling in Diffusion LLMs via Hidden Semi-Autoregressive Exper
 """
 
 
-
 def about_builtin(card: dict) -> str:
     """The About tab's words on the built-in model, with its model card's figures."""
-    text = ("## The built-in model\nA 1.8M-parameter ModernBERT-style dLLM trained by hexviz "
+    text = ("## The built-in model\nA 1.9M-parameter ModernBERT-style dLLM trained by hexviz "
             "with LLaDA's fine-tuning recipe on \"tinygsm\", generated GSM8K-style word "
             "problems; it runs on a laptop CPU. On a GPU the same app runs LLaDA-8B-Instruct "
             "when the operator enables it (see the README).")

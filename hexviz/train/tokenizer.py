@@ -1,12 +1,11 @@
 """Word-level tokenizer for the built-in model, built with the `tokenizers` library.
 
-Words keep a leading "▁" (as in SentencePiece) so that decoding restores spaces; every number
-from 0 to 99 is one token (" 12" is "▁12"), so each step of the task's arithmetic is one fact
-(12 - 4 = 8) rather than a carry over digits, and a number's words sit at fixed offsets from
-the words around it, which makes copying them from the question easy; longer numbers split
-into pieces of at most two digits. The chat
-template is stored with the tokenizer, so ``apply_chat_template`` is the one way prompts are
-formatted by the engine, the CLI, the app and training.
+Words keep a leading "▁" (as in SentencePiece) so that decoding restores spaces. Every number
+from 0 to 99 is one token (" 12" is "▁12"): each step of the task's arithmetic is then one fact
+(12 - 4 = 8) rather than digits with a carry, and the words around a number sit at fixed
+offsets, which makes them easier to copy; longer numbers split into pieces of at most two
+digits. The chat template is stored with the tokenizer, so ``apply_chat_template`` is the one
+way prompts are formatted by the engine, the CLI, the app and training.
 """
 
 from __future__ import annotations
@@ -24,8 +23,7 @@ END_OF_TEXT = "<|endoftext|>"  # answer padding, LLaDA's AfterEoT token
 USER = "<|user|>"
 ASSISTANT = "<|assistant|>"
 SPECIAL_TOKENS = [PAD, UNK, MASK, END_OF_TURN, END_OF_TEXT, USER, ASSISTANT]
-# 0-99, and "00"-"09", which follow a piece of a longer number ("107" is "▁10", "7"... "1007"
-# is "▁10", "07")
+# 0-99, and "00"-"09" for the later pieces of longer numbers ("1007" is "▁10", "07")
 NUMBERS = [str(n) for n in range(100)] + [f"0{n}" for n in range(10)]
 
 CHAT_TEMPLATE = (
