@@ -162,14 +162,17 @@ class LocalRunner:
                                                  trust_remote_code=self.trust_remote_code)
             return self._cache[label]
 
+    def _folder(self, label: str) -> Path:
+        """Where ``label``'s files would be on disk (a hub id names no folder that exists)."""
+        name = self.models.get(label)
+        return BUILTIN_DIR if name == "builtin" else Path(str(name))
+
     def max_length(self, label: str) -> int | None:
         """Prompt + answer tokens the model allows, read from its config without loading it."""
         if label in self._cache:
             return self._cache[label].max_length
-        name = self.models.get(label)
-        config = (BUILTIN_DIR if name == "builtin" else Path(str(name))) / "config.json"
         try:
-            d = json.loads(config.read_text())
+            d = json.loads((self._folder(label) / "config.json").read_text())
         except (OSError, ValueError):
             return None  # a hub id: unknown until loaded; the engine still checks
         return d.get("max_position_embeddings") or d.get("max_sequence_length")
@@ -179,9 +182,8 @@ class LocalRunner:
         until it loads (a hub id) or its hexviz.json is damaged (the Run then says so)."""
         if label in self._cache:
             return self._cache[label].defaults
-        name = self.models.get(label)
         try:
-            return read_defaults(BUILTIN_DIR if name == "builtin" else Path(str(name)))
+            return read_defaults(self._folder(label))
         except (OSError, ValueError):
             return None
 
