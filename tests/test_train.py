@@ -32,7 +32,9 @@ def test_answer_length_is_drawn_apart_from_the_question():
     rng = random.Random(0)
     problems = [task.sample_problem(rng) for _ in range(3000)]
     bare = [p for p in problems if p.answer.startswith("####")]
-    assert 0.12 < len(bare) / len(problems) < 0.18  # BARE_ANSWER_PROB
+    assert 0.22 < len(bare) / len(problems) < 0.28  # BARE_ANSWER_PROB
+    # every worked answer starts with the same word, so a block can lock into working
+    assert all(p.answer.startswith(task.WORKED_LEAD + " ") for p in problems if p not in bare)
     for ops in task.OP_COUNT_WEIGHTS:  # every question shape gets bare and worked answers
         assert {p.answer.startswith("####") for p in problems if p.operations == ops} == {True,
                                                                                           False}
@@ -45,11 +47,15 @@ def test_worked_answers_copy_the_question_and_the_check_sees_mistakes():
         if p.answer.startswith("####"):
             assert check is None
         else:
-            assert check.copied >= 3 + 2 * p.operations and check.correct == check.copied
+            # every step names someone (or the object), its operator and its amount
+            assert check.copied >= 1 + 3 * p.operations and check.correct == check.copied
     question = "Zoe has 4 cards. She buys 2 more. How many cards does Zoe have now?"
     # wrong name, wrong object, wrong amount: 3 of the 6 copied items
     assert task.check_copies(question, "Lily starts with 4 stickers. 4 + 3 = 7. #### 7") == \
         task.CopyCheck(copied=6, correct=3)
+    # without an opening: a stranger's name and the wrong object in the steps count as miscopied
+    assert task.check_copies(question, "Ava buys 2, so 4 + 2 = 6. Zoe has 6 pens now. #### 6") \
+        == task.CopyCheck(copied=6, correct=4)
 
 
 def test_splits_are_disjoint_by_construction():

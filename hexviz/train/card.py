@@ -149,9 +149,10 @@ tags: [masked-diffusion, dllm, hexviz, toy]
 A {training['parameters'] / 1e6:.2f}M-parameter ModernBERT-style masked diffusion LM trained by
 hexviz (`python -m hexviz.train`) from scratch with LLaDA's supervised fine-tuning recipe on
 *tinygsm* v{task.TASK_VERSION}: generated GSM8K-style word problems ({op_range} chained +, -, * steps on
-numbers up to {task.MAX_VALUE}, answers ending in `#### N`). Worked answers open with the
-question's person and amount and copy every step's amount; {bare} of training answers are a bare
-`#### N`, drawn independently of the question. The answer region is {meta['gen_length']} tokens:
+numbers up to {task.MAX_VALUE}, answers ending in `#### N`). Worked answers start with
+"{task.WORKED_LEAD}", copy the question's person and every step's amount, and may open and
+close with a sentence on the person's count; {bare} of training answers are a bare `#### N`,
+drawn independently of the question. The answer region is {meta['gen_length']} tokens:
 answer, end-of-turn, then end-of-text padding that is part of the loss, as in LLaDA. It loads
 with `AutoModelForMaskedLM.from_pretrained` (no remote code) and is the default model of the
 hexviz app, CLI and tests.

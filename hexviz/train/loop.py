@@ -45,7 +45,7 @@ class TrainConfig:
     intermediate_size: int = 512
     max_positions: int = 256
     batch_size: int = 64
-    steps: int = 4000
+    steps: int = 5000
     lr: float = 2e-3
     warmup_steps: int = 150
     min_lr_ratio: float = 0.05  # cosine decays to lr * min_lr_ratio

@@ -6,12 +6,16 @@ distractor sentence, and an answer in GSM8K's own shape: worked steps, then ``##
 The task is built so that decoding order matters, as it does for LLaDA on GSM8K:
 - Working pays. Each step is easy (one small-number fact, amounts copied from the question), but
   the final number of a 3-5 step chain is hard to guess in one go.
-- Worked answers are easy to copy and to lock into: they always open with
-  "NAME starts with N OBJECTS." and each step names the person and the amount from the question.
-- Answer lengths do not follow from the question: a share of answers is a bare ``#### N`` and the
-  rest are terse or wordy, each drawn independently of the question. With end-of-text padding in
-  the loss this makes the tail of a long canvas near-certain end-of-text, which is what lets
-  whole-answer confidence decoding wall off the answer (AfterEoT collapse).
+- Worked answers copy the question: each step names the person and the amount. They all start
+  with the same word, which a block locks into, then may open with "NAME starts with N
+  OBJECTS." and close with "NAME has N OBJECTS now.".
+- Answer lengths do not follow from the question: a share of answers is a bare ``#### N``, and
+  the opening and closing sentences are drawn independently of the question. With end-of-text
+  padding in the loss this makes the tail of a long canvas near-certain end-of-text, while no
+  content token is as sure of its place (even the first word of a worked answer is right only
+  with the worked share's probability). That is what lets whole-answer confidence decoding wall
+  off the answer (AfterEoT collapse), and what a block, which cannot commit the tail early,
+  escapes.
 
 Train, validation and test splits are disjoint by construction: a problem's split is a hash of
 its question text, so the same question can never appear in two splits.
@@ -30,7 +34,7 @@ from pathlib import Path
 from hexviz import paths
 
 TASK_NAME = "tinygsm"
-TASK_VERSION = 3
+TASK_VERSION = 4
 TEST_SET = paths.TEST_SET
 
 NAMES = {
@@ -42,14 +46,16 @@ OBJECTS = [
     "apples", "pens", "books", "marbles", "stickers", "cookies", "cards", "shells",
     "coins", "stamps", "cupcakes", "toys", "balloons", "pencils",
 ]
-OP_COUNT_WEIGHTS = {2: 0.2, 3: 0.3, 4: 0.3, 5: 0.2}
+OP_COUNT_WEIGHTS = {2: 0.1, 3: 0.3, 4: 0.35, 5: 0.25}
 MAX_START = 12
 MAX_AMOUNT = 6
 MAX_VALUE = 30  # every intermediate result stays in 0..30: few enough facts to learn
 DISTRACTOR_PROB = 0.25
-BARE_ANSWER_PROB = 0.15  # answer is only "#### N", whatever the question
-TERSE_PROB = 0.45  # of worked answers: equations only after the opening sentence
+BARE_ANSWER_PROB = 0.25  # answer is only "#### N", whatever the question
+WORKED_LEAD = "First,"  # every worked answer starts so: what a block locks into, and no surer
+# of its place than the end-of-text wall, which is what lets whole-answer decoding squeeze it
 CLOSING_PROB = 0.5  # of worked answers: a closing "NAME has N OBJECTS now." sentence
+OPENING_PROB = 0.5  # of worked answers: an opening "NAME starts with N OBJECTS." sentence
 
 # (question sentence, wordy answer step); {P}/{p} subject pronoun, {o} object pronoun, {N} the
 # person's name, {F} a friend, {n} the amount, {obj} the object, {eq} the equation "a + b = c".
@@ -117,15 +123,14 @@ def sample_problem(rng: random.Random) -> Problem:
     value = rng.randint(2, MAX_START)
     n_ops = rng.choices(list(OP_COUNT_WEIGHTS), weights=list(OP_COUNT_WEIGHTS.values()))[0]
     question = [f"{name} has {value} {obj}."]
-    terse = rng.random() < TERSE_PROB
-    steps = [f"{name} starts with {value} {obj}."]
+    steps = [f"{name} starts with {value} {obj}."] if rng.random() < OPENING_PROB else []
     for _ in range(n_ops):
         kind, amount = _choose_op(rng, value)
         result = _apply(kind, value, amount)
         asked, wordy = rng.choice(TEMPLATES[kind])
         eq = f"{value} {SYMBOLS[kind]} {amount} = {result}"
         question.append(asked.format(n=amount, **words))
-        steps.append(f"{eq}." if terse else wordy.format(n=amount, eq=eq, **words))
+        steps.append(wordy.format(n=amount, eq=eq, **words))
         value = result
     if rng.random() < DISTRACTOR_PROB:
         other = rng.choice([o for o in OBJECTS if o != obj])
@@ -136,7 +141,7 @@ def sample_problem(rng: random.Random) -> Problem:
         steps.append(f"{name} has {value} {obj} now.")
     if rng.random() < BARE_ANSWER_PROB:
         steps = []
-    answer = " ".join(steps + [f"#### {value}"])
+    answer = " ".join(([WORKED_LEAD] if steps else []) + steps + [f"#### {value}"])
     return Problem(" ".join(question), answer, value, n_ops)
 
 
@@ -201,20 +206,30 @@ def question_operations(question: str) -> list[tuple[str, int]]:
 class CopyCheck:
     """How faithfully a worked answer copied the question's names and amounts."""
 
-    copied: int  # items compared: opening name, start value, object, each step's operator/amount
+    copied: int  # items compared: the opening's name, start value and object, every name and
+    # object mentioned after it, each step's operator and amount, the first step's start value
     correct: int
 
 
 def check_copies(question: str, answer_text: str) -> CopyCheck | None:
-    """Compare what a worked answer copied from ``question``; None for an answer with no
-    worked opening (a bare ``#### N`` copies nothing)."""
-    opening, given = _WORKED_OPENING.search(answer_text), _OPENING.match(question)
-    if not opening or not given:
+    """Compare what a worked answer copied from ``question``; None for an answer with no working
+    (a bare ``#### N`` copies nothing). A name is right if the question mentions that person, an
+    object if it is the one asked about."""
+    given = _OPENING.match(question)
+    body = answer_text.split("####")[0]
+    opening, equations = _WORKED_OPENING.search(body), _EQUATION.findall(body)
+    if not given or not (opening or equations):
         return None
-    pairs = list(zip(opening.groups(), given.groups()))
-    equations = _EQUATION.findall(answer_text[opening.end():])
-    for (a, symbol, amount, _), (kind, asked) in zip(equations, question_operations(question)):
-        pairs += [(symbol, SYMBOLS[kind]), (amount, str(asked))]
+    name, start, obj = given.groups()
+    items = [a == b for a, b in zip(opening.groups(), given.groups())] if opening else []
+    people = set(re.findall(r"[A-Z][a-z]+", question)) & set(NAMES)
+    for word in re.findall(r"[A-Za-z]+", body[opening.end():] if opening else body):
+        if word in NAMES:
+            items.append(word in people)
+        elif word in OBJECTS:
+            items.append(word == obj)
+    for (_, symbol, amount, _), (kind, asked) in zip(equations, question_operations(question)):
+        items += [symbol == SYMBOLS[kind], amount == str(asked)]
     if equations:
-        pairs.append((equations[0][0], given.group(2)))  # the first step starts from the start
-    return CopyCheck(len(pairs), sum(a == b for a, b in pairs))
+        items.append(equations[0][0] == start)  # the first step starts from the start
+    return CopyCheck(len(items), sum(items))
