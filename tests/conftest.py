@@ -69,7 +69,7 @@ def random_lm(random_model_dir):
 @pytest.fixture(scope="session")
 def end_heavy_lm(tmp_path_factory):
     """A random model pulled towards end-of-text, as a trained dLLM is on its tail."""
-    return models.load(str(save_random_bert(tmp_path_factory.mktemp("eos-bert"), 9.0)),
+    return models.load(str(save_random_bert(tmp_path_factory.mktemp("eos-bert"), 6.0)),
                        device="cpu")
 
 
