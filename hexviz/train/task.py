@@ -220,7 +220,7 @@ def check_copies(question: str, answer_text: str) -> CopyCheck | None:
     opening, equations = _WORKED_OPENING.search(body), _EQUATION.findall(body)
     if not given or not (opening or equations):
         return None
-    name, start, obj = given.groups()
+    _, start, obj = given.groups()
     items = [a == b for a, b in zip(opening.groups(), given.groups())] if opening else []
     people = set(re.findall(r"[A-Z][a-z]+", question)) & set(NAMES)
     for word in re.findall(r"[A-Za-z]+", body[opening.end():] if opening else body):
