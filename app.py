@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 
 from hexviz import limits
+from hexviz.app.runner import LocalRunner
+from hexviz.app.ui import build_demo
 from hexviz.paths import EXAMPLES
-from hexviz.runner import LocalRunner
-from hexviz.ui import build_demo
 
 QUEUE_SIZE = 16  # waiting requests beyond this are refused, so a crowd can't exhaust memory
 

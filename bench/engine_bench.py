@@ -19,8 +19,8 @@ import numpy as np
 import torch
 
 from hexviz import models
-from hexviz.config import DecodeConfig, hex_experts, resolve_lengths
-from hexviz.engine import decode
+from hexviz.decode.engine import decode
+from hexviz.decode.settings import DecodeConfig, hex_experts, resolve_lengths
 from hexviz.evaluate import read_problems
 from hexviz.paths import TEST_SET
 

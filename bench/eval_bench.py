@@ -16,7 +16,7 @@ import time
 import torch
 
 from hexviz import models
-from hexviz.config import DecodeConfig, hex_experts
+from hexviz.decode.settings import DecodeConfig, hex_experts
 from hexviz.evaluate import evaluate, read_problems
 from hexviz.paths import TEST_SET
 

@@ -35,10 +35,11 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
 REPO = Path(__file__).resolve().parents[1]
-from hexviz import engine, models
-from hexviz.config import DecodeConfig
+from hexviz import models
+from hexviz.app.runner import LocalRunner, RunRequest
+from hexviz.decode import engine
+from hexviz.decode.settings import DecodeConfig
 from hexviz.evaluate import default_batch_size, eval_experts, evaluate, read_problems
-from hexviz.runner import LocalRunner, RunRequest
 from hexviz.paths import TEST_SET
 
 PROMPT = "Tom has 5 apples. He buys 3 more. He gives 2 to Mia. How many apples does Tom have now?"

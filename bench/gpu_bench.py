@@ -28,11 +28,11 @@ from dataclasses import dataclass
 
 import torch
 
-from hexviz.config import DecodeConfig, baseline_experts, hex_experts
-from hexviz.engine import decode_many
+from hexviz.decode.engine import decode_many
+from hexviz.decode.settings import DecodeConfig, baseline_experts, hex_experts
 from hexviz.models.llada import LLaDAConfig, LLaDAModelLM
 from hexviz.models.wrapper import DiffusionLM, ModelDefaults
-from hexviz.trajectory import SpecialTokens
+from hexviz.runs.record import SpecialTokens
 
 # Dense bf16 tensor-core peaks from NVIDIA's datasheets (SXM parts where there are two).
 PEAK_BF16_TFLOPS = {"H200": 989.0, "H100": 989.0, "A100": 312.0, "L40S": 362.0, "A10G": 70.0,

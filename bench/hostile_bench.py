@@ -67,20 +67,20 @@ def measure(fn) -> tuple[float, float, str]:
 
 def synthetic(experts: int, gen_length: int, steps: int) -> dict:
     """A consistent run JSON of the given size (the test suite's big_run)."""
-    from hexviz import trajectory
+    from hexviz.runs import record as trajectory
     from tests.test_hostile import big_run
 
     return trajectory.run_to_json(big_run(experts, gen_length, steps))
 
 
 def cmd_uploads(args) -> None:
-    from hexviz import ui
+    from hexviz.app import views as explore_views
     from tests.conftest import known_run
 
     folder = Path(tempfile.mkdtemp(prefix="hexviz-bench-"))
     os.environ["HEXVIZ_EXPORT_DIR"] = str(folder / "exports")
     try:
-        from hexviz import trajectory
+        from hexviz.runs import record as trajectory
 
         real = trajectory.run_to_json(known_run())
         cases = {}
@@ -96,7 +96,7 @@ def cmd_uploads(args) -> None:
             path = folder / "upload.json"
             path.write_text(content if isinstance(content, str) else json.dumps(content))
             size = path.stat().st_size / MB
-            seconds, extra, outcome = measure(lambda p=path: ui.replay(str(p)))
+            seconds, extra, outcome = measure(lambda p=path: explore_views.replay(str(p)))
             print(f"{name:<34} {size:7.2f} MB  {seconds:6.2f} s  +{extra:6.0f} MB  "
                   f"{outcome[:110]}")
     finally:
@@ -109,13 +109,15 @@ def folder_mb(path: Path) -> float:
 
 
 def cmd_runs(args) -> None:
-    """What a UI run does: decode (runner), draw every view and export (ui.full_views), and
+    """What a UI run does: decode (runner), draw every view and export (`views.full_views`), and
     hand the files to Gradio (which serves them in place: they are already in its cache)."""
     folder = Path(tempfile.mkdtemp(prefix="hexviz-bench-"))
     os.environ["GRADIO_TEMP_DIR"] = str(folder / "gradio")
     os.environ.pop("HEXVIZ_EXPORT_DIR", None)
-    from hexviz import limits, ui
-    from hexviz.runner import LocalRunner, RunRequest
+    from hexviz import limits
+    from hexviz.app import ui
+    from hexviz.app import views as explore_views
+    from hexviz.app.runner import LocalRunner, RunRequest
 
     try:
         limits.set_torch_threads()
@@ -123,12 +125,12 @@ def cmd_runs(args) -> None:
         demo = ui.build_demo(runner)
         proc = psutil.Process()
         *_, run = runner.run(RunRequest(prompt=PROMPT))
-        ui.full_views(run)
+        explore_views.full_views(run)
         before = proc.memory_info().rss / MB
         big = RunRequest(prompt=PROMPT, gen_length=128, steps=128, seeds=4, temperature=1.0)
         with Sampler() as s:  # the largest request the built-in model allows (gen 128)
             *_, run = runner.run(big)
-            ui.full_views(run)
+            explore_views.full_views(run)
         rows = len(run.trajectories)
         del run
         limits.release_memory()
@@ -138,7 +140,7 @@ def cmd_runs(args) -> None:
         tic = time.perf_counter()
         for i in range(args.runs):
             *_, run = runner.run(RunRequest(prompt=PROMPT))
-            files = ui.full_views(run)["downloads"]
+            files = explore_views.full_views(run)["downloads"]
             served = [demo.move_resource_to_block_cache(f) for f in files]
             assert served == files, "Gradio copied an export"
             del run
@@ -160,7 +162,7 @@ def timed_run(threads: int | None, repeat: int) -> list[float]:
     import torch
 
     from hexviz import limits
-    from hexviz.runner import LocalRunner, RunRequest
+    from hexviz.app.runner import LocalRunner, RunRequest
 
     if threads:
         torch.set_num_threads(threads)

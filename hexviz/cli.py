@@ -11,15 +11,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hexviz import limits
-from hexviz.answers import EXTRACTORS
-from hexviz.config import (DecodeConfig, baseline_experts, hex_experts,
-                           parse_blocks, resolve_lengths)
+from hexviz.decode.rules import RULE_NAMES
+from hexviz.decode.settings import (DecodeConfig, baseline_experts, hex_experts, parse_blocks,
+                                    resolve_lengths)
 from hexviz.evaluate import (EvalResults, default_batch_size, eval_experts, evaluate,
                              format_scaling, format_summary, load_results, read_problems,
                              results_to_json, scaling_curve, seed_scaling_curve, summarize)
 from hexviz.paths import TEST_SET
-from hexviz.remasking import RULE_NAMES
-from hexviz.trajectory import Run, run_to_json
+from hexviz.runs.record import Run, run_to_json
+from hexviz.tasks.answers import EXTRACTORS
 
 
 def blocks_arg(text: str) -> tuple[int, ...]:
@@ -140,7 +140,8 @@ def format_run(run: Run) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from hexviz import engine, models  # torch is imported only when decoding
+    from hexviz import models
+    from hexviz.decode import engine  # torch is imported only when decoding
 
     limits.check_prompt(args.prompt)
     limits.set_torch_threads()

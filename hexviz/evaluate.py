@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from hexviz import limits
-from hexviz.answers import extract_gsm8k
-from hexviz.config import DecodeConfig, Expert, baseline_experts, hex_experts
-from hexviz.schema import check_schema, missing_field
-from hexviz.vote import majority
+from hexviz.decode.settings import DecodeConfig, Expert, baseline_experts, hex_experts
+from hexviz.runs.schema import check_schema, missing_field
+from hexviz.runs.vote import majority
+from hexviz.tasks.answers import extract_gsm8k
 
 RESULTS_SCHEMA = "hexviz.eval"
 RESULTS_SCHEMA_VERSION = 1
@@ -103,7 +103,7 @@ def evaluate(lm, problems: Sequence[Problem], experts: Sequence[Expert], config:
     ``indices`` are the problems' positions in the whole dataset (default 0, 1, ...), so shards
     evaluated by different processes merge back in order.
     """
-    from hexviz.engine import decode_many  # torch only when decoding
+    from hexviz.decode.engine import decode_many  # torch only when decoding
 
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1 (got {batch_size})")

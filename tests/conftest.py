@@ -14,7 +14,7 @@ import torch
 from transformers import BertConfig, BertForMaskedLM
 
 from hexviz import models
-from hexviz.ui import build_demo
+from hexviz.app.ui import build_demo
 from hexviz.train.loop import tokenizer_corpus
 from hexviz.train.tokenizer import build_tokenizer
 
@@ -86,9 +86,9 @@ def known_run():
     """
     import numpy as np
 
-    from hexviz.config import DecodeConfig, Expert
+    from hexviz.decode.settings import DecodeConfig, Expert
     from hexviz.models.tokens import SpecialTokens
-    from hexviz.trajectory import Run, Timing, Trajectory
+    from hexviz.runs.record import Run, Timing, Trajectory
 
     nan = np.nan
 
@@ -113,7 +113,7 @@ def known_run():
 
 def hand_made_results():
     """Three voting experts and one baseline on four problems, answers chosen by hand."""
-    from hexviz.config import DecodeConfig, Expert
+    from hexviz.decode.settings import DecodeConfig, Expert
     from hexviz.evaluate import EvalResults, Record
 
     experts = [Expert(2), Expert(4), Expert(8), Expert(16, "margin", votes=False)]
@@ -127,7 +127,7 @@ def hand_made_results():
 
 
 class FakeRunner:
-    """A `hexviz.runner.Runner` with no model: replays the known run, records requests, and
+    """A `hexviz.app.runner.Runner` with no model: replays the known run, records requests, and
     raises ``fail`` (if given) from ``run``, as a broken model would."""
 
     def __init__(self, fail: Exception | None = None) -> None:
@@ -151,6 +151,15 @@ class FakeRunner:
         if on_progress:
             on_progress(problems, problems)
         return hand_made_results()
+
+
+class RunnerWithDefaults(FakeRunner):
+    """A fake runner whose model has its own lengths, as the built-in one does."""
+
+    def defaults(self, label):
+        from hexviz.models.meta import ModelDefaults
+
+        return ModelDefaults(gen_length=128, steps=64)
 
 
 CHROMIUM = os.environ.get("HEXVIZ_CHROMIUM", "/usr/bin/chromium")  # Debian's, never downloaded

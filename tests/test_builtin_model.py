@@ -8,7 +8,7 @@ import pytest
 from transformers import AutoModelForMaskedLM, AutoTokenizer
 
 from hexviz import models, paths
-from hexviz.config import DecodeConfig, Expert, hex_experts
+from hexviz.decode.settings import DecodeConfig, Expert, hex_experts
 from hexviz.evaluate import evaluate, read_problems, summarize
 from hexviz.train import task
 from hexviz.train.loop import prompt_ids

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from hexviz.cli import main
-from hexviz.config import DecodeConfig, Expert
+from hexviz.decode.settings import DecodeConfig, Expert
 from hexviz.evaluate import (EvalResults, Record, format_scaling, load_results, read_problems,
                              results_to_json, scaling_curve, seed_scaling_curve, summarize)
 from tests.conftest import SHARED, free_port, hand_made_results

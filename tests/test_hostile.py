@@ -15,10 +15,14 @@ import gradio as gr
 import numpy as np
 import pytest
 
-from hexviz import limits, models, plots, trajectory, ui
+from hexviz import limits, models
+from hexviz.app import plots
+from hexviz.app import layout, ui
+from hexviz.app import views as explore_views
 from hexviz.cli import main
-from hexviz.config import DecodeConfig, Expert
-from hexviz.trajectory import Run, SpecialTokens, Timing, Trajectory
+from hexviz.decode.settings import DecodeConfig, Expert
+from hexviz.runs import record as trajectory
+from hexviz.runs.record import Run, SpecialTokens, Timing, Trajectory
 from tests.conftest import known_run, serving
 
 LONG_PROMPT = "apples " * 20_000
@@ -196,7 +200,7 @@ def write(tmp_path, content, name="upload.json"):
 def test_upload_refused_with_one_line(tmp_path, content, message):
     path = write(tmp_path, content)
     with pytest.raises(gr.Error) as caught:
-        ui.replay(str(path))
+        explore_views.replay(str(path))
     text = caught.value.message
     assert message in text and "\n" not in text, text
     assert text.startswith("cannot replay this file: ")
@@ -208,7 +212,7 @@ def test_oversized_upload_is_refused_before_reading(tmp_path, monkeypatch):
     monkeypatch.setattr(type(path), "read_bytes", lambda self: pytest.fail("file was read"))
     with pytest.raises(gr.Error, match=r"the file is 0.0\d+ MB; this app reads files up to "
                                        r"0.001 MB \(HEXVIZ_MAX_UPLOAD_MB\)"):
-        ui.replay(str(path))
+        explore_views.replay(str(path))
 
 
 @pytest.mark.parametrize("content,message", [
@@ -217,7 +221,7 @@ def test_oversized_upload_is_refused_before_reading(tmp_path, monkeypatch):
 ])
 def test_results_upload_refused_with_one_line(tmp_path, content, message):
     with pytest.raises(gr.Error, match="cannot read this results file") as caught:
-        ui.scaling_from_file(str(write(tmp_path, content)))
+        explore_views.scaling_from_file(str(write(tmp_path, content)))
     assert message in caught.value.message and "\n" not in caught.value.message
 
 
@@ -228,7 +232,7 @@ def test_results_file_with_too_many_problems_is_refused(tmp_path, monkeypatch):
     path = write(tmp_path, results_to_json(hand_made_results()))
     monkeypatch.setenv("HEXVIZ_MAX_EVAL_RECORDS", "2")
     with pytest.raises(gr.Error, match=r"4 problems; this app plots up to 24 experts"):
-        ui.scaling_from_file(str(path))
+        explore_views.scaling_from_file(str(path))
 
 
 # --- bounded drawing and exports --------------------------------------------------------------
@@ -280,7 +284,7 @@ def test_largest_allowed_upload_is_replayed_within_bounds(tmp_path):
     path = trajectory.save(big_run(24, 256, 256), tmp_path / "big.json")
     assert path.stat().st_size < limits.current().max_upload_bytes
     tic = time.perf_counter()
-    views = ui.replay(str(path))
+    views = explore_views.replay(str(path))
     assert time.perf_counter() - tic < 60  # generous for a loaded CI machine; bench has figures
     page = next(p for p in views["downloads"] if p.endswith(".html"))
     assert os.path.getsize(page) < 40 * 2**20
@@ -292,7 +296,7 @@ def test_exports_stay_in_one_bounded_folder(tmp_path, monkeypatch):
     for i in range(5):
         run = known_run()
         run.prompt = f"question {i}"
-        last = ui.export_files(run)
+        last = explore_views.export_files(run)
     files = list((tmp_path / "exports").iterdir())
     assert all(os.path.exists(p) for p in last)  # what was just written stays
     assert sum(f.stat().st_size for f in files) <= 12 * 2**20 and len(files) <= 4
@@ -301,9 +305,9 @@ def test_exports_stay_in_one_bounded_folder(tmp_path, monkeypatch):
 # --- menus --------------------------------------------------------------------------------------
 
 def test_gen_length_menu_offers_what_the_builtin_model_allows():
-    from hexviz.runner import BUILTIN_LABEL, LocalRunner
+    from hexviz.app.runner import BUILTIN_LABEL, LocalRunner
 
-    assert ui.gen_length_choices(LocalRunner(), BUILTIN_LABEL) == [16, 32, 64, 128]
+    assert layout.gen_length_choices(LocalRunner(), BUILTIN_LABEL) == [16, 32, 64, 128]
     assert limits.gen_length_choices([64, 256, 512], None) == [64, 256]
 
 
@@ -338,7 +342,7 @@ def api_client():
     """The real app (built-in model) on 127.0.0.1 at a free port; closed after the module."""
     from gradio_client import Client
 
-    from hexviz.runner import LocalRunner
+    from hexviz.app.runner import LocalRunner
 
     with serving(ui.build_demo(LocalRunner())) as url:
         yield Client(url, verbose=False)
@@ -363,7 +367,7 @@ def test_api_serves_an_emoji_prompt_after_the_refusals(api_client):
 
 
 def test_seeds_at_temperature_0_only_with_the_random_rule():
-    from hexviz.config import hex_experts
+    from hexviz.decode.settings import hex_experts
 
     assert [e.seed for e in hex_experts(64, [8], "random", seeds=2)] == [0, 1]
     with pytest.raises(ValueError, match="seeds > 1 need temperature > 0"):

@@ -11,8 +11,8 @@ import torch
 from transformers import AutoModel, AutoModelForMaskedLM, AutoTokenizer
 from transformers.utils import logging as hf_logging
 
+from hexviz.models.meta import ModelDefaults, read_defaults
 from hexviz.models.tokens import DREAM, LLADA, SpecialTokens
-from hexviz.models.meta import HEXVIZ_META, ModelDefaults, read_defaults
 from hexviz.models.wrapper import DiffusionLM
 from hexviz.paths import BUILTIN_DIR
 

@@ -13,12 +13,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from hexviz.config import Expert
-from hexviz.evaluate import (EvalResults, ExpertScore, Record, load_results, summarize,
-                             vote_of)
-from hexviz.metrics import MAX_SQUEEZED_TOKENS
+from hexviz.decode.settings import Expert
+from hexviz.evaluate import (EvalResults, ExpertScore, Record, load_results, summarize, vote_of)
 from hexviz.models import HEXVIZ_META
 from hexviz.paths import BUILTIN_DIR, EXAMPLES
+from hexviz.runs.metrics import MAX_SQUEEZED_TOKENS
 from hexviz.train import task
 
 EXAMPLE_COUNT = 5

@@ -1,0 +1,417 @@
+"""The guided lesson: chapters drawn from stored runs, and the command that stores them.
+
+``python -m hexviz.app.lesson build`` decodes the first problems of the built-in test set with the
+built-in model at its own defaults, picks each chapter's problem by a rule (`pick_chapters`),
+and writes the runs to ``assets/gallery/`` with an index (``lesson.json``). Rendering
+(`load_lesson`) reads those files and the model card's eval records and never imports torch, so
+the lesson appears at once on any machine. Every number in a chapter's text is computed from
+the stored runs or the eval records when the chapter is rendered: rebuild after retraining the
+model and the text follows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hexviz.app import plots
+from hexviz.app.gallery import GALLERY_DIR, read_run
+from hexviz.evaluate import (EvalResults, load_results, scaling_curve, seed_scaling_curve,
+                             summarize)
+from hexviz.paths import EXAMPLES, STORED_EVALS, TEST_SET
+from hexviz.runs import metrics
+from hexviz.runs.record import Run, TrajectoryFormatError
+
+INDEX = GALLERY_DIR / "lesson.index"  # which stored run is which chapter (not a run: not *.json)
+CARD_EVALS = STORED_EVALS  # the card's eval records: one seed, and several
+CANDIDATES = 24  # test problems decoded to choose the chapters' runs from
+CHAPTER_KEYS = ("one_expert", "wall", "disagree", "vote")
+FILE_NAMES = {"one_expert": "lesson-1-one-expert.json", "wall": "lesson-2-end-of-text-wall.json",
+              "disagree": "lesson-3-experts-disagree.json", "vote": "lesson-4-vote.json"}
+BUILD_COMMAND = "python -m hexviz.app.lesson build"
+SHORT_TITLES = {"one_expert": "1 · One expert", "wall": "2 · The end-of-text wall",
+                "disagree": "3 · Experts disagree", "vote": "4 · The vote",
+                "scaling": "5 · Scaling"}
+
+
+# --- choosing the chapters' problems (pure, on decoded runs) -----------------------------------
+
+def voter_answers(run: Run) -> list[str | None]:
+    return [run.trajectories[i].answer for i in run.voters]
+
+
+def baselines(run: Run) -> list[int]:
+    return [i for i, t in enumerate(run.trajectories) if not t.expert.votes]
+
+
+def early_end(run: Run, index: int) -> float:
+    """Share of end tokens among what trajectory ``index`` revealed in the first half."""
+    t = run.trajectories[index]
+    share = metrics.early_end_share(t.token_ids, t.reveal_step, run.special.end_ids,
+                                    run.config.steps)
+    return 0.0 if np.isnan(share) else share
+
+
+def wall_score(run: Run) -> tuple[int, float]:
+    """How strongly the whole-answer rows hit the end-of-text wall: collapses, then the largest
+    early end-token share."""
+    rows = baselines(run)
+    return (sum(run.trajectories[i].collapsed for i in rows),
+            max((early_end(run, i) for i in rows), default=0.0))
+
+
+def distinct_answers(run: Run) -> int:
+    return len({a for a in voter_answers(run) if a is not None})
+
+
+def pick_chapters(runs: Sequence[Run], golds: Sequence[str]) -> dict[str, int]:
+    """Each chapter's run, by rule, each a different problem where possible (first wins ties):
+
+    - one_expert: every voting expert gave the right answer (else the vote was right);
+    - wall: the most whole-answer collapses, then the most end tokens revealed early;
+    - disagree: the most distinct answers among the voting experts;
+    - vote: a tied vote (else the first run whose experts disagree).
+    """
+    if not runs:
+        raise ValueError("no runs to choose the lesson's chapters from")
+    taken: set[int] = set()
+
+    def first(candidates: list[int], fallback: list[int]) -> int:
+        for pool in (candidates, fallback, list(range(len(runs)))):
+            free = [i for i in pool if i not in taken] or pool
+            if free:
+                taken.add(free[0])
+                return free[0]
+        raise AssertionError("unreachable")
+
+    def best(key) -> list[int]:
+        return sorted(range(len(runs)), key=lambda i: (-key(runs[i]), i))
+
+    unanimous = [i for i, r in enumerate(runs)
+                 if r.voters and all(a == golds[i] for a in voter_answers(r))]
+    right = [i for i, r in enumerate(runs) if r.vote.winner == golds[i]]
+    picks = {"one_expert": first(unanimous, right)}
+    picks["wall"] = first(best(lambda r: wall_score(r)[0] * 10 + wall_score(r)[1]), [])
+    picks["disagree"] = first(best(distinct_answers), [])
+    ties = [i for i, r in enumerate(runs) if r.vote.tie]
+    disagree = [i for i, r in enumerate(runs) if distinct_answers(r) > 1]
+    picks["vote"] = first(ties, disagree)
+    return picks
+
+
+# --- building the stored runs (decodes: torch only here) ---------------------------------------
+
+def portable(run: Run) -> Run:
+    """The run with its model named by the checkpoint's folder, not this machine's path."""
+    run.model = Path(run.model).name or run.model
+    return run
+
+
+def build(out: Path = GALLERY_DIR, candidates: int = CANDIDATES, model: str | None = None,
+          examples: int = 2) -> list[Path]:
+    """Decode, choose and write the lesson's runs (plus the first ``examples`` app examples)."""
+    from hexviz import models
+    from hexviz.decode.engine import decode
+    from hexviz.decode.settings import DecodeConfig, baseline_experts, hex_experts
+    from hexviz.evaluate import read_problems
+
+    lm = models.load(model)
+    config = DecodeConfig(lm.defaults.gen_length, lm.defaults.steps)
+    experts = hex_experts(config.gen_length) + baseline_experts(config.gen_length)
+    problems = read_problems(TEST_SET, candidates)
+    runs = []
+    for n, problem in enumerate(problems, 1):
+        runs.append(portable(decode(lm, lm.format_prompt(problem.question), experts, config,
+                                    prompt_text=problem.question)))
+        print(f"\rdecoded {n}/{len(problems)} test problems", end="", file=sys.stderr)
+    print(file=sys.stderr)
+    picks = pick_chapters(runs, [p.gold for p in problems])
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for key, index in picks.items():
+        written.append(save_small(runs[index], out / FILE_NAMES[key]))
+    for i, question in enumerate(json.loads(EXAMPLES.read_text())[:examples], 1):
+        run = portable(decode(lm, lm.format_prompt(question), experts, config,
+                              prompt_text=question))
+        written.append(save_small(run, out / f"example-{i}.json"))
+    index = {"model": Path(lm.name).name, "gen_length": config.gen_length, "steps": config.steps,
+             "candidates": len(problems),
+             "chapters": {k: {"file": FILE_NAMES[k], "test_index": i, "gold": problems[i].gold}
+                          for k, i in picks.items()}}
+    (out / INDEX.name).write_text(json.dumps(index, indent=1) + "\n")
+    return written
+
+
+def save_small(run: Run, path: Path, digits: int = 3) -> Path:
+    """The run's JSON with probabilities rounded to ``digits`` (the stored files stay small)."""
+    from hexviz.runs.record import run_to_json
+
+    d = run_to_json(run)
+    for e in d["experts"]:
+        e["draft_prob"] = [[None if v is None else round(v, digits) for v in row]
+                           for row in e["draft_prob"]]
+    path.write_text(json.dumps(d, separators=(",", ":")))
+    return path
+
+
+# --- rendering (no torch) ----------------------------------------------------------------------
+
+@dataclass
+class Chapter:
+    """One lesson chapter: text with numbers from its run, figures, and the run itself."""
+
+    key: str
+    title: str
+    text: str  # markdown
+    figures: list = field(default_factory=list)  # plotly figures
+    run: Run | None = None  # what "Try it yourself" loads into Explore
+    path: Path | None = None
+
+    @property
+    def short(self) -> str:
+        """The tab label: the chapter's number and first words."""
+        return SHORT_TITLES.get(self.key, self.title)
+
+
+def subset(run: Run, indices: Sequence[int]) -> Run:
+    """The run with only the trajectories at ``indices`` (for a figure about a few experts)."""
+    return replace(run, trajectories=[run.trajectories[i] for i in indices])
+
+
+def pct(x: float) -> str:
+    return f"{x:.0%}" if abs(x * 100 - round(x * 100)) < 1e-9 else f"{x:.1%}"
+
+
+def quoted(text: str, limit: int = 90) -> str:
+    text = " ".join(text.split())
+    return f"“{text[:limit]}{'…' if len(text) > limit else ''}”" if text else "*(nothing)*"
+
+
+def middle_voter(run: Run) -> int:
+    return run.voters[len(run.voters) // 2] if run.voters else 0
+
+
+def answers_table(run: Run, gold: str | None = None) -> str:
+    """Markdown table: each expert's answer and the start of its text."""
+    rows = ["| expert | answer | text |", "|---|---|---|"]
+    for t, label in zip(run.trajectories, plots.row_labels(run), strict=True):
+        answer = "—" if t.answer is None else f"**{t.answer}**"
+        if gold is not None and t.answer == gold:
+            answer += " ✓"
+        text = quoted(t.text, 60).replace("|", "\\|")
+        name = f"B={t.expert.block_length}" if t.expert.votes else f"{label}, no vote"
+        rows.append(f"| {name} | {answer} | {text} |")
+    return "\n".join(rows)
+
+
+def chapter_one_expert(run: Run, gold: str | None) -> Chapter:
+    i = middle_voter(run)
+    t = run.trajectories[i]
+    b, cfg = t.expert.block_length, run.config
+    blocks = cfg.gen_length // b
+    rho = metrics.order_correlation(t.reveal_step)
+    verdict = "" if gold is None else (" — right" if t.answer == gold else
+                                       f" — the right answer is {gold}")
+    text = (f"The question: {quoted(run.prompt, 200)}\n\n"
+            f"The model starts from {cfg.gen_length} `[MASK]` tokens and has {cfg.steps} steps "
+            f"(forward passes). Expert **B={b}** cuts the answer into {blocks} blocks of {b} "
+            f"tokens and finishes each block before it starts the next, spending "
+            f"{cfg.steps // blocks} steps on each; inside a block it reveals the tokens it is "
+            f"surest about first (`{t.expert.remasking}`). Each cell of the reveal order is one "
+            f"answer position, coloured by the step it was revealed at: the ramp from dark to "
+            f"yellow is the block-by-block order (rank correlation between position and step "
+            f"{rho:.2f}; 1 would be strictly left to right). Press play on the scrubber to "
+            f"watch it unmask. This expert answered **{t.answer or 'nothing'}**{verdict}.")
+    sub = subset(run, [i])
+    return Chapter("one_expert", "1 · One expert unmasks its answer, block by block", text,
+                   [plots.reveal_order(sub), plots.scrubber(sub, start=0)], run)
+
+
+def chapter_wall(run: Run, card: EvalResults | None) -> Chapter:
+    rows = baselines(run)
+    whole = rows[0] if rows else 0
+    small = run.voters[0] if run.voters else whole
+    tw, ts = run.trajectories[whole], run.trajectories[small]
+    collapsed = sum(run.trajectories[i].collapsed for i in rows)
+    text = (f"Now the same model decodes the whole {run.config.gen_length}-token answer as one "
+            f"block, by confidence. The model was trained on answers padded with end-of-text "
+            f"tokens, and it is surest of that padding: in the first half of the steps, "
+            f"**{pct(early_end(run, whole))}** of the tokens the whole-answer run revealed were "
+            f"end tokens, against {pct(early_end(run, small))} for B={ts.expert.block_length}. "
+            f"Those end tokens form a wall that the answer has to fit in front of (red in the "
+            f"unmasking map; the pressure chart shows the share of masked positions whose draft "
+            f"is an end token). ")
+    if len(tw.end_density):
+        text += (f"Before anything is revealed, the model already gives an end token "
+                 f"{pct(float(tw.end_density[0]))} probability on an average masked position. ")
+    if collapsed:
+        text += (f"In this stored run **{collapsed} of the {len(rows)} whole-answer runs "
+                 f"collapsed**: the wall squeezed the working out, leaving only "
+                 f"{quoted(tw.text)}" + (" and no final answer." if tw.answer is None else
+                                         ": a bare guess."))
+    else:
+        text += (f"In this stored run **none of the {len(rows)} whole-answer runs collapsed**: "
+                 f"this model still fitted its answer in front of the wall "
+                 f"({quoted(tw.text, 60)}), so the wall is visible here but harmless.")
+    if card is not None:
+        s = summarize(card)
+        rates = [(e.label, e.collapse) for e in s.experts if not e.votes]
+        if rates:
+            listed = ", ".join(f"{label} {pct(rate)}" for label, rate in rates)
+            text += (f" On the model card's {s.problems} test problems the whole-answer "
+                     f"collapse rates were: {listed}.")
+    pair = subset(run, [small, whole])
+    return Chapter("wall", "2 · Whole-answer decoding and the end-of-text wall", text,
+                   [plots.unmasking_map(run, whole), plots.end_pressure(pair)], run)
+
+
+def chapter_disagree(run: Run, gold: str | None, card: EvalResults | None) -> Chapter:
+    answers = voter_answers(run)
+    distinct = distinct_answers(run)
+    none = sum(a is None for a in answers)
+    text = (f"Every block size is a different decoding order, and different orders make "
+            f"different mistakes. On {quoted(run.prompt, 120)} the {len(answers)} voting "
+            f"experts gave **{distinct} different answers**"
+            + (f" and {none} gave none" if none else "")
+            + (f" (the right answer is {gold})" if gold is not None else "") + ".")
+    if card is not None:
+        s = summarize(card)
+        text += (f" Over the card's {s.problems} problems the experts disagreed on "
+                 f"{pct(s.disagreement)} of them; at least one expert was right on "
+                 f"{pct(s.oracle)}, while a single expert was right on "
+                 f"{pct(s.mean_expert_accuracy)} on average. That gap is what a vote can win back.")
+    text += "\n\n" + answers_table(run, gold)
+    return Chapter("disagree", "3 · Block sizes disagree", text, [plots.reveal_order(run)], run)
+
+
+def chapter_vote(run: Run, gold: str | None, card: EvalResults | None) -> Chapter:
+    vote = run.vote
+    counts = ", ".join(f"{a} ×{c}" for a, c in vote.counts.items()) or "no answers"
+    abstained = (f" ({len(vote.abstained)} of the {len(run.voters)} experts gave no answer and "
+                 f"abstained)" if vote.abstained else "")
+    text = (f"HEX takes the majority of the voting experts' answers; whole-answer rows don't "
+            f"vote, and an expert with no answer abstains. Here the votes were "
+            f"{counts}{abstained}")
+    if vote.winner is None:
+        text += ", so there is no HEX answer."
+    elif vote.tie:
+        text += (f": a **tie**, broken as in the HEX reference by the smallest block, so the "
+                 f"HEX answer is **{vote.winner}**.")
+    else:
+        text += f": the HEX answer is **{vote.winner}**."
+    if gold is not None and vote.winner is not None:
+        text += " That is right." if vote.winner == gold else f" The right answer is {gold}."
+    if card is not None:
+        s = summarize(card)
+        text += (f" On the card's {s.problems} problems {pct(s.tie_rate)} of the votes were "
+                 f"ties.")
+    return Chapter("vote", "4 · The vote, and ties", text, [plots.vote_panel(run)], run)
+
+
+def chapter_scaling(card: EvalResults | None, seeds: EvalResults | None) -> Chapter:
+    if card is None:
+        return Chapter("scaling", "5 · Test-time scaling",
+                       "The model card's eval records are missing, so there is no curve here.")
+    curve = scaling_curve(card)
+    by_seeds = seed_scaling_curve(seeds) if seeds is not None else []
+    s = summarize(card)
+    best_whole = max((e for e in s.experts if not e.votes), key=lambda e: e.accuracy,
+                     default=None)
+    first, last = curve[0], curve[-1]
+    trend = "rises" if last[1] > first[1] else "does not rise" if last[1] == first[1] else "falls"
+    text = (f"HEX is test-time scaling: more votes, more compute, and (ideally) more accuracy, "
+            f"with no training. On the model card's {s.problems} test problems, HEX accuracy "
+            f"{trend} from {pct(first[1])} with {first[0]} vote to **{pct(last[1])}** with "
+            f"{last[0]} votes (tie rate {pct(last[2])}); the average single expert scores "
+            f"{pct(s.mean_expert_accuracy)}.")
+    if best_whole is not None:
+        relation = "above" if best_whole.accuracy > s.hex_accuracy else "below"
+        text += (f" The best whole-answer baseline, {best_whole.label}, scores "
+                 f"{pct(best_whole.accuracy)}: {relation} the vote on this model.")
+    if by_seeds:
+        n, votes, accuracy, _ = by_seeds[-1]
+        text += (f" Adding seeds (temperature {seeds.experts[0].temperature:g}) to every block "
+                 f"size: {pct(by_seeds[0][2])} with 1 seed, {pct(accuracy)} with {n} seeds "
+                 f"({votes} votes, {len(seeds.records)} problems).")
+    title = f"Test-time scaling on {s.problems} problems ({Path(card.model).name})"
+    return Chapter("scaling", "5 · Test-time scaling: more votes", text,
+                   [plots.scaling(curve, title, by_seeds)])
+
+
+def read_index(folder: Path) -> dict[str, Any]:
+    try:
+        return json.loads((folder / INDEX.name).read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def _results(path: Path) -> EvalResults | None:
+    try:
+        return load_results(path)
+    except ValueError:
+        return None
+
+
+def missing(key: str, title: str, reason: str) -> Chapter:
+    return Chapter(key, title, f"This chapter's stored run is missing ({reason}). "
+                               f"`{BUILD_COMMAND}` writes it.")
+
+
+def load_lesson(folder: Path = GALLERY_DIR, evals: Sequence[Path] = CARD_EVALS) -> list[Chapter]:
+    """Every chapter, from the stored runs in ``folder`` and the card's eval records."""
+    index = read_index(folder).get("chapters", {})
+    card, seeds = (_results(p) for p in (list(evals) + [Path("-"), Path("-")])[:2])
+    chapters = []
+    titles = SHORT_TITLES
+    for key in CHAPTER_KEYS:
+        info = index.get(key, {})
+        path = folder / info.get("file", FILE_NAMES[key])
+        gold = info.get("gold")
+        try:
+            run = read_run(path)
+        except TrajectoryFormatError as err:
+            chapters.append(missing(key, titles[key], str(err)))
+            continue
+        if key == "one_expert":
+            chapter = chapter_one_expert(run, gold)
+        elif key == "wall":
+            chapter = chapter_wall(run, card)
+        elif key == "disagree":
+            chapter = chapter_disagree(run, gold, card)
+        else:
+            chapter = chapter_vote(run, gold, card)
+        chapter.path = path
+        chapters.append(chapter)
+    chapters.append(chapter_scaling(card, seeds))
+    return chapters
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m hexviz.app.lesson",
+                                     description="the lesson's stored runs")
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="decode the chapters' runs and write them to the gallery")
+    b.add_argument("--out", type=Path, default=GALLERY_DIR)
+    b.add_argument("--candidates", type=int, default=CANDIDATES,
+                   help="test problems to choose the chapters from")
+    b.add_argument("--model", default=None, help="default: the built-in model")
+    sub.add_parser("show", help="print the chapters' text (no model needed)")
+    args = parser.parse_args(argv)
+    if args.command == "build":
+        for path in build(args.out, args.candidates, args.model):
+            print(f"{path}  {path.stat().st_size / 1024:.0f} KiB")
+        return 0
+    for chapter in load_lesson():
+        print(f"## {chapter.title}\n{chapter.text}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,243 @@
+"""What a decoding run recorded, as numpy data, and its JSON form.
+
+A `Trajectory` is one expert's record at the moment of unmasking; a `Run` is every expert on one
+prompt. Every chart, the step scrubber and the vote are derived from these arrays, so a run saved
+on a GPU machine replays anywhere without a model. The JSON form is a superset of the CLI's
+``--json`` contract and carries a schema name and version.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hexviz import limits
+from hexviz.decode.settings import DecodeConfig, Expert
+from hexviz.models.tokens import SpecialTokens
+from hexviz.runs import metrics
+from hexviz.runs.schema import check_schema, missing_field
+from hexviz.runs.vote import Vote, majority
+
+SCHEMA = "hexviz.run"
+SCHEMA_VERSION = 1
+
+
+class TrajectoryFormatError(ValueError):
+    """A file or object that is not a hexviz run of a version this code reads."""
+
+
+@dataclass(frozen=True)
+class Timing:
+    decode_s: float  # decoding wall time, model loading excluded
+
+
+@dataclass(eq=False)
+class Trajectory:
+    """One expert's decoding, recorded as it unmasked."""
+
+    expert: Expert
+    token_ids: np.ndarray  # (L,) final answer region; mask_id where not revealed yet
+    tokens: list[str]  # (L,) token text, end tokens kept visible
+    reveal_step: np.ndarray  # (L,) step at which each position was committed; -1 not yet
+    reveal_conf: np.ndarray  # (L,) probability of the committed token; nan not yet
+    draft_ids: np.ndarray  # (S, L) model's argmax at still-masked positions; -1 if committed
+    draft_prob: np.ndarray  # (S, L) its probability; nan if committed
+    text: str  # decoded answer up to the first end token
+    answer: str | None
+    collapsed: bool  # the AfterEoT wall (metrics.is_wall_collapse)
+    end_fraction: float  # share of the answer region that is end tokens
+    early_end_share: float = math.nan  # end tokens among the first half of the steps' reveals
+    # (S,) mean probability of an end token over the still-masked positions at each step
+    # (the model's end-of-text density); empty for files written before it was recorded
+    end_density: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.float32))
+
+    @cached_property
+    def order_correlation(self) -> float:
+        """Rank correlation of reveal step with position: 1 left to right, -1 right to left."""
+        return metrics.order_correlation(self.reveal_step)
+
+    @cached_property
+    def ar_ness(self) -> float:
+        """Share of reveals at the leftmost still-masked position."""
+        return metrics.ar_ness(self.reveal_step)
+
+
+@dataclass(eq=False)
+class Run:
+    """Every expert's trajectory on one prompt."""
+
+    model: str
+    prompt: str
+    prompt_ids: list[int]
+    config: DecodeConfig
+    special: SpecialTokens
+    answer_format: str
+    trajectories: list[Trajectory]
+    timing: Timing
+    steps_done: int  # < config.steps for a snapshot taken during decoding; one forward each
+    vocab_size: int | None = None  # the model's; an uploaded file's ids must lie below it
+
+    @property
+    def complete(self) -> bool:
+        return self.steps_done == self.config.steps
+
+    @cached_property
+    def voters(self) -> list[int]:
+        """Indices of the trajectories that vote (baselines don't)."""
+        return [i for i, t in enumerate(self.trajectories) if t.expert.votes]
+
+    @cached_property
+    def vote(self) -> Vote:
+        """Majority over the voting experts; supporter indices refer to ``trajectories``."""
+        inner = majority([self.trajectories[i].answer for i in self.voters])
+        remap = lambda idx: [self.voters[i] for i in idx]  # noqa: E731
+        return Vote(inner.winner, inner.counts, inner.tie,
+                    {a: remap(s) for a, s in inner.supporters.items()}, remap(inner.abstained))
+
+
+# --- JSON -------------------------------------------------------------------------------------
+
+def _floats(values: np.ndarray, digits: int = 4) -> list:
+    """Nested lists with nan as null (JSON has no NaN)."""
+    rounded = np.round(values.astype(np.float64), digits)
+    return [_floats(row, digits) for row in rounded] if values.ndim > 1 else [
+        None if math.isnan(v) else v for v in rounded.tolist()]
+
+
+def trajectory_to_json(t: Trajectory) -> dict[str, Any]:
+    return {
+        **asdict(t.expert),
+        "token_ids": t.token_ids.tolist(), "tokens": t.tokens,
+        "reveal_step": t.reveal_step.tolist(), "reveal_conf": _floats(t.reveal_conf),
+        "draft_ids": t.draft_ids.tolist(), "draft_prob": _floats(t.draft_prob),
+        "text": t.text, "answer": t.answer, "collapsed": t.collapsed,
+        "end_fraction": round(t.end_fraction, 4),
+        "early_end_share": _number(t.early_end_share),
+        "order_correlation": _number(t.order_correlation), "ar_ness": _number(t.ar_ness),
+        "end_density": _floats(t.end_density),
+    }
+
+
+def _number(value: float, digits: int = 4) -> float | None:
+    return None if math.isnan(value) else round(value, digits)
+
+
+def run_to_json(run: Run) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA, "schema_version": SCHEMA_VERSION,
+        "model": run.model, "prompt": run.prompt, "prompt_ids": list(run.prompt_ids),
+        "gen_length": run.config.gen_length, "steps": run.config.steps,
+        "config": asdict(run.config), "special_tokens": asdict(run.special),
+        "answer_format": run.answer_format, "steps_done": run.steps_done,
+        "vocab_size": run.vocab_size,
+        "experts": [trajectory_to_json(t) for t in run.trajectories],
+        "vote": run.vote.to_json(),
+        # forward_passes stays in the CLI's contract: one per step done
+        "timing": {"decode_s": run.timing.decode_s, "forward_passes": run.steps_done},
+    }
+
+
+def dumps(run: Run) -> str:
+    return json.dumps(run_to_json(run))
+
+
+def trajectory_from_json(d: dict[str, Any], steps: int, gen_length: int,
+                         top_id: int = limits.MAX_TOKEN_ID) -> Trajectory:
+    """One expert; ids must lie in 0..top_id (drafts may be -1: already revealed)."""
+    drafts = limits.int_array(d["draft_ids"], "draft_ids", -1, top_id)
+    t = Trajectory(
+        expert=Expert.from_json(d),
+        token_ids=limits.int_array(d["token_ids"], "token_ids", 0, top_id),
+        tokens=[str(tok) for tok in d["tokens"]],
+        reveal_step=limits.int_array(d["reveal_step"], "reveal_step", -1, steps).astype(np.int32),
+        reveal_conf=limits.prob_array(d["reveal_conf"], "reveal_conf"),  # null -> nan
+        draft_ids=drafts.reshape(-1, gen_length),
+        draft_prob=limits.prob_array(d["draft_prob"], "draft_prob").reshape(-1, gen_length),
+        text=str(d["text"]), answer=None if d["answer"] is None else str(d["answer"]),
+        collapsed=bool(d["collapsed"]), end_fraction=float(d["end_fraction"]),
+        end_density=limits.prob_array(d.get("end_density", []), "end_density"),  # null -> nan
+    )
+    shapes = {"token_ids": t.token_ids.shape, "tokens": (len(t.tokens),),
+              "reveal_step": t.reveal_step.shape, "reveal_conf": t.reveal_conf.shape}
+    for name, shape in shapes.items():
+        if shape != (gen_length,):
+            raise TrajectoryFormatError(f"expert field {name!r} has shape {shape}, "
+                                        f"expected ({gen_length},)")
+    if t.draft_ids.shape[0] > steps or t.draft_prob.shape != t.draft_ids.shape:
+        raise TrajectoryFormatError("expert drafts do not match the run's steps and gen_length")
+    if t.end_density.shape[0] not in (0, t.draft_ids.shape[0]):
+        raise TrajectoryFormatError("expert end_density does not match its drafts' steps")
+    return t
+
+
+def with_wall_flags(t: Trajectory, end_ids: tuple[int, ...], steps: int) -> Trajectory:
+    """``t`` with its collapse flag and early-end share read off its arrays, so every file means
+    the same by them whichever hexviz wrote it."""
+    t.collapsed = metrics.is_wall_collapse(t.token_ids, t.reveal_step, end_ids)
+    t.early_end_share = metrics.early_end_share(t.token_ids, t.reveal_step, end_ids, steps)
+    return t
+
+
+def run_from_json(d: Any) -> Run:
+    """Rebuild a Run; anything that is not a hexviz run raises TrajectoryFormatError."""
+    check_schema(d, SCHEMA, SCHEMA_VERSION, "hexviz run", TrajectoryFormatError)
+    try:
+        limits.check_run_shape(d)  # declared sizes first: nothing is built from a bad file
+        config = DecodeConfig(**d["config"])
+        top_id = limits.top_token_id(d)
+        special = SpecialTokens(**d["special_tokens"])
+        limits.int_array([i for i in asdict(special).values() if i is not None],
+                         "special_tokens", 0, top_id)
+        trajectories = [with_wall_flags(trajectory_from_json(e, config.steps, config.gen_length,
+                                                             top_id),
+                                        special.end_ids, config.steps) for e in d["experts"]]
+        return Run(
+            model=str(d["model"]), prompt=str(d.get("prompt", "")),
+            prompt_ids=[int(i) for i in d["prompt_ids"]], config=config,
+            special=special, answer_format=str(d["answer_format"]),
+            trajectories=trajectories, timing=Timing(float(d["timing"]["decode_s"])),
+            steps_done=int(d["steps_done"]), vocab_size=d.get("vocab_size"),
+        )
+    except TrajectoryFormatError:
+        raise
+    except limits.ShapeError as err:
+        raise TrajectoryFormatError(f"damaged hexviz run: {err}") from None
+    except limits.LimitError as err:
+        raise TrajectoryFormatError(f"this run is too large to replay here: {err}") from None
+    except (KeyError, TypeError, ValueError, OverflowError) as err:
+        raise TrajectoryFormatError(f"damaged hexviz run: {missing_field(err)}") from None
+
+
+def loads(text: str | bytes) -> Run:
+    try:
+        data = json.loads(text, parse_constant=limits.refuse_constant)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise TrajectoryFormatError(f"not a JSON file: {err}") from None
+    except RecursionError:  # the C parser recurses per level; 200k levels exhaust the stack
+        raise TrajectoryFormatError("not a hexviz run: the JSON is nested too deeply") from None
+    except limits.LimitError as err:
+        raise TrajectoryFormatError(str(err)) from None
+    return run_from_json(data)
+
+
+def save(run: Run, path: str | Path) -> Path:
+    path = Path(path)
+    path.write_text(dumps(run))
+    return path
+
+
+def load(path: str | Path) -> Run:
+    try:
+        limits.check_file_size(path)  # before reading: the size alone can refuse it
+        text = Path(path).read_bytes()
+    except limits.LimitError as err:
+        raise TrajectoryFormatError(str(err)) from None
+    except OSError as err:
+        raise TrajectoryFormatError(f"cannot read {path}: {err.strerror}") from None
+    return loads(text)

@@ -1,0 +1,34 @@
+"""The app's words: order summary and the About tab's figures."""
+
+from __future__ import annotations
+
+
+
+from hexviz.app import format
+from tests.conftest import known_run
+
+
+def test_order_summary_reads_the_trajectory():
+    t = known_run().trajectories[0]
+    t.reveal_step[:] = range(len(t.reveal_step))  # left to right
+    t.early_end_share = 0.25
+    assert format.order_summary(t) == "AR-ness 1.00 · order rho +1.00 · early end 25%"
+
+
+def test_the_about_tab_states_the_cards_figures():
+    card = {"problems": 500, "whole_collapse": 0.62, "whole_accuracy": 0.2,
+            "hex_accuracy": 0.45, "mean_expert_accuracy": 0.4}
+    text = format.about_builtin(card)
+    assert "On 500 held-out problems" in text and "wall on 62% of them and scored 20%" in text
+    assert "scored 45% (mean expert 40%)" in text
+    assert "held-out" not in format.about_builtin({})  # an older card: no figures, no claims
+
+
+def test_the_about_tab_names_the_layers_that_exist():
+    import re
+
+    from tests.conftest import REPO
+
+    folders = re.findall(r"`hexviz/(\w+)/`", format.ABOUT)
+    assert folders == ["models", "tasks", "runs", "decode", "app"]
+    assert all((REPO / "hexviz" / f / "__init__.py").exists() for f in folders)

@@ -1,0 +1,117 @@
+"""The lesson: chapters chosen by rule, text that quotes the stored runs, no torch to show it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+
+import pytest
+
+from hexviz.app import gallery
+from hexviz.app import lesson
+from hexviz.decode.settings import Expert
+from hexviz.runs import record as trajectory
+from tests.conftest import REPO, known_run
+
+
+def run_with_answers(answers: list[str | None], collapsed_baseline: bool = True):
+    """known_run with one voting B=2 row per answer, then its whole-answer baseline: walled
+    off by end tokens revealed first (a collapse), or one that writes its text first."""
+    run = known_run()
+    good, baseline = run.trajectories
+    rows = [replace(good, expert=Expert(2, seed=i), answer=a) for i, a in enumerate(answers)]
+    if not collapsed_baseline:  # a whole-answer row that writes its text before the padding
+        baseline = replace(good, expert=baseline.expert, collapsed=False)
+    return replace(run, trajectories=[*rows, baseline])
+
+
+def test_lesson_and_gallery_load_without_torch_quickly():
+    code = ("import sys, time\n"
+            "t = time.perf_counter()\n"
+            "from hexviz.app import gallery, lesson\n"
+            "chapters = lesson.load_lesson()\n"
+            "entries = gallery.list_entries()\n"
+            "print(f'{time.perf_counter() - t:.2f}', len(chapters), len(entries),\n"
+            "      'torch' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                         check=True).stdout.split()
+    print(f"lesson and gallery rendered in {out[0]} s without a model")
+    assert out[1:] == ["5", str(len(list(gallery.GALLERY_DIR.glob("*.json")))), "False"]
+
+
+def test_chapters_are_picked_by_rule():
+    gold = ["7", "7", "7", "7"]
+    runs = [run_with_answers(["7", "8", "7"], False),  # right vote, not unanimous
+            run_with_answers(["7", "7", "7"], False),  # unanimous: chapter 1
+            run_with_answers(["1", "2", "3"], True),  # most answers, and a collapse
+            run_with_answers(["1", "2", None], False)]  # a tie (1 vs 2)
+    picks = lesson.pick_chapters(runs, gold)
+    assert picks["one_expert"] == 1
+    assert picks["wall"] == 2  # the only collapse
+    assert picks["disagree"] == 0  # 2 has the most answers but is taken; 0 and 3 have two
+    assert picks["vote"] == 3  # the tie
+
+
+def test_wall_score_counts_collapses_then_early_end_tokens():
+    run = known_run()  # the baseline reveals only end tokens, all in the first half too
+    assert lesson.wall_score(run) == (1, 1.0)
+
+
+@pytest.fixture
+def stored(tmp_path):
+    """A gallery folder whose four chapters are known_run variants."""
+    runs = {"one_expert": run_with_answers(["7", "7"], False),
+            "wall": run_with_answers(["7"], True),
+            "disagree": run_with_answers(["7", "8", None], False),
+            "vote": run_with_answers(["7", "8"], False)}
+    for key, run in runs.items():
+        trajectory.save(run, tmp_path / lesson.FILE_NAMES[key])
+    index = {"chapters": {k: {"file": lesson.FILE_NAMES[k], "gold": "7"} for k in runs}}
+    (tmp_path / lesson.INDEX.name).write_text(json.dumps(index))
+    return tmp_path
+
+
+def test_chapter_text_quotes_the_stored_runs(stored):
+    one, wall, disagree, vote, scaling = lesson.load_lesson(stored)
+    assert "Expert **B=2**" in one.text and "answered **7** — right" in one.text
+    assert "2 blocks of 2 tokens" in one.text
+    assert "**1 of the 1 whole-answer runs collapsed**" in wall.text
+    assert "**100%** of the tokens the whole-answer run revealed were end tokens" in wall.text
+    assert "gave **2 different answers** and 1 gave none" in disagree.text
+    assert "7 ×1, 8 ×1" in vote.text and "**tie**" in vote.text
+    assert "test problems" in scaling.text and scaling.figures  # from the card's eval records
+    assert [c.key for c in (one, wall, disagree, vote, scaling)] == [
+        "one_expert", "wall", "disagree", "vote", "scaling"]
+    assert len(one.figures[0].data[0].z) == 1  # chapter 1 shows one expert
+
+
+def test_wall_chapter_reads_right_without_a_collapse(stored):
+    trajectory.save(run_with_answers(["7"], False), stored / lesson.FILE_NAMES["wall"])
+    wall = lesson.load_lesson(stored)[1]
+    assert "none of the 1 whole-answer runs collapsed" in wall.text
+
+
+def test_missing_and_bad_stored_runs_become_messages(stored):
+    (stored / lesson.FILE_NAMES["wall"]).unlink()
+    (stored / lesson.FILE_NAMES["vote"]).write_text("garbage")
+    chapters = lesson.load_lesson(stored)
+    assert lesson.BUILD_COMMAND in chapters[1].text and chapters[1].run is None
+    assert "not a JSON file" in chapters[3].text
+    assert chapters[0].run is not None
+
+
+def test_build_stores_chapter_runs_for_any_model(random_model_dir, tmp_path):
+    """The command decodes with the model's own defaults and writes runs the lesson reads."""
+    written = lesson.build(tmp_path, candidates=4, model=str(random_model_dir), examples=1)
+    assert sorted(p.name for p in written) == sorted([*lesson.FILE_NAMES.values(),
+                                                      "example-1.json"])
+    index = json.loads((tmp_path / lesson.INDEX.name).read_text())
+    assert index["model"] == random_model_dir.name and index["candidates"] == 4
+    run = gallery.read_run(tmp_path / lesson.FILE_NAMES["wall"])
+    assert run.model == random_model_dir.name  # portable: no machine path
+    assert (run.config.gen_length, run.config.steps) == (index["gen_length"], index["steps"])
+    chapters = lesson.load_lesson(tmp_path)
+    assert all(c.run is not None for c in chapters[:4])
+    assert f"{run.config.gen_length}-token answer" in chapters[1].text

@@ -1,0 +1,78 @@
+"""Figures built from a known, hand-made trajectory."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hexviz.app import plots
+from tests.conftest import known_run
+
+
+def test_reveal_order_has_a_row_per_expert_and_block_edges():
+    fig = plots.reveal_order(known_run())
+    heat = fig.data[0]
+    assert np.array(heat.z).tolist() == [[0, 1, 2, 3], [3, 2, 1, 0]]
+    assert list(heat.y) == ["B=2 low_confidence", "whole (margin) ✗ collapsed"]
+    assert "token '####'" in heat.text[0][0] and "step 0" in heat.text[0][0]
+    edges = [s for s in fig.layout.shapes if s.type == "line"]
+    assert len(edges) == 1 and edges[0].x0 == 1.5  # B=2 has one inner edge, one block none
+
+
+def test_unmasking_map_shows_states_per_step_and_flags_collapse():
+    run = known_run()
+    fig = plots.unmasking_map(run, 1)
+    z = np.array(fig.data[0].z)
+    M, T, EOT, EOS = plots.MASK, plots.TEXT, plots.END_OF_TURN, plots.END_OF_TEXT
+    assert z.tolist() == [[M, M, M, EOS], [M, M, EOS, EOS], [M, EOS, EOS, EOS],
+                          [EOT, EOS, EOS, EOS]]
+    assert "COLLAPSED" in fig.layout.title.text
+    good = np.array(plots.unmasking_map(run, 0).data[0].z)
+    assert good[-1].tolist() == [T, T, EOT, EOS]
+    assert "COLLAPSED" not in plots.unmasking_map(run, 0).layout.title.text
+
+
+def test_end_pressure_curves():
+    fig = plots.end_pressure(known_run())
+    assert len(fig.data) == 4  # drafts + revealed, per expert
+    drafts_good, revealed_good, drafts_bad, revealed_bad = fig.data
+    # B=2: drafts [5,7,2,2] -> 2 of 4 masked draft an end token; then 2/3, 2/2, 1/1
+    assert np.allclose(drafts_good.y, [0.5, 2 / 3, 1.0, 1.0])
+    assert np.allclose(revealed_good.y, [0.0, 0.0, 1 / 3, 0.5])
+    assert np.allclose(drafts_bad.y, [0.75, 2 / 3, 1.0, 1.0])
+    assert np.allclose(revealed_bad.y, [1.0, 1.0, 1.0, 1.0])
+
+
+def test_vote_panel_marks_the_winner_and_no_answer_apart():
+    fig = plots.vote_panel(known_run())
+    bars = fig.data[0]
+    assert list(bars.x) == ["“7”"] and list(bars.y) == [1]
+    assert len(fig.data) == 1  # the collapsed row is a baseline: it neither votes nor abstains
+    assert fig.layout.title.text == "Vote: 7"
+
+
+def test_scrubber_has_a_frame_per_step():
+    fig = plots.scrubber(known_run())
+    assert len(fig.frames) == 5  # steps 0..4
+    assert np.array(fig.frames[0].data[0].z).max() == plots.MASK
+    assert np.array(fig.frames[2].data[0].z).tolist()[0] == [1, 1, 0, 0]
+    assert len(fig.layout.sliders[0].steps) == 5
+    assert fig.layout.sliders[0].active == 4  # opens at the end
+    opened = plots.scrubber(known_run(), start=0)
+    assert opened.layout.sliders[0].active == 0
+    assert np.array(opened.data[0].z).max() == plots.MASK  # the all-mask start
+
+
+def test_pressure_chart_shows_the_picked_experts():
+    run = known_run()
+    assert plots.default_pressure_rows(run) == [0, 1]  # the only voter, the baseline
+    fig = plots.end_pressure(run, [1])
+    assert len(fig.data) == 2 and fig.data[0].name.startswith("whole (margin)")
+
+
+def test_pressure_chart_adds_the_recorded_end_density():
+    run = known_run()
+    run.trajectories[0].end_density = np.array([0.5, 0.6, 0.9, 1.0], dtype=np.float32)
+    fig = plots.end_pressure(run, [0])
+    assert [d.name.split(": ")[1] for d in fig.data] == ["drafts", "revealed", "end density"]
+    assert list(fig.data[2].y) == pytest.approx([0.5, 0.6, 0.9, 1.0])

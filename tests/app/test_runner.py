@@ -1,0 +1,71 @@
+"""The app's engine side: request validation, streaming snapshots, live evals."""
+
+from __future__ import annotations
+
+import pytest
+
+from hexviz.app.loading import BUILTIN_LABEL
+from hexviz.app.runner import LocalRunner, Runner, RunRequest
+from tests.conftest import FakeRunner
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"prompt": "  "}, "the prompt is empty"),
+    ({"blocks": (8, 8)}, "each block size may appear once"),
+    ({"blocks": ()}, "at least one block size"),
+    ({"remasking": "greedy"}, "unknown remasking rule 'greedy'"),
+    ({"gen_length": -4}, r"gen_length must be a positive integer \(got -4\)"),
+    ({"steps": 0}, r"steps must be a positive integer \(got 0\)"),
+    ({"seeds": 0}, r"seeds must be at least 1 \(got 0\)"),
+    ({"temperature": -0.5}, r"temperature must be a finite number >= 0 \(got -0.5\)"),
+])
+def test_bad_requests_are_refused_when_made(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        RunRequest(**{"prompt": "Q?", **kwargs})
+
+
+def test_a_request_sorts_its_block_sizes():
+    assert RunRequest("Q?", blocks=(16, 4)).blocks == (4, 16)
+
+
+def test_both_runners_satisfy_the_protocol():
+    for candidate in (LocalRunner(), FakeRunner()):
+        missing = [name for name in ("model_labels", "run", "evaluate")
+                   if not callable(getattr(candidate, name, None))]
+        assert missing == [], type(candidate).__name__
+    assert set(Runner.__dict__) >= {"model_labels", "run", "evaluate"}
+
+
+
+
+def test_snapshots_stream_then_the_finished_run(random_model_dir):
+    local = LocalRunner({"m": str(random_model_dir)}, snapshot_every=4)
+    runs = list(local.run(RunRequest("Hi", "m", blocks=(4, 8), gen_length=16, steps=16)))
+    assert [r.steps_done for r in runs] == [1, 4, 8, 12, 16]  # step 1: a first figure at once
+    assert runs[-1].complete and not runs[0].complete
+    revealed = [int((r.trajectories[0].reveal_step >= 0).sum()) for r in runs]
+    assert revealed == [1, 4, 8, 12, 16]  # B=4 over 16 steps: one token per step
+    labels = [t.expert.label for t in runs[-1].trajectories]
+    assert labels == ["B=4 low_confidence", "B=8 low_confidence", "whole (low_confidence)",
+                      "whole (margin)", "whole (random)"]
+
+
+def test_model_defaults_fill_what_the_request_leaves_out(random_model_dir):
+    local = LocalRunner({"m": str(random_model_dir)})
+    *_, run = local.run(RunRequest("Hi", "m", blocks=(32,), baselines=False))
+    assert (run.config.gen_length, run.config.steps) == (64, 64)  # no hexviz.json: 64 and 64
+
+
+
+
+@pytest.mark.slow
+def test_live_scaling_eval_on_the_builtin_model():
+    from hexviz.app import views as explore_views
+
+    seen = []
+    results = LocalRunner().evaluate(BUILTIN_LABEL, 4, 2, 0.5, lambda d, t: seen.append((d, t)))
+    assert len(results.records) == 4 and seen[-1] == (4, 4)
+    assert len(results.voters) == 10  # 5 block sizes x 2 seeds
+    fig, _ = explore_views.scaling_views(results)
+    assert list(fig.data[0].x) == list(range(1, 11))
+    assert list(fig.data[2].x) == [5, 10]  # every block size with 1, then 2 seeds

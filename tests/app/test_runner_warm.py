@@ -1,0 +1,46 @@
+"""The warm app: the model loads in the background, the UI is up meanwhile, a Run waits."""
+
+from __future__ import annotations
+
+import threading
+import urllib.request
+
+from hexviz import models
+from hexviz.app.runner import LocalRunner, RunRequest
+from tests.conftest import QUESTION
+
+SMALL = dict(model="m", gen_length=16, steps=16, blocks=(4, 8), baselines=False)
+
+
+def test_preload_leaves_the_ui_up_and_a_run_waits_for_the_load(monkeypatch, random_lm,
+                                                               launched):
+    release = threading.Event()
+
+    def slow_load(*_args, **_kwargs):
+        assert release.wait(60), "the test never released the load"
+        return random_lm
+
+    monkeypatch.setattr(models, "load", slow_load)
+    runner = LocalRunner({"m": "slow"})
+    loader = runner.preload()
+    assert runner.is_loading("m")
+    url = launched(runner)
+    with urllib.request.urlopen(url, timeout=30) as page:  # served while the model loads
+        assert page.status == 200
+    runs: list = []
+    run = threading.Thread(target=lambda: runs.extend(runner.run(RunRequest(QUESTION, **SMALL))))
+    run.start()
+    run.join(0.5)
+    assert run.is_alive() and not runs  # waiting for the load, not failing
+    release.set()
+    run.join(60)
+    loader.join(60)
+    assert runs and runs[-1].complete
+    assert not runner.is_loading("m")
+
+
+def test_first_snapshot_comes_after_step_one(random_lm):
+    runner = LocalRunner({"m": "cached"}, snapshot_every=8)
+    runner.shelf.cache["m"] = random_lm
+    steps = [run.steps_done for run in runner.run(RunRequest(QUESTION, **SMALL))]
+    assert steps == [1, 8, 16]

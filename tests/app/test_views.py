@@ -1,0 +1,88 @@
+"""Views of a run by name, replay of uploads, downloads and the Scaling tab's file."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+import pytest
+
+from hexviz.app import views as explore_views
+from hexviz.runs import record as trajectory
+from tests.conftest import hand_made_results, known_run
+
+
+def test_full_views_fill_every_output():
+    views = explore_views.full_views(known_run())
+    assert set(views) == set(explore_views.VIEWS)
+    assert "HEX answer **7**" in views["status"] and "1 collapsed" in views["status"]
+    assert ">7</mark>" in views["answers"] and "collapsed" in views["answers"]
+    first = known_run().trajectories[0]
+    assert f"AR-ness {first.ar_ness:.2f}" in views["answers"]  # order metrics per expert
+    assert views["vote"].layout.title.text == "Vote: 7"
+    assert views["pick"]["value"] == "whole (margin) ✗ collapsed"  # the collapse is shown first
+    assert "COLLAPSED" in views["map"].layout.title.text
+    json_file, page_file = views["downloads"]
+    assert json_file.endswith(".json") and page_file.endswith(".html")
+    page = Path(page_file).read_text()
+    assert page.count("<script") >= 4 and "Plotly.newPlot" in page  # figures + embedded plotly
+
+
+def test_partial_views_redraw_only_cheap_outputs():
+    run = known_run()
+    run.steps_done = 2
+    views = explore_views.partial_views(run)
+    assert set(views) == {"status", "answers", "reveal", "pressure"}
+    assert "Decoding" in views["status"] and "step 2/4" in views["status"]
+    assert len(views["reveal"].data) >= 1
+
+
+def test_upload_round_trip(tmp_path):
+    path = trajectory.save(known_run(), tmp_path / "run.json")
+    views = explore_views.replay(str(path))
+    assert views["run"].trajectories[1].collapsed
+    exported = views["downloads"][0]
+    again = explore_views.replay(exported)  # what the app downloads, it can replay
+    assert again["status"] == views["status"]
+    assert explore_views.replay(None) == {}  # a cleared upload changes nothing
+
+
+@pytest.mark.parametrize("content,message", [
+    ("garbage", "not a JSON file"), ('{"schema": "x"}', "not a hexviz run"),
+])
+def test_bad_upload_gives_a_message(tmp_path, content, message):
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    with pytest.raises(gr.Error, match=message):
+        explore_views.replay(str(path))
+
+
+def test_finished_runs_leave_no_temp_folder_behind():
+    before = set(Path(tempfile.gettempdir()).glob("hexviz-*"))
+    first = explore_views.export_files(known_run())
+    explore_views.export_files(known_run())  # the same run: the same files
+    other = known_run()
+    other.prompt = "another question"
+    second = explore_views.export_files(other)
+    folders = set(Path(tempfile.gettempdir()).glob("hexviz-*")) - before
+    assert len(folders) <= 1  # the process's one folder, made on first use
+    assert Path(first[0]).parent == Path(second[0]).parent
+    assert first[0] != second[0]  # runs do not overwrite each other
+
+
+def test_scaling_tab_plots_a_results_file(tmp_path):
+    from hexviz.evaluate import results_to_json
+
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(results_to_json(hand_made_results())))
+    fig, table = explore_views.scaling_from_file(str(path))
+    accuracy, ties = fig.data
+    assert list(accuracy.x) == [1, 2, 3] and list(accuracy.y) == [0.25, 0.25, 0.5]
+    assert list(ties.y) == [0.0, 0.25, 0.25]
+    assert "HEX vote" in table
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    with pytest.raises(gr.Error, match="not a hexviz eval results file"):
+        explore_views.scaling_from_file(str(bad))

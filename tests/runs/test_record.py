@@ -1,0 +1,96 @@
+"""The run record: JSON round trip, schema checks and clear messages for bad files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from hexviz.decode.engine import decode
+from hexviz.decode.settings import DecodeConfig, Expert, hex_experts
+from hexviz.runs import record as trajectory
+from hexviz.runs.record import SCHEMA_VERSION, TrajectoryFormatError
+
+
+@pytest.fixture(scope="module")
+def run(random_lm, prompt_ids):
+    experts = hex_experts(16, [4, 8]) + [Expert(16, "margin", votes=False)]
+    return decode(random_lm, prompt_ids, experts, DecodeConfig(16, 16), prompt_text="Q?")
+
+
+def test_json_round_trip_keeps_every_array(run, tmp_path):
+    back = trajectory.load(trajectory.save(run, tmp_path / "run.json"))
+    assert (back.model, back.prompt, back.prompt_ids) == (run.model, "Q?", run.prompt_ids)
+    assert back.config == run.config and back.special == run.special
+    assert back.timing == run.timing and back.steps_done == run.steps_done
+    for a, b in zip(run.trajectories, back.trajectories, strict=True):
+        assert a.expert == b.expert
+        assert (a.token_ids == b.token_ids).all() and a.tokens == b.tokens
+        assert (a.reveal_step == b.reveal_step).all() and (a.draft_ids == b.draft_ids).all()
+        np.testing.assert_allclose(a.reveal_conf, b.reveal_conf, atol=1e-4)
+        np.testing.assert_allclose(a.draft_prob, b.draft_prob, atol=1e-4)  # nan == nan here
+        assert (a.text, a.answer, a.collapsed) == (b.text, b.answer, b.collapsed)
+        np.testing.assert_allclose(a.end_density, b.end_density, atol=1e-4)
+        assert a.early_end_share == pytest.approx(b.early_end_share, nan_ok=True)
+        assert a.ar_ness == b.ar_ness and a.order_correlation == b.order_correlation
+    assert back.vote == run.vote
+
+
+def test_older_files_load_and_their_flags_are_read_off_the_arrays(run):
+    d = json.loads(trajectory.dumps(run))
+    for expert in d["experts"]:  # a file from before the order metrics and the wall rule
+        for key in ("end_density", "early_end_share", "order_correlation", "ar_ness"):
+            del expert[key]
+        expert["collapsed"] = not expert["collapsed"]
+    back = trajectory.run_from_json(d)
+    for a, b in zip(run.trajectories, back.trajectories, strict=True):
+        assert b.collapsed == a.collapsed  # recomputed, not taken from the file
+        assert b.end_density.shape == (0,)
+        assert b.ar_ness == a.ar_ness
+
+
+def test_json_carries_the_cli_contract(run):
+    d = json.loads(trajectory.dumps(run))
+    assert {"model", "prompt_ids", "gen_length", "steps", "experts", "vote", "timing"} <= set(d)
+    expert = d["experts"][0]
+    assert {"block_length", "remasking", "seed", "temperature", "token_ids", "reveal_step",
+            "text", "answer", "collapsed", "early_end_share", "order_correlation", "ar_ness",
+            "end_density"} <= set(expert)
+    assert len(expert["end_density"]) == d["steps_done"]
+    assert set(d["vote"]) >= {"winner", "counts", "tie"}
+    assert set(d["timing"]) == {"decode_s", "forward_passes"}
+    assert d["experts"][2]["votes"] is False
+
+
+def test_baselines_do_not_vote(run):
+    assert run.voters == [0, 1]
+    assert 2 not in sum(run.vote.supporters.values(), []) + run.vote.abstained
+
+
+@pytest.mark.parametrize("text,message", [
+    ("not json", "not a JSON file"),
+    ("[1, 2]", "not a hexviz run"),
+    ('{"schema": "other"}', "not a hexviz run"),
+    ('{"schema": "hexviz.run", "schema_version": 99}', "schema version 99 is not supported"),
+    ('{"schema": "hexviz.run", "schema_version": %d}' % SCHEMA_VERSION, "missing field"),
+])
+def test_bad_files_give_clear_messages(text, message):
+    with pytest.raises(TrajectoryFormatError, match=message):
+        trajectory.loads(text)
+
+
+def test_damaged_arrays_are_refused(run):
+    d = json.loads(trajectory.dumps(run))
+    d["experts"][0]["reveal_step"] = d["experts"][0]["reveal_step"][:-1]
+    with pytest.raises(TrajectoryFormatError, match="reveal_step"):
+        trajectory.run_from_json(d)
+    d = json.loads(trajectory.dumps(run))
+    d["config"]["gen_length"] = 7
+    with pytest.raises(TrajectoryFormatError, match="damaged hexviz run"):
+        trajectory.run_from_json(d)
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(TrajectoryFormatError, match="cannot read"):
+        trajectory.load(tmp_path / "nope.json")

@@ -1,0 +1,89 @@
+"""The model card's targets, per-operation table and examples, on hand-built eval records."""
+
+from __future__ import annotations
+
+import pytest
+
+from hexviz.decode.settings import DecodeConfig, Expert
+from hexviz.evaluate import EvalResults, Record, summarize
+from hexviz.train import card
+
+Q2 = "Zoe has 4 cards. She buys 2 more. She loses 1. How many cards does Zoe have now?"  # 5
+Q3 = "Tom has 3 pens. He buys 1 more. He sells 2. He finds 4 more. How many pens does Tom have now?"
+WORKED = "Zoe starts with 4 cards. 4 + 2 = 6. 6 - 1 = 5. #### 5"
+MISCOPIED = "Lily starts with 4 cards. 4 + 3 = 7. 7 - 1 = 6. #### 6"  # name and one amount wrong
+
+
+def results(records: list[Record]) -> EvalResults:
+    experts = [Expert(4), Expert(8), Expert(16),
+               Expert(32, "low_confidence", votes=False), Expert(32, "margin", votes=False),
+               Expert(32, "random", votes=False)]
+    return EvalResults("m", "d", DecodeConfig(32, 16), experts, "gsm8k", records)
+
+
+def record(i: int, question: str, gold: str, answers: list, collapsed: list,
+           texts: list[str]) -> Record:
+    return Record(i, question, gold, answers, collapsed, texts)
+
+
+@pytest.fixture
+def two_problems() -> EvalResults:
+    # Problem 0: experts 5, 5, 6 (vote right); baselines collapse (no answer), random right.
+    # Problem 1: experts 6, 6, 6 (vote right); baselines 1, 1 (not collapsed), random 6.
+    return results([
+        record(0, Q2, "5", ["5", "5", "6", None, None, "5"],
+               [False, False, False, True, True, False],
+               [WORKED, WORKED, MISCOPIED, "", "", WORKED]),
+        record(1, Q3, "6", ["6", "6", "6", "1", "1", "6"], [False] * 6,
+               ["#### 6", "#### 6", "#### 6", "#### 1", "#### 1", "#### 6"]),
+    ])
+
+
+def test_targets_read_off_the_records(two_problems):
+    s = summarize(two_problems)
+    found = {t.claim: t for t in card.targets(two_problems, s)}
+    collapse = found["whole-answer low_confidence and margin collapse on >= 50%"]
+    assert collapse.met and "50.0%" in collapse.measured
+    # HEX 100% vs best confidence baseline 0% (problem 0: no answer, problem 1: wrong)
+    assert found["HEX >= best whole-answer confidence baseline + 15 points"].met
+    assert found["experts with block length <= 4 collapse on <= 5%"].met
+    # random 100% vs margin 0%
+    assert found["whole-answer random >= whole-answer margin + 10 points"].met
+    # experts 100%, 100%, 50%: mean 83.3%, so HEX 100% is >= mean + 5 and >= best
+    assert found["HEX >= best single expert"].met
+    assert found["mean single expert between 40% and 90%"].met
+    # 8 copied items per worked answer (name, start, object; 2 x operator and amount; first
+    # operand); the miscopied one has 2 wrong (name, amount 3): 22 of 24
+    copy = found["worked answers copy the question's names and amounts right >= 95%"]
+    assert not copy.met and copy.measured.startswith("91.7% of 24")
+
+
+def test_accuracy_by_operations_groups_problems(two_problems):
+    rows = card.accuracy_by_operations(two_problems)
+    assert [(ops, n) for ops, n, *_ in rows] == [(2, 1), (3, 1)]
+    ops2 = rows[0]
+    assert ops2[2] == 1.0 and ops2[3] == pytest.approx(2 / 3) and ops2[4] == 1.0  # random right
+
+
+def test_teaching_examples_put_collapsed_baselines_first(two_problems):
+    # both problems: vote right; problem 1's experts all agree, so only problem 0 qualifies
+    assert card.teaching_examples(two_problems) == [Q2]
+
+
+def test_card_command_writes_the_card_and_examples(tmp_path):
+    import json
+    import shutil
+
+    from hexviz.paths import BUILTIN_DIR, STORED_EVALS
+
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    shutil.copy(BUILTIN_DIR / "hexviz.json", model_dir / "hexviz.json")
+    card.main([str(STORED_EVALS[0]), "--model-dir", str(model_dir),
+               "--examples", str(tmp_path / "examples.json")])
+    text = (model_dir / "README.md").read_text()
+    meta = json.loads((model_dir / "hexviz.json").read_text())
+    assert f"| majority-vote accuracy | {meta['card']['hex_accuracy']:.1%} |" in text
+    assert 0 <= meta["card"]["whole_collapse"] <= 1  # the checkpoint test holds the wall to it
+    assert "learned absolute positions" in text  # the architecture note lives in the card
+    assert len(json.loads((tmp_path / "examples.json").read_text())) == card.EXAMPLE_COUNT

@@ -1,0 +1,130 @@
+"""The tinygsm task and a few real training steps on a tiny config."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+import torch
+
+from hexviz import models
+from hexviz.tasks.answers import extract_gsm8k
+from hexviz.train import loop, task
+from hexviz.train.loop import TrainConfig, answer_region, make_batch, train
+from hexviz.train.tokenizer import build_tokenizer
+
+
+def test_problems_are_seeded_and_gsm8k_shaped():
+    a = [task.sample_problem(random.Random(7)) for _ in range(3)]
+    b = [task.sample_problem(random.Random(7)) for _ in range(3)]
+    assert a == b
+    for p in [task.sample_problem(random.Random(i)) for i in range(300)]:
+        assert extract_gsm8k(p.answer) == str(p.result)
+        assert p.answer.rstrip().endswith(f"#### {p.result}")
+        assert 0 <= p.result <= task.MAX_VALUE
+        assert p.question.endswith("have now?")
+        assert len(task.question_operations(p.question)) == p.operations >= 2
+
+
+def test_answer_length_is_drawn_apart_from_the_question():
+    rng = random.Random(0)
+    problems = [task.sample_problem(rng) for _ in range(3000)]
+    bare = [p for p in problems if p.answer.startswith("####")]
+    assert 0.22 < len(bare) / len(problems) < 0.28  # BARE_ANSWER_PROB
+    # every worked answer starts with the same word, so a block can lock into working
+    assert all(p.answer.startswith(task.WORKED_LEAD + " ") for p in problems if p not in bare)
+    for ops in task.OP_COUNT_WEIGHTS:  # every question shape gets bare and worked answers
+        assert {p.answer.startswith("####") for p in problems if p.operations == ops} == {True,
+                                                                                          False}
+
+
+def test_worked_answers_copy_the_question_and_the_check_sees_mistakes():
+    rng = random.Random(1)
+    for p in [task.sample_problem(rng) for _ in range(500)]:
+        check = task.check_copies(p.question, p.answer)
+        if p.answer.startswith("####"):
+            assert check is None
+        else:
+            # every step names someone (or the object), its operator and its amount
+            assert check.copied >= 1 + 3 * p.operations and check.correct == check.copied
+    question = "Zoe has 4 cards. She buys 2 more. How many cards does Zoe have now?"
+    # wrong name, wrong object, wrong amount: 3 of the 6 copied items
+    assert task.check_copies(question, "Lily starts with 4 stickers. 4 + 3 = 7. #### 7") == \
+        task.CopyCheck(copied=6, correct=3)
+    # without an opening: a stranger's name and the wrong object in the steps count as miscopied
+    assert task.check_copies(question, "Ava buys 2, so 4 + 2 = 6. Zoe has 6 pens now. #### 6") \
+        == task.CopyCheck(copied=6, correct=4)
+
+
+def test_splits_are_disjoint_by_construction():
+    train = {p.question for p in task.unique_problems("train", 300)}
+    test = {p.question for p in task.unique_problems("test", 300)}
+    assert not train & test
+    assert all(task.split_of(q) == "test" for q in test)
+
+
+def test_batches_mask_only_the_answer_and_pad_with_end_of_text():
+    tokenizer = build_tokenizer([task.sample_problem(random.Random(i)).question + " " +
+                                 task.sample_problem(random.Random(i)).answer for i in range(2000)])
+    cfg = TrainConfig(batch_size=4, gen_length=64)
+    batch = make_batch(tokenizer, cfg, step=3)
+    assert (batch["is_answer"].sum(1) == 64).all()
+    assert torch.equal(batch["input_ids"], make_batch(tokenizer, cfg, step=3)["input_ids"])
+    region = answer_region(tokenizer, "1 + 2 = 3. #### 3", 64)
+    eos = tokenizer.convert_tokens_to_ids("<|endoftext|>")
+    assert region[-1] == eos and tokenizer.convert_tokens_to_ids("<|eot_id|>") in region
+
+
+@pytest.mark.parametrize("text,pieces", [
+    ("Nora has 12 marbles.", ["▁Nora", "▁has", "▁12", "▁marbles", "."]),
+    ("12 - 4 = 8. #### 8", ["▁12", "▁-", "▁4", "▁=", "▁8", ".", "▁####", "▁8"]),
+    ("0 and 99", ["▁0", "▁and", "▁99"]),
+    ("1007", ["▁10", "07"]),  # longer numbers: pieces of at most two digits
+])
+def test_numbers_to_99_are_one_token_and_text_round_trips(text, pieces):
+    tokenizer = build_tokenizer(["Nora has 12 marbles. 12 - 4 = 8. #### 8 and"])
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    assert tokenizer.convert_ids_to_tokens(ids) == pieces
+    assert tokenizer.decode(ids) == text
+
+
+@pytest.mark.slow
+def test_a_checkpoint_loads_and_a_resumed_run_equals_a_straight_one(tmp_path, monkeypatch):
+    """6 steps stopped after 4 (a crash at step 5) and resumed give the weights of 6 straight."""
+    cfg = TrainConfig(out_dir=str(tmp_path / "m"), hidden_size=32, num_layers=1, num_heads=2,
+                      intermediate_size=64, batch_size=4, steps=6, checkpoint_every=2,
+                      warmup_steps=1)
+    real_batch = loop.make_batch
+
+    def crash_at_step_4(tokenizer, cfg, step):
+        if step == 4:
+            raise KeyboardInterrupt
+        return real_batch(tokenizer, cfg, step)
+
+    monkeypatch.setattr(loop, "make_batch", crash_at_step_4)
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg)
+    out = Path(cfg.out_dir)
+    assert json.loads((out / "checkpoint" / "trainer_state.json").read_text())["step"] == 4
+    monkeypatch.setattr(loop, "make_batch", real_batch)
+    resumed = models.load(str(train(cfg)), device="cpu")
+    assert resumed.defaults.gen_length == 128 and resumed.defaults.steps == 64  # 2 per step
+    assert resumed.defaults.answer_format == "gsm8k"
+    assert json.loads((out / "checkpoint" / "trainer_state.json").read_text())["step"] == 6
+    straight = train(TrainConfig(**{**cfg.__dict__, "out_dir": str(tmp_path / "straight")}))
+    expected = models.load(str(straight), device="cpu").model.state_dict()
+    got = resumed.model.state_dict()
+    assert all(torch.equal(got[k], expected[k]) for k in expected)
+
+
+@pytest.mark.slow
+def test_training_is_reproducible(tmp_path):
+    cfg = dict(hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64, batch_size=4,
+               steps=3, checkpoint_every=3, warmup_steps=1)
+    a = train(TrainConfig(out_dir=str(tmp_path / "a"), **cfg))
+    b = train(TrainConfig(out_dir=str(tmp_path / "b"), **cfg))
+    wa = models.load(str(a), device="cpu").model.state_dict()
+    wb = models.load(str(b), device="cpu").model.state_dict()
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
