@@ -1,7 +1,6 @@
 """Tasks: how a question is put to the model and how its final answer is read.
 
-Pure Python (no torch, numpy or app); imported by the decode loop, the eval and the app. May
-import `hexviz.limits`, `hexviz.paths` and `hexviz.models.tokens`.
+Pure Python (no torch, numpy or app); imported by the decode loop, the eval and the app.
 
     from hexviz.tasks import get_task
     task = get_task("arcc")        # gsm8k, math, arcc, truthfulqa, countdown, sudoku, tinygsm

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hexviz.models.tokens import chat_prompt_ids
 from hexviz.tasks.rows import read_rows
 
 REASONING_PREFIX = "<reasoning>"  # HEX/eval/gsm8k.py create_prompt, add_reasoning=True
@@ -49,7 +48,8 @@ class Task:
     # False: parse the answer up to its first end token (the built-in model's format).
     parse_raw_region: bool = True
     # True: prompt ids are ``tokenizer(prompt_text)`` as in the HEX code; False: the chat
-    # template tokenized directly (`chat_prompt_ids`, how the built-in model was trained).
+    # template tokenized directly (as `hexviz.models.tokens.chat_prompt_ids`, how the built-in
+    # model was trained).
     tokenize_prompt_text: bool = True
     # HEX/eval/HEX.py's settings for a 256-token answer; None: keep the model's own defaults.
     paper_gen_length: int | None = 256
@@ -99,7 +99,7 @@ class Task:
         """Prompt token ids as the HEX code makes them: ``tokenizer(prompt_text)`` (their
         collate_fn), special tokens added the way the tokenizer adds them by default."""
         if not self.tokenize_prompt_text:
-            return chat_prompt_ids(tokenizer, self.user_message(problem))
+            return _chat_template_ids(tokenizer, self.user_message(problem))
         return [int(i) for i in tokenizer(self.prompt_text(tokenizer, problem))["input_ids"]]
 
     def template(self) -> str:
@@ -120,3 +120,13 @@ class Task:
 
     def is_correct(self, answer: str | None, gold: str | None) -> bool:
         return bool(self.checker(answer, gold))
+
+
+def _chat_template_ids(tokenizer, text: str) -> list[int]:
+    """One user turn tokenized by the chat template itself, else the plain text's ids."""
+    if getattr(tokenizer, "chat_template", None):
+        ids = tokenizer.apply_chat_template([{"role": "user", "content": text}],
+                                            add_generation_prompt=True, tokenize=True,
+                                            return_dict=False)
+        return [int(i) for i in ids]
+    return [int(i) for i in tokenizer(text)["input_ids"]]
