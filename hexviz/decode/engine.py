@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from hexviz.decode.likelihood import one_step_log_likelihood
 from hexviz.decode.rules import RULES, select_top
 from hexviz.decode.schedule import block_bounds, count_now, steps_left_in_block
 from hexviz.decode.settings import DecodeConfig, Expert
@@ -255,15 +256,19 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
         x[:, width:] = torch.from_numpy(recorder.token_ids).to(lm.device)
         first = resume.step
     tic = time.perf_counter()
+    first_logits = None  # (P, L, V) step 0's raw logits, one row per prompt (HEX's one step)
 
     def snapshot() -> list[Run]:
         timing = Timing(time.perf_counter() - tic)
-        return build_runs(lm, batch, recorder, timing, answer_format, prompt_texts)
+        runs = build_runs(lm, batch, recorder, timing, answer_format, prompt_texts)
+        return with_one_step_likelihood(runs, first_logits, recorder.token_ids, S, k=len(experts))
 
     for step in range(first, S):
         generators = [step_generator(e.seed, step, lm.device) for e in rows]
         # 1. One forward pass for all rows; only the answer region's logits are needed.
         logits = distinct_rows_logits(lm, x, attention, L)  # (R, L, V)
+        if step == 0 and resume is None:  # one canvas per prompt: all its experts share it
+            first_logits = logits[::len(experts)].clone()
         logits[..., lm.mask_id] = -torch.inf  # a revealed position must not stay [MASK]
         if config.forbid_end_of_text and lm.special.end_of_text_id is not None:
             logits[..., lm.special.end_of_text_id] = -torch.inf
@@ -348,6 +353,20 @@ def build_trajectory(lm: DiffusionLM, expert: Expert, recorder: Recorder, row: i
         end_density=recorder.end_density[row, :done].copy(),
     )
     return with_wall_flags(trajectory, lm.end_ids, steps)
+
+
+def with_one_step_likelihood(runs: list[Run], first_logits: torch.Tensor | None,
+                             token_ids: np.ndarray, steps: int, k: int) -> list[Run]:
+    """``runs`` with each expert's one-step log-likelihood once decoding is complete (None
+    before, and for forks, which never saw step 0)."""
+    if first_logits is None or any(run.steps_done < steps for run in runs):
+        return runs
+    tokens = torch.from_numpy(token_ids).view(len(runs), k, -1)  # (P, K, L)
+    scores = one_step_log_likelihood(first_logits, tokens)  # (P, K)
+    for p, run in enumerate(runs):
+        for i, t in enumerate(run.trajectories):
+            t.one_step_log_likelihood = float(scores[p, i])
+    return runs
 
 
 def build_runs(lm: DiffusionLM, batch: Batch, recorder: Recorder, timing: Timing,

@@ -56,6 +56,9 @@ class Trajectory:
     # (S,) mean probability of an end token over the still-masked positions at each step
     # (the model's end-of-text density); empty for files written before it was recorded
     end_density: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.float32))
+    # HEX's one-step likelihood: mean log-probability of the final answer region under the
+    # first forward pass's logits (`hexviz.decode.likelihood`); None for forks and old files
+    one_step_log_likelihood: float | None = None
 
     @cached_property
     def order_correlation(self) -> float:
@@ -82,6 +85,8 @@ class Run:
     timing: Timing
     steps_done: int  # < config.steps for a snapshot taken during decoding; one forward each
     vocab_size: int | None = None  # the model's; an uploaded file's ids must lie below it
+    task: str | None = None  # the task whose prompt and parser made it (`hexviz.tasks`)
+    tie_rule: str = "first"  # how the vote breaks ties (`hexviz.runs.vote.TIE_RULES`)
 
     @property
     def complete(self) -> bool:
@@ -94,11 +99,15 @@ class Run:
 
     @cached_property
     def vote(self) -> Vote:
-        """Majority over the voting experts; supporter indices refer to ``trajectories``."""
-        inner = majority([self.trajectories[i].answer for i in self.voters])
+        """Majority over the voting experts under ``tie_rule``; supporter indices refer to
+        ``trajectories``."""
+        voting = [self.trajectories[i] for i in self.voters]
+        inner = majority([t.answer for t in voting],
+                         [t.one_step_log_likelihood for t in voting], self.tie_rule)
         remap = lambda idx: [self.voters[i] for i in idx]  # noqa: E731
         return Vote(inner.winner, inner.counts, inner.tie,
-                    {a: remap(s) for a, s in inner.supporters.items()}, remap(inner.abstained))
+                    {a: remap(s) for a, s in inner.supporters.items()}, remap(inner.abstained),
+                    inner.rule, inner.decided_by)
 
 
 # --- JSON -------------------------------------------------------------------------------------
@@ -121,6 +130,7 @@ def trajectory_to_json(t: Trajectory) -> dict[str, Any]:
         "early_end_share": _number(t.early_end_share),
         "order_correlation": _number(t.order_correlation), "ar_ness": _number(t.ar_ness),
         "end_density": _floats(t.end_density),
+        "one_step_log_likelihood": t.one_step_log_likelihood,
     }
 
 
@@ -135,7 +145,7 @@ def run_to_json(run: Run) -> dict[str, Any]:
         "gen_length": run.config.gen_length, "steps": run.config.steps,
         "config": asdict(run.config), "special_tokens": asdict(run.special),
         "answer_format": run.answer_format, "steps_done": run.steps_done,
-        "vocab_size": run.vocab_size,
+        "vocab_size": run.vocab_size, "task": run.task, "tie_rule": run.tie_rule,
         "experts": [trajectory_to_json(t) for t in run.trajectories],
         "vote": run.vote.to_json(),
         # forward_passes stays in the CLI's contract: one per step done
@@ -162,6 +172,7 @@ def trajectory_from_json(d: dict[str, Any], steps: int, gen_length: int,
         text=str(d["text"]), answer=None if d["answer"] is None else str(d["answer"]),
         collapsed=bool(d["collapsed"]), end_fraction=float(d["end_fraction"]),
         end_density=limits.prob_array(d.get("end_density", []), "end_density"),  # null -> nan
+        one_step_log_likelihood=log_likelihood(d.get("one_step_log_likelihood")),
     )
     shapes = {"token_ids": t.token_ids.shape, "tokens": (len(t.tokens),),
               "reveal_step": t.reveal_step.shape, "reveal_conf": t.reveal_conf.shape}
@@ -174,6 +185,17 @@ def trajectory_from_json(d: dict[str, Any], steps: int, gen_length: int,
     if t.end_density.shape[0] not in (0, t.draft_ids.shape[0]):
         raise TrajectoryFormatError("expert end_density does not match its drafts' steps")
     return t
+
+
+def log_likelihood(value: Any) -> float | None:
+    """A stored one-step log-likelihood: None, or a finite number <= 0."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+            -math.inf < value <= 0):
+        raise TrajectoryFormatError(f"one_step_log_likelihood must be a number <= 0 or null "
+                                    f"(got {value!r})")
+    return float(value)
 
 
 def with_wall_flags(t: Trajectory, end_ids: tuple[int, ...], steps: int) -> Trajectory:
@@ -197,13 +219,17 @@ def run_from_json(d: Any) -> Run:
         trajectories = [with_wall_flags(trajectory_from_json(e, config.steps, config.gen_length,
                                                              top_id),
                                         special.end_ids, config.steps) for e in d["experts"]]
-        return Run(
+        run = Run(
             model=str(d["model"]), prompt=str(d.get("prompt", "")),
             prompt_ids=[int(i) for i in d["prompt_ids"]], config=config,
             special=special, answer_format=str(d["answer_format"]),
             trajectories=trajectories, timing=Timing(float(d["timing"]["decode_s"])),
             steps_done=int(d["steps_done"]), vocab_size=d.get("vocab_size"),
+            task=None if d.get("task") is None else str(d["task"]),
+            tie_rule=str(d.get("tie_rule", "first")),
         )
+        run.vote  # noqa: B018  an unknown tie rule, or one missing its likelihoods, fails here
+        return run
     except TrajectoryFormatError:
         raise
     except limits.ShapeError as err:

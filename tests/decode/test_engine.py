@@ -326,3 +326,36 @@ def test_a_fork_refuses_a_revealed_position(random_lm, prompt_ids):
     revealed = int(np.flatnonzero(original.trajectories[0].reveal_step == 0)[0])
     with pytest.raises(ValueError, match="already revealed"):
         fork(random_lm, prompt_ids, original, Expert(8), 4, (revealed, 5))
+
+
+def hex_one_step(lm, prompt: list[int], token_ids: np.ndarray) -> float:
+    """HEX generate.py's estimate by hand: one forward on prompt + all [MASK], log_softmax in
+    float64 over the raw logits, the final tokens' log-probabilities averaged over the answer."""
+    x = torch.tensor([prompt + [lm.mask_id] * len(token_ids)])
+    logits = lm.model(input_ids=x).logits[:, len(prompt):]
+    log_probs = torch.log_softmax(logits.double(), dim=-1)[0]
+    return float(log_probs.gather(-1, torch.from_numpy(token_ids)[:, None]).mean())
+
+
+def test_one_step_likelihood_is_hexs_estimate_for_every_expert(random_lm):
+    prompts = [random_lm.format_prompt(q) for q in
+               ["Mia has 3 pens.", "Tom has 5 apples. He buys 3 more. How many now?"]]
+    experts = hex_experts(16, [2, 4, 8]) + [Expert(16, "margin", votes=False)]
+    runs = decode_many(random_lm, prompts, experts, DecodeConfig(gen_length=16, steps=16))
+    for prompt, run in zip(prompts, runs, strict=True):
+        for t in run.trajectories:
+            assert t.one_step_log_likelihood == pytest.approx(
+                hex_one_step(random_lm, prompt, t.token_ids), abs=1e-5)  # float32 forwards
+            assert t.one_step_log_likelihood < 0
+    values = [t.one_step_log_likelihood for t in runs[0].trajectories]
+    assert len(set(values)) > 1  # it tells the experts' answers apart
+
+
+def test_one_step_likelihood_is_left_out_of_snapshots_and_forks(random_lm, prompt_ids):
+    expert = Expert(8)
+    snapshots = [progress.runs()[0] for progress in
+                 iter_decode(random_lm, [prompt_ids], [expert], DecodeConfig(32, 16))]
+    assert snapshots[3].trajectories[0].one_step_log_likelihood is None  # still masked
+    original = snapshots[-1]
+    assert original.trajectories[0].one_step_log_likelihood is not None
+    assert fork(random_lm, prompt_ids, original, expert, 4).one_step_log_likelihood is None

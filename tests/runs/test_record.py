@@ -34,6 +34,7 @@ def test_json_round_trip_keeps_every_array(run, tmp_path):
         np.testing.assert_allclose(a.end_density, b.end_density, atol=1e-4)
         assert a.early_end_share == pytest.approx(b.early_end_share, nan_ok=True)
         assert a.ar_ness == b.ar_ness and a.order_correlation == b.order_correlation
+        assert a.one_step_log_likelihood == b.one_step_log_likelihood < 0
     assert back.vote == run.vote
 
 
@@ -94,3 +95,41 @@ def test_damaged_arrays_are_refused(run):
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(TrajectoryFormatError, match="cannot read"):
         trajectory.load(tmp_path / "nope.json")
+
+
+def test_files_without_likelihoods_or_tie_rule_load(run):
+    d = json.loads(trajectory.dumps(run))
+    del d["task"], d["tie_rule"]
+    for expert in d["experts"]:
+        del expert["one_step_log_likelihood"]
+    back = trajectory.run_from_json(d)
+    assert back.task is None and back.tie_rule == "first"
+    assert all(t.one_step_log_likelihood is None for t in back.trajectories)
+    assert back.vote.winner == run.vote.winner
+
+
+def test_the_tie_rule_is_stored_and_decides_the_vote(run):
+    d = json.loads(trajectory.dumps(run))
+    d["tie_rule"] = "lowest_nll"
+    back = trajectory.run_from_json(d)
+    best = max(back.voters, key=lambda i: back.trajectories[i].one_step_log_likelihood)
+    assert back.vote.winner == back.trajectories[best].answer
+    assert (back.vote.rule, back.vote.decided_by) == ("lowest_nll", "lowest_nll")
+    assert json.loads(trajectory.dumps(back))["vote"]["rule"] == "lowest_nll"
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"tie_rule": "coin"}, "unknown tie rule 'coin'"),
+    ({"tie_rule": "lowest_nll", "likelihood": None}, "needs every answering expert's"),
+    ({"likelihood": 0.5}, "one_step_log_likelihood must be a number <= 0 or null"),
+    ({"likelihood": "high"}, "one_step_log_likelihood must be a number <= 0 or null"),
+])
+def test_bad_likelihoods_and_tie_rules_are_refused(run, change, message):
+    d = json.loads(trajectory.dumps(run))
+    d["experts"][0]["answer"] = "7"  # an answering expert
+    if "tie_rule" in change:
+        d["tie_rule"] = change["tie_rule"]
+    if "likelihood" in change:
+        d["experts"][0]["one_step_log_likelihood"] = change["likelihood"]
+    with pytest.raises(TrajectoryFormatError, match=message):
+        trajectory.run_from_json(d)

@@ -1,10 +1,12 @@
-"""HEX majority vote: counts, abstentions, ties to the first expert, serialisation."""
+"""HEX majority vote: counts, abstentions, the tie rules, serialisation."""
 
 from __future__ import annotations
 
 import json
 
-from hexviz.runs.vote import majority
+import pytest
+
+from hexviz.runs.vote import TIE_RULES, majority
 
 
 def test_majority_winner_counts_and_abstentions():
@@ -29,4 +31,66 @@ def test_no_answers_means_no_winner():
 def test_vote_json_names_supporters_and_abstentions():
     d = json.loads(json.dumps(majority(["3", None, "3"]).to_json()))
     assert d == {"winner": "3", "counts": {"3": 2}, "tie": False, "supporters": {"3": [0, 2]},
-                 "abstained": [1]}
+                 "abstained": [1], "rule": "first", "decided_by": "majority"}
+
+
+# --- tie rules on hand-built vote tables ----------------------------------------------------
+# (answers, one-step log-likelihoods) per expert in vote order, and each rule's winner as the
+# HEX code's most_frequent_elements_exclude_None_and_tie_lownll returns it (HEX.py keeps the
+# first), run on the same tables (HEX_run_by_given_json_samples.py, commit b714b9c).
+TABLES = {
+    # 18 has three votes; 7 has the single best likelihood; the abstainer's is better still
+    "unique": (["18", "18", "7", None, "18"], [-0.9, -0.8, -0.1, -0.05, -0.7],
+               {"first": "18", "lowest_nll": "7", "frequency_lowest_nll": "18"}),
+    # 7 and 12 tie 2-2; 7 came first, 12 holds the best likelihood (-0.2)
+    "tie of two": (["7", "12", "12", "7", None], [-0.5, -0.2, -0.6, -0.4, -0.01],
+                   {"first": "7", "lowest_nll": "12", "frequency_lowest_nll": "12"}),
+    "tie of three": (["1", "2", "3"], [-0.3, -0.2, -0.1],
+                     {"first": "1", "lowest_nll": "3", "frequency_lowest_nll": "3"}),
+    # a lone answer with the best likelihood beats a unanimous-but-one majority under lowest_nll
+    "lone best": (["5", "5", "5", "9", "4"], [-0.9, -0.8, -0.7, -0.3, -0.6],
+                  {"first": "5", "lowest_nll": "9", "frequency_lowest_nll": "5"}),
+}
+
+
+@pytest.mark.parametrize("name", TABLES)
+@pytest.mark.parametrize("rule", TIE_RULES)
+def test_tie_rules_on_hand_built_tables(name, rule):
+    answers, lls, winners = TABLES[name]
+    vote = majority(answers, lls, tie=rule)
+    assert vote.winner == winners[rule]
+    assert vote.rule == rule
+
+
+def test_first_is_todays_vote_and_needs_no_likelihoods():
+    for answers, lls, _ in TABLES.values():
+        plain, first = majority(answers), majority(answers, lls, tie="first")
+        assert (first.winner, first.counts, first.tie, first.supporters, first.abstained) == (
+            plain.winner, plain.counts, plain.tie, plain.supporters, plain.abstained)
+
+
+def test_the_vote_records_what_decided():
+    answers, lls, _ = TABLES["unique"]
+    assert majority(answers, lls, "first").decided_by == "majority"
+    assert majority(answers, lls, "frequency_lowest_nll").decided_by == "majority"
+    assert majority(answers, lls, "lowest_nll").decided_by == "lowest_nll"
+    answers, lls, _ = TABLES["tie of two"]
+    assert majority(answers, lls, "first").decided_by == "first"
+    assert majority(answers, lls, "frequency_lowest_nll").decided_by == "frequency_lowest_nll"
+    assert majority([None], [None], "lowest_nll").decided_by is None
+
+
+def test_equal_likelihoods_go_to_the_answer_seen_first():
+    assert majority(["4", "3"], [-0.5, -0.5], "lowest_nll").winner == "4"
+    assert majority(["4", "3", "3", "4"], [-0.1, -0.1, -0.2, -0.3],
+                    "frequency_lowest_nll").winner == "4"
+
+
+def test_likelihood_rules_refuse_missing_likelihoods():
+    with pytest.raises(ValueError, match="lowest_nll tie rule needs one one-step likelihood"):
+        majority(["1", "2"], None, "lowest_nll")
+    with pytest.raises(ValueError, match=r"missing for experts 1"):
+        majority(["1", "2"], [-0.1, None], "frequency_lowest_nll")
+    assert majority(["1", None], [-0.1, None], "lowest_nll").winner == "1"  # abstainers need none
+    with pytest.raises(ValueError, match="unknown tie rule 'random'; choose one of first"):
+        majority(["1"], tie="random")
