@@ -14,12 +14,17 @@ from hexviz import limits
 from hexviz.decode.rules import RULE_NAMES
 from hexviz.decode.settings import (DecodeConfig, baseline_experts, hex_experts, parse_blocks,
                                     resolve_lengths)
-from hexviz.evaluate import (EvalResults, default_batch_size, eval_experts, evaluate,
-                             format_scaling, format_summary, load_results, read_problems,
-                             results_to_json, scaling_curve, seed_scaling_curve, summarize)
+from hexviz.evaluate import (EvalResults, apply_task, default_batch_size, eval_experts,
+                             evaluate, format_paper_table, format_scaling, format_summary,
+                             format_tie_rules, load_results, paper_lengths, prompt_ids,
+                             read_problems, results_to_json, scaling_curve, seed_scaling_curve,
+                             summarize, task_label, tie_rule_table, with_tie_rule)
 from hexviz.paths import TEST_SET
 from hexviz.runs.record import Run, run_to_json
+from hexviz.runs.vote import TIE_RULES
+from hexviz.tasks import TASK_NAMES, get_task
 from hexviz.tasks.answers import EXTRACTORS
+from hexviz.tasks.base import Problem, Task
 
 
 def blocks_arg(text: str) -> tuple[int, ...]:
@@ -52,7 +57,12 @@ def add_decode_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--temperature", type=float, default=0.0)
     parser.add_argument("--seeds", type=int, default=1, help="votes per block size (seeds 0..N-1)")
     parser.add_argument("--answer", default=None, choices=list(EXTRACTORS),
-                        help="answer extraction (default: the model's; 'auto' for hub models)")
+                        help="answer extraction (default: the task's parser, else the model's; "
+                             "'auto' for hub models)")
+    parser.add_argument("--tie", default="first", choices=TIE_RULES,
+                        help="how the vote breaks ties: first (the paper's: the answer seen "
+                             "first in block order), lowest_nll (the answer with the best "
+                             "one-step likelihood), frequency_lowest_nll (ties by likelihood)")
     parser.add_argument("--forbid-end-of-text", action="store_true",
                         help="remove end-of-text padding from the logits")
     parser.add_argument("--end-tokens-last", action="store_true",
@@ -70,15 +80,24 @@ def run_limits(args: argparse.Namespace) -> limits.Limits:
 
 
 def add_eval_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", help="GSM8K-format jsonl (default: the built-in test set)")
+    parser.add_argument("--task", nargs="+", choices=TASK_NAMES, default=None,
+                        help="the tasks' prompts, parsers and the HEX paper's settings "
+                             "(default: the model's own format); several print the paper's table")
+    parser.add_argument("--data", nargs="+", default=None, metavar="FILE|TASK=FILE",
+                        help="the dataset in its public format (.jsonl, .json, .csv, .parquet); "
+                             "with several tasks, TASK=FILE each (default: the built-in test "
+                             "set, for the model's own format and tinygsm)")
     parser.add_argument("--limit", type=int, default=None, help="first N problems")
     parser.add_argument("--batch-size", type=int, default=None,
                         help="problems per forward pass (default: 1 on CPU, 8 on a GPU)")
-    parser.add_argument("--out", type=Path, default=None, help="write per-problem records here")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="write per-problem records here (several tasks: a folder, one "
+                             "TASK.json each)")
     parser.add_argument("--no-baselines", dest="baselines", action="store_false",
                         help="decode only the HEX experts (no whole-answer baselines)")
-    parser.add_argument("--rescore", type=Path, default=None,
-                        help="score an existing results file (no decoding)")
+    parser.add_argument("--rescore", type=Path, nargs="+", default=None,
+                        help="score existing results files under every tie rule (no decoding); "
+                             "several print the paper's table")
 
 
 def decode_config(args: argparse.Namespace, defaults) -> DecodeConfig:
@@ -107,12 +126,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="decode one prompt with HEX experts and vote")
     run.add_argument("--prompt", required=True, help="the question, as a user would type it")
+    run.add_argument("--task", choices=TASK_NAMES, default=None,
+                     help="put the question in the task's prompt and parse its answers "
+                          "(default: the model's own format)")
     add_model_args(run)
     add_decode_args(run)
     run.add_argument("--baselines", action="store_true",
                      help="also decode the whole answer as one block (not voting)")
     run.add_argument("--json", action="store_true", help="print the run as one JSON object")
-    ev = sub.add_parser("eval", help="accuracy of HEX and its experts on a GSM8K-format file")
+    ev = sub.add_parser("eval", help="accuracy of HEX and its experts on a task's dataset")
     add_eval_args(ev)
     add_model_args(ev)
     add_decode_args(ev)
@@ -120,23 +142,43 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def format_run(run: Run) -> str:
-    """One line per expert (block size, answer, collapsed?) and the vote."""
-    lines = [f"model {run.model}: gen_length {run.config.gen_length}, steps {run.config.steps}, "
-             f"{run.steps_done} forward passes in {run.timing.decode_s:.2f} s"]
+    """One line per expert (block size, answer, one-step likelihood, collapsed?) and the vote."""
+    task = f", task {run.task}" if run.task else ""
+    lines = [f"model {run.model}{task}: gen_length {run.config.gen_length}, steps "
+             f"{run.config.steps}, {run.steps_done} forward passes in {run.timing.decode_s:.2f} s"]
     width = max(len(t.expert.label) for t in run.trajectories)
     for t in run.trajectories:
         answer = t.answer if t.answer is not None else "-"
+        ll = t.one_step_log_likelihood
         flags = ("  COLLAPSED" if t.collapsed else "") + ("" if t.expert.votes else "  (no vote)")
         lines.append(f"  {t.expert.label:<{width}}  answer {answer:<8}"
-                     f"  end tokens {t.end_fraction:4.0%}  AR-ness {t.ar_ness:4.2f}{flags}")
+                     f"  end tokens {t.end_fraction:4.0%}  AR-ness {t.ar_ness:4.2f}"
+                     f"  one-step ll {'-' if ll is None else f'{ll:.3f}'}{flags}")
     vote = run.vote
     if vote.winner is None:
         lines.append("vote: no expert produced an answer")
     else:
         total = sum(vote.counts.values())
-        tie = "  (tie, broken by the first expert)" if vote.tie else ""
-        lines.append(f"vote: {vote.winner} ({vote.counts[vote.winner]} of {total} votes){tie}")
+        decided = {"first": "  (tie, broken by the first expert)",
+                   "frequency_lowest_nll": "  (tie, broken by the lowest one-step NLL)",
+                   "lowest_nll": "  (the answer with the lowest one-step NLL)"}
+        lines.append(f"vote: {vote.winner} ({vote.counts[vote.winner]} of {total} votes)"
+                     f"{decided.get(vote.decided_by, '')}")
     return "\n".join(lines)
+
+
+def task_config(args: argparse.Namespace, lm, task: Task | None,
+                prompts: list[list[int]]) -> DecodeConfig:
+    """The decode settings: the task's paper settings (fitted to the model's context), else the
+    model's own; flags given on the command line win."""
+    defaults = lm.defaults
+    lengths = paper_lengths(task, lm.max_length, max(map(len, prompts))) if task else None
+    if lengths is not None:
+        gen_length, steps, note = lengths
+        defaults = dataclasses.replace(defaults, gen_length=gen_length, steps=steps)
+        if note and args.gen_length is None:
+            print(note, file=sys.stderr)
+    return decode_config(args, defaults)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -146,28 +188,68 @@ def cmd_run(args: argparse.Namespace) -> int:
     limits.check_prompt(args.prompt)
     limits.set_torch_threads()
     lm = models.load(args.model, device=args.device, trust_remote_code=args.trust_remote_code)
-    config = decode_config(args, lm.defaults)
+    task = get_task(args.task) if args.task else None
+    problem = Problem(args.prompt, None)
+    ids = prompt_ids(lm, task, problem)
+    limits.check_prompt_tokens(len(ids))
+    config = task_config(args, lm, task, [ids])
     experts = hex_experts(config.gen_length, args.blocks, args.remasking, args.seeds,
                           args.temperature)
     if args.baselines:
         experts += baseline_experts(config.gen_length, args.remasking, args.temperature)
     check_run(args, config, len(experts))
-    prompt_ids = lm.format_prompt(args.prompt)
-    limits.check_prompt_tokens(len(prompt_ids))
-    run = engine.decode(lm, prompt_ids, experts, config, args.answer, prompt_text=args.prompt)
+    run = engine.decode(lm, ids, experts, config, args.answer, prompt_text=args.prompt)
+    if task is not None and args.answer is None:
+        apply_task(lm, task, run, args.tie)
+    else:
+        with_tie_rule(run, args.tie)
     print(json.dumps(run_to_json(run)) if args.json else format_run(run))
     return 0
 
 
 def print_report(results: EvalResults) -> None:
     print(format_summary(summarize(results)))
+    print(format_tie_rules(tie_rule_table(results)))
     print(format_scaling(scaling_curve(results), seed_scaling_curve(results)))
+
+
+def datasets(tasks: list[str | None], given: list[str] | None) -> list[str]:
+    """One dataset path per task, from ``--data FILE`` or ``--data TASK=FILE ...``."""
+    given = given or []
+    pairs = dict(item.split("=", 1) for item in given if "=" in item)
+    plain = [item for item in given if "=" not in item]
+    if plain and (len(tasks) > 1 or len(plain) > 1):
+        raise ValueError("with several tasks or files, give --data as TASK=FILE for each task")
+    unknown = sorted(set(pairs) - {t for t in tasks if t})
+    if unknown:
+        raise ValueError(f"--data names tasks that are not evaluated: {', '.join(unknown)}")
+    paths = []
+    for task in tasks:
+        path = plain[0] if plain else pairs.get(task or "")
+        if path is None and task in (None, "tinygsm"):
+            path = str(TEST_SET)
+        if path is None:
+            raise ValueError(f"--data is needed for task {task} (its test set in the public "
+                             f"format: {get_task(task).row_format})")
+        paths.append(path)
+    return paths
+
+
+def rescore(paths: list[Path]) -> int:
+    all_results = [load_results(path) for path in paths]
+    for path, results in zip(paths, all_results, strict=True):
+        if len(paths) > 1:
+            print(f"== {task_label(results)} ({path})")
+        print_report(results)
+    if len(all_results) > 1:
+        print("\n== the HEX paper's table (accuracy)")
+        print(format_paper_table(all_results))
+    return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
     if args.rescore:
-        print_report(load_results(args.rescore))
-        return 0
+        return rescore(args.rescore)
     import torch
     from accelerate import PartialState
     from accelerate.utils import gather_object
@@ -175,40 +257,64 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     from hexviz import models
 
-    data = args.data or str(TEST_SET)
-    problems = read_problems(data, args.limit)
+    tasks: list[str | None] = list(dict.fromkeys(args.task)) if args.task else [None]
+    paths = datasets(tasks, args.data)
+    problem_sets = [get_task(t).read(p, args.limit) if t else read_problems(p, args.limit)
+                    for t, p in zip(tasks, paths, strict=True)]
+    check_tie(args.tie)
     # One process, or one per GPU/CPU under `accelerate launch`: each decodes its shard.
     state = PartialState(cpu=not torch.cuda.is_available())  # CPU processes join over gloo
     device = args.device or (state.device if state.num_processes > 1 else None)
     limits.set_torch_threads()
     lm = models.load(args.model, device=device, trust_remote_code=args.trust_remote_code)
-    config = decode_config(args, lm.defaults)
-    experts = eval_experts(config.gen_length, args.blocks, args.remasking, args.seeds,
-                           args.temperature, args.baselines)
-    check_run(args, config, len(experts))  # refusals first: a refused eval prints one line
+    plans = []
+    for name, problems in zip(tasks, problem_sets, strict=True):
+        task = get_task(name) if name else None
+        prompts = [prompt_ids(lm, task, p) for p in problems]
+        config = task_config(args, lm, task, prompts)
+        experts = eval_experts(config.gen_length, args.blocks, args.remasking, args.seeds,
+                               args.temperature, args.baselines)
+        check_run(args, config, len(experts))  # refusals first: a refused eval prints one line
+        plans.append((task, config, experts))
     cores = limits.available_cpus()  # a Space's cgroup quota, not the host's count
     if state.num_processes == 1 and lm.device.type == "cpu" and cores > 1:
         # One single-thread process per core: as fast on idle cores, far faster on shared ones,
         # where threads wait on each other (bench/README.md).
         print(f"hint: on {cores} shared CPU cores this is faster: accelerate launch --multi_gpu "
               f"--num_processes {cores} -m hexviz eval ...", file=sys.stderr)
-    with state.split_between_processes(list(range(len(problems)))) as mine:
-        with tqdm(total=len(mine), desc="eval", unit="problem",
-                  disable=not state.is_main_process) as bar:
-            results = evaluate(lm, [problems[i] for i in mine], experts, config,
-                               args.batch_size or default_batch_size(lm.device), args.answer,
-                               data, bar.update, indices=mine)
-    if state.num_processes > 1:
-        results.records = sorted(gather_object(results.records), key=lambda r: r.index)
-        # the processes decode side by side: the slowest one's time is the eval's
-        results.decode_s = max(gather_object([results.decode_s]))
-    if not state.is_main_process:
-        return 0
-    print_report(results)
-    if args.out:
-        args.out.write_text(json.dumps(results_to_json(results), indent=1) + "\n")
-        print(f"records written to {args.out}")
+    all_results = []
+    for (task, config, experts), problems, path in zip(plans, problem_sets, paths, strict=True):
+        with state.split_between_processes(list(range(len(problems)))) as mine:
+            with tqdm(total=len(mine), desc=task.name if task else "eval", unit="problem",
+                      disable=not state.is_main_process) as bar:
+                results = evaluate(lm, [problems[i] for i in mine], experts, config,
+                                   args.batch_size or default_batch_size(lm.device),
+                                   args.answer, path, bar.update, indices=mine, task=task,
+                                   tie_rule=args.tie)
+        if state.num_processes > 1:
+            results.records = sorted(gather_object(results.records), key=lambda r: r.index)
+            # the processes decode side by side: the slowest one's time is the eval's
+            results.decode_s = max(gather_object([results.decode_s]))
+        if not state.is_main_process:
+            continue
+        if len(plans) > 1:
+            print(f"== {task_label(results)}")
+        print_report(results)
+        all_results.append(results)
+        if args.out:
+            out = args.out / f"{task_label(results)}.json" if len(plans) > 1 else args.out
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(results_to_json(results), indent=1) + "\n")
+            print(f"records written to {out}")
+    if len(all_results) > 1:
+        print("\n== the HEX paper's table (accuracy)")
+        print(format_paper_table(all_results))
     return 0
+
+
+def check_tie(rule: str) -> None:
+    if rule not in TIE_RULES:
+        raise ValueError(f"unknown tie rule {rule!r}; choose one of {', '.join(TIE_RULES)}")
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"run": cmd_run, "eval": cmd_eval}

@@ -45,9 +45,9 @@ def _jsonl_rows(path: Path, text: str) -> Iterator[dict[str, Any]]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError:
-            raise ValueError(f"{path}:{number}: not a JSON object") from None
+            raise ValueError(f"{path}:{number}: expected a JSON object (one per line)") from None
         if not isinstance(row, dict):
-            raise ValueError(f"{path}:{number}: not a JSON object")
+            raise ValueError(f"{path}:{number}: expected a JSON object (one per line)")
         yield row
 
 

@@ -23,8 +23,8 @@ def test_jsonl_json_and_csv(tmp_path):
 
 @pytest.mark.parametrize("name,content,message", [
     ("a.txt", "x", "expected one of .jsonl"),
-    ("a.jsonl", '{"q": 1}\nnot json\n', "a.jsonl:2: not a JSON object"),
-    ("a.jsonl", "[1, 2]\n", "a.jsonl:1: not a JSON object"),
+    ("a.jsonl", '{"q": 1}\nnot json\n', "a.jsonl:2: expected a JSON object"),
+    ("a.jsonl", "[1, 2]\n", "a.jsonl:1: expected a JSON object"),
     ("a.json", '{"q": 1}', "expected a JSON list of row objects"),
     ("a.json", "{", "is not JSON"),
 ])
