@@ -100,3 +100,30 @@ def test_module_entry_point_runs(random_model_dir):
         cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "vote:" in proc.stdout
+
+
+def test_run_with_a_task_uses_its_prompt_parser_and_tie_rule(capsys, random_model_dir):
+    from transformers import AutoTokenizer
+
+    from hexviz.tasks import get_task
+    from hexviz.tasks.base import Problem
+
+    code, out, _ = run_cli(capsys, "run", "--prompt", "Which gas do plants take in?\nA. CO2",
+                           "--task", "arcc", "--model", str(random_model_dir), "--blocks", "4,8",
+                           "--gen-length", "16", "--tie", "lowest_nll", "--json")
+    assert code == 0
+    d = json.loads(out)
+    task = get_task("arcc")
+    tokenizer = AutoTokenizer.from_pretrained(random_model_dir)
+    assert d["prompt_ids"] == task.prompt_ids(tokenizer, Problem(
+        "Which gas do plants take in?\nA. CO2", None))
+    assert (d["task"], d["tie_rule"], d["vote"]["rule"]) == ("arcc", "lowest_nll", "lowest_nll")
+    for e in d["experts"]:  # answers are the task's parse of the raw answer region
+        raw = tokenizer.decode(e["token_ids"], skip_special_tokens=False)
+        assert e["answer"] == task.parse(raw) and e["one_step_log_likelihood"] < 0
+
+
+def test_run_prints_each_experts_one_step_likelihood(capsys, random_model_dir):
+    code, out, _ = run_cli(capsys, "run", "--prompt", "Tom has 5 apples.", "--model",
+                           str(random_model_dir), "--blocks", "8", "--gen-length", "16")
+    assert code == 0 and "one-step ll -" in out.splitlines()[1]

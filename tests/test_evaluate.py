@@ -4,13 +4,17 @@ command end to end."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from hexviz.cli import main
 from hexviz.decode.settings import DecodeConfig, Expert
-from hexviz.evaluate import (EvalResults, Record, format_scaling, load_results, read_problems,
+from hexviz.evaluate import (EvalResults, Record, format_paper_table, format_scaling, load_results,
+                             paper_lengths, read_problems, tie_rule_table,
                              results_to_json, scaling_curve, seed_scaling_curve, summarize)
+from hexviz.runs.vote import TIE_RULES
+from hexviz.tasks import get_task
 from tests.conftest import SHARED, free_port, hand_made_results
 
 
@@ -161,3 +165,121 @@ def test_accelerate_launch_with_two_processes_matches_one(tmp_path, random_model
     one, two = json.loads(single.read_text()), json.loads(double.read_text())
     assert [r["index"] for r in two["records"]] == [0, 1, 2, 3, 4]
     assert two["records"] == one["records"] and two["summary"] == one["summary"]
+
+
+# --- tasks, tie rules, the paper's table --------------------------------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def with_likelihoods(results):
+    """hand_made_results with one-step likelihoods chosen so each tie rule scores differently:
+    first 2/4 right, lowest_nll 1/4 (it follows lone confident experts), frequency_lowest_nll
+    3/4 (it breaks problem 2's 4-vs-3 tie towards the likelier 3)."""
+    lls = [[-1.0, -1.0, -0.5, -2.0], [-0.1, -1.0, -1.0, -1.0], [None, -0.9, -0.4, None],
+           [-1.0, -1.0, -1.0, -0.1]]
+    for record, ll in zip(results.records, lls, strict=True):
+        record.one_step_log_likelihoods = ll
+    return results
+
+
+def test_tie_rules_on_hand_made_records():
+    results = with_likelihoods(hand_made_results())
+    assert [summarize(results, tie_rule=r).hex_accuracy for r in TIE_RULES] == [0.5, 0.25, 0.75]
+    assert summarize(results).decided_by == {"majority": 3, "first": 1}
+    assert tie_rule_table(results) == [("first", 0.5, 0.25), ("lowest_nll", 0.25, 1.0),
+                                       ("frequency_lowest_nll", 0.75, 0.25)]
+    old = tie_rule_table(hand_made_results())  # no likelihoods: only `first` can be scored
+    assert old[0] == ("first", 0.5, 0.25) and old[1][1] is None and old[2][1] is None
+
+
+def test_rescore_prints_every_tie_rule_and_the_papers_table(tmp_path, capsys):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(json.dumps(results_to_json(with_likelihoods(hand_made_results()))))
+    b.write_text(json.dumps(results_to_json(hand_made_results())))
+    assert main(["eval", "--rescore", str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.splitlines() if line.startswith("frequency_lowest")]
+    assert rows[0] == ["frequency_lowest_nll", "75.0%", "25.0%"]
+    assert "(no one-step likelihoods in these records)" in out
+    table = out.split("the HEX paper's table (accuracy)")[1].splitlines()[1:]
+    assert [row.split("  ")[0] for row in table] == [
+        "", "top-k margin (whole answer)", "expert B=2 low_confidence", "expert B=4 low_confidence",
+        "expert B=8 low_confidence", "HEX (ties: first)", "mean expert",
+        "oracle (any expert right)", "problems"]
+    assert table[5].split()[-2:] == ["50.0%", "50.0%"]
+
+
+def test_the_papers_table_lines_up_tasks_as_columns():
+    gsm, math_ = hand_made_results(), hand_made_results()
+    gsm.task, math_.task = "gsm8k", "math"
+    for r in gsm.records:  # gsm8k answers are floats' text
+        r.gold = None if r.gold is None else f"{float(r.gold)}"
+        r.answers = [None if a is None else f"{float(a)}" for a in r.answers]
+    table = format_paper_table([gsm, math_]).splitlines()
+    assert table[0].split() == ["gsm8k", "math"]
+    assert table[1].split()[-2:] == ["50.0%", "50.0%"]  # top-k margin: problems 1 and 3
+
+
+def test_summaries_use_the_tasks_check():
+    results = hand_made_results()  # expert B=8 answers 6, 7, 3, 2: right twice
+    results.records[0].gold, results.records[0].answers[2] = "\\frac{1}{2}", "\\dfrac12"
+    assert summarize(results).experts[2].accuracy == 0.5  # no task: plain equality
+    results.task = "math"
+    assert summarize(results).experts[2].accuracy == 0.75  # MATH equivalence
+
+
+@pytest.mark.parametrize("max_length,prompt,expected", [
+    (None, 500, (256, 128, None)), (4096, 300, (256, 128, None)),
+    (256, 138, (64, 32, "using gen_length 64, steps 32")), (512, 200, (256, 128, None)),
+    (256, 240, (32, 16, "using gen_length 32")),
+])
+def test_paper_lengths_fit_the_context(max_length, prompt, expected):
+    gen_length, steps, note = paper_lengths(get_task("gsm8k"), max_length, prompt)
+    assert (gen_length, steps) == expected[:2]
+    assert (note is None) == (expected[2] is None) and (note is None or expected[2] in note)
+    assert paper_lengths(get_task("tinygsm"), 256, 100) is None  # the model's own settings
+
+
+def test_eval_with_a_task_records_likelihoods_and_the_tie_rule(tmp_path, random_model_dir):
+    out = tmp_path / "r.json"
+    assert main(["eval", "--task", "gsm8k", "--data", str(FIXTURES / "gsm8k" / "test.jsonl"),
+                 "--model", str(random_model_dir), "--blocks", "4,8", "--gen-length", "16",
+                 "--tie", "frequency_lowest_nll", "--out", str(out)]) == 0
+    d = json.loads(out.read_text())
+    assert (d["task"], d["tie_rule"]) == ("gsm8k", "frequency_lowest_nll")
+    assert [r["gold"] for r in d["records"]] == ["1000.0", "5.0", None]
+    for r in d["records"]:
+        assert len(r["one_step_log_likelihoods"]) == 5
+        assert all(ll < 0 for ll in r["one_step_log_likelihoods"])
+        assert r["vote"]["rule"] == "frequency_lowest_nll"
+    assert load_results(out).task == "gsm8k"
+
+
+def test_eval_over_several_tasks_writes_one_file_each(tmp_path, random_model_dir, capsys):
+    out = tmp_path / "results"
+    assert main(["eval", "--task", "gsm8k", "arcc", "--data",
+                 f"gsm8k={FIXTURES / 'gsm8k' / 'test.jsonl'}",
+                 f"arcc={FIXTURES / 'arc_challenge' / 'test.jsonl'}", "--limit", "1",
+                 "--model", str(random_model_dir), "--blocks", "8", "--gen-length", "16",
+                 "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["arcc.json", "gsm8k.json"]
+    report = capsys.readouterr().out
+    assert "== gsm8k" in report and "== arcc" in report
+    assert report.split("the HEX paper's table (accuracy)")[1].splitlines()[1].split() == [
+        "gsm8k", "arcc"]
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--task", "math"], "--data is needed for task math"),
+    (["--task", "gsm8k", "math", "--data", "x.jsonl"], "give --data as TASK=FILE"),
+    (["--task", "gsm8k", "--data", "math=x.jsonl"], "names tasks that are not evaluated: math"),
+    (["--task", "gsm8k", "--data", "missing.jsonl"], "cannot read missing.jsonl"),
+])
+def test_bad_task_arguments_are_one_line(argv, message, capsys):
+    assert main(["eval", *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    with pytest.raises(SystemExit, match="2"):
+        main(["eval", "--task", "trivia"])
+    assert "invalid choice: 'trivia'" in capsys.readouterr().err
