@@ -10,6 +10,7 @@ from pathlib import Path
 from hexviz.app import plots
 from hexviz.runs.metrics import MAX_SQUEEZED_TOKENS
 from hexviz.runs.record import Run, Trajectory
+from hexviz.tasks import get_task
 
 
 PAPER = "https://arxiv.org/abs/2510.05040"
@@ -156,10 +157,32 @@ def expert_texts_html(run: Run) -> str:
                 text = (f'{text[:cut]}<mark style="{MARK_STYLE}">{needle}</mark>'
                         f"{text[cut + len(needle):]}")
         style = ROW_STYLE + (COLLAPSED_STYLE if t.collapsed else "")
+        ll = t.one_step_log_likelihood
+        likelihood = "" if ll is None else f"<br><small>one-step ll {ll:.3f}</small>"
+        answer = "" if t.answer is None else (
+            f"<br><small>answer <b>{html.escape(t.answer[:40])}</b></small>")
         rows.append(f'<div style="{style}"><span style="{LABEL_STYLE}">{html.escape(label)}'
-                    f'<br><small>{order_summary(t)}</small></span>'
+                    f'<br><small>{order_summary(t)}</small>{likelihood}{answer}</span>'
                     f'<span style="{TEXT_STYLE}">{text}</span></div>')
     return "\n".join(rows)
+
+
+OWN_FORMAT = "the model's own format"  # the task picker's entry for no task
+
+
+def task_template_markdown(name: str | None) -> str:
+    """What the task picker shows: the user turn around the question, and the prefix."""
+    if not name or name == OWN_FORMAT:
+        return ("The question goes to the model as typed, in its chat template; answers are "
+                "read in the model's own format.")
+    task = get_task(name)
+    prefix = (f" The generation prompt is followed by `{task.generation_prefix}`."
+              if task.generation_prefix else "")
+    settings = (f" The paper decodes it with gen_length {task.paper_gen_length}, "
+                f"{task.paper_gen_length // 2} steps, blocks {task.paper_gen_length // 32}-"
+                f"{task.paper_gen_length // 2}." if task.paper_gen_length else "")
+    return (f"**{html.escape(task.description)}**. User turn:\n\n```text\n{task.template()}\n```"
+            f"\n\n{prefix}{settings}")
 
 
 def status_markdown(run: Run) -> str:
@@ -168,9 +191,11 @@ def status_markdown(run: Run) -> str:
     if not run.complete:
         return f"**Decoding…** {done}"
     collapsed = sum(t.collapsed for t in run.trajectories)
+    decided = {"first": " (tie, broken by the smallest block)",
+               "frequency_lowest_nll": " (tie, broken by the lowest one-step NLL)",
+               "lowest_nll": " (the lowest one-step NLL)"}
     head = ("no expert produced an answer" if vote.winner is None else
-            f"HEX answer **{vote.winner}**" + (" (tie, broken by the smallest block)"
-                                               if vote.tie else ""))
+            f"HEX answer **{vote.winner}**" + decided.get(vote.decided_by, ""))
     return (f"{head} · {len(run.voters)} voting experts · {collapsed} collapsed · "
             f"{run.steps_done} forward passes in {run.timing.decode_s:.2f} s · "
             f"model `{Path(run.model).name}`")

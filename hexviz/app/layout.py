@@ -10,10 +10,12 @@ import gradio as gr
 
 from hexviz import limits
 from hexviz.app import teach
+from hexviz.app.format import OWN_FORMAT, task_template_markdown
 from hexviz.app.runner import Runner
 from hexviz.app.views import VIEWS
 from hexviz.decode.rules import RULE_NAMES
 from hexviz.decode.settings import divisors, hex_block_lengths, scaled_steps
+from hexviz.tasks import TASK_NAMES
 
 
 # The controls' lengths for a model whose own are unknown until it loads (the loader's too).
@@ -74,6 +76,7 @@ class Settings:
     forbid: gr.Checkbox
     end_last: gr.Checkbox
     baselines: gr.Checkbox
+    task: gr.Dropdown  # the prompt protocol and answer parser (`hexviz.tasks`)
 
     def inputs(self) -> list:
         return list(vars(self).values())
@@ -116,6 +119,9 @@ def question_column(examples: list[str]) -> tuple[gr.Textbox, gr.Button, dict[st
 def settings_column(prompt: gr.Textbox, labels: list[str],
                     lengths: LengthControls) -> tuple[Settings, gr.File]:
     model = gr.Dropdown(labels, value=labels[0], label="Model")
+    task = gr.Dropdown([OWN_FORMAT, *TASK_NAMES], value=OWN_FORMAT, label="Task (prompt and "
+                       "answer parser)", elem_id="task-picker")
+    template = gr.Markdown(task_template_markdown(None), elem_id="task-template")
     blocks = gr.CheckboxGroup(lengths.blocks, value=lengths.experts, label="Experts: block sizes")
     with gr.Row():
         rule = gr.Dropdown(list(RULE_NAMES), value="low_confidence", label="Remasking rule")
@@ -133,7 +139,8 @@ def settings_column(prompt: gr.Textbox, labels: list[str],
     with gr.Accordion("Replay a trajectory JSON (no model needed)", open=False):
         upload = gr.File(label="Trajectory JSON", file_types=[".json"], type="filepath")
     settings = Settings(prompt, model, blocks, rule, gen_length, steps, temperature, seeds,
-                        forbid, end_last, baselines)
+                        forbid, end_last, baselines, task)
+    task.change(task_template_markdown, [task], [template], api_visibility="private")
     return settings, upload
 
 

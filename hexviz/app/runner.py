@@ -19,10 +19,13 @@ from hexviz.app.zerogpu import zero_gpu
 from hexviz.decode.rules import RULE_NAMES
 from hexviz.decode.settings import (DecodeConfig, Expert, baseline_experts, hex_experts,
                                     parse_blocks, resolve_lengths)
-from hexviz.evaluate import EvalResults, default_batch_size, eval_experts, evaluate, read_problems
+from hexviz.evaluate import (EvalResults, apply_task, default_batch_size, eval_experts, evaluate,
+                             prompt_ids, read_problems)
 from hexviz.models.meta import ModelDefaults
 from hexviz.paths import TEST_SET
 from hexviz.runs.record import Run
+from hexviz.tasks import get_task
+from hexviz.tasks.base import Problem
 
 WARM_UP_PROMPT = "Tom has 5 apples. He buys 3 more. How many apples does Tom have now?"
 
@@ -44,9 +47,12 @@ class RunRequest:
     forbid_end_of_text: bool = False
     end_tokens_last: bool = False
     baselines: bool = True
+    task: str | None = None  # None: the model's own format; else a `hexviz.tasks` name
 
     def __post_init__(self) -> None:
         limits.check_prompt(self.prompt)  # empty, too long to tokenize, control characters
+        if self.task is not None:
+            get_task(self.task)  # an unknown task is refused with the known ones listed
         if self.blocks is not None:
             object.__setattr__(self, "blocks", parse_blocks(self.blocks))
         if self.remasking not in RULE_NAMES:
@@ -164,13 +170,15 @@ class LocalRunner:
         if request.baselines:
             experts += baseline_experts(gen_length, request.remasking, request.temperature)
         limits.check_decode(gen_length, steps, len(experts))
-        prompt_ids = lm.format_prompt(request.prompt)
-        limits.check_prompt_tokens(len(prompt_ids))
-        for progress in iter_decode(lm, [prompt_ids], experts, config,
+        task = get_task(request.task) if request.task else None
+        ids = prompt_ids(lm, task, Problem(request.prompt, None))
+        limits.check_prompt_tokens(len(ids))
+        for progress in iter_decode(lm, [ids], experts, config,
                                     prompt_texts=[request.prompt]):
             if (progress.step in (1, progress.steps)
                     or progress.step % self.snapshot_every == 0):
-                yield progress.runs()[0]
+                run = progress.runs()[0]
+                yield apply_task(lm, task, run) if task else run
 
     def _model_of(self, run: Run, label: str):
         lm = self.shelf.get(label)

@@ -19,6 +19,7 @@ import numpy as np
 
 from hexviz.app import gallery
 from hexviz.app import plots
+from hexviz.app.format import OWN_FORMAT
 from hexviz.app.lesson import Chapter
 from hexviz.decode.rules import RULE_NAMES
 from hexviz.decode.settings import divisors
@@ -48,10 +49,11 @@ def expert_choices(run: Run | None) -> list[tuple[str, int]]:
 
 def settings_values(run: Run) -> list[Any]:
     """Explore's settings for ``run``, in `hexviz.app.ui`'s settings order after the model:
-    blocks, rule, gen_length, steps, temperature, seeds, forbid, end_last, baselines."""
+    blocks, rule, gen_length, steps, temperature, seeds, forbid, end_last, baselines, task."""
     s = gallery.explore_settings(run)
     return [s["blocks"], s["remasking"], s["gen_length"], s["steps"], s["temperature"],
-            s["seeds"], s["forbid_end_of_text"], s["end_tokens_last"], s["baselines"]]
+            s["seeds"], s["forbid_end_of_text"], s["end_tokens_last"], s["baselines"],
+            run.task or OWN_FORMAT]
 
 
 def gallery_markdown(entries: Sequence[gallery.Entry]) -> str:

@@ -10,7 +10,7 @@ import gradio as gr
 
 from hexviz import limits
 from hexviz.app import plots, teach
-from hexviz.app.format import one_line
+from hexviz.app.format import OWN_FORMAT, one_line
 from hexviz.app.layout import Explore, LengthControls, Scaling
 from hexviz.app.runner import Runner, RunRequest
 from hexviz.app.views import (Views, full_views, partial_views, replay, scaling_from_file,
@@ -33,13 +33,14 @@ def user_errors(what: str, fn: Callable, *args) -> Any:
 
 
 def run_request(prompt, model, blocks, rule, gen_length, steps, temperature, seeds, forbid,
-                end_last, baselines) -> RunRequest:
+                end_last, baselines, task=None) -> RunRequest:
     """The Explore view's settings as a request (validated as it is made)."""
     return RunRequest(prompt=prompt or "", model=model, blocks=parse_blocks(blocks or []),
                       remasking=rule, gen_length=int(gen_length), steps=int(steps),
                       temperature=float(temperature), seeds=int(seeds),
                       forbid_end_of_text=bool(forbid), end_tokens_last=bool(end_last),
-                      baselines=bool(baselines))
+                      baselines=bool(baselines),
+                      task=None if task in (None, "", OWN_FORMAT) else str(task))
 
 
 def api_request(label: str, prompt: str, blocks: str, remasking: str, gen_length: int,
@@ -61,9 +62,10 @@ def wire_explore(runner: Runner, tab: Explore) -> None:
         return {views[name]: value for name, value in v.items()}
 
     def on_run(prompt, model, blocks, rule, gen_length, steps, temperature, seeds, forbid,
-               end_last, baselines, progress=gr.Progress()) -> Iterator[dict]:
+               end_last, baselines, task, progress=gr.Progress()) -> Iterator[dict]:
         request = user_errors("reading the settings", run_request, prompt, model, blocks, rule,
-                              gen_length, steps, temperature, seeds, forbid, end_last, baselines)
+                              gen_length, steps, temperature, seeds, forbid, end_last, baselines,
+                              task)
         waiting = getattr(runner, "is_loading", lambda _: False)(model)
         progress(0, desc="waiting for the model to finish loading" if waiting
                  else "loading model and decoding")

@@ -32,3 +32,20 @@ def test_the_about_tab_names_the_layers_that_exist():
     folders = re.findall(r"`hexviz/(\w+)/`", format.ABOUT)
     assert folders == ["models", "tasks", "runs", "decode", "app"]
     assert all((REPO / "hexviz" / f / "__init__.py").exists() for f in folders)
+
+
+def test_the_task_picker_shows_the_user_turn_and_prefix():
+    text = format.task_template_markdown("gsm8k")
+    assert "You are a math expert." in text and "{question}" in text
+    assert "`<reasoning>`" in text and "gen_length 256, 128 steps, blocks 8-128" in text
+    assert "as typed" in format.task_template_markdown(None)
+    assert format.task_template_markdown(format.OWN_FORMAT) == format.task_template_markdown(None)
+    assert "<reasoning>" not in format.task_template_markdown("tinygsm")
+
+
+def test_answers_panel_shows_the_one_step_likelihood():
+    run = known_run()
+    run.trajectories[0].one_step_log_likelihood = -1.23456
+    html = format.expert_texts_html(run)
+    assert "one-step ll -1.235" in html and html.count("one-step ll") == 1
+    assert "answer <b>7</b>" in html

@@ -18,6 +18,7 @@ from tests.conftest import FakeRunner
     ({"steps": 0}, r"steps must be a positive integer \(got 0\)"),
     ({"seeds": 0}, r"seeds must be at least 1 \(got 0\)"),
     ({"temperature": -0.5}, r"temperature must be a finite number >= 0 \(got -0.5\)"),
+    ({"task": "trivia"}, "unknown task 'trivia'; choose one of gsm8k"),
 ])
 def test_bad_requests_are_refused_when_made(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -48,6 +49,24 @@ def test_snapshots_stream_then_the_finished_run(random_model_dir):
     labels = [t.expert.label for t in runs[-1].trajectories]
     assert labels == ["B=4 low_confidence", "B=8 low_confidence", "whole (low_confidence)",
                       "whole (margin)", "whole (random)"]
+
+
+def test_a_task_builds_the_prompt_and_parses_every_snapshot(random_model_dir):
+    from transformers import AutoTokenizer
+
+    from hexviz.tasks import get_task
+    from hexviz.tasks.base import Problem
+
+    local = LocalRunner({"m": str(random_model_dir)}, snapshot_every=8)
+    runs = list(local.run(RunRequest("Hi", "m", blocks=(8,), gen_length=16, steps=16,
+                                     task="gsm8k")))
+    task, tokenizer = get_task("gsm8k"), AutoTokenizer.from_pretrained(random_model_dir)
+    assert runs[-1].prompt_ids == task.prompt_ids(tokenizer, Problem("Hi", None))
+    assert all(r.task == "gsm8k" for r in runs)
+    final = runs[-1].trajectories[0]
+    assert final.answer == task.parse(tokenizer.decode(final.token_ids.tolist(),
+                                                       skip_special_tokens=False))
+    assert final.one_step_log_likelihood < 0
 
 
 def test_model_defaults_fill_what_the_request_leaves_out(random_model_dir):

@@ -19,6 +19,11 @@ def test_settings_become_a_validated_request():
                                  False, True)
     with pytest.raises(ValueError, match="at least one block size"):
         wiring.run_request("Q?", "m", [], "margin", 32, 32, 0, 1, False, False, True)
+    picked = wiring.run_request("Q?", "m", [8], "margin", 32, 32, 0, 1, False, False, True, "arcc")
+    assert picked.task == "arcc"
+    own = wiring.run_request("Q?", "m", [8], "margin", 32, 32, 0, 1, False, False, True,
+                             "the model's own format")
+    assert own.task is None
     api = wiring.api_request("m", "Q?", "", "low_confidence", 0, 0, 0.0, 1, True)
     assert (api.blocks, api.gen_length, api.steps) == (None, None, None)  # model defaults
 
