@@ -261,7 +261,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
     paths = datasets(tasks, args.data)
     problem_sets = [get_task(t).read(p, args.limit) if t else read_problems(p, args.limit)
                     for t, p in zip(tasks, paths, strict=True)]
-    check_tie(args.tie)
     # One process, or one per GPU/CPU under `accelerate launch`: each decodes its shard.
     state = PartialState(cpu=not torch.cuda.is_available())  # CPU processes join over gloo
     device = args.device or (state.device if state.num_processes > 1 else None)
@@ -310,11 +309,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print("\n== the HEX paper's table (accuracy)")
         print(format_paper_table(all_results))
     return 0
-
-
-def check_tie(rule: str) -> None:
-    if rule not in TIE_RULES:
-        raise ValueError(f"unknown tie rule {rule!r}; choose one of {', '.join(TIE_RULES)}")
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"run": cmd_run, "eval": cmd_eval}

@@ -28,4 +28,4 @@ def get_task(name: str) -> Task:
     return TASKS[name]
 
 
-__all__ = ["DEFAULT_TASK", "PAPER_TASKS", "Problem", "TASKS", "TASK_NAMES", "Task", "get_task"]
+__all__ = ["DEFAULT_TASK", "PAPER_TASKS", "TASKS", "TASK_NAMES", "Problem", "Task", "get_task"]

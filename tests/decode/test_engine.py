@@ -332,7 +332,8 @@ def hex_one_step(lm, prompt: list[int], token_ids: np.ndarray) -> float:
     """HEX generate.py's estimate by hand: one forward on prompt + all [MASK], log_softmax in
     float64 over the raw logits, the final tokens' log-probabilities averaged over the answer."""
     x = torch.tensor([prompt + [lm.mask_id] * len(token_ids)])
-    logits = lm.model(input_ids=x).logits[:, len(prompt):]
+    with torch.no_grad():
+        logits = lm.model(input_ids=x).logits[:, len(prompt):]
     log_probs = torch.log_softmax(logits.double(), dim=-1)[0]
     return float(log_probs.gather(-1, torch.from_numpy(token_ids)[:, None]).mean())
 

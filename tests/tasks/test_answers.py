@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from hexviz.tasks.answers import (extract_auto, extract_boxed, extract_choice, extract_gsm8k,
-                                  extract_last_number, get_extractor, normalize)
+from hexviz.tasks.answers import (
+    extract_auto,
+    extract_boxed,
+    extract_choice,
+    extract_gsm8k,
+    extract_last_number,
+    get_extractor,
+    normalize,
+)
 
 
 @pytest.mark.parametrize("raw,expected", [

@@ -8,8 +8,15 @@ from __future__ import annotations
 
 import pytest
 
-from hexviz.tasks.latex import (Unnormalizable, answer_tags, last_boxed, math_equal,
-                                normalize_math, parse_boxed_answer, unbox)
+from hexviz.tasks.latex import (
+    Unnormalizable,
+    answer_tags,
+    last_boxed,
+    math_equal,
+    normalize_math,
+    parse_boxed_answer,
+    unbox,
+)
 
 
 @pytest.mark.parametrize("text,boxed", [

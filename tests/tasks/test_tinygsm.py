@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from hexviz.models.tokens import chat_prompt_ids
 from hexviz.paths import TEST_SET
 from hexviz.tasks import get_task
-from hexviz.models.tokens import chat_prompt_ids
 
 TASK = get_task("tinygsm")
 
