@@ -135,6 +135,7 @@ class Kind:
     check: Callable[[float], bool] = lambda v: True
     allowed: str = ""  # the range in words, for the error message
     variable: bool = True  # commits a variable number per step (blocks end when no mask is left)
+    within_steps: bool = False  # never takes more than the configured steps
 
 
 def _unit(v: float) -> bool:
@@ -142,10 +143,10 @@ def _unit(v: float) -> bool:
 
 
 SAMPLERS: dict[str, Kind] = {
-    "fixed": Kind(fixed, None, variable=False),
+    "fixed": Kind(fixed, None, variable=False, within_steps=True),
     "threshold": Kind(threshold, 0.9, _unit, "must be in (0, 1]"),
     "factor": Kind(factor, 1.0, lambda v: v > 0, "must be a number > 0"),
-    "bounded": Kind(bounded, 0.95, _unit, "must be in (0, 1]"),
+    "bounded": Kind(bounded, 0.95, _unit, "must be in (0, 1]", within_steps=True),
     "entropy": Kind(entropy, 0.1, lambda v: v >= 0, "must be a number >= 0"),
 }
 SAMPLER_NAMES = tuple(SAMPLERS)

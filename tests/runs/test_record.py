@@ -59,7 +59,11 @@ def test_json_carries_the_cli_contract(run):
             "end_density"} <= set(expert)
     assert len(expert["end_density"]) == d["steps_done"]
     assert set(d["vote"]) >= {"winner", "counts", "tie"}
-    assert set(d["timing"]) == {"decode_s", "forward_passes"}
+    # issue 22 added the rows actually computed (additive: the contract's two keys stay)
+    assert set(d["timing"]) == {"decode_s", "forward_passes", "row_passes", "step_rows"}
+    assert d["timing"]["row_passes"] == sum(d["timing"]["step_rows"]) <= (
+        d["timing"]["forward_passes"] * len(d["experts"]))
+    assert {"steps_taken", "commits", "edits"} <= set(expert)
     assert d["experts"][2]["votes"] is False
 
 
@@ -94,3 +98,31 @@ def test_damaged_arrays_are_refused(run):
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(TrajectoryFormatError, match="cannot read"):
         trajectory.load(tmp_path / "nope.json")
+
+
+def test_runs_written_before_samplers_load_with_their_steps_and_commits():
+    """The stored gallery runs predate issue 22: no sampler, steps_taken, commits or edits."""
+    from hexviz.paths import GALLERY
+
+    files = sorted(GALLERY.glob("*.json"))
+    assert files
+    for path in files:
+        raw = json.loads(path.read_text())
+        assert "steps_taken" not in raw["experts"][0] and "sampler" not in raw["config"]
+        run = trajectory.load(path)
+        assert run.config.sampler == "fixed" and run.timing.row_passes is None
+        for t in run.trajectories:
+            assert t.steps_taken == len(t.draft_ids) == run.steps_done
+            assert t.commits.tolist() == np.bincount(t.reveal_step,
+                                                     minlength=t.steps_taken).tolist()
+            assert t.edits.shape == (0, 4)
+
+
+def test_damaged_edits_are_refused(run):
+    d = json.loads(trajectory.dumps(run))
+    d["experts"][0]["edits"] = [[0, 40, 1, 2]]  # position 40 of a 32-token answer
+    with pytest.raises(TrajectoryFormatError, match="edits name a step or position"):
+        trajectory.loads(json.dumps(d))
+    d["experts"][0]["edits"] = [[0, 1, 2]]
+    with pytest.raises(TrajectoryFormatError, match="damaged"):
+        trajectory.loads(json.dumps(d))
