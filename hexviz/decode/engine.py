@@ -105,6 +105,11 @@ class Recorder:
         self.step_rows.append(computed)
         self.steps_done = step + 1
 
+    def idle(self, step: int) -> None:
+        """A step at which no row had anything left to commit."""
+        self.step_rows.append(0)
+        self.steps_done = step + 1
+
     def resume(self, start: Resume, mask_id: int) -> None:
         """Copy each row's history before ``start.step``, then commit the forced tokens."""
         step = start.step
@@ -378,7 +383,11 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
         # 0. Only rows with a mask left are computed: a finished expert costs nothing more.
         rows = recorder.unfinished()
         if len(rows) == 0:
-            break
+            if sampler.variable:
+                break
+            recorder.idle(step)  # fixed: the schedule's steps run out with nothing to compute
+            yield Progress(step + 1, cap, snapshot)
+            continue
         idx = torch.from_numpy(rows).to(lm.device)
         row_experts = [experts_of_rows[r] for r in rows]
         generators = [step_generator(e.seed, step, lm.device) for e in row_experts]

@@ -38,7 +38,7 @@ class Timing:
     # Rows the forward passes computed (finished experts none, equal rows once), for the whole
     # batch the run was decoded in; None in files written before it was recorded.
     row_passes: int | None = None
-    step_rows: tuple[int, ...] = ()  # the same, per step
+    step_rows: tuple[int, ...] = ()  # the same, per step decoded (a fork: from its step on)
 
 
 @dataclass(eq=False)
@@ -112,8 +112,10 @@ class Run:
 
     @property
     def complete(self) -> bool:
-        """Every expert finished (with ``fixed``: all ``steps`` done)."""
-        return all(t.finished for t in self.trajectories)
+        """All ``steps`` done with ``fixed``; every expert finished with the other samplers."""
+        if self.config.sampling.variable:
+            return all(t.finished for t in self.trajectories)
+        return self.steps_done == self.config.steps
 
     @cached_property
     def voters(self) -> list[int]:
