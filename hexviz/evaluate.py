@@ -43,6 +43,8 @@ class Record:
     # Order metrics per expert (None where undefined or in older files)
     ar_ness: list[float | None] = field(default_factory=list)
     early_end: list[float | None] = field(default_factory=list)  # early-end share
+    # Steps each expert took: its forward passes (older files: none; with `fixed`, all `steps`)
+    steps: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -54,6 +56,7 @@ class EvalResults:
     answer_format: str
     records: list[Record] = field(default_factory=list)
     decode_s: float = 0.0
+    row_passes: int = 0  # rows the forward passes computed (equal rows once), all batches
 
     @property
     def voters(self) -> list[int]:
@@ -120,8 +123,10 @@ def evaluate(lm, problems: Sequence[Problem], experts: Sequence[Expert], config:
                 [t.answer for t in run.trajectories], [t.collapsed for t in run.trajectories],
                 [t.text for t in run.trajectories],
                 [_finite(t.ar_ness) for t in run.trajectories],
-                [_finite(t.early_end_share) for t in run.trajectories]))
+                [_finite(t.early_end_share) for t in run.trajectories],
+                [t.steps_taken for t in run.trajectories]))
         results.decode_s += runs[0].timing.decode_s
+        results.row_passes += runs[0].timing.row_passes or 0  # the batch's, shared by its runs
         if on_batch:
             on_batch(len(chunk))
     return results
@@ -138,6 +143,7 @@ class ExpertScore:
     collapse: float  # the AfterEoT wall (metrics.is_wall_collapse)
     ar_ness: float = math.nan  # mean over problems; nan where not recorded
     early_end_share: float = math.nan
+    steps: float = math.nan  # mean steps taken: the expert's forward passes per problem
 
 
 @dataclass(frozen=True)
@@ -149,6 +155,10 @@ class Summary:
     oracle: float  # some voting expert was right
     disagreement: float  # voting experts gave more than one distinct answer
     mean_expert_accuracy: float
+    # Per problem, mean: the voting experts' steps summed (the rows the vote costs, each expert
+    # decoded on its own), and the slowest one's (forward passes of the batched experts)
+    vote_row_passes: float = math.nan
+    vote_steps: float = math.nan
 
 
 def _finite(value: float) -> float | None:
@@ -183,7 +193,8 @@ def summarize(results: EvalResults, voters: Sequence[int] | None = None) -> Summ
         rate(r.answers[i] is None for r in records),
         rate(r.collapsed[i] for r in records),
         _mean(r.ar_ness[i] for r in records if r.ar_ness),
-        _mean(r.early_end[i] for r in records if r.early_end))
+        _mean(r.early_end[i] for r in records if r.early_end),
+        _mean(r.steps[i] for r in records if r.steps))
         for i, expert in enumerate(results.experts)]
     votes = [vote_of(r, voters) for r in records]
     voting = [scores[i].accuracy for i in voters]
@@ -194,6 +205,8 @@ def summarize(results: EvalResults, voters: Sequence[int] | None = None) -> Summ
         oracle=rate(any(r.answers[i] == r.gold for i in voters) for r in records),
         disagreement=rate(len({r.answers[i] for i in voters}) > 1 for r in records),
         mean_expert_accuracy=sum(voting) / len(voting),
+        vote_row_passes=_mean(sum(r.steps[i] for i in voters) for r in records if r.steps),
+        vote_steps=_mean(max(r.steps[i] for i in voters) for r in records if r.steps),
     )
 
 
@@ -230,12 +243,13 @@ def format_summary(summary: Summary) -> str:
     labels = [s.label + ("" if s.votes else " [baseline]") for s in summary.experts]
     w = max([28, *map(len, labels)])  # long baseline labels must not push their row askew
     lines = [f"{'expert':<{w}} {'accuracy':>9} {'no answer':>10} {'collapse':>9} "
-             f"{'AR-ness':>8} {'early end':>10}"]
+             f"{'AR-ness':>8} {'early end':>10} {'passes':>7}"]
     for label, s in zip(labels, summary.experts, strict=True):
         lines.append(f"{label:<{w}} {s.accuracy:>9.1%} {s.no_answer:>10.1%} {s.collapse:>9.1%} "
-                     f"{s.ar_ness:>8.2f} {s.early_end_share:>10.1%}")
+                     f"{s.ar_ness:>8.2f} {s.early_end_share:>10.1%} {s.steps:>7.1f}")
     lines += [
-        f"{'HEX vote':<{w}} {summary.hex_accuracy:>9.1%}   tie rate {summary.tie_rate:.1%}",
+        f"{'HEX vote':<{w}} {summary.hex_accuracy:>9.1%}   tie rate {summary.tie_rate:.1%}"
+        f"   passes {summary.vote_row_passes:.1f} rows, {summary.vote_steps:.1f} batched",
         f"{'mean voting expert':<{w}} {summary.mean_expert_accuracy:>9.1%}",
         f"{'oracle (any expert right)':<{w}} {summary.oracle:>9.1%}",
         f"{'experts disagree':<{w}} {summary.disagreement:>9.1%}",
@@ -264,6 +278,7 @@ def results_to_json(results: EvalResults) -> dict[str, Any]:
         "schema": RESULTS_SCHEMA, "schema_version": RESULTS_SCHEMA_VERSION,
         "model": results.model, "data": results.data, "config": asdict(results.config),
         "answer_format": results.answer_format, "decode_s": round(results.decode_s, 3),
+        "row_passes": results.row_passes,
         "experts": [asdict(e) | {"label": e.label} for e in results.experts],
         "records": [asdict(r) | {"vote": vote_of(r, results.voters).to_json()}
                     for r in results.records],
@@ -279,10 +294,12 @@ def results_from_json(d: Any) -> EvalResults:
         limits.check_eval_file(len(d["experts"]), len(d["records"]))
         experts = [Expert.from_json(e) for e in d["experts"]]
         records = [Record(r["index"], r["question"], r["gold"], r["answers"], r["collapsed"],
-                          r.get("texts", []), r.get("ar_ness", []), r.get("early_end", []))
+                          r.get("texts", []), r.get("ar_ness", []), r.get("early_end", []),
+                          [int(v) for v in r.get("steps", [])])
                    for r in d["records"]]
         return EvalResults(d["model"], d["data"], DecodeConfig(**d["config"]), experts,
-                           d["answer_format"], records, d.get("decode_s", 0.0))
+                           d["answer_format"], records, d.get("decode_s", 0.0),
+                           int(d.get("row_passes", 0)))
     except (KeyError, TypeError, ValueError) as err:
         raise ValueError(f"damaged eval results file: {missing_field(err)}") from None
 
