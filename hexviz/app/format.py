@@ -144,8 +144,16 @@ def order_summary(t: Trajectory) -> str:
             f"early end {number(t.early_end_share, '.0%')}")
 
 
+def steps_summary(run: Run, t: Trajectory) -> str:
+    """The steps the expert took (its forward passes), the most it committed at once, and its
+    edits."""
+    most = int(t.commits.max()) if len(t.commits) else 0
+    edits = f" · {len(t.edits)} edits" if run.config.edit is not None else ""
+    return f"{t.steps_taken} steps · up to {most} tokens a step{edits}"
+
+
 def expert_texts_html(run: Run) -> str:
-    """Each expert's final text with its extracted answer highlighted."""
+    """Each expert's final text with its extracted answer highlighted, and its steps."""
     rows = []
     for t, label in zip(run.trajectories, plots.row_labels(run), strict=True):
         text = html.escape(t.text) or "<i>(empty)</i>"
@@ -157,23 +165,25 @@ def expert_texts_html(run: Run) -> str:
                         f"{text[cut + len(needle):]}")
         style = ROW_STYLE + (COLLAPSED_STYLE if t.collapsed else "")
         rows.append(f'<div style="{style}"><span style="{LABEL_STYLE}">{html.escape(label)}'
-                    f'<br><small>{order_summary(t)}</small></span>'
+                    f'<br><small>{order_summary(t)}</small>'
+                    f'<br><small>{steps_summary(run, t)}</small></span>'
                     f'<span style="{TEXT_STYLE}">{text}</span></div>')
     return "\n".join(rows)
 
 
 def status_markdown(run: Run) -> str:
     vote = run.vote
-    done = f"step {run.steps_done}/{run.config.steps}"
+    done = f"step {run.steps_done}/{run.config.step_cap}"
     if not run.complete:
         return f"**Decoding…** {done}"
     collapsed = sum(t.collapsed for t in run.trajectories)
     head = ("no expert produced an answer" if vote.winner is None else
             f"HEX answer **{vote.winner}**" + (" (tie, broken by the smallest block)"
                                                if vote.tie else ""))
+    rows = "" if run.timing.row_passes is None else f" ({run.timing.row_passes} rows)"
     return (f"{head} · {len(run.voters)} voting experts · {collapsed} collapsed · "
-            f"{run.steps_done} forward passes in {run.timing.decode_s:.2f} s · "
-            f"model `{Path(run.model).name}`")
+            f"sampler `{run.config.sampling.label}` · {run.steps_done} forward passes{rows} "
+            f"in {run.timing.decode_s:.2f} s · model `{Path(run.model).name}`")
 
 
 def figures_html(run: Run, figures: dict | None = None) -> str:

@@ -48,10 +48,12 @@ def expert_choices(run: Run | None) -> list[tuple[str, int]]:
 
 def settings_values(run: Run) -> list[Any]:
     """Explore's settings for ``run``, in `hexviz.app.ui`'s settings order after the model:
-    blocks, rule, gen_length, steps, temperature, seeds, forbid, end_last, baselines."""
+    blocks, rule, gen_length, steps, temperature, seeds, forbid, end_last, baselines, sampler,
+    edit."""
     s = gallery.explore_settings(run)
     return [s["blocks"], s["remasking"], s["gen_length"], s["steps"], s["temperature"],
-            s["seeds"], s["forbid_end_of_text"], s["end_tokens_last"], s["baselines"]]
+            s["seeds"], s["forbid_end_of_text"], s["end_tokens_last"], s["baselines"],
+            s["sampler"], "" if s["edit"] is None else f"{s['edit']:g}"]
 
 
 def gallery_markdown(entries: Sequence[gallery.Entry]) -> str:

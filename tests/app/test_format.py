@@ -32,3 +32,14 @@ def test_the_about_tab_names_the_layers_that_exist():
     folders = re.findall(r"`hexviz/(\w+)/`", format.ABOUT)
     assert folders == ["models", "tasks", "runs", "decode", "app"]
     assert all((REPO / "hexviz" / f / "__init__.py").exists() for f in folders)
+
+
+def test_the_answers_panel_and_status_show_steps_and_row_passes():
+    from dataclasses import replace
+
+    run = known_run()
+    run.timing = replace(run.timing, row_passes=7)
+    html = format.expert_texts_html(run)
+    assert html.count("4 steps · up to 1 tokens a step") == 2
+    status = format.status_markdown(run)
+    assert "sampler `fixed`" in status and "4 forward passes (7 rows)" in status

@@ -74,3 +74,26 @@ def test_gradio_client_gets_a_real_result_from_the_builtin_model(launched):
     assert voted == 3
     for e in d["experts"]:
         assert len(e["reveal_step"]) == own.gen_length and -1 not in e["reveal_step"]
+
+
+def test_the_sampler_and_editing_reach_the_request():
+    request = wiring.run_request("Q?", "m", [4], "margin", 32, 32, 0, 1, False, False, True,
+                                 "threshold:0.80", "0.9")
+    assert (request.sampler, request.edit) == ("threshold:0.8", 0.9)
+    assert wiring.run_request("Q?", "m", [4], "margin", 32, 32, 0, 1, False, False, True,
+                              "fixed", " ").edit is None  # blank: no editing
+    with pytest.raises(ValueError, match=r"threshold must be in \(0, 1\] \(got 1.5\)"):
+        wiring.run_request("Q?", "m", [4], "margin", 32, 32, 0, 1, False, False, True,
+                           "threshold:1.5", "")
+    with pytest.raises(ValueError, match="edit must be a number"):
+        wiring.run_request("Q?", "m", [4], "margin", 32, 32, 0, 1, False, False, True,
+                           "fixed", "lots")
+    api = wiring.api_request("m", "Q?", "", "low_confidence", 0, 0, 0.0, 1, True, "factor:2",
+                             "0.7")
+    assert (api.sampler, api.edit) == ("factor:2", 0.7)
+
+
+def test_bad_sampler_settings_reach_the_user_as_one_line():
+    with pytest.raises(gr.Error, match=r"factor must be a number > 0 \(got -1\)"):
+        wiring.user_errors("reading the settings", wiring.run_request, "Q?", "m", [4],
+                           "margin", 32, 32, 0, 1, False, False, True, "factor:-1", "")
