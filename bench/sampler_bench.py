@@ -23,7 +23,7 @@ import torch
 from hexviz import models
 from hexviz.decode.engine import decode
 from hexviz.decode.settings import DecodeConfig, baseline_experts, hex_experts
-from hexviz.evaluate import evaluate, read_problems, summarize
+from hexviz.evaluate import evaluate, frontier_verdict, read_problems, summarize
 from hexviz.paths import EXAMPLES, TEST_SET
 
 DEFAULT_SAMPLERS = ("fixed,threshold:0.95,threshold:0.9,threshold:0.8,threshold:0.7,factor:0.5,"
@@ -39,7 +39,7 @@ def frontier(lm, problems, samplers: list[str]) -> list[dict]:
         results = evaluate(lm, problems, experts, config, batch_size=1)
         seconds = time.perf_counter() - tic
         s = summarize(results)
-        rows.append({"sampler": spec, "hex": s.hex_accuracy, "mean": s.mean_expert_accuracy,
+        rows.append({"sampler": spec, "problems": s.problems, "hex": s.hex_accuracy, "mean": s.mean_expert_accuracy,
                      "vote_row_passes": s.vote_row_passes, "vote_steps": s.vote_steps,
                      "computed": results.row_passes / len(results.records),
                      "expert_steps": [e.steps for e in s.experts], "seconds": seconds})
@@ -59,21 +59,8 @@ def print_frontier(rows: list[dict], blocks: list[int]) -> None:
               f"{r['vote_row_passes']:>16.1f} {ratio:>8.0%} {r['computed']:>9.1f} "
               f"{r['vote_steps']:>14.1f}   {steps}")
     # the target: a threshold or factor sampler within 2 points at <= 40% of the rows
-    parallel = [r for r in rows if r["sampler"].split(":")[0] in ("threshold", "factor")]
-    near = [r for r in parallel if r["hex"] >= fixed["hex"] - 0.02
-            and r["vote_row_passes"] <= 0.4 * fixed["vote_row_passes"]]
-    share = lambda r: r["vote_row_passes"] / fixed["vote_row_passes"]  # noqa: E731
-    if near:
-        cheapest = min(near, key=share)
-        print(f"threshold/factor within 2 points of fixed HEX ({fixed['hex']:.1%}) at <= 40% of "
-              f"its row passes: {cheapest['sampler']} ({cheapest['hex']:.1%} at "
-              f"{share(cheapest):.0%})")
-    elif parallel:
-        best = max((r for r in parallel if share(r) <= 0.4), key=lambda r: r["hex"],
-                   default=min(parallel, key=share))
-        print(f"no threshold/factor sampler is within 2 points of fixed HEX ({fixed['hex']:.1%})"
-              f" at <= 40% of its row passes; the best at <= 40%: {best['sampler']} "
-              f"({best['hex']:.1%} at {share(best):.0%})")
+    if any(r["sampler"] == "fixed" for r in rows):
+        print(frontier_verdict(rows))
 
 
 def rows_per_step(lm, problems, spec: str) -> None:
@@ -118,18 +105,36 @@ def main() -> None:
                         help="the sampler whose rows per step are shown")
     parser.add_argument("--repeats", type=int, default=5, help="app default runs timed")
     parser.add_argument("--out", default=None, help="also write the frontier rows as JSON here")
+    parser.add_argument("--frontier-only", action="store_true",
+                        help="skip the rows-per-step line and the app timing")
+    parser.add_argument("--table", nargs="+", default=None, metavar="JSON",
+                        help="print the frontier of rows written by --out (no decoding), so a "
+                             "long frontier can be measured one sampler at a time")
     args = parser.parse_args()
+    if args.table:
+        rows = [row for path in args.table for row in json.loads(open(path).read())]
+        for row in rows:
+            row.setdefault("problems", args.problems)
+        print_frontier(rows, [e.block_length for e in hex_experts(128)])
+        if args.out:
+            with open(args.out, "w") as f:
+                json.dump(rows, f, indent=1)
+        return
     lm = models.load(args.model)
     problems = read_problems(TEST_SET, args.problems)
     blocks = [e.block_length for e in hex_experts(lm.defaults.gen_length)]
     print(f"model {lm.name} on {lm.device} ({torch.get_num_threads()} threads); "
           f"{len(problems)} problems, HEX experts B={blocks}, gen_length "
           f"{lm.defaults.gen_length}, steps {lm.defaults.steps}, temperature 0")
-    rows = frontier(lm, problems, args.samplers.split(","))
-    print_frontier(rows, blocks)
+    samplers = [spec for spec in args.samplers.split(",") if spec]  # "": the extras alone
+    rows = frontier(lm, problems, samplers) if samplers else []
+    if rows:
+        print_frontier(rows, blocks)
     if args.out:
         with open(args.out, "w") as f:
             json.dump(rows, f, indent=1)
+    if args.frontier_only:
+        return
     rows_per_step(lm, problems[:20], args.falling)
     fixed_s = app_default_time(lm, "fixed", args.repeats)
     fast_s = app_default_time(lm, args.falling, args.repeats)

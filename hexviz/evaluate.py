@@ -97,6 +97,15 @@ def eval_experts(gen_length: int, blocks: list[int] | None, remasking: str, seed
     return experts + (baseline_experts(gen_length, remasking, temperature) if baselines else [])
 
 
+def record_of(index: int, problem: Problem, run) -> Record:
+    """One problem's record from its decoded `Run`."""
+    ts = run.trajectories
+    return Record(index, problem.question, problem.gold, [t.answer for t in ts],
+                  [t.collapsed for t in ts], [t.text for t in ts],
+                  [_finite(t.ar_ness) for t in ts], [_finite(t.early_end_share) for t in ts],
+                  [t.steps_taken for t in ts])
+
+
 def evaluate(lm, problems: Sequence[Problem], experts: Sequence[Expert], config: DecodeConfig,
              batch_size: int = 8, answer_format: str | None = None, data: str = "",
              on_batch: Callable[[int], None] | None = None,
@@ -118,13 +127,7 @@ def evaluate(lm, problems: Sequence[Problem], experts: Sequence[Expert], config:
         runs = decode_many(lm, [lm.format_prompt(p.question) for p in chunk], experts, config,
                            answer_format, [p.question for p in chunk])
         for offset, (problem, run) in enumerate(zip(chunk, runs, strict=True)):
-            results.records.append(Record(
-                indices[start + offset], problem.question, problem.gold,
-                [t.answer for t in run.trajectories], [t.collapsed for t in run.trajectories],
-                [t.text for t in run.trajectories],
-                [_finite(t.ar_ness) for t in run.trajectories],
-                [_finite(t.early_end_share) for t in run.trajectories],
-                [t.steps_taken for t in run.trajectories]))
+            results.records.append(record_of(indices[start + offset], problem, run))
         results.decode_s += runs[0].timing.decode_s
         results.row_passes += runs[0].timing.row_passes or 0  # the batch's, shared by its runs
         if on_batch:
@@ -237,6 +240,29 @@ def seed_scaling_curve(results: EvalResults) -> list[tuple[int, int, float, floa
         s = summarize(results, voters)
         points.append((n, len(voters), s.hex_accuracy, s.tie_rate))
     return points
+
+
+def frontier_verdict(rows: list[dict[str, Any]], points: float = 0.02,
+                     share: float = 0.4) -> str:
+    """One sentence on a sampler frontier (rows of ``sampler``, ``hex`` accuracy and
+    ``vote_row_passes``, one of them ``fixed``): the cheapest threshold or factor sampler within
+    ``points`` of fixed HEX at <= ``share`` of its row passes, else the most accurate of those
+    at that cost (or, if none is that cheap, the cheapest)."""
+    fixed = next(r for r in rows if r["sampler"] == "fixed")
+    cost = lambda r: r["vote_row_passes"] / fixed["vote_row_passes"]  # noqa: E731
+    parallel = [r for r in rows if r["sampler"].split(":")[0] in ("threshold", "factor")]
+    if not parallel:
+        return "no threshold or factor sampler was measured"
+    near = [r for r in parallel if r["hex"] >= fixed["hex"] - points and cost(r) <= share]
+    target = f"within {points * 100:g} points of fixed HEX ({fixed['hex']:.1%}) at <= " \
+             f"{share:.0%} of its row passes"
+    if near:
+        best = min(near, key=cost)
+        return f"{target}: {best['sampler']} ({best['hex']:.1%} at {cost(best):.0%})"
+    cheap = [r for r in parallel if cost(r) <= share]
+    best = max(cheap, key=lambda r: r["hex"]) if cheap else min(parallel, key=cost)
+    return (f"no threshold or factor sampler is {target}; the best at that cost: "
+            f"{best['sampler']} ({best['hex']:.1%} at {cost(best):.0%})")
 
 
 def format_summary(summary: Summary) -> str:
