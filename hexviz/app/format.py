@@ -45,6 +45,16 @@ text stand before its first end token and the end tokens were committed before t
 step). A short answer written first and padded afterwards is not a collapse.
 Blocks prevent it: the tail cannot be touched before the blocks before it are done.
 
+## Parallel samplers
+The rule says which positions come first; a **sampler** says how many an expert commits at a
+step. `fixed` is LLaDA's even share of the block per step; `threshold:T` commits every position
+the model is at least T sure of (the best one always), `factor:F` uses a bar that rises with the
+number committed, `bounded:T` (LLaDA2) at least the fixed share and everything above T, and
+`entropy:G` as many as keep their summed entropy, less the largest, under G. With these a block
+ends when it has no mask left, so each expert finishes at its own step and a finished expert
+costs no forward pass. **Token editing** (LLaDA 2.1) lets the model replace a token of the
+current block it committed earlier when it now prefers another above a threshold.
+
 ## HEX: hidden semi-autoregressive experts
 Different block sizes make different mistakes. HEX decodes the same prompt with several block
 sizes (for a 256-token answer the paper uses 8, 16, 32, 64 and 128), extracts each final answer
@@ -54,9 +64,10 @@ Paper: [Test-Time Scaling in Diffusion LLMs via Hidden Semi-Autoregressive Exper
 (arXiv 2510.05040).
 
 ## The views
-- **Lesson** (the first tab): five short chapters on stored runs of the built-in model: one
+- **Lesson** (the first tab): six short chapters on stored runs of the built-in model: one
   expert's block-by-block order, the end-of-text wall of whole-answer decoding, experts that
-  disagree, the vote, and test-time scaling from the model card's eval records. Every number in
+  disagree, the vote, test-time scaling from the model card's eval records, and parallel
+  decoding with a threshold sampler. Every number in
   the text is read from those runs and records; **Try it yourself** loads a chapter into Explore.
 - **Explore**: decode a question; the HEX answer, the vote and each expert's answer on top, the
   charts below in tabs. **What-if fork** continues one expert from its canvas after step t with
@@ -80,7 +91,12 @@ Paper: [Test-Time Scaling in Diffusion LLMs via Hidden Semi-Autoregressive Exper
   (dotted) and the model's mean end-token probability over the masked positions (dash-dot). A
   solid line near 100% early on is the pull towards AfterEoT collapse.
 - **Unmasking map**: one expert in detail, as in the HEX paper's Figure 2: step down, position
-  across; grey is masked, blue text, orange end of turn, red end-of-text padding.
+  across; grey is masked, blue text, orange end of turn, red end-of-text padding. Its steps are
+  the expert's own.
+- **Tokens per step**: per expert, how many tokens it committed at each of its steps (dotted:
+  how many it edited). A fixed schedule is a flat line; a parallel sampler shows bursts.
+- **Edits** (◇, with token editing): in the reveal order, scrubber and unmasking map, a
+  position whose token was replaced; hover for old → new.
 
 ## How hexviz is built
 Layers, each importing only the ones above it: `hexviz/models/` loads a masked LM;

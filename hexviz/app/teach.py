@@ -27,7 +27,7 @@ from hexviz.runs.record import Run, TrajectoryFormatError
 CURRENT = "current Explore run"
 SAME = "same"
 LESSON_INTRO = (
-    "A short tour of how a masked diffusion LM decodes, in five chapters. Every figure is a "
+    "A short tour of how a masked diffusion LM decodes, in six chapters. Every figure is a "
     "**stored run** of the built-in model (no decoding, no waiting); **Try it yourself** loads "
     "a chapter's run and settings into Explore, where you can change them and run again.")
 ROW = "font-family: ui-monospace, monospace; font-size: 13px; margin: 3px 0;"
