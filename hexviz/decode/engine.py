@@ -303,6 +303,7 @@ class Blocks:
 
     start: torch.Tensor  # (R,)
     end: torch.Tensor  # (R,)
+    inside: torch.Tensor  # (R, L) bool: the block's positions (where editing may act)
     eligible: torch.Tensor  # (R, L) bool
 
 
@@ -316,13 +317,14 @@ def current_blocks(masked: torch.Tensor, experts: list[Expert], config: DecodeCo
         bounds = torch.tensor([block_bounds(e, config, step) for e in experts],
                               device=masked.device).reshape(-1, 2)
         start, end = bounds[:, 0], bounds[:, 1]
-        return Blocks(start, end, masked & (positions < end[:, None]))
-    sizes = torch.tensor([e.block_length for e in experts], device=masked.device)
-    first = masked.int().argmax(-1)  # every computed row has a mask
-    start = first // sizes * sizes
-    end = start + sizes
+    else:
+        sizes = torch.tensor([e.block_length for e in experts], device=masked.device)
+        start = masked.int().argmax(-1) // sizes * sizes  # every computed row has a mask
+        end = start + sizes
     inside = (positions >= start[:, None]) & (positions < end[:, None])
-    return Blocks(start, end, masked & inside)
+    before_end = positions < end[:, None]
+    return Blocks(start, end, inside,
+                  masked & (before_end if not config.sampling.variable else inside))
 
 
 def _schedule_counts(recorder: Recorder, rows: np.ndarray, experts: list[Expert],
@@ -426,15 +428,17 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
         #    (not one forced at this very step).
         edited = torch.zeros_like(chosen)
         if sampler.edit is not None:
-            inside = (positions >= blocks.start[:, None]) & (positions < blocks.end[:, None])
             forced_now = torch.from_numpy(recorder.reveal_step[rows] == step).to(lm.device)
-            edited = edits(answer, x0, chosen_prob, ~masked & inside & ~forced_now, sampler.edit)
+            edited = edits(answer, x0, chosen_prob, ~masked & blocks.inside & ~forced_now,
+                           sampler.edit)
 
         answer[chosen | edited] = x0[chosen | edited]
         x[idx, width:] = answer
         recorder.record(step, rows, masked, draft_id, draft_prob, chosen, edited, x0,
                         chosen_prob, end_density(probs, masked, end_ids), computed)
         yield Progress(step + 1, cap, snapshot)
+
+
 @torch.no_grad()
 def top_candidates(lm: DiffusionLM, prompt_ids: Sequence[int], answer_ids: Sequence[int],
                    position: int, k: int = 8) -> list[tuple[int, str, float]]:
