@@ -230,11 +230,12 @@ def own_steps(t: Trajectory, config: DecodeConfig) -> int:
 
 
 def timing_from_json(d: dict[str, Any], cap: int) -> Timing:
+    decode_s = float(d["decode_s"])  # first: a timing that is not an object fails here
     passes = d.get("row_passes")
     step_rows = limits.int_array(d.get("step_rows", []), "step_rows", 0, limits.MAX_TOKEN_ID)
     if len(step_rows) > cap:
         raise TrajectoryFormatError("timing step_rows is longer than the run's step cap")
-    return Timing(float(d["decode_s"]), None if passes is None else int(passes),
+    return Timing(decode_s, None if passes is None else int(passes),
                   tuple(step_rows.tolist()))
 
 
