@@ -184,6 +184,12 @@ def expert_texts_html(run: Run) -> str:
                     f'<br><small>{order_summary(t)}</small>'
                     f'<br><small>{steps_summary(run, t)}</small></span>'
                     f'<span style="{TEXT_STYLE}">{text}</span></div>')
+    if run.timing.row_passes is not None:
+        rows.append(f'<div style="{ROW_STYLE}"><span style="{LABEL_STYLE}">row passes</span>'
+                    f'<span style="{TEXT_STYLE}">{run.timing.row_passes} rows computed in '
+                    f'{run.steps_done} forward passes (equal rows once, finished experts '
+                    f'none; {sum(t.steps_taken for t in run.trajectories)} expert steps)'
+                    f'</span></div>')
     return "\n".join(rows)
 
 
