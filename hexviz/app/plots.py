@@ -317,15 +317,16 @@ def tokens_per_step(run: Run) -> go.Figure:
                "#9d755d", "#bab0ac", "#ff9da6"]
     for i, (t, label) in enumerate(zip(run.trajectories, row_labels(run), strict=True)):
         color = palette[i % len(palette)]
-        steps = np.arange(len(t.commits))
+        steps = list(range(len(t.commits)))  # plain lists: small, and readable in the page
         fig.add_trace(go.Scatter(
-            x=steps, y=t.commits, mode="lines+markers", name=f"{label} ({t.steps_taken} steps)",
+            x=steps, y=t.commits.tolist(), mode="lines+markers", name=f"{label} ({t.steps_taken} steps)",
             line=dict(color=color, shape="hv"), marker=dict(size=5), legendgroup=label,
             hovertemplate=f"{html.escape(label)}<br>step %{{x}}: %{{y}} committed<extra></extra>"))
         if len(t.edits):
             per_step = np.bincount(t.edits[:, 0], minlength=len(t.commits))[:len(t.commits)]
             fig.add_trace(go.Scatter(
-                x=steps, y=per_step, mode="lines", name=f"{label}: edited", legendgroup=label,
+                x=steps, y=per_step.tolist(), mode="lines", name=f"{label}: edited",
+                legendgroup=label,
                 line=dict(color=color, dash="dot", shape="hv"),
                 hovertemplate=f"{html.escape(label)}<br>step %{{x}}: %{{y}} edited"
                               "<extra></extra>"))
