@@ -108,7 +108,7 @@ def test_a_threshold_run_with_editing_shows_tokens_per_step_and_edits(app_url):
         # hover the first mark: the label shows old → new
         page.locator("#reveal-plot .scatterlayer .trace .points path").first.hover(force=True)
         page.wait_for_selector("#reveal-plot .hoverlayer .hovertext", timeout=10_000)
-        label = page.locator("#reveal-plot .hoverlayer .hovertext").first.inner_text()
+        label = page.locator("#reveal-plot .hoverlayer .hovertext").first.text_content()
         assert "→" in label
         page.wait_for_timeout(800)
         page.locator("#reveal-plot").screenshot(path=str(SHOTS / "edits.png"))
