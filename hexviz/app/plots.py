@@ -326,7 +326,7 @@ def tokens_per_step(run: Run) -> go.Figure:
             per_step = np.bincount(t.edits[:, 0], minlength=len(t.commits))[:len(t.commits)]
             fig.add_trace(go.Scatter(
                 x=steps, y=per_step.tolist(), mode="lines", name=f"{label}: edited",
-                legendgroup=label,
+                legendgroup=label, showlegend=False,
                 line=dict(color=color, dash="dot", shape="hv"),
                 hovertemplate=f"{html.escape(label)}<br>step %{{x}}: %{{y}} edited"
                               "<extra></extra>"))
@@ -334,9 +334,10 @@ def tokens_per_step(run: Run) -> go.Figure:
     fig.update_yaxes(title="tokens committed", rangemode="tozero")
     fig.update_layout(legend=dict(orientation="h", y=-0.25))
     rows = "" if run.timing.row_passes is None else f" · {run.timing.row_passes} rows computed"
+    edited = " · dotted: tokens edited" if any(len(t.edits) for t in run.trajectories) else ""
     return _layout(fig, f"Tokens per step · sampler {run.config.sampling.label}<br><sup>"
-                   f"{run.steps_done} forward passes{rows} (finished experts cost none)</sup>",
-                   400)
+                   f"{run.steps_done} forward passes{rows} (finished experts cost none)"
+                   f"{edited}</sup>", 400)
 
 
 def scaling(points: list[tuple[int, float, float]], title: str = "",
