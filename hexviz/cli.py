@@ -12,6 +12,7 @@ from pathlib import Path
 
 from hexviz import limits
 from hexviz.decode.rules import RULE_NAMES
+from hexviz.decode.samplers import SAMPLER_NAMES, Sampler, check_edit
 from hexviz.decode.settings import (DecodeConfig, baseline_experts, hex_experts, parse_blocks,
                                     resolve_lengths)
 from hexviz.evaluate import (EvalResults, apply_task, default_batch_size, eval_experts,
@@ -35,6 +36,23 @@ def blocks_arg(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
+def sampler_arg(text: str) -> str:
+    """argparse type for --sampler NAME[:VALUE]: refused before anything loads."""
+    try:
+        return Sampler.parse(text).spec
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def edit_arg(text: str) -> float:
+    """argparse type for --edit T."""
+    try:
+        return check_edit(float(text))
+    except ValueError as err:
+        message = str(err) if "edit" in str(err) else f"edit must be a number (got {text!r})"
+        raise argparse.ArgumentTypeError(message) from None
+
+
 def add_model_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None,
                         help="local directory or hub id (default: the built-in tinygsm model)")
@@ -53,7 +71,14 @@ def add_decode_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, default=None,
                         help="forward passes (default: the model's; with --gen-length, the model's "
                              "tokens per step)")
-    parser.add_argument("--remasking", default="low_confidence", choices=RULE_NAMES)
+    parser.add_argument("--remasking", default="low_confidence", choices=RULE_NAMES,
+                        help="which positions an expert commits first")
+    parser.add_argument("--sampler", type=sampler_arg, default="fixed",
+                        help="how many per step, NAME[:VALUE]: " + ", ".join(SAMPLER_NAMES)
+                             + " (e.g. threshold:0.9; default fixed, LLaDA's schedule)")
+    parser.add_argument("--edit", type=edit_arg, default=None, metavar="T",
+                        help="token editing: replace a committed token of the current block "
+                             "when the model prefers another with probability above T")
     parser.add_argument("--temperature", type=float, default=0.0)
     parser.add_argument("--seeds", type=int, default=1, help="votes per block size (seeds 0..N-1)")
     parser.add_argument("--answer", default=None, choices=list(EXTRACTORS),
@@ -107,11 +132,12 @@ def decode_config(args: argparse.Namespace, defaults) -> DecodeConfig:
     gen_length, steps = resolve_lengths(args.gen_length, args.steps, defaults.gen_length,
                                         defaults.steps, args.blocks)
     return DecodeConfig(gen_length, steps, args.forbid_end_of_text, args.end_tokens_last,
-                        run_limits(args).max_gen_length)
+                        run_limits(args).max_gen_length, args.sampler, args.edit)
 
 
 def check_run(args: argparse.Namespace, config: DecodeConfig, rows: int) -> None:
-    limits.check_decode(config.gen_length, config.steps, rows, run_limits(args))
+    limits.check_decode(config.gen_length, config.steps, rows, run_limits(args),
+                        config.step_cap if config.step_cap > config.steps else None)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -142,17 +168,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def format_run(run: Run) -> str:
-    """One line per expert (block size, answer, one-step likelihood, collapsed?) and the vote."""
+    """One line per expert (block size, answer, steps, one-step likelihood, collapsed?) and the
+    vote."""
     task = f", task {run.task}" if run.task else ""
+    rows = f" ({run.timing.row_passes} rows)" if run.timing.row_passes is not None else ""
     lines = [f"model {run.model}{task}: gen_length {run.config.gen_length}, steps "
-             f"{run.config.steps}, {run.steps_done} forward passes in {run.timing.decode_s:.2f} s"]
+             f"{run.config.steps}, sampler {run.config.sampling.label}, {run.steps_done} forward "
+             f"passes{rows} in {run.timing.decode_s:.2f} s"]
     width = max(len(t.expert.label) for t in run.trajectories)
     for t in run.trajectories:
         answer = t.answer if t.answer is not None else "-"
         ll = t.one_step_log_likelihood
         flags = ("  COLLAPSED" if t.collapsed else "") + ("" if t.expert.votes else "  (no vote)")
+        edits = f"  edits {len(t.edits)}" if run.config.edit is not None else ""
         lines.append(f"  {t.expert.label:<{width}}  answer {answer:<8}"
                      f"  end tokens {t.end_fraction:4.0%}  AR-ness {t.ar_ness:4.2f}"
+                     f"  steps {t.steps_taken:>3}{edits}"
                      f"  one-step ll {'-' if ll is None else f'{ll:.3f}'}{flags}")
     vote = run.vote
     if vote.winner is None:
@@ -294,6 +325,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             results.records = sorted(gather_object(results.records), key=lambda r: r.index)
             # the processes decode side by side: the slowest one's time is the eval's
             results.decode_s = max(gather_object([results.decode_s]))
+            results.row_passes = sum(gather_object([results.row_passes]))
         if not state.is_main_process:
             continue
         if len(plans) > 1:

@@ -43,6 +43,8 @@ class Record:
     early_end: list[float | None] = field(default_factory=list)  # early-end share
     # HEX's one-step likelihood per expert (older files: none)
     one_step_log_likelihoods: list[float | None] = field(default_factory=list)
+    # Steps each expert took: its forward passes (older files: none; with `fixed`, all `steps`)
+    steps: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -56,6 +58,7 @@ class EvalResults:
     decode_s: float = 0.0
     task: str | None = None  # None: files from before tasks, scored by plain equality
     tie_rule: str = "first"
+    row_passes: int = 0  # rows the forward passes computed (equal rows once), all batches
 
     def __post_init__(self) -> None:
         check_tie_rule(self.tie_rule)
@@ -78,6 +81,15 @@ def eval_experts(gen_length: int, blocks: list[int] | None, remasking: str, seed
     """HEX experts (vote order), then the whole-answer baselines (no vote) unless left out."""
     experts = hex_experts(gen_length, blocks, remasking, seeds, temperature)
     return experts + (baseline_experts(gen_length, remasking, temperature) if baselines else [])
+
+
+def record_of(index: int, problem: Problem, run) -> Record:
+    """One problem's record from its decoded `Run`."""
+    ts = run.trajectories
+    return Record(index, problem.question, problem.gold, [t.answer for t in ts],
+                  [t.collapsed for t in ts], [t.text for t in ts],
+                  [_finite(t.ar_ness) for t in ts], [_finite(t.early_end_share) for t in ts],
+                  [t.one_step_log_likelihood for t in ts], [t.steps_taken for t in ts])
 
 
 def evaluate(lm, problems: Sequence[Problem], experts: Sequence[Expert], config: DecodeConfig,
@@ -108,14 +120,9 @@ def evaluate(lm, problems: Sequence[Problem], experts: Sequence[Expert], config:
         for offset, (problem, run) in enumerate(zip(chunk, runs, strict=True)):
             if parse_with_task:
                 apply_task(lm, task, run, tie_rule)
-            results.records.append(Record(
-                indices[start + offset], problem.question, problem.gold,
-                [t.answer for t in run.trajectories], [t.collapsed for t in run.trajectories],
-                [t.text for t in run.trajectories],
-                [_finite(t.ar_ness) for t in run.trajectories],
-                [_finite(t.early_end_share) for t in run.trajectories],
-                [t.one_step_log_likelihood for t in run.trajectories]))
+            results.records.append(record_of(indices[start + offset], problem, run))
         results.decode_s += runs[0].timing.decode_s
+        results.row_passes += runs[0].timing.row_passes or 0  # the batch's, shared by its runs
         if on_batch:
             on_batch(len(chunk))
     return results
@@ -177,6 +184,7 @@ class ExpertScore:
     collapse: float  # the AfterEoT wall (metrics.is_wall_collapse)
     ar_ness: float = math.nan  # mean over problems; nan where not recorded
     early_end_share: float = math.nan
+    steps: float = math.nan  # mean steps taken: the expert's forward passes per problem
 
 
 @dataclass(frozen=True)
@@ -190,6 +198,10 @@ class Summary:
     mean_expert_accuracy: float
     tie_rule: str = "first"
     decided_by: dict[str, int] = field(default_factory=dict)  # what decided, problems each
+    # Per problem, mean: the voting experts' steps summed (the rows the vote costs, each expert
+    # decoded on its own), and the slowest one's (forward passes of the batched experts)
+    vote_row_passes: float = math.nan
+    vote_steps: float = math.nan
 
 
 def _finite(value: float) -> float | None:
@@ -244,7 +256,8 @@ def summarize(results: EvalResults, voters: Sequence[int] | None = None,
         rate(r.answers[i] is None for r in records),
         rate(r.collapsed[i] for r in records),
         _mean(r.ar_ness[i] for r in records if r.ar_ness),
-        _mean(r.early_end[i] for r in records if r.early_end))
+        _mean(r.early_end[i] for r in records if r.early_end),
+        _mean(r.steps[i] for r in records if r.steps))
         for i, expert in enumerate(results.experts)]
     votes = [vote_of(r, voters, tie_rule) for r in records]
     voting = [scores[i].accuracy for i in voters]
@@ -259,6 +272,8 @@ def summarize(results: EvalResults, voters: Sequence[int] | None = None,
         disagreement=rate(len({r.answers[i] for i in voters}) > 1 for r in records),
         mean_expert_accuracy=sum(voting) / len(voting),
         tie_rule=tie_rule, decided_by=decided,
+        vote_row_passes=_mean(sum(r.steps[i] for i in voters) for r in records if r.steps),
+        vote_steps=_mean(max(r.steps[i] for i in voters) for r in records if r.steps),
     )
 
 
@@ -304,17 +319,41 @@ def seed_scaling_curve(results: EvalResults) -> list[tuple[int, int, float, floa
     return points
 
 
+def frontier_verdict(rows: list[dict[str, Any]], points: float = 0.02,
+                     share: float = 0.4) -> str:
+    """One sentence on a sampler frontier (rows of ``sampler``, ``hex`` accuracy and
+    ``vote_row_passes``, one of them ``fixed``): the cheapest threshold or factor sampler within
+    ``points`` of fixed HEX at <= ``share`` of its row passes, else the most accurate of those
+    at that cost (or, if none is that cheap, the cheapest)."""
+    fixed = next(r for r in rows if r["sampler"] == "fixed")
+    cost = lambda r: r["vote_row_passes"] / fixed["vote_row_passes"]  # noqa: E731
+    parallel = [r for r in rows if r["sampler"].split(":")[0] in ("threshold", "factor")]
+    if not parallel:
+        return "no threshold or factor sampler was measured"
+    near = [r for r in parallel if r["hex"] >= fixed["hex"] - points and cost(r) <= share]
+    target = f"within {points * 100:g} points of fixed HEX ({fixed['hex']:.1%}) at <= " \
+             f"{share:.0%} of its row passes"
+    if near:
+        best = min(near, key=cost)
+        return f"{target}: {best['sampler']} ({best['hex']:.1%} at {cost(best):.0%})"
+    cheap = [r for r in parallel if cost(r) <= share]
+    best = max(cheap, key=lambda r: r["hex"]) if cheap else min(parallel, key=cost)
+    return (f"no threshold or factor sampler is {target}; the best at that cost: "
+            f"{best['sampler']} ({best['hex']:.1%} at {cost(best):.0%})")
+
+
 def format_summary(summary: Summary) -> str:
     labels = [s.label + ("" if s.votes else " [baseline]") for s in summary.experts]
     w = max([28, *map(len, labels)])  # long baseline labels must not push their row askew
     lines = [f"{'expert':<{w}} {'accuracy':>9} {'no answer':>10} {'collapse':>9} "
-             f"{'AR-ness':>8} {'early end':>10}"]
+             f"{'AR-ness':>8} {'early end':>10} {'passes':>7}"]
     for label, s in zip(labels, summary.experts, strict=True):
         lines.append(f"{label:<{w}} {s.accuracy:>9.1%} {s.no_answer:>10.1%} {s.collapse:>9.1%} "
-                     f"{s.ar_ness:>8.2f} {s.early_end_share:>10.1%}")
+                     f"{s.ar_ness:>8.2f} {s.early_end_share:>10.1%} {s.steps:>7.1f}")
     lines += [
         f"{'HEX vote':<{w}} {summary.hex_accuracy:>9.1%}   tie rate {summary.tie_rate:.1%}"
-        f" (ties: {summary.tie_rule})",
+        f" (ties: {summary.tie_rule})"
+        f"   passes {summary.vote_row_passes:.1f} rows, {summary.vote_steps:.1f} batched",
         f"{'mean voting expert':<{w}} {summary.mean_expert_accuracy:>9.1%}",
         f"{'oracle (any expert right)':<{w}} {summary.oracle:>9.1%}",
         f"{'experts disagree':<{w}} {summary.disagreement:>9.1%}",
@@ -397,6 +436,7 @@ def results_to_json(results: EvalResults) -> dict[str, Any]:
         "model": results.model, "data": results.data, "config": asdict(results.config),
         "answer_format": results.answer_format, "decode_s": round(results.decode_s, 3),
         "task": results.task, "tie_rule": results.tie_rule,
+        "row_passes": results.row_passes,
         "experts": [asdict(e) | {"label": e.label} for e in results.experts],
         "records": [asdict(r) | {"vote": vote_of(r, results.voters, results.tie_rule).to_json()}
                     for r in results.records],
@@ -413,11 +453,13 @@ def results_from_json(d: Any) -> EvalResults:
         experts = [Expert.from_json(e) for e in d["experts"]]
         records = [Record(r["index"], r["question"], r["gold"], r["answers"], r["collapsed"],
                           r.get("texts", []), r.get("ar_ness", []), r.get("early_end", []),
-                          _likelihoods(r.get("one_step_log_likelihoods", [])))
+                          _likelihoods(r.get("one_step_log_likelihoods", [])),
+                          [int(v) for v in r.get("steps", [])])
                    for r in d["records"]]
         return EvalResults(d["model"], d["data"], DecodeConfig(**d["config"]), experts,
                            d["answer_format"], records, d.get("decode_s", 0.0),
-                           d.get("task"), d.get("tie_rule", "first"))
+                           task=d.get("task"), tie_rule=d.get("tie_rule", "first"),
+                           row_passes=int(d.get("row_passes", 0)))
     except (KeyError, TypeError, ValueError) as err:
         raise ValueError(f"damaged eval results file: {missing_field(err)}") from None
 

@@ -142,8 +142,10 @@ def check_seeds(seeds: int, temperature: float, remasking: str = "low_confidence
                          "HEXVIZ_MAX_EXPERTS)")
 
 
-def check_decode(gen_length: int, steps: int, rows: int, limits: Limits | None = None) -> None:
-    """Bound one run's work (rows x steps forward rows of gen_length) before decoding."""
+def check_decode(gen_length: int, steps: int, rows: int, limits: Limits | None = None,
+                 step_cap: int | None = None) -> None:
+    """Bound one run's work (rows x steps forward rows of gen_length) before decoding;
+    ``step_cap`` is the most steps a parallel sampler may take (gen_length), when above steps."""
     limits = limits or current()
     if gen_length > limits.max_gen_length:
         raise LimitError(f"gen_length must be at most {limits.max_gen_length} (got {gen_length}; "
@@ -151,6 +153,10 @@ def check_decode(gen_length: int, steps: int, rows: int, limits: Limits | None =
     if steps > limits.max_steps:
         raise LimitError(f"steps must be at most {limits.max_steps} (got {steps}; "
                          "HEXVIZ_MAX_STEPS)")
+    if step_cap is not None and step_cap > limits.max_steps:
+        raise LimitError(f"this sampler may take up to gen_length = {step_cap} steps, more than "
+                         f"this app's {limits.max_steps} (HEXVIZ_MAX_STEPS); use a shorter "
+                         "gen_length or the fixed or bounded sampler")
     if rows > limits.max_experts:
         raise LimitError(f"{rows} experts (block sizes x seeds + baselines) is more than this "
                          f"app's {limits.max_experts} (HEXVIZ_MAX_EXPERTS); use fewer block "
@@ -205,13 +211,16 @@ def check_run_shape(d: Mapping[str, Any], limits: Limits | None = None) -> None:
     for name, value in (("gen_length", gen_length), ("steps", steps), ("steps_done", done)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ShapeError(f"{name} must be a non-negative integer (got {value!r})")
-    if done > steps:
-        raise ShapeError(f"steps_done ({done}) is more than steps ({steps})")
+    # Parallel samplers (hexviz.decode.samplers) may take up to gen_length steps; fixed and
+    # bounded ones at most `steps`. A bound on shapes only, so the wider one is safe here.
+    cap = steps if config.get("sampler", "fixed") == "fixed" else max(steps, gen_length)
+    if done > cap:
+        raise ShapeError(f"steps_done ({done}) is more than steps ({cap})")
     experts = d.get("experts")
     n = _length(experts, "experts")
     if n == 0:
         raise ShapeError("the run has no experts")
-    check_decode(gen_length, steps, n, limits)
+    check_decode(gen_length, steps, n, limits, cap if cap > steps else None)
     for i, e in enumerate(experts):
         if not isinstance(e, dict):
             raise ShapeError(f"expert {i} must be an object")
@@ -221,9 +230,9 @@ def check_run_shape(d: Mapping[str, Any], limits: Limits | None = None) -> None:
                                  f"{gen_length}")
         for key in ("draft_ids", "draft_prob"):
             rows = e.get(key)
-            if _length(rows, f"expert {i} {key}") > steps or any(
+            if _length(rows, f"expert {i} {key}") > cap or any(
                     _length(r, f"expert {i} {key} row") != gen_length for r in rows):
-                raise ShapeError(f"expert {i} {key} must be at most {steps} rows (steps) of "
+                raise ShapeError(f"expert {i} {key} must be at most {cap} rows (steps) of "
                                  f"{gen_length} (gen_length)")
 
 

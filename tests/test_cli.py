@@ -127,3 +127,48 @@ def test_run_prints_each_experts_one_step_likelihood(capsys, random_model_dir):
     code, out, _ = run_cli(capsys, "run", "--prompt", "Tom has 5 apples.", "--model",
                            str(random_model_dir), "--blocks", "8", "--gen-length", "16")
     assert code == 0 and "one-step ll -" in out.splitlines()[1]
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--sampler", "threshold:1.5"], "threshold must be in (0, 1] (got 1.5)"),
+    (["--sampler", "factor:-1"], "factor must be a number > 0 (got -1)"),
+    (["--sampler", "entropy:-0.1"], "entropy must be a number >= 0 (got -0.1)"),
+    (["--edit", "0"], "edit must be in (0, 1] (got 0)"),
+    (["--edit", "x"], "edit must be a number (got 'x')"),
+    (["--sampler", "greedy"], "unknown sampler 'greedy'; choose one of fixed, threshold"),
+])
+def test_bad_sampler_settings_are_refused_before_the_model_loads(capsys, args, message):
+    # the model does not exist: a refusal that came after loading would name it instead
+    base = ["run", "--prompt", "Hi", "--model", "/no/such/model"]
+    with pytest.raises(SystemExit) as exit_:
+        main([*base, *args])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and message in err and "model" not in err.split(message)[0]
+    assert err.count("\n") == 1 and err.startswith("error: ")
+
+
+def test_a_parallel_sampler_reports_steps_and_row_passes(capsys, random_model_dir):
+    code, out, _ = run_cli(capsys, "run", "--prompt", "Hi", "--model", str(random_model_dir),
+                           "--blocks", "4,16", "--gen-length", "16", "--steps", "8",
+                           "--sampler", "threshold:0.2", "--edit", "0.5", "--json")
+    d = json.loads(out)
+    assert code == 0 and d["config"]["sampler"] == "threshold:0.2" and d["config"]["edit"] == 0.5
+    taken = [e["steps_taken"] for e in d["experts"]]
+    assert d["timing"]["forward_passes"] == max(taken)
+    assert d["timing"]["row_passes"] <= sum(taken)
+    for e in d["experts"]:
+        assert sum(e["commits"]) == 16 and len(e["commits"]) == e["steps_taken"]
+    code, out, _ = run_cli(capsys, "run", "--prompt", "Hi", "--model", str(random_model_dir),
+                           "--blocks", "4,16", "--gen-length", "16", "--steps", "8",
+                           "--sampler", "threshold:0.2", "--edit", "0.5")
+    assert "sampler threshold:0.2, edit 0.5" in out and "rows)" in out and " steps " in out
+
+
+def test_the_step_cap_of_a_parallel_sampler_meets_the_operator_limit(capsys, monkeypatch,
+                                                                     random_model_dir):
+    monkeypatch.setenv("HEXVIZ_MAX_STEPS", "10")
+    base = ["run", "--prompt", "Hi", "--model", str(random_model_dir), "--blocks", "4",
+            "--gen-length", "16", "--steps", "8"]
+    assert run_cli(capsys, *base)[0] == 0
+    code, _, err = run_cli(capsys, *base, "--sampler", "threshold:0.9")
+    assert code == 2 and "up to gen_length = 16 steps" in err and "HEXVIZ_MAX_STEPS" in err

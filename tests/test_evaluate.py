@@ -4,15 +4,17 @@ command end to end."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
 
 from hexviz.cli import main
 from hexviz.decode.settings import DecodeConfig, Expert
-from hexviz.evaluate import (EvalResults, Record, format_paper_table, format_scaling, load_results,
-                             paper_lengths, read_problems, tie_rule_table,
-                             results_to_json, scaling_curve, seed_scaling_curve, summarize)
+from hexviz.evaluate import (EvalResults, Record, format_paper_table, format_scaling,
+                             format_summary, load_results, paper_lengths, read_problems,
+                             results_from_json, results_to_json, scaling_curve,
+                             seed_scaling_curve, summarize, tie_rule_table)
 from hexviz.runs.vote import TIE_RULES
 from hexviz.tasks import get_task
 from tests.conftest import SHARED, free_port, hand_made_results
@@ -283,3 +285,34 @@ def test_bad_task_arguments_are_one_line(argv, message, capsys):
     with pytest.raises(SystemExit, match="2"):
         main(["eval", "--task", "trivia"])
     assert "invalid choice: 'trivia'" in capsys.readouterr().err
+def test_forward_passes_per_expert_and_for_the_vote():
+    results = hand_made_results()
+    for r, steps in zip(results.records, ([4, 6, 3, 16], [5, 5, 2, 16], [8, 1, 3, 16],
+                                          [4, 4, 4, 16]), strict=True):
+        r.steps = steps
+    s = summarize(results)
+    assert [e.steps for e in s.experts] == [5.25, 4.0, 3.0, 16.0]
+    # voters are the first three: sums 13, 12, 12, 12; slowest 6, 5, 8, 4
+    assert s.vote_row_passes == pytest.approx(49 / 4) and s.vote_steps == pytest.approx(23 / 4)
+    assert "passes 12.2 rows, 5.8 batched" in format_summary(s)
+    assert summarize(load_results_from(results)).vote_row_passes == s.vote_row_passes
+    old = hand_made_results()  # files written before steps were recorded
+    assert math.isnan(summarize(old).vote_row_passes)
+
+
+def load_results_from(results):
+    return results_from_json(json.loads(json.dumps(results_to_json(results))))
+
+
+def test_eval_with_a_parallel_sampler_records_each_experts_steps(tmp_path, random_model_dir):
+    data = write_jsonl(tmp_path / "d.jsonl", [
+        {"question": f"Tom has {i} apples.", "answer": f"#### {i}"} for i in range(3)])
+    out = tmp_path / "r.json"
+    assert main(["eval", "--data", str(data), "--model", str(random_model_dir), "--blocks", "4,16",
+                 "--gen-length", "16", "--steps", "8", "--no-baselines", "--sampler",
+                 "threshold:0.2", "--out", str(out)]) == 0
+    results = load_results(out)
+    assert results.config.sampler == "threshold:0.2"
+    for r in results.records:
+        assert len(r.steps) == 2 and all(1 <= v <= 16 for v in r.steps)
+    assert 0 < results.row_passes <= sum(sum(r.steps) for r in results.records)

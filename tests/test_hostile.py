@@ -182,6 +182,11 @@ UPLOAD_CASES = [  # (file content: bytes, or a dict written as JSON; expected me
     (edited(expert0_reveal_conf=[math.nan] * 4), "the file contains NaN"),
     (edited(timing={"decode_s": math.inf, "forward_passes": 4}), "the file contains Infinity"),
     (edited(timing=None), "damaged hexviz run"),
+    (edited(expert0_steps_taken=10**9), "steps_taken holds 1e+09, outside 0..4"),
+    (edited(expert0_commits=[1, 1]), "commits and drafts do not match its steps_taken"),
+    (edited(expert0_edits=[[0, 99, 5, 7]]), "edits name a step or position outside the run"),
+    (edited(expert0_edits=[[1, 2]]), "damaged hexviz run"),
+    (edited(timing={"decode_s": 1, "step_rows": [1] * 9}), "step_rows is longer than"),
     (edited(special_tokens={"mask_id": 2**40, "end_of_text_id": 2, "end_of_turn_id": 1}),
      "special_tokens holds"),
 ]

@@ -65,3 +65,10 @@ def test_thread_count_is_set_deliberately(monkeypatch):
         assert limits.set_torch_threads() == torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_the_step_cap_of_a_parallel_sampler_is_bounded_too():
+    small = limits.Limits(max_steps=100)
+    limits.check_decode(128, 64, 5, small)  # fixed: 64 steps
+    with pytest.raises(limits.LimitError, match="up to gen_length = 128 steps.*HEXVIZ_MAX_STEPS"):
+        limits.check_decode(128, 64, 5, small, step_cap=128)

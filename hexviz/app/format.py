@@ -46,6 +46,16 @@ text stand before its first end token and the end tokens were committed before t
 step). A short answer written first and padded afterwards is not a collapse.
 Blocks prevent it: the tail cannot be touched before the blocks before it are done.
 
+## Parallel samplers
+The rule says which positions come first; a **sampler** says how many an expert commits at a
+step. `fixed` is LLaDA's even share of the block per step; `threshold:T` commits every position
+the model is at least T sure of (the best one always), `factor:F` uses a bar that rises with the
+number committed, `bounded:T` (LLaDA2) at least the fixed share and everything above T, and
+`entropy:G` as many as keep their summed entropy, less the largest, under G. With these a block
+ends when it has no mask left, so each expert finishes at its own step and a finished expert
+costs no forward pass. **Token editing** (LLaDA 2.1) lets the model replace a token of the
+current block it committed earlier when it now prefers another above a threshold.
+
 ## HEX: hidden semi-autoregressive experts
 Different block sizes make different mistakes. HEX decodes the same prompt with several block
 sizes (for a 256-token answer the paper uses 8, 16, 32, 64 and 128), extracts each final answer
@@ -55,9 +65,10 @@ Paper: [Test-Time Scaling in Diffusion LLMs via Hidden Semi-Autoregressive Exper
 (arXiv 2510.05040).
 
 ## The views
-- **Lesson** (the first tab): five short chapters on stored runs of the built-in model: one
+- **Lesson** (the first tab): six short chapters on stored runs of the built-in model: one
   expert's block-by-block order, the end-of-text wall of whole-answer decoding, experts that
-  disagree, the vote, and test-time scaling from the model card's eval records. Every number in
+  disagree, the vote, test-time scaling from the model card's eval records, and parallel
+  decoding with a threshold sampler. Every number in
   the text is read from those runs and records; **Try it yourself** loads a chapter into Explore.
 - **Explore**: decode a question; the HEX answer, the vote and each expert's answer on top, the
   charts below in tabs. **What-if fork** continues one expert from its canvas after step t with
@@ -81,7 +92,12 @@ Paper: [Test-Time Scaling in Diffusion LLMs via Hidden Semi-Autoregressive Exper
   (dotted) and the model's mean end-token probability over the masked positions (dash-dot). A
   solid line near 100% early on is the pull towards AfterEoT collapse.
 - **Unmasking map**: one expert in detail, as in the HEX paper's Figure 2: step down, position
-  across; grey is masked, blue text, orange end of turn, red end-of-text padding.
+  across; grey is masked, blue text, orange end of turn, red end-of-text padding. Its steps are
+  the expert's own.
+- **Tokens per step**: per expert, how many tokens it committed at each of its steps (dotted:
+  how many it edited). A fixed schedule is a flat line; a parallel sampler shows bursts.
+- **Edits** (◇, with token editing): in the reveal order, scrubber and unmasking map, a
+  position whose token was replaced; hover for old → new.
 
 ## How hexviz is built
 Layers, each importing only the ones above it: `hexviz/models/` loads a masked LM;
@@ -145,8 +161,16 @@ def order_summary(t: Trajectory) -> str:
             f"early end {number(t.early_end_share, '.0%')}")
 
 
+def steps_summary(run: Run, t: Trajectory) -> str:
+    """The steps the expert took (its forward passes), the most it committed at once, and its
+    edits."""
+    most = int(t.commits.max()) if len(t.commits) else 0
+    edits = f" · {len(t.edits)} edits" if run.config.edit is not None else ""
+    return f"{t.steps_taken} steps · up to {most} tokens a step{edits}"
+
+
 def expert_texts_html(run: Run) -> str:
-    """Each expert's final text with its extracted answer highlighted."""
+    """Each expert's final text with its extracted answer highlighted, and its steps."""
     rows = []
     for t, label in zip(run.trajectories, plots.row_labels(run), strict=True):
         text = html.escape(t.text) or "<i>(empty)</i>"
@@ -162,8 +186,15 @@ def expert_texts_html(run: Run) -> str:
         answer = "" if t.answer is None else (
             f"<br><small>answer <b>{html.escape(t.answer[:40])}</b></small>")
         rows.append(f'<div style="{style}"><span style="{LABEL_STYLE}">{html.escape(label)}'
-                    f'<br><small>{order_summary(t)}</small>{likelihood}{answer}</span>'
+                    f'<br><small>{order_summary(t)}</small>'
+                    f'<br><small>{steps_summary(run, t)}</small>{likelihood}{answer}</span>'
                     f'<span style="{TEXT_STYLE}">{text}</span></div>')
+    if run.timing.row_passes is not None:
+        rows.append(f'<div style="{ROW_STYLE}"><span style="{LABEL_STYLE}">row passes</span>'
+                    f'<span style="{TEXT_STYLE}">{run.timing.row_passes} rows computed in '
+                    f'{run.steps_done} forward passes (equal rows once, finished experts '
+                    f'none; {sum(t.steps_taken for t in run.trajectories)} expert steps)'
+                    f'</span></div>')
     return "\n".join(rows)
 
 
@@ -187,7 +218,7 @@ def task_template_markdown(name: str | None) -> str:
 
 def status_markdown(run: Run) -> str:
     vote = run.vote
-    done = f"step {run.steps_done}/{run.config.steps}"
+    done = f"step {run.steps_done}/{run.config.step_cap}"
     if not run.complete:
         return f"**Decoding…** {done}"
     collapsed = sum(t.collapsed for t in run.trajectories)
@@ -196,9 +227,10 @@ def status_markdown(run: Run) -> str:
                "lowest_nll": " (the lowest one-step NLL)"}
     head = ("no expert produced an answer" if vote.winner is None else
             f"HEX answer **{vote.winner}**" + decided.get(vote.decided_by, ""))
+    rows = "" if run.timing.row_passes is None else f" ({run.timing.row_passes} rows)"
     return (f"{head} · {len(run.voters)} voting experts · {collapsed} collapsed · "
-            f"{run.steps_done} forward passes in {run.timing.decode_s:.2f} s · "
-            f"model `{Path(run.model).name}`")
+            f"sampler `{run.config.sampling.label}` · {run.steps_done} forward passes{rows} "
+            f"in {run.timing.decode_s:.2f} s · model `{Path(run.model).name}`")
 
 
 def figures_html(run: Run, figures: dict | None = None) -> str:

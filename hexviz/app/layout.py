@@ -14,8 +14,12 @@ from hexviz.app.format import OWN_FORMAT, task_template_markdown
 from hexviz.app.runner import Runner
 from hexviz.app.views import VIEWS
 from hexviz.decode.rules import RULE_NAMES
+from hexviz.decode.samplers import SAMPLER_NAMES, Sampler
 from hexviz.decode.settings import divisors, hex_block_lengths, scaled_steps
 from hexviz.tasks import TASK_NAMES
+
+# The sampler menu: every registered sampler at its default value; other values can be typed.
+SAMPLER_EXAMPLES = tuple(Sampler.parse(name).spec for name in SAMPLER_NAMES)
 
 
 # The controls' lengths for a model whose own are unknown until it loads (the loader's too).
@@ -76,6 +80,8 @@ class Settings:
     forbid: gr.Checkbox
     end_last: gr.Checkbox
     baselines: gr.Checkbox
+    sampler: gr.Dropdown
+    edit: gr.Textbox
     task: gr.Dropdown  # the prompt protocol and answer parser (`hexviz.tasks`)
 
     def inputs(self) -> list:
@@ -135,11 +141,17 @@ def settings_column(prompt: gr.Textbox, labels: list[str],
         forbid = gr.Checkbox(False, label="Forbid end-of-text in the logits")
         end_last = gr.Checkbox(False, label="Exclude end tokens from confidence "
                                             "(reveal them last)")
+    with gr.Row():
+        sampler = gr.Dropdown(list(SAMPLER_EXAMPLES), value="fixed", allow_custom_value=True,
+                              label="Sampler: tokens per step (NAME or NAME:VALUE)",
+                              elem_id="sampler")
+        edit = gr.Textbox("", label="Token editing threshold (blank: off)", elem_id="edit",
+                          placeholder="e.g. 0.9")
     baselines = gr.Checkbox(True, label="Whole-answer baselines (no vote)")
     with gr.Accordion("Replay a trajectory JSON (no model needed)", open=False):
         upload = gr.File(label="Trajectory JSON", file_types=[".json"], type="filepath")
     settings = Settings(prompt, model, blocks, rule, gen_length, steps, temperature, seeds,
-                        forbid, end_last, baselines, task)
+                        forbid, end_last, baselines, sampler, edit, task)
     task.change(task_template_markdown, [task], [template], api_visibility="private")
     return settings, upload
 
@@ -160,6 +172,8 @@ def detail_views(state: gr.State, summary: dict[str, Any]) -> tuple[dict[str, An
         with gr.Tab("Unmasking map"):
             views["pick"] = gr.Dropdown([], label="Unmasking map of expert")
             views["map"] = gr.Plot(label="Unmasking map", elem_id="map-plot")
+        with gr.Tab("Tokens per step", elem_id="tokens-tab"):
+            views["tokens"] = gr.Plot(label="Tokens per step", elem_id="tokens-plot")
         with gr.Tab("What-if fork", elem_id="fork-tab"):
             fork = teach.fork_panel()
         with gr.Tab("Downloads"):

@@ -38,7 +38,14 @@ FILE_NAMES = {"one_expert": "lesson-1-one-expert.json", "wall": "lesson-2-end-of
 BUILD_COMMAND = "python -m hexviz.app.lesson build"
 SHORT_TITLES = {"one_expert": "1 · One expert", "wall": "2 · The end-of-text wall",
                 "disagree": "3 · Experts disagree", "vote": "4 · The vote",
-                "scaling": "5 · Scaling"}
+                "scaling": "5 · Scaling", "parallel": "6 · Parallel decoding"}
+# Chapter 6: the HEX experts with a parallel sampler, on the same candidate problems.
+PARALLEL_SAMPLER = "threshold:0.9"  # Fast-dLLM's threshold
+PARALLEL_FILES = {"run": "lesson-6-parallel.json", "fixed": "lesson-6-parallel-fixed.json",
+                  # eval results of every candidate, not runs: not *.json, so the gallery
+                  # does not list them
+                  "eval": "lesson-6-candidates-threshold.results",
+                  "fixed_eval": "lesson-6-candidates-fixed.results"}
 
 
 # --- choosing the chapters' problems (pure, on decoded runs) -----------------------------------
@@ -106,6 +113,34 @@ def pick_chapters(runs: Sequence[Run], golds: Sequence[str]) -> dict[str, int]:
     return picks
 
 
+def text_commits(run: Run, index: int) -> np.ndarray:
+    """(steps,) tokens other than end tokens that trajectory ``index`` committed per step."""
+    t = run.trajectories[index]
+    text = (t.reveal_step >= 0) & ~np.isin(t.token_ids, run.special.end_ids)
+    return np.bincount(t.reveal_step[text], minlength=t.steps_taken)[:max(t.steps_taken, 1)]
+
+
+def largest_burst(run: Run, text_only: bool = True) -> tuple[int, int, int]:
+    """(tokens, voting expert, step) of the most tokens one voting expert committed at one
+    step, end-of-text padding left out unless ``text_only`` is False (first expert and step
+    on ties)."""
+    bursts = []
+    for i in run.voters:
+        counts = text_commits(run, i) if text_only else run.trajectories[i].commits
+        if len(counts):
+            bursts.append((int(counts.max()), -i, -int(counts.argmax())))
+    tokens, i, step = max(bursts, default=(0, 0, 0))
+    return tokens, -i, -step
+
+
+def pick_parallel(runs: Sequence[Run]) -> int:
+    """Chapter 6's problem: where a voting expert of the parallel sampler committed the most
+    answer tokens (not end-of-text padding) at one step (the first such problem on ties)."""
+    if not runs:
+        raise ValueError("no runs to choose the parallel chapter from")
+    return max(range(len(runs)), key=lambda i: (largest_burst(runs[i])[0], -i))
+
+
 # --- building the stored runs (decodes: torch only here) ---------------------------------------
 
 def portable(run: Run) -> Run:
@@ -137,6 +172,8 @@ def build(out: Path = GALLERY_DIR, candidates: int = CANDIDATES, model: str | No
     written = []
     for key, index in picks.items():
         written.append(save_small(runs[index], out / FILE_NAMES[key]))
+    parallel_paths, parallel = build_parallel(lm, problems, runs, out)
+    written += parallel_paths
     for i, question in enumerate(json.loads(EXAMPLES.read_text())[:examples], 1):
         run = portable(decode(lm, lm.format_prompt(question), experts, config,
                               prompt_text=question))
@@ -145,8 +182,40 @@ def build(out: Path = GALLERY_DIR, candidates: int = CANDIDATES, model: str | No
              "candidates": len(problems),
              "chapters": {k: {"file": FILE_NAMES[k], "test_index": i, "gold": problems[i].gold}
                           for k, i in picks.items()}}
+    index["chapters"]["parallel"] = {**PARALLEL_FILES, "sampler": PARALLEL_SAMPLER,
+                                     "test_index": parallel, "gold": problems[parallel].gold}
     (out / INDEX.name).write_text(json.dumps(index, indent=1) + "\n")
     return written
+
+
+def build_parallel(lm, problems, fixed_runs: Sequence[Run], out: Path) -> tuple[list[Path], int]:
+    """Chapter 6's files: the candidates decoded by the HEX experts with `PARALLEL_SAMPLER`,
+    the one picked by `pick_parallel` and its fixed-schedule run, and both samplers' records
+    on all candidates (eval results files: the chapter's numbers come from them)."""
+    from hexviz.decode.engine import decode
+    from hexviz.decode.settings import DecodeConfig, hex_experts
+    from hexviz.evaluate import EvalResults, record_of, results_to_json
+
+    fixed = fixed_runs[0].config
+    config = DecodeConfig(fixed.gen_length, fixed.steps, sampler=PARALLEL_SAMPLER)
+    experts = hex_experts(config.gen_length)
+    runs = [portable(decode(lm, lm.format_prompt(p.question), experts, config,
+                            prompt_text=p.question)) for p in problems]
+    chosen = pick_parallel(runs)
+    paths = [save_small(runs[chosen], out / PARALLEL_FILES["run"]),
+             save_small(fixed_runs[chosen], out / PARALLEL_FILES["fixed"])]
+    for key, decoded in (("eval", runs), ("fixed_eval", fixed_runs)):
+        results = EvalResults(Path(lm.name).name, "tinygsm test (lesson candidates)",
+                              decoded[0].config, [t.expert for t in decoded[0].trajectories],
+                              decoded[0].answer_format,
+                              [record_of(i, p, r) for i, (p, r) in
+                               enumerate(zip(problems, decoded, strict=True))],
+                              sum(r.timing.decode_s for r in decoded),
+                              row_passes=sum(r.timing.row_passes or 0 for r in decoded))
+        path = out / PARALLEL_FILES[key]
+        path.write_text(json.dumps(results_to_json(results)) + "\n")
+        paths.append(path)
+    return paths, chosen
 
 
 def save_small(run: Run, path: Path, digits: int = 3) -> Path:
@@ -345,6 +414,81 @@ def chapter_scaling(card: EvalResults | None, seeds: EvalResults | None) -> Chap
                    [plots.scaling(curve, title, by_seeds)])
 
 
+def chapter_parallel(run: Run, fixed: Run | None, gold: str | None,
+                     evals: tuple[EvalResults | None, EvalResults | None]) -> Chapter:
+    tokens, i, step = largest_burst(run)
+    t = run.trajectories[i]
+    burst = np.flatnonzero((t.reveal_step == step) & ~np.isin(t.token_ids, run.special.end_ids))
+    # the span the burst covers, positions it left masked as ▢
+    words = quoted(" ".join(t.tokens[p].strip() if p in set(burst.tolist()) else "▢"
+                            for p in range(burst.min(), burst.max() + 1)), 120)
+    pad, pad_i, pad_step = largest_burst(run, text_only=False)
+    steps = run.config.steps
+    taken = ", ".join(f"B={run.trajectories[v].expert.block_length} "
+                      f"{run.trajectories[v].steps_taken}" for v in run.voters)
+    sampler = run.config.sampling
+    text = (f"So far every expert revealed a fixed share of its block at each step: "
+            f"{run.config.gen_length} tokens in {steps} steps. A *parallel sampler* lets an "
+            f"expert commit as many tokens as the model is sure of. With `{sampler.spec}` "
+            f"(Fast-dLLM's threshold, the HEX authors' `generate(threshold="
+            f"{sampler.value:g})`) an expert commits its most confident masked position and "
+            f"every other one at {sampler.value:g} or above, and a block ends as soon as no "
+            f"mask is left in it, so every expert finishes at its own step.\n\n"
+            f"On {quoted(run.prompt, 120)} expert **B={t.expert.block_length}** committed "
+            f"**{tokens} answer tokens at once** at step {step} (positions {burst.min()}–"
+            f"{burst.max()}, ▢ still masked: {words}) and finished in {t.steps_taken} steps instead of "
+            f"{steps}. ")
+    if pad > tokens:
+        text += (f"The largest burst of all is end-of-text padding: "
+                 f"B={run.trajectories[pad_i].expert.block_length} committed {pad} tokens at "
+                 f"step {pad_step}, the wall of chapter 2 laid down in one step. ")
+    voters_steps = sum(run.trajectories[v].steps_taken for v in run.voters)
+    text += f"Steps per voting expert: {taken}, {voters_steps} in all"
+    if fixed is not None:
+        fixed_steps = sum(fixed.trajectories[v].steps_taken for v in fixed.voters)
+        text += (f", against {fixed_steps} on the fixed schedule "
+                 f"({pct(voters_steps / fixed_steps)}): a finished expert costs no more forward "
+                 f"passes. ")
+    else:
+        text += ". "
+    if fixed is not None:
+        text += (f"HEX answered **{run.vote.winner or 'nothing'}** with these experts and "
+                 f"**{fixed.vote.winner or 'nothing'}** with fixed-schedule ones"
+                 + (f" (the right answer is {gold})" if gold is not None else "") + ".")
+    parallel_eval, fixed_eval = evals
+    if parallel_eval is not None and fixed_eval is not None:
+        a, b = summarize(parallel_eval), summarize(fixed_eval)
+        text += (f"\n\nOn all {a.problems} problems this chapter was chosen from, HEX scored "
+                 f"**{pct(a.hex_accuracy)}** with `{sampler.spec}` experts at "
+                 f"{a.vote_row_passes:.0f} row passes per problem (each expert's steps, summed), "
+                 f"and {pct(b.hex_accuracy)} on the fixed schedule at {b.vote_row_passes:.0f} "
+                 f"({pct(a.vote_row_passes / b.vote_row_passes)} of the work); the mean single "
+                 f"expert scored {pct(a.mean_expert_accuracy)} against "
+                 f"{pct(b.mean_expert_accuracy)}. The vote works as before: the experts still "
+                 f"decode in different orders, and now each at its own speed.")
+    text += ("\n\nThe tokens-per-step chart shows the bursts (a fixed schedule is a flat "
+             "line); in the reveal order a burst is a run of one colour. Explore's Sampler "
+             "setting tries the others (`factor`, `bounded`, `entropy`) and token editing.")
+    return Chapter("parallel", "6 · Parallel decoding: many tokens per step", text,
+                   [plots.tokens_per_step(run), plots.reveal_order(run)], run)
+
+
+def load_parallel(folder: Path, info: dict[str, Any]) -> Chapter:
+    files = {**PARALLEL_FILES, **{k: v for k, v in info.items() if k in PARALLEL_FILES}}
+    try:
+        run = read_run(folder / files["run"])
+    except TrajectoryFormatError as err:
+        return missing("parallel", SHORT_TITLES["parallel"], str(err))
+    try:
+        fixed = read_run(folder / files["fixed"])
+    except TrajectoryFormatError:
+        fixed = None
+    evals = (_results(folder / files["eval"]), _results(folder / files["fixed_eval"]))
+    chapter = chapter_parallel(run, fixed, info.get("gold"), evals)
+    chapter.path = folder / files["run"]
+    return chapter
+
+
 def read_index(folder: Path) -> dict[str, Any]:
     try:
         return json.loads((folder / INDEX.name).read_text())
@@ -390,6 +534,7 @@ def load_lesson(folder: Path = GALLERY_DIR, evals: Sequence[Path] = CARD_EVALS) 
         chapter.path = path
         chapters.append(chapter)
     chapters.append(chapter_scaling(card, seeds))
+    chapters.append(load_parallel(folder, index.get("parallel", {})))
     return chapters
 
 

@@ -49,17 +49,73 @@ def row_labels(run: Run) -> list[str]:
     return labels
 
 
+EDIT_COLOR = "#d62ad6"  # edited positions' marks (reveal order, scrubber, unmasking map)
+
+
+def ids_at(t: Trajectory, step: int) -> np.ndarray:
+    """(L,) token ids after ``step`` steps: the final ids with later edits undone (an edit made
+    at step e shows from step e + 1 on). Masked positions keep their final id; callers mask."""
+    ids = t.token_ids.copy()
+    for e, position, old, _ in reversed(t.edits.tolist()):
+        if e >= step:
+            ids[position] = old
+    return ids
+
+
+def texts_at(t: Trajectory, step: int) -> list[str]:
+    """(L,) token texts after ``step`` steps (`ids_at`, as text)."""
+    texts = list(t.tokens)
+    if len(t.edit_texts) != len(t.edits):  # an upload without the texts: ids only
+        return texts
+    for (e, position, _, _), (old, _) in zip(reversed(t.edits.tolist()),
+                                             reversed(t.edit_texts), strict=True):
+        if e >= step:
+            texts[position] = old
+    return texts
+
+
 def token_states(run: Run, t: Trajectory, step: int) -> np.ndarray:
     """(L,) state of each position after ``step`` steps: mask, text, end of turn, end of text."""
     revealed = t.reveal_step < step
+    ids = ids_at(t, step) if len(t.edits) else t.token_ids
     states = np.full(t.token_ids.shape, TEXT)
-    states[t.token_ids == run.special.end_of_turn_id] = END_OF_TURN
-    states[t.token_ids == run.special.end_of_text_id] = END_OF_TEXT
+    states[ids == run.special.end_of_turn_id] = END_OF_TURN
+    states[ids == run.special.end_of_text_id] = END_OF_TEXT
     return np.where(revealed & (t.reveal_step >= 0), states, MASK)
 
 
+def edit_hover(t: Trajectory, i: int) -> str:
+    """One edit as hover text: where, when, old -> new."""
+    step, position, old, new = t.edits[i].tolist()
+    if len(t.edit_texts) == len(t.edits):
+        old, new = (html.escape(repr(x), quote=False) for x in t.edit_texts[i])
+    return f"pos {position}<br>edited at step {step}<br>{old} → {new}"
+
+
+def edit_marks(t: Trajectory, y, before: int | None = None, name: str = "edits") -> go.Scatter:
+    """The expert's edits (those made before step ``before``, if given) as open diamonds at
+    (position, ``y``): ``y`` a row label, or "step" for the step each was made at."""
+    rows = [i for i in range(len(t.edits)) if before is None or t.edits[i, 0] < before]
+    ys = [int(t.edits[i, 0]) for i in rows] if y == "step" else [y] * len(rows)
+    return go.Scatter(x=[int(t.edits[i, 1]) for i in rows], y=ys, mode="markers", name=name,
+                      marker=dict(symbol="diamond-open", color=EDIT_COLOR, size=11,
+                                  line=dict(width=2)),
+                      hovertext=[edit_hover(t, i) for i in rows], hoverinfo="text",
+                      showlegend=False)
+
+
+def steps_scale(run: Run) -> int:
+    """The last step a colour scale of steps must reach: ``steps`` with ``fixed``, else the
+    slowest expert's (each finishes at its own step)."""
+    if not run.config.sampling.variable:
+        return run.config.steps - 1
+    return max([t.steps_taken for t in run.trajectories] + [1]) - 1
+
+
 def _hover(t: Trajectory) -> list[str]:
-    return [f"pos {p}<br>token {html.escape(repr(tok), quote=False)}<br>step {s}<br>conf {c:.3f}"
+    of = f" of {t.steps_taken}"
+    return [f"pos {p}<br>token {html.escape(repr(tok), quote=False)}<br>step {s}{of}"
+            f"<br>conf {c:.3f}"
             if s >= 0 else f"pos {p}<br>still masked"
             for p, (tok, s, c) in enumerate(zip(t.tokens, t.reveal_step, t.reveal_conf))]
 
@@ -70,15 +126,20 @@ def reveal_order(run: Run) -> go.Figure:
     labels = row_labels(run)
     fig = go.Figure(go.Heatmap(
         z=z, y=labels, x=list(range(run.config.gen_length)), colorscale="Viridis",
-        zmin=0, zmax=run.config.steps - 1,
+        zmin=0, zmax=steps_scale(run),
         text=np.array([_hover(t) for t in run.trajectories], dtype=object),
         hoverinfo="text", colorbar=dict(title="step"), xgap=1, ygap=2))
+    for t, label in zip(run.trajectories, labels, strict=True):
+        if len(t.edits):
+            fig.add_trace(edit_marks(t, label))
     edges = [(row, edge) for row, t in enumerate(run.trajectories)
              for edge in range(t.expert.block_length, run.config.gen_length, t.expert.block_length)]
     title = "Reveal order: step at which each token was unmasked (white: block edges)"
     if len(edges) > MAX_BLOCK_EDGES:  # a shape each: thousands would stall the browser
         edges, title = [], "Reveal order: step at which each token was unmasked (too many " \
                            "block edges to draw)"
+    if any(len(t.edits) for t in run.trajectories):
+        title += "<br><sup>◇ edited later: hover for old → new</sup>"
     fig.update_layout(shapes=[dict(type="line", x0=e - 0.5, x1=e - 0.5, y0=r - 0.5, y1=r + 0.5,
                                    line=dict(color="white", width=2)) for r, e in edges])
     fig.update_yaxes(autorange="reversed")
@@ -90,8 +151,8 @@ def unmasking_map(run: Run, index: int) -> go.Figure:
     """HEX Figure 2 style: step (y) x position (x), each cell the state the position holds."""
     t = run.trajectories[index]
     lim = limits.current()
-    steps = run.steps_done
-    # Rows are steps 0..steps_done-1; a long run keeps evenly spaced ones within the cell budget.
+    steps = t.steps_taken  # the expert's own: with a parallel sampler, fewer than the run's
+    # Rows are steps 0..steps-1; a long run keeps evenly spaced ones within the cell budget.
     rows = limits.sample_steps(steps - 1, run.config.gen_length, steps, lim.max_cells) \
         if steps else []
     z = np.stack([token_states(run, t, s + 1) for s in rows]) if rows else np.zeros((1, 1))
@@ -100,9 +161,13 @@ def unmasking_map(run: Run, index: int) -> go.Figure:
         z=z, y=rows or None, zmin=-0.5, zmax=len(STATE_COLORS) - 0.5,
         colorscale=_discrete_scale(), text=np.array([hover] * len(z), dtype=object),
         hoverinfo="text", showscale=True, colorbar=STATE_BAR))
+    if len(t.edits):
+        fig.add_trace(edit_marks(t, "step"))
     fig.update_yaxes(title="step", autorange="reversed")
     fig.update_xaxes(title="answer position")
-    title = f"Unmasking map — {t.expert.label}"
+    title = f"Unmasking map — {t.expert.label} — {steps} steps"
+    if len(t.edits):
+        title += f" — {len(t.edits)} edits (◇)"
     if len(rows) < steps:
         title += f" — {len(rows)} of {steps} steps shown"
     if t.collapsed:
@@ -184,24 +249,43 @@ def scrubber(run: Run, start: int | None = None) -> go.Figure:
     """Every expert's canvas at step t, with a slider and play button (client-side frames);
     it opens at step ``start`` (default: the last)."""
     labels = row_labels(run)
-    tokens = np.array([[tok.replace("<", "‹").replace(">", "›") for tok in t.tokens]
-                       for t in run.trajectories], dtype=object)  # (K, L)
+    edited = any(len(t.edits) for t in run.trajectories)
+
+    def shown(texts: list[str]) -> list[str]:
+        return [tok.replace("<", "‹").replace(">", "›") for tok in texts]
+
+    tokens = np.array([shown(t.tokens) for t in run.trajectories], dtype=object)  # (K, L)
 
     def heat(step: int) -> go.Heatmap:  # numpy arrays: plotly validates them 10x faster
         z = np.stack([token_states(run, t, step) for t in run.trajectories])  # (K, L)
-        text = np.where(z > 0, tokens, "·")
+        now = tokens if not edited else np.array(
+            [shown(texts_at(t, step)) for t in run.trajectories], dtype=object)
+        text = np.where(z > 0, now, "·")
         return go.Heatmap(z=z, y=labels, zmin=-0.5, zmax=len(STATE_COLORS) - 0.5,
                           colorscale=_discrete_scale(), showscale=False, text=text,
                           texttemplate="%{text}", textfont=dict(size=9), hoverinfo="text",
                           xgap=1, ygap=2)
+
+    def frame(step: int) -> list:
+        """The canvases, and (when the run edits) a mark on each token edited so far."""
+        if not edited:
+            return [heat(step)]
+        marks = [edit_marks(t, label, before=step) for t, label in zip(run.trajectories, labels,
+                                                                       strict=True)]
+        xs = [x for m in marks for x in m.x]
+        ys = [y for m in marks for y in m.y]
+        hover = [h for m in marks for h in m.hovertext]
+        return [heat(step), go.Scatter(x=xs, y=ys, mode="markers", hovertext=hover,
+                                       hoverinfo="text", marker=marks[0].marker,
+                                       showlegend=False)]
 
     lim = limits.current()
     cells = len(run.trajectories) * run.config.gen_length  # per frame
     steps = limits.sample_steps(run.steps_done, cells, lim.max_frames, lim.max_cells)
     wanted = steps[-1] if start is None else min(max(start, 0), steps[-1])
     active = min(range(len(steps)), key=lambda i: abs(steps[i] - wanted))  # nearest drawn step
-    fig = go.Figure(heat(steps[active]),
-                    frames=[go.Frame(data=[heat(s)], name=str(s)) for s in steps])
+    fig = go.Figure(frame(steps[active]),
+                    frames=[go.Frame(data=frame(s), name=str(s)) for s in steps])
     slider = dict(active=active, currentvalue=dict(prefix="step "), pad=dict(t=40),
                   steps=[dict(method="animate", label=str(s),
                               args=[[str(s)], dict(mode="immediate", frame=dict(duration=0),
@@ -216,9 +300,44 @@ def scrubber(run: Run, start: int | None = None) -> go.Figure:
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(title="answer position")
     title = "Step scrubber: every expert's canvas after t steps"
+    if run.config.sampling.variable:
+        title += " (a row stops changing when its expert has finished)"
+    if edited:
+        title += "<br><sup>◇ edited so far: hover for old → new</sup>"
     if len(steps) < run.steps_done + 1:  # long runs: the frames are a sample, and say so
         title += f" ({len(steps)} of {run.steps_done + 1} steps shown, evenly spaced)"
     return _layout(fig, title, 220 + 40 * len(labels))
+
+
+def tokens_per_step(run: Run) -> go.Figure:
+    """Per expert, the tokens committed at each of its steps (and, dotted, the tokens edited):
+    flat with ``fixed``; with a parallel sampler, where an expert commits many at once."""
+    fig = go.Figure()
+    palette = ["#4c78a8", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2", "#e45756", "#f58518",
+               "#9d755d", "#bab0ac", "#ff9da6"]
+    for i, (t, label) in enumerate(zip(run.trajectories, row_labels(run), strict=True)):
+        color = palette[i % len(palette)]
+        steps = list(range(len(t.commits)))  # plain lists: small, and readable in the page
+        fig.add_trace(go.Scatter(
+            x=steps, y=t.commits.tolist(), mode="lines+markers", name=f"{label} ({t.steps_taken} steps)",
+            line=dict(color=color, shape="hv"), marker=dict(size=5), legendgroup=label,
+            hovertemplate=f"{html.escape(label)}<br>step %{{x}}: %{{y}} committed<extra></extra>"))
+        if len(t.edits):
+            per_step = np.bincount(t.edits[:, 0], minlength=len(t.commits))[:len(t.commits)]
+            fig.add_trace(go.Scatter(
+                x=steps, y=per_step.tolist(), mode="lines", name=f"{label}: edited",
+                legendgroup=label, showlegend=False,
+                line=dict(color=color, dash="dot", shape="hv"),
+                hovertemplate=f"{html.escape(label)}<br>step %{{x}}: %{{y}} edited"
+                              "<extra></extra>"))
+    fig.update_xaxes(title="step (each expert's own)")
+    fig.update_yaxes(title="tokens committed", rangemode="tozero")
+    fig.update_layout(legend=dict(orientation="h", y=-0.25))
+    rows = "" if run.timing.row_passes is None else f" · {run.timing.row_passes} rows computed"
+    edited = " · dotted: tokens edited" if any(len(t.edits) for t in run.trajectories) else ""
+    return _layout(fig, f"Tokens per step · sampler {run.config.sampling.label}<br><sup>"
+                   f"{run.steps_done} forward passes{rows} (finished experts cost none)"
+                   f"{edited}</sup>", 400)
 
 
 def scaling(points: list[tuple[int, float, float]], title: str = "",
@@ -264,7 +383,7 @@ def compare_reveal(a_run: Run, a: int, b_run: Run, b: int, names: tuple[str, str
     ta, tb = a_run.trajectories[a], b_run.trajectories[b]
     diff = differing_positions(ta, tb)
     labels = [f"{names[0]}: {row_labels(a_run)[a]}", f"{names[1]}: {row_labels(b_run)[b]}"]
-    zmax = max(a_run.config.steps, b_run.config.steps) - 1
+    zmax = max(steps_scale(a_run), steps_scale(b_run))
     z = [np.where(t.reveal_step >= 0, t.reveal_step, np.nan) for t in (ta, tb)]
     fig = go.Figure(go.Heatmap(
         z=z, y=[0, 1], x=list(range(len(ta.token_ids))), colorscale="Viridis", zmin=0,
@@ -319,4 +438,5 @@ def compare_maps(a_run: Run, a: int, b_run: Run, b: int,
 
 def all_figures(run: Run) -> dict[str, go.Figure]:
     return {"reveal_order": reveal_order(run), "end_pressure": end_pressure(run),
-            "vote": vote_panel(run), "scrubber": scrubber(run)}
+            "vote": vote_panel(run), "scrubber": scrubber(run),
+            "tokens_per_step": tokens_per_step(run)}

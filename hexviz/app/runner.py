@@ -17,6 +17,7 @@ from hexviz import limits
 from hexviz.app.loading import BUILTIN_LABEL, ModelShelf
 from hexviz.app.zerogpu import zero_gpu
 from hexviz.decode.rules import RULE_NAMES
+from hexviz.decode.samplers import Sampler
 from hexviz.decode.settings import (DecodeConfig, Expert, baseline_experts, hex_experts,
                                     parse_blocks, resolve_lengths)
 from hexviz.evaluate import (EvalResults, apply_task, default_batch_size, eval_experts, evaluate,
@@ -47,10 +48,15 @@ class RunRequest:
     forbid_end_of_text: bool = False
     end_tokens_last: bool = False
     baselines: bool = True
+    sampler: str = "fixed"  # tokens per step, NAME[:VALUE] (`hexviz.decode.samplers`)
+    edit: float | None = None  # token editing threshold; None: no editing
     task: str | None = None  # None: the model's own format; else a `hexviz.tasks` name
 
     def __post_init__(self) -> None:
         limits.check_prompt(self.prompt)  # empty, too long to tokenize, control characters
+        sampling = Sampler.parse(self.sampler, self.edit)  # a bad one fails here, in one line
+        object.__setattr__(self, "sampler", sampling.spec)
+        object.__setattr__(self, "edit", sampling.edit)
         if self.task is not None:
             get_task(self.task)  # an unknown task is refused with the known ones listed
         if self.blocks is not None:
@@ -98,9 +104,9 @@ class ForkRequest:
         if not 0 <= self.expert < len(self.run.trajectories):
             raise ValueError(f"pick an expert of the run (0 to {len(self.run.trajectories) - 1};"
                              f" got {self.expert})")
-        if not 0 <= self.step < self.run.config.steps:
-            raise ValueError(f"a fork starts at a step from 0 to {self.run.config.steps - 1} "
-                             f"(got {self.step})")
+        steps = self.run.trajectories[self.expert].steps_taken  # its own, with any sampler
+        if not 0 <= self.step < steps:
+            raise ValueError(f"a fork starts at a step from 0 to {steps - 1} (got {self.step})")
         if not self.run.complete:
             raise ValueError("wait for the run to finish before forking it")
 
@@ -111,6 +117,12 @@ class ForkRequest:
         return Expert(block, self.remasking or e.remasking, e.seed,
                       e.temperature if self.temperature is None else self.temperature,
                       e.votes or block != e.block_length)
+
+
+def check_decode(config: DecodeConfig, rows: int) -> None:
+    """The operator's limits on one run, the sampler's step cap included."""
+    limits.check_decode(config.gen_length, config.steps, rows,
+                        step_cap=config.step_cap if config.step_cap > config.steps else None)
 
 
 class LocalRunner:
@@ -164,21 +176,27 @@ class LocalRunner:
                                             lm.defaults.gen_length, lm.defaults.steps,
                                             request.blocks)
         config = DecodeConfig(gen_length, steps, request.forbid_end_of_text,
-                              request.end_tokens_last)
+                              request.end_tokens_last, sampler=request.sampler, edit=request.edit)
         experts = hex_experts(gen_length, request.blocks, request.remasking, request.seeds,
                               request.temperature)
         if request.baselines:
             experts += baseline_experts(gen_length, request.remasking, request.temperature)
-        limits.check_decode(gen_length, steps, len(experts))
+        check_decode(config, len(experts))
         task = get_task(request.task) if request.task else None
         ids = prompt_ids(lm, task, Problem(request.prompt, None))
         limits.check_prompt_tokens(len(ids))
-        for progress in iter_decode(lm, [ids], experts, config,
-                                    prompt_texts=[request.prompt]):
-            if (progress.step in (1, progress.steps)
-                    or progress.step % self.snapshot_every == 0):
-                run = progress.runs()[0]
-                yield apply_task(lm, task, run) if task else run
+        progress, shown = None, 0
+        for progress in iter_decode(lm, [ids], experts, config, prompt_texts=[request.prompt]):
+            if progress.step == 1 or progress.step % self.snapshot_every == 0:
+                shown = progress.step
+                yield self._with_task(lm, task, progress.runs()[0])
+        if progress is not None and shown != progress.step:  # the last step, wherever it fell
+            yield self._with_task(lm, task, progress.runs()[0])
+
+    @staticmethod
+    def _with_task(lm, task, run: Run) -> Run:
+        """The run's answers parsed by ``task`` (none: the model's own format)."""
+        return apply_task(lm, task, run) if task else run
 
     def _model_of(self, run: Run, label: str):
         lm = self.shelf.get(label)
@@ -195,7 +213,7 @@ class LocalRunner:
         from hexviz.decode.engine import Resume, iter_decode
 
         run = request.run
-        limits.check_decode(run.config.gen_length, run.config.steps, 1)  # an upload may be forked
+        check_decode(run.config, 1)  # an upload may be forked
         limits.check_prompt_tokens(len(run.prompt_ids))
         lm = self._model_of(run, request.model)
         resume = Resume(request.step, [run.trajectories[request.expert]], [request.force])

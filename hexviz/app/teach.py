@@ -28,7 +28,7 @@ from hexviz.runs.record import Run, TrajectoryFormatError
 CURRENT = "current Explore run"
 SAME = "same"
 LESSON_INTRO = (
-    "A short tour of how a masked diffusion LM decodes, in five chapters. Every figure is a "
+    "A short tour of how a masked diffusion LM decodes, in six chapters. Every figure is a "
     "**stored run** of the built-in model (no decoding, no waiting); **Try it yourself** loads "
     "a chapter's run and settings into Explore, where you can change them and run again.")
 ROW = "font-family: ui-monospace, monospace; font-size: 13px; margin: 3px 0;"
@@ -49,11 +49,12 @@ def expert_choices(run: Run | None) -> list[tuple[str, int]]:
 
 def settings_values(run: Run) -> list[Any]:
     """Explore's settings for ``run``, in `hexviz.app.ui`'s settings order after the model:
-    blocks, rule, gen_length, steps, temperature, seeds, forbid, end_last, baselines, task."""
+    blocks, rule, gen_length, steps, temperature, seeds, forbid, end_last, baselines, sampler,
+    edit, task."""
     s = gallery.explore_settings(run)
     return [s["blocks"], s["remasking"], s["gen_length"], s["steps"], s["temperature"],
             s["seeds"], s["forbid_end_of_text"], s["end_tokens_last"], s["baselines"],
-            run.task or OWN_FORMAT]
+            s["sampler"], "" if s["edit"] is None else f"{s['edit']:g}", run.task or OWN_FORMAT]
 
 
 def gallery_markdown(entries: Sequence[gallery.Entry]) -> str:

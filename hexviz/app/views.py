@@ -21,7 +21,7 @@ from hexviz.runs.record import Run, TrajectoryFormatError
 # The Explore view's outputs, by name; a view function returns a dict with some of these keys
 # and the outputs it leaves out keep what they show.
 VIEWS = ("run", "status", "vote", "answers", "reveal", "scrub", "pressure", "pick", "map",
-         "downloads")
+         "tokens", "downloads")
 
 
 Views = dict[str, Any]
@@ -53,6 +53,7 @@ def full_views(run: Run) -> Views:
             "pressure": plots.end_pressure(run, plots.default_pressure_rows(run)),
             "pick": gr.update(choices=labels, value=labels[first_collapsed]),
             "map": plots.unmasking_map(run, first_collapsed),
+            "tokens": figs["tokens_per_step"],
             "downloads": export_files(run, figures=figs)}
 
 

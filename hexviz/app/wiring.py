@@ -32,27 +32,40 @@ def user_errors(what: str, fn: Callable, *args) -> Any:
         raise gr.Error(f"{what} failed: {one_line(err)}") from None
 
 
+def edit_value(edit) -> float | None:
+    """The editing threshold from a form or the API: blank, None or "" is no editing."""
+    if edit is None or (isinstance(edit, str) and not edit.strip()):
+        return None
+    return limits.as_float(edit, "edit")
+
+
 def run_request(prompt, model, blocks, rule, gen_length, steps, temperature, seeds, forbid,
-                end_last, baselines, task=None) -> RunRequest:
+                end_last, baselines, sampler="fixed", edit=None, task=None) -> RunRequest:
     """The Explore view's settings as a request (validated as it is made)."""
     return RunRequest(prompt=prompt or "", model=model, blocks=parse_blocks(blocks or []),
                       remasking=rule, gen_length=int(gen_length), steps=int(steps),
                       temperature=float(temperature), seeds=int(seeds),
                       forbid_end_of_text=bool(forbid), end_tokens_last=bool(end_last),
-                      baselines=bool(baselines),
+                      baselines=bool(baselines), sampler=str(sampler or "fixed"),
+                      edit=edit_value(edit),
                       task=None if task in (None, "", OWN_FORMAT) else str(task))
 
 
 def api_request(label: str, prompt: str, blocks: str, remasking: str, gen_length: int,
-                steps: int, temperature: float, seeds: int, baselines: bool) -> RunRequest:
-    """The API's arguments as a request: "" blocks is the HEX set, 0 the model's defaults."""
+                steps: int, temperature: float, seeds: int, baselines: bool,
+                sampler: str = "fixed", edit: float | str | None = None,
+                task: str = "") -> RunRequest:
+    """The API's arguments as a request: "" blocks is the HEX set, 0 the model's defaults,
+    "" task the model's own format."""
     blocks = str(blocks or "")
     return RunRequest(prompt=str(prompt or ""), model=label, remasking=str(remasking),
                       blocks=parse_blocks(blocks) if blocks.strip() else None,
                       gen_length=limits.as_int(gen_length, "gen_length") or None,
                       steps=limits.as_int(steps, "steps") or None,
                       temperature=limits.as_float(temperature, "temperature"),
-                      seeds=limits.as_int(seeds, "seeds"), baselines=bool(baselines))
+                      seeds=limits.as_int(seeds, "seeds"), baselines=bool(baselines),
+                      sampler=str(sampler or "fixed"), edit=edit_value(edit),
+                      task=str(task).strip() or None)
 
 
 def wire_explore(runner: Runner, tab: Explore) -> None:
@@ -62,16 +75,17 @@ def wire_explore(runner: Runner, tab: Explore) -> None:
         return {views[name]: value for name, value in v.items()}
 
     def on_run(prompt, model, blocks, rule, gen_length, steps, temperature, seeds, forbid,
-               end_last, baselines, task, progress=gr.Progress()) -> Iterator[dict]:
+               end_last, baselines, sampler, edit, task,
+               progress=gr.Progress()) -> Iterator[dict]:
         request = user_errors("reading the settings", run_request, prompt, model, blocks, rule,
                               gen_length, steps, temperature, seeds, forbid, end_last, baselines,
-                              task)
+                              sampler, edit, task)
         waiting = getattr(runner, "is_loading", lambda _: False)(model)
         progress(0, desc="waiting for the model to finish loading" if waiting
                  else "loading model and decoding")
         runs = iter(runner.run(request))  # a generator: decoding starts at the first next()
         while (run := user_errors("decoding", next, runs, None)) is not None:
-            progress((run.steps_done, run.config.steps), desc="decoding", unit="steps")
+            progress((run.steps_done, run.config.step_cap), desc="decoding", unit="steps")
             yield keyed(full_views(run) if run.complete else partial_views(run))
         limits.release_memory()  # the views are sent; memory returns to its level
 
@@ -151,10 +165,14 @@ def wire_scaling(runner: Runner, tab: Scaling, model: gr.Dropdown) -> None:
 def wire_api(runner: Runner, label: str) -> None:
     def api_run(prompt: str, blocks: str = "", remasking: str = "low_confidence",
                 gen_length: int = 0, steps: int = 0, temperature: float = 0.0,
-                seeds: int = 1, baselines: bool = True) -> dict:
-        """Decode ``prompt`` with HEX experts and return the run's JSON (the CLI's --json)."""
+                seeds: int = 1, baselines: bool = True, sampler: str = "fixed",
+                edit: str = "", task: str = "") -> dict:
+        """Decode ``prompt`` with HEX experts and return the run's JSON (the CLI's --json);
+        ``sampler`` is NAME[:VALUE] as in the CLI, ``edit`` an editing threshold ("" none),
+        ``task`` a task's prompt protocol and parser ("" the model's own format)."""
         request = user_errors("reading the arguments", api_request, label, prompt, blocks,
-                              remasking, gen_length, steps, temperature, seeds, baselines)
+                              remasking, gen_length, steps, temperature, seeds, baselines,
+                              sampler, edit, task)
         *_, run = user_errors("decoding", list, runner.run(request))
         result = record.run_to_json(run)
         del run

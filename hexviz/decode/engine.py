@@ -1,10 +1,13 @@
 """The decode loop: LLaDA's semi-autoregressive sampler with every expert in one batch.
 
-Each batch row is one (prompt, expert) pair. All experts take the same number of steps, so the
-rows advance in lock step: one forward pass per step for all of them (rows that are still equal
-computed once), each row revealing tokens inside its own current block by its own rule. What
-the loop sees is recorded as it unmasks (`Recorder`) and handed out as numpy `Run`s; nothing
-downstream needs torch.
+Each batch row is one (prompt, expert) pair. At every step one forward pass computes all rows
+that still have masks (rows that are equal computed once); each row commits tokens inside its
+own current block, which positions by its remasking rule (`hexviz.decode.rules`) and how many
+by the run's sampler (`hexviz.decode.samplers`). With the ``fixed`` sampler every expert takes
+``steps`` steps and the rows advance in lock step (LLaDA's schedule); with the others a block
+ends as soon as it has no mask left, so experts finish at different steps, and a finished row
+costs no further forward pass. What the loop sees is recorded as it unmasks (`Recorder`) and
+handed out as numpy `Run`s; nothing downstream needs torch.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ import numpy as np
 import torch
 
 from hexviz.decode.likelihood import one_step_log_likelihood
-from hexviz.decode.rules import RULES, select_top
-from hexviz.decode.schedule import block_bounds, count_now, steps_left_in_block
+from hexviz.decode.rules import RULES
+from hexviz.decode.samplers import Sampler, edits, line_up, token_entropy
+from hexviz.decode.schedule import block_bounds, count_now, steps_left_in_block, tokens_per_step
 from hexviz.decode.settings import DecodeConfig, Expert
 from hexviz.models.wrapper import DiffusionLM
 from hexviz.runs.record import Run, Timing, Trajectory, with_wall_flags
@@ -51,27 +55,60 @@ def add_gumbel_noise(logits: torch.Tensor, temperature: float,
 
 
 class Recorder:
-    """The trajectory arrays, filled as the loop unmasks; one row per (prompt, expert)."""
+    """The trajectory arrays, filled as the loop unmasks; one row per (prompt, expert).
+
+    ``steps`` is the run's step cap: a row's arrays are filled up to its own ``steps_taken``.
+    """
 
     def __init__(self, rows: int, gen_length: int, steps: int, mask_id: int) -> None:
+        self.mask_id = mask_id
         self.token_ids = np.full((rows, gen_length), mask_id, dtype=np.int64)
         self.reveal_step = np.full((rows, gen_length), -1, dtype=np.int32)
         self.reveal_conf = np.full((rows, gen_length), np.nan, dtype=np.float32)
         self.draft_ids = np.full((rows, steps, gen_length), -1, dtype=np.int64)
         self.draft_prob = np.full((rows, steps, gen_length), np.nan, dtype=np.float32)
         self.end_density = np.full((rows, steps), np.nan, dtype=np.float32)
+        self.commits = np.zeros((rows, steps), dtype=np.int32)  # tokens committed per step
+        self.edits: list[list[tuple[int, int, int, int]]] = [[] for _ in range(rows)]
+        self.steps_taken = np.zeros(rows, dtype=np.int32)
+        self.step_rows: list[int] = []  # rows the forward pass computed, per step
         self.steps_done = 0
 
-    def record(self, step: int, masked: torch.Tensor, draft_id: torch.Tensor,
-               draft_prob: torch.Tensor, chosen: torch.Tensor, x0: torch.Tensor,
-               chosen_prob: torch.Tensor, end_density: torch.Tensor) -> None:
-        masked, chosen = masked.cpu().numpy(), chosen.cpu().numpy()
-        self.end_density[:, step] = end_density.float().cpu().numpy()
-        self.draft_ids[:, step] = np.where(masked, draft_id.cpu().numpy(), -1)
-        self.draft_prob[:, step] = np.where(masked, draft_prob.float().cpu().numpy(), np.nan)
-        self.token_ids[chosen] = x0.cpu().numpy()[chosen]
-        self.reveal_step[chosen] = step
-        self.reveal_conf[chosen] = chosen_prob.float().cpu().numpy()[chosen]
+    def unfinished(self) -> np.ndarray:
+        """Indices of the rows that still have a masked position."""
+        return np.flatnonzero((self.token_ids == self.mask_id).any(-1))
+
+    def block_start_step(self, row: int, start: int) -> int:
+        """The step at which ``row`` began the block starting at answer position ``start``:
+        the step after everything before it was committed (0 for the first block)."""
+        return int(self.reveal_step[row, :start].max()) + 1 if start > 0 else 0
+
+    def record(self, step: int, rows: np.ndarray, masked: torch.Tensor, draft_id: torch.Tensor,
+               draft_prob: torch.Tensor, chosen: torch.Tensor, edited: torch.Tensor,
+               x0: torch.Tensor, chosen_prob: torch.Tensor, end_density: torch.Tensor,
+               computed: int) -> None:
+        """One step of the computed ``rows`` (indices into the batch; tensors are theirs)."""
+        masked, chosen, edited = masked.cpu().numpy(), chosen.cpu().numpy(), edited.cpu().numpy()
+        x0, chosen_prob = x0.cpu().numpy(), chosen_prob.float().cpu().numpy()
+        self.end_density[rows, step] = end_density.float().cpu().numpy()
+        self.draft_ids[rows, step] = np.where(masked, draft_id.cpu().numpy(), -1)
+        self.draft_prob[rows, step] = np.where(masked, draft_prob.float().cpu().numpy(), np.nan)
+        tokens, reveal, conf = self.token_ids[rows], self.reveal_step[rows], self.reveal_conf[rows]
+        for i, position in zip(*np.nonzero(edited), strict=True):
+            self.edits[rows[i]].append((step, int(position), int(tokens[i, position]),
+                                        int(x0[i, position])))
+        tokens[chosen | edited] = x0[chosen | edited]
+        reveal[chosen] = step
+        conf[chosen] = chosen_prob[chosen]
+        self.token_ids[rows], self.reveal_step[rows], self.reveal_conf[rows] = tokens, reveal, conf
+        self.commits[rows, step] = chosen.sum(-1)
+        self.steps_taken[rows] = step + 1
+        self.step_rows.append(computed)
+        self.steps_done = step + 1
+
+    def idle(self, step: int) -> None:
+        """A step at which no row had anything left to commit."""
+        self.step_rows.append(0)
         self.steps_done = step + 1
 
     def resume(self, start: Resume, mask_id: int) -> None:
@@ -79,13 +116,16 @@ class Recorder:
         step = start.step
         for r, h in enumerate(start.history):
             kept = (h.reveal_step >= 0) & (h.reveal_step < step)
-            self.token_ids[r] = np.where(kept, h.token_ids, mask_id)
+            self.token_ids[r] = np.where(kept, canvas_before(h, step), mask_id)
             self.reveal_step[r] = np.where(kept, h.reveal_step, -1)
             self.reveal_conf[r] = np.where(kept, h.reveal_conf, np.nan)
             self.draft_ids[r, :step] = h.draft_ids[:step]
             self.draft_prob[r, :step] = h.draft_prob[:step]
             if len(h.end_density) >= step:  # runs saved before it was recorded have none
                 self.end_density[r, :step] = h.end_density[:step]
+            self.commits[r, :step] = h.commits[:step]
+            self.edits[r] = [tuple(int(v) for v in e) for e in h.edits if e[0] < step]
+            self.steps_taken[r] = step
             forced = start.forced_at(r)
             if forced is not None:
                 position, token = forced
@@ -94,17 +134,28 @@ class Recorder:
         self.steps_done = step
 
 
+def canvas_before(t: Trajectory, step: int) -> np.ndarray:
+    """``t``'s token ids as they stood before ``step``: its final ids with the edits made at
+    ``step`` or later undone, latest first (positions revealed later are masked by the caller)."""
+    ids = t.token_ids.copy()
+    for s, position, old, _ in reversed(t.edits.tolist()):
+        if s >= step:
+            ids[position] = old
+    return ids
+
+
 @dataclass(frozen=True)
 class Resume:
     """A what-if fork: decoding that starts from a recorded partial canvas, not all masks.
 
     After ``step`` steps, row r's canvas holds ``history[r]``'s tokens where ``0 <= reveal_step
-    < step`` and masks elsewhere; its earlier reveals and drafts are copied into the new
-    trajectory, and decoding continues at ``step`` with the row's expert (which may differ from
-    the history's: another block length, rule or temperature). ``forced[r]`` = (position, token
-    id) is committed at ``step`` before the model is asked, or None. Rows are the batch's:
-    prompt-major, experts in order. With unchanged settings the continuation equals the
-    original token for token: the noise of each step depends on (seed, step) alone.
+    < step`` (as they stood then: later edits undone) and masks elsewhere; its earlier reveals,
+    drafts, commits and edits are copied into the new trajectory, and decoding continues at
+    ``step`` with the row's expert (which may differ from the history's: another block length,
+    rule or temperature). ``forced[r]`` = (position, token id) is committed at ``step`` before
+    the model is asked, or None. Rows are the batch's: prompt-major, experts in order. With
+    unchanged settings the continuation equals the original token for token: the noise of each
+    step depends on (seed, step) alone, and a sampler's count on the canvas alone.
     """
 
     step: int
@@ -115,8 +166,8 @@ class Resume:
         return self.forced[row] if row < len(self.forced) else None
 
     def check(self, rows: int, config: DecodeConfig, mask_id: int) -> None:
-        if not 0 <= self.step < config.steps:
-            raise ValueError(f"a fork starts at a step from 0 to {config.steps - 1} "
+        if not 0 <= self.step < config.step_cap:
+            raise ValueError(f"a fork starts at a step from 0 to {config.step_cap - 1} "
                              f"(got {self.step})")
         if len(self.history) != rows:
             raise ValueError(f"a fork needs one recorded trajectory per row ({rows}; got "
@@ -157,7 +208,7 @@ class Progress:
     """Handed out after every step; ``runs()`` snapshots the trajectories so far."""
 
     step: int  # steps done
-    steps: int
+    steps: int  # the most steps the run may take (`DecodeConfig.step_cap`)
     runs: Callable[[], list[Run]]
 
 
@@ -176,9 +227,10 @@ def _canvas(lm: DiffusionLM, batch: Batch) -> tuple[torch.Tensor, torch.Tensor, 
     return x.to(lm.device), attention.to(lm.device), width
 
 
-def distinct_rows_logits(lm: DiffusionLM, x: torch.Tensor, attention: torch.Tensor,
-                         keep: int) -> torch.Tensor:
-    """``lm.logits(x, attention, keep)``, with each distinct row computed once.
+def shared_logits(lm: DiffusionLM, x: torch.Tensor, attention: torch.Tensor,
+                  keep: int) -> tuple[torch.Tensor, int]:
+    """``lm.logits(x, attention, keep)`` with each distinct row computed once, and how many
+    rows were computed.
 
     Rows are independent, so rows with equal ids and attention have equal logits. Experts on
     one prompt start from the same all-mask canvas and stay equal while they reveal the same
@@ -188,9 +240,15 @@ def distinct_rows_logits(lm: DiffusionLM, x: torch.Tensor, attention: torch.Tens
     keys = torch.cat([x, attention], dim=1)
     distinct, inverse = torch.unique(keys, dim=0, return_inverse=True)
     if len(distinct) == len(keys):
-        return lm.logits(x, attention, keep)
+        return lm.logits(x, attention, keep), len(keys)
     width = x.shape[1]
-    return lm.logits(distinct[:, :width], distinct[:, width:], keep)[inverse]
+    return lm.logits(distinct[:, :width], distinct[:, width:], keep)[inverse], len(distinct)
+
+
+def distinct_rows_logits(lm: DiffusionLM, x: torch.Tensor, attention: torch.Tensor,
+                         keep: int) -> torch.Tensor:
+    """`shared_logits` without the count."""
+    return shared_logits(lm, x, attention, keep)[0]
 
 
 def end_density(probs: torch.Tensor, masked: torch.Tensor, end_ids: torch.Tensor) -> torch.Tensor:
@@ -210,6 +268,13 @@ def _proposals(logits: torch.Tensor, experts: list[Expert], generators: list[tor
     return x0
 
 
+def _by_rule(experts: list[Expert], device: torch.device) -> Iterator[tuple[str, torch.Tensor]]:
+    """(rule name, indices of the rows that use it), rules in order of first use."""
+    for rule in dict.fromkeys(e.remasking for e in experts):
+        yield rule, torch.tensor([r for r, e in enumerate(experts) if e.remasking == rule],
+                                 device=device)
+
+
 def _scores(probs: torch.Tensor, x0: torch.Tensor, experts: list[Expert],
             generators: list[torch.Generator]) -> torch.Tensor:
     """(R, L) score of each proposal under its row's remasking rule (rows grouped by rule)."""
@@ -219,11 +284,65 @@ def _scores(probs: torch.Tensor, x0: torch.Tensor, experts: list[Expert],
         if RULES[expert.remasking].needs_uniform:
             uniform[r] = torch.rand(length, generator=generators[r], device=x0.device)
     scores = torch.empty(rows, length, device=x0.device)
-    for rule in dict.fromkeys(e.remasking for e in experts):
-        idx = torch.tensor([r for r, e in enumerate(experts) if e.remasking == rule],
-                           device=x0.device)
+    for rule, idx in _by_rule(experts, x0.device):
         scores[idx] = RULES[rule](probs[idx], x0[idx], uniform[idx]).float()
     return scores
+
+
+def _confidences(scores: torch.Tensor, experts: list[Expert]) -> torch.Tensor:
+    """(R, L) each rule's score as a confidence in [0, 1], what thresholds are compared with."""
+    confidence = torch.empty_like(scores)
+    for rule, idx in _by_rule(experts, scores.device):
+        confidence[idx] = RULES[rule].confidence(scores[idx])
+    return confidence
+
+
+@dataclass(frozen=True)
+class Blocks:
+    """Where each computed row decodes now: its block's [start, end) in answer positions, and
+    which masked positions it may commit."""
+
+    start: torch.Tensor  # (R,)
+    end: torch.Tensor  # (R,)
+    inside: torch.Tensor  # (R, L) bool: the block's positions (where editing may act)
+    eligible: torch.Tensor  # (R, L) bool
+
+
+def current_blocks(masked: torch.Tensor, experts: list[Expert], config: DecodeConfig,
+                   step: int, positions: torch.Tensor) -> Blocks:
+    """With ``fixed``, the block the schedule says (``block_bounds``), and every mask before its
+    end is eligible (masks before it are left only by a fork that changed the block length).
+    With any other sampler, the block of the row's first mask: a block ends when it has no mask
+    left."""
+    if not config.sampling.variable:
+        bounds = torch.tensor([block_bounds(e, config, step) for e in experts],
+                              device=masked.device).reshape(-1, 2)
+        start, end = bounds[:, 0], bounds[:, 1]
+    else:
+        sizes = torch.tensor([e.block_length for e in experts], device=masked.device)
+        start = masked.int().argmax(-1) // sizes * sizes  # every computed row has a mask
+        end = start + sizes
+    inside = (positions >= start[:, None]) & (positions < end[:, None])
+    before_end = positions < end[:, None]
+    return Blocks(start, end, inside,
+                  masked & (before_end if not config.sampling.variable else inside))
+
+
+def _schedule_counts(recorder: Recorder, rows: np.ndarray, experts: list[Expert],
+                     config: DecodeConfig, step: int, blocks: Blocks
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(scheduled, floor), (R,) each: LLaDA's count now (what is left over the steps left in
+    the block), and the block's even split at the block's own step (diffusers' schedule)."""
+    left = blocks.eligible.sum(-1).tolist()
+    starts = blocks.start.tolist()
+    scheduled, floor = [], []
+    for r, e, n, start in zip(rows.tolist(), experts, left, starts, strict=True):
+        per_block = config.steps_per_block(e)
+        scheduled.append(count_now(n, steps_left_in_block(e, config, step)))
+        own_step = step - recorder.block_start_step(r, start)
+        floor.append(tokens_per_step(e.block_length, per_block)[min(own_step, per_block - 1)])
+    device = blocks.eligible.device
+    return torch.tensor(scheduled, device=device), torch.tensor(floor, device=device)
 
 
 def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequence[Expert],
@@ -239,8 +358,9 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
     answer_format = answer_format or lm.defaults.answer_format
     get_extractor(answer_format)  # fail early on an unknown format
     batch = Batch([list(map(int, p)) for p in prompts], list(experts), config)
-    rows = [e for _, e in batch.rows]
-    L, S = config.gen_length, config.steps
+    experts_of_rows = [e for _, e in batch.rows]
+    sampler: Sampler = config.sampling
+    L, cap = config.gen_length, config.step_cap
     longest = max(len(p) for p in batch.prompts)
     if lm.max_length and longest + L > lm.max_length:
         raise ValueError(f"the prompt ({longest} tokens) plus gen_length ({L}) is longer than "
@@ -248,10 +368,10 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
     x, attention, width = _canvas(lm, batch)
     end_ids = torch.tensor(lm.end_ids, dtype=torch.long, device=lm.device)
     positions = torch.arange(L, device=lm.device)
-    recorder = Recorder(len(rows), L, S, lm.mask_id)
+    recorder = Recorder(len(experts_of_rows), L, cap, lm.mask_id)
     first = 0
     if resume is not None:
-        resume.check(len(rows), config, lm.mask_id)
+        resume.check(len(experts_of_rows), config, lm.mask_id)
         recorder.resume(resume, lm.mask_id)
         x[:, width:] = torch.from_numpy(recorder.token_ids).to(lm.device)
         first = resume.step
@@ -259,47 +379,69 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
     first_logits = None  # (P, L, V) step 0's raw logits, one row per prompt (HEX's one step)
 
     def snapshot() -> list[Run]:
-        timing = Timing(time.perf_counter() - tic)
+        timing = Timing(time.perf_counter() - tic, sum(recorder.step_rows),
+                        tuple(recorder.step_rows))
         runs = build_runs(lm, batch, recorder, timing, answer_format, prompt_texts)
-        return with_one_step_likelihood(runs, first_logits, recorder.token_ids, S, k=len(experts))
+        return with_one_step_likelihood(runs, first_logits, recorder.token_ids, k=len(experts))
 
-    for step in range(first, S):
-        generators = [step_generator(e.seed, step, lm.device) for e in rows]
-        # 1. One forward pass for all rows; only the answer region's logits are needed.
-        logits = distinct_rows_logits(lm, x, attention, L)  # (R, L, V)
-        if step == 0 and resume is None:  # one canvas per prompt: all its experts share it
-            first_logits = logits[::len(experts)].clone()
+    for step in range(first, cap):
+        # 0. Only rows with a mask left are computed: a finished expert costs nothing more.
+        rows = recorder.unfinished()
+        if len(rows) == 0:
+            if sampler.variable:
+                break
+            recorder.idle(step)  # fixed: the schedule's steps run out with nothing to compute
+            yield Progress(step + 1, cap, snapshot)
+            continue
+        idx = torch.from_numpy(rows).to(lm.device)
+        row_experts = [experts_of_rows[r] for r in rows]
+        generators = [step_generator(e.seed, step, lm.device) for e in row_experts]
+
+        # 1. One forward pass for those rows; only the answer region's logits are needed.
+        logits, computed = shared_logits(lm, x[idx], attention[idx], L)  # (R, L, V)
+        if step == 0 and resume is None:  # every row is live: one canvas per prompt, shared
+            first_logits = logits[::len(experts)].clone()  # by all its experts
         logits[..., lm.mask_id] = -torch.inf  # a revealed position must not stay [MASK]
         if config.forbid_end_of_text and lm.special.end_of_text_id is not None:
             logits[..., lm.special.end_of_text_id] = -torch.inf
         probs = torch.softmax(logits.float(), dim=-1)  # (R, L, V)
         draft_prob, draft_id = probs.max(dim=-1)  # (R, L): the model's draft, recorded
 
-        # 2. Proposals and their scores under each row's rule.
-        x0 = _proposals(logits, rows, generators, draft_id)
+        # 2. Proposals, their scores under each row's rule, and those as confidences.
+        x0 = _proposals(logits, row_experts, generators, draft_id)
         chosen_prob = probs.gather(-1, x0.unsqueeze(-1)).squeeze(-1)
-        scores = _scores(probs, x0, rows, generators)
+        raw_scores = _scores(probs, x0, row_experts, generators)
+        scores = raw_scores
         if config.end_tokens_last:
             scores = scores - END_TOKENS_LAST_OFFSET * torch.isin(x0, end_ids)
 
-        # 3. Eligible: still masked and not past the row's current block (before the block
-        #    only after a fork that changed the block length left earlier positions masked).
-        answer = x[:, width:]
+        # 3. Each row's current block, and the masked positions it may commit now.
+        answer = x[idx, width:]  # (R, L), written back below
         masked = answer == lm.mask_id
-        ends = torch.tensor([block_bounds(e, config, step)[1] for e in rows], device=lm.device)
-        eligible = masked & (positions < ends[:, None])
-        scores = torch.where(eligible, scores, -torch.inf)
+        blocks = current_blocks(masked, row_experts, config, step, positions)
 
-        # 4. Reveal each row's share of what is left, best scores first (LLaDA's schedule).
-        left = eligible.sum(-1).tolist()
-        counts = torch.tensor([count_now(n, steps_left_in_block(e, config, step))
-                               for n, e in zip(left, rows, strict=True)], device=lm.device)
-        chosen = select_top(scores, counts)
-        assert not (chosen & ~eligible).any(), "schedule asked for more tokens than the block has"
-        answer[chosen] = x0[chosen]
-        recorder.record(step, masked, draft_id, draft_prob, chosen, x0, chosen_prob,
-                        end_density(probs, masked, end_ids))
-        yield Progress(step + 1, S, snapshot)
+        # 4. Commit a leading run of the rule's order; the sampler says how long.
+        scheduled, floor = _schedule_counts(recorder, rows, row_experts, config, step, blocks)
+        entropy = token_entropy(logits) if sampler.name == "entropy" else torch.zeros_like(
+            chosen_prob)
+        candidates, rank = line_up(scores, blocks.eligible, _confidences(raw_scores, row_experts),
+                                   entropy, scheduled, floor)
+        chosen = rank < sampler.counts(candidates)[:, None]
+        assert not (chosen & ~blocks.eligible).any(), "a sampler asked for more than is eligible"
+
+        # 5. Token editing: committed tokens of the current block the model now overrules
+        #    (not one forced at this very step).
+        edited = torch.zeros_like(chosen)
+        if sampler.edit is not None:
+            forced_now = torch.from_numpy(recorder.reveal_step[rows] == step).to(lm.device)
+            edited = edits(answer, x0, chosen_prob, ~masked & blocks.inside & ~forced_now,
+                           sampler.edit)
+
+        answer[chosen | edited] = x0[chosen | edited]
+        x[idx, width:] = answer
+        recorder.record(step, rows, masked, draft_id, draft_prob, chosen, edited, x0,
+                        chosen_prob, end_density(probs, masked, end_ids), computed)
+        yield Progress(step + 1, cap, snapshot)
 
 
 @torch.no_grad()
@@ -339,10 +481,11 @@ def decode(lm: DiffusionLM, prompt_ids: Sequence[int], experts: Sequence[Expert]
 # --- from recorded arrays to Runs ---------------------------------------------------------------
 
 def build_trajectory(lm: DiffusionLM, expert: Expert, recorder: Recorder, row: int,
-                     answer_format: str, steps: int) -> Trajectory:
+                     answer_format: str, config: DecodeConfig) -> Trajectory:
     ids = recorder.token_ids[row].tolist()
     text = lm.answer_text([i for i in ids if i != lm.mask_id])
-    done = recorder.steps_done
+    done = int(recorder.steps_taken[row])
+    edits_made = np.array(recorder.edits[row], dtype=np.int64).reshape(-1, 4)
     trajectory = Trajectory(
         expert=expert, token_ids=recorder.token_ids[row].copy(), tokens=lm.token_texts(ids),
         reveal_step=recorder.reveal_step[row].copy(), reveal_conf=recorder.reveal_conf[row].copy(),
@@ -351,15 +494,18 @@ def build_trajectory(lm: DiffusionLM, expert: Expert, recorder: Recorder, row: i
         text=text, answer=get_extractor(answer_format)(text), collapsed=False,
         end_fraction=float(np.isin(recorder.token_ids[row], lm.end_ids).mean()),
         end_density=recorder.end_density[row, :done].copy(),
+        steps_taken=done, commits=recorder.commits[row, :done].copy(), edits=edits_made,
+        edit_texts=list(zip(lm.token_texts(edits_made[:, 2].tolist()),
+                            lm.token_texts(edits_made[:, 3].tolist()), strict=True)),
     )
-    return with_wall_flags(trajectory, lm.end_ids, steps)
+    return with_wall_flags(trajectory, lm.end_ids, config)
 
 
 def with_one_step_likelihood(runs: list[Run], first_logits: torch.Tensor | None,
-                             token_ids: np.ndarray, steps: int, k: int) -> list[Run]:
+                             token_ids: np.ndarray, k: int) -> list[Run]:
     """``runs`` with each expert's one-step log-likelihood once decoding is complete (None
     before, and for forks, which never saw step 0)."""
-    if first_logits is None or any(run.steps_done < steps for run in runs):
+    if first_logits is None or not all(run.complete for run in runs):
         return runs
     tokens = torch.from_numpy(token_ids).view(len(runs), k, -1)  # (P, K, L)
     scores = one_step_log_likelihood(first_logits, tokens)  # (P, K)
@@ -377,7 +523,7 @@ def build_runs(lm: DiffusionLM, batch: Batch, recorder: Recorder, timing: Timing
     for p, prompt in enumerate(batch.prompts):
         text = prompt_texts[p] if prompt_texts else lm.tokenizer.decode(prompt)
         trajectories = [build_trajectory(lm, e, recorder, p * k + i, answer_format,
-                                         batch.config.steps)
+                                         batch.config)
                         for i, e in enumerate(batch.experts)]
         runs.append(Run(model=lm.name, prompt=text, prompt_ids=prompt, config=batch.config,
                         special=lm.special, answer_format=answer_format,

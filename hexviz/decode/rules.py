@@ -25,6 +25,9 @@ class Rule:
 
     score: Score
     needs_uniform: bool = False  # a seeded uniform draw per position (advances the generator)
+    # The score as a confidence in [0, 1], what a sampler's threshold is compared with (the
+    # HEX authors' code thresholds the rule's own score); monotone, so the order is the same.
+    confidence: Callable[[torch.Tensor], torch.Tensor] = lambda score: score
 
     def __call__(self, probs: torch.Tensor, x0: torch.Tensor, uniform: torch.Tensor):
         return self.score(probs, x0, uniform)
@@ -62,7 +65,7 @@ def select_top(scores: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
 RULES: dict[str, Rule] = {
     "low_confidence": Rule(low_confidence),
     "margin": Rule(margin),
-    "entropy": Rule(entropy),
+    "entropy": Rule(entropy, confidence=lambda score: score.exp()),  # exp(-H): 1 when certain
     "random": Rule(random, needs_uniform=True),
 }
 RULE_NAMES = tuple(RULES)

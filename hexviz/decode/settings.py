@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from hexviz import limits
 from hexviz.decode.rules import RULE_NAMES
+from hexviz.decode.samplers import Sampler
 
 DEFAULT_MAX_GEN_LENGTH = 1024  # a larger answer region is refused, to bound time and memory
 HEX_BLOCK_FRACTIONS = (32, 16, 8, 4, 2)  # the paper's {8,...,128} for a 256-token answer
@@ -58,10 +59,12 @@ class DecodeConfig:
     """Settings shared by every expert of a run."""
 
     gen_length: int = 64  # answer region, all [MASK] at step 0
-    steps: int = 64  # forward passes; equal for every expert, which allows lock-step batching
+    steps: int = 64  # the fixed schedule's forward passes (every expert's, in lock step)
     forbid_end_of_text: bool = False  # remove end-of-text padding from the logits
     end_tokens_last: bool = False  # exclude end tokens from confidence: reveal them last
     max_gen_length: int = DEFAULT_MAX_GEN_LENGTH
+    sampler: str = "fixed"  # tokens per step, NAME[:VALUE] (`hexviz.decode.samplers`)
+    edit: float | None = None  # token editing threshold; None: no editing
 
     def __post_init__(self) -> None:
         if not isinstance(self.gen_length, int) or self.gen_length < 1:
@@ -72,6 +75,21 @@ class DecodeConfig:
         if not isinstance(self.steps, int) or not 1 <= self.steps <= self.gen_length:
             raise ValueError(f"steps must be an integer from 1 to gen_length={self.gen_length} "
                              f"(got {self.steps!r})")
+        sampling = Sampler.parse(self.sampler, self.edit)  # stored in its canonical spelling
+        object.__setattr__(self, "sampler", sampling.spec)
+        object.__setattr__(self, "edit", sampling.edit)
+
+    @property
+    def sampling(self) -> Sampler:
+        return Sampler.parse(self.sampler, self.edit)
+
+    @property
+    def step_cap(self) -> int:
+        """The most steps any expert may take. ``steps`` with ``fixed``, and with ``bounded``
+        (each step commits at least the fixed schedule's share); with the other samplers
+        ``gen_length``, since each step commits at least one token: every expert has
+        finished by then, and it bounds the recorded arrays."""
+        return self.steps if self.sampling.kind.within_steps else self.gen_length
 
     def check(self, expert: Expert) -> None:
         """Raise ValueError unless ``expert`` can be decoded with these settings."""

@@ -35,6 +35,10 @@ class TrajectoryFormatError(ValueError):
 @dataclass(frozen=True)
 class Timing:
     decode_s: float  # decoding wall time, model loading excluded
+    # Rows the forward passes computed (finished experts none, equal rows once), for the whole
+    # batch the run was decoded in; None in files written before it was recorded.
+    row_passes: int | None = None
+    step_rows: tuple[int, ...] = ()  # the same, per step decoded (a fork: from its step on)
 
 
 @dataclass(eq=False)
@@ -59,6 +63,29 @@ class Trajectory:
     # HEX's one-step likelihood: mean log-probability of the final answer region under the
     # first forward pass's logits (`hexviz.decode.likelihood`); None for forks and old files
     one_step_log_likelihood: float | None = None
+    # Steps this expert was decoded for: one forward row each. Files written before samplers
+    # let experts finish at different steps hold none: their drafts' steps (-1 until set).
+    steps_taken: int = -1
+    # (steps_taken,) tokens committed at each step (older files: counted from reveal_step)
+    commits: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int32))
+    # (E, 4) token edits, one [step, position, old id, new id] each; reveal_step keeps the
+    # first commit, token_ids the final token
+    edits: np.ndarray = field(default_factory=lambda: np.empty((0, 4), dtype=np.int64))
+    edit_texts: list[tuple[str, str]] = field(default_factory=list)  # (old, new) text per edit
+
+    def __post_init__(self) -> None:
+        if self.steps_taken < 0:
+            self.steps_taken = len(self.draft_ids)
+        if len(self.commits) == 0 and self.steps_taken:
+            revealed = self.reveal_step[(self.reveal_step >= 0)
+                                        & (self.reveal_step < self.steps_taken)]
+            self.commits = np.bincount(revealed, minlength=self.steps_taken).astype(np.int32)
+        self.edits = np.asarray(self.edits, dtype=np.int64).reshape(-1, 4)
+
+    @property
+    def finished(self) -> bool:
+        """Every position committed."""
+        return bool((self.reveal_step >= 0).all())
 
     @cached_property
     def order_correlation(self) -> float:
@@ -83,13 +110,16 @@ class Run:
     answer_format: str
     trajectories: list[Trajectory]
     timing: Timing
-    steps_done: int  # < config.steps for a snapshot taken during decoding; one forward each
+    steps_done: int  # steps the batch took so far (the slowest expert's); one forward each
     vocab_size: int | None = None  # the model's; an uploaded file's ids must lie below it
     task: str | None = None  # the task whose prompt and parser made it (`hexviz.tasks`)
     tie_rule: str = "first"  # how the vote breaks ties (`hexviz.runs.vote.TIE_RULES`)
 
     @property
     def complete(self) -> bool:
+        """All ``steps`` done with ``fixed``; every expert finished with the other samplers."""
+        if self.config.sampling.variable:
+            return all(t.finished for t in self.trajectories)
         return self.steps_done == self.config.steps
 
     @cached_property
@@ -131,6 +161,8 @@ def trajectory_to_json(t: Trajectory) -> dict[str, Any]:
         "order_correlation": _number(t.order_correlation), "ar_ness": _number(t.ar_ness),
         "end_density": _floats(t.end_density),
         "one_step_log_likelihood": t.one_step_log_likelihood,
+        "steps_taken": t.steps_taken, "commits": t.commits.tolist(), "edits": t.edits.tolist(),
+        "edit_texts": [list(pair) for pair in t.edit_texts],
     }
 
 
@@ -149,7 +181,8 @@ def run_to_json(run: Run) -> dict[str, Any]:
         "experts": [trajectory_to_json(t) for t in run.trajectories],
         "vote": run.vote.to_json(),
         # forward_passes stays in the CLI's contract: one per step done
-        "timing": {"decode_s": run.timing.decode_s, "forward_passes": run.steps_done},
+        "timing": {"decode_s": run.timing.decode_s, "forward_passes": run.steps_done,
+                   "row_passes": run.timing.row_passes, "step_rows": list(run.timing.step_rows)},
     }
 
 
@@ -159,8 +192,17 @@ def dumps(run: Run) -> str:
 
 def trajectory_from_json(d: dict[str, Any], steps: int, gen_length: int,
                          top_id: int = limits.MAX_TOKEN_ID) -> Trajectory:
-    """One expert; ids must lie in 0..top_id (drafts may be -1: already revealed)."""
+    """One expert; ids must lie in 0..top_id (drafts may be -1: already revealed); ``steps``
+    is the run's step cap."""
     drafts = limits.int_array(d["draft_ids"], "draft_ids", -1, top_id)
+    taken = drafts.shape[0] if drafts.ndim > 1 else drafts.size // gen_length
+    steps_taken = int(limits.int_array([d.get("steps_taken", taken)], "steps_taken", 0,
+                                       steps)[0])
+    edits = limits.int_array(d.get("edits", []), "edits", 0, top_id).reshape(-1, 4)
+    if len(edits) and (edits[:, 0].max() >= max(steps_taken, 1)
+                       or edits[:, 1].max() >= gen_length):
+        raise TrajectoryFormatError("expert edits name a step or position outside the run")
+    edit_texts = [(str(old), str(new)) for old, new in d.get("edit_texts", [])]
     t = Trajectory(
         expert=Expert.from_json(d),
         token_ids=limits.int_array(d["token_ids"], "token_ids", 0, top_id),
@@ -172,6 +214,9 @@ def trajectory_from_json(d: dict[str, Any], steps: int, gen_length: int,
         text=str(d["text"]), answer=None if d["answer"] is None else str(d["answer"]),
         collapsed=bool(d["collapsed"]), end_fraction=float(d["end_fraction"]),
         end_density=limits.prob_array(d.get("end_density", []), "end_density"),  # null -> nan
+        steps_taken=steps_taken,
+        commits=limits.int_array(d.get("commits", []), "commits", 0, gen_length).astype(np.int32),
+        edits=edits, edit_texts=edit_texts if len(edit_texts) == len(edits) else [],
         one_step_log_likelihood=log_likelihood(d.get("one_step_log_likelihood")),
     )
     shapes = {"token_ids": t.token_ids.shape, "tokens": (len(t.tokens),),
@@ -184,6 +229,8 @@ def trajectory_from_json(d: dict[str, Any], steps: int, gen_length: int,
         raise TrajectoryFormatError("expert drafts do not match the run's steps and gen_length")
     if t.end_density.shape[0] not in (0, t.draft_ids.shape[0]):
         raise TrajectoryFormatError("expert end_density does not match its drafts' steps")
+    if t.commits.shape[0] != t.steps_taken or t.draft_ids.shape[0] != t.steps_taken:
+        raise TrajectoryFormatError("expert commits and drafts do not match its steps_taken")
     return t
 
 
@@ -198,11 +245,28 @@ def log_likelihood(value: Any) -> float | None:
     return float(value)
 
 
-def with_wall_flags(t: Trajectory, end_ids: tuple[int, ...], steps: int) -> Trajectory:
+def own_steps(t: Trajectory, config: DecodeConfig) -> int:
+    """The steps ``t``'s expert decodes for: the configured ones with ``fixed``, else its own
+    (experts of a parallel sampler finish at different steps)."""
+    return t.steps_taken if config.sampling.variable else config.steps
+
+
+def timing_from_json(d: dict[str, Any], cap: int) -> Timing:
+    decode_s = float(d["decode_s"])  # first: a timing that is not an object fails here
+    passes = d.get("row_passes")
+    step_rows = limits.int_array(d.get("step_rows", []), "step_rows", 0, limits.MAX_TOKEN_ID)
+    if len(step_rows) > cap:
+        raise TrajectoryFormatError("timing step_rows is longer than the run's step cap")
+    return Timing(decode_s, None if passes is None else int(passes),
+                  tuple(step_rows.tolist()))
+
+
+def with_wall_flags(t: Trajectory, end_ids: tuple[int, ...], config: DecodeConfig) -> Trajectory:
     """``t`` with its collapse flag and early-end share read off its arrays, so every file means
     the same by them whichever hexviz wrote it."""
     t.collapsed = metrics.is_wall_collapse(t.token_ids, t.reveal_step, end_ids)
-    t.early_end_share = metrics.early_end_share(t.token_ids, t.reveal_step, end_ids, steps)
+    t.early_end_share = metrics.early_end_share(t.token_ids, t.reveal_step, end_ids,
+                                                own_steps(t, config))
     return t
 
 
@@ -216,14 +280,14 @@ def run_from_json(d: Any) -> Run:
         special = SpecialTokens(**d["special_tokens"])
         limits.int_array([i for i in asdict(special).values() if i is not None],
                          "special_tokens", 0, top_id)
-        trajectories = [with_wall_flags(trajectory_from_json(e, config.steps, config.gen_length,
-                                                             top_id),
-                                        special.end_ids, config.steps) for e in d["experts"]]
+        trajectories = [with_wall_flags(trajectory_from_json(e, config.step_cap,
+                                                             config.gen_length, top_id),
+                                        special.end_ids, config) for e in d["experts"]]
         run = Run(
             model=str(d["model"]), prompt=str(d.get("prompt", "")),
             prompt_ids=[int(i) for i in d["prompt_ids"]], config=config,
             special=special, answer_format=str(d["answer_format"]),
-            trajectories=trajectories, timing=Timing(float(d["timing"]["decode_s"])),
+            trajectories=trajectories, timing=timing_from_json(d["timing"], config.step_cap),
             steps_done=int(d["steps_done"]), vocab_size=d.get("vocab_size"),
             task=None if d.get("task") is None else str(d["task"]),
             tie_rule=str(d.get("tie_rule", "first")),

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hexviz.decode.settings import Expert
-from hexviz.evaluate import (EvalResults, ExpertScore, Record, load_results, summarize, vote_of)
+from hexviz.evaluate import (EvalResults, ExpertScore, Record, frontier_verdict, load_results,
+                             summarize, vote_of)
 from hexviz.models import HEXVIZ_META
 from hexviz.paths import BUILTIN_DIR, EXAMPLES
 from hexviz.runs.metrics import MAX_SQUEEZED_TOKENS
@@ -22,6 +23,7 @@ from hexviz.train import task
 
 EXAMPLE_COUNT = 5
 HOW_IT_WAS_MADE = "how-it-was-made.md"  # probes and design notes, appended to the card
+SAMPLERS = "samplers.json"  # bench/sampler_bench.py's frontier (--out), shown in the card
 
 
 def teaching_examples(results: EvalResults, count: int = EXAMPLE_COUNT) -> list[str]:
@@ -125,7 +127,27 @@ def accuracy_by_operations(results: EvalResults) -> list[tuple[int, int, float, 
     return rows
 
 
-def card_markdown(results: EvalResults, meta: dict, how_made: str = "") -> str:
+def samplers_section(rows: list[dict]) -> str:
+    """The card's table of HEX with each sampler (bench/sampler_bench.py's measured rows)."""
+    if not rows:
+        return ""
+    fixed = next((r for r in rows if r["sampler"] == "fixed"), None)
+    lines = ["| sampler | HEX | mean expert | vote row passes per problem | vs fixed |",
+             "|---|---|---|---|---|"]
+    for r in rows:
+        ratio = f"{r['vote_row_passes'] / fixed['vote_row_passes']:.0%}" if fixed else "-"
+        lines.append(f"| `{r['sampler']}` | {r['hex']:.1%} | {r['mean']:.1%} | "
+                     f"{r['vote_row_passes']:.1f} | {ratio} |")
+    sentence = frontier_verdict(rows) if fixed else ""
+    verdict = f"\n\n{sentence[:1].upper()}{sentence[1:]}." if fixed else ""
+    return (f"\n\n### HEX with parallel samplers\n\nThe first {rows[0]['problems']} problems, the "
+            "same HEX experts, each sampler (`hexviz eval --sampler ...`; `python "
+            "bench/sampler_bench.py --out` measured this table). Row passes: each voting "
+            "expert's steps, summed.\n\n" + "\n".join(lines) + verdict)
+
+
+def card_markdown(results: EvalResults, meta: dict, how_made: str = "",
+                  samplers: list[dict] | None = None) -> str:
     s = summarize(results)
     training = meta["training"]
     rows = "\n".join(
@@ -189,7 +211,7 @@ LLaDA-8B's collapsed runs, which hold no text at all.
 
 | operations | problems | HEX | mean expert | best whole-answer |
 |---|---|---|---|---|
-{by_ops}
+{by_ops}{samplers_section(samplers or [])}
 
 ## Targets
 
@@ -234,7 +256,9 @@ def main(argv: list[str] | None = None) -> None:
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")  # what the checkpoint test holds to
     how_made = args.model_dir / HOW_IT_WAS_MADE
     extra = how_made.read_text() if how_made.is_file() else ""
-    (args.model_dir / "README.md").write_text(card_markdown(results, meta, extra))
+    frontier = args.model_dir / SAMPLERS
+    rows = json.loads(frontier.read_text()) if frontier.is_file() else []
+    (args.model_dir / "README.md").write_text(card_markdown(results, meta, extra, rows))
     args.examples.write_text(json.dumps(teaching_examples(results), indent=1) + "\n")
     print(f"wrote {args.model_dir / 'README.md'} and {args.examples}")
 

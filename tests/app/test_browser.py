@@ -62,3 +62,55 @@ def test_run_an_example_in_the_browser(app_url):
     # machine's speed varies with its load.
     print(f"first figure {first_figure_s:.2f} s after clicking Run (model warm); status: {status}")
     assert "forward passes" in status
+
+
+def test_a_threshold_run_with_editing_shows_tokens_per_step_and_edits(app_url):
+    """The sampler and editing settings reach the engine; the tokens-per-step chart and the
+    edit marks (old → new on hover) are drawn. Screenshots: tokens-per-step.png, edits.png."""
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        url, loading = app_url
+        page.goto(url)
+        page.get_by_role("tab", name="Explore", exact=True).click()
+        page.get_by_text("Mia has 3 pens", exact=False).first.wait_for()
+        loading.join(120)
+        sampler = page.locator("#sampler input")
+        sampler.fill("threshold:0.9")
+        sampler.press("Enter")
+        page.locator("#edit textarea, #edit input").first.fill("0.5")
+        page.locator("#run-button").click()
+        page.wait_for_function(
+            "document.querySelector('#status').innerText.includes('voting experts')",
+            timeout=120_000)
+        status = page.locator("#status").inner_text()
+        assert "threshold:0.9, edit 0.5" in status and "rows)" in status
+        assert "steps · up to" in page.locator("#answers").inner_text()
+        page.get_by_role("tab", name="Tokens per step", exact=True).click()
+        page.wait_for_selector("#tokens-plot .js-plotly-plot", timeout=60_000)
+        traces = page.evaluate("document.querySelector('#tokens-plot .js-plotly-plot').data"
+                               ".map(t => [t.name, Math.max(...t.y)])")
+        committed = [most for name, most in traces if "edited" not in name]
+        assert len(committed) == 8 and max(committed) > 1  # 5 experts + 3 baselines; bursts
+        page.wait_for_timeout(800)
+        page.locator("#tokens-plot").screenshot(path=str(SHOTS / "tokens-per-step.png"))
+        page.get_by_role("tab", name="Reveal order", exact=True).click()
+        page.wait_for_selector("#reveal-plot .js-plotly-plot", timeout=60_000)
+        marks = page.evaluate(
+            "(() => { const gd = document.querySelector('#reveal-plot .js-plotly-plot');"
+            " const t = gd.data.find(t => t.type === 'scatter' && t.x.length > 0);"
+            " return t ? [t.x.length, t.hovertext[0]] : null; })()")
+        assert marks is not None, "no edit was marked in the reveal order"
+        assert "→" in marks[1] and "edited at step" in marks[1]
+        # hover the first mark: the label shows old → new
+        page.locator("#reveal-plot .scatterlayer .trace .points path").first.hover(force=True)
+        page.wait_for_selector("#reveal-plot .hoverlayer .hovertext", timeout=10_000)
+        label = page.locator("#reveal-plot .hoverlayer .hovertext").first.text_content()
+        assert "→" in label
+        page.wait_for_timeout(800)
+        page.locator("#reveal-plot").screenshot(path=str(SHOTS / "edits.png"))
+        browser.close()
+    print(f"threshold run with editing: {status}; first edit mark: {marks[1]!r}")

@@ -49,3 +49,15 @@ def test_answers_panel_shows_the_one_step_likelihood():
     html = format.expert_texts_html(run)
     assert "one-step ll -1.235" in html and html.count("one-step ll") == 1
     assert "answer <b>7</b>" in html
+
+
+def test_the_answers_panel_and_status_show_steps_and_row_passes():
+    from dataclasses import replace
+
+    run = known_run()
+    run.timing = replace(run.timing, row_passes=7)
+    html = format.expert_texts_html(run)
+    assert html.count("4 steps · up to 1 tokens a step") == 2
+    assert "7 rows computed in 4 forward passes" in html and "8 expert steps" in html
+    status = format.status_markdown(run)
+    assert "sampler `fixed`" in status and "4 forward passes (7 rows)" in status

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from hexviz.app import gallery
@@ -38,7 +39,7 @@ def test_lesson_and_gallery_load_without_torch_quickly():
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
                          check=True).stdout.split()
     print(f"lesson and gallery rendered in {out[0]} s without a model")
-    assert out[1:] == ["5", str(len(list(gallery.GALLERY_DIR.glob("*.json")))), "False"]
+    assert out[1:] == ["6", str(len(list(gallery.GALLERY_DIR.glob("*.json")))), "False"]
 
 
 def test_chapters_are_picked_by_rule():
@@ -74,7 +75,7 @@ def stored(tmp_path):
 
 
 def test_chapter_text_quotes_the_stored_runs(stored):
-    one, wall, disagree, vote, scaling = lesson.load_lesson(stored)
+    one, wall, disagree, vote, scaling, parallel = lesson.load_lesson(stored)
     assert "Expert **B=2**" in one.text and "answered **7** — right" in one.text
     assert "2 blocks of 2 tokens" in one.text
     assert "**1 of the 1 whole-answer runs collapsed**" in wall.text
@@ -82,8 +83,9 @@ def test_chapter_text_quotes_the_stored_runs(stored):
     assert "gave **2 different answers** and 1 gave none" in disagree.text
     assert "7 ×1, 8 ×1" in vote.text and "**tie**" in vote.text
     assert "test problems" in scaling.text and scaling.figures  # from the card's eval records
-    assert [c.key for c in (one, wall, disagree, vote, scaling)] == [
-        "one_expert", "wall", "disagree", "vote", "scaling"]
+    assert [c.key for c in (one, wall, disagree, vote, scaling, parallel)] == [
+        "one_expert", "wall", "disagree", "vote", "scaling", "parallel"]
+    assert lesson.BUILD_COMMAND in parallel.text  # no stored parallel run in this folder
     assert len(one.figures[0].data[0].z) == 1  # chapter 1 shows one expert
 
 
@@ -106,6 +108,7 @@ def test_build_stores_chapter_runs_for_any_model(random_model_dir, tmp_path):
     """The command decodes with the model's own defaults and writes runs the lesson reads."""
     written = lesson.build(tmp_path, candidates=4, model=str(random_model_dir), examples=1)
     assert sorted(p.name for p in written) == sorted([*lesson.FILE_NAMES.values(),
+                                                      *lesson.PARALLEL_FILES.values(),
                                                       "example-1.json"])
     index = json.loads((tmp_path / lesson.INDEX.name).read_text())
     assert index["model"] == random_model_dir.name and index["candidates"] == 4
@@ -114,4 +117,48 @@ def test_build_stores_chapter_runs_for_any_model(random_model_dir, tmp_path):
     assert (run.config.gen_length, run.config.steps) == (index["gen_length"], index["steps"])
     chapters = lesson.load_lesson(tmp_path)
     assert all(c.run is not None for c in chapters[:4])
+    parallel = chapters[5]
+    assert parallel.key == "parallel" and parallel.run.config.sampler == lesson.PARALLEL_SAMPLER
+    assert index["chapters"]["parallel"]["test_index"] < 4
+    assert "On all 4 problems this chapter was chosen from" in parallel.text
     assert f"{run.config.gen_length}-token answer" in chapters[1].text
+
+
+def burst_run(reveal: list[int]):
+    """known_run whose voting row commits at the given steps (tokens 5, 7: text; 1, 2: ends)."""
+    run = known_run()
+    good = run.trajectories[0]
+    t = replace(good, reveal_step=np.array(reveal, dtype=np.int32), steps_taken=max(reveal) + 1,
+                commits=np.bincount(reveal).astype(np.int32))
+    return replace(run, trajectories=[t, run.trajectories[1]])
+
+
+def test_the_parallel_chapter_is_picked_where_most_answer_tokens_commit_at_once():
+    one_at_a_time, both_text, ends_together = (burst_run([0, 1, 2, 3]), burst_run([0, 0, 1, 2]),
+                                               burst_run([0, 1, 2, 2]))
+    assert lesson.largest_burst(both_text) == (2, 0, 0)
+    assert lesson.largest_burst(ends_together) == (1, 0, 0)  # end tokens left out...
+    assert lesson.largest_burst(ends_together, text_only=False) == (2, 0, 2)  # ...unless asked
+    assert lesson.pick_parallel([one_at_a_time, ends_together, both_text, both_text]) == 2
+
+
+def test_the_parallel_chapter_computes_its_numbers_from_the_stored_runs(random_lm, prompt_ids,
+                                                                        tmp_path):
+    from hexviz.decode.engine import decode
+    from hexviz.decode.settings import DecodeConfig, hex_experts
+
+    experts = hex_experts(32, [4, 16])
+    fast = decode(random_lm, prompt_ids, experts, DecodeConfig(32, 32, sampler="threshold:0.3"))
+    slow = decode(random_lm, prompt_ids, experts, DecodeConfig(32, 32))
+    trajectory.save(fast, tmp_path / lesson.PARALLEL_FILES["run"])
+    trajectory.save(slow, tmp_path / lesson.PARALLEL_FILES["fixed"])
+    chapter = lesson.load_lesson(tmp_path)[-1]
+    tokens, i, step = lesson.largest_burst(fast)
+    t = fast.trajectories[i]
+    assert f"**B={t.expert.block_length}** committed **{tokens} answer tokens at once** at " \
+           f"step {step}" in chapter.text
+    assert f"finished in {t.steps_taken} steps instead of 32" in chapter.text
+    total = sum(x.steps_taken for x in fast.trajectories)
+    assert f"{total} in all, against 64 on the fixed schedule" in chapter.text
+    assert chapter.run is fast or chapter.run.config.sampler == "threshold:0.3"
+    assert [f.layout.title.text.split(" ·")[0] for f in chapter.figures[:1]] == ["Tokens per step"]

@@ -76,3 +76,58 @@ def test_pressure_chart_adds_the_recorded_end_density():
     fig = plots.end_pressure(run, [0])
     assert [d.name.split(": ")[1] for d in fig.data] == ["drafts", "revealed", "end density"]
     assert list(fig.data[2].y) == pytest.approx([0.5, 0.6, 0.9, 1.0])
+
+
+@pytest.fixture(scope="module")
+def edited_run(random_lm, prompt_ids):
+    """A threshold run that edits (a random model with a low editing threshold)."""
+    from hexviz.decode.engine import decode
+    from hexviz.decode.settings import DecodeConfig, hex_experts
+
+    run = decode(random_lm, prompt_ids, hex_experts(32, [4, 16]),
+                 DecodeConfig(32, 32, sampler="threshold:0.3", edit=0.2))
+    assert sum(len(t.edits) for t in run.trajectories) > 0
+    return run
+
+
+def test_ids_and_texts_at_a_step_undo_later_edits(edited_run):
+    t = next(t for t in edited_run.trajectories if len(t.edits))
+    step, position, old, new = t.edits[0].tolist()
+    assert plots.ids_at(t, step)[position] == old  # made during `step`: shown after it
+    assert plots.ids_at(t, t.steps_taken).tolist() == t.token_ids.tolist()
+    assert plots.texts_at(t, step)[position] == t.edit_texts[0][0]
+
+
+def test_tokens_per_step_draws_each_experts_commits_and_edits(edited_run):
+    fig = plots.tokens_per_step(edited_run)
+    commits = [tr for tr in fig.data if "edited" not in tr.name]
+    assert [list(tr.y) for tr in commits] == [t.commits.tolist() for t in edited_run.trajectories]
+    assert [len(tr.x) for tr in commits] == [t.steps_taken for t in edited_run.trajectories]
+    assert any("edited" in tr.name for tr in fig.data)
+    assert "threshold:0.3, edit 0.2" in fig.layout.title.text
+    assert "rows computed" in fig.layout.title.text
+    flat = plots.tokens_per_step(known_run())
+    assert [list(tr.y) for tr in flat.data] == [[1, 1, 1, 1], [1, 1, 1, 1]]  # fixed: one a step
+
+
+def test_edits_are_marked_with_old_and_new_on_hover(edited_run):
+    reveal = plots.reveal_order(edited_run)
+    marks = [tr for tr in reveal.data if tr.type == "scatter"]
+    edits = sum(len(t.edits) for t in edited_run.trajectories)
+    assert sum(len(m.x) for m in marks) == edits and "→" in marks[0].hovertext[0]
+    i = next(i for i, t in enumerate(edited_run.trajectories) if len(t.edits))
+    t = edited_run.trajectories[i]
+    umap = plots.unmasking_map(edited_run, i)
+    marks = [tr for tr in umap.data if tr.type == "scatter"]
+    assert list(marks[0].y) == t.edits[:, 0].tolist() and "edits" in umap.layout.title.text
+    assert len(umap.data[0].z) == t.steps_taken  # the expert's own steps
+    scrub = plots.scrubber(edited_run)
+    last, first = scrub.frames[-1], scrub.frames[0]
+    assert len(last.data[1].x) == edits and len(first.data[1].x) == 0  # marks as made
+    assert "edited at step" in last.data[1].hovertext[0]
+
+
+def test_runs_without_edits_draw_as_before():
+    run = known_run()
+    assert all(tr.type == "heatmap" for tr in plots.reveal_order(run).data)
+    assert all(len(f.data) == 1 for f in plots.scrubber(run).frames)

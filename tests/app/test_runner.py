@@ -88,3 +88,39 @@ def test_live_scaling_eval_on_the_builtin_model():
     fig, _ = explore_views.scaling_views(results)
     assert list(fig.data[0].x) == list(range(1, 11))
     assert list(fig.data[2].x) == [5, 10]  # every block size with 1, then 2 seeds
+
+
+def test_a_parallel_sampler_streams_and_ends_with_the_finished_run(random_model_dir):
+    local = LocalRunner({"m": str(random_model_dir)}, snapshot_every=4)
+    runs = list(local.run(RunRequest("Hi", "m", blocks=(4, 16), gen_length=16, steps=16,
+                                     sampler="threshold:0.2", edit=0.5, baselines=False)))
+    last = runs[-1]
+    assert last.complete and not runs[0].complete
+    assert last.config.sampler == "threshold:0.2" and last.config.edit == 0.5
+    assert last.steps_done == max(t.steps_taken for t in last.trajectories) < 16
+    assert last.steps_done % 4 != 0 or len(runs) >= 2  # the last step is sent wherever it fell
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"sampler": "threshold:1.5"}, r"threshold must be in \(0, 1\] \(got 1.5\)"),
+    ({"sampler": "factor:-1"}, r"factor must be a number > 0 \(got -1\)"),
+    ({"sampler": "entropy:-0.1"}, r"entropy must be a number >= 0 \(got -0.1\)"),
+    ({"edit": 0}, r"edit must be in \(0, 1\] \(got 0\)"),
+    ({"sampler": "greedy"}, r"unknown sampler 'greedy'"),
+])
+def test_bad_sampler_requests_are_refused_when_made(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        RunRequest(**{"prompt": "Q?", **kwargs})
+
+
+def test_a_fork_of_a_parallel_run_starts_within_the_experts_own_steps(random_model_dir):
+    from hexviz.app.runner import ForkRequest
+
+    local = LocalRunner({"m": str(random_model_dir)})
+    *_, run = local.run(RunRequest("Hi", "m", blocks=(4, 16), gen_length=16, steps=16,
+                                   sampler="threshold:0.2", baselines=False))
+    taken = run.trajectories[1].steps_taken
+    with pytest.raises(ValueError, match=f"from 0 to {taken - 1}"):
+        ForkRequest(run, 1, taken, model="m")
+    *_, fork = local.fork(ForkRequest(run, 1, taken - 1, model="m"))
+    assert fork.trajectories[0].token_ids.tolist() == run.trajectories[1].token_ids.tolist()

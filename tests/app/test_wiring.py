@@ -14,15 +14,16 @@ from tests.conftest import FakeRunner
 
 def test_settings_become_a_validated_request():
     request = wiring.run_request("Q?", "fake model", ["16", 4], "margin", "32", 32.0, 0.5, 2.0,
-                             True, False, True)
+                                 True, False, True)
     assert request == RunRequest("Q?", "fake model", (4, 16), "margin", 32, 32, 0.5, 2, True,
                                  False, True)
     with pytest.raises(ValueError, match="at least one block size"):
         wiring.run_request("Q?", "m", [], "margin", 32, 32, 0, 1, False, False, True)
-    picked = wiring.run_request("Q?", "m", [8], "margin", 32, 32, 0, 1, False, False, True, "arcc")
+    picked = wiring.run_request("Q?", "m", [8], "margin", 32, 32, 0, 1, False, False, True,
+                                task="arcc")
     assert picked.task == "arcc"
     own = wiring.run_request("Q?", "m", [8], "margin", 32, 32, 0, 1, False, False, True,
-                             "the model's own format")
+                             task="the model's own format")
     assert own.task is None
     api = wiring.api_request("m", "Q?", "", "low_confidence", 0, 0, 0.0, 1, True)
     assert (api.blocks, api.gen_length, api.steps) == (None, None, None)  # model defaults
@@ -79,3 +80,26 @@ def test_gradio_client_gets_a_real_result_from_the_builtin_model(launched):
     assert voted == 3
     for e in d["experts"]:
         assert len(e["reveal_step"]) == own.gen_length and -1 not in e["reveal_step"]
+
+
+def test_the_sampler_and_editing_reach_the_request():
+    request = wiring.run_request("Q?", "m", [4], "margin", 32, 32, 0, 1, False, False, True,
+                                 "threshold:0.80", "0.9")
+    assert (request.sampler, request.edit) == ("threshold:0.8", 0.9)
+    assert wiring.run_request("Q?", "m", [4], "margin", 32, 32, 0, 1, False, False, True,
+                              "fixed", " ").edit is None  # blank: no editing
+    with pytest.raises(ValueError, match=r"threshold must be in \(0, 1\] \(got 1.5\)"):
+        wiring.run_request("Q?", "m", [4], "margin", 32, 32, 0, 1, False, False, True,
+                           "threshold:1.5", "")
+    with pytest.raises(ValueError, match="edit must be a number"):
+        wiring.run_request("Q?", "m", [4], "margin", 32, 32, 0, 1, False, False, True,
+                           "fixed", "lots")
+    api = wiring.api_request("m", "Q?", "", "low_confidence", 0, 0, 0.0, 1, True, "factor:2",
+                             "0.7")
+    assert (api.sampler, api.edit) == ("factor:2", 0.7)
+
+
+def test_bad_sampler_settings_reach_the_user_as_one_line():
+    with pytest.raises(gr.Error, match=r"factor must be a number > 0 \(got -1\)"):
+        wiring.user_errors("reading the settings", wiring.run_request, "Q?", "m", [4],
+                           "margin", 32, 32, 0, 1, False, False, True, "factor:-1", "")

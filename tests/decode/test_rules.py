@@ -57,3 +57,20 @@ def test_select_top_takes_each_rows_count_and_breaks_ties_to_the_left():
     chosen = select_top(scores, torch.tensor([2, 1]))
     assert chosen.tolist() == [[True, True, False, False], [False, False, True, False]]
     assert select_top(scores, torch.tensor([0, 4])).sum(-1).tolist() == [0, 4]
+
+
+def test_each_rules_confidence_lies_in_0_1_and_keeps_its_order():
+    probs = torch.softmax(torch.randn(2, 6, 9, generator=torch.Generator().manual_seed(1)) * 3, -1)
+    x0 = probs.argmax(-1)
+    uniform = torch.rand(2, 6, generator=torch.Generator().manual_seed(2))
+    for name, rule in RULES.items():
+        score = rule(probs, x0, uniform)
+        confidence = rule.confidence(score)
+        assert ((confidence >= 0) & (confidence <= 1)).all(), name
+        assert torch.equal(score.argsort(dim=-1, stable=True), confidence.argsort(dim=-1, stable=True))
+    # low_confidence thresholds the proposal's probability, as HEX's code does
+    assert torch.equal(RULES["low_confidence"].confidence(RULES["low_confidence"](
+        probs, x0, uniform)), probs.max(-1).values)
+    # entropy: exp(-H), 1 for a certain distribution
+    certain = torch.tensor([[[1.0, 0.0, 0.0]]])
+    assert RULES["entropy"].confidence(RULES["entropy"](certain, certain.argmax(-1), None)) == 1

@@ -116,3 +116,31 @@ def test_expert_json_round_trip():
     assert Expert.from_json(asdict(expert)) == expert
     old = {k: v for k, v in asdict(Expert(4)).items() if k != "votes"}
     assert Expert.from_json(old).votes
+
+
+def test_the_sampler_is_part_of_the_config_in_its_canonical_spelling():
+    config = DecodeConfig(64, 32, sampler=" threshold:0.90 ", edit=0.5)
+    assert (config.sampler, config.edit) == ("threshold:0.9", 0.5)
+    assert config.sampling.name == "threshold" and config.sampling.edit == 0.5
+    assert DecodeConfig(**asdict(config)) == config  # the JSON form round-trips
+    assert DecodeConfig(64, 32).sampler == "fixed" and DecodeConfig(64, 32).edit is None
+
+
+@pytest.mark.parametrize("sampler,cap", [
+    ("fixed", 32), ("bounded:0.9", 32),  # at least the schedule's share each step
+    ("threshold:0.9", 64), ("factor:1", 64), ("entropy:0.1", 64),  # at least one token a step
+])
+def test_step_cap(sampler, cap):
+    assert DecodeConfig(64, 32, sampler=sampler).step_cap == cap
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"sampler": "threshold:1.5"}, r"threshold must be in \(0, 1\] \(got 1.5\)"),
+    ({"sampler": "factor:-1"}, r"factor must be a number > 0 \(got -1\)"),
+    ({"sampler": "entropy:-0.1"}, r"entropy must be a number >= 0 \(got -0.1\)"),
+    ({"edit": 0}, r"edit must be in \(0, 1\] \(got 0\)"),
+    ({"sampler": "nope"}, r"unknown sampler 'nope'; choose one of fixed, threshold"),
+])
+def test_bad_sampler_settings_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        DecodeConfig(64, 32, **kwargs)

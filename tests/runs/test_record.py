@@ -60,7 +60,11 @@ def test_json_carries_the_cli_contract(run):
             "end_density"} <= set(expert)
     assert len(expert["end_density"]) == d["steps_done"]
     assert set(d["vote"]) >= {"winner", "counts", "tie"}
-    assert set(d["timing"]) == {"decode_s", "forward_passes"}
+    # issue 22 added the rows actually computed (additive: the contract's two keys stay)
+    assert set(d["timing"]) == {"decode_s", "forward_passes", "row_passes", "step_rows"}
+    assert d["timing"]["row_passes"] == sum(d["timing"]["step_rows"]) <= (
+        d["timing"]["forward_passes"] * len(d["experts"]))
+    assert {"steps_taken", "commits", "edits"} <= set(expert)
     assert d["experts"][2]["votes"] is False
 
 
@@ -133,3 +137,45 @@ def test_bad_likelihoods_and_tie_rules_are_refused(run, change, message):
         d["experts"][0]["one_step_log_likelihood"] = change["likelihood"]
     with pytest.raises(TrajectoryFormatError, match=message):
         trajectory.run_from_json(d)
+
+
+def test_runs_written_before_samplers_load_with_their_steps_and_commits():
+    """The stored gallery runs predate issue 22: no sampler, steps_taken, commits or edits."""
+    from hexviz.paths import GALLERY
+
+    files = sorted(p for p in GALLERY.glob("*.json") if not p.name.startswith("lesson-6"))
+    assert len(files) >= 6  # chapters 1-4 and the examples (chapter 6's are newer)
+    for path in files:
+        raw = json.loads(path.read_text())
+        assert "steps_taken" not in raw["experts"][0] and "sampler" not in raw["config"]
+        run = trajectory.load(path)
+        assert run.config.sampler == "fixed" and run.timing.row_passes is None
+        for t in run.trajectories:
+            assert t.steps_taken == len(t.draft_ids) == run.steps_done
+            assert t.commits.tolist() == np.bincount(t.reveal_step,
+                                                     minlength=t.steps_taken).tolist()
+            assert t.edits.shape == (0, 4)
+
+
+def test_damaged_edits_are_refused(run):
+    d = json.loads(trajectory.dumps(run))
+    d["experts"][0]["edits"] = [[0, 40, 1, 2]]  # position 40 of a 32-token answer
+    with pytest.raises(TrajectoryFormatError, match="edits name a step or position"):
+        trajectory.loads(json.dumps(d))
+    d["experts"][0]["edits"] = [[0, 1, 2]]
+    with pytest.raises(TrajectoryFormatError, match="damaged"):
+        trajectory.loads(json.dumps(d))
+
+
+def test_a_file_without_the_sampler_fields_loads_as_a_fixed_run(run):
+    d = json.loads(trajectory.dumps(run))
+    for key in ("sampler", "edit"):
+        del d["config"][key]
+    for e in d["experts"]:
+        for key in ("steps_taken", "commits", "edits", "edit_texts"):
+            del e[key]
+    d["timing"] = {"decode_s": 0.5, "forward_passes": d["steps_done"]}
+    old = trajectory.loads(json.dumps(d))
+    assert old.config == run.config and old.timing.row_passes is None and old.complete
+    for a, b in zip(run.trajectories, old.trajectories, strict=True):
+        assert (a.steps_taken, a.commits.tolist()) == (b.steps_taken, b.commits.tolist())

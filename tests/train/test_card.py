@@ -87,3 +87,20 @@ def test_card_command_writes_the_card_and_examples(tmp_path):
     assert 0 <= meta["card"]["whole_collapse"] <= 1  # the checkpoint test holds the wall to it
     assert "learned absolute positions" in text  # the architecture note lives in the card
     assert len(json.loads((tmp_path / "examples.json").read_text())) == card.EXAMPLE_COUNT
+
+
+def test_the_card_shows_the_measured_sampler_frontier():
+    rows = [{"sampler": "fixed", "problems": 200, "hex": 0.70, "mean": 0.58,
+             "vote_row_passes": 320.0},
+            {"sampler": "threshold:0.9", "problems": 200, "hex": 0.69, "mean": 0.60,
+             "vote_row_passes": 120.0},
+            {"sampler": "factor:1", "problems": 200, "hex": 0.60, "mean": 0.55,
+             "vote_row_passes": 100.0}]
+    text = card.samplers_section(rows)
+    assert "The first 200 problems" in text
+    assert "| `threshold:0.9` | 69.0% | 60.0% | 120.0 | 38% |" in text
+    assert "Within 2 points of fixed HEX (70.0%) at <= 40% of its row passes: threshold:0.9 " \
+           "(69.0% at 38%)." in text
+    rows[1]["hex"] = 0.65
+    assert "No threshold or factor sampler is within 2 points" in card.samplers_section(rows)
+    assert card.samplers_section([]) == ""
