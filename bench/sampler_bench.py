@@ -7,8 +7,10 @@ problem per forward pass, no baselines) once per sampler, and prints the frontie
 the mean expert's accuracy, and the row passes the vote cost (each voting expert's steps, summed:
 what K experts cost decoded one by one; batched, equal rows share a pass and the batch's forward
 passes are the slowest expert's steps). Then how the computed rows per step fall as experts
-finish, and the app's default run timed with the fixed and the threshold sampler. All figures
-come from one run on one machine.
+finish, and the app's default run timed with the fixed and the threshold sampler. Accuracies
+and pass counts are exact; seconds are this machine's. On a shared machine, measure one sampler
+per process (``--samplers X --frontier-only --out X.json``) and print the frontier of the stored
+rows with ``--table *.json`` (``--out`` there writes the card's ``samplers.json``).
 """
 
 from __future__ import annotations
