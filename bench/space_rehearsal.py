@@ -75,7 +75,7 @@ def front_matter(readme_text: str) -> dict:
         raise ValueError("README.md's front matter block has no closing ---")
     meta = yaml.safe_load("\n".join(lines[1:end])) or {}
     if not isinstance(meta, dict):
-        raise ValueError("README.md's front matter is not a mapping")
+        raise ValueError("README.md's front matter is not a mapping")  # noqa: TRY004  one line
     return meta
 
 

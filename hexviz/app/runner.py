@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Protocol
 
 from hexviz import limits
-from hexviz.app.loading import BUILTIN_LABEL, ModelShelf
 from hexviz.app import zerogpu
+from hexviz.app.loading import BUILTIN_LABEL, ModelShelf
 from hexviz.decode.rules import RULE_NAMES
 from hexviz.decode.settings import (DecodeConfig, Expert, baseline_experts, hex_experts,
                                     parse_blocks, resolve_lengths)

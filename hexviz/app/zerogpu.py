@@ -29,8 +29,8 @@ from hexviz.runs.record import Run, Timing, Trajectory
 SPACES_ZERO_GPU_ENV = "SPACES_ZERO_GPU"  # set by a ZeroGPU Space, read by `spaces` itself
 FALLBACK_MESSAGE = ("hexviz: ZeroGPU is not active (the spaces package is installed, "
                     f"{SPACES_ZERO_GPU_ENV} is not set): decoding runs in this process")
-# The longest call hexviz asks ZeroGPU for: its default duration, which every visitor's quota
-# admits. Chunks are far shorter; only a single step this long is refused.
+# The longest call hexviz asks ZeroGPU for: ZeroGPU's own default duration. Chunks are far
+# shorter; only a single step (or a fork) this long is refused.
 MAX_CALL_S = 60
 _said: set[str] = set()
 

@@ -4,6 +4,7 @@ unchunked decode, and the fallback where `spaces` is installed without ZeroGPU."
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import pickle
 import re
 import shutil
@@ -39,7 +40,7 @@ class FakeSpaces(types.ModuleType):
         self.calls: list[tuple[int, tuple]] = []  # (duration asked, the call's args)
         self.seconds_per_call = seconds_per_call
 
-    def GPU(self, duration):  # noqa: N802  the name spaces gives it
+    def GPU(self, duration):  # the name spaces gives it
         def decorate(fn):
             def call(*args):
                 asked = duration(*args) if callable(duration) else duration
@@ -91,7 +92,7 @@ def test_a_run_is_planned_in_whole_snapshots_that_cover_every_step():
                             snapshot_every=8, lim=limits.Limits())
     chunks = plan.chunks()
     assert chunks[0][0] == 0 and chunks[-1][1] == 256 and len(chunks) > 1
-    assert all(a[1] == b[0] for a, b in zip(chunks, chunks[1:]))
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(chunks))
     assert all(stop % 8 == 0 for _, stop in chunks) and plan.chunk_steps % 8 == 0
     assert plan.chunk_steps * plan.step_s <= plan.budget.call_target_s  # the page updates often
     assert plan.total_s <= limits.Limits().max_gpu_s  # LLaDA's default request is admitted
