@@ -94,12 +94,16 @@ GRADIO_TRACEBACK = ("Exception in thread Thread-4:\nTraceback (most recent call 
      ["the log says 'hexviz: ZeroGPU is not active' 2 times"]),
     ("plain", "Traceback (most recent call last):\n  x\nValueError: boom\n",
      ["the app's log holds a traceback: ValueError: boom"]),
+    ("spaces", f"{rehearsal.FALLBACK_PREFIX} (...)\n" + 2 * (
+        f"{rehearsal.RELOADER_LOOP[0]} at 0x7f>\nTraceback (most recent call last):\n  x\n"
+        f"{rehearsal.RELOADER_LOOP[1]}\n"), []),  # spaces' reload server: a note
 ])
 def test_the_rehearsal_reads_the_apps_log(variant, log, failures):
     result = rehearsal.Result(variant)
     rehearsal.read_log(log, variant, result)
     assert len(result.failures) == len(failures)
-    assert all(f.startswith(p) for f, p in zip(result.failures, failures))
+    assert all(f.startswith(p) for f, p in zip(result.failures, failures, strict=True))
+    assert bool(result.notes) == (not failures)  # what is known is noted, not hidden
 
 
 def test_the_rehearsal_looks_for_the_apps_own_fallback_line():
