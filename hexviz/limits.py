@@ -46,6 +46,9 @@ class Limits:
     export_max_mb: float = 256.0  # the export folder is pruned to this total...
     export_max_age_s: int = 3600  # ...and of anything older than this
     threads: int = 0  # torch threads; 0 = half the CPUs this process may use (at least 1)
+    # GPU seconds one run may ask a ZeroGPU Space for, all its calls together: 120 is the daily
+    # quota ZeroGPU's documentation gives a visitor who is not logged in.
+    max_gpu_s: float = 120.0
 
     @property
     def max_prompt_chars(self) -> int:

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Protocol
 
 from hexviz import limits
+from hexviz.app import zerogpu
 from hexviz.app.loading import BUILTIN_LABEL, ModelShelf
-from hexviz.app.zerogpu import zero_gpu
 from hexviz.decode.rules import RULE_NAMES
 from hexviz.decode.samplers import Sampler
 from hexviz.decode.settings import (DecodeConfig, Expert, baseline_experts, hex_experts,
@@ -24,9 +24,9 @@ from hexviz.evaluate import (EvalResults, apply_task, default_batch_size, eval_e
                              prompt_ids, read_problems)
 from hexviz.models.meta import ModelDefaults
 from hexviz.paths import TEST_SET
-from hexviz.runs.record import Run
+from hexviz.runs.record import Run, Trajectory
 from hexviz.tasks import get_task
-from hexviz.tasks.base import Problem
+from hexviz.tasks.base import Problem, Task
 
 WARM_UP_PROMPT = "Tom has 5 apples. He buys 3 more. How many apples does Tom have now?"
 
@@ -73,6 +73,22 @@ class RunRequest:
         if not 0 <= self.temperature < float("inf"):
             raise ValueError(f"temperature must be a finite number >= 0 "
                              f"(got {self.temperature!r})")
+
+
+@dataclass(frozen=True)
+class Job:
+    """A request resolved against its model: what the decode loop gets, checked against the
+    limits. Made in this process before any GPU is asked for."""
+
+    lm: object  # DiffusionLM
+    prompt_ids: list[int]
+    experts: list[Expert]
+    config: DecodeConfig
+    task: Task | None = None
+
+    def with_task(self, run: Run) -> Run:
+        """``run``'s answers parsed by the request's task, if it names one."""
+        return apply_task(self.lm, self.task, run) if self.task else run
 
 
 class Runner(Protocol):
@@ -133,9 +149,13 @@ class LocalRunner:
                  snapshot_every: int = 8) -> None:
         self.shelf = ModelShelf(models, trust_remote_code)
         self.snapshot_every = snapshot_every
-        self._gpu_decode = zero_gpu(self._decode)
-        self._gpu_fork = zero_gpu(self._fork)
-        self._gpu_candidates = zero_gpu(lambda args: iter([self._candidates(*args)]))
+        # spaces.GPU on a ZeroGPU Space, else None (said once where `spaces` is installed)
+        self._gpu = zerogpu.spaces_gpu()
+        self._zerogpu_budget = zerogpu.Budget()
+        if self._gpu is not None:
+            self._gpu_chunk = zerogpu.on_gpu(self._gpu, self._decode_chunk)
+            self._gpu_fork = zerogpu.on_gpu(self._gpu, lambda r: list(self._fork(r)))
+            self._gpu_candidates = zerogpu.on_gpu(self._gpu, self._candidates)
 
     def model_labels(self) -> list[str]:
         return self.shelf.labels()
@@ -156,21 +176,36 @@ class LocalRunner:
         return self.shelf.preload(label or self.shelf.labels()[0], self._warm)
 
     def _warm(self, label: str) -> None:
+        if self._gpu is not None:
+            return  # loaded is warm enough: on ZeroGPU this process has no GPU to decode on
         runs = self._decode(RunRequest(WARM_UP_PROMPT, model=label))  # never a GPU call
         next(runs)  # step 1: tokenizer, forward kernels, snapshot path
         runs.close()
 
     def run(self, request: RunRequest) -> Iterator[Run]:
         """Yield a partial run after step 1 (a first figure at once), then every
-        ``snapshot_every`` steps, then the finished run."""
-        if self._gpu_decode is not None:
-            yield from self._gpu_decode(request)
-        else:
+        ``snapshot_every`` steps, then the finished run. On ZeroGPU: one snapshot per GPU
+        call of a few snapshots' steps (`zerogpu`), after checking that all calls fit."""
+        if self._gpu is None:
             yield from self._decode(request)
+            return
+        plan = self.gpu_plan(self._prepare(request))  # refused here: no GPU was asked for
+        yield from zerogpu.stream(self._gpu_chunk, request, plan)
 
-    def _decode(self, request: RunRequest) -> Iterator[Run]:
-        from hexviz.decode.engine import iter_decode
+    def admit(self, request: RunRequest) -> None:
+        """Refuse, before the request queues, a run whose ZeroGPU calls would not fit
+        (`LimitError`). Only on ZeroGPU, and once the model is loaded (its tokenizer counts
+        the prompt); `run` checks again before asking for a GPU."""
+        if self._gpu is not None and request.model in self.shelf.cache:
+            self.gpu_plan(self._prepare(request))
 
+    def gpu_plan(self, job: Job) -> zerogpu.GpuPlan:
+        """The ZeroGPU calls of ``job``, or `LimitError` when they would not fit."""
+        return zerogpu.plan_run(zerogpu.forward_cost(job.lm.model), len(job.experts),
+                                len(job.prompt_ids), job.config.gen_length, job.config.step_cap,
+                                self.snapshot_every, self._zerogpu_budget)
+
+    def _prepare(self, request: RunRequest) -> Job:
         lm = self.shelf.get(request.model)
         gen_length, steps = resolve_lengths(request.gen_length, request.steps,
                                             lm.defaults.gen_length, lm.defaults.steps,
@@ -185,18 +220,42 @@ class LocalRunner:
         task = get_task(request.task) if request.task else None
         ids = prompt_ids(lm, task, Problem(request.prompt, None))
         limits.check_prompt_tokens(len(ids))
+        return Job(lm, ids, experts, config, task)
+
+    def _decode(self, request: RunRequest) -> Iterator[Run]:
+        from hexviz.decode.engine import iter_decode
+
+        job = self._prepare(request)
         progress, shown = None, 0
-        for progress in iter_decode(lm, [ids], experts, config, prompt_texts=[request.prompt]):
+        for progress in iter_decode(job.lm, [job.prompt_ids], job.experts, job.config,
+                                    prompt_texts=[request.prompt]):
             if progress.step == 1 or progress.step % self.snapshot_every == 0:
                 shown = progress.step
-                yield self._with_task(lm, task, progress.runs()[0])
+                yield job.with_task(progress.runs()[0])
         if progress is not None and shown != progress.step:  # the last step, wherever it fell
-            yield self._with_task(lm, task, progress.runs()[0])
+            yield job.with_task(progress.runs()[0])
 
-    @staticmethod
-    def _with_task(lm, task, run: Run) -> Run:
-        """The run's answers parsed by ``task`` (none: the model's own format)."""
-        return apply_task(lm, task, run) if task else run
+    def _decode_chunk(self, request: RunRequest, start: int, stop: int,
+                      history: tuple[Trajectory, ...]) -> Run:
+        """Steps ``start`` to ``stop`` of ``request`` (one GPU call), from the canvas that
+        ``history`` recorded after ``start`` steps; the snapshot after step ``stop``, or after
+        the last step when a parallel sampler's experts all finish before it."""
+        from hexviz.decode.engine import Resume, iter_decode
+
+        job = self._prepare(request)
+        resume = Resume(start, history) if start else None
+        steps = iter_decode(job.lm, [job.prompt_ids], job.experts, job.config,
+                            prompt_texts=[request.prompt], resume=resume)
+        progress = None
+        try:
+            for progress in steps:
+                if progress.step == stop:
+                    break
+        finally:
+            steps.close()
+        if progress is None:
+            raise ValueError(f"the decode has no steps left after step {start}")
+        return job.with_task(progress.runs()[0])
 
     def _model_of(self, run: Run, label: str):
         lm = self.shelf.get(label)
@@ -207,7 +266,15 @@ class LocalRunner:
 
     def fork(self, request: ForkRequest) -> Iterator[Run]:
         """Decode the fork's remaining steps; yields the finished fork, a one-expert run."""
-        yield from (self._gpu_fork or self._fork)(request)
+        if self._gpu is None:
+            yield from self._fork(request)
+            return
+        run = request.run
+        lm = self._model_of(run, request.model)
+        seconds = zerogpu.call_seconds(zerogpu.forward_cost(lm.model), 1, len(run.prompt_ids),
+                                       run.config.gen_length, run.config.steps - request.step,
+                                       self._zerogpu_budget)
+        yield from self._gpu_fork(zerogpu.GpuCall((request,), seconds))
 
     def _fork(self, request: ForkRequest) -> Iterator[Run]:
         from hexviz.decode.engine import Resume, iter_decode
@@ -226,9 +293,12 @@ class LocalRunner:
         """The model's top ``k`` tokens at ``position`` on the expert's canvas after ``step``:
         (token id, text, probability), best first."""
         args = (model, run, expert, step, position, k)
-        if self._gpu_candidates is not None:
-            return self._gpu_candidates(args)[0]
-        return self._candidates(*args)
+        if self._gpu is None:
+            return self._candidates(*args)
+        lm = self._model_of(run, model)
+        seconds = zerogpu.call_seconds(zerogpu.forward_cost(lm.model), 1, len(run.prompt_ids),
+                                       run.config.gen_length, 1, self._zerogpu_budget)
+        return self._gpu_candidates(zerogpu.GpuCall(args, seconds))
 
     def _candidates(self, model: str, run: Run, expert: int, step: int, position: int,
                     k: int) -> list[tuple[int, str, float]]:

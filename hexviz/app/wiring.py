@@ -89,6 +89,20 @@ def wire_explore(runner: Runner, tab: Explore) -> None:
             yield keyed(full_views(run) if run.complete else partial_views(run))
         limits.release_memory()  # the views are sent; memory returns to its level
 
+    def on_admit(*settings) -> list[dict]:
+        """Gradio's validator, run before the queue: a run ZeroGPU cannot fit waits for
+        nothing; the message shows on the question box."""
+        valid = [gr.validate(True, "")] * len(settings)
+        try:
+            request = run_request(*settings)
+        except ValueError:  # bad settings are reported by on_run, as before
+            return valid
+        try:
+            getattr(runner, "admit", lambda _: None)(request)
+        except limits.LimitError as err:
+            return [gr.validate(False, str(err)), *valid[1:]]
+        return valid
+
     def on_pick(label, run) -> Any:
         if run is None or label not in plots.row_labels(run):
             return gr.skip()
@@ -107,7 +121,8 @@ def wire_explore(runner: Runner, tab: Explore) -> None:
         return gr.update(value=LengthControls.of(runner, label, int(gen_length), blocks).steps)
 
     outputs = list(views.values())
-    tab.run_button.click(on_run, tab.settings.inputs(), outputs, api_visibility="private")
+    tab.run_button.click(on_run, tab.settings.inputs(), outputs, api_visibility="private",
+                         validator=on_admit)
     tab.upload.upload(lambda path: keyed(replay(path)), [tab.upload], outputs,
                       api_visibility="private")
     views["pick"].change(on_pick, [views["pick"], views["run"]], [views["map"]],
