@@ -31,8 +31,8 @@ import numpy as np
 
 from hexviz import limits
 from hexviz.app import palette
-from hexviz.trajectory import Run, Trajectory
-from hexviz.vote import majority
+from hexviz.runs.record import Run, Trajectory
+from hexviz.runs.vote import majority
 
 # Position states; the same codes as the charts' (hexviz.app.plots).
 MASK, TEXT, END_OF_TURN, END_OF_TEXT = 0, 1, 2, 3
@@ -189,6 +189,10 @@ def run_vocab(runs: Sequence[Run]) -> dict[int, str]:
         for t in run.trajectories:
             for i, token in zip(t.token_ids.tolist(), t.tokens, strict=True):
                 vocab.setdefault(int(i), display_text(token))
+            # runs with token editing store each edit's (old, new) text beside its ids
+            for e, texts in zip(edits_of(t), getattr(t, "edit_texts", None) or [], strict=False):
+                vocab.setdefault(e.old_id, display_text(texts[0]))
+                vocab.setdefault(e.new_id, display_text(texts[1]))
     return vocab
 
 
@@ -1084,6 +1088,28 @@ def output_format(path: str | Path) -> str:
     if suffix not in FORMATS:
         raise ValueError(f"the output must end in .gif or .html (got {Path(path).name!r})")
     return suffix
+
+
+def export(run: Run, suffix: str, settings: Settings | None = None,
+           folder: Path | None = None) -> Path:
+    """The animation in the app's export folder, named by the run and settings (a second
+    request reuses the file); the folder is pruned like every other download."""
+    import hashlib
+
+    from hexviz.runs import record
+
+    settings = settings or Settings()
+    output_format(f"x{suffix}")
+    folder = folder or limits.export_folder()
+    key = record.dumps(run) + repr(settings)
+    path = folder / f"hexviz-animation-{hashlib.sha1(key.encode()).hexdigest()[:12]}{suffix}"
+    if not path.exists():  # written whole, then renamed: a reader never sees half a file
+        data = gif(run, settings) if suffix == ".gif" else html_page(run, settings).encode()
+        part = path.with_name(path.name + ".part")
+        part.write_bytes(data)
+        part.replace(path)
+    limits.prune_exports(folder, keep={path})
+    return path
 
 
 def write(run: Run, out: str | Path, settings: Settings, other: Run | None = None,

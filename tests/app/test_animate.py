@@ -13,9 +13,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hexviz import limits, trajectory
+from hexviz import limits
+
 from hexviz.app import animate, palette
 from hexviz.paths import GALLERY
+from hexviz.runs import record
 from tests.conftest import known_run
 
 STORED = GALLERY / "lesson-1-one-expert.json"
@@ -23,7 +25,7 @@ STORED = GALLERY / "lesson-1-one-expert.json"
 
 @pytest.fixture(scope="module")
 def stored():
-    return trajectory.load(STORED)
+    return record.load(STORED)
 
 
 def expected_shown(t, step: int) -> np.ndarray:
@@ -228,7 +230,7 @@ def test_compare_layout(stored):
     anim = animate.build(stored, animate.Settings(layout="compare", experts=("8", "whole")))
     assert [p.title for p in anim.panels] == ["A: B=8 low_confidence",
                                               "B: whole (low_confidence)"]
-    other = trajectory.load(GALLERY / "lesson-2-end-of-text-wall.json")
+    other = record.load(GALLERY / "lesson-2-end-of-text-wall.json")
     both = animate.build(stored, animate.Settings(layout="compare", experts=("16",)), other)
     assert both.panels[1].answer == other.trajectories[animate.select(other, "16")[0]].answer
     with pytest.raises(ValueError, match="two experts"):
