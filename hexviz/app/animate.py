@@ -749,7 +749,7 @@ class GifPainter:
         room = box.w - 2 * m.inset - font(m.size).getlength(drawable(status, m.size)) - m.size
         self.text((box.x + m.inset, y), fit(left, room, m.size), palette.INK,
                   clear_to=box.x + box.w - 2)
-        colour = palette.WINNER if c.done and p.answer is not None else palette.MUTED
+        colour = palette.INK if c.done else palette.MUTED  # green is the vote's winner only
         self.text((box.x + box.w - m.inset, y), status, colour, anchor="rm")
 
     def vote_strip(self, frame: Frame) -> None:
@@ -916,7 +916,7 @@ body { margin: 0; padding: 12px 16px; font: 16px/1.5 system-ui, -apple-system, "
 .panel { border: 1px solid var(--mask); border-radius: 6px; padding: 6px 8px; }
 .head { display: flex; justify-content: space-between; gap: 8px; font-size: 14px; }
 .status { color: var(--muted); white-space: nowrap; }
-.status.answer { color: var(--winner); font-weight: 600; }
+.status.answer { color: var(--ink); font-weight: 600; }
 .canvas { line-height: 1.9; margin-top: 4px; }
 .c { display: inline-block; min-height: 1.3em; vertical-align: middle; border-radius: 3px;
      padding: 0 2px; margin: 1px 0; box-sizing: border-box; text-align: left; }
@@ -1073,6 +1073,17 @@ def render_html(anim: Animation) -> str:
 def html_page(run: Run, settings: Settings, other: Run | None = None,
               lim: limits.Limits | None = None) -> str:
     return render_html(build(run, settings, other, None, lim))
+
+
+def page_of(run: Run, indices: Sequence[int], settings: Settings,
+            lim: limits.Limits | None = None) -> str:
+    """The HTML animation of trajectories ``indices`` of ``run`` (for a view that picks its
+    experts by index, such as a lesson chapter); compare names them A and B."""
+    vocab = run_vocab([run])
+    names = ("A: ", "B: ") if settings.layout == "compare" else ("",) * len(indices)
+    panels = [panel(run, i, names[n] if n < len(names) else "", vocab)
+              for n, i in enumerate(indices)]
+    return render_html(build_from_panels(panels, run, settings, None, lim or limits.current()))
 
 
 def iframe(page: str, height: int = 420) -> str:

@@ -106,7 +106,8 @@ def test_build_stores_chapter_runs_for_any_model(random_model_dir, tmp_path):
     """The command decodes with the model's own defaults and writes runs the lesson reads."""
     written = lesson.build(tmp_path, candidates=4, model=str(random_model_dir), examples=1)
     assert sorted(p.name for p in written) == sorted([*lesson.FILE_NAMES.values(),
-                                                      "example-1.json"])
+                                                      "example-1.json", "unmasking.gif"])
+    assert (tmp_path / "unmasking.gif").read_bytes()[:6] == b"GIF89a"  # the README's, remade
     index = json.loads((tmp_path / lesson.INDEX.name).read_text())
     assert index["model"] == random_model_dir.name and index["candidates"] == 4
     run = gallery.read_run(tmp_path / lesson.FILE_NAMES["wall"])
@@ -115,3 +116,20 @@ def test_build_stores_chapter_runs_for_any_model(random_model_dir, tmp_path):
     chapters = lesson.load_lesson(tmp_path)
     assert all(c.run is not None for c in chapters[:4])
     assert f"{run.config.gen_length}-token answer" in chapters[1].text
+
+
+def test_first_two_chapters_play_their_words_inline():
+    chapters = lesson.load_lesson()
+    pages = {c.key: c.animation for c in chapters}
+    assert pages["one_expert"].startswith("<!DOCTYPE html>")
+    assert '"layout":"one"' in pages["one_expert"] and '"layout":"compare"' in pages["wall"]
+    assert pages["disagree"] is None and pages["vote"] is None and pages["scaling"] is None
+
+
+def test_readme_animation_is_made_by_the_cli_command(tmp_path):
+    from PIL import Image
+
+    command = lesson.animation_command(out=tmp_path / "a.gif")
+    assert command[:1] == ["animate"] and command[-2:] == ["--layout", "all"]
+    out = lesson.readme_animation(out=tmp_path / "a.gif")
+    assert Image.open(out).n_frames > 60

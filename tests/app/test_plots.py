@@ -76,3 +76,16 @@ def test_pressure_chart_adds_the_recorded_end_density():
     fig = plots.end_pressure(run, [0])
     assert [d.name.split(": ")[1] for d in fig.data] == ["drafts", "revealed", "end density"]
     assert list(fig.data[2].y) == pytest.approx([0.5, 0.6, 0.9, 1.0])
+
+
+def test_charts_use_the_colour_blind_safe_palette():
+    from hexviz.app import palette
+
+    run = known_run()
+    assert plots.STATE_COLORS == list(palette.STATE_COLORS)
+    scale = plots.unmasking_map(run, 1).data[0].colorscale
+    assert {c for _, c in scale} == set(palette.STATE_COLORS)
+    bars = plots.vote_panel(run).data[0].marker.color
+    assert bars[0] == palette.WINNER
+    lines = [t.line.color for t in plots.end_pressure(run).data]
+    assert set(lines) <= set(palette.SERIES)
