@@ -869,11 +869,10 @@ def html_data(anim: Animation) -> dict:
             "title": p.heading, "steps": p.steps,
             "space": [int(s) for s in p.space_before], "newline": [int(s) for s in p.newline_after],
             "appear": appear, "changes": changes, "flash": flashes,
+            "group": [g[0] for g in words(p)],  # where each unbreakable word starts
             "block": [list(c.block) if c.block else None for c in cs],
             "step": [c.step for c in cs], "done": [int(c.done) for c in cs],
             "answer": p.answer, "collapsed": p.collapsed, "votes": p.votes,
-            "width": [max(len(t) for t in p.texts_ever(q)) if p.kind(int(p.ids[q])) == TEXT
-                      else 0 for q in range(p.length)],
         })
     vote_lines = []
     for f in frames:
@@ -885,7 +884,7 @@ def html_data(anim: Animation) -> dict:
                       f"HEX answer {v.winner}: {v.counts[v.winner]} of "
                       f"{sum(v.counts.values())} votes"
                       + (" (tie, broken by the smallest block)" if v.tie else ""))
-        vote_lines.append(["   ".join(f"{p.short}: {p.answer or 'none'}" for p in counted),
+        vote_lines.append([" · ".join(f"{p.short}: {p.answer or 'none'}" for p in counted),
                            result])
     return {
         "question": anim.title, "model": anim.model, "layout": anim.settings.layout,
@@ -905,35 +904,44 @@ HTML_TEMPLATE = """<!DOCTYPE html>
 <style>
 :root { --mask: __MASK__; --text: __TEXT__; --eot: __EOT__; --eos: __EOS__; --edit: __EDIT__;
         --ink: __INK__; --muted: __MUTED__; --winner: __WINNER__; }
-body { margin: 0; padding: 12px 16px; font: 16px/1.5 system-ui, -apple-system, "Segoe UI",
-       Roboto, "Noto Sans", Arial, sans-serif; color: var(--ink); background: #fff; }
-#question { font-weight: 600; margin-bottom: 4px; }
-#controls { display: flex; gap: 10px; align-items: center; margin: 6px 0 10px; flex-wrap: wrap; }
+body { margin: 0; padding: 10px 14px; font: 16px/1.45 system-ui, -apple-system, "Segoe UI",
+       Roboto, "Noto Sans", "DejaVu Sans", Arial, sans-serif; color: var(--ink); background: #fff; }
+#question { font-size: 15px; margin-bottom: 2px; }
+#controls { display: flex; gap: 10px; align-items: center; margin: 4px 0 8px; flex-wrap: wrap; }
 #controls button { font: inherit; padding: 2px 12px; min-width: 5.5em; cursor: pointer; }
 #scrub { flex: 1 1 240px; min-width: 160px; }
-#caption { color: var(--muted); font-variant-numeric: tabular-nums; }
-#panels { display: grid; gap: 12px; grid-template-columns: repeat(__COLS__, minmax(0, 1fr)); }
-.panel { border: 1px solid var(--mask); border-radius: 6px; padding: 6px 8px; }
+#caption { color: var(--muted); font-variant-numeric: tabular-nums; font-size: 14px; }
+#panels { display: grid; gap: 10px;
+          grid-template-columns: repeat(auto-fit, minmax(min(100%, __MINCOL__px), 1fr)); }
+.panel { border: 1px solid var(--mask); border-radius: 6px; padding: 4px 8px 6px; min-width: 0; }
 .head { display: flex; justify-content: space-between; gap: 8px; font-size: 14px; }
+.head .name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .status { color: var(--muted); white-space: nowrap; }
 .status.answer { color: var(--ink); font-weight: 600; }
-.canvas { line-height: 1.9; margin-top: 4px; }
+.canvas { line-height: 1.75; margin-top: 2px; font-size: 15px; }
+.w { display: inline-block; padding: 2px 0; vertical-align: middle; }
+.w.sp { padding-left: 0.28em; }
+.w.blk { box-shadow: inset 0 2px 0 var(--ink), inset 0 -2px 0 var(--ink); }
+.w.blk.first { box-shadow: inset 2px 2px 0 var(--ink), inset 0 -2px 0 var(--ink); padding-left: 3px; }
+.w.blk.last { box-shadow: inset -2px 2px 0 var(--ink), inset 0 -2px 0 var(--ink); padding-right: 3px; }
+.w.blk.first.last { box-shadow: inset 0 0 0 2px var(--ink); }
 .c { display: inline-block; min-height: 1.3em; vertical-align: middle; border-radius: 3px;
-     padding: 0 2px; margin: 1px 0; box-sizing: border-box; text-align: left; }
-.c.sp { margin-left: 0.3em; }
+     margin: 0 1px; box-sizing: border-box; text-align: left; white-space: pre; }
 .c.m { background: var(--mask); color: transparent; }
-.c.eot { background: var(--eot); width: 0.6em; color: transparent; }
-.c.eos { background: var(--eos); width: 0.6em; color: transparent; }
+.c.eot { background: var(--eot); width: 0.6em; min-width: 0 !important; color: transparent; }
+.c.eos { background: var(--eos); width: 0.6em; min-width: 0 !important; color: transparent; }
 .c.fresh { color: var(--text); }
 .c.flash { background: var(--edit); color: #fff; }
 .c.edited { box-shadow: inset 0 -2px 0 var(--edit); }
-.c.blk { outline: 2px solid var(--ink); outline-offset: 1px; }
+.g { white-space: nowrap; }
 .br { display: block; height: 0; }
-#vote { margin-top: 10px; min-height: 3em; }
+#vote { margin-top: 8px; }
 #vote .result { color: var(--winner); font-weight: 600; }
-#legend { margin-top: 8px; color: var(--muted); font-size: 14px; }
-#legend span.k { display: inline-block; width: 0.9em; height: 0.9em; vertical-align: -0.1em;
-                 margin: 0 4px 0 12px; border-radius: 2px; }
+#legend { margin-top: 6px; color: var(--muted); font-size: 13px; display: flex; flex-wrap: wrap;
+          gap: 2px 16px; }
+#legend span { white-space: nowrap; }
+#legend i { display: inline-block; width: 0.9em; height: 0.9em; vertical-align: -0.1em;
+            margin-right: 4px; border-radius: 2px; }
 </style></head>
 <body>
 <div id="question"></div>
@@ -942,12 +950,12 @@ body { margin: 0; padding: 12px 16px; font: 16px/1.5 system-ui, -apple-system, "
 <span id="caption"></span></div>
 <div id="panels"></div>
 <div id="vote"></div>
-<div id="legend"><span class="k" style="background:var(--mask)"></span>masked
-<span class="k" style="background:var(--text)"></span>just revealed
-<span class="k" style="background:var(--eot)"></span>end of turn
-<span class="k" style="background:var(--eos)"></span>end of text
-<span class="k" style="background:var(--edit)"></span>edited
-<span class="k" style="outline:2px solid var(--ink);background:none"></span>current block</div>
+<div id="legend"><span><i style="background:var(--mask)"></i>masked</span>
+<span><i style="background:var(--text)"></i>just revealed</span>
+<span><i style="background:var(--eot)"></i>end of turn</span>
+<span><i style="background:var(--eos)"></i>end of text</span>
+<span><i style="background:var(--edit)"></i>edited</span>
+<span><i style="box-shadow:inset 0 0 0 2px var(--ink)"></i>current block</span></div>
 <script type="application/json" id="hexviz-data">__DATA__</script>
 <script>
 (function () {
@@ -957,28 +965,53 @@ body { margin: 0; padding: 12px 16px; font: 16px/1.5 system-ui, -apple-system, "
   document.getElementById("question").textContent = D.question;
   var scrub = document.getElementById("scrub"), play = document.getElementById("play");
   scrub.max = n - 1;
+  if (!D.vote) document.getElementById("vote").style.display = "none";
   var root = document.getElementById("panels"), views = [];
   D.panels.forEach(function (p) {
     var box = document.createElement("div"); box.className = "panel";
     var head = document.createElement("div"); head.className = "head";
-    var name = document.createElement("span"); name.textContent = p.title;
+    var name = document.createElement("span"); name.className = "name"; name.textContent = p.title;
     var status = document.createElement("span"); status.className = "status";
     head.appendChild(name); head.appendChild(status); box.appendChild(head);
     var cv = document.createElement("div"); cv.className = "canvas"; box.appendChild(cv);
-    var cells = [];
-    for (var q = 0; q < p.appear.length; q++) {
-      var s = document.createElement("span"); s.className = "c";
-      if (p.width[q]) s.style.minWidth = (p.width[q] * 0.55 + 0.3) + "em";
-      cv.appendChild(s); cells.push(s);
-      if (p.newline[q]) { var br = document.createElement("span"); br.className = "br"; cv.appendChild(br); }
-    }
     var byPos = {};  // position -> [[frame, text, state], ...]
     p.changes.forEach(function (c) { (byPos[c[1]] = byPos[c[1]] || []).push([c[0], c[2], c[3]]); });
+    var cells = [], wraps = [], starts = {}, group = null;
+    p.group.forEach(function (q) { starts[q] = true; });
+    for (var q = 0; q < p.appear.length; q++) {
+      if (starts[q] || !group) {  // a word and its punctuation never split across lines
+        group = document.createElement("span"); group.className = "g"; cv.appendChild(group);
+      }
+      var w = document.createElement("span"); w.className = "w" + (p.space[q] ? " sp" : "");
+      var s = document.createElement("span"); s.className = "c";
+      // the widest text this position ever shows, so words never move
+      var longest = (byPos[q] || []).reduce(function (a, c) { return c[1].length > a.length ? c[1] : a; }, "");
+      s.textContent = longest || "\u00a0";
+      w.appendChild(s); group.appendChild(w); cells.push(s); wraps.push(w);
+      if (p.newline[q]) {
+        var br = document.createElement("span"); br.className = "br"; cv.appendChild(br); group = null;
+      }
+    }
     var flash = {};
     p.flash.forEach(function (f) { (flash[f[0]] = flash[f[0]] || {})[f[1]] = true; });
-    views.push({p: p, cells: cells, status: status, byPos: byPos, flash: flash});
+    views.push({p: p, cells: cells, wraps: wraps, status: status, byPos: byPos, flash: flash});
     root.appendChild(box);
   });
+  function measure() {  // fix each cell's width at its widest text (again when fonts change)
+    views.forEach(function (v) {
+      v.cells.forEach(function (s) { s.style.minWidth = ""; });
+      var saved = v.cells.map(function (s) { return [s.className, s.textContent]; });
+      v.cells.forEach(function (s, q) {
+        var list = v.byPos[q] || [], best = "";
+        list.forEach(function (c) { if (c[2] === 1 && c[1].length > best.length) best = c[1]; });
+        s.className = "c"; s.textContent = best || "\u00a0";
+      });
+      var widths = v.cells.map(function (s) { return s.getBoundingClientRect().width; });
+      v.cells.forEach(function (s, q) {
+        s.style.minWidth = widths[q] + "px"; s.className = saved[q][0]; s.textContent = saved[q][1];
+      });
+    });
+  }
   function version(v, q, f) {
     var list = v.byPos[q] || [], found = null;
     for (var i = 0; i < list.length && list[i][0] <= f; i++) found = list[i];
@@ -995,21 +1028,23 @@ body { margin: 0; padding: 12px 16px; font: 16px/1.5 system-ui, -apple-system, "
     views.forEach(function (v) {
       var p = v.p, blk = p.block[f];
       for (var q = 0; q < v.cells.length; q++) {
-        var s = v.cells[q], cls = "c" + (p.space[q] ? " sp" : ""), text = "";
-        if (f < p.appear[q]) { cls += " m"; text = "\\u00a0"; }
+        var s = v.cells[q], cls = "c", text = "\u00a0";
+        if (f < p.appear[q]) cls += " m";
         else {
           var ver = version(v, q, f);
           if (ver[2] === 2) cls += " eot"; else if (ver[2] === 3) cls += " eos";
-          else { text = ver[1] || "\\u00a0"; if (p.appear[q] === f) cls += " fresh"; }
+          else { text = ver[1] || "\u00a0"; if (p.appear[q] === f) cls += " fresh"; }
           if (v.flash[f] && v.flash[f][q]) cls += " flash";
           else if (edited(v, q, f)) cls += " edited";
         }
-        if (blk && q >= blk[0] && q < blk[1]) cls += " blk";
         s.className = cls; s.textContent = text;
         s.dataset.state = f < p.appear[q] ? "mask" : "shown";
+        var inBlock = blk && q >= blk[0] && q < blk[1];
+        v.wraps[q].className = "w" + (p.space[q] ? " sp" : "") + (inBlock ? " blk" : "") +
+          (inBlock && q === blk[0] ? " first" : "") + (inBlock && q === blk[1] - 1 ? " last" : "");
       }
       var done = p.done[f];
-      v.status.className = "status" + (done && p.answer !== null ? " answer" : "");
+      v.status.className = "status" + (done ? " answer" : "");
       v.status.textContent = done ? ((p.collapsed ? "collapsed · " : "") +
         (p.answer !== null ? "answer " + p.answer : "no answer")) : "step " + p.step[f] + "/" + p.steps;
     });
@@ -1018,7 +1053,7 @@ body { margin: 0; padding: 12px 16px; font: 16px/1.5 system-ui, -apple-system, "
       el.innerHTML = "";
       var a = document.createElement("div");
       a.textContent = "Vote: " + (line[0] || "waiting for the experts to finish");
-      var b = document.createElement("div"); b.className = "result"; b.textContent = line[1];
+      var b = document.createElement("div"); b.className = "result"; b.textContent = line[1] || "\u00a0";
       el.appendChild(a); el.appendChild(b);
     }
   }
@@ -1043,16 +1078,17 @@ body { margin: 0; padding: 12px 16px; font: 16px/1.5 system-ui, -apple-system, "
   });
   window.hexviz = {show: show, setPlaying: setPlaying, frames: n,
                    frame: function () { return frame; }, playing: function () { return playing; }};
-  show(0); setPlaying(!/[?#&]paused/.test(location.href));
+  measure(); show(0); setPlaying(!/[?#&]paused/.test(location.href));
+  if (document.fonts && document.fonts.ready) document.fonts.ready.then(function () { measure(); show(frame); });
 })();
 </script>
 </body></html>
 """
 
 
-def html_columns(anim: Animation) -> int:
-    n = len(anim.panels)
-    return 1 if n == 1 else 2 if n in (2, 4) or anim.settings.layout == "compare" else min(n, 3)
+def min_column(anim: Animation) -> int:
+    """The narrowest a panel may get before the grid wraps (one expert gets the whole row)."""
+    return {"one": 900, "compare": 420}.get(anim.settings.layout, 280)
 
 
 def render_html(anim: Animation) -> str:
@@ -1060,7 +1096,7 @@ def render_html(anim: Animation) -> str:
     data = json.dumps(html_data(anim), ensure_ascii=True, separators=(",", ":"))
     data = data.replace("</", "<\\/")  # a token "</script>" must not end the data block
     values = {"__TITLE__": html.escape(" ".join(anim.title.split())[:120]),
-              "__COLS__": str(html_columns(anim)), "__MASK__": palette.MASK,
+              "__MINCOL__": str(min_column(anim)), "__MASK__": palette.MASK,
               "__TEXT__": palette.TEXT, "__EOT__": palette.END_OF_TURN,
               "__EOS__": palette.END_OF_TEXT, "__EDIT__": palette.EDIT, "__INK__": palette.INK,
               "__MUTED__": palette.MUTED, "__WINNER__": palette.WINNER}
