@@ -124,5 +124,13 @@ def test_lesson_chapter_plays_the_animation_inline(launched, tmp_path):
         page.locator("#animation-inline-wall").scroll_into_view_if_needed()
         page.wait_for_timeout(2500)
         page.screenshot(path=str(shots / "lesson-inline-wall.png"))
+        # The chapter's download button makes the GIF and the page.
+        page.locator("#animate-wall").click()
+        files = page.locator("#animation-wall")
+        page.wait_for_function("(document.querySelector('#animation-wall')?.innerText || '')"
+                               ".includes('.gif')", timeout=60_000)
+        assert ".html" in files.inner_text()
+        files.scroll_into_view_if_needed()
+        page.screenshot(path=str(shots / "lesson-download.png"))
         browser.close()
     assert requests == []
