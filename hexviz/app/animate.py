@@ -132,9 +132,10 @@ class Panel:
         return ids
 
     def texts_ever(self, position: int) -> list[str]:
-        """Every text the position shows at some step (for a width that never changes)."""
+        """Every text the position writes at some step (for a width that never changes); end
+        tokens are drawn as small boxes, not as their text."""
         ids = {int(self.ids[position])} | {e.old_id for e in self.edits if e.position == position}
-        return [self.vocab.get(i, f"#{i}") for i in sorted(ids)]
+        return [self.vocab.get(i, f"#{i}") for i in sorted(ids) if self.kind(i) == TEXT]
 
 
 def display_text(token: str) -> str:
@@ -488,11 +489,12 @@ class PanelBox:
 
 
 def cell_width(p: Panel, position: int, m: Metrics) -> int:
-    if p.kind(int(p.ids[position])) != TEXT and not any(
-            e.position == position for e in p.edits):
+    texts = p.texts_ever(position)
+    if not texts:
         return m.end_width
-    width = max(font(m.size).getlength(drawable(t, m.size)) for t in p.texts_ever(position))
-    return max(m.size // 3, math.ceil(width) + 2 * m.pad)
+    width = max(font(m.size).getlength(drawable(t, m.size)) for t in texts)
+    return max(m.size // 3 if p.kind(int(p.ids[position])) == TEXT else m.end_width,
+               math.ceil(width) + 2 * m.pad)
 
 
 def words(p: Panel) -> list[list[int]]:

@@ -267,3 +267,20 @@ def test_non_ascii_tokens_are_drawn_and_kept():
     assert image.n_frames >= 2
     page = animate.html_page(run, animate.Settings(layout="one", experts=("2",)))
     assert "\\u03c0" in page  # the HTML keeps the real characters
+
+
+def test_an_edit_to_an_end_token_keeps_the_box_small():
+    """A position edited from text to end-of-text is as wide as its text, not "<eos>"."""
+    run = known_run()
+    run.trajectories[0].edits = [[3, 1, 7, 2]]  # " 7" -> <eos> during step 3
+    run.trajectories[0].token_ids[1] = 2
+    run.trajectories[0].tokens[1] = "<eos>"
+    run.trajectories[0].edit_texts = [(" 7", "<eos>")]  # issue 22 records each edit's texts
+    p = animate.panel(run, 0)
+    assert p.texts_ever(1) == ["7"]
+    m = animate.Metrics(16)
+    assert animate.cell_width(p, 1, m) < animate.font(16).getlength("<eos>")
+    anim = animate.build(run, animate.Settings(layout="one", experts=("2",)))
+    states = [int(f.canvases[0].states[1]) for f in anim.frames[:5]]
+    assert states == [animate.MASK, animate.MASK, animate.TEXT, animate.TEXT,
+                      animate.END_OF_TEXT]
