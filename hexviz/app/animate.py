@@ -102,6 +102,7 @@ class Panel:
     newline_after: tuple[bool, ...]  # (L,) the token ends a line
     edits: tuple[Edit, ...] = ()
     seed: int = 0
+    log_likelihood: float | None = None  # one-step likelihood, for the NLL tie rules
     answer: str | None = None
     votes: bool = True
     collapsed: bool = False
@@ -210,7 +211,8 @@ def panel(run: Run, index: int, prefix: str = "", vocab: dict[int, str] | None =
         steps=steps_of(run, t), block_length=t.expert.block_length, special=special,
         vocab=vocab, space_before=tuple(spacing(t.tokens, kinds, t.text)),
         newline_after=tuple("\n" in tok for tok in t.tokens), edits=edits_of(t),
-        seed=t.expert.seed if t.expert.temperature > 0 else 0, answer=t.answer, votes=t.expert.votes, collapsed=t.collapsed)
+        seed=t.expert.seed if t.expert.temperature > 0 else 0,
+        log_likelihood=getattr(t, "one_step_log_likelihood", None), answer=t.answer, votes=t.expert.votes, collapsed=t.collapsed)
 
 
 def selector_names(run: Run) -> list[str]:
@@ -342,15 +344,34 @@ class Animation:
     clock_steps: int  # the longest panel's steps
     clocks_shown: int  # distinct clock values drawn (< clock_steps + 1 when sampled in time)
     voters: tuple[int, ...] = field(default=())  # panel indices that vote, in vote order
+    tie_rule: str = "first"  # the run's (`hexviz.runs.vote.TIE_RULES`)
 
     @property
     def sampled(self) -> bool:
         return self.clocks_shown < self.clock_steps + 1
 
     def vote_at(self, frame: Frame):
-        """The vote over the voters counted so far."""
-        answers = [self.panels[i].answer for i in self.voters[:frame.votes_shown]]
-        return majority(answers)
+        """The vote over the voters counted so far, under the run's tie rule (the first
+        expert's answer when a likelihood rule lacks likelihoods)."""
+        counted = [self.panels[i] for i in self.voters[:frame.votes_shown]]
+        answers = [p.answer for p in counted]
+        try:
+            return majority(answers, [p.log_likelihood for p in counted], self.tie_rule)
+        except ValueError:
+            return majority(answers)
+
+    def result(self, frame: Frame) -> str:
+        """The vote's line once it is counted: winner, votes, and what broke a tie."""
+        if not frame.final or not self.voters:
+            return ""
+        vote = self.vote_at(frame)
+        if vote.winner is None:
+            return "no expert gave an answer"
+        broken = {"first": "the smallest block", "lowest_nll": "the lowest NLL",
+                  "frequency_lowest_nll": "the lowest NLL"}.get(vote.decided_by or "", "")
+        return (f"HEX answer {vote.winner}: {vote.counts[vote.winner]} of "
+                f"{sum(vote.counts.values())} votes"
+                + (f" (tie, broken by {broken})" if vote.tie and broken else ""))
 
     def caption(self, frame: Frame) -> str:
         text = f"step {frame.clock} of {self.clock_steps}"
@@ -418,7 +439,7 @@ def build_from_panels(panels: Sequence[Panel], run: Run, settings: Settings,
             frames.append(Frame(clocks[-1], held, k, False, VOTE_MS))
         frames.append(Frame(clocks[-1], held, len(voters), True, END_HOLD_MS))
     return Animation(run.prompt, Path(run.model).name or run.model, settings, tuple(panels),
-                     tuple(frames), total, len(clocks), voters)
+                     tuple(frames), total, len(clocks), voters, getattr(run, "tie_rule", "first"))
 
 
 # --- GIF: layout, incremental drawing, fixed palette ----------------------------------------
@@ -765,16 +786,8 @@ class GifPainter:
         line = "Vote: " + ("   ".join(f"{p.short}: {p.answer or 'none'}" for p in counted)
                            if counted else "waiting for the experts to finish")
         self.text((m.margin, y), line, palette.INK, clear_to=self.geo.width - 1)
-        result = ""
-        if frame.final:
-            vote = anim.vote_at(frame)
-            if vote.winner is None:
-                result = "no expert gave an answer"
-            else:
-                result = (f"HEX answer {vote.winner}: {vote.counts[vote.winner]} of "
-                          f"{sum(vote.counts.values())} votes"
-                          + (" (tie, broken by the smallest block)" if vote.tie else ""))
-        self.text((m.margin, y + m.line), result, palette.WINNER, clear_to=self.geo.width - 1)
+        self.text((m.margin, y + m.line), anim.result(frame), palette.WINNER,
+                  clear_to=self.geo.width - 1)
 
     def take(self, previous):
         """This frame as a palette image: only the regions drawn since the last one are
@@ -879,13 +892,7 @@ def html_data(anim: Animation) -> dict:
     vote_lines = []
     for f in frames:
         counted = [anim.panels[i] for i in anim.voters[:f.votes_shown]]
-        result = ""
-        if f.final and anim.voters:
-            v = anim.vote_at(f)
-            result = ("no expert gave an answer" if v.winner is None else
-                      f"HEX answer {v.winner}: {v.counts[v.winner]} of "
-                      f"{sum(v.counts.values())} votes"
-                      + (" (tie, broken by the smallest block)" if v.tie else ""))
+        result = anim.result(f)
         vote_lines.append([" · ".join(f"{p.short}: {p.answer or 'none'}" for p in counted),
                            result])
     return {

@@ -14,7 +14,6 @@ import pytest
 from PIL import Image
 
 from hexviz import limits
-
 from hexviz.app import animate, palette
 from hexviz.paths import GALLERY
 from hexviz.runs import record
@@ -98,7 +97,7 @@ def test_gif_pixels_follow_the_frames():
 
 def test_html_data_and_page_are_offline(stored):
     page = animate.html_page(stored, animate.Settings(layout="all"))
-    data = json.loads(re.search(r'id="hexviz-data">(.*?)</script>', page, re.S).group(1))
+    data = json.loads(re.search(r'id="hexviz-data">(.*?)</script>', page, re.DOTALL).group(1))
     anim = animate.build(stored, animate.Settings(layout="all"))
     for p, t in zip(data["panels"], stored.trajectories, strict=True):
         for n, frame in enumerate(anim.frames):
@@ -132,7 +131,7 @@ def test_edits_change_the_text_and_flash():
     assert flash == [False, False, False, True, False]
     assert [bool(f.canvases[0].edited[0]) for f in anim.frames[:5]] == [0, 0, 0, 1, 1]
     page = animate.html_page(run, animate.Settings(layout="one", experts=("2",)))
-    data = json.loads(re.search(r'id="hexviz-data">(.*?)</script>', page, re.S).group(1))
+    data = json.loads(re.search(r'id="hexviz-data">(.*?)</script>', page, re.DOTALL).group(1))
     assert [3, 0] in data["panels"][0]["flash"]
     assert [c[2] for c in data["panels"][0]["changes"] if c[1] == 0] == ["7", "####"]
 
@@ -284,3 +283,19 @@ def test_an_edit_to_an_end_token_keeps_the_box_small():
     states = [int(f.canvases[0].states[1]) for f in anim.frames[:5]]
     assert states == [animate.MASK, animate.MASK, animate.TEXT, animate.TEXT,
                       animate.END_OF_TEXT]
+
+
+def test_the_vote_follows_the_runs_tie_rule():
+    run = known_run()
+    b = dataclasses.replace(run.trajectories[0], expert=dataclasses.replace(
+        run.trajectories[0].expert, block_length=4), answer="8")
+    run.trajectories = [run.trajectories[0], b]  # "7" and "8": a tie
+    for t, ll in zip(run.trajectories, (-3.0, -1.0), strict=True):
+        t.one_step_log_likelihood = ll
+    first = animate.build(run, animate.Settings(layout="all"))
+    assert "HEX answer 7" in first.result(first.frames[-1])
+    assert "tie, broken by the smallest block" in first.result(first.frames[-1])
+    run.tie_rule = "lowest_nll"
+    nll = animate.build(run, animate.Settings(layout="all"))
+    assert nll.result(nll.frames[-1]).startswith("HEX answer 8")
+    assert nll.vote_at(nll.frames[-1]).winner == run.vote.winner == "8"
