@@ -58,8 +58,8 @@ def main() -> None:
           f"{'GIF s first/best':>18}{'HTML MB':>9}{'HTML s':>8}")
     for name, r, layout in cases:
         settings = animate.Settings(layout=layout)
-        gif_first, gif_s, gif = timed(lambda: animate.gif(r, settings), args.repeats)
-        _, html_s, page = timed(lambda: animate.html_page(r, settings), args.repeats)
+        gif_first, gif_s, gif = timed(lambda r=r, settings=settings: animate.gif(r, settings), args.repeats)
+        _, html_s, page = timed(lambda r=r, settings=settings: animate.html_page(r, settings), args.repeats)
         geo = animate.gif_geometry(r, settings)
         frames = len(animate.build(r, settings, frame_pixels=geo.width * geo.height).frames)
         print(f"{name:<24}{layout:<9}{frames:>7}{f'{geo.width}x{geo.height}':>11}"

@@ -610,7 +610,7 @@ def geometry(anim_panels: Sequence[Panel], settings: Settings) -> Geometry:
 
 def _blend(fg: str, bg: str, levels: int) -> list[tuple[int, int, int]]:
     a, b = np.array(palette.rgb(fg)), np.array(palette.rgb(bg))
-    return [tuple(int(round(v)) for v in b + (a - b) * k / levels) for k in range(1, levels)]
+    return [tuple(round(float(v)) for v in b + (a - b) * k / levels) for k in range(1, levels)]
 
 
 @cache

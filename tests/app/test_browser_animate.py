@@ -27,7 +27,7 @@ def blocked(context, allowed: str, requests: list[str]) -> None:
     """Every request but ``allowed`` (a URL prefix) is recorded and aborted."""
     def handle(route):
         url = route.request.url
-        if url.startswith(allowed) or url.startswith("data:") or url == "about:srcdoc":
+        if url.startswith((allowed, "data:")) or url == "about:srcdoc":
             route.continue_()
         else:
             requests.append(url)
