@@ -1133,8 +1133,11 @@ def page_of(run: Run, indices: Sequence[int], settings: Settings,
 
 def iframe(page: str, height: int = 420) -> str:
     """``page`` inside an iframe (for an app view that does not run scripts of its own)."""
+    # Not sandboxed: a sandboxed frame runs in its own renderer process, and in Chromium a click
+    # on the page just after scrolling past a tall one was lost (the lesson's Next button). The
+    # page is ours: token text goes in through JSON and textContent, never as markup.
     return (f'<iframe title="unmasking animation" srcdoc="{html.escape(page, quote=True)}" '
-            f'style="width:100%;height:{height}px;border:0" sandbox="allow-scripts"></iframe>')
+            f'style="width:100%;height:{height}px;border:0"></iframe>')
 
 
 # --- files --------------------------------------------------------------------------------------

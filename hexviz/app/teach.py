@@ -503,7 +503,7 @@ def animation_controls(key: str) -> AnimationControls:
     button = gr.Button("Animation: GIF for slides, HTML that plays offline",
                        elem_id=f"animate-{key}", size="sm")
     files = gr.File(label="Animation", file_count="multiple", interactive=False,
-                    elem_id=f"animation-{key}")
+                    elem_id=f"animation-{key}", visible=False)  # shown once made
     return AnimationControls(button, files)
 
 
@@ -519,5 +519,6 @@ def animation_files(run: Run | None) -> list[str]:
 
 def wire_animation(controls: AnimationControls, inputs: list,
                    to_run: Callable[..., Run | None]) -> None:
-    controls.button.click(lambda *values: animation_files(to_run(*values)), inputs,
-                          controls.files, api_visibility="private")
+    controls.button.click(
+        lambda *values: gr.File(value=animation_files(to_run(*values)), visible=True), inputs,
+        controls.files, api_visibility="private")
