@@ -164,7 +164,24 @@ def build_parser() -> argparse.ArgumentParser:
     add_eval_args(ev)
     add_model_args(ev)
     add_decode_args(ev)
+    add_animate_parser(sub)
     return parser
+
+
+def add_animate_parser(sub) -> None:
+    an = sub.add_parser("animate", help="a stored run's unmasking as an animated GIF or one "
+                                        "offline HTML page")
+    an.add_argument("run", type=Path, metavar="RUN.json", help="a hexviz run (--json, a download)")
+    an.add_argument("--out", type=Path, required=True, metavar="FILE.gif|FILE.html")
+    an.add_argument("--experts", default="",
+                    help="block sizes and/or whole, e.g. 8,32,whole (default: all; one: the "
+                         "middle block size; compare: the middle block size and whole)")
+    an.add_argument("--layout", default="all", choices=["one", "all", "compare"],
+                    help="one expert large, all side by side with the vote, or two compared")
+    an.add_argument("--compare", type=Path, default=None, metavar="OTHER.json",
+                    help="with --layout compare: the second run (default: RUN.json itself)")
+    an.add_argument("--fps", type=float, default=8.0, help="steps per second (default 8)")
+    an.add_argument("--width", type=int, default=1280, help="GIF width in pixels (default 1280)")
 
 
 def format_run(run: Run) -> str:
@@ -343,7 +360,36 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def read_run(path: Path) -> Run:
+    """A run file, refused as the app refuses a bad upload (damaged, too large, not a run)."""
+    from hexviz.runs.record import TrajectoryFormatError, load
+
+    try:
+        return load(path)
+    except TrajectoryFormatError as err:
+        raise ValueError(f"cannot replay {path.name}: {err}") from None
+
+
+def cmd_animate(args: argparse.Namespace) -> int:
+    from hexviz.app import animate  # pure: numpy and Pillow, no UI library
+
+    if args.compare is not None and args.layout != "compare":
+        raise ValueError(f"--compare needs --layout compare (got --layout {args.layout})")
+    settings = animate.Settings(args.layout, animate.parse_experts(args.experts), args.fps,
+                                args.width)
+    animate.output_format(args.out)  # before any work: a wrong suffix is one line
+    run = read_run(args.run)
+    other = read_run(args.compare) if args.compare is not None else None
+    try:
+        out = animate.write(run, args.out, settings, other)
+    except OSError as err:
+        raise ValueError(f"cannot write {args.out}: {err.strerror}") from None
+    print(f"{out}  {out.stat().st_size / 2**20:.2f} MB")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"run": cmd_run, "eval": cmd_eval}
+COMMANDS["animate"] = cmd_animate
 
 
 def main(argv: list[str] | None = None) -> int:

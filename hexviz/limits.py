@@ -43,6 +43,8 @@ class Limits:
     max_eval_records: int = 10_000  # problems in an uploaded results file (curve cost ~ n * K^2)
     max_frames: int = 65  # step-scrubber frames; longer runs show evenly spaced steps
     max_cells: int = 200_000  # heatmap cells in one figure (frames x rows x positions)
+    max_animation_frames: int = 200  # GIF / HTML animation frames; longer runs are sampled
+    max_animation_pixels: int = 150_000_000  # GIF width x height x frames (~1 byte each in memory)
     export_max_mb: float = 256.0  # the export folder is pruned to this total...
     export_max_age_s: int = 3600  # ...and of anything older than this
     threads: int = 0  # torch threads; 0 = half the CPUs this process may use (at least 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from contextlib import nullcontext
 import sys
 
 import pytest
@@ -172,3 +173,77 @@ def test_the_step_cap_of_a_parallel_sampler_meets_the_operator_limit(capsys, mon
     assert run_cli(capsys, *base)[0] == 0
     code, _, err = run_cli(capsys, *base, "--sampler", "threshold:0.9")
     assert code == 2 and "up to gen_length = 16 steps" in err and "HEXVIZ_MAX_STEPS" in err
+
+
+# --- hexviz animate -----------------------------------------------------------------------------
+
+def test_animate_writes_a_gif_and_an_html_page(capsys, tmp_path):
+    from PIL import Image
+
+    from hexviz.paths import GALLERY
+
+    stored = str(GALLERY / "lesson-2-end-of-text-wall.json")
+    code, out, _ = run_cli(capsys, "animate", stored, "--out", str(tmp_path / "a.gif"),
+                           "--layout", "compare", "--experts", "16,whole", "--width", "640",
+                           "--fps", "12")
+    assert code == 0 and "a.gif" in out
+    image = Image.open(tmp_path / "a.gif")
+    assert image.size[0] == 640 and image.n_frames > 10
+    assert image.info["duration"] == animate_start_hold()
+    image.seek(1)
+    assert image.info["duration"] in (80, 90)  # 12 fps = 83 ms, in GIF's 10 ms units
+    code, _, _ = run_cli(capsys, "animate", stored, "--out", str(tmp_path / "a.html"),
+                         "--experts", "8,32,whole")
+    page = (tmp_path / "a.html").read_text()
+    assert code == 0 and page.count('"title":') == 5  # B=8, B=32 and the three whole rows
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--out", "x.mp4"], "error: the output must end in .gif or .html (got 'x.mp4')"),
+    (["--out", "x.gif", "--experts", "7"], "error: no expert '7' in this run; it has 4, 8"),
+    (["--out", "x.gif", "--width", "10"], "error: width must be a whole number of pixels"),
+    (["--out", "x.gif", "--fps", "0"], "error: fps must be a number above 0"),
+    (["--out", "x.gif", "--layout", "grid"], "error: argument --layout: invalid choice"),
+    (["--out", "x.gif", "--compare", "y.json"], "error: --compare needs --layout compare"),
+    (["--out", "no/such/folder/x.gif"], "error: cannot write"),
+])
+def test_animate_bad_settings_are_one_line(capsys, tmp_path, monkeypatch, args, message):
+    from hexviz.paths import GALLERY
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) if "invalid choice" in message else nullcontext():
+        code, _, err = run_cli(capsys, "animate", str(GALLERY / "example-1.json"), *args)
+        assert code == 2
+    if "invalid choice" in message:
+        err = capsys.readouterr().err
+    assert err.startswith(message) and err.count("\n") == 1
+
+
+def animate_start_hold() -> int:
+    from hexviz.app.animate import START_HOLD_MS
+
+    return START_HOLD_MS
+
+
+@pytest.mark.parametrize("content", ["{not json", '{"schema": "hexviz.run", "schema_version": 1}',
+                                     "big"])
+def test_animate_refuses_a_damaged_or_oversized_file_like_the_upload(capsys, tmp_path,
+                                                                      monkeypatch, content):
+    import gradio as gr
+
+    from hexviz.app import views
+    from hexviz.paths import GALLERY
+
+    path = tmp_path / "bad.json"
+    if content == "big":  # a real run, over a lowered upload limit
+        path.write_bytes((GALLERY / "example-1.json").read_bytes())
+        monkeypatch.setenv("HEXVIZ_MAX_UPLOAD_MB", "0.1")
+    else:
+        path.write_text(content)
+    code, _, err = run_cli(capsys, "animate", str(path), "--out", str(tmp_path / "a.gif"))
+    assert code == 2 and err.startswith("error: cannot replay bad.json: ")
+    with pytest.raises(gr.Error) as upload:
+        views.replay(str(path))
+    reason = err.removeprefix("error: cannot replay bad.json: ").strip()
+    assert upload.value.message == f"cannot replay this file: {reason}"  # the app's own words
+    assert not (tmp_path / "a.gif").exists()

@@ -96,6 +96,7 @@ class Explore:
     views: dict[str, Any]  # VIEWS name -> component
     pressure_pick: gr.CheckboxGroup  # which experts the pressure chart shows
     fork: teach.ForkPanel
+    animation: teach.AnimationControls | None = None  # the run as a GIF and offline HTML
 
 
 @dataclass
@@ -156,9 +157,8 @@ def settings_column(prompt: gr.Textbox, labels: list[str],
     return settings, upload
 
 
-def detail_views(state: gr.State, summary: dict[str, Any]) -> tuple[dict[str, Any],
-                                                                      gr.CheckboxGroup,
-                                                                      teach.ForkPanel]:
+def detail_views(state: gr.State, summary: dict[str, Any]) -> tuple[
+        dict[str, Any], gr.CheckboxGroup, teach.ForkPanel, teach.AnimationControls]:
     """The charts, one tab each, below the summary; the what-if fork panel in the last tabs."""
     views = {"run": state, **summary}
     with gr.Tabs(elem_id="details"):
@@ -179,8 +179,9 @@ def detail_views(state: gr.State, summary: dict[str, Any]) -> tuple[dict[str, An
         with gr.Tab("Downloads"):
             views["downloads"] = gr.File(label="Trajectory JSON and all figures (one offline "
                                          "HTML page)", file_count="multiple", interactive=False)
+            animation = teach.animation_controls("explore")
     views = {name: views[name] for name in VIEWS}
-    return views, pressure_pick, fork
+    return views, pressure_pick, fork, animation
 
 
 def explore_tab(labels: list[str], examples: list[str], lengths: LengthControls) -> Explore:
@@ -190,8 +191,8 @@ def explore_tab(labels: list[str], examples: list[str], lengths: LengthControls)
             prompt, run_button, summary = question_column(examples)
         with gr.Column(scale=2, min_width=300):
             settings, upload = settings_column(prompt, labels, lengths)
-    views, pressure_pick, fork = detail_views(state, summary)
-    return Explore(settings, run_button, upload, views, pressure_pick, fork)
+    views, pressure_pick, fork, animation = detail_views(state, summary)
+    return Explore(settings, run_button, upload, views, pressure_pick, fork, animation)
 
 
 def scaling_tab() -> Scaling:

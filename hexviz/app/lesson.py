@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from hexviz.app import plots
+from hexviz.app import animate, plots
 from hexviz.app.gallery import GALLERY_DIR, read_run
 from hexviz.evaluate import (EvalResults, load_results, scaling_curve, seed_scaling_curve,
                              summarize)
-from hexviz.paths import EXAMPLES, STORED_EVALS, TEST_SET
+from hexviz.paths import EXAMPLES, README_ANIMATION, STORED_EVALS, TEST_SET
 from hexviz.runs import metrics
 from hexviz.runs.record import Run, TrajectoryFormatError
 
@@ -185,6 +185,9 @@ def build(out: Path = GALLERY_DIR, candidates: int = CANDIDATES, model: str | No
     index["chapters"]["parallel"] = {**PARALLEL_FILES, "sampler": PARALLEL_SAMPLER,
                                      "test_index": parallel, "gold": problems[parallel].gold}
     (out / INDEX.name).write_text(json.dumps(index, indent=1) + "\n")
+    # the README's GIF; a build elsewhere (a test, another model) keeps its GIF beside its runs
+    gif = README_ANIMATION if out.resolve() == GALLERY_DIR.resolve() else out / README_ANIMATION.name
+    written.append(readme_animation(out, gif))
     return written
 
 
@@ -218,6 +221,21 @@ def build_parallel(lm, problems, fixed_runs: Sequence[Run], out: Path) -> tuple[
     return paths, chosen
 
 
+def animation_command(folder: Path = GALLERY_DIR, out: Path = README_ANIMATION) -> list[str]:
+    """The `hexviz animate` arguments that make the README's GIF: the wall chapter's run, every
+    expert side by side, the vote at the end."""
+    return ["animate", str(folder / FILE_NAMES["wall"]), "--out", str(out), "--layout", "all"]
+
+
+def readme_animation(folder: Path = GALLERY_DIR, out: Path = README_ANIMATION) -> Path:
+    """Remake the README's GIF from the stored run, with the command the README shows."""
+    from hexviz import cli
+
+    if cli.main(animation_command(folder, out)) != 0:
+        raise RuntimeError(f"hexviz {' '.join(animation_command(folder, out))} failed")
+    return out
+
+
 def save_small(run: Run, path: Path, digits: int = 3) -> Path:
     """The run's JSON with probabilities rounded to ``digits`` (the stored files stay small)."""
     from hexviz.runs.record import run_to_json
@@ -242,6 +260,7 @@ class Chapter:
     figures: list = field(default_factory=list)  # plotly figures
     run: Run | None = None  # what "Try it yourself" loads into Explore
     path: Path | None = None
+    animation: str | None = None  # an HTML animation shown beside the first figure
 
     @property
     def short(self) -> str:
@@ -300,7 +319,8 @@ def chapter_one_expert(run: Run, gold: str | None) -> Chapter:
             f"watch it unmask. This expert answered **{t.answer or 'nothing'}**{verdict}.")
     sub = subset(run, [i])
     return Chapter("one_expert", "1 · One expert unmasks its answer, block by block", text,
-                   [plots.reveal_order(sub), plots.scrubber(sub, start=0)], run)
+                   [plots.reveal_order(sub), plots.scrubber(sub, start=0)], run,
+                   animation=animate.page_of(run, [i], animate.Settings(layout="one")))
 
 
 def chapter_wall(run: Run, card: EvalResults | None) -> Chapter:
@@ -338,7 +358,9 @@ def chapter_wall(run: Run, card: EvalResults | None) -> Chapter:
                      f"collapse rates were: {listed}.")
     pair = subset(run, [small, whole])
     return Chapter("wall", "2 · Whole-answer decoding and the end-of-text wall", text,
-                   [plots.unmasking_map(run, whole), plots.end_pressure(pair)], run)
+                   [plots.unmasking_map(run, whole), plots.end_pressure(pair)], run,
+                   animation=animate.page_of(run, [small, whole],
+                                             animate.Settings(layout="compare")))
 
 
 def chapter_disagree(run: Run, gold: str | None, card: EvalResults | None) -> Chapter:
@@ -548,10 +570,14 @@ def main(argv: list[str] | None = None) -> int:
                    help="test problems to choose the chapters from")
     b.add_argument("--model", default=None, help="default: the built-in model")
     sub.add_parser("show", help="print the chapters' text (no model needed)")
+    sub.add_parser("animation", help="remake the README's GIF from the stored run (no model)")
     args = parser.parse_args(argv)
     if args.command == "build":
         for path in build(args.out, args.candidates, args.model):
             print(f"{path}  {path.stat().st_size / 1024:.0f} KiB")
+        return 0
+    if args.command == "animation":
+        readme_animation()  # the command prints the file and its size
         return 0
     for chapter in load_lesson():
         print(f"## {chapter.title}\n{chapter.text}\n")

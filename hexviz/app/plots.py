@@ -13,12 +13,13 @@ import numpy as np
 import plotly.graph_objects as go
 
 from hexviz import limits
+from hexviz.app import palette
 from hexviz.runs.record import Run, Trajectory
 
 MASK, TEXT, END_OF_TURN, END_OF_TEXT = 0, 1, 2, 3
 MAX_BLOCK_EDGES = 400  # white edge lines drawn in the reveal order (each is one layout shape)
 STATE_NAMES = ["[MASK]", "text", "end of turn", "end-of-text (AfterEoT)"]
-STATE_COLORS = ["#d9d9d9", "#4c78a8", "#f58518", "#e45756"]
+STATE_COLORS = list(palette.STATE_COLORS)  # colour-blind and grayscale safe (app.palette)
 FONT = dict(family="Inter, system-ui, sans-serif", size=13)
 # The state legend as a horizontal bar under the chart: a side bar takes half a phone's width.
 STATE_BAR = dict(tickvals=list(range(len(STATE_NAMES))),
@@ -189,8 +190,7 @@ def end_pressure(run: Run, rows: Sequence[int] | None = None) -> go.Figure:
     of revealed tokens that are end tokens (dotted); ``rows`` picks the experts (default all)."""
     fig = go.Figure()
     end_ids = list(run.special.end_ids)
-    palette = ["#4c78a8", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2", "#e45756", "#f58518",
-               "#9d755d", "#bab0ac", "#ff9da6"]
+    series = palette.SERIES
     labels = row_labels(run)
     for i in (range(len(run.trajectories)) if rows is None else rows):
         t, label = run.trajectories[i], labels[i]
@@ -203,7 +203,7 @@ def end_pressure(run: Run, rows: Sequence[int] | None = None) -> go.Figure:
         revealed &= t.reveal_step[None, :] >= 0
         committed_end = (revealed & np.isin(t.token_ids, end_ids)[None, :]).sum(1)
         share = committed_end / np.maximum(revealed.sum(1), 1)
-        color = palette[i % len(palette)]
+        color = series[i % len(series)]
         fig.add_trace(go.Scatter(x=steps - 1, y=pull, name=f"{label}: drafts", mode="lines",
                                  line=dict(color=color), legendgroup=label))
         fig.add_trace(go.Scatter(x=steps, y=share, name=f"{label}: revealed", mode="lines",
@@ -227,13 +227,13 @@ def vote_panel(run: Run) -> go.Figure:
     vote = run.vote
     labels = row_labels(run)
     answers = list(vote.counts)
-    colors = ["#54a24b" if a == vote.winner else "#9ecae9" for a in answers]
+    colors = [palette.WINNER if a == vote.winner else palette.MASK for a in answers]
     hover = ["<br>".join(labels[i] for i in vote.supporters[a]) for a in answers]
     fig = go.Figure(go.Bar(x=[f"“{a}”" for a in answers], y=[vote.counts[a] for a in answers],
                            marker_color=colors, text=[vote.counts[a] for a in answers],
                            hovertext=hover, hoverinfo="text", name="votes"))
     if vote.abstained:
-        fig.add_trace(go.Bar(x=["no answer"], y=[len(vote.abstained)], marker_color="#bab0ac",
+        fig.add_trace(go.Bar(x=["no answer"], y=[len(vote.abstained)], marker_color=palette.MUTED,
                              hovertext=["<br>".join(labels[i] for i in vote.abstained)],
                              hoverinfo="text", name="no answer (does not vote)"))
     if vote.winner is None:
@@ -350,16 +350,16 @@ def scaling(points: list[tuple[int, float, float]], title: str = "",
     votes = [p[0] for p in points]
     fig = go.Figure([
         go.Scatter(x=votes, y=[p[1] for p in points], name="HEX accuracy", mode="lines+markers",
-                   line=dict(color="#4c78a8", width=3)),
+                   line=dict(color=palette.SERIES[0], width=3)),
         go.Scatter(x=votes, y=[p[2] for p in points], name="tie rate", mode="lines+markers",
-                   line=dict(color="#e45756", dash="dot")),
+                   line=dict(color=palette.SERIES[5], dash="dot")),
     ])
     if by_seeds:
         fig.add_trace(go.Scatter(
             x=[p[1] for p in by_seeds], y=[p[2] for p in by_seeds], mode="markers+text",
             name="HEX accuracy, every block size x 1..N seeds",
             text=[f"{p[0]} seed{'s' * (p[0] > 1)}" for p in by_seeds], textposition="top center",
-            marker=dict(color="#f58518", size=12, symbol="diamond")))
+            marker=dict(color=palette.SERIES[1], size=12, symbol="diamond")))
     fig.update_xaxes(title="votes (experts x seeds, smallest blocks first)", dtick=1)
     fig.update_yaxes(tickformat=".0%", range=[0, 1.02])
     return _layout(fig, title or "Test-time scaling: accuracy and ties against votes", 360)
@@ -393,7 +393,7 @@ def compare_reveal(a_run: Run, a: int, b_run: Run, b: int, names: tuple[str, str
         xgap=1, ygap=2))
     fig.add_trace(go.Scatter(
         x=diff.tolist(), y=[2] * len(diff), mode="markers", name="tokens differ",
-        marker=dict(symbol="x", color="#e45756", size=9), showlegend=False,
+        marker=dict(symbol="x", color=palette.SERIES[5], size=9), showlegend=False,
         hovertext=[f"pos {p}: {ta.tokens[p]!r} vs {tb.tokens[p]!r}" for p in diff],
         hoverinfo="text"))
     fig.update_yaxes(tickvals=[0, 1, 2], ticktext=[*names, "≠"], range=[2.5, -0.5])
@@ -425,7 +425,7 @@ def compare_maps(a_run: Run, a: int, b_run: Run, b: int,
             text=[_hover(t)] * len(z), hoverinfo="text", showscale=col == 2,
             colorbar=STATE_BAR), row=1, col=col)
         fig.add_trace(go.Scatter(x=diff.tolist(), y=[-1.5] * len(diff), mode="markers",
-                                 marker=dict(symbol="triangle-down", color="#e45756", size=7),
+                                 marker=dict(symbol="triangle-down", color=palette.SERIES[5], size=7),
                                  hoverinfo="skip", showlegend=False), row=1, col=col)
         fig.update_xaxes(title="answer position", row=1, col=col)
     fig.update_yaxes(title="step", autorange="reversed", row=1, col=1)

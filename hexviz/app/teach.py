@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 import numpy as np
 
-from hexviz.app import gallery
+from hexviz.app import animate, gallery
 from hexviz.app import plots
 from hexviz.app.format import OWN_FORMAT
 from hexviz.app.lesson import Chapter
@@ -146,17 +146,28 @@ class LessonTab:
     chapters: list[Chapter]
     tries: list[gr.Button]  # one per chapter with a run, in chapter order
     scaling_button: gr.Button | None
+    animations: list[AnimationControls] = field(default_factory=list)  # as ``tries``
 
 
 def lesson_tab(chapters: list[Chapter]) -> LessonTab:
     gr.Markdown(LESSON_INTRO)
-    tries, scaling_button = [], None
+    tries, scaling_button, animations = [], None, []
     with gr.Tabs(elem_id="lesson-chapters") as chapter_tabs:
         for n, chapter in enumerate(chapters):
             with gr.Tab(chapter.short, id=f"chapter-{n}", elem_id=f"chapter-{chapter.key}"):
                 gr.Markdown(f"### {chapter.title}\n{chapter.text}")
-                for figure in chapter.figures:
+                figures = list(chapter.figures)
+                if chapter.animation is not None and figures:
+                    with gr.Row(equal_height=False):  # the words appearing, beside the chart
+                        with gr.Column(min_width=320):
+                            gr.Plot(figures.pop(0), show_label=False)
+                        with gr.Column(min_width=320):
+                            gr.HTML(animate.iframe(chapter.animation, INLINE_HEIGHT),
+                                    elem_id=f"animation-inline-{chapter.key}")
+                for figure in figures:
                     gr.Plot(figure, show_label=False)
+                if chapter.run is not None:
+                    animations.append(animation_controls(chapter.key))
                 with gr.Row():
                     if chapter.run is not None:
                         tries.append(gr.Button("Try it yourself in Explore →", variant="primary",
@@ -168,7 +179,7 @@ def lesson_tab(chapters: list[Chapter]) -> LessonTab:
                         nxt = gr.Button("Next chapter", elem_id=f"next-{chapter.key}")
                         nxt.click(lambda n=n: gr.Tabs(selected=f"chapter-{n + 1}"), None,
                                   chapter_tabs, api_visibility="private")
-    return LessonTab(chapters, tries, scaling_button)
+    return LessonTab(chapters, tries, scaling_button, animations)
 
 
 @dataclass
@@ -177,6 +188,7 @@ class GalleryTab:
     pick: gr.Dropdown
     refresh: gr.Button
     open: gr.Button
+    animation: AnimationControls | None = None
 
 
 def gallery_tab(folder: Path) -> GalleryTab:
@@ -189,8 +201,9 @@ def gallery_tab(folder: Path) -> GalleryTab:
     with gr.Row():
         open_button = gr.Button("Replay in Explore", variant="primary", elem_id="gallery-open")
         refresh = gr.Button("Refresh list")
+    animation = animation_controls("gallery")
     listing = gr.Markdown(gallery_markdown(entries), elem_id="gallery-list")
-    return GalleryTab(listing, pick, refresh, open_button)
+    return GalleryTab(listing, pick, refresh, open_button, animation)
 
 
 @dataclass
@@ -304,6 +317,8 @@ def wire_lesson(tab: LessonTab, show: Show, view_outputs: list, settings: list, 
                     tabs: gr.Tabs(selected=explore_id)}
 
         button.click(on_try, None, outputs, api_visibility="private")
+    for chapter, controls in zip(runs, tab.animations, strict=True):
+        wire_animation(controls, [], lambda path=chapter.path: gallery.read_run(path))
     if tab.scaling_button is not None:
         tab.scaling_button.click(lambda: gr.Tabs(selected=scaling_id), None, tabs,
                                  api_visibility="private")
@@ -332,6 +347,8 @@ def wire_gallery(tab: GalleryTab, folder: Path, show: Show, view_outputs: list, 
     tab.open.click(on_open, [tab.pick], [*view_outputs, *settings, tabs],
                    api_visibility="private")
     tab.refresh.click(on_refresh, None, [tab.listing, tab.pick], api_visibility="private")
+    if tab.animation is not None:
+        wire_animation(tab.animation, [tab.pick], lambda name: load_stored(folder, name))
 
 
 def wire_compare(tab: CompareTab, folder: Path, state: gr.State) -> None:
@@ -470,3 +487,39 @@ def wire_fork(panel: ForkPanel, runner, state: gr.State, model: gr.Dropdown) -> 
                                  panel.temperature, panel.position, panel.candidate, model],
                        [panel.summary, panel.reveal, panel.maps, panel.answers],
                        api_visibility="private")
+
+
+# --- animations (GIF and offline HTML downloads; `hexviz.app.animate` draws them) ---------------
+
+INLINE_HEIGHT = 520  # px: a lesson chapter's inline animation
+
+
+@dataclass
+class AnimationControls:
+    button: gr.Button
+    files: gr.File
+
+
+def animation_controls(key: str) -> AnimationControls:
+    button = gr.Button("Animation: GIF for slides, HTML that plays offline",
+                       elem_id=f"animate-{key}", size="sm")
+    files = gr.File(label="Animation", file_count="multiple", interactive=False,
+                    elem_id=f"animation-{key}", visible=False)  # shown once made
+    return AnimationControls(button, files)
+
+
+def animation_files(run: Run | None) -> list[str]:
+    """Every expert of ``run`` as a GIF and an HTML page in the export folder."""
+    if run is None:
+        raise gr.Error("run a prompt or open a stored run first")
+    try:
+        return [str(animate.export(run, suffix)) for suffix in animate.FORMATS]
+    except ValueError as err:  # the operator's limits: one line
+        raise gr.Error(f"cannot animate this run: {err}") from None
+
+
+def wire_animation(controls: AnimationControls, inputs: list,
+                   to_run: Callable[..., Run | None]) -> None:
+    controls.button.click(
+        lambda *values: gr.File(value=animation_files(to_run(*values)), visible=True), inputs,
+        controls.files, api_visibility="private")

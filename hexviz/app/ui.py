@@ -56,4 +56,5 @@ def build_demo(runner: Runner, examples: list[str] | None = None,
         teach.wire_gallery(gallery, gallery_dir, show, outputs, settings, tabs, "explore")
         teach.wire_compare(compare, gallery_dir, explore.views["run"])
         teach.wire_fork(explore.fork, runner, explore.views["run"], explore.settings.model)
+        teach.wire_animation(explore.animation, [explore.views["run"]], lambda run: run)
     return demo

@@ -109,7 +109,8 @@ def test_build_stores_chapter_runs_for_any_model(random_model_dir, tmp_path):
     written = lesson.build(tmp_path, candidates=4, model=str(random_model_dir), examples=1)
     assert sorted(p.name for p in written) == sorted([*lesson.FILE_NAMES.values(),
                                                       *lesson.PARALLEL_FILES.values(),
-                                                      "example-1.json"])
+                                                      "example-1.json", "unmasking.gif"])
+    assert (tmp_path / "unmasking.gif").read_bytes()[:6] == b"GIF89a"  # the README's, remade
     index = json.loads((tmp_path / lesson.INDEX.name).read_text())
     assert index["model"] == random_model_dir.name and index["candidates"] == 4
     run = gallery.read_run(tmp_path / lesson.FILE_NAMES["wall"])
@@ -162,3 +163,20 @@ def test_the_parallel_chapter_computes_its_numbers_from_the_stored_runs(random_l
     assert f"{total} in all, against 64 on the fixed schedule" in chapter.text
     assert chapter.run is fast or chapter.run.config.sampler == "threshold:0.3"
     assert [f.layout.title.text.split(" ·")[0] for f in chapter.figures[:1]] == ["Tokens per step"]
+
+
+def test_first_two_chapters_play_their_words_inline():
+    chapters = lesson.load_lesson()
+    pages = {c.key: c.animation for c in chapters}
+    assert pages["one_expert"].startswith("<!DOCTYPE html>")
+    assert '"layout":"one"' in pages["one_expert"] and '"layout":"compare"' in pages["wall"]
+    assert pages["disagree"] is None and pages["vote"] is None and pages["scaling"] is None
+
+
+def test_readme_animation_is_made_by_the_cli_command(tmp_path):
+    from PIL import Image
+
+    command = lesson.animation_command(out=tmp_path / "a.gif")
+    assert command[:1] == ["animate"] and command[-2:] == ["--layout", "all"]
+    out = lesson.readme_animation(out=tmp_path / "a.gif")
+    assert Image.open(out).n_frames > 60

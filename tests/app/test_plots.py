@@ -131,3 +131,16 @@ def test_runs_without_edits_draw_as_before():
     run = known_run()
     assert all(tr.type == "heatmap" for tr in plots.reveal_order(run).data)
     assert all(len(f.data) == 1 for f in plots.scrubber(run).frames)
+
+
+def test_charts_use_the_colour_blind_safe_palette():
+    from hexviz.app import palette
+
+    run = known_run()
+    assert plots.STATE_COLORS == list(palette.STATE_COLORS)
+    scale = plots.unmasking_map(run, 1).data[0].colorscale
+    assert {c for _, c in scale} == set(palette.STATE_COLORS)
+    bars = plots.vote_panel(run).data[0].marker.color
+    assert bars[0] == palette.WINNER
+    lines = [t.line.color for t in plots.end_pressure(run).data]
+    assert set(lines) <= set(palette.SERIES)

@@ -96,3 +96,18 @@ def test_the_app_builds_without_stored_runs(tmp_path):
     chapters = lesson.load_lesson(tmp_path)
     assert [c.run for c in chapters[:4]] == [None] * 4
     assert "python -m hexviz.app.lesson build" in ui_teach.gallery_markdown([])
+
+
+def test_animation_downloads_are_a_gif_and_an_offline_page(monkeypatch, tmp_path):
+    monkeypatch.setenv("HEXVIZ_EXPORT_DIR", str(tmp_path))
+    files = ui_teach.animation_files(known_run())
+    assert [f.rsplit(".", 1)[1] for f in files] == ["gif", "html"]
+    assert all(f.startswith(str(tmp_path)) for f in files)
+    assert ui_teach.animation_files(known_run()) == files  # the same run: the same files
+    with pytest.raises(gr.Error, match="first"):
+        ui_teach.animation_files(None)
+    monkeypatch.setenv("HEXVIZ_MAX_ANIMATION_FRAMES", "3")
+    other = known_run()
+    other.prompt = "another"
+    with pytest.raises(gr.Error, match="cannot animate this run: .*HEXVIZ_MAX_ANIMATION_FRAMES"):
+        ui_teach.animation_files(other)
