@@ -16,16 +16,22 @@ from __future__ import annotations
 
 import torch
 
+from hexviz.decode.settings import CACHE_MODES
 from hexviz.models.kvcache import KVCache, Window
 from hexviz.models.wrapper import DiffusionLM
-
-CACHE_MODES = ("none", "prefix", "dual")
 
 
 def check_cache_mode(mode: str) -> str:
     if mode not in CACHE_MODES:
         raise ValueError(f"unknown cache mode {mode!r}; choose one of {', '.join(CACHE_MODES)}")
     return mode
+
+
+def cache_refusal(lm: DiffusionLM, mode: str) -> str | None:
+    """Why ``lm`` decodes exactly although ``mode`` asks for a cache (None when it does not)."""
+    if check_cache_mode(mode) == "none" or lm.cache_refusal is None:
+        return None
+    return f"{lm.cache_refusal}; cache {mode!r} decodes exactly, as cache 'none'"
 
 
 def first_masked(answer: torch.Tensor, mask_id: int) -> torch.Tensor:
@@ -52,6 +58,7 @@ class BlockCache:
         if check_cache_mode(mode) == "none":
             raise ValueError("the exact mode ('none') recomputes everything and keeps no cache")
         self.mode = mode
+        self.rows = torch.arange(rows)  # the batch rows the state below belongs to
         self.kv: KVCache | None = None
         self.block = torch.full((rows,), -1, dtype=torch.long)  # block start the cache is for
         self.start = torch.zeros(rows, dtype=torch.long)  # window start, fixed at a refresh
@@ -60,18 +67,30 @@ class BlockCache:
         self.refreshes = 0  # rows that got a full forward, all steps
 
     def select(self, rows: torch.Tensor) -> None:
-        """Keep only ``rows`` (the others left the batch), in that order."""
-        rows = rows.to(self.block.device)
-        self.block, self.start = self.block[rows], self.start[rows]
+        """Keep only batch rows ``rows`` (the others finished and left), in that order."""
+        rows = rows.cpu()
+        if torch.equal(rows, self.rows):
+            return
+        where = torch.searchsorted(self.rows, rows)
+        if bool((where >= len(self.rows)).any()) or not torch.equal(self.rows[where], rows):
+            raise ValueError(f"rows that left the batch cannot come back (had "
+                             f"{self.rows.tolist()}, asked for {rows.tolist()})")
+        self.rows = rows
+        here = where.to(self.block.device)
+        self.block, self.start = self.block[here], self.start[here]
         if self.kv is not None:
-            self.kv = self.kv.take(rows.to(self.kv.keys[0].device))
-            self.last = self.last[rows.to(self.last.device)]
+            self.kv = self.kv.take(where.to(self.kv.keys[0].device))
+            self.last = self.last[where.to(self.last.device)]
 
     def logits(self, lm: DiffusionLM, x: torch.Tensor, attention: torch.Tensor, width: int,
-               block_start: torch.Tensor, block_end: torch.Tensor) -> torch.Tensor:
-        """(R, L, V) logits of the answer region ``x[:, width:]`` of canvas ``x`` (R, T);
-        ``block_start`` and ``block_end`` (R,) are each row's current block, in answer
-        positions."""
+               block_start: torch.Tensor, block_end: torch.Tensor,
+               rows: torch.Tensor | None = None) -> tuple[torch.Tensor, int]:
+        """(R, L, V) logits of the answer region ``x[:, width:]`` of canvas ``x`` (R, T), and
+        how many rows were computed; ``block_start`` and ``block_end`` (R,) are each row's
+        current block, in answer positions; ``rows`` (ascending) are the batch rows ``x``
+        holds, when finished rows have left."""
+        if rows is not None:
+            self.select(rows)
         rows, length = x.shape
         gen_length = length - width
         device = x.device
@@ -114,4 +133,4 @@ class BlockCache:
             self.last = new
         else:
             self.last = torch.where(computed[..., None], new, self.last)
-        return self.last.clone()
+        return self.last.clone(), len(compute)

@@ -104,8 +104,9 @@ class DiffusionLM:
         """Why this model cannot decode with a block KV cache (None when it can)."""
         if self.window_forward is not None:
             return None
-        return (f"this model ({type(self.model).__name__}) has no block KV cache; hexviz "
-                "caches the built-in ModernBERT model and its native LLaDA")
+        return (f"this model ({type(self.model).__name__}) has no block KV cache (hexviz has "
+                "one for ModernBERT with global attention, as the built-in model, and for "
+                "its native LLaDA)")
 
     @torch.no_grad()
     def forward_window(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None,
