@@ -12,8 +12,8 @@ from pathlib import Path
 
 from hexviz import limits
 from hexviz.decode.rules import RULE_NAMES
-from hexviz.decode.settings import (DecodeConfig, baseline_experts, hex_experts, parse_blocks,
-                                    resolve_lengths)
+from hexviz.decode.settings import (CACHE_MODES, DecodeConfig, baseline_experts, hex_experts,
+                                    parse_blocks, resolve_lengths)
 from hexviz.evaluate import (EvalResults, default_batch_size, eval_experts, evaluate,
                              format_scaling, format_summary, load_results, read_problems,
                              results_to_json, scaling_curve, seed_scaling_curve, summarize)
@@ -57,6 +57,10 @@ def add_decode_args(parser: argparse.ArgumentParser) -> None:
                         help="remove end-of-text padding from the logits")
     parser.add_argument("--end-tokens-last", action="store_true",
                         help="exclude end tokens from confidence: reveal them last")
+    parser.add_argument("--cache", default="none", choices=CACHE_MODES,
+                        help="none: exact; prefix / dual: Fast-dLLM's block KV cache, an "
+                             "approximation (each step computes the current block and what "
+                             "follows / the current block alone; default: none)")
     parser.add_argument("--max-gen-length", type=int, default=None,
                         help="raise or lower the gen_length limit (default: HEXVIZ_MAX_GEN_LENGTH)")
 
@@ -88,7 +92,20 @@ def decode_config(args: argparse.Namespace, defaults) -> DecodeConfig:
     gen_length, steps = resolve_lengths(args.gen_length, args.steps, defaults.gen_length,
                                         defaults.steps, args.blocks)
     return DecodeConfig(gen_length, steps, args.forbid_end_of_text, args.end_tokens_last,
-                        run_limits(args).max_gen_length)
+                        run_limits(args).max_gen_length, cache=args.cache)
+
+
+def cached_or_exact(lm, config: DecodeConfig, say: bool = True) -> DecodeConfig:
+    """``config``, or with ``cache="none"`` for a model without a block KV cache, which
+    decodes exactly; that is said on stderr (a note, not an error)."""
+    from hexviz.decode.cache import cache_refusal
+
+    refusal = cache_refusal(lm, config.cache)
+    if refusal is None:
+        return config
+    if say:
+        print(f"note: {refusal}", file=sys.stderr)
+    return dataclasses.replace(config, cache="none")
 
 
 def check_run(args: argparse.Namespace, config: DecodeConfig, rows: int) -> None:
@@ -121,8 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def format_run(run: Run) -> str:
     """One line per expert (block size, answer, collapsed?) and the vote."""
-    lines = [f"model {run.model}: gen_length {run.config.gen_length}, steps {run.config.steps}, "
-             f"{run.steps_done} forward passes in {run.timing.decode_s:.2f} s"]
+    cache = "" if run.config.cache == "none" else f", {run.config.cache} cache"
+    lines = [f"model {run.model}: gen_length {run.config.gen_length}, steps {run.config.steps}"
+             f"{cache}, {run.steps_done} forward passes in {run.timing.decode_s:.2f} s"]
     width = max(len(t.expert.label) for t in run.trajectories)
     for t in run.trajectories:
         answer = t.answer if t.answer is not None else "-"
@@ -152,6 +170,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.baselines:
         experts += baseline_experts(config.gen_length, args.remasking, args.temperature)
     check_run(args, config, len(experts))
+    config = cached_or_exact(lm, config)
     prompt_ids = lm.format_prompt(args.prompt)
     limits.check_prompt_tokens(len(prompt_ids))
     run = engine.decode(lm, prompt_ids, experts, config, args.answer, prompt_text=args.prompt)
@@ -186,6 +205,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     experts = eval_experts(config.gen_length, args.blocks, args.remasking, args.seeds,
                            args.temperature, args.baselines)
     check_run(args, config, len(experts))  # refusals first: a refused eval prints one line
+    config = cached_or_exact(lm, config, say=state.is_main_process)
     cores = limits.available_cpus()  # a Space's cgroup quota, not the host's count
     if state.num_processes == 1 and lm.device.type == "cpu" and cores > 1:
         # One single-thread process per core: as fast on idle cores, far faster on shared ones,
@@ -205,6 +225,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if not state.is_main_process:
         return 0
     print_report(results)
+    if config.cache != "none":
+        print(f"cache: {config.cache} (Fast-dLLM's block KV cache: an approximation of exact "
+              f"decoding)")
     if args.out:
         args.out.write_text(json.dumps(results_to_json(results), indent=1) + "\n")
         print(f"records written to {args.out}")

@@ -171,8 +171,9 @@ def status_markdown(run: Run) -> str:
     head = ("no expert produced an answer" if vote.winner is None else
             f"HEX answer **{vote.winner}**" + (" (tie, broken by the smallest block)"
                                                if vote.tie else ""))
+    cache = "" if run.config.cache == "none" else f" ({run.config.cache} cache)"
     return (f"{head} · {len(run.voters)} voting experts · {collapsed} collapsed · "
-            f"{run.steps_done} forward passes in {run.timing.decode_s:.2f} s · "
+            f"{run.steps_done} forward passes in {run.timing.decode_s:.2f} s{cache} · "
             f"model `{Path(run.model).name}`")
 
 

@@ -100,4 +100,5 @@ def explore_settings(run: Run) -> dict[str, Any]:
         "forbid_end_of_text": run.config.forbid_end_of_text,
         "end_tokens_last": run.config.end_tokens_last,
         "baselines": any(not t.expert.votes for t in run.trajectories),
+        "cache": run.config.cache,
     }

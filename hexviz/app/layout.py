@@ -13,7 +13,7 @@ from hexviz.app import teach
 from hexviz.app.runner import Runner
 from hexviz.app.views import VIEWS
 from hexviz.decode.rules import RULE_NAMES
-from hexviz.decode.settings import divisors, hex_block_lengths, scaled_steps
+from hexviz.decode.settings import CACHE_MODES, divisors, hex_block_lengths, scaled_steps
 
 
 # The controls' lengths for a model whose own are unknown until it loads (the loader's too).
@@ -74,6 +74,7 @@ class Settings:
     forbid: gr.Checkbox
     end_last: gr.Checkbox
     baselines: gr.Checkbox
+    cache: gr.Radio
 
     def inputs(self) -> list:
         return list(vars(self).values())
@@ -130,10 +131,13 @@ def settings_column(prompt: gr.Textbox, labels: list[str],
         end_last = gr.Checkbox(False, label="Exclude end tokens from confidence "
                                             "(reveal them last)")
     baselines = gr.Checkbox(True, label="Whole-answer baselines (no vote)")
+    cache = gr.Radio(list(CACHE_MODES), value="none", label="KV cache",
+                     info="prefix / dual reuse keys and values within a block: faster, "
+                          "approximate (none: exact)", elem_id="cache-mode")
     with gr.Accordion("Replay a trajectory JSON (no model needed)", open=False):
         upload = gr.File(label="Trajectory JSON", file_types=[".json"], type="filepath")
     settings = Settings(prompt, model, blocks, rule, gen_length, steps, temperature, seeds,
-                        forbid, end_last, baselines)
+                        forbid, end_last, baselines, cache)
     return settings, upload
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -17,8 +17,8 @@ from hexviz import limits
 from hexviz.app.loading import BUILTIN_LABEL, ModelShelf
 from hexviz.app.zerogpu import zero_gpu
 from hexviz.decode.rules import RULE_NAMES
-from hexviz.decode.settings import (DecodeConfig, Expert, baseline_experts, hex_experts,
-                                    parse_blocks, resolve_lengths)
+from hexviz.decode.settings import (CACHE_MODES, DecodeConfig, Expert, baseline_experts,
+                                    hex_experts, parse_blocks, resolve_lengths)
 from hexviz.evaluate import EvalResults, default_batch_size, eval_experts, evaluate, read_problems
 from hexviz.models.meta import ModelDefaults
 from hexviz.paths import TEST_SET
@@ -44,9 +44,13 @@ class RunRequest:
     forbid_end_of_text: bool = False
     end_tokens_last: bool = False
     baselines: bool = True
+    cache: str = "none"  # none (exact), prefix or dual: Fast-dLLM's block KV cache
 
     def __post_init__(self) -> None:
         limits.check_prompt(self.prompt)  # empty, too long to tokenize, control characters
+        if self.cache not in CACHE_MODES:
+            raise ValueError(f"unknown cache mode {self.cache!r}; choose one of "
+                             f"{', '.join(CACHE_MODES)}")
         if self.blocks is not None:
             object.__setattr__(self, "blocks", parse_blocks(self.blocks))
         if self.remasking not in RULE_NAMES:
@@ -117,6 +121,7 @@ class LocalRunner:
         self.snapshot_every = snapshot_every
         self._gpu_decode = zero_gpu(self._decode)
         self._gpu_fork = zero_gpu(self._fork)
+        self._gpu_redo = zero_gpu(self._redo)
         self._gpu_candidates = zero_gpu(lambda args: iter([self._candidates(*args)]))
 
     def model_labels(self) -> list[str]:
@@ -158,7 +163,7 @@ class LocalRunner:
                                             lm.defaults.gen_length, lm.defaults.steps,
                                             request.blocks)
         config = DecodeConfig(gen_length, steps, request.forbid_end_of_text,
-                              request.end_tokens_last)
+                              request.end_tokens_last, cache=request.cache)
         experts = hex_experts(gen_length, request.blocks, request.remasking, request.seeds,
                               request.temperature)
         if request.baselines:
@@ -193,6 +198,24 @@ class LocalRunner:
         resume = Resume(request.step, [run.trajectories[request.expert]], [request.force])
         *_, progress = iter_decode(lm, [run.prompt_ids], [request.expert_after()], run.config,
                                    run.answer_format, [run.prompt], resume=resume)
+        yield progress.runs()[0]
+
+    def redo(self, run: Run, model: str, cache: str) -> Iterator[Run]:
+        """``run``'s prompt and experts decoded again with another cache mode (Compare: exact
+        against cached); yields the finished run, whose ``config.cache`` says what it ran with
+        (``none`` for a model without a cache)."""
+        yield from (self._gpu_redo or self._redo)(run, model, cache)
+
+    def _redo(self, run: Run, model: str, cache: str) -> Iterator[Run]:
+        from hexviz.decode.engine import iter_decode
+
+        experts = [t.expert for t in run.trajectories]
+        limits.check_decode(run.config.gen_length, run.config.steps, len(experts))
+        limits.check_prompt_tokens(len(run.prompt_ids))
+        lm = self._model_of(run, model)
+        *_, progress = iter_decode(lm, [run.prompt_ids], experts,
+                                   replace(run.config, cache=cache), run.answer_format,
+                                   [run.prompt])
         yield progress.runs()[0]
 
     def candidates(self, model: str, run: Run, expert: int, step: int, position: int,

@@ -33,17 +33,18 @@ def user_errors(what: str, fn: Callable, *args) -> Any:
 
 
 def run_request(prompt, model, blocks, rule, gen_length, steps, temperature, seeds, forbid,
-                end_last, baselines) -> RunRequest:
+                end_last, baselines, cache="none") -> RunRequest:
     """The Explore view's settings as a request (validated as it is made)."""
     return RunRequest(prompt=prompt or "", model=model, blocks=parse_blocks(blocks or []),
                       remasking=rule, gen_length=int(gen_length), steps=int(steps),
                       temperature=float(temperature), seeds=int(seeds),
                       forbid_end_of_text=bool(forbid), end_tokens_last=bool(end_last),
-                      baselines=bool(baselines))
+                      baselines=bool(baselines), cache=str(cache or "none"))
 
 
 def api_request(label: str, prompt: str, blocks: str, remasking: str, gen_length: int,
-                steps: int, temperature: float, seeds: int, baselines: bool) -> RunRequest:
+                steps: int, temperature: float, seeds: int, baselines: bool,
+                cache: str = "none") -> RunRequest:
     """The API's arguments as a request: "" blocks is the HEX set, 0 the model's defaults."""
     blocks = str(blocks or "")
     return RunRequest(prompt=str(prompt or ""), model=label, remasking=str(remasking),
@@ -51,7 +52,8 @@ def api_request(label: str, prompt: str, blocks: str, remasking: str, gen_length
                       gen_length=limits.as_int(gen_length, "gen_length") or None,
                       steps=limits.as_int(steps, "steps") or None,
                       temperature=limits.as_float(temperature, "temperature"),
-                      seeds=limits.as_int(seeds, "seeds"), baselines=bool(baselines))
+                      seeds=limits.as_int(seeds, "seeds"), baselines=bool(baselines),
+                      cache=str(cache))
 
 
 def wire_explore(runner: Runner, tab: Explore) -> None:
@@ -61,15 +63,19 @@ def wire_explore(runner: Runner, tab: Explore) -> None:
         return {views[name]: value for name, value in v.items()}
 
     def on_run(prompt, model, blocks, rule, gen_length, steps, temperature, seeds, forbid,
-               end_last, baselines, progress=gr.Progress()) -> Iterator[dict]:
+               end_last, baselines, cache, progress=gr.Progress()) -> Iterator[dict]:
         request = user_errors("reading the settings", run_request, prompt, model, blocks, rule,
-                              gen_length, steps, temperature, seeds, forbid, end_last, baselines)
+                              gen_length, steps, temperature, seeds, forbid, end_last, baselines,
+                              cache)
         waiting = getattr(runner, "is_loading", lambda _: False)(model)
         progress(0, desc="waiting for the model to finish loading" if waiting
                  else "loading model and decoding")
         runs = iter(runner.run(request))  # a generator: decoding starts at the first next()
         while (run := user_errors("decoding", next, runs, None)) is not None:
             progress((run.steps_done, run.config.steps), desc="decoding", unit="steps")
+            if run.complete and run.config.cache != request.cache:
+                gr.Warning(f"this model has no block KV cache: the {request.cache} cache was "
+                           "not used, the run is exact")
             yield keyed(full_views(run) if run.complete else partial_views(run))
         limits.release_memory()  # the views are sent; memory returns to its level
 
@@ -149,10 +155,13 @@ def wire_scaling(runner: Runner, tab: Scaling, model: gr.Dropdown) -> None:
 def wire_api(runner: Runner, label: str) -> None:
     def api_run(prompt: str, blocks: str = "", remasking: str = "low_confidence",
                 gen_length: int = 0, steps: int = 0, temperature: float = 0.0,
-                seeds: int = 1, baselines: bool = True) -> dict:
-        """Decode ``prompt`` with HEX experts and return the run's JSON (the CLI's --json)."""
+                seeds: int = 1, baselines: bool = True, cache: str = "none") -> dict:
+        """Decode ``prompt`` with HEX experts and return the run's JSON (the CLI's --json);
+        ``cache`` prefix or dual decodes with a block KV cache (its ``config.cache`` says
+        whether the model had one)."""
         request = user_errors("reading the arguments", api_request, label, prompt, blocks,
-                              remasking, gen_length, steps, temperature, seeds, baselines)
+                              remasking, gen_length, steps, temperature, seeds, baselines,
+                              cache)
         *_, run = user_errors("decoding", list, runner.run(request))
         result = record.run_to_json(run)
         del run

@@ -18,6 +18,7 @@ from tests.conftest import FakeRunner
     ({"steps": 0}, r"steps must be a positive integer \(got 0\)"),
     ({"seeds": 0}, r"seeds must be at least 1 \(got 0\)"),
     ({"temperature": -0.5}, r"temperature must be a finite number >= 0 \(got -0.5\)"),
+    ({"cache": "full"}, "unknown cache mode 'full'; choose one of none, prefix, dual"),
 ])
 def test_bad_requests_are_refused_when_made(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -69,3 +70,20 @@ def test_live_scaling_eval_on_the_builtin_model():
     fig, _ = explore_views.scaling_views(results)
     assert list(fig.data[0].x) == list(range(1, 11))
     assert list(fig.data[2].x) == [5, 10]  # every block size with 1, then 2 seeds
+
+
+def test_a_cached_request_and_its_exact_redo(random_model_dir):
+    local = LocalRunner({BUILTIN_LABEL: "builtin", "m": str(random_model_dir)})
+    request = RunRequest("Q?", model=BUILTIN_LABEL, blocks=(4, 8), gen_length=16, steps=8,
+                         cache="dual", baselines=False)
+    *_, cached = local.run(request)
+    assert cached.config.cache == "dual" and cached.complete
+    *_, exact = local.redo(cached, BUILTIN_LABEL, "none")
+    assert exact.config.cache == "none" and exact.prompt_ids == cached.prompt_ids
+    assert [t.expert for t in exact.trajectories] == [t.expert for t in cached.trajectories]
+    assert exact.timing.positions > cached.timing.positions
+    *_, plain = local.run(RunRequest("Q?", model="m", blocks=(4,), gen_length=16, steps=8,
+                                     cache="prefix"))
+    assert plain.config.cache == "none"  # a model without a cache runs exact
+    with pytest.raises(ValueError, match="forking needs the run's own model"):
+        next(local.redo(cached, "m", "prefix"))

@@ -21,6 +21,13 @@ def test_settings_become_a_validated_request():
         wiring.run_request("Q?", "m", [], "margin", 32, 32, 0, 1, False, False, True)
     api = wiring.api_request("m", "Q?", "", "low_confidence", 0, 0, 0.0, 1, True)
     assert (api.blocks, api.gen_length, api.steps) == (None, None, None)  # model defaults
+    assert api.cache == request.cache == "none"
+    assert wiring.run_request("Q?", "m", [4], "margin", 32, 32, 0, 1, False, False, True,
+                              "dual").cache == "dual"
+    assert wiring.api_request("m", "Q?", "", "margin", 0, 0, 0.0, 1, True, "prefix").cache == (
+        "prefix")
+    with pytest.raises(ValueError, match="unknown cache mode 'fast'"):
+        wiring.api_request("m", "Q?", "", "margin", 0, 0, 0.0, 1, True, "fast")
 
 
 def test_user_errors_keep_the_app_up():
