@@ -18,6 +18,7 @@ pieces (`hexviz.models.modernbert`, `hexviz.models.llada`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import torch
 import torch.nn.functional as F
@@ -82,8 +83,10 @@ class Packed:
     def tokens(self) -> int:
         return len(self.rows)
 
+    @cached_property
     def groups(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """(row indices (G,), their tokens' packed indices (G, w)) per window width w > 0."""
+        """(row indices (G,), their tokens' packed indices (G, w)) per window width w > 0
+        (worked out once: every layer's attention asks)."""
         widths = self.window.width
         out = []
         for w in sorted(set(widths.tolist())):
@@ -201,7 +204,7 @@ def attend(query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, packed
     (R, T, H_kv, D), one call per group of equally wide windows; (N, H, D)."""
     heads, kv_heads = query.shape[1], keys.shape[2]
     out = torch.empty_like(query)
-    for rows, tokens in packed.groups():
+    for rows, tokens in packed.groups:
         q = query[tokens].transpose(1, 2)  # (G, H, w, D)
         k, v = (t[rows].transpose(1, 2) for t in (keys, values))  # (G, H_kv, T, D)
         if kv_heads != heads:  # grouped-query attention

@@ -253,7 +253,7 @@ def test_windows_pack_row_by_row_and_group_by_width():
     assert packed.rows.tolist() == [0, 0, 1, 1, 1, 3, 3]
     assert packed.positions.tolist() == [2, 3, 0, 1, 2, 1, 2]
     assert packed.offsets.tolist() == [0, 2, 5, 5]
-    assert [(rows.tolist(), tokens.tolist()) for rows, tokens in packed.groups()] == [
+    assert [(rows.tolist(), tokens.tolist()) for rows, tokens in packed.groups] == [
         ([0, 3], [[0, 1], [5, 6]]), ([1], [[2, 3, 4]])]
     tail = pack(window.clipped_from(2))
     assert tail.positions.tolist() == [2, 3, 2, 2]
