@@ -122,8 +122,8 @@ def cache_divergence(exact: Run, cached: Run) -> str:
     step at which they revealed differently), how many final tokens differ, both answers; and
     the positions each computed."""
     mode = cached.config.cache
-    rows = [f"| expert | first differing step | tokens that differ | answer exact | "
-            f"answer {mode} |", "|---|---|---|---|---|"]
+    rows = [f"| expert | first step revealed differently | final tokens that differ | "
+            f"answer exact | answer {mode} |", "|---|---|---|---|---|"]
     for a, b in zip(exact.trajectories, cached.trajectories, strict=True):
         step = first_divergence(a, b)
         differ = len(plots.differing_positions(a, b))
