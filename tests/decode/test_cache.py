@@ -16,7 +16,7 @@ from hexviz.decode.cache import (
     distinct_representatives,
 )
 from hexviz.decode.engine import decode, decode_many
-from hexviz.decode.settings import DecodeConfig, Expert, hex_experts
+from hexviz.decode.settings import DecodeConfig, Expert, baseline_experts, hex_experts
 from hexviz.models.kvcache import Window
 from tests.models.test_kvcache import (
     ANSWER,
@@ -350,3 +350,15 @@ def test_a_model_without_a_cache_decodes_exactly(random_lm, prompt_ids):
     for a, b in zip(run.trajectories, exact.trajectories, strict=True):
         assert a.token_ids.tolist() == b.token_ids.tolist()
 
+
+
+def test_whole_answer_rows_cache_the_same_with_prefix_and_dual(builtin):
+    """One block: nothing follows it, so both caches compute the same window."""
+    prompt = builtin.format_prompt(QUESTIONS[0])
+    experts = baseline_experts(32)
+    prefix, dual = (decode(builtin, prompt, experts, DecodeConfig(32, 16, cache=mode))
+                    for mode in ("prefix", "dual"))
+    for a, b in zip(prefix.trajectories, dual.trajectories, strict=True):
+        assert a.token_ids.tolist() == b.token_ids.tolist()
+        assert a.reveal_step.tolist() == b.reveal_step.tolist()
+    assert prefix.timing.positions == dual.timing.positions
