@@ -8,8 +8,10 @@ Everything is measured in one run, so the ratios hold on a machine whose speed d
 1. The machine's throughput: ``F.linear`` replaying exactly the linear-layer calls (shapes and
    counts, captured with hooks) of the decode, in FLOP/s: the floor the decoder is measured by.
    It is timed right before each timed decode, so both see the same machine.
-2. The default HEX run of the app (K=5 experts + 2 whole-answer baselines, snapshots as the app
-   takes them) and the eval's batch (5 experts + 3 baselines, the eval's default batch size):
+2. The default HEX run of the app (K=5 experts + 3 whole-answer baselines, snapshots as the app
+   takes them) and the eval's batch (5 experts + 3 baselines, the eval's default batch size),
+   each exact and with the prefix and dual block KV cache (``--cache``; ``--caches none`` for
+   exact only), and each cached run's speed-up over exact in the same round:
    (a) model FLOP/s achieved over the whole decode (FLOPs counted by torch's FlopCounterMode in a
    separate run of the same decode) and its ratio to the throughput above;
    (b) the share of wall time outside the model's forward pass, split into snapshots (building
@@ -27,6 +29,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -52,13 +55,15 @@ class Meter:
     def __init__(self, lm) -> None:
         self.forward_s = self.snapshot_s = 0.0
         self.shapes: Counter | None = None
-        forward, build_runs = lm.logits, engine.build_runs
+        build_runs = engine.build_runs
 
-        def timed_forward(*args, **kwargs):
-            tic = time.perf_counter()
-            out = forward(*args, **kwargs)
-            self.forward_s += time.perf_counter() - tic
-            return out
+        def timed(forward):
+            def timed_forward(*args, **kwargs):
+                tic = time.perf_counter()
+                out = forward(*args, **kwargs)
+                self.forward_s += time.perf_counter() - tic
+                return out
+            return timed_forward
 
         def timed_build_runs(*args, **kwargs):
             tic = time.perf_counter()
@@ -66,7 +71,8 @@ class Meter:
             self.snapshot_s += time.perf_counter() - tic
             return out
 
-        lm.logits = timed_forward  # an instance attribute shadows the method
+        # instance attributes shadow the methods: the exact forward and the cached window one
+        lm.logits, lm.forward_window = timed(lm.logits), timed(lm.forward_window)
         engine.build_runs = timed_build_runs  # iter_decode's snapshots look it up here
         for module in lm.model.modules():
             if isinstance(module, torch.nn.Linear):
@@ -162,29 +168,42 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--eval-problems", type=int, default=16, help="problems for step 3")
     parser.add_argument("--processes", type=int, default=os.cpu_count(),
                         help="N for step 3; 0 skips it")
+    parser.add_argument("--caches", default="none,prefix,dual",
+                        help="cache modes measured in step 2 (comma-separated)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     runner = LocalRunner({"model": args.model or models.BUILTIN})
-    lm = runner._model("model")
+    lm = runner.shelf.get("model")
     meter = Meter(lm)
-
-    request = RunRequest(PROMPT, model="model")  # the app's defaults
-    app_run = lambda: list(runner.run(request))  # noqa: E731
+    caches = [c.strip() for c in args.caches.split(",") if c.strip()]
     config = DecodeConfig(lm.defaults.gen_length, lm.defaults.steps)
     experts = eval_experts(config.gen_length, None, "low_confidence", 1, 0.0)
     problems = read_problems(TEST_SET, args.problems)
     batch = default_batch_size(lm.device)
-    eval_batch = lambda: evaluate(lm, problems, experts, config, batch)  # noqa: E731
 
-    results = [measure("app's default HEX run (K=5 + 2 baselines)", app_run, meter,
-                       args.repeats),
-               measure(f"eval, {len(problems)} problems, batch {batch} "
-                       f"({len(experts)} rows per problem)", eval_batch, meter, args.repeats)]
+    def app_run(cache: str):
+        request = RunRequest(PROMPT, model="model", cache=cache)  # the app's defaults
+        return lambda: list(runner.run(request))
+
+    def eval_batch(cache: str):
+        cached = replace(config, cache=cache)
+        return lambda: evaluate(lm, problems, experts, cached, batch)
+
+    jobs = {"app's default HEX run (K=5 + 3 baselines)": app_run,
+            f"eval, {len(problems)} problems, batch {batch} ({len(experts)} rows per problem)":
+                eval_batch}
+    results = {(name, cache): measure(f"{name}, cache {cache}", job(cache), meter, args.repeats)
+               for name, job in jobs.items() for cache in caches}
     print(f"model {lm.name} on {lm.device}, {torch.get_num_threads()} threads, "
           f"gen_length {config.gen_length}, steps {config.steps}; median of {args.repeats} "
           "rounds")
-    for result in results:
+    for (name, cache), result in results.items():
         report(result)
+        exact = results.get((name, "none"))
+        if cache != "none" and exact is not None:
+            print(f"    (d) {exact['wall'] / result['wall']:.2f}x the speed of exact decoding "
+                  f"(wall, medians of the same rounds); {result['flops'] / exact['flops']:.0%} "
+                  "of its FLOPs")
 
     if args.processes:
         n = args.processes

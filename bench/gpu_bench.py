@@ -1,6 +1,7 @@
 """Benchmark (not a test): LLaDA-8B-Instruct's shapes on a GPU, in the HEX paper's setting.
 
     python bench/gpu_bench.py [--prompt-length 120] [--cases 1,5,7,batch8] [--peak-tflops T]
+                              [--caches none,prefix,dual]
 
 Builds hexviz's native LLaDA module with LLaDA-8B-Instruct's configuration and random weights
 (nothing is downloaded) in bf16 on CUDA, and decodes a GSM8K-length prompt (random ids) with
@@ -9,7 +10,9 @@ gen_length 256 and 128 steps for:
 - ``1``: one expert (B=32);
 - ``5``: the HEX set {8, 16, 32, 64, 128};
 - ``7``: the HEX set plus the two whole-answer baselines (the app's default request);
-- ``batch8``: 8 problems x (HEX set + 3 baselines), the eval's case on a GPU.
+- ``batch8``: 8 problems x (HEX set + 3 baselines), the eval's case on a GPU;
+
+each exact and with the prefix and dual block KV cache (rows ``7+dual`` ...).
 
 For each it prints seconds per run and per step, peak GPU memory, the model TFLOP/s achieved
 (FLOPs from the rows the engine actually computed, `llada_forward_flops`) and its share of the
@@ -24,7 +27,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -94,13 +97,34 @@ def build_lm(config: LLaDAConfig, device: torch.device, dtype: torch.dtype) -> D
                        defaults=ModelDefaults(answer_format="last_number"))
 
 
+def llada_window_flops(config: LLaDAConfig, tokens: int, length: int, logits: int) -> int:
+    """FLOPs of a cached forward (`forward_window`): the linear layers at the ``tokens``
+    computed positions, their attention over all ``length`` keys, the output layer at
+    ``logits`` positions. Like `llada_forward_flops` it counts every layer at every computed
+    position; the last layer's output is computed only where logits are read, so for whole
+    rows (a block's first step) it is an upper bound."""
+    d, f = config.d_model, config.mlp_hidden_size
+    kv = config.n_kv_heads * (d // config.n_heads)
+    linear = 2 * (2 * d * d + 2 * d * kv + 3 * d * f)
+    attention = 2 * 2 * length * d
+    return config.n_layers * tokens * (linear + attention) + 2 * logits * d * config.embedding_size
+
+
 class ForwardLog:
-    """Rows, positions and FLOPs of every forward pass, by wrapping ``lm.logits``."""
+    """Rows, positions and FLOPs of every forward pass, by wrapping ``lm.logits`` and the
+    cached ``lm.forward_window``."""
 
     def __init__(self, lm: DiffusionLM) -> None:
         self.flops = 0
         self.passes = 0
-        forward, config = lm.logits, lm.model.config
+        forward, window_forward, config = lm.logits, lm.forward_window, lm.model.config
+
+        def logged_window(input_ids, attention_mask, window, cache, keep):
+            out = window_forward(input_ids, attention_mask, window, cache, keep)
+            self.flops += llada_window_flops(config, int(window.width.sum()),
+                                             input_ids.shape[1], len(out.rows))
+            self.passes += 1
+            return out
 
         def logged(input_ids, attention_mask=None, keep=None):
             self.flops += llada_forward_flops(config, input_ids.shape[0], input_ids.shape[1],
@@ -108,7 +132,8 @@ class ForwardLog:
             self.passes += 1
             return forward(input_ids, attention_mask, keep)
 
-        lm.logits = logged  # an instance attribute shadows the method
+        lm.logits = logged  # instance attributes shadow the methods
+        lm.forward_window = logged_window
 
 
 def cases(setting: Setting) -> dict[str, tuple[int, list]]:
@@ -148,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prompt-length", type=int, default=None,
                         help="prompt tokens (default 120, a GSM8K question in LLaDA's template)")
     parser.add_argument("--cases", default=None, help="comma-separated: 1,5,7,batch8 (default all)")
+    parser.add_argument("--caches", default="none,prefix,dual",
+                        help="cache modes per case (comma-separated; default all three)")
     parser.add_argument("--peak-tflops", type=float, default=None,
                         help="the card's dense bf16 peak, when its name is not in the table")
     args = parser.parse_args(argv)
@@ -179,14 +206,17 @@ def main(argv: list[str] | None = None) -> int:
         chosen = {k: chosen[k] for k in args.cases.split(",")}
     warm_up = DecodeConfig(setting.gen_length, setting.gen_length // setting.single_block)
     decode_many(lm, prompts[:1], hex_experts(setting.gen_length, [setting.gen_length]), warm_up)
-    for label, (problems, experts) in chosen.items():
-        r = run_case(lm, log, prompts[:problems], experts, decode_config)
+    runs = [(f"{label}" if cache == "none" else f"{label}+{cache}", problems, experts,
+             replace(decode_config, cache=cache))
+            for label, (problems, experts) in chosen.items() for cache in args.caches.split(",")]
+    for label, problems, experts, case_config in runs:
+        r = run_case(lm, log, prompts[:problems], experts, case_config)
         tflops = r["flops"] / r["seconds"] / 1e12
         share = f", {tflops / peak:.0%} of the {peak:.0f} TFLOP/s bf16 peak" if peak else ""
         achieved = f"{tflops:.2f} TFLOP/s" if device.type == "cuda" else f"{tflops * 1e3:.2f} GFLOP/s"
         memory = f", peak memory {r['peak'] / 2**30:.1f} GiB" if device.type == "cuda" else ""
         rows = problems * len(experts)
-        print(f"  {label:>7}: {rows:>3} rows, {r['seconds']:7.2f} s per run, "
+        print(f"  {label:>13}: {rows:>3} rows, {r['seconds']:7.2f} s per run, "
               f"{r['seconds'] / setting.steps * 1e3:7.1f} ms per step{memory}, "
               f"{achieved}{share}")
     return 0

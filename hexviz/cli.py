@@ -13,8 +13,8 @@ from pathlib import Path
 from hexviz import limits
 from hexviz.decode.rules import RULE_NAMES
 from hexviz.decode.samplers import SAMPLER_NAMES, Sampler, check_edit
-from hexviz.decode.settings import (DecodeConfig, baseline_experts, hex_experts, parse_blocks,
-                                    resolve_lengths)
+from hexviz.decode.settings import (CACHE_MODES, DecodeConfig, baseline_experts, hex_experts,
+                                    parse_blocks, resolve_lengths)
 from hexviz.evaluate import (EvalResults, apply_task, default_batch_size, eval_experts,
                              evaluate, format_paper_table, format_scaling, format_summary,
                              format_tie_rules, load_results, paper_lengths, prompt_ids,
@@ -92,6 +92,10 @@ def add_decode_args(parser: argparse.ArgumentParser) -> None:
                         help="remove end-of-text padding from the logits")
     parser.add_argument("--end-tokens-last", action="store_true",
                         help="exclude end tokens from confidence: reveal them last")
+    parser.add_argument("--cache", default="none", choices=CACHE_MODES,
+                        help="none: exact; prefix / dual: Fast-dLLM's block KV cache, an "
+                             "approximation (each step computes the current block and what "
+                             "follows / the current block alone; default: none)")
     parser.add_argument("--max-gen-length", type=int, default=None,
                         help="raise or lower the gen_length limit (default: HEXVIZ_MAX_GEN_LENGTH)")
 
@@ -132,7 +136,21 @@ def decode_config(args: argparse.Namespace, defaults) -> DecodeConfig:
     gen_length, steps = resolve_lengths(args.gen_length, args.steps, defaults.gen_length,
                                         defaults.steps, args.blocks)
     return DecodeConfig(gen_length, steps, args.forbid_end_of_text, args.end_tokens_last,
-                        run_limits(args).max_gen_length, args.sampler, args.edit)
+                        run_limits(args).max_gen_length, args.sampler, args.edit,
+                        cache=args.cache)
+
+
+def cached_or_exact(lm, config: DecodeConfig, say: bool = True) -> DecodeConfig:
+    """``config``, or with ``cache="none"`` for a model without a block KV cache, which
+    decodes exactly; that is said on stderr (a note, not an error)."""
+    from hexviz.decode.cache import cache_refusal
+
+    refusal = cache_refusal(lm, config.cache)
+    if refusal is None:
+        return config
+    if say:
+        print(f"note: {refusal}", file=sys.stderr)
+    return dataclasses.replace(config, cache="none")
 
 
 def check_run(args: argparse.Namespace, config: DecodeConfig, rows: int) -> None:
@@ -188,10 +206,11 @@ def format_run(run: Run) -> str:
     """One line per expert (block size, answer, steps, one-step likelihood, collapsed?) and the
     vote."""
     task = f", task {run.task}" if run.task else ""
+    cache = "" if run.config.cache == "none" else f", {run.config.cache} cache"
     rows = f" ({run.timing.row_passes} rows)" if run.timing.row_passes is not None else ""
     lines = [f"model {run.model}{task}: gen_length {run.config.gen_length}, steps "
-             f"{run.config.steps}, sampler {run.config.sampling.label}, {run.steps_done} forward "
-             f"passes{rows} in {run.timing.decode_s:.2f} s"]
+             f"{run.config.steps}, sampler {run.config.sampling.label}{cache}, {run.steps_done} "
+             f"forward passes{rows} in {run.timing.decode_s:.2f} s"]
     width = max(len(t.expert.label) for t in run.trajectories)
     for t in run.trajectories:
         answer = t.answer if t.answer is not None else "-"
@@ -246,6 +265,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.baselines:
         experts += baseline_experts(config.gen_length, args.remasking, args.temperature)
     check_run(args, config, len(experts))
+    config = cached_or_exact(lm, config)
     run = engine.decode(lm, ids, experts, config, args.answer, prompt_text=args.prompt)
     if task is not None and args.answer is None:
         apply_task(lm, task, run, args.tie)
@@ -322,6 +342,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         experts = eval_experts(config.gen_length, args.blocks, args.remasking, args.seeds,
                                args.temperature, args.baselines)
         check_run(args, config, len(experts))  # refusals first: a refused eval prints one line
+        config = cached_or_exact(lm, config, say=state.is_main_process and not plans)
         plans.append((task, config, experts))
     cores = limits.available_cpus()  # a Space's cgroup quota, not the host's count
     if state.num_processes == 1 and lm.device.type == "cpu" and cores > 1:
@@ -348,6 +369,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if len(plans) > 1:
             print(f"== {task_label(results)}")
         print_report(results)
+        if config.cache != "none":
+            print(f"cache: {config.cache} (Fast-dLLM's block KV cache: an approximation of "
+                  f"exact decoding)")
         all_results.append(results)
         if args.out:
             out = args.out / f"{task_label(results)}.json" if len(plans) > 1 else args.out

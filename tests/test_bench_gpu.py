@@ -30,6 +30,20 @@ def test_flop_formula_matches_torchs_counter():
     assert gpu_bench.llada_forward_flops(config, 3, 20, 8) == counter.get_total_flops()
 
 
+def test_window_flop_formula_matches_torchs_counter():
+    from hexviz.models.kvcache import Window
+
+    config = LLaDAConfig(**gpu_bench.TINY_CONFIG)
+    lm = gpu_bench.build_lm(config, torch.device("cpu"), torch.float32)
+    ids = torch.randint(0, 400, (3, 20))
+    cache = lm.forward_window(ids, None, Window.full(3, 20), None, 8).cache
+    window = Window(torch.tensor([12, 14, 16]), torch.tensor([16, 20, 20]))
+    with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
+        out = lm.forward_window(ids, None, window, cache, 8)
+    assert int(window.width.sum()) == len(out.rows) == 14  # every window is in the last 8
+    assert gpu_bench.llada_window_flops(config, 14, 20, 14) == counter.get_total_flops()
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="on a GPU this is the full 8B bench")
 @pytest.mark.slow
 def test_gpu_bench_runs_a_cpu_smoke_run_without_cuda(capsys):
@@ -37,4 +51,5 @@ def test_gpu_bench_runs_a_cpu_smoke_run_without_cuda(capsys):
     out = capsys.readouterr().out
     assert "CUDA is not available" in out
     rows = [line.split(":")[0].strip() for line in out.splitlines() if "per step" in line]
-    assert rows == ["1", "7", "batch2"]
+    assert rows == ["1", "1+prefix", "1+dual", "7", "7+prefix", "7+dual", "batch2",
+                    "batch2+prefix", "batch2+dual"]

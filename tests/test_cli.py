@@ -88,6 +88,24 @@ def test_model_defaults_apply_unless_lengths_are_given(capsys, random_model_dir)
     assert lengths == [(64, 64), (16, 16), (16, 4)]
 
 
+def test_cache_is_recorded_and_a_model_without_one_decodes_exactly(capsys, random_model_dir):
+    base = ["run", "--prompt", "Hi", "--blocks", "4,8", "--gen-length", "16", "--steps", "8"]
+    code, out, err = run_cli(capsys, *base, "--cache", "dual", "--json")  # the built-in model
+    assert code == 0 and json.loads(out)["config"]["cache"] == "dual" and err == ""
+    assert "dual cache," in run_cli(capsys, *base, "--cache", "dual")[1].splitlines()[0]
+    exact = json.loads(run_cli(capsys, *base, "--json")[1])
+    assert exact["config"]["cache"] == "none"
+    code, out, err = run_cli(capsys, *base, "--model", str(random_model_dir), "--cache",
+                             "prefix", "--json")
+    assert code == 0 and json.loads(out)["config"]["cache"] == "none"  # what it ran with
+    assert err.startswith("note: this model (BertForMaskedLM) has no block KV cache")
+    try:
+        run_cli(capsys, *base, "--cache", "full")
+    except SystemExit as exit_:
+        assert exit_.code == 2
+    assert "invalid choice: 'full'" in capsys.readouterr().err
+
+
 def test_eval_flags_parse_with_the_shared_decode_flags():
     args = build_parser().parse_args(["eval", "--limit", "3", "--blocks", "16,4", "--no-baselines"])
     assert (args.limit, args.blocks, args.baselines, args.batch_size) == (3, (4, 16), False, None)

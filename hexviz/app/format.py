@@ -228,9 +228,10 @@ def status_markdown(run: Run) -> str:
     head = ("no expert produced an answer" if vote.winner is None else
             f"HEX answer **{vote.winner}**" + decided.get(vote.decided_by, ""))
     rows = "" if run.timing.row_passes is None else f" ({run.timing.row_passes} rows)"
+    cache = "" if run.config.cache == "none" else f" ({run.config.cache} cache)"
     return (f"{head} · {len(run.voters)} voting experts · {collapsed} collapsed · "
             f"sampler `{run.config.sampling.label}` · {run.steps_done} forward passes{rows} "
-            f"in {run.timing.decode_s:.2f} s · model `{Path(run.model).name}`")
+            f"in {run.timing.decode_s:.2f} s{cache} · model `{Path(run.model).name}`")
 
 
 def figures_html(run: Run, figures: dict | None = None) -> str:

@@ -102,4 +102,5 @@ def explore_settings(run: Run) -> dict[str, Any]:
         "baselines": any(not t.expert.votes for t in run.trajectories),
         "sampler": run.config.sampler,
         "edit": run.config.edit,
+        "cache": run.config.cache,
     }

@@ -15,7 +15,7 @@ from hexviz.app.runner import Runner
 from hexviz.app.views import VIEWS
 from hexviz.decode.rules import RULE_NAMES
 from hexviz.decode.samplers import SAMPLER_NAMES, Sampler
-from hexviz.decode.settings import divisors, hex_block_lengths, scaled_steps
+from hexviz.decode.settings import CACHE_MODES, divisors, hex_block_lengths, scaled_steps
 from hexviz.tasks import TASK_NAMES
 
 # The sampler menu: every registered sampler at its default value; other values can be typed.
@@ -82,6 +82,7 @@ class Settings:
     baselines: gr.Checkbox
     sampler: gr.Dropdown
     edit: gr.Textbox
+    cache: gr.Radio
     task: gr.Dropdown  # the prompt protocol and answer parser (`hexviz.tasks`)
 
     def inputs(self) -> list:
@@ -149,10 +150,13 @@ def settings_column(prompt: gr.Textbox, labels: list[str],
         edit = gr.Textbox("", label="Token editing threshold (blank: off)", elem_id="edit",
                           placeholder="e.g. 0.9")
     baselines = gr.Checkbox(True, label="Whole-answer baselines (no vote)")
+    cache = gr.Radio(list(CACHE_MODES), value="none", label="KV cache",
+                     info="prefix / dual reuse keys and values within a block: faster, "
+                          "approximate (none: exact)", elem_id="cache-mode")
     with gr.Accordion("Replay a trajectory JSON (no model needed)", open=False):
         upload = gr.File(label="Trajectory JSON", file_types=[".json"], type="filepath")
     settings = Settings(prompt, model, blocks, rule, gen_length, steps, temperature, seeds,
-                        forbid, end_last, baselines, sampler, edit, task)
+                        forbid, end_last, baselines, sampler, edit, cache, task)
     task.change(task_template_markdown, [task], [template], api_visibility="private")
     return settings, upload
 

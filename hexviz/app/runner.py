@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -18,8 +18,8 @@ from hexviz.app import zerogpu
 from hexviz.app.loading import BUILTIN_LABEL, ModelShelf
 from hexviz.decode.rules import RULE_NAMES
 from hexviz.decode.samplers import Sampler
-from hexviz.decode.settings import (DecodeConfig, Expert, baseline_experts, hex_experts,
-                                    parse_blocks, resolve_lengths)
+from hexviz.decode.settings import (CACHE_MODES, DecodeConfig, Expert, baseline_experts,
+                                    hex_experts, parse_blocks, resolve_lengths)
 from hexviz.evaluate import (EvalResults, apply_task, default_batch_size, eval_experts, evaluate,
                              prompt_ids, read_problems)
 from hexviz.models.meta import ModelDefaults
@@ -50,6 +50,7 @@ class RunRequest:
     baselines: bool = True
     sampler: str = "fixed"  # tokens per step, NAME[:VALUE] (`hexviz.decode.samplers`)
     edit: float | None = None  # token editing threshold; None: no editing
+    cache: str = "none"  # none (exact), prefix or dual: Fast-dLLM's block KV cache
     task: str | None = None  # None: the model's own format; else a `hexviz.tasks` name
 
     def __post_init__(self) -> None:
@@ -57,6 +58,9 @@ class RunRequest:
         sampling = Sampler.parse(self.sampler, self.edit)  # a bad one fails here, in one line
         object.__setattr__(self, "sampler", sampling.spec)
         object.__setattr__(self, "edit", sampling.edit)
+        if self.cache not in CACHE_MODES:
+            raise ValueError(f"unknown cache mode {self.cache!r}; choose one of "
+                             f"{', '.join(CACHE_MODES)}")
         if self.task is not None:
             get_task(self.task)  # an unknown task is refused with the known ones listed
         if self.blocks is not None:
@@ -156,6 +160,7 @@ class LocalRunner:
             self._gpu_chunk = zerogpu.on_gpu(self._gpu, self._decode_chunk)
             self._gpu_fork = zerogpu.on_gpu(self._gpu, lambda r: list(self._fork(r)))
             self._gpu_candidates = zerogpu.on_gpu(self._gpu, self._candidates)
+            self._gpu_redo = zerogpu.on_gpu(self._gpu, lambda *a: list(self._redo(*a)))
 
     def model_labels(self) -> list[str]:
         return self.shelf.labels()
@@ -211,7 +216,8 @@ class LocalRunner:
                                             lm.defaults.gen_length, lm.defaults.steps,
                                             request.blocks)
         config = DecodeConfig(gen_length, steps, request.forbid_end_of_text,
-                              request.end_tokens_last, sampler=request.sampler, edit=request.edit)
+                              request.end_tokens_last, sampler=request.sampler, edit=request.edit,
+                              cache=request.cache)
         experts = hex_experts(gen_length, request.blocks, request.remasking, request.seeds,
                               request.temperature)
         if request.baselines:
@@ -286,6 +292,32 @@ class LocalRunner:
         resume = Resume(request.step, [run.trajectories[request.expert]], [request.force])
         *_, progress = iter_decode(lm, [run.prompt_ids], [request.expert_after()], run.config,
                                    run.answer_format, [run.prompt], resume=resume)
+        yield progress.runs()[0]
+
+    def redo(self, run: Run, model: str, cache: str) -> Iterator[Run]:
+        """``run``'s prompt and experts decoded again with another cache mode (Compare: exact
+        against cached); yields the finished run, whose ``config.cache`` says what it ran with
+        (``none`` for a model without a cache)."""
+        if self._gpu is None:
+            yield from self._redo(run, model, cache)
+            return
+        lm = self._model_of(run, model)
+        seconds = zerogpu.call_seconds(zerogpu.forward_cost(lm.model),
+                                       len(run.trajectories), len(run.prompt_ids),
+                                       run.config.gen_length, run.config.step_cap,
+                                       self._zerogpu_budget)
+        yield from self._gpu_redo(zerogpu.GpuCall((run, model, cache), seconds))
+
+    def _redo(self, run: Run, model: str, cache: str) -> Iterator[Run]:
+        from hexviz.decode.engine import iter_decode
+
+        experts = [t.expert for t in run.trajectories]
+        check_decode(run.config, len(experts))
+        limits.check_prompt_tokens(len(run.prompt_ids))
+        lm = self._model_of(run, model)
+        *_, progress = iter_decode(lm, [run.prompt_ids], experts,
+                                   replace(run.config, cache=cache), run.answer_format,
+                                   [run.prompt])
         yield progress.runs()[0]
 
     def candidates(self, model: str, run: Run, expert: int, step: int, position: int,

@@ -50,11 +50,12 @@ def expert_choices(run: Run | None) -> list[tuple[str, int]]:
 def settings_values(run: Run) -> list[Any]:
     """Explore's settings for ``run``, in `hexviz.app.ui`'s settings order after the model:
     blocks, rule, gen_length, steps, temperature, seeds, forbid, end_last, baselines, sampler,
-    edit, task."""
+    edit, cache, task."""
     s = gallery.explore_settings(run)
     return [s["blocks"], s["remasking"], s["gen_length"], s["steps"], s["temperature"],
             s["seeds"], s["forbid_end_of_text"], s["end_tokens_last"], s["baselines"],
-            s["sampler"], "" if s["edit"] is None else f"{s['edit']:g}", run.task or OWN_FORMAT]
+            s["sampler"], "" if s["edit"] is None else f"{s['edit']:g}", s["cache"],
+            run.task or OWN_FORMAT]
 
 
 def gallery_markdown(entries: Sequence[gallery.Entry]) -> str:
@@ -117,6 +118,33 @@ def compare_outputs(a_run: Run, a: int, b_run: Run, b: int,
     return (plots.compare_reveal(a_run, a, b_run, b, names, fork_step),
             plots.compare_maps(a_run, a, b_run, b, names),
             answers_html([(names[0], a_run, a), (names[1], b_run, b)]))
+
+
+def cache_divergence(exact: Run, cached: Run) -> str:
+    """Markdown: per expert, where an exact and a cached decode of one prompt part (the first
+    step at which they revealed differently), how many final tokens differ, both answers; and
+    the positions each computed."""
+    mode = cached.config.cache
+    rows = [f"| expert | first step revealed differently | final tokens that differ | "
+            f"answer exact | answer {mode} |", "|---|---|---|---|---|"]
+    for a, b in zip(exact.trajectories, cached.trajectories, strict=True):
+        step = first_divergence(a, b)
+        differ = len(plots.differing_positions(a, b))
+        rows.append(f"| {a.expert.label} | {'none' if step is None else step} | {differ} of "
+                    f"{len(a.token_ids)} | {a.answer or '-'} | {b.answer or '-'} |")
+    same = sum(first_divergence(a, b) is None
+               for a, b in zip(exact.trajectories, cached.trajectories, strict=True))
+    work = ""
+    if exact.timing.positions and cached.timing.positions:
+        work = (f" The {mode} cache computed {cached.timing.positions / exact.timing.positions:.0%}"
+                f" of the positions exact decoding did ({cached.timing.decode_s:.2f} s against "
+                f"{exact.timing.decode_s:.2f} s).")
+    head = (f"**Exact against {mode} cache**: {same} of {len(exact.trajectories)} experts "
+            f"decode token for token alike. HEX answer exact **{exact.vote.winner or '-'}**, "
+            f"{mode} **{cached.vote.winner or '-'}**.{work} Each block's first step is exact "
+            f"in both; the cache reuses keys and values computed at that step, so later steps "
+            f"see a slightly stale canvas and may pick other tokens.")
+    return head + "\n\n" + "\n".join(rows)
 
 
 def fork_summary(original: Run, index: int, fork: Run, step: int,
@@ -215,6 +243,9 @@ class CompareTab:
     reveal: gr.Plot
     maps: gr.Plot
     answers: gr.HTML
+    cache_mode: gr.Radio
+    cache_button: gr.Button
+    cache_summary: gr.Markdown
 
 
 def source_choices(folder: Path) -> list[str]:
@@ -235,10 +266,18 @@ def compare_tab(folder: Path) -> CompareTab:
                                            elem_id=f"compare-expert-{name}"))
                 runs.append(gr.State(None))
     button = gr.Button("Compare", variant="primary", elem_id="compare-button")
+    with gr.Accordion("Exact against cached: the current run's question decoded both ways",
+                      open=True):
+        with gr.Row():
+            cache_mode = gr.Radio(["prefix", "dual"], value="dual", label="Cache",
+                                  elem_id="compare-cache-mode")
+            cache_button = gr.Button("Decode exact and cached", elem_id="compare-cache-button")
+        cache_summary = gr.Markdown(elem_id="compare-cache-summary")
     answers = gr.HTML(elem_id="compare-answers")
     reveal = gr.Plot(label="Reveal order", elem_id="compare-reveal", show_label=False)
     maps = gr.Plot(label="Unmasking maps", elem_id="compare-maps", show_label=False)
-    return CompareTab(tuple(sources), tuple(experts), tuple(runs), button, reveal, maps, answers)
+    return CompareTab(tuple(sources), tuple(experts), tuple(runs), button, reveal, maps, answers,
+                      cache_mode, cache_button, cache_summary)
 
 
 @dataclass
@@ -351,7 +390,8 @@ def wire_gallery(tab: GalleryTab, folder: Path, show: Show, view_outputs: list, 
         wire_animation(tab.animation, [tab.pick], lambda name: load_stored(folder, name))
 
 
-def wire_compare(tab: CompareTab, folder: Path, state: gr.State) -> None:
+def wire_compare(tab: CompareTab, folder: Path, state: gr.State, runner: Any = None,
+                 model: gr.Dropdown | None = None) -> None:
     def pick_run(source, current) -> tuple:
         run = current if source == CURRENT else load_stored(folder, source)
         choices = expert_choices(run)
@@ -379,6 +419,47 @@ def wire_compare(tab: CompareTab, folder: Path, state: gr.State) -> None:
 
     tab.button.click(on_compare, [tab.runs[0], tab.experts[0], tab.runs[1], tab.experts[1]],
                      [tab.reveal, tab.maps, tab.answers], api_visibility="private")
+    if runner is not None and model is not None:
+        wire_cache_compare(tab, state, runner, model)
+
+
+def decoded_with(runner: Any, run: Run, model: str, cache: str) -> Run:
+    """``run`` itself when it was decoded with ``cache``, else its prompt decoded again."""
+    if run.config.cache == cache:
+        return run
+    *_, again = runner.redo(run, model, cache)
+    return again
+
+
+def wire_cache_compare(tab: CompareTab, state: gr.State, runner: Any,
+                       model: gr.Dropdown) -> None:
+    """Exact against cached: A is the exact decode of the current run's question, B the
+    cached one, each expert against itself, with where their tokens part."""
+
+    def on_cache_compare(current, mode, label) -> tuple:
+        if current is None or not current.complete:
+            raise gr.Error("run a question in Explore first (and let it finish)")
+        try:
+            exact = decoded_with(runner, current, label, "none")
+            cached = decoded_with(runner, current, label, mode)
+        except ValueError as err:
+            raise gr.Error(str(err)) from None
+        if cached.config.cache != mode:
+            raise gr.Error("this model has no block KV cache: it decodes only exactly")
+        pairs = zip(exact.trajectories, cached.trajectories, strict=True)
+        parted = [i for i, (a, b) in enumerate(pairs) if first_divergence(a, b) is not None]
+        middle = exact.voters[len(exact.voters) // 2] if exact.voters else 0
+        pick = parted[0] if parted else middle
+        names = ("exact", f"{mode} cache")
+        reveal, maps, answers = compare_outputs(exact, pick, cached, pick, names)
+        choices = expert_choices(exact)
+        return (exact, cached, gr.update(choices=choices, value=pick),
+                gr.update(choices=choices, value=pick), reveal, maps, answers,
+                cache_divergence(exact, cached))
+
+    tab.cache_button.click(on_cache_compare, [state, tab.cache_mode, model],
+                           [tab.runs[0], tab.runs[1], tab.experts[0], tab.experts[1], tab.reveal,
+                            tab.maps, tab.answers, tab.cache_summary], api_visibility="private")
 
 
 def parse_temperature(text: str | None) -> float | None:

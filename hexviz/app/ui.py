@@ -54,7 +54,8 @@ def build_demo(runner: Runner, examples: list[str] | None = None,
         settings = [explore.settings.prompt, *explore.settings.inputs()[2:]]  # all but model
         teach.wire_lesson(lesson, show, outputs, settings, tabs, "explore", "scaling")
         teach.wire_gallery(gallery, gallery_dir, show, outputs, settings, tabs, "explore")
-        teach.wire_compare(compare, gallery_dir, explore.views["run"])
+        teach.wire_compare(compare, gallery_dir, explore.views["run"], runner,
+                           explore.settings.model)
         teach.wire_fork(explore.fork, runner, explore.views["run"], explore.settings.model)
         teach.wire_animation(explore.animation, [explore.views["run"]], lambda run: run)
     return demo

@@ -40,21 +40,22 @@ def edit_value(edit) -> float | None:
 
 
 def run_request(prompt, model, blocks, rule, gen_length, steps, temperature, seeds, forbid,
-                end_last, baselines, sampler="fixed", edit=None, task=None) -> RunRequest:
+                end_last, baselines, sampler="fixed", edit=None, cache="none",
+                task=None) -> RunRequest:
     """The Explore view's settings as a request (validated as it is made)."""
     return RunRequest(prompt=prompt or "", model=model, blocks=parse_blocks(blocks or []),
                       remasking=rule, gen_length=int(gen_length), steps=int(steps),
                       temperature=float(temperature), seeds=int(seeds),
                       forbid_end_of_text=bool(forbid), end_tokens_last=bool(end_last),
                       baselines=bool(baselines), sampler=str(sampler or "fixed"),
-                      edit=edit_value(edit),
+                      edit=edit_value(edit), cache=str(cache or "none"),
                       task=None if task in (None, "", OWN_FORMAT) else str(task))
 
 
 def api_request(label: str, prompt: str, blocks: str, remasking: str, gen_length: int,
                 steps: int, temperature: float, seeds: int, baselines: bool,
                 sampler: str = "fixed", edit: float | str | None = None,
-                task: str = "") -> RunRequest:
+                cache: str = "none", task: str = "") -> RunRequest:
     """The API's arguments as a request: "" blocks is the HEX set, 0 the model's defaults,
     "" task the model's own format."""
     blocks = str(blocks or "")
@@ -65,7 +66,7 @@ def api_request(label: str, prompt: str, blocks: str, remasking: str, gen_length
                       temperature=limits.as_float(temperature, "temperature"),
                       seeds=limits.as_int(seeds, "seeds"), baselines=bool(baselines),
                       sampler=str(sampler or "fixed"), edit=edit_value(edit),
-                      task=str(task).strip() or None)
+                      cache=str(cache), task=str(task).strip() or None)
 
 
 def wire_explore(runner: Runner, tab: Explore) -> None:
@@ -75,17 +76,20 @@ def wire_explore(runner: Runner, tab: Explore) -> None:
         return {views[name]: value for name, value in v.items()}
 
     def on_run(prompt, model, blocks, rule, gen_length, steps, temperature, seeds, forbid,
-               end_last, baselines, sampler, edit, task,
+               end_last, baselines, sampler, edit, cache, task,
                progress=gr.Progress()) -> Iterator[dict]:
         request = user_errors("reading the settings", run_request, prompt, model, blocks, rule,
                               gen_length, steps, temperature, seeds, forbid, end_last, baselines,
-                              sampler, edit, task)
+                              sampler, edit, cache, task)
         waiting = getattr(runner, "is_loading", lambda _: False)(model)
         progress(0, desc="waiting for the model to finish loading" if waiting
                  else "loading model and decoding")
         runs = iter(runner.run(request))  # a generator: decoding starts at the first next()
         while (run := user_errors("decoding", next, runs, None)) is not None:
             progress((run.steps_done, run.config.step_cap), desc="decoding", unit="steps")
+            if run.complete and run.config.cache != request.cache:
+                gr.Warning(f"this model has no block KV cache: the {request.cache} cache was "
+                           "not used, the run is exact")
             yield keyed(full_views(run) if run.complete else partial_views(run))
         limits.release_memory()  # the views are sent; memory returns to its level
 
@@ -181,13 +185,15 @@ def wire_api(runner: Runner, label: str) -> None:
     def api_run(prompt: str, blocks: str = "", remasking: str = "low_confidence",
                 gen_length: int = 0, steps: int = 0, temperature: float = 0.0,
                 seeds: int = 1, baselines: bool = True, sampler: str = "fixed",
-                edit: str = "", task: str = "") -> dict:
+                edit: str = "", cache: str = "none", task: str = "") -> dict:
         """Decode ``prompt`` with HEX experts and return the run's JSON (the CLI's --json);
         ``sampler`` is NAME[:VALUE] as in the CLI, ``edit`` an editing threshold ("" none),
-        ``task`` a task's prompt protocol and parser ("" the model's own format)."""
+        ``cache`` prefix or dual decodes with a block KV cache (its ``config.cache`` says
+        whether the model had one), ``task`` a task's prompt protocol and parser ("" the
+        model's own format)."""
         request = user_errors("reading the arguments", api_request, label, prompt, blocks,
                               remasking, gen_length, steps, temperature, seeds, baselines,
-                              sampler, edit, task)
+                              sampler, edit, cache, task)
         *_, run = user_errors("decoding", list, runner.run(request))
         result = record.run_to_json(run)
         del run

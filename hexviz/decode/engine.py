@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 
+from hexviz.decode.cache import BlockCache, cache_refusal
 from hexviz.decode.likelihood import one_step_log_likelihood
 from hexviz.decode.rules import RULES
 from hexviz.decode.samplers import Sampler, edits, line_up, token_entropy
@@ -350,11 +351,15 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
                 prompt_texts: Sequence[str] | None = None,
                 resume: Resume | None = None) -> Iterator[Progress]:
     """Decode every expert on every prompt, yielding `Progress` after each step; with
-    ``resume``, start from a recorded partial canvas (a what-if fork, see `Resume`)."""
+    ``resume``, start from a recorded partial canvas (a what-if fork, see `Resume`). A model
+    without a block KV cache decodes exactly whatever ``config.cache`` asks, and its runs say
+    ``cache="none"`` (`hexviz.decode.cache.cache_refusal` says why, for the caller to show)."""
     if not prompts or not experts:
         raise ValueError("decoding needs at least one prompt and one expert")
     for expert in experts:
         config.check(expert)
+    if cache_refusal(lm, config.cache):
+        config = replace(config, cache="none")
     answer_format = answer_format or lm.defaults.answer_format
     get_extractor(answer_format)  # fail early on an unknown format
     batch = Batch([list(map(int, p)) for p in prompts], list(experts), config)
@@ -375,12 +380,15 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
         recorder.resume(resume, lm.mask_id)
         x[:, width:] = torch.from_numpy(recorder.token_ids).to(lm.device)
         first = resume.step
+    rows_in_all = len(experts_of_rows)
+    block_cache = None if config.cache == "none" else BlockCache(config.cache, rows_in_all)
+    positions_computed = 0
     tic = time.perf_counter()
     first_logits = None  # (P, L, V) step 0's raw logits, one row per prompt (HEX's one step)
 
     def snapshot() -> list[Run]:
         timing = Timing(time.perf_counter() - tic, sum(recorder.step_rows),
-                        tuple(recorder.step_rows))
+                        tuple(recorder.step_rows), positions_computed)
         runs = build_runs(lm, batch, recorder, timing, answer_format, prompt_texts)
         return with_one_step_likelihood(runs, first_logits, recorder.token_ids, k=len(experts))
 
@@ -397,28 +405,35 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
         row_experts = [experts_of_rows[r] for r in rows]
         generators = [step_generator(e.seed, step, lm.device) for e in row_experts]
 
-        # 1. One forward pass for those rows; only the answer region's logits are needed.
-        logits, computed = shared_logits(lm, x[idx], attention[idx], L)  # (R, L, V)
+        # 1. Each row's current block, and the masked positions it may commit now.
+        answer = x[idx, width:]  # (R, L), written back below
+        masked = answer == lm.mask_id
+        blocks = current_blocks(masked, row_experts, config, step, positions)
+
+        # 2. One forward pass for those rows; only the answer region's logits are needed. With
+        #    a block cache, only each row's window is computed (the whole row at a new block).
+        if block_cache is None:
+            logits, computed = shared_logits(lm, x[idx], attention[idx], L)  # (R, L, V)
+            positions_computed += computed * x.shape[1]
+        else:
+            logits, computed = block_cache.logits(lm, x[idx], attention[idx], width,
+                                                  blocks.start, blocks.end, idx)
+            positions_computed = block_cache.tokens
         if step == 0 and resume is None:  # every row is live: one canvas per prompt, shared
-            first_logits = logits[::len(experts)].clone()  # by all its experts
+            first_logits = logits[::len(experts)].clone()  # by all its experts (exact at step 0)
         logits[..., lm.mask_id] = -torch.inf  # a revealed position must not stay [MASK]
         if config.forbid_end_of_text and lm.special.end_of_text_id is not None:
             logits[..., lm.special.end_of_text_id] = -torch.inf
         probs = torch.softmax(logits.float(), dim=-1)  # (R, L, V)
         draft_prob, draft_id = probs.max(dim=-1)  # (R, L): the model's draft, recorded
 
-        # 2. Proposals, their scores under each row's rule, and those as confidences.
+        # 3. Proposals, their scores under each row's rule, and those as confidences.
         x0 = _proposals(logits, row_experts, generators, draft_id)
         chosen_prob = probs.gather(-1, x0.unsqueeze(-1)).squeeze(-1)
         raw_scores = _scores(probs, x0, row_experts, generators)
         scores = raw_scores
         if config.end_tokens_last:
             scores = scores - END_TOKENS_LAST_OFFSET * torch.isin(x0, end_ids)
-
-        # 3. Each row's current block, and the masked positions it may commit now.
-        answer = x[idx, width:]  # (R, L), written back below
-        masked = answer == lm.mask_id
-        blocks = current_blocks(masked, row_experts, config, step, positions)
 
         # 4. Commit a leading run of the rule's order; the sampler says how long.
         scheduled, floor = _schedule_counts(recorder, rows, row_experts, config, step, blocks)

@@ -19,6 +19,9 @@ HEX_BLOCK_FRACTIONS = (32, 16, 8, 4, 2)  # the paper's {8,...,128} for a 256-tok
 # Whole-answer baselines beside the experts' own rule: the HEX paper's top-k margin, and an
 # order that ignores the model.
 BASELINE_RULES = ("margin", "random")
+# What each step recomputes (`hexviz.decode.cache`): everything (exact), or with Fast-dLLM's
+# block KV cache the current block and what follows it (prefix) or the current block (dual).
+CACHE_MODES = ("none", "prefix", "dual")
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class DecodeConfig:
     max_gen_length: int = DEFAULT_MAX_GEN_LENGTH
     sampler: str = "fixed"  # tokens per step, NAME[:VALUE] (`hexviz.decode.samplers`)
     edit: float | None = None  # token editing threshold; None: no editing
+    cache: str = "none"  # one of CACHE_MODES; files written before caching: none
 
     def __post_init__(self) -> None:
         if not isinstance(self.gen_length, int) or self.gen_length < 1:
@@ -75,6 +79,9 @@ class DecodeConfig:
         if not isinstance(self.steps, int) or not 1 <= self.steps <= self.gen_length:
             raise ValueError(f"steps must be an integer from 1 to gen_length={self.gen_length} "
                              f"(got {self.steps!r})")
+        if self.cache not in CACHE_MODES:
+            raise ValueError(f"unknown cache mode {self.cache!r}; choose one of "
+                             f"{', '.join(CACHE_MODES)}")
         sampling = Sampler.parse(self.sampler, self.edit)  # stored in its canonical spelling
         object.__setattr__(self, "sampler", sampling.spec)
         object.__setattr__(self, "edit", sampling.edit)

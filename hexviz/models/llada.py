@@ -15,6 +15,8 @@ from torch import nn
 from transformers import AutoConfig, AutoModelForMaskedLM, PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import MaskedLMOutput
 
+from hexviz.models import kvcache
+from hexviz.models.kvcache import KVCache, Window, WindowOutput
 from hexviz.models.tokens import LLADA
 
 
@@ -117,25 +119,36 @@ class LLaDABlock(nn.Module):
         self.up_proj = nn.Linear(d, config.mlp_hidden_size, bias=False)  # linear branch
         self.ff_out = nn.Linear(config.mlp_hidden_size, d, bias=False)
 
-    def attention(self, x: torch.Tensor, positions: torch.Tensor,
-                  key_mask: torch.Tensor | None) -> torch.Tensor:
+    def qkv(self, x: torch.Tensor, positions: torch.Tensor
+            ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(B, T, C) normed input -> queries (B, H, T, D), keys and values (B, H_kv, T, D),
+        rotary embeddings applied."""
         B, T, C = x.shape
         heads = lambda t, n: t.view(B, T, n, C // self.n_heads).transpose(1, 2)  # noqa: E731
-        q = heads(self.q_proj(x), self.n_heads)  # (B, H, T, D)
+        q = heads(self.q_proj(x), self.n_heads)
         k = heads(self.k_proj(x), self.n_kv_heads)
         v = heads(self.v_proj(x), self.n_kv_heads)
         q, k = apply_rotary(q, k, positions, self.theta)
+        return q, k, v
+
+    def attention(self, x: torch.Tensor, positions: torch.Tensor,
+                  key_mask: torch.Tensor | None) -> torch.Tensor:
+        B, T, C = x.shape
+        q, k, v = self.qkv(x, positions)
         if self.n_kv_heads != self.n_heads:  # grouped-query attention
             k = k.repeat_interleave(self.n_heads // self.n_kv_heads, dim=1)
             v = v.repeat_interleave(self.n_heads // self.n_kv_heads, dim=1)
         att = F.scaled_dot_product_attention(q, k, v, attn_mask=key_mask, is_causal=False)
         return self.attn_out(att.transpose(1, 2).reshape(B, T, C))
 
+    def feed_forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.ff_norm(x)
+        return self.ff_out(F.silu(self.ff_proj(h)) * self.up_proj(h))
+
     def forward(self, x: torch.Tensor, positions: torch.Tensor,
                 key_mask: torch.Tensor | None) -> torch.Tensor:
         x = x + self.attention(self.attn_norm(x), positions, key_mask)
-        h = self.ff_norm(x)
-        return x + self.ff_out(F.silu(self.ff_proj(h)) * self.up_proj(h))
+        return x + self.feed_forward(x)
 
 
 class LLaDATransformer(nn.Module):
@@ -194,6 +207,40 @@ class LLaDAModelLM(PreTrainedModel):
         if logits_to_keep:  # transformers' convention: the last N positions only (0: all)
             x = x[:, -logits_to_keep:]
         return MaskedLMOutput(logits=t.ff_out(t.ln_f(x)))
+
+    @torch.no_grad()
+    def forward_window(self, input_ids: torch.Tensor, window: Window,
+                       past_key_values: KVCache | None = None,
+                       attention_mask: torch.Tensor | None = None,
+                       keep: int | None = None) -> WindowOutput:
+        """(R, T) ids -> logits of each row's window positions among the last ``keep``,
+        computing only the windows; keys and values elsewhere come from ``past_key_values``,
+        the cache of an earlier call (Fast-dLLM's prefix and dual cache; see `kvcache`)."""
+        t = self.model.transformer
+        rows, length = input_ids.shape
+        kvcache.check_inputs(input_ids, window, past_key_values, len(t.blocks))
+        keep = keep or length
+        packed = kvcache.pack(window)
+        tail = kvcache.pack(window.clipped_from(length - keep))  # where logits are read
+        positions = kvcache.position_ids(attention_mask, rows, length, input_ids.device)
+        padding = kvcache.key_padding(attention_mask)
+        x = t.wte(input_ids[packed.rows, packed.positions])  # (N, C)
+        where = positions[packed.rows, packed.positions][None]  # (1, N)
+        keys, values = [], []
+        for i, block in enumerate(t.blocks):
+            q, k, v = (a[0].transpose(0, 1) for a in block.qkv(block.attn_norm(x)[None], where))
+            keys.append(kvcache.write_window(kvcache.layer_keys(past_key_values, i), k, packed))
+            values.append(kvcache.write_window(kvcache.layer_values(past_key_values, i), v,
+                                               packed))
+            queries = packed
+            if i == len(t.blocks) - 1:  # the last block's output is read only where logits are
+                inside = kvcache.subset_index(packed, tail)
+                x, q, queries = x[inside], q[inside], tail
+            att = kvcache.attend(q, keys[-1], values[-1], queries, padding)  # (N, H, D)
+            x = x + block.attn_out(att.flatten(1))
+            x = x + block.feed_forward(x)
+        return WindowOutput(t.ff_out(t.ln_f(x)), tail.rows, tail.positions,
+                            KVCache(tuple(keys), tuple(values)))
 
 
 # Known to the Auto classes from here on: AutoConfig, AutoTokenizer and AutoModelForMaskedLM read

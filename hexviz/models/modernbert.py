@@ -8,7 +8,9 @@ model (a prompt of ~30 tokens before a 64-token answer; bench/README.md) and giv
 numbers.
 
 This is transformers' own ModernBERT forward with the last layer written out; `tail_logits` is
-used only after `agrees_with_full_forward` has checked it against the full model.
+used only after `agrees_with_full_forward` has checked it against the full model. `forward_window`
+is the same forward for a window of each row, with keys and values elsewhere from a block cache
+(`hexviz.models.kvcache`); `window_agrees_with_full_forward` checks it the same way.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from transformers.models.modernbert.modeling_modernbert import (
     ModernBertEncoderLayer,
     apply_rotary_pos_emb,
 )
+
+from hexviz.models import kvcache
+from hexviz.models.kvcache import KVCache, Window, WindowOutput
 
 FULL_ATTENTION = "full_attention"
 
@@ -67,17 +72,23 @@ def tail_logits(model: ModernBertForMaskedLM, input_ids: torch.Tensor, keep: int
     return model.decoder(model.head(base.final_norm(hidden)))
 
 
-@torch.no_grad()
-def agrees_with_full_forward(model: ModernBertForMaskedLM) -> bool:
-    """Whether `tail_logits` matches the model's own forward here (it reads transformers'
-    internals, which a future version may change), padded rows included."""
+def probe_inputs(model: ModernBertForMaskedLM) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Two short seeded rows, the second left-padded, and how many trailing positions to keep:
+    what the agreement checks compare the model's own forward on."""
     length = min(12, model.config.max_position_embeddings)
     device = next(model.parameters()).device
     ids = torch.randint(model.config.vocab_size, (2, length),
                         generator=torch.Generator().manual_seed(0)).to(device)
     attention = torch.ones_like(ids)
     attention[1, :3] = 0
-    keep = length // 2
+    return ids, attention, length // 2
+
+
+@torch.no_grad()
+def agrees_with_full_forward(model: ModernBertForMaskedLM) -> bool:
+    """Whether `tail_logits` matches the model's own forward here (it reads transformers'
+    internals, which a future version may change), padded rows included."""
+    ids, attention, keep = probe_inputs(model)
     try:
         tail = tail_logits(model, ids, keep, attention)
     except (AttributeError, TypeError, ValueError, RuntimeError):
@@ -86,3 +97,58 @@ def agrees_with_full_forward(model: ModernBertForMaskedLM) -> bool:
     tolerance = 1e-4 if full.dtype == torch.float32 else 2e-2  # bf16/fp16 kernels round more
     return tail.shape == full.shape and torch.allclose(tail, full, atol=tolerance,
                                                        rtol=tolerance)
+
+
+@torch.no_grad()
+def forward_window(model: ModernBertForMaskedLM, input_ids: torch.Tensor, window: Window,
+                   cache: KVCache | None = None, attention_mask: torch.Tensor | None = None,
+                   keep: int | None = None) -> WindowOutput:
+    """(R, T) ids -> logits of each row's window positions among the last ``keep``, computing
+    only the windows; keys and values elsewhere come from ``cache`` (see `kvcache`)."""
+    base = model.model
+    rows, length = input_ids.shape
+    kvcache.check_inputs(input_ids, window, cache, len(base.layers))
+    keep = keep or length
+    packed = kvcache.pack(window)
+    tail = kvcache.pack(window.clipped_from(length - keep))  # where logits are read
+    positions = kvcache.position_ids(attention_mask, rows, length, input_ids.device)
+    padding = kvcache.key_padding(attention_mask)
+    hidden = base.embeddings(input_ids=input_ids[packed.rows, packed.positions][None])[0]  # (N, C)
+    cos, sin = base.rotary_emb(hidden, positions[packed.rows, packed.positions][None],
+                               FULL_ATTENTION)
+    keys, values = [], []
+    for i, layer in enumerate(base.layers):
+        attn = layer.attn
+        qkv = attn.Wqkv(layer.attn_norm(hidden)).view(packed.tokens, 3, -1, attn.head_dim)
+        query, key, value = qkv.unbind(dim=1)  # (N, H, D) each
+        query, key = apply_rotary_pos_emb(query, key, cos[0], sin[0], unsqueeze_dim=1)
+        keys.append(kvcache.write_window(kvcache.layer_keys(cache, i), key, packed))
+        values.append(kvcache.write_window(kvcache.layer_values(cache, i), value, packed))
+        queries = packed
+        if i == len(base.layers) - 1:  # the last layer's output is read only where logits are
+            inside = kvcache.subset_index(packed, tail)
+            hidden, query, queries = hidden[inside], query[inside], tail
+        out = kvcache.attend(query, keys[-1], values[-1], queries, padding,
+                             scale=attn.head_dim ** -0.5)
+        hidden = hidden + attn.Wo(out.flatten(1))
+        hidden = hidden + layer.mlp(layer.mlp_norm(hidden))
+    logits = model.decoder(model.head(base.final_norm(hidden)))
+    return WindowOutput(logits, tail.rows, tail.positions, KVCache(tuple(keys), tuple(values)))
+
+
+@torch.no_grad()
+def window_agrees_with_full_forward(model: ModernBertForMaskedLM) -> bool:
+    """Whether `forward_window` over whole rows matches the model's own forward here, padded
+    rows included (it reads the same transformers internals as `tail_logits`)."""
+    ids, attention, keep = probe_inputs(model)
+    length = ids.shape[1]
+    try:
+        out = forward_window(model, ids, Window.full(2, length, ids.device), None, attention,
+                             keep)
+    except (AttributeError, TypeError, ValueError, RuntimeError):
+        return False
+    full = model(input_ids=ids, attention_mask=attention).logits[:, -keep:]
+    got = torch.full_like(full, torch.nan)
+    got[out.rows, out.positions - (length - keep)] = out.logits
+    tolerance = 1e-4 if full.dtype == torch.float32 else 2e-2
+    return torch.allclose(got, full, atol=tolerance, rtol=tolerance)

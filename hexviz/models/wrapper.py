@@ -10,6 +10,7 @@ import torch
 from transformers import PreTrainedTokenizerBase
 
 from hexviz.models import modernbert
+from hexviz.models.kvcache import KVCache, Window, WindowOutput
 from hexviz.models.meta import ModelDefaults
 from hexviz.models.tokens import SpecialTokens, chat_prompt_ids
 
@@ -85,6 +86,41 @@ class DiffusionLM:
         if self.shift_logits:
             logits = torch.cat([logits[:, :1], logits[:, :-1]], dim=1)
         return logits[:, -keep:]
+
+    @cached_property
+    def window_forward(self) -> str | None:
+        """How this model computes a window of each row with a block KV cache, if it can."""
+        if self.shift_logits:
+            return None
+        if callable(getattr(self.model, "forward_window", None)):  # hexviz's native LLaDA
+            return "native"
+        if modernbert.is_supported(self.model) and modernbert.window_agrees_with_full_forward(
+                self.model):
+            return "modernbert"
+        return None
+
+    @property
+    def cache_refusal(self) -> str | None:
+        """Why this model cannot decode with a block KV cache (None when it can)."""
+        if self.window_forward is not None:
+            return None
+        return (f"this model ({type(self.model).__name__}) has no block KV cache (hexviz has "
+                "one for ModernBERT with global attention, as the built-in model, and for "
+                "its native LLaDA)")
+
+    @torch.no_grad()
+    def forward_window(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None,
+                       window: Window, cache: KVCache | None, keep: int) -> WindowOutput:
+        """Logits of each row's window among the last ``keep`` positions, keys and values
+        outside the windows from ``cache`` (see `hexviz.models.kvcache`)."""
+        if self.window_forward is None:
+            raise ValueError(self.cache_refusal)
+        if attention_mask is not None and bool(attention_mask.all()):
+            attention_mask = None
+        if self.window_forward == "native":
+            return self.model.forward_window(input_ids, window, cache, attention_mask, keep)
+        return modernbert.forward_window(self.model, input_ids, window, cache, attention_mask,
+                                         keep)
 
     def token_texts(self, ids: list[int]) -> list[str]:
         """Each id's text on its own, special tokens kept visible."""

@@ -39,6 +39,9 @@ class Timing:
     # batch the run was decoded in; None in files written before it was recorded.
     row_passes: int | None = None
     step_rows: tuple[int, ...] = ()  # the same, per step decoded (a fork: from its step on)
+    # Canvas positions the forward passes computed: whole rows when exact, each row's window
+    # with a block KV cache (`DecodeConfig.cache`); None in files written before it was recorded.
+    positions: int | None = None
 
 
 @dataclass(eq=False)
@@ -182,7 +185,8 @@ def run_to_json(run: Run) -> dict[str, Any]:
         "vote": run.vote.to_json(),
         # forward_passes stays in the CLI's contract: one per step done
         "timing": {"decode_s": run.timing.decode_s, "forward_passes": run.steps_done,
-                   "row_passes": run.timing.row_passes, "step_rows": list(run.timing.step_rows)},
+                   "row_passes": run.timing.row_passes, "step_rows": list(run.timing.step_rows),
+                   "positions": run.timing.positions},
     }
 
 
@@ -257,8 +261,9 @@ def timing_from_json(d: dict[str, Any], cap: int) -> Timing:
     step_rows = limits.int_array(d.get("step_rows", []), "step_rows", 0, limits.MAX_TOKEN_ID)
     if len(step_rows) > cap:
         raise TrajectoryFormatError("timing step_rows is longer than the run's step cap")
+    positions = d.get("positions")
     return Timing(decode_s, None if passes is None else int(passes),
-                  tuple(step_rows.tolist()))
+                  tuple(step_rows.tolist()), None if positions is None else int(positions))
 
 
 def with_wall_flags(t: Trajectory, end_ids: tuple[int, ...], config: DecodeConfig) -> Trajectory:

@@ -19,6 +19,7 @@ from tests.conftest import FakeRunner
     ({"seeds": 0}, r"seeds must be at least 1 \(got 0\)"),
     ({"temperature": -0.5}, r"temperature must be a finite number >= 0 \(got -0.5\)"),
     ({"task": "trivia"}, "unknown task 'trivia'; choose one of gsm8k"),
+    ({"cache": "full"}, "unknown cache mode 'full'; choose one of none, prefix, dual"),
 ])
 def test_bad_requests_are_refused_when_made(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -124,3 +125,20 @@ def test_a_fork_of_a_parallel_run_starts_within_the_experts_own_steps(random_mod
         ForkRequest(run, 1, taken, model="m")
     *_, fork = local.fork(ForkRequest(run, 1, taken - 1, model="m"))
     assert fork.trajectories[0].token_ids.tolist() == run.trajectories[1].token_ids.tolist()
+
+
+def test_a_cached_request_and_its_exact_redo(random_model_dir):
+    local = LocalRunner({BUILTIN_LABEL: "builtin", "m": str(random_model_dir)})
+    request = RunRequest("Q?", model=BUILTIN_LABEL, blocks=(4, 8), gen_length=16, steps=8,
+                         cache="dual", baselines=False)
+    *_, cached = local.run(request)
+    assert cached.config.cache == "dual" and cached.complete
+    *_, exact = local.redo(cached, BUILTIN_LABEL, "none")
+    assert exact.config.cache == "none" and exact.prompt_ids == cached.prompt_ids
+    assert [t.expert for t in exact.trajectories] == [t.expert for t in cached.trajectories]
+    assert exact.timing.positions > cached.timing.positions
+    *_, plain = local.run(RunRequest("Q?", model="m", blocks=(4,), gen_length=16, steps=8,
+                                     cache="prefix"))
+    assert plain.config.cache == "none"  # a model without a cache runs exact
+    with pytest.raises(ValueError, match="forking needs the run's own model"):
+        next(local.redo(cached, "m", "prefix"))

@@ -111,3 +111,28 @@ def test_animation_downloads_are_a_gif_and_an_offline_page(monkeypatch, tmp_path
     other.prompt = "another"
     with pytest.raises(gr.Error, match="cannot animate this run: .*HEXVIZ_MAX_ANIMATION_FRAMES"):
         ui_teach.animation_files(other)
+
+
+def test_exact_against_cached_says_where_each_expert_parts():
+    from hexviz.app.loading import BUILTIN_LABEL
+    from hexviz.app.runner import LocalRunner, RunRequest
+
+    local = LocalRunner()
+    *_, exact = local.run(RunRequest("Tom has 5 apples. He buys 3 more. How many now?",
+                                     blocks=(4, 8, 16), gen_length=32, steps=16))
+    assert ui_teach.decoded_with(local, exact, BUILTIN_LABEL, "none") is exact
+    cached = ui_teach.decoded_with(local, exact, BUILTIN_LABEL, "dual")
+    assert cached.config.cache == "dual"
+    text = ui_teach.cache_divergence(exact, cached)
+    lines = text.splitlines()
+    assert lines[0].startswith("**Exact against dual cache**")
+    assert "computed" in lines[0] and "of the positions exact decoding did" in lines[0]
+    rows = [line for line in lines if line.startswith("| B=") or line.startswith("| whole")]
+    assert len(rows) == len(exact.trajectories)
+    for row, a, b in zip(rows, exact.trajectories, cached.trajectories, strict=True):
+        step = ui_teach.first_divergence(a, b)
+        assert row.split(" | ")[1] == ("none" if step is None else str(step))
+        assert f"{len(plots.differing_positions(a, b))} of 32" in row
+    same = text.split(": ")[1].split(" of ")[0]
+    assert int(same) == sum(ui_teach.first_divergence(a, b) is None
+                            for a, b in zip(exact.trajectories, cached.trajectories, strict=True))

@@ -27,6 +27,14 @@ def test_settings_become_a_validated_request():
     assert own.task is None
     api = wiring.api_request("m", "Q?", "", "low_confidence", 0, 0, 0.0, 1, True)
     assert (api.blocks, api.gen_length, api.steps) == (None, None, None)  # model defaults
+    assert api.cache == request.cache == "none"
+    assert wiring.run_request("Q?", "m", [4], "margin", 32, 32, 0, 1, False, False, True,
+                              cache="dual").cache == "dual"
+    assert wiring.api_request("m", "Q?", "", "margin", 0, 0, 0.0, 1, True,
+                              cache="prefix").cache == (
+        "prefix")
+    with pytest.raises(ValueError, match="unknown cache mode 'fast'"):
+        wiring.api_request("m", "Q?", "", "margin", 0, 0, 0.0, 1, True, cache="fast")
 
 
 def test_user_errors_keep_the_app_up():

@@ -144,3 +144,12 @@ def test_step_cap(sampler, cap):
 def test_bad_sampler_settings_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         DecodeConfig(64, 32, **kwargs)
+
+
+def test_cache_mode_is_checked_and_defaults_to_exact():
+    from hexviz.decode.settings import CACHE_MODES
+
+    assert DecodeConfig().cache == "none" and CACHE_MODES == ("none", "prefix", "dual")
+    assert DecodeConfig(cache="dual").cache == "dual"
+    with pytest.raises(ValueError, match=r"unknown cache mode 'full'; choose one of none, prefix"):
+        DecodeConfig(cache="full")

@@ -144,6 +144,23 @@ def test_engine_decodes_with_llada_end_to_end(llada):
         assert (t.reveal_step >= 0).all() and not (t.token_ids == llada.mask_id).any()
 
 
+@pytest.mark.parametrize("mode", ["prefix", "dual"])
+def test_engine_decodes_with_a_block_cache(llada, mode):
+    """One step per block: every step refreshes the cache, so the run is exact decoding; with
+    more steps per block it is cached and still reveals everything."""
+    prompt = llada.format_prompt("Mia has 3 pens.")
+    experts = hex_experts(16, [4, 8])
+    exact = decode(llada, prompt, [experts[0]], DecodeConfig(16, 4))
+    cached = decode(llada, prompt, [experts[0]], DecodeConfig(16, 4, cache=mode))
+    assert cached.config.cache == mode
+    assert cached.trajectories[0].token_ids.tolist() == exact.trajectories[0].token_ids.tolist()
+    run = decode(llada, prompt, experts, DecodeConfig(16, 16, cache=mode))
+    assert run.timing.positions < decode(llada, prompt, experts,
+                                         DecodeConfig(16, 16)).timing.positions
+    for t in run.trajectories:
+        assert (t.reveal_step >= 0).all() and not (t.token_ids == llada.mask_id).any()
+
+
 def test_bf16_shapes_and_dtype(llada_dir):
     lm = models.load(str(llada_dir), device="cpu", dtype=torch.bfloat16)
     ids = torch.tensor([lm.format_prompt("Tom has 5 apples.")] * 2)

@@ -60,8 +60,10 @@ def test_json_carries_the_cli_contract(run):
             "end_density"} <= set(expert)
     assert len(expert["end_density"]) == d["steps_done"]
     assert set(d["vote"]) >= {"winner", "counts", "tie"}
-    # issue 22 added the rows actually computed (additive: the contract's two keys stay)
-    assert set(d["timing"]) == {"decode_s", "forward_passes", "row_passes", "step_rows"}
+    # issue 22 added the rows actually computed, issue 24 the positions (additive: the
+    # contract's two keys stay)
+    assert set(d["timing"]) == {"decode_s", "forward_passes", "row_passes", "step_rows",
+                                "positions"}
     assert d["timing"]["row_passes"] == sum(d["timing"]["step_rows"]) <= (
         d["timing"]["forward_passes"] * len(d["experts"]))
     assert {"steps_taken", "commits", "edits"} <= set(expert)
@@ -150,11 +152,25 @@ def test_runs_written_before_samplers_load_with_their_steps_and_commits():
         assert "steps_taken" not in raw["experts"][0] and "sampler" not in raw["config"]
         run = trajectory.load(path)
         assert run.config.sampler == "fixed" and run.timing.row_passes is None
+        assert run.config.cache == "none" and run.timing.positions is None  # before caching
         for t in run.trajectories:
             assert t.steps_taken == len(t.draft_ids) == run.steps_done
             assert t.commits.tolist() == np.bincount(t.reveal_step,
                                                      minlength=t.steps_taken).tolist()
             assert t.edits.shape == (0, 4)
+
+
+def test_the_cache_mode_and_positions_round_trip(run):
+    from dataclasses import replace
+
+    cached = replace(run, config=replace(run.config, cache="dual"),
+                     timing=replace(run.timing, positions=1234))
+    back = trajectory.loads(trajectory.dumps(cached))
+    assert back.config.cache == "dual" and back.timing.positions == 1234
+    d = json.loads(trajectory.dumps(cached))
+    d["config"]["cache"] = "full"
+    with pytest.raises(Exception, match="unknown cache mode 'full'"):
+        trajectory.loads(json.dumps(d))
 
 
 def test_damaged_edits_are_refused(run):
