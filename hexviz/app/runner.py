@@ -21,7 +21,7 @@ from hexviz.decode.samplers import Sampler
 from hexviz.decode.settings import (CACHE_MODES, DecodeConfig, Expert, baseline_experts,
                                     hex_experts, parse_blocks, resolve_lengths)
 from hexviz.evaluate import (EvalResults, apply_task, default_batch_size, eval_experts, evaluate,
-                             prompt_ids, read_problems)
+                             prompt_ids, read_problems, with_tie_rule)
 from hexviz.models.meta import ModelDefaults
 from hexviz.paths import TEST_SET
 from hexviz.runs.record import Run, Trajectory
@@ -145,6 +145,14 @@ def check_decode(config: DecodeConfig, rows: int) -> None:
                         step_cap=config.step_cap if config.step_cap > config.steps else None)
 
 
+def read_like(lm, original: Run, new: Run) -> Run:
+    """``new`` (a fork or a redo of ``original``) with its answers read as the original's
+    were: by the same task, under the same tie rule."""
+    if original.task:
+        return apply_task(lm, get_task(original.task), new, original.tie_rule)
+    return with_tie_rule(new, original.tie_rule)
+
+
 class LocalRunner:
     """Serves the app's requests in this process: decodes, forks, candidates and live evals,
     with models from its `ModelShelf`; on a ZeroGPU Space each call runs under ``spaces.GPU``."""
@@ -208,7 +216,8 @@ class LocalRunner:
         """The ZeroGPU calls of ``job``, or `LimitError` when they would not fit."""
         return zerogpu.plan_run(zerogpu.forward_cost(job.lm.model), len(job.experts),
                                 len(job.prompt_ids), job.config.gen_length, job.config.step_cap,
-                                self.snapshot_every, self._zerogpu_budget)
+                                self.snapshot_every, self._zerogpu_budget,
+                                whole=job.config.sampling.variable or job.config.cache != "none")
 
     def _prepare(self, request: RunRequest) -> Job:
         lm = self.shelf.get(request.model)
@@ -246,7 +255,7 @@ class LocalRunner:
         """Steps ``start`` to ``stop`` of ``request`` (one GPU call), from the canvas that
         ``history`` recorded after ``start`` steps; the snapshot after step ``stop``, or after
         the last step when a parallel sampler's experts all finish before it."""
-        from hexviz.decode.engine import Resume, iter_decode
+        from hexviz.decode.engine import Resume, iter_decode, with_fresh_one_step_likelihood
 
         job = self._prepare(request)
         resume = Resume(start, history) if start else None
@@ -261,7 +270,10 @@ class LocalRunner:
             steps.close()
         if progress is None:
             raise ValueError(f"the decode has no steps left after step {start}")
-        return job.with_task(progress.runs()[0])
+        run = progress.runs()[0]
+        if start and run.complete:  # step 0 was an earlier call's: its logits are computed again
+            run = with_fresh_one_step_likelihood(job.lm, run)
+        return job.with_task(run)
 
     def _model_of(self, run: Run, label: str):
         lm = self.shelf.get(label)
@@ -278,7 +290,7 @@ class LocalRunner:
         run = request.run
         lm = self._model_of(run, request.model)
         seconds = zerogpu.call_seconds(zerogpu.forward_cost(lm.model), 1, len(run.prompt_ids),
-                                       run.config.gen_length, run.config.steps - request.step,
+                                       run.config.gen_length, run.config.step_cap - request.step,
                                        self._zerogpu_budget)
         yield from self._gpu_fork(zerogpu.GpuCall((request,), seconds))
 
@@ -292,7 +304,7 @@ class LocalRunner:
         resume = Resume(request.step, [run.trajectories[request.expert]], [request.force])
         *_, progress = iter_decode(lm, [run.prompt_ids], [request.expert_after()], run.config,
                                    run.answer_format, [run.prompt], resume=resume)
-        yield progress.runs()[0]
+        yield read_like(lm, run, progress.runs()[0])
 
     def redo(self, run: Run, model: str, cache: str) -> Iterator[Run]:
         """``run``'s prompt and experts decoded again with another cache mode (Compare: exact
@@ -318,7 +330,7 @@ class LocalRunner:
         *_, progress = iter_decode(lm, [run.prompt_ids], experts,
                                    replace(run.config, cache=cache), run.answer_format,
                                    [run.prompt])
-        yield progress.runs()[0]
+        yield read_like(lm, run, progress.runs()[0])
 
     def candidates(self, model: str, run: Run, expert: int, step: int, position: int,
                    k: int = 8) -> list[tuple[int, str, float]]:

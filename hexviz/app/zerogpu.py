@@ -140,23 +140,26 @@ def call_seconds(cost: ForwardCost, rows: int, prompt_tokens: int, gen_length: i
 
 def plan_run(cost: ForwardCost, rows: int, prompt_tokens: int, gen_length: int, steps: int,
              snapshot_every: int, budget: Budget = Budget(),
-             lim: limits.Limits | None = None) -> GpuPlan:
+             lim: limits.Limits | None = None, whole: bool = False) -> GpuPlan:
     """The GPU calls for a run of ``rows`` experts, or `LimitError` (before any call is made)
-    when one step cannot fit a call or all calls together exceed HEXVIZ_MAX_GPU_S.
+    when one call cannot fit or all calls together exceed HEXVIZ_MAX_GPU_S.
 
     A chunk holds as many steps as ``budget.call_target_s`` of decoding allows, in whole
-    snapshots (multiples of ``snapshot_every``) once that many fit, at least one step."""
+    snapshots (multiples of ``snapshot_every``) once that many fit, at least one step. With
+    ``whole``, one call decodes every step: a parallel sampler's experts end at their own steps
+    and a block cache refreshes at each new call, so those runs are not cut into pieces."""
     lim = lim or limits.current()
     step_s = step_seconds(cost, rows, prompt_tokens, gen_length, budget)
     fits = int(budget.call_target_s / step_s) if step_s > 0 else steps
     if fits >= snapshot_every:
         fits -= fits % snapshot_every
-    plan = GpuPlan(steps, min(max(1, fits), steps), step_s, budget)
-    if plan.duration_s(0, 1) > MAX_CALL_S:
+    plan = GpuPlan(steps, steps if whole else min(max(1, fits), steps), step_s, budget)
+    first = plan.duration_s(*plan.chunks()[0])
+    if first > MAX_CALL_S:
+        what = "this run" if whole else "one step of this run"
         raise limits.LimitError(
-            f"one step of this run needs about {plan.duration_s(0, 1)} s of GPU, more than "
-            f"the {MAX_CALL_S} s a ZeroGPU call may ask for; use fewer block sizes, seeds or "
-            f"a shorter gen_length")
+            f"{what} needs about {first} s of GPU, more than the {MAX_CALL_S} s a ZeroGPU call "
+            f"may ask for; use fewer block sizes, seeds or a shorter gen_length")
     calls = len(plan.chunks())
     if plan.total_s > lim.max_gpu_s:  # ZeroGPU would stop it part-way, or never start it
         raise limits.LimitError(

@@ -530,6 +530,17 @@ def with_one_step_likelihood(runs: list[Run], first_logits: torch.Tensor | None,
     return runs
 
 
+@torch.no_grad()
+def with_fresh_one_step_likelihood(lm: DiffusionLM, run: Run) -> Run:
+    """``run`` (complete, one prompt) with its one-step log-likelihoods from a new forward of
+    its all-mask canvas: for a run decoded in resumed pieces, whose step 0 was another call's."""
+    n = run.config.gen_length
+    x = torch.tensor([list(run.prompt_ids) + [lm.mask_id] * n], device=lm.device)
+    first = lm.logits(x, torch.ones_like(x), n)  # (1, L, V), as step 0 computed them
+    tokens = np.stack([t.token_ids for t in run.trajectories]).astype(np.int64)
+    return with_one_step_likelihood([run], first, tokens, k=len(run.trajectories))[0]
+
+
 def build_runs(lm: DiffusionLM, batch: Batch, recorder: Recorder, timing: Timing,
                answer_format: str, prompt_texts: Sequence[str] | None = None) -> list[Run]:
     runs = []

@@ -142,3 +142,17 @@ def test_a_cached_request_and_its_exact_redo(random_model_dir):
     assert plain.config.cache == "none"  # a model without a cache runs exact
     with pytest.raises(ValueError, match="forking needs the run's own model"):
         next(local.redo(cached, "m", "prefix"))
+
+
+def test_forks_and_redos_read_their_answers_as_the_original_did(random_model_dir):
+    from hexviz.app.runner import ForkRequest
+
+    local = LocalRunner({"m": str(random_model_dir)})
+    *_, run = local.run(RunRequest("Hi", "m", blocks=(4,), gen_length=16, steps=16,
+                                   baselines=False, task="arcc"))
+    run.tie_rule = "frequency_lowest_nll"
+    *_, fork = local.fork(ForkRequest(run, 0, 8, "m", block_length=8))
+    *_, redo = local.redo(run, "m", "none")
+    for other in (fork, redo):
+        assert (other.task, other.tie_rule) == ("arcc", "frequency_lowest_nll")
+    assert [t.answer for t in redo.trajectories] == [t.answer for t in run.trajectories]

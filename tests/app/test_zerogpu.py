@@ -201,6 +201,23 @@ def test_chunked_gpu_decoding_equals_the_unchunked_decode(fake_spaces, random_mo
     assert len({d for d, _ in fake.calls}) == 1 and fake.calls[0][0] >= 1
     assert trajectories_equal(runs[-1], plain) and runs[-1].complete
     assert runs[-1].timing.decode_s >= runs[0].timing.decode_s  # summed over the calls
+    chunked = [t.one_step_log_likelihood for t in runs[-1].trajectories]
+    assert None not in chunked  # step 0 was the first call's: the last one computes it again
+    assert chunked == pytest.approx([t.one_step_log_likelihood for t in plain.trajectories],
+                                    abs=1e-5)
+
+
+@pytest.mark.parametrize("settings", [{"sampler": "threshold:0.2"}, {"cache": "dual"}])
+def test_parallel_and_cached_runs_take_one_gpu_call(fake_spaces, random_model_dir, settings):
+    fake = fake_spaces(active=True)
+    local = LocalRunner({"m": str(random_model_dir)}, snapshot_every=4)
+    request = RunRequest("Hi", "m", blocks=(4, 8), gen_length=16, steps=16, **settings)
+    local._zerogpu_budget = budget_for_chunks(local, request, 4)  # 4 calls if it were fixed
+    runs = list(local.run(request))
+    *_, plain = local._decode(request)
+    step_cap = local._prepare(request).config.step_cap
+    assert [span for _, span in fake.calls] == [(0, step_cap)]
+    assert len(runs) == 1 and runs[0].complete and trajectories_equal(runs[0], plain)
 
 
 def test_a_run_too_big_for_zerogpu_is_refused_before_any_call(fake_spaces, random_model_dir,
