@@ -43,3 +43,14 @@ def builtin_prompt(user: str) -> str:
 def llada_prompt(user: str) -> str:
     return ("<|startoftext|><|start_header_id|>user<|end_header_id|>\n\n" + user.strip()
             + "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n")
+
+
+def check_paper_prompt(task, data: Path, system: str, builtin_tokenizer, llada_tokenizer) -> None:
+    """The HEX protocol on ``data``'s first problem: the user turn is ``system``, a blank line and
+    the question, and "<reasoning>" follows the generation prompt, in both chat templates."""
+    problem = task.read(data)[0]
+    user = system + "\n\n" + problem.question
+    assert task.user_message(problem) == user
+    assert task.generation_prefix == "<reasoning>"
+    assert task.prompt_text(builtin_tokenizer, problem) == builtin_prompt(user) + "<reasoning>"
+    assert task.prompt_text(llada_tokenizer, problem) == llada_prompt(user) + "<reasoning>"

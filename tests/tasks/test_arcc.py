@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from hexviz.tasks import get_task
-from tests.tasks.conftest import FIXTURES, builtin_prompt, llada_prompt
+from tests.tasks.conftest import FIXTURES, check_paper_prompt
 
 TASK = get_task("arcc")
 DATA = FIXTURES / "arc_challenge" / "test.jsonl"
@@ -85,22 +85,8 @@ def test_a_row_without_choices_is_named(tmp_path):
         TASK.read(path)
 
 
-def test_user_message_is_system_prompt_blank_line_question():
-    problem = TASK.read(DATA)[0]
-    assert TASK.user_message(problem) == SYSTEM + "\n\n" + problem.question
-    assert TASK.generation_prefix == "<reasoning>"
-
-
-def test_prompt_with_the_builtin_template(builtin_tokenizer):
-    problem = TASK.read(DATA)[0]
-    assert TASK.prompt_text(builtin_tokenizer, problem) == builtin_prompt(
-        SYSTEM + "\n\n" + problem.question) + "<reasoning>"
-
-
-def test_prompt_with_lladas_template(llada_tokenizer):
-    problem = TASK.read(DATA)[0]
-    assert TASK.prompt_text(llada_tokenizer, problem) == llada_prompt(
-        SYSTEM + "\n\n" + problem.question) + "<reasoning>"
+def test_prompt_is_the_system_prompt_then_the_question(builtin_tokenizer, llada_tokenizer):
+    check_paper_prompt(TASK, DATA, SYSTEM, builtin_tokenizer, llada_tokenizer)
 
 
 def test_enough_tricky_generations():

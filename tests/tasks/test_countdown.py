@@ -13,7 +13,7 @@ import pytest
 
 from hexviz.tasks import get_task
 from hexviz.tasks.countdown import evaluate
-from tests.tasks.conftest import FIXTURES, builtin_prompt, llada_prompt
+from tests.tasks.conftest import FIXTURES, check_paper_prompt
 
 TASK = get_task("countdown")
 DATA = FIXTURES / "countdown" / "countdown_cd3_test.jsonl"
@@ -90,22 +90,8 @@ def test_reads_the_fixture():
     assert TASK.is_correct("81 / (9 / 3)", problems[2].gold)
 
 
-def test_user_message_is_system_prompt_blank_line_question():
-    problem = TASK.read(DATA)[0]
-    assert TASK.user_message(problem) == SYSTEM + "\n\n" + problem.question
-    assert TASK.generation_prefix == "<reasoning>"
-
-
-def test_prompt_with_the_builtin_template(builtin_tokenizer):
-    problem = TASK.read(DATA)[0]
-    assert TASK.prompt_text(builtin_tokenizer, problem) == builtin_prompt(
-        SYSTEM + "\n\n" + problem.question) + "<reasoning>"
-
-
-def test_prompt_with_lladas_template(llada_tokenizer):
-    problem = TASK.read(DATA)[0]
-    assert TASK.prompt_text(llada_tokenizer, problem) == llada_prompt(
-        SYSTEM + "\n\n" + problem.question) + "<reasoning>"
+def test_prompt_is_the_system_prompt_then_the_question(builtin_tokenizer, llada_tokenizer):
+    check_paper_prompt(TASK, DATA, SYSTEM, builtin_tokenizer, llada_tokenizer)
 
 
 def test_enough_tricky_generations():

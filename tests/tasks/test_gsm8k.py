@@ -12,7 +12,7 @@ import pytest
 from hexviz.tasks import get_task
 from hexviz.tasks.gsm8k import float_text, gold_answer, is_correct, parse
 from tests.conftest import SHARED
-from tests.tasks.conftest import FIXTURES, builtin_prompt, llada_prompt
+from tests.tasks.conftest import FIXTURES, check_paper_prompt
 
 TASK = get_task("gsm8k")
 # HEX/eval/gsm8k.py GSM_SYSTEM_PROMPT, read from the source (the space after "{}." is theirs)
@@ -95,22 +95,10 @@ def test_correct_compares_floats():
     assert not is_correct("nan", "nan")  # a float nan equals nothing, as in the HEX code
 
 
-def test_user_message_is_system_prompt_blank_line_question():
-    problem = TASK.read(FIXTURES / "gsm8k" / "test.jsonl")[0]
-    assert TASK.user_message(problem) == SYSTEM + "\n\n" + problem.question
-    assert TASK.generation_prefix == "<reasoning>"
-
-
-def test_prompt_with_the_builtin_template(builtin_tokenizer):
-    problem = TASK.read(FIXTURES / "gsm8k" / "test.jsonl")[0]
-    assert TASK.prompt_text(builtin_tokenizer, problem) == builtin_prompt(
-        SYSTEM + "\n\n" + problem.question) + "<reasoning>"
-
-
-def test_prompt_with_lladas_template(llada_tokenizer):
-    problem = TASK.read(FIXTURES / "gsm8k" / "test.jsonl")[0]
-    text = TASK.prompt_text(llada_tokenizer, problem)
-    assert text == llada_prompt(SYSTEM + "\n\n" + problem.question) + "<reasoning>"
+def test_prompt_is_the_system_prompt_then_the_question(builtin_tokenizer, llada_tokenizer):
+    data = FIXTURES / "gsm8k" / "test.jsonl"
+    check_paper_prompt(TASK, data, SYSTEM, builtin_tokenizer, llada_tokenizer)
+    text = TASK.prompt_text(llada_tokenizer, TASK.read(data)[0])
     assert text.startswith("<|startoftext|><|start_header_id|>user<|end_header_id|>\n\nYou are")
     assert text.endswith("<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n<reasoning>")
 
