@@ -27,7 +27,8 @@ from pathlib import Path
 import psutil
 
 REPO = Path(__file__).resolve().parents[1]
-PROMPT = "Mia has 3 pens. She buys 4 more. How many pens does Mia have now?"
+PROMPT = ("Leo has 12 marbles. He gives 3 to Ben. He buys 5 more. "
+          "Then he gets 2 times as many. How many marbles does Leo have now?")
 
 
 def free_port() -> int:

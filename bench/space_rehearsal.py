@@ -44,7 +44,8 @@ CHROMIUM = os.environ.get("HEXVIZ_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync"]
-PROMPT = "Mia has 3 pens. She buys 4 more. How many pens does Mia have now?"
+PROMPT = ("Leo has 12 marbles. He gives 3 to Ben. He buys 5 more. "
+          "Then he gets 2 times as many. How many marbles does Leo have now?")
 SPACE_ID = "hexviz-rehearsal/hexviz"
 # The app's one line when `spaces` is installed but ZeroGPU is not active (hexviz.app.zerogpu).
 FALLBACK_PREFIX = "hexviz: ZeroGPU is not active"

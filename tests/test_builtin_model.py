@@ -10,11 +10,13 @@ from transformers import AutoModelForMaskedLM, AutoTokenizer
 from hexviz import models, paths
 from hexviz.decode.settings import DecodeConfig, Expert, hex_experts
 from hexviz.evaluate import evaluate, read_problems, summarize
+from hexviz.train import card as model_card
 from hexviz.train import task
 from hexviz.train.loop import prompt_ids
 
 CHECK_PROBLEMS = 50  # a fixed slice of the held-out test set
 ALLOWED_DROP = 0.10  # below the model card's HEX accuracy or collapse by more than this fails
+COPY_DROP = 0.03  # the same for copied items and final answers (thousands of items, less noise)
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +63,16 @@ def test_hex_accuracy_holds_against_the_model_card(builtin):
                        batch_size=10)
     s = summarize(results)
     collapse = s.experts[-1].collapse
+    copied = model_card.ratio(*model_card.copy_accuracy(results))
+    consistent = model_card.ratio(*model_card.final_consistency(results))
     print(f"HEX accuracy on {CHECK_PROBLEMS} problems: {s.hex_accuracy:.1%}, whole-answer "
-          f"collapse {collapse:.1%} (model card: {card['hex_accuracy']:.1%} and "
-          f"{card['whole_collapse']:.1%} on {card['problems']})")
+          f"collapse {collapse:.1%}, copied items right {copied:.1%}, final answers that follow "
+          f"the working {consistent:.1%} (model card: {card['hex_accuracy']:.1%}, "
+          f"{card['whole_collapse']:.1%}, {card['copy_accuracy']:.1%} and "
+          f"{card['final_consistency']:.1%} on {card['problems']})")
     assert s.hex_accuracy >= card["hex_accuracy"] - ALLOWED_DROP
     assert collapse >= card["whole_collapse"] - ALLOWED_DROP  # the wall is still there
+    # the worked answers still read right: copied names, objects and amounts, and a final
+    # number that is the working's last result
+    assert copied >= card["copy_accuracy"] - COPY_DROP
+    assert consistent >= card["final_consistency"] - COPY_DROP

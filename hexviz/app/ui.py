@@ -19,7 +19,8 @@ from hexviz.models.meta import read_card
 from hexviz.paths import BUILTIN_DIR, GALLERY
 
 
-DEFAULT_EXAMPLE = "Tom has 5 apples. He buys 3 more. How many apples does Tom have now?"
+DEFAULT_EXAMPLE = ("Leo has 12 marbles. He gives 3 to Ben. He buys 5 more. "
+                   "Then he gets 2 times as many. How many marbles does Leo have now?")
 
 
 def build_demo(runner: Runner, examples: list[str] | None = None,

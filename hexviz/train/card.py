@@ -52,15 +52,53 @@ def whole_answer(results: EvalResults, s, rule: str) -> ExpertScore | None:
                  if not e.votes and e.remasking == rule), None)
 
 
+def copy_checks(results: EvalResults) -> list[task.CopyCheck]:
+    """The copy check of every voting expert's worked answer."""
+    checks = (task.check_copies(record.question, record.texts[i])
+              for record in results.records if record.texts for i in results.voters)
+    return [c for c in checks if c is not None]
+
+
 def copy_accuracy(results: EvalResults) -> tuple[int, int]:
     """(correct, compared) copied items over the voting experts' worked answers."""
-    correct = compared = 0
-    for record in results.records:
-        for i in results.voters:
-            check = task.check_copies(record.question, record.texts[i]) if record.texts else None
-            if check:
-                correct, compared = correct + check.correct, compared + check.copied
-    return correct, compared
+    checks = copy_checks(results)
+    return sum(c.correct for c in checks), sum(c.copied for c in checks)
+
+
+def copy_by_kind(results: EvalResults) -> dict[str, tuple[int, int]]:
+    """(correct, compared) copied items per kind (`task.COPY_KINDS`)."""
+    checks = copy_checks(results)
+    return {kind: (sum(c.by_kind[kind][1] for c in checks), sum(c.by_kind[kind][0] for c in checks))
+            for kind in task.COPY_KINDS}
+
+
+def worked_answers_section(results: EvalResults) -> str:
+    """The card's table of what the voting experts' worked answers copy, kind by kind."""
+    rows = [(f"{kind}s" if kind != "operator" else "operators", *counts)
+            for kind, counts in copy_by_kind(results).items() if counts[1]]
+    consistent, finals = final_consistency(results)
+    if finals:
+        rows.append(("final `#### N` = the working's last result", consistent, finals))
+    if not rows:
+        return ""
+    lines = "\n".join(f"| {what} | {right / total:.1%} | {total - right:,} of {total:,} |"
+                      for what, right, total in rows)
+    return ("\n\n### What worked answers copy\n\nThe voting experts' worked answers. A name "
+            "is right if the question mentions that person, an object if it is the one asked "
+            "about; numbers are each step's amount and the first step's start value.\n\n"
+            "| item | right | wrong |\n|---|---|---|\n" + lines)
+
+
+def final_consistency(results: EvalResults) -> tuple[int, int]:
+    """(consistent, compared) voting experts' worked answers whose ``#### N`` is the result of
+    their own last equation."""
+    checks = [task.final_matches_working(record.texts[i])
+              for record in results.records if record.texts for i in results.voters]
+    return sum(c is True for c in checks), sum(c is not None for c in checks)
+
+
+COPY_GOAL = 0.97
+FINAL_GOAL = 0.98
 
 
 @dataclass(frozen=True)
@@ -80,6 +118,7 @@ def targets(results: EvalResults, s) -> list[Target]:
     random_row, margin_row = whole_answer(results, s, "random"), whole_answer(results, s, "margin")
     best = best_expert_accuracy(s)
     correct, compared = copy_accuracy(results)
+    consistent, finals = final_consistency(results)
     found = []
     if confident:
         found.append(Target("whole-answer low_confidence and margin collapse on >= 50%",
@@ -106,9 +145,15 @@ def targets(results: EvalResults, s) -> list[Target]:
                0.4 <= s.mean_expert_accuracy <= 0.9),
     ]
     if compared:
-        found.append(Target("worked answers copy the question's names and amounts right >= 95%",
-                            f"{correct / compared:.1%} of {compared:,} copied items",
-                            correct / compared >= 0.95))
+        found.append(Target("worked answers copy the question's names, objects and amounts "
+                            f"right >= {COPY_GOAL:.0%}",
+                            f"{correct / compared:.1%} of {compared:,} copied items "
+                            f"({compared - correct:,} wrong)", correct / compared >= COPY_GOAL))
+    if finals:
+        found.append(Target("a worked answer's `#### N` is the last value its working computed "
+                            f">= {FINAL_GOAL:.0%}",
+                            f"{consistent / finals:.1%} of {finals:,} worked answers "
+                            f"({finals - consistent:,} not)", consistent / finals >= FINAL_GOAL))
     return found
 
 
@@ -211,7 +256,7 @@ LLaDA-8B's collapsed runs, which hold no text at all.
 
 | operations | problems | HEX | mean expert | best whole-answer |
 |---|---|---|---|---|
-{by_ops}{samplers_section(samplers or [])}
+{by_ops}{worked_answers_section(results)}{samplers_section(samplers or [])}
 
 ## Targets
 
@@ -237,6 +282,10 @@ LLaDA-8B's collapsed runs, which hold no text at all.
 {how_made}"""
 
 
+def ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m hexviz.train.card", description=__doc__)
     parser.add_argument("results", type=Path, help="eval results JSON of the built-in model")
@@ -252,7 +301,9 @@ def main(argv: list[str] | None = None) -> None:
                     "mean_expert_accuracy": summary.mean_expert_accuracy,
                     "tie_rate": summary.tie_rate,
                     "whole_collapse": wall.collapse if wall else None,
-                    "whole_accuracy": wall.accuracy if wall else None}
+                    "whole_accuracy": wall.accuracy if wall else None,
+                    "copy_accuracy": ratio(*copy_accuracy(results)),
+                    "final_consistency": ratio(*final_consistency(results))}
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")  # what the checkpoint test holds to
     how_made = args.model_dir / HOW_IT_WAS_MADE
     extra = how_made.read_text() if how_made.is_file() else ""

@@ -28,7 +28,7 @@ import json
 import random
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hexviz import paths
@@ -188,6 +188,7 @@ OPERATION_PATTERNS = [(kind, _sentence_pattern(asked))
 _OPENING = re.compile(r"^([A-Z][a-z]+) has (\d+) ([a-z]+)\.")
 _WORKED_OPENING = re.compile(r"([A-Z][a-z]+) starts with (\d+) ([a-z]+)\.")
 _EQUATION = re.compile(r"(\d+) ([-+*]) (\d+) = (\d+)")
+_FINAL_NUMBER = re.compile(r"\s*(\d+)")
 
 
 def question_operations(question: str) -> list[tuple[str, int]]:
@@ -202,13 +203,18 @@ def question_operations(question: str) -> list[tuple[str, int]]:
     return found
 
 
+COPY_KINDS = ("name", "object", "number", "operator")
+
+
 @dataclass(frozen=True)
 class CopyCheck:
-    """How faithfully a worked answer copied the question's names and amounts."""
+    """How faithfully a worked answer copied the question's names, objects and amounts."""
 
     copied: int  # items compared: the opening's name, start value and object, every name and
     # object mentioned after it, each step's operator and amount, the first step's start value
     correct: int
+    # (copied, correct) per kind in COPY_KINDS; numbers are amounts and start values
+    by_kind: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False)
 
 
 def check_copies(question: str, answer_text: str) -> CopyCheck | None:
@@ -221,15 +227,31 @@ def check_copies(question: str, answer_text: str) -> CopyCheck | None:
     if not given or not (opening or equations):
         return None
     _, start, obj = given.groups()
-    items = [a == b for a, b in zip(opening.groups(), given.groups())] if opening else []
+    items: list[tuple[str, bool]] = []  # (kind, right)
+    if opening:
+        items += [(kind, a == b) for kind, a, b in
+                  zip(("name", "number", "object"), opening.groups(), given.groups())]
     people = set(re.findall(r"[A-Z][a-z]+", question)) & set(NAMES)
     for word in re.findall(r"[A-Za-z]+", body[opening.end():] if opening else body):
         if word in NAMES:
-            items.append(word in people)
+            items.append(("name", word in people))
         elif word in OBJECTS:
-            items.append(word == obj)
+            items.append(("object", word == obj))
     for (_, symbol, amount, _), (kind, asked) in zip(equations, question_operations(question)):
-        items += [symbol == SYMBOLS[kind], amount == str(asked)]
+        items += [("operator", symbol == SYMBOLS[kind]), ("number", amount == str(asked))]
     if equations:
-        items.append(equations[0][0] == start)  # the first step starts from the start
-    return CopyCheck(len(items), sum(items))
+        items.append(("number", equations[0][0] == start))  # the first step starts from the start
+    by_kind = {kind: (sum(k == kind for k, _ in items), sum(k == kind and ok for k, ok in items))
+               for kind in COPY_KINDS}
+    return CopyCheck(len(items), sum(ok for _, ok in items), by_kind)
+
+
+def final_matches_working(answer_text: str) -> bool | None:
+    """Whether a worked answer's ``#### N`` is the result of its last equation; None when there
+    is nothing to compare (no equation, or no final number)."""
+    body, marker, tail = answer_text.partition("####")
+    equations = _EQUATION.findall(body)
+    final = _FINAL_NUMBER.match(tail) if marker else None
+    if not equations or not final:
+        return None
+    return final.group(1) == equations[-1][3]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from hexviz.decode.settings import DecodeConfig, Expert
@@ -54,8 +56,19 @@ def test_targets_read_off_the_records(two_problems):
     assert found["mean single expert between 40% and 90%"].met
     # 8 copied items per worked answer (name, start, object; 2 x operator and amount; first
     # operand); the miscopied one has 2 wrong (name, amount 3): 22 of 24
-    copy = found["worked answers copy the question's names and amounts right >= 95%"]
-    assert not copy.met and copy.measured.startswith("91.7% of 24")
+    copy = found["worked answers copy the question's names, objects and amounts right >= 97%"]
+    assert not copy.met and copy.measured.startswith("91.7% of 24 copied items (2 wrong)")
+    # 3 worked answers with a final number: each ends on its last equation's result
+    final = found["a worked answer's `#### N` is the last value its working computed >= 98%"]
+    assert final.met and final.measured.startswith("100.0% of 3 worked answers")
+
+
+def test_final_consistency_counts_answers_that_contradict_their_working(two_problems):
+    slipped = two_problems.records[0].texts[:]
+    slipped[1] = "Zoe starts with 4 cards. 4 + 2 = 6. 6 - 1 = 5. #### 4"
+    records = [dataclasses.replace(two_problems.records[0], texts=slipped),
+               two_problems.records[1]]
+    assert card.final_consistency(dataclasses.replace(two_problems, records=records)) == (2, 3)
 
 
 def test_accuracy_by_operations_groups_problems(two_problems):
@@ -104,3 +117,13 @@ def test_the_card_shows_the_measured_sampler_frontier():
     rows[1]["hex"] = 0.65
     assert "No threshold or factor sampler is within 2 points" in card.samplers_section(rows)
     assert card.samplers_section([]) == ""
+
+
+def test_the_card_shows_what_worked_answers_copy_by_kind(two_problems):
+    # the miscopied answer has a wrong name (Lily) and a wrong amount (3) among its 4 numbers
+    # (opening, two amounts, first operand); objects all right
+    assert card.copy_by_kind(two_problems) == {"name": (2, 3), "object": (3, 3),
+                                               "number": (11, 12), "operator": (6, 6)}
+    text = card.worked_answers_section(two_problems)
+    assert "| names | 66.7% | 1 of 3 |" in text and "| numbers | 91.7% | 1 of 12 |" in text
+    assert "| final `#### N` = the working's last result | 100.0% | 0 of 3 |" in text

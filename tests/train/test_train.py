@@ -49,6 +49,8 @@ def test_worked_answers_copy_the_question_and_the_check_sees_mistakes():
         else:
             # every step names someone (or the object), its operator and its amount
             assert check.copied >= 1 + 3 * p.operations and check.correct == check.copied
+            assert sum(copied for copied, _ in check.by_kind.values()) == check.copied
+            assert task.final_matches_working(p.answer) is True
     question = "Zoe has 4 cards. She buys 2 more. How many cards does Zoe have now?"
     # wrong name, wrong object, wrong amount: 3 of the 6 copied items
     assert task.check_copies(question, "Lily starts with 4 stickers. 4 + 3 = 7. #### 7") == \
@@ -56,6 +58,15 @@ def test_worked_answers_copy_the_question_and_the_check_sees_mistakes():
     # without an opening: a stranger's name and the wrong object in the steps count as miscopied
     assert task.check_copies(question, "Ava buys 2, so 4 + 2 = 6. Zoe has 6 pens now. #### 6") \
         == task.CopyCheck(copied=6, correct=4)
+
+
+def test_final_answer_is_checked_against_the_last_equation():
+    assert task.final_matches_working("First, 19 + 5 = 24 coins. #### 24") is True
+    assert task.final_matches_working("First, 4 * 2 = 8. 19 + 5 = 24 coins. #### 25") is False
+    # the last equation counts, not the first or a restated count
+    assert task.final_matches_working("1 + 2 = 3. 3 * 2 = 6. Tom has 3 pens now. #### 3") is False
+    assert task.final_matches_working("#### 7") is None  # a bare answer computes nothing
+    assert task.final_matches_working("First, 1 + 2 = 3 pens. Tom has") is None  # no final
 
 
 def test_splits_are_disjoint_by_construction():
