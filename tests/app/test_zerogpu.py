@@ -280,11 +280,11 @@ def test_the_browser_sees_gpu_snapshots_and_a_refusal_before_the_queue(fake_spac
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
-    from hexviz.app.ui import build_demo
+    from hexviz.app.ui import DEFAULT_EXAMPLE, build_demo
 
     fake = fake_spaces(active=True, seconds_per_call=0.4)
     local = LocalRunner()
-    request = RunRequest("Tom has 5 apples.", BUILTIN_LABEL)
+    request = RunRequest(DEFAULT_EXAMPLE, BUILTIN_LABEL)  # the question the page runs
     local._zerogpu_budget = budget_for_chunks(local, request, 16)
     with serving(build_demo(local)) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
