@@ -74,8 +74,7 @@ def copy_by_kind(results: EvalResults) -> dict[str, tuple[int, int]]:
 
 def worked_answers_section(results: EvalResults) -> str:
     """The card's table of what the voting experts' worked answers copy, kind by kind."""
-    rows = [(f"{kind}s" if kind != "operator" else "operators", *counts)
-            for kind, counts in copy_by_kind(results).items() if counts[1]]
+    rows = [(f"{kind}s", *counts) for kind, counts in copy_by_kind(results).items() if counts[1]]
     consistent, finals = final_consistency(results)
     if finals:
         rows.append(("final `#### N` = the working's last result", consistent, finals))
