@@ -180,6 +180,27 @@ def key_padding(attention_mask: torch.Tensor | None) -> torch.Tensor | None:
     return attention_mask.bool()
 
 
+@dataclass(frozen=True)
+class WindowPlan:
+    """What a model's ``forward_window`` computes, and where, before its first layer."""
+
+    packed: Packed  # every row's window, flattened: the tokens the layers compute
+    tail: Packed  # the window positions among the last ``keep``: where logits are read
+    positions: torch.Tensor  # (R, T) position ids
+    padding: torch.Tensor | None  # (R, T) keys that may be attended to; None: all
+
+
+def plan_window(input_ids: torch.Tensor, window: Window, cache: KVCache | None, layers: int,
+                attention_mask: torch.Tensor | None, keep: int | None) -> WindowPlan:
+    """Check a ``forward_window`` call's inputs and lay out its packed tokens (``keep`` None or
+    0: logits of every window position)."""
+    check_inputs(input_ids, window, cache, layers)
+    rows, length = input_ids.shape
+    return WindowPlan(pack(window), pack(window.clipped_from(length - (keep or length))),
+                      position_ids(attention_mask, rows, length, input_ids.device),
+                      key_padding(attention_mask))
+
+
 def layer_keys(cache: KVCache | None, layer: int) -> torch.Tensor | None:
     return None if cache is None else cache.keys[layer]
 

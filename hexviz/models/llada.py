@@ -217,13 +217,9 @@ class LLaDAModelLM(PreTrainedModel):
         computing only the windows; keys and values elsewhere come from ``past_key_values``,
         the cache of an earlier call (Fast-dLLM's prefix and dual cache; see `kvcache`)."""
         t = self.model.transformer
-        rows, length = input_ids.shape
-        kvcache.check_inputs(input_ids, window, past_key_values, len(t.blocks))
-        keep = keep or length
-        packed = kvcache.pack(window)
-        tail = kvcache.pack(window.clipped_from(length - keep))  # where logits are read
-        positions = kvcache.position_ids(attention_mask, rows, length, input_ids.device)
-        padding = kvcache.key_padding(attention_mask)
+        plan = kvcache.plan_window(input_ids, window, past_key_values, len(t.blocks),
+                                   attention_mask, keep)
+        packed, tail, positions, padding = plan.packed, plan.tail, plan.positions, plan.padding
         x = t.wte(input_ids[packed.rows, packed.positions])  # (N, C)
         where = positions[packed.rows, packed.positions][None]  # (1, N)
         keys, values = [], []

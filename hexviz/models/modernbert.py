@@ -106,13 +106,8 @@ def forward_window(model: ModernBertForMaskedLM, input_ids: torch.Tensor, window
     """(R, T) ids -> logits of each row's window positions among the last ``keep``, computing
     only the windows; keys and values elsewhere come from ``cache`` (see `kvcache`)."""
     base = model.model
-    rows, length = input_ids.shape
-    kvcache.check_inputs(input_ids, window, cache, len(base.layers))
-    keep = keep or length
-    packed = kvcache.pack(window)
-    tail = kvcache.pack(window.clipped_from(length - keep))  # where logits are read
-    positions = kvcache.position_ids(attention_mask, rows, length, input_ids.device)
-    padding = kvcache.key_padding(attention_mask)
+    plan = kvcache.plan_window(input_ids, window, cache, len(base.layers), attention_mask, keep)
+    packed, tail, positions, padding = plan.packed, plan.tail, plan.positions, plan.padding
     hidden = base.embeddings(input_ids=input_ids[packed.rows, packed.positions][None])[0]  # (N, C)
     cos, sin = base.rotary_emb(hidden, positions[packed.rows, packed.positions][None],
                                FULL_ATTENTION)
