@@ -56,6 +56,12 @@ def gradio_cache(tmp_path_factory):
             os.environ[key] = value
 
 
+@pytest.fixture(scope="module")
+def builtin():
+    """The shipped built-in model on CPU, loaded once per test module."""
+    return models.load(device="cpu")
+
+
 @pytest.fixture(scope="session")
 def random_model_dir(tmp_path_factory) -> Path:
     return save_random_bert(tmp_path_factory.mktemp("random-bert"))

@@ -19,11 +19,6 @@ ALLOWED_DROP = 0.10  # below the model card's HEX accuracy or collapse by more t
 COPY_DROP = 0.03  # the same for copied items and final answers (thousands of items, less noise)
 
 
-@pytest.fixture(scope="module")
-def builtin():
-    return models.load(device="cpu")
-
-
 def test_checkpoint_is_small_safetensors_and_loads_with_auto_classes():
     files = {p.name for p in models.BUILTIN_DIR.iterdir()}
     assert "model.safetensors" in files

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 
-from hexviz import models
 from hexviz.decode.cache import (
     BlockCache,
     cache_refusal,
@@ -279,11 +278,6 @@ QUESTIONS = [
     "Nora has 12 coins. She finds 7 more and buys 5 more. How many coins does Nora have now?",
     "A box holds 6 pens. Sam buys 4 boxes. How many pens does he have?",
 ]
-
-
-@pytest.fixture(scope="module")
-def builtin():
-    return models.load(device="cpu")
 
 
 @pytest.mark.parametrize("sampler,threshold", [("fixed", None), ("threshold:0.9", 0.9)])

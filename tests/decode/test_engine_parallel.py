@@ -10,7 +10,6 @@ import pytest
 import torch
 from diffusers import BlockRefinementScheduler
 
-from hexviz import models
 from hexviz.decode.engine import Resume, decode, decode_many, iter_decode
 from hexviz.decode.settings import DecodeConfig, Expert, hex_experts
 from hexviz.runs.record import dumps, loads
@@ -21,11 +20,6 @@ QUESTIONS = [
     "Nora has 12 coins. She finds 7 more and buys 5 more. How many coins does Nora have now?",
     "A box holds 6 pens. Sam buys 4 boxes and gives away 9 pens. How many pens are left?",
 ]
-
-
-@pytest.fixture(scope="module")
-def builtin():
-    return models.load(device="cpu")
 
 
 # --- HEX's generate(), transcribed --------------------------------------------------------------
