@@ -15,14 +15,21 @@ TEST_SET_SIZE = 1000
 def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, argparse.Namespace]:
     parser = argparse.ArgumentParser(prog="python -m hexviz.train", description=__doc__)
     for field in dataclasses.fields(TrainConfig):
-        parser.add_argument(f"--{field.name.replace('_', '-')}", type=type(field.default),
-                            default=field.default, help=f"(default: {field.default})")
+        flag, default = f"--{field.name.replace('_', '-')}", field.default
+        if isinstance(default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
+        else:
+            parser.add_argument(flag, type=type(default), default=default,
+                                help=f"(default: {default})")
     parser.add_argument("--test-set", type=Path, default=task.TEST_SET,
                         help="where to write the held-out test set in GSM8K format")
     parser.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     args = parser.parse_args(argv)
     names = {f.name for f in dataclasses.fields(TrainConfig)}
-    return TrainConfig(**{k: v for k, v in vars(args).items() if k in names}), args
+    try:
+        return TrainConfig(**{k: v for k, v in vars(args).items() if k in names}), args
+    except ValueError as error:
+        parser.error(str(error))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -30,6 +30,7 @@ from hexviz.train import task
 from hexviz.train.tokenizer import END_OF_TEXT, END_OF_TURN, build_tokenizer
 
 
+PRECISIONS = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 TOKENS_PER_STEP = 2  # the decoding default written to the card, as in the HEX paper (256 / 128)
 
 
@@ -44,6 +45,7 @@ class TrainConfig:
     num_heads: int = 6
     intermediate_size: int = 512
     max_positions: int = 256
+    tie_embeddings: bool = True  # input and output embeddings share one matrix
     batch_size: int = 64
     steps: int = 5000
     lr: float = 2e-3
@@ -53,6 +55,13 @@ class TrainConfig:
     eps: float = 1e-3  # smallest mask probability, as in LLaDA
     checkpoint_every: int = 200
     threads: int = 0  # torch threads; 0 keeps torch's default
+    precision: str = "float32"  # of the forward and backward matmuls; with "bfloat16"
+    # (autocast) the weights and the optimizer stay float32
+
+    def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, "
+                             f"not {self.precision!r}")
 
 
 def model_config(cfg: TrainConfig, vocab_size: int,
@@ -66,8 +75,9 @@ def model_config(cfg: TrainConfig, vocab_size: int,
         num_attention_heads=cfg.num_heads, intermediate_size=cfg.intermediate_size,
         max_position_embeddings=cfg.max_positions, global_attn_every_n_layers=1,
         local_attention=2 * cfg.max_positions, embedding_dropout=0.0, mlp_dropout=0.0,
-        attention_dropout=0.0, pad_token_id=pad, mask_token_id=tokenizer.mask_token_id,
-        cls_token_id=pad, sep_token_id=pad, bos_token_id=pad, eos_token_id=eos,
+        attention_dropout=0.0, tie_word_embeddings=cfg.tie_embeddings, pad_token_id=pad,
+        mask_token_id=tokenizer.mask_token_id, cls_token_id=pad, sep_token_id=pad,
+        bos_token_id=pad, eos_token_id=eos,
     )
 
 
@@ -178,6 +188,8 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
         optimizer.load_state_dict(torch.load(ckpt / "optimizer.pt", weights_only=True))
         start, elapsed = state["step"], state["elapsed_s"]
     model.train()
+    autocast = torch.autocast("cpu", dtype=PRECISIONS[cfg.precision],
+                              enabled=cfg.precision != "float32")
     params = sum(p.numel() for p in model.parameters())
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc="train", unit="step")
     tic, running = time.perf_counter(), None
@@ -185,8 +197,9 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step, cfg)
         generator = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
-        loss = sft_loss(model, make_batch(tokenizer, cfg, step), tokenizer.mask_token_id,
-                        cfg.eps, generator)
+        with autocast:
+            loss = sft_loss(model, make_batch(tokenizer, cfg, step), tokenizer.mask_token_id,
+                            cfg.eps, generator)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

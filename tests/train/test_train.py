@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from transformers import ModernBertForMaskedLM
 
-from hexviz import models
+from hexviz import models, paths
 from hexviz.tasks.answers import extract_gsm8k
 from hexviz.train import loop, task
+from hexviz.train.__main__ import parse_args
 from hexviz.train.loop import TrainConfig, answer_region, make_batch, train
 from hexviz.train.tokenizer import build_tokenizer
 
@@ -67,6 +69,31 @@ def test_final_answer_is_checked_against_the_last_equation():
     assert task.final_matches_working("1 + 2 = 3. 3 * 2 = 6. Tom has 3 pens now. #### 3") is False
     assert task.final_matches_working("#### 7") is None  # a bare answer computes nothing
     assert task.final_matches_working("First, 1 + 2 = 3 pens. Tom has") is None  # no final
+
+
+def test_the_shipped_test_set_is_what_the_generator_writes():
+    """The held-out set the card is measured on is the one the training command writes."""
+    shipped = [json.loads(line) for line in paths.TEST_SET.read_text().splitlines()[:50]]
+    generated = task.unique_problems("test", 50)
+    assert [row["question"] for row in shipped] == [p.question for p in generated]
+    assert [row["answer"] for row in shipped] == [p.answer for p in generated]
+
+
+def test_training_flags_set_embedding_tying_and_precision(capsys):
+    cfg, _ = parse_args(["--no-tie-embeddings", "--precision", "float32", "--steps", "7"])
+    assert (cfg.tie_embeddings, cfg.precision, cfg.steps) == (False, "float32", 7)
+    assert parse_args(["--tie-embeddings"])[0].tie_embeddings is True
+    with pytest.raises(SystemExit):
+        parse_args(["--precision", "fp8"])
+    assert "precision must be one of float32, bfloat16" in capsys.readouterr().err
+    tokenizer = build_tokenizer(["Nora has 12 marbles."])
+    for tied in (True, False):
+        config = loop.model_config(TrainConfig(hidden_size=32, num_heads=2, intermediate_size=64,
+                                               num_layers=1, tie_embeddings=tied),
+                                   len(tokenizer), tokenizer)
+        model = ModernBertForMaskedLM(config)
+        shared = model.get_input_embeddings().weight is model.get_output_embeddings().weight
+        assert shared is tied
 
 
 def test_splits_are_disjoint_by_construction():
