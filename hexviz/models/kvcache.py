@@ -84,16 +84,20 @@ class Packed:
         return len(self.rows)
 
     @cached_property
-    def groups(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """(row indices (G,), their tokens' packed indices (G, w)) per window width w > 0
-        (worked out once: every layer's attention asks)."""
+    def groups(self) -> list[tuple[torch.Tensor | slice, torch.Tensor]]:
+        """(rows, their tokens' packed indices (G, w)) per window width w > 0, rows as a slice
+        where they are consecutive (a view of the cache instead of a copy) and as (G,) indices
+        otherwise (worked out once: every layer's attention asks)."""
         widths = self.window.width
         out = []
         for w in sorted(set(widths.tolist())):
             if w == 0:
                 continue
             rows = (widths == w).nonzero().squeeze(1)
-            out.append((rows, self.offsets[rows, None] + torch.arange(w, device=rows.device)))
+            tokens = self.offsets[rows, None] + torch.arange(w, device=rows.device)
+            first, last = int(rows[0]), int(rows[-1])
+            out.append((slice(first, last + 1) if last - first + 1 == len(rows) else rows,
+                        tokens))
         return out
 
 
@@ -135,7 +139,11 @@ class KVCache:
         return self.keys[0].shape[1]
 
     def take(self, rows: torch.Tensor) -> KVCache:
-        """The cache of rows ``rows`` (in that order, repeats allowed)."""
+        """The cache of rows ``rows`` (in that order, repeats allowed); this cache itself when
+        they are all its rows in order (nothing writes into a cache's tensors, so sharing them
+        is safe, and a step that keeps every row copies nothing)."""
+        if len(rows) == self.rows and torch.equal(rows.cpu(), torch.arange(self.rows)):
+            return self
         return KVCache(tuple(k[rows] for k in self.keys), tuple(v[rows] for v in self.values))
 
 

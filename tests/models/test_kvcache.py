@@ -253,8 +253,9 @@ def test_windows_pack_row_by_row_and_group_by_width():
     assert packed.rows.tolist() == [0, 0, 1, 1, 1, 3, 3]
     assert packed.positions.tolist() == [2, 3, 0, 1, 2, 1, 2]
     assert packed.offsets.tolist() == [0, 2, 5, 5]
-    assert [(rows.tolist(), tokens.tolist()) for rows, tokens in packed.groups] == [
-        ([0, 3], [[0, 1], [5, 6]]), ([1], [[2, 3, 4]])]
+    (scattered, two), (one, three) = packed.groups
+    assert (scattered.tolist(), two.tolist()) == ([0, 3], [[0, 1], [5, 6]])
+    assert (one, three.tolist()) == (slice(1, 2), [[2, 3, 4]])  # consecutive rows: a view
     tail = pack(window.clipped_from(2))
     assert tail.positions.tolist() == [2, 3, 2, 2]
     assert kvcache.subset_index(packed, tail).tolist() == [0, 1, 4, 6]
@@ -285,6 +286,8 @@ def test_taking_rows_of_a_cache():
     assert taken.rows == 3 and len(taken.keys) == 2
     assert torch.equal(taken.values[1][0], cache.values[1][2])
     assert torch.equal(taken.keys[0][2], cache.keys[0][0])
+    assert cache.take(torch.arange(3)) is cache  # every row in order: nothing copied
+    assert cache.take(torch.tensor([0, 1])).rows == 2
 
 
 def wrap(model) -> DiffusionLM:
