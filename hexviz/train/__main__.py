@@ -7,7 +7,7 @@ import dataclasses
 from pathlib import Path
 
 from hexviz.train import task
-from hexviz.train.loop import TrainConfig, train
+from hexviz.train.loop import TrainConfig, train, training_device
 
 TEST_SET_SIZE = 1000
 
@@ -27,9 +27,11 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, argparse.Nam
     args = parser.parse_args(argv)
     names = {f.name for f in dataclasses.fields(TrainConfig)}
     try:
-        return TrainConfig(**{k: v for k, v in vars(args).items() if k in names}), args
+        cfg = TrainConfig(**{k: v for k, v in vars(args).items() if k in names})
+        training_device(cfg.device)
     except ValueError as error:
         parser.error(str(error))
+    return cfg, args
 
 
 def main(argv: list[str] | None = None) -> None:

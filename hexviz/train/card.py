@@ -266,7 +266,7 @@ LLaDA-8B's collapsed runs, which hold no text at all.
 ## Training
 
 - parameters: {training['parameters']:,}
-- steps: {training['steps']:,}, wall time {training['minutes']} minutes on 2 CPU cores, one run
+- steps: {training['steps']:,}, wall time {training['minutes']} minutes on {trained_on(training)}, one run
   of `python -m hexviz.train` with the settings below
 - settings: {settings}
 - architecture: ModernBERT (pre-norm, rotary positions), every layer attending globally; a BERT
@@ -279,6 +279,15 @@ LLaDA-8B's collapsed runs, which hold no text at all.
   warm-up and cosine decay; every batch a pure function of (seed, step), so runs are reproducible
   and resumable.
 {how_made}"""
+
+
+def trained_on(training: dict) -> str:
+    """Where the run trained, for the card (checkpoints from before ``device`` was recorded
+    trained on the CPU)."""
+    device = training.get("device", "cpu")
+    if device == "cpu":
+        return "2 CPU cores"
+    return f"one GPU (`--device {device}`, {training.get('precision', 'float32')})"
 
 
 def ratio(part: int, whole: int) -> float | None:

@@ -6,8 +6,9 @@ LLaDA sure of its tail, and what causes AfterEoT collapse). A noise level t ~ U(
 per example, each answer token is masked with probability t, and the cross-entropy on masked
 tokens is weighted by 1/t (LLaDA, Eq. 5).
 
-Every batch is a pure function of (seed, step), so a run resumed from a checkpoint continues
-exactly as the uninterrupted run would have.
+Every batch and its masks are a pure function of (seed, step), made on the CPU whatever device
+trains, so a run resumed from a checkpoint sees what the uninterrupted run would have seen (on
+the CPU it ends with the same weights, tested).
 """
 
 from __future__ import annotations
@@ -57,11 +58,29 @@ class TrainConfig:
     threads: int = 0  # torch threads; 0 keeps torch's default
     precision: str = "float32"  # of the forward and backward matmuls; with "bfloat16"
     # (autocast) the weights and the optimizer stay float32
+    device: str = "cpu"  # "cpu", or "cuda" for one GPU
+    workers: int = 0  # processes making batches ahead (0: the training process itself); a GPU
+    # outruns one process's batch-making, the CPU does not
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, "
                              f"not {self.precision!r}")
+        if self.workers < 0:
+            raise ValueError(f"workers must be 0 or more, not {self.workers}")
+
+
+def training_device(name: str) -> torch.device:
+    """The device ``name`` asks for, refused with a clear message when this machine lacks it."""
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ValueError(f"unknown device {name!r}; use cpu or cuda") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device cuda asked for, but torch sees no CUDA GPU here")
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(f"training runs on cpu or cuda, not {name!r}")
+    return device
 
 
 def model_config(cfg: TrainConfig, vocab_size: int,
@@ -124,15 +143,43 @@ def make_batch(tokenizer: PreTrainedTokenizerBase, cfg: TrainConfig, step: int) 
     return {"input_ids": input_ids, "attention_mask": attention, "is_answer": is_answer}
 
 
+class StepBatches(torch.utils.data.Dataset):
+    """Item i: the batch of step ``start + i`` (what `make_batch` gives), for a DataLoader whose
+    workers make batches ahead while the device trains; the loader keeps the order."""
+
+    def __init__(self, tokenizer: PreTrainedTokenizerBase, cfg: TrainConfig, start: int) -> None:
+        self.tokenizer, self.cfg, self.start = tokenizer, cfg, start
+
+    def __len__(self) -> int:
+        return max(0, self.cfg.steps - self.start)
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        return make_batch(self.tokenizer, self.cfg, self.start + i)
+
+
+def step_batches(tokenizer: PreTrainedTokenizerBase, cfg: TrainConfig, start: int):
+    """The batches of steps ``start .. cfg.steps - 1`` in order, made by ``cfg.workers``
+    processes (in this one when 0)."""
+    batches = StepBatches(tokenizer, cfg, start)
+    if not cfg.workers:
+        return (batches[i] for i in range(len(batches)))
+    return torch.utils.data.DataLoader(batches, batch_size=None, num_workers=cfg.workers,
+                                       prefetch_factor=4, persistent_workers=False)
+
+
 def sft_loss(model: torch.nn.Module, batch: dict[str, torch.Tensor], mask_id: int, eps: float,
              generator: torch.Generator) -> torch.Tensor:
-    """LLaDA SFT loss: mask answer tokens with probability t, weight the masked CE by 1/t."""
+    """LLaDA SFT loss: mask answer tokens with probability t, weight the masked CE by 1/t. The
+    masks are drawn on the CPU (``generator``'s device), then moved to the model's."""
     x0, is_answer = batch["input_ids"], batch["is_answer"]
     t = torch.rand(x0.shape[0], 1, generator=generator)
     p_mask = (1 - eps) * t + eps  # (B, 1)
     masked = (torch.rand(x0.shape, generator=generator) < p_mask) & is_answer  # (B, L)
+    device = next(model.parameters()).device
+    x0, is_answer, p_mask, masked, attention = (
+        v.to(device) for v in (x0, is_answer, p_mask, masked, batch["attention_mask"]))
     noisy = torch.where(masked, torch.full_like(x0, mask_id), x0)
-    logits = model(input_ids=noisy, attention_mask=batch["attention_mask"]).logits  # (B, L, V)
+    logits = model(input_ids=noisy, attention_mask=attention).logits  # (B, L, V)
     ce = F.cross_entropy(logits[masked], x0[masked], reduction="none")
     weights = 1.0 / p_mask.expand_as(x0)[masked]
     answer_tokens = is_answer.sum()
@@ -170,36 +217,37 @@ def write_meta(cfg: TrainConfig, path: Path, step: int, elapsed: float, params: 
 
 def train(cfg: TrainConfig, resume: bool = True) -> Path:
     """Train (or resume) and write the final checkpoint to ``cfg.out_dir``; returns that path."""
+    device = training_device(cfg.device)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     out = Path(cfg.out_dir)
     ckpt = out / "checkpoint"
     torch.manual_seed(cfg.seed)
     tokenizer = build_tokenizer(tokenizer_corpus())
-    model = ModernBertForMaskedLM(model_config(cfg, len(tokenizer), tokenizer))
+    model = ModernBertForMaskedLM(model_config(cfg, len(tokenizer), tokenizer)).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay,
                                   betas=(0.9, 0.98))
     start, elapsed = 0, 0.0
     if resume and (ckpt / "trainer_state.json").exists():
         state = json.loads((ckpt / "trainer_state.json").read_text())
-        model = ModernBertForMaskedLM.from_pretrained(ckpt)
+        model = ModernBertForMaskedLM.from_pretrained(ckpt).to(device)
         optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr,
                                       weight_decay=cfg.weight_decay, betas=(0.9, 0.98))
-        optimizer.load_state_dict(torch.load(ckpt / "optimizer.pt", weights_only=True))
+        optimizer.load_state_dict(torch.load(ckpt / "optimizer.pt", map_location=device,
+                                             weights_only=True))
         start, elapsed = state["step"], state["elapsed_s"]
     model.train()
-    autocast = torch.autocast("cpu", dtype=PRECISIONS[cfg.precision],
+    autocast = torch.autocast(device.type, dtype=PRECISIONS[cfg.precision],
                               enabled=cfg.precision != "float32")
     params = sum(p.numel() for p in model.parameters())
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc="train", unit="step")
     tic, running = time.perf_counter(), None
-    for step in bar:
+    for step, batch in zip(bar, step_batches(tokenizer, cfg, start)):
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step, cfg)
         generator = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
         with autocast:
-            loss = sft_loss(model, make_batch(tokenizer, cfg, step), tokenizer.mask_token_id,
-                            cfg.eps, generator)
+            loss = sft_loss(model, batch, tokenizer.mask_token_id, cfg.eps, generator)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

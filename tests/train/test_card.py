@@ -127,3 +127,10 @@ def test_the_card_shows_what_worked_answers_copy_by_kind(two_problems):
     text = card.worked_answers_section(two_problems)
     assert "| names | 66.7% | 1 of 3 |" in text and "| numbers | 91.7% | 1 of 12 |" in text
     assert "| final `#### N` = the working's last result | 100.0% | 0 of 3 |" in text
+
+
+def test_the_card_says_where_the_model_trained():
+    assert card.trained_on({"precision": "float32"}) == "2 CPU cores"  # before device was kept
+    assert card.trained_on({"device": "cpu"}) == "2 CPU cores"
+    assert (card.trained_on({"device": "cuda", "precision": "bfloat16"})
+            == "one GPU (`--device cuda`, bfloat16)")

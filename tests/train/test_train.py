@@ -96,6 +96,32 @@ def test_training_flags_set_embedding_tying_and_precision(capsys):
         assert shared is tied
 
 
+def test_training_devices_this_machine_lacks_are_refused(capsys):
+    for argv, message in [(["--device", "meta"], "training runs on cpu or cuda, not 'meta'"),
+                          (["--device", "gpu0"], "unknown device 'gpu0'; use cpu or cuda"),
+                          (["--workers", "-1"], "workers must be 0 or more")]:
+        with pytest.raises(SystemExit):
+            parse_args(argv)
+        assert message in capsys.readouterr().err
+    assert parse_args(["--device", "cpu", "--workers", "2"])[0].workers == 2
+    if not torch.cuda.is_available():
+        with pytest.raises(SystemExit):
+            parse_args(["--device", "cuda"])
+        assert "torch sees no CUDA GPU here" in capsys.readouterr().err
+
+
+def test_batches_made_by_worker_processes_are_each_steps_batch_in_order():
+    tokenizer = build_tokenizer(loop.tokenizer_corpus(200))
+    cfg = TrainConfig(batch_size=3, steps=5, workers=2)
+    made = list(loop.step_batches(tokenizer, cfg, start=1))
+    assert len(made) == 4
+    for step, batch in zip(range(1, 5), made):
+        expected = make_batch(tokenizer, cfg, step)
+        assert all(torch.equal(batch[k], expected[k]) for k in expected)
+    inline = list(loop.step_batches(tokenizer, TrainConfig(batch_size=3, steps=5), start=4))
+    assert len(inline) == 1 and torch.equal(inline[0]["input_ids"], made[-1]["input_ids"])
+
+
 def test_splits_are_disjoint_by_construction():
     train = {p.question for p in task.unique_problems("train", 300)}
     test = {p.question for p in task.unique_problems("test", 300)}
