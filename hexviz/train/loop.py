@@ -240,9 +240,10 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
     autocast = torch.autocast(device.type, dtype=PRECISIONS[cfg.precision],
                               enabled=cfg.precision != "float32")
     params = sum(p.numel() for p in model.parameters())
-    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc="train", unit="step")
+    bar = tqdm(step_batches(tokenizer, cfg, start), initial=start, total=cfg.steps, desc="train",
+               unit="step")
     tic, running = time.perf_counter(), None
-    for step, batch in zip(bar, step_batches(tokenizer, cfg, start)):
+    for step, batch in enumerate(bar, start):
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step, cfg)
         generator = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
