@@ -37,7 +37,10 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, argparse.Nam
 def main(argv: list[str] | None = None) -> None:
     cfg, args = parse_args(argv)
     task.write_jsonl(task.unique_problems("test", TEST_SET_SIZE), args.test_set)
-    out = train(cfg, resume=not args.fresh)
+    try:
+        out = train(cfg, resume=not args.fresh)
+    except ValueError as error:  # a bad --init-from
+        raise SystemExit(f"python -m hexviz.train: error: {error}") from None
     print(f"model written to {out}; test set at {args.test_set}")
 
 

@@ -4,7 +4,8 @@ Per example: the prompt is never masked; the answer is followed by end-of-turn a
 end-of-text to ``gen_length`` tokens, and that padding is part of the loss (this is what makes
 LLaDA sure of its tail, and what causes AfterEoT collapse). A noise level t ~ U(eps, 1) is drawn
 per example, each answer token is masked with probability t, and the cross-entropy on masked
-tokens is weighted by 1/t (LLaDA, Eq. 5).
+tokens is weighted by 1/t (LLaDA, Eq. 5). With ``prompt_mask_share`` a share of the examples
+has its prompt masked too (LLaDA's pre-training masks whole sequences).
 
 Every batch and its masks are a pure function of (seed, step), made on the CPU whatever device
 trains, so a run resumed from a checkpoint sees what the uninterrupted run would have seen (on
@@ -23,7 +24,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from tqdm import tqdm
-from transformers import ModernBertConfig, ModernBertForMaskedLM, PreTrainedTokenizerBase
+from transformers import (AutoTokenizer, ModernBertConfig, ModernBertForMaskedLM,
+                          PreTrainedTokenizerBase)
 
 from hexviz.models import HEXVIZ_META
 from hexviz.models.tokens import chat_prompt_ids
@@ -61,6 +63,11 @@ class TrainConfig:
     device: str = "cpu"  # "cpu", or "cuda" for one GPU
     workers: int = 0  # processes making batches ahead (0: the training process itself); a GPU
     # outruns one process's batch-making, the CPU does not
+    prompt_mask_share: float = 0.0  # of examples: the prompt is masked too, at the answer's
+    # rate, as in LLaDA's pre-training (a masked name or object must then be copied from the
+    # rest of the question)
+    init_from: str = ""  # a model directory to start from instead of random weights (a
+    # fine-tuning probe); its own config sets the architecture
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
@@ -68,6 +75,8 @@ class TrainConfig:
                              f"not {self.precision!r}")
         if self.workers < 0:
             raise ValueError(f"workers must be 0 or more, not {self.workers}")
+        if not 0.0 <= self.prompt_mask_share <= 1.0:
+            raise ValueError(f"prompt_mask_share must be in 0..1, not {self.prompt_mask_share}")
 
 
 def training_device(name: str) -> torch.device:
@@ -105,6 +114,19 @@ def tokenizer_corpus(size: int = 20000) -> list[str]:
     rng = random.Random(f"{task.TASK_NAME}-vocab")
     problems = [task.sample_problem(rng) for _ in range(size)]
     return [p.question + " " + p.answer for p in problems]
+
+
+def initial_model(cfg: TrainConfig, tokenizer: PreTrainedTokenizerBase) -> ModernBertForMaskedLM:
+    """Random weights of ``cfg``'s shape, or the weights of ``cfg.init_from`` (which must share
+    the task's vocabulary: the ids are the training data's)."""
+    if not cfg.init_from:
+        return ModernBertForMaskedLM(model_config(cfg, len(tokenizer), tokenizer))
+    source = Path(cfg.init_from)
+    if not (source / "config.json").exists():
+        raise ValueError(f"--init-from {source}: no model there (config.json missing)")
+    if AutoTokenizer.from_pretrained(source).get_vocab() != tokenizer.get_vocab():
+        raise ValueError(f"--init-from {source}: its vocabulary is not the tinygsm task's")
+    return ModernBertForMaskedLM.from_pretrained(source)
 
 
 def prompt_ids(tokenizer: PreTrainedTokenizerBase, question: str) -> list[int]:
@@ -167,23 +189,37 @@ def step_batches(tokenizer: PreTrainedTokenizerBase, cfg: TrainConfig, start: in
                                        prefetch_factor=4, persistent_workers=False)
 
 
-def sft_loss(model: torch.nn.Module, batch: dict[str, torch.Tensor], mask_id: int, eps: float,
+def maskable(batch: dict[str, torch.Tensor], prompt_mask_share: float,
              generator: torch.Generator) -> torch.Tensor:
-    """LLaDA SFT loss: mask answer tokens with probability t, weight the masked CE by 1/t. The
-    masks are drawn on the CPU (``generator``'s device), then moved to the model's."""
-    x0, is_answer = batch["input_ids"], batch["is_answer"]
+    """(B, L) positions that may be masked: the answer region, and in a ``prompt_mask_share``
+    of the rows the prompt too. With a share of 0 nothing is drawn, so the masks that follow
+    are the plain SFT recipe's."""
+    is_answer = batch["is_answer"]
+    if not prompt_mask_share:
+        return is_answer
+    whole = torch.rand(is_answer.shape[0], 1, generator=generator) < prompt_mask_share
+    return is_answer | (whole & batch["attention_mask"].bool())
+
+
+def sft_loss(model: torch.nn.Module, batch: dict[str, torch.Tensor], mask_id: int, eps: float,
+             generator: torch.Generator, prompt_mask_share: float = 0.0) -> torch.Tensor:
+    """LLaDA SFT loss: mask answer tokens with probability t, weight the masked CE by 1/t,
+    average over the maskable tokens. The masks are drawn on the CPU (``generator``'s device),
+    then moved to the model's."""
+    x0 = batch["input_ids"]
     t = torch.rand(x0.shape[0], 1, generator=generator)
     p_mask = (1 - eps) * t + eps  # (B, 1)
-    masked = (torch.rand(x0.shape, generator=generator) < p_mask) & is_answer  # (B, L)
+    noise = torch.rand(x0.shape, generator=generator)
+    eligible = maskable(batch, prompt_mask_share, generator)
+    masked = (noise < p_mask) & eligible  # (B, L)
     device = next(model.parameters()).device
-    x0, is_answer, p_mask, masked, attention = (
-        v.to(device) for v in (x0, is_answer, p_mask, masked, batch["attention_mask"]))
+    x0, eligible, p_mask, masked, attention = (
+        v.to(device) for v in (x0, eligible, p_mask, masked, batch["attention_mask"]))
     noisy = torch.where(masked, torch.full_like(x0, mask_id), x0)
     logits = model(input_ids=noisy, attention_mask=attention).logits  # (B, L, V)
     ce = F.cross_entropy(logits[masked], x0[masked], reduction="none")
     weights = 1.0 / p_mask.expand_as(x0)[masked]
-    answer_tokens = is_answer.sum()
-    return (ce * weights).sum() / answer_tokens
+    return (ce * weights).sum() / eligible.sum()
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
@@ -224,7 +260,7 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
     ckpt = out / "checkpoint"
     torch.manual_seed(cfg.seed)
     tokenizer = build_tokenizer(tokenizer_corpus())
-    model = ModernBertForMaskedLM(model_config(cfg, len(tokenizer), tokenizer)).to(device)
+    model = initial_model(cfg, tokenizer).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay,
                                   betas=(0.9, 0.98))
     start, elapsed = 0, 0.0
@@ -248,7 +284,8 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
             group["lr"] = lr_at(step, cfg)
         generator = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
         with autocast:
-            loss = sft_loss(model, batch, tokenizer.mask_token_id, cfg.eps, generator)
+            loss = sft_loss(model, batch, tokenizer.mask_token_id, cfg.eps, generator,
+                            cfg.prompt_mask_share)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

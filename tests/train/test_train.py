@@ -192,3 +192,74 @@ def test_training_is_reproducible(tmp_path):
     wa = models.load(str(a), device="cpu").model.state_dict()
     wb = models.load(str(b), device="cpu").model.state_dict()
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_prompt_masking_adds_the_prompt_in_its_share_of_rows_and_zero_draws_nothing():
+    tokenizer = build_tokenizer(loop.tokenizer_corpus(200))
+    batch = make_batch(tokenizer, TrainConfig(batch_size=64, gen_length=64), step=0)
+    generator = torch.Generator().manual_seed(1)
+    assert loop.maskable(batch, 0.0, generator) is batch["is_answer"]
+    assert torch.equal(generator.get_state(), torch.Generator().manual_seed(1).get_state())
+    every = loop.maskable(batch, 1.0, generator)
+    assert torch.equal(every, batch["attention_mask"].bool())  # prompt + answer, not padding
+    half = loop.maskable(batch, 0.5, torch.Generator().manual_seed(2))
+    prompt_rows = (half & ~batch["is_answer"]).any(1)
+    assert 16 < prompt_rows.sum() < 48
+    assert torch.equal(half[prompt_rows], every[prompt_rows])
+    assert torch.equal(half[~prompt_rows], batch["is_answer"][~prompt_rows])
+    with pytest.raises(SystemExit):
+        parse_args(["--prompt-mask-share", "1.5"])
+
+
+class ConstantLogits(torch.nn.Module):
+    """Uniform logits over ``vocab`` ids: every masked token costs log(vocab)."""
+
+    def __init__(self, vocab: int) -> None:
+        super().__init__()
+        self.vocab, self.bias = vocab, torch.nn.Parameter(torch.zeros(()))
+
+    def forward(self, input_ids, attention_mask):
+        logits = torch.zeros(*input_ids.shape, self.vocab) + self.bias
+        return type("Out", (), {"logits": logits})
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_the_loss_weights_masked_tokens_by_one_over_t_and_averages_over_maskable_ones(share):
+    tokenizer = build_tokenizer(loop.tokenizer_corpus(200))
+    batch = make_batch(tokenizer, TrainConfig(batch_size=8, gen_length=32), step=0)
+    model, eps = ConstantLogits(len(tokenizer)), 1e-3
+    loss = loop.sft_loss(model, batch, tokenizer.mask_token_id, eps,
+                         torch.Generator().manual_seed(5), share)
+    # the same draws by hand: t per row, then a uniform per token, then (share > 0) the rows
+    generator = torch.Generator().manual_seed(5)
+    t = (1 - eps) * torch.rand(8, 1, generator=generator) + eps
+    noise = torch.rand(batch["input_ids"].shape, generator=generator)
+    eligible = batch["attention_mask"].bool() if share else batch["is_answer"]
+    masked = (noise < t) & eligible
+    expected = (masked / t).sum() * torch.log(torch.tensor(float(len(tokenizer)))) / eligible.sum()
+    assert (masked & ~batch["is_answer"]).any() == bool(share)
+    assert torch.isclose(loss, expected)
+
+
+@pytest.mark.slow
+def test_init_from_starts_from_a_models_weights_and_refuses_another_vocabulary(tmp_path, capsys):
+    tiny = dict(hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64, batch_size=4,
+                warmup_steps=1)
+    first = train(TrainConfig(out_dir=str(tmp_path / "first"), steps=2, **tiny))
+    cfg = TrainConfig(out_dir=str(tmp_path / "tuned"), steps=1, lr=0.0, init_from=str(first),
+                      **tiny)
+    tuned = models.load(str(train(cfg)), device="cpu").model.state_dict()
+    start = models.load(str(first), device="cpu").model.state_dict()
+    assert all(torch.equal(tuned[k], start[k]) for k in start)  # lr 0: the weights it loaded
+    meta = json.loads((tmp_path / "tuned" / "hexviz.json").read_text())
+    assert meta["training"]["init_from"] == str(first)
+    other = tmp_path / "other"
+    build_tokenizer(["Nora has 12 marbles."]).save_pretrained(other)
+    (other / "config.json").write_text((first / "config.json").read_text())
+    from hexviz.train.__main__ import main
+    for source, message in [(other, "its vocabulary is not the tinygsm task's"),
+                            (tmp_path / "none", "no model there")]:
+        with pytest.raises(SystemExit) as exit_:
+            main(["--out-dir", str(tmp_path / "x"), "--test-set", str(tmp_path / "t.jsonl"),
+                  "--init-from", str(source), "--steps", "1"])
+        assert message in str(exit_.value)
