@@ -49,6 +49,9 @@ class TrainConfig:
     intermediate_size: int = 512
     max_positions: int = 256
     tie_embeddings: bool = True  # input and output embeddings share one matrix
+    freeze_input_embeddings: bool = False  # keep the input embeddings at their random start
+    # (untied only): tokens that nothing else depends on, like the task's objects, then stay
+    # as distinct as they began instead of drifting together
     batch_size: int = 64
     steps: int = 5000
     lr: float = 2e-3
@@ -75,6 +78,9 @@ class TrainConfig:
                              f"not {self.precision!r}")
         if self.workers < 0:
             raise ValueError(f"workers must be 0 or more, not {self.workers}")
+        if self.freeze_input_embeddings and self.tie_embeddings:
+            raise ValueError("freeze_input_embeddings needs untied embeddings "
+                             "(--no-tie-embeddings): tied, the output would freeze too")
         if not 0.0 <= self.prompt_mask_share <= 1.0:
             raise ValueError(f"prompt_mask_share must be in 0..1, not {self.prompt_mask_share}")
 
@@ -272,6 +278,7 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
         optimizer.load_state_dict(torch.load(ckpt / "optimizer.pt", map_location=device,
                                              weights_only=True))
         start, elapsed = state["step"], state["elapsed_s"]
+    model.get_input_embeddings().weight.requires_grad_(not cfg.freeze_input_embeddings)
     model.train()
     autocast = torch.autocast(device.type, dtype=PRECISIONS[cfg.precision],
                               enabled=cfg.precision != "float32")

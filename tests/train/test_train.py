@@ -263,3 +263,22 @@ def test_init_from_starts_from_a_models_weights_and_refuses_another_vocabulary(t
             main(["--out-dir", str(tmp_path / "x"), "--test-set", str(tmp_path / "t.jsonl"),
                   "--init-from", str(source), "--steps", "1"])
         assert message in str(exit_.value)
+
+
+@pytest.mark.slow
+def test_frozen_input_embeddings_stay_at_their_start_and_need_untied_ones(tmp_path, capsys):
+    tiny = dict(hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64, batch_size=4,
+                warmup_steps=1, steps=2, checkpoint_every=1, tie_embeddings=False)
+    frozen = TrainConfig(out_dir=str(tmp_path / "frozen"), freeze_input_embeddings=True, **tiny)
+    free = TrainConfig(out_dir=str(tmp_path / "free"), **tiny)
+    a = models.load(str(train(frozen)), device="cpu").model
+    b = models.load(str(train(free)), device="cpu").model
+    assert not torch.equal(a.get_input_embeddings().weight, b.get_input_embeddings().weight)
+    torch.manual_seed(frozen.seed)  # the random start train() makes
+    tokenizer = build_tokenizer(loop.tokenizer_corpus())
+    start = ModernBertForMaskedLM(loop.model_config(frozen, len(tokenizer), tokenizer))
+    assert torch.equal(a.get_input_embeddings().weight, start.get_input_embeddings().weight)
+    assert not torch.equal(a.get_output_embeddings().weight, start.get_output_embeddings().weight)
+    with pytest.raises(SystemExit):
+        parse_args(["--freeze-input-embeddings"])
+    assert "needs untied embeddings" in capsys.readouterr().err

@@ -1,0 +1,48 @@
+"""bench/copy_probe.py: what it masks and how it counts, with a model that always says one word."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+
+import torch
+
+from hexviz.train import task
+from hexviz.train.loop import tokenizer_corpus
+from hexviz.train.tokenizer import build_tokenizer
+from tests.conftest import REPO
+
+spec = importlib.util.spec_from_file_location("copy_probe", REPO / "bench" / "copy_probe.py")
+copy_probe = importlib.util.module_from_spec(spec)
+sys.modules["copy_probe"] = copy_probe  # dataclasses look their module up
+spec.loader.exec_module(copy_probe)
+
+
+class SaysOneWord(torch.nn.Module):
+    def __init__(self, vocab: int, word: int) -> None:
+        super().__init__()
+        self.vocab, self.word = vocab, word
+
+    def forward(self, input_ids):
+        logits = torch.zeros(*input_ids.shape, self.vocab)
+        logits[..., self.word] = 1.0
+        return type("Out", (), {"logits": logits})
+
+
+def test_the_probe_masks_every_name_and_object_of_the_answers_and_counts_right_guesses():
+    tokenizer = build_tokenizer(tokenizer_corpus(2000))
+    coins = tokenizer.convert_tokens_to_ids("▁coins")
+    tallies = copy_probe.probe(SaysOneWord(len(tokenizer), coins), tokenizer, problems=20)
+    pool = task.unique_problems("validation", 400)
+    worked = [p for p in pool if not p.answer.startswith("####")][:20]
+    words = [w for p in worked for w in re.findall(r"[A-Za-z]+", p.answer)]
+    objects = [w for w in words if w in task.OBJECTS]
+    assert tallies["answer objects"].total == len(objects)
+    assert tallies["answer objects"].right == objects.count("coins")
+    assert tallies["answer names"].total == sum(w in task.NAMES for w in words)
+    assert tallies["answer names"].right == 0 and tallies["question 'has'"].right == 0
+    questions = [re.search(r"How many (\w+) does", p.question).group(1) for p in worked]
+    assert tallies["question object"].right == questions.count("coins")
+    assert tallies["closing object"].total == 20
+    assert tallies["closing object"].guesses == {coins: 20}
