@@ -14,6 +14,8 @@ positions of the gold [question | answer] sequence:
 3. ``question``: the object of "How many OBJECTS does" and the "has" of the first sentence
    masked in the question (the answer visible): the in-question copy that
    ``--prompt-mask-share`` trains.
+
+It also prints the input embeddings' mean pairwise cosine for names, objects and numbers.
 """
 
 from __future__ import annotations
@@ -92,6 +94,16 @@ def probe(model, tokenizer, problems: int) -> dict[str, Tally]:
     return tallies
 
 
+def mean_cosine(model, tokenizer, words: list[str]) -> float:
+    """Mean pairwise cosine of the input embeddings of ``words`` (near 1: the model's input
+    cannot tell them apart)."""
+    ids = [tokenizer.convert_tokens_to_ids("▁" + w) for w in words]
+    vectors = torch.nn.functional.normalize(model.get_input_embeddings().weight[ids].detach(), dim=-1)
+    cosines = vectors @ vectors.T
+    n = len(ids)
+    return float((cosines.sum() - n) / (n * (n - 1)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="+")
@@ -103,6 +115,10 @@ def main() -> None:
         print(path)
         for kind, tally in probe(model, tokenizer, args.problems).items():
             print(f"  {kind:16} {tally.line(tokenizer)}")
+        groups = {"names": list(task.NAMES), "objects": task.OBJECTS,
+                  "numbers 0-30": [str(n) for n in range(31)]}
+        print("  input embeddings' mean pairwise cosine: " + ", ".join(
+            f"{what} {mean_cosine(model, tokenizer, words):.2f}" for what, words in groups.items()))
 
 
 if __name__ == "__main__":

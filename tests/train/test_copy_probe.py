@@ -46,3 +46,16 @@ def test_the_probe_masks_every_name_and_object_of_the_answers_and_counts_right_g
     assert tallies["question object"].right == questions.count("coins")
     assert tallies["closing object"].total == 20
     assert tallies["closing object"].guesses == {coins: 20}
+
+
+def test_mean_cosine_is_one_for_equal_embeddings_and_zero_for_orthogonal_ones():
+    tokenizer = build_tokenizer(tokenizer_corpus(200))
+    embed = torch.nn.Embedding(len(tokenizer), 3)
+    model = type("M", (), {"get_input_embeddings": lambda self: embed})()
+    words = ["apples", "pens", "books"]
+    ids = [tokenizer.convert_tokens_to_ids("▁" + w) for w in words]
+    with torch.no_grad():
+        embed.weight[ids] = torch.eye(3)
+        assert abs(copy_probe.mean_cosine(model, tokenizer, words)) < 1e-6
+        embed.weight[ids] = torch.tensor([1.0, 2.0, 3.0])
+        assert abs(copy_probe.mean_cosine(model, tokenizer, words) - 1) < 1e-6
