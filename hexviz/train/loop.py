@@ -130,7 +130,11 @@ def initial_model(cfg: TrainConfig, tokenizer: PreTrainedTokenizerBase) -> Moder
     source = Path(cfg.init_from)
     if not (source / "config.json").exists():
         raise ValueError(f"--init-from {source}: no model there (config.json missing)")
-    if AutoTokenizer.from_pretrained(source).get_vocab() != tokenizer.get_vocab():
+    try:
+        vocab = AutoTokenizer.from_pretrained(source).get_vocab()
+    except (OSError, ValueError):
+        raise ValueError(f"--init-from {source}: no tokenizer there") from None
+    if vocab != tokenizer.get_vocab():
         raise ValueError(f"--init-from {source}: its vocabulary is not the tinygsm task's")
     return ModernBertForMaskedLM.from_pretrained(source)
 

@@ -1,22 +1,14 @@
-"""bench/copy_probe.py: what it masks and how it counts, with a model that always says one word."""
+"""The copy probe: what it masks and how it counts, with a model that always says one word."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 
 import torch
 
-from hexviz.train import task
+from hexviz.train import copy_probe, task
 from hexviz.train.loop import tokenizer_corpus
 from hexviz.train.tokenizer import build_tokenizer
-from tests.conftest import REPO
-
-spec = importlib.util.spec_from_file_location("copy_probe", REPO / "bench" / "copy_probe.py")
-copy_probe = importlib.util.module_from_spec(spec)
-sys.modules["copy_probe"] = copy_probe  # dataclasses look their module up
-spec.loader.exec_module(copy_probe)
 
 
 class SaysOneWord(torch.nn.Module):

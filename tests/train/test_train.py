@@ -257,8 +257,11 @@ def test_init_from_starts_from_a_models_weights_and_refuses_another_vocabulary(t
     build_tokenizer(["Nora has 12 marbles."]).save_pretrained(other)
     (other / "config.json").write_text((first / "config.json").read_text())
     from hexviz.train.__main__ import main
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    (bare / "config.json").write_text((first / "config.json").read_text())
     for source, message in [(other, "its vocabulary is not the tinygsm task's"),
-                            (tmp_path / "none", "no model there")]:
+                            (tmp_path / "none", "no model there"), (bare, "no tokenizer there")]:
         with pytest.raises(SystemExit) as exit_:
             main(["--out-dir", str(tmp_path / "x"), "--test-set", str(tmp_path / "t.jsonl"),
                   "--init-from", str(source), "--steps", "1"])

@@ -1,7 +1,8 @@
-"""Probe (not a test): can a built-in model checkpoint copy names and objects? One forward pass
-per problem, no decoding, so it runs on a checkpoint in seconds while training goes on.
+"""``python -m hexviz.train.copy_probe``: can a built-in model checkpoint copy names and objects?
+One forward pass per problem, no decoding, so it runs on a checkpoint in seconds while training
+goes on.
 
-    python bench/copy_probe.py MODEL_DIR [MODEL_DIR ...] [--problems 100]
+    python -m hexviz.train.copy_probe MODEL_DIR [MODEL_DIR ...] [--problems 100]
 
 Three teacher-forced checks on validation problems (never the test set), argmax at masked
 positions of the gold [question | answer] sequence:
@@ -105,7 +106,8 @@ def mean_cosine(model, tokenizer, words: list[str]) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m hexviz.train.copy_probe",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="+")
     parser.add_argument("--problems", type=int, default=100)
     args = parser.parse_args()
