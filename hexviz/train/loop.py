@@ -49,6 +49,9 @@ class TrainConfig:
     intermediate_size: int = 512
     max_positions: int = 256
     tie_embeddings: bool = True  # input and output embeddings share one matrix
+    embedding_init_std: float = 0.0  # std of the random token embeddings; 0 keeps ModernBERT's
+    # 0.02. Larger, tokens that play one role (the task's objects) keep apart while Adam moves
+    # them all the same way, so the model can learn to copy them (bench/README.md)
     freeze_input_embeddings: bool = False  # keep the input embeddings at their random start
     # (untied only): tokens that nothing else depends on, like the task's objects, then stay
     # as distinct as they began instead of drifting together
@@ -81,6 +84,8 @@ class TrainConfig:
         if self.freeze_input_embeddings and self.tie_embeddings:
             raise ValueError("freeze_input_embeddings needs untied embeddings "
                              "(--no-tie-embeddings): tied, the output would freeze too")
+        if self.embedding_init_std < 0:
+            raise ValueError(f"embedding_init_std must be 0 or more, not {self.embedding_init_std}")
         if not 0.0 <= self.prompt_mask_share <= 1.0:
             raise ValueError(f"prompt_mask_share must be in 0..1, not {self.prompt_mask_share}")
 
@@ -122,11 +127,23 @@ def tokenizer_corpus(size: int = 20000) -> list[str]:
     return [p.question + " " + p.answer for p in problems]
 
 
+def spread_embeddings(model: ModernBertForMaskedLM, std: float, pad_id: int) -> None:
+    """Redraw the token embeddings (tied: the output ones too) with standard deviation ``std``;
+    the padding row stays zero, as ModernBERT leaves it."""
+    weight = model.get_input_embeddings().weight
+    with torch.no_grad():
+        weight.normal_(0.0, std)
+        weight[pad_id].zero_()
+
+
 def initial_model(cfg: TrainConfig, tokenizer: PreTrainedTokenizerBase) -> ModernBertForMaskedLM:
     """Random weights of ``cfg``'s shape, or the weights of ``cfg.init_from`` (which must share
     the task's vocabulary: the ids are the training data's)."""
     if not cfg.init_from:
-        return ModernBertForMaskedLM(model_config(cfg, len(tokenizer), tokenizer))
+        model = ModernBertForMaskedLM(model_config(cfg, len(tokenizer), tokenizer))
+        if cfg.embedding_init_std:
+            spread_embeddings(model, cfg.embedding_init_std, tokenizer.pad_token_id)
+        return model
     source = Path(cfg.init_from)
     if not (source / "config.json").exists():
         raise ValueError(f"--init-from {source}: no model there (config.json missing)")

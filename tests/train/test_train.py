@@ -285,3 +285,22 @@ def test_frozen_input_embeddings_stay_at_their_start_and_need_untied_ones(tmp_pa
     with pytest.raises(SystemExit):
         parse_args(["--freeze-input-embeddings"])
     assert "needs untied embeddings" in capsys.readouterr().err
+
+
+def test_embedding_init_std_spreads_the_tied_embeddings_and_keeps_padding_zero(capsys):
+    tokenizer = build_tokenizer(loop.tokenizer_corpus(200))
+    shape = dict(hidden_size=64, num_heads=2, intermediate_size=64, num_layers=1)
+    torch.manual_seed(0)
+    default = loop.initial_model(TrainConfig(**shape), tokenizer)
+    torch.manual_seed(0)
+    spread = loop.initial_model(TrainConfig(embedding_init_std=0.2, **shape), tokenizer)
+    weight = spread.get_input_embeddings().weight
+    assert weight is spread.get_output_embeddings().weight  # tied: the output spreads too
+    rows = [i for i in range(len(tokenizer)) if i != tokenizer.pad_token_id]
+    assert 0.18 < float(weight[rows].std()) < 0.22
+    assert float(default.get_input_embeddings().weight[rows].std()) < 0.03  # ModernBERT's 0.02
+    assert not weight[tokenizer.pad_token_id].any()
+    assert parse_args(["--embedding-init-std", "0.2"])[0].embedding_init_std == 0.2
+    with pytest.raises(SystemExit):
+        parse_args(["--embedding-init-std", "-1"])
+    assert "embedding_init_std must be 0 or more" in capsys.readouterr().err
