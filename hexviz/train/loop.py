@@ -72,6 +72,10 @@ class TrainConfig:
     prompt_mask_share: float = 0.0  # of examples: the prompt is masked too, at the answer's
     # rate, as in LLaDA's pre-training (a masked name or object must then be copied from the
     # rest of the question)
+    bare_answer_share: float = task.BARE_ANSWER_PROB  # of training answers: a bare "#### N";
+    # the end-of-text wall is as sure of an early end as this share (the test set keeps the task's)
+    suffix_mask_share: float = 0.0  # of examples: the answer masked from a random cut to its
+    # end, the context a block expert decodes in (revealed left, masked right)
     init_from: str = ""  # a model directory to start from instead of random weights (a
     # fine-tuning probe); its own config sets the architecture
 
@@ -86,8 +90,9 @@ class TrainConfig:
                              "(--no-tie-embeddings): tied, the output would freeze too")
         if self.embedding_init_std < 0:
             raise ValueError(f"embedding_init_std must be 0 or more, not {self.embedding_init_std}")
-        if not 0.0 <= self.prompt_mask_share <= 1.0:
-            raise ValueError(f"prompt_mask_share must be in 0..1, not {self.prompt_mask_share}")
+        for name in ("prompt_mask_share", "bare_answer_share", "suffix_mask_share"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in 0..1, not {getattr(self, name)}")
 
 
 def training_device(name: str) -> torch.device:
@@ -174,7 +179,7 @@ def make_batch(tokenizer: PreTrainedTokenizerBase, cfg: TrainConfig, step: int) 
     rng = random.Random(f"{task.TASK_NAME}-train-{cfg.seed}-{step}")
     rows: list[tuple[list[int], list[int]]] = []
     while len(rows) < cfg.batch_size:
-        problem = task.sample_problem(rng)
+        problem = task.sample_problem(rng, cfg.bare_answer_share)
         if task.split_of(problem.question) != "train":
             continue
         answer = answer_region(tokenizer, problem.answer, cfg.gen_length)
@@ -228,17 +233,34 @@ def maskable(batch: dict[str, torch.Tensor], prompt_mask_share: float,
     return is_answer | (whole & batch["attention_mask"].bool())
 
 
+def suffix_masks(is_answer: torch.Tensor, share: float,
+                 generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """(rows (B, 1), masks (B, L)): a ``share`` of the rows, and per row the answer region
+    masked from a uniformly drawn cut to its end (at least its last token)."""
+    rows = torch.rand(is_answer.shape[0], 1, generator=generator) < share
+    offset = is_answer.long().cumsum(1) - 1  # position within the answer region
+    length = is_answer.sum(1, keepdim=True)
+    cut = (torch.rand(is_answer.shape[0], 1, generator=generator) * length).floor().long()
+    return rows, is_answer & (offset >= cut)
+
+
 def sft_loss(model: torch.nn.Module, batch: dict[str, torch.Tensor], mask_id: int, eps: float,
-             generator: torch.Generator, prompt_mask_share: float = 0.0) -> torch.Tensor:
+             generator: torch.Generator, prompt_mask_share: float = 0.0,
+             suffix_mask_share: float = 0.0) -> torch.Tensor:
     """LLaDA SFT loss: mask answer tokens with probability t, weight the masked CE by 1/t,
-    average over the maskable tokens. The masks are drawn on the CPU (``generator``'s device),
-    then moved to the model's."""
+    average over the maskable tokens. In a ``suffix_mask_share`` of the rows the answer is
+    masked from a random cut on instead, each token weighted 1. The masks are drawn on the CPU
+    (``generator``'s device), then moved to the model's."""
     x0 = batch["input_ids"]
     t = torch.rand(x0.shape[0], 1, generator=generator)
     p_mask = (1 - eps) * t + eps  # (B, 1)
     noise = torch.rand(x0.shape, generator=generator)
     eligible = maskable(batch, prompt_mask_share, generator)
     masked = (noise < p_mask) & eligible  # (B, L)
+    if suffix_mask_share:
+        rows, suffix = suffix_masks(batch["is_answer"], suffix_mask_share, generator)
+        masked = torch.where(rows, suffix, masked)
+        p_mask = torch.where(rows, torch.ones_like(p_mask), p_mask)  # every masked token counts once
     device = next(model.parameters()).device
     x0, eligible, p_mask, masked, attention = (
         v.to(device) for v in (x0, eligible, p_mask, masked, batch["attention_mask"]))
@@ -313,7 +335,7 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
         generator = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
         with autocast:
             loss = sft_loss(model, batch, tokenizer.mask_token_id, cfg.eps, generator,
-                            cfg.prompt_mask_share)
+                            cfg.prompt_mask_share, cfg.suffix_mask_share)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

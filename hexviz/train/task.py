@@ -111,8 +111,9 @@ def _apply(kind: str, value: int, amount: int) -> int:
     return {"add": value + amount, "sub": value - amount, "mul": value * amount}[kind]
 
 
-def sample_problem(rng: random.Random) -> Problem:
-    """One random problem; all randomness comes from ``rng``."""
+def sample_problem(rng: random.Random, bare_share: float = BARE_ANSWER_PROB) -> Problem:
+    """One random problem; all randomness comes from ``rng``. ``bare_share`` changes only how
+    often the answer is bare, never the question (the same draws are made)."""
     name = rng.choice(list(NAMES))
     pronoun = NAMES[name]
     friend = rng.choice([n for n in NAMES if n != name])
@@ -139,7 +140,7 @@ def sample_problem(rng: random.Random) -> Problem:
     question.append(f"How many {obj} does {name} have now?")
     if rng.random() < CLOSING_PROB:
         steps.append(f"{name} has {value} {obj} now.")
-    if rng.random() < BARE_ANSWER_PROB:
+    if rng.random() < bare_share:
         steps = []
     answer = " ".join(([WORKED_LEAD] if steps else []) + steps + [f"#### {value}"])
     return Problem(" ".join(question), answer, value, n_ops)

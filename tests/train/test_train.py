@@ -304,3 +304,48 @@ def test_embedding_init_std_spreads_the_tied_embeddings_and_keeps_padding_zero(c
     with pytest.raises(SystemExit):
         parse_args(["--embedding-init-std", "-1"])
     assert "embedding_init_std must be 0 or more" in capsys.readouterr().err
+
+
+def test_suffix_masks_cover_the_answer_from_a_cut_to_its_end_in_their_share_of_rows():
+    tokenizer = build_tokenizer(loop.tokenizer_corpus(200))
+    batch = make_batch(tokenizer, TrainConfig(batch_size=64, gen_length=32), step=0)
+    is_answer = batch["is_answer"]
+    rows, masks = loop.suffix_masks(is_answer, 0.5, torch.Generator().manual_seed(3))
+    assert 16 < rows.sum() < 48
+    assert not (masks & ~is_answer).any() and masks.any(1).all()  # only the answer, never empty
+    for answer, mask in zip(is_answer, masks):
+        region = mask[answer]  # the answer region's positions, left to right
+        cut = int(region.int().argmax())
+        assert region[cut:].all() and not region[:cut].any()
+    assert {int(m.sum()) for m in masks} != {32}  # the cut moves
+
+
+def test_suffix_rows_count_each_masked_token_once_and_zero_share_keeps_the_recipe():
+    tokenizer = build_tokenizer(loop.tokenizer_corpus(200))
+    batch = make_batch(tokenizer, TrainConfig(batch_size=8, gen_length=32), step=0)
+    model, eps, vocab = ConstantLogits(len(tokenizer)), 1e-3, len(tokenizer)
+    plain = loop.sft_loss(model, batch, tokenizer.mask_token_id, eps,
+                          torch.Generator().manual_seed(5))
+    assert torch.equal(plain, loop.sft_loss(model, batch, tokenizer.mask_token_id, eps,
+                                            torch.Generator().manual_seed(5), 0.0, 0.0))
+    every = loop.sft_loss(model, batch, tokenizer.mask_token_id, eps,
+                          torch.Generator().manual_seed(5), 0.0, 1.0)
+    generator = torch.Generator().manual_seed(5)
+    torch.rand(8, 1, generator=generator), torch.rand(batch["input_ids"].shape, generator=generator)
+    _, masks = loop.suffix_masks(batch["is_answer"], 1.0, generator)
+    expected = masks.sum() * torch.log(torch.tensor(float(vocab))) / batch["is_answer"].sum()
+    assert torch.isclose(every, expected)
+
+
+def test_bare_answer_share_changes_only_the_answers(capsys):
+    plain = [task.sample_problem(random.Random(i)) for i in range(200)]
+    bare = [task.sample_problem(random.Random(i), 1.0) for i in range(200)]
+    never = [task.sample_problem(random.Random(i), 0.0) for i in range(200)]
+    assert [p.question for p in plain] == [p.question for p in bare] == [p.question for p in never]
+    assert all(p.answer == f"#### {p.result}" for p in bare)
+    assert not any(p.answer.startswith("####") for p in never)
+    assert 0 < sum(p.answer.startswith("####") for p in plain) < 200
+    assert parse_args(["--bare-answer-share", "0.4"])[0].bare_answer_share == 0.4
+    with pytest.raises(SystemExit):
+        parse_args(["--suffix-mask-share", "2"])
+    assert "suffix_mask_share must be in 0..1" in capsys.readouterr().err
