@@ -204,7 +204,7 @@ def card_markdown(results: EvalResults, meta: dict, how_made: str = "",
     settings = ", ".join(f"{k}={v}" for k, v in training.items()
                          if k not in ("steps", "minutes", "parameters", "out_dir"))
     op_range = f"{min(task.OP_COUNT_WEIGHTS)}-{max(task.OP_COUNT_WEIGHTS)}"
-    bare = f"{task.BARE_ANSWER_PROB:.0%}"
+    bare = f"{training.get('bare_answer_share', task.BARE_ANSWER_PROB):.0%}"
     return f"""---
 library_name: transformers
 tags: [masked-diffusion, dllm, hexviz, toy]
@@ -275,10 +275,20 @@ LLaDA-8B's collapsed runs, which hold no text at all.
 - tokenizer: word-level, built from the task's own text; every number from 0 to 99 is one token,
   so each arithmetic step is one fact and a number sits at a fixed offset from its words
 - recipe: prompt never masked; per example t ~ U(eps, 1), each answer token (padding included)
-  masked with probability t, cross-entropy on masked tokens weighted by 1/t; AdamW, linear
-  warm-up and cosine decay; every batch a pure function of (seed, step), so runs are reproducible
-  and resumable.
+  masked with probability t, cross-entropy on masked tokens weighted by 1/t{suffix_recipe(training)};
+  AdamW, linear warm-up and cosine decay; every batch a pure function of (seed, step), so runs
+  are reproducible and resumable.
 {how_made}"""
+
+
+def suffix_recipe(training: dict) -> str:
+    """The card's words for suffix masking, if the run used it."""
+    share = training.get("suffix_mask_share", 0.0)
+    if not share:
+        return ""
+    return (f"; in {share:.0%} of the examples instead the answer is masked from a uniformly "
+            "drawn cut to its end (what a block expert decodes from), each masked token "
+            "weighted 1")
 
 
 def trained_on(training: dict) -> str:

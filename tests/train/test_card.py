@@ -134,3 +134,19 @@ def test_the_card_says_where_the_model_trained():
     assert card.trained_on({"device": "cpu"}) == "2 CPU cores"
     assert (card.trained_on({"device": "cuda", "precision": "bfloat16"})
             == "one GPU (`--device cuda`, bfloat16)")
+
+
+def test_the_card_states_the_runs_bare_share_and_suffix_masking(two_problems):
+    import json
+
+    from hexviz.paths import BUILTIN_DIR
+
+    meta = json.loads((BUILTIN_DIR / "hexviz.json").read_text())
+    meta["training"].update(bare_answer_share=0.4, suffix_mask_share=0.3)
+    text = card.card_markdown(two_problems, meta)
+    assert "40% of training answers are a bare" in text
+    assert "in 30% of the examples instead" in text
+    assert card.suffix_recipe({}) == ""  # runs from before the option
+    assert card.suffix_recipe({"suffix_mask_share": 0.0}) == ""
+    assert "in 30% of the examples instead the answer is masked from" in \
+        card.suffix_recipe({"suffix_mask_share": 0.3})
