@@ -275,9 +275,9 @@ LLaDA-8B's collapsed runs, which hold no text at all.
 - tokenizer: word-level, built from the task's own text; every number from 0 to 99 is one token,
   so each arithmetic step is one fact and a number sits at a fixed offset from its words
 - recipe: prompt never masked; per example t ~ U(eps, 1), each answer token (padding included)
-  masked with probability t, cross-entropy on masked tokens weighted by 1/t{suffix_recipe(training)};
-  AdamW, linear warm-up and cosine decay; every batch a pure function of (seed, step), so runs
-  are reproducible and resumable.
+  masked with probability t, cross-entropy on masked tokens weighted by
+  1/t{suffix_recipe(training)}; AdamW, linear warm-up and cosine decay; every batch a pure
+  function of (seed, step), so runs are reproducible and resumable.
 {how_made}"""
 
 

@@ -260,7 +260,7 @@ def sft_loss(model: torch.nn.Module, batch: dict[str, torch.Tensor], mask_id: in
     if suffix_mask_share:
         rows, suffix = suffix_masks(batch["is_answer"], suffix_mask_share, generator)
         masked = torch.where(rows, suffix, masked)
-        p_mask = torch.where(rows, torch.ones_like(p_mask), p_mask)  # every masked token counts once
+        p_mask = torch.where(rows, torch.ones_like(p_mask), p_mask)  # each masked token once
     device = next(model.parameters()).device
     x0, eligible, p_mask, masked, attention = (
         v.to(device) for v in (x0, eligible, p_mask, masked, batch["attention_mask"]))
