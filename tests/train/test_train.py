@@ -332,7 +332,8 @@ def test_suffix_rows_count_each_masked_token_once_and_zero_share_keeps_the_recip
     every = loop.sft_loss(model, batch, tokenizer.mask_token_id, eps,
                           torch.Generator().manual_seed(5), 0.0, 1.0)
     generator = torch.Generator().manual_seed(5)
-    torch.rand(8, 1, generator=generator), torch.rand(batch["input_ids"].shape, generator=generator)
+    torch.rand(8, 1, generator=generator)  # t and the per-token noise are drawn first
+    torch.rand(batch["input_ids"].shape, generator=generator)
     _, masks = loop.suffix_masks(batch["is_answer"], 1.0, generator)
     expected = masks.sum() * torch.log(torch.tensor(float(vocab))) / batch["is_answer"].sum()
     assert torch.isclose(every, expected)
