@@ -204,7 +204,6 @@ def card_markdown(results: EvalResults, meta: dict, how_made: str = "",
     settings = ", ".join(f"{k}={v}" for k, v in training.items()
                          if k not in ("steps", "minutes", "parameters", "out_dir"))
     op_range = f"{min(task.OP_COUNT_WEIGHTS)}-{max(task.OP_COUNT_WEIGHTS)}"
-    bare = f"{training.get('bare_answer_share', task.BARE_ANSWER_PROB):.0%}"
     return f"""---
 library_name: transformers
 tags: [masked-diffusion, dllm, hexviz, toy]
@@ -216,7 +215,7 @@ hexviz (`python -m hexviz.train`) from scratch with LLaDA's supervised fine-tuni
 *tinygsm* v{task.TASK_VERSION}: generated GSM8K-style word problems ({op_range} chained +, -, * steps on
 numbers up to {task.MAX_VALUE}, answers ending in `#### N`). Worked answers start with
 "{task.WORKED_LEAD}", copy the question's person and every step's amount, and may open and
-close with a sentence on the person's count; {bare} of training answers are a bare `#### N`,
+close with a sentence on the person's count; {bare_recipe(training)} `#### N`,
 drawn independently of the question. The answer region is {meta['gen_length']} tokens:
 answer, end-of-turn, then end-of-text padding that is part of the loss, as in LLaDA. It loads
 with `AutoModelForMaskedLM.from_pretrained` (no remote code) and is the default model of the
@@ -281,14 +280,29 @@ LLaDA-8B's collapsed runs, which hold no text at all.
 {how_made}"""
 
 
+def curriculum_words(training: dict) -> str:
+    """"from step N on, " when the run switched recipes at step N (`curriculum_step`)."""
+    step = training.get("curriculum_step", 0)
+    return f"from step {step:,} on, " if step else ""
+
+
+def bare_recipe(training: dict) -> str:
+    """The card's words for the share of bare answers, as the run's curriculum set it."""
+    share = training.get("bare_answer_share", task.BARE_ANSWER_PROB)
+    if curriculum_words(training) and share != task.BARE_ANSWER_PROB:
+        return (f"{task.BARE_ANSWER_PROB:.0%} of training answers ({curriculum_words(training)}"
+                f"{share:.0%}) are a bare")
+    return f"{share:.0%} of training answers are a bare"
+
+
 def suffix_recipe(training: dict) -> str:
     """The card's words for suffix masking, if the run used it."""
     share = training.get("suffix_mask_share", 0.0)
     if not share:
         return ""
-    return (f"; in {share:.0%} of the examples instead the answer is masked from a uniformly "
-            "drawn cut to its end (what a block expert decodes from), each masked token "
-            "weighted 1")
+    return (f"; {curriculum_words(training)}in {share:.0%} of the examples instead the answer "
+            "is masked from a uniformly drawn cut to its end (what a block expert decodes "
+            "from), each masked token weighted 1")
 
 
 def trained_on(training: dict) -> str:

@@ -76,6 +76,8 @@ class TrainConfig:
     # the end-of-text wall is as sure of an early end as this share (the test set keeps the task's)
     suffix_mask_share: float = 0.0  # of examples: the answer masked from a random cut to its
     # end, the context a block expert decodes in (revealed left, masked right)
+    curriculum_step: int = 0  # steps before it train on the task's own mix (its bare share, no
+    # suffix masks), so copying is learnt first; the two shares above apply from it on
     init_from: str = ""  # a model directory to start from instead of random weights (a
     # fine-tuning probe); its own config sets the architecture
 
@@ -88,6 +90,8 @@ class TrainConfig:
         if self.freeze_input_embeddings and self.tie_embeddings:
             raise ValueError("freeze_input_embeddings needs untied embeddings "
                              "(--no-tie-embeddings): tied, the output would freeze too")
+        if self.curriculum_step < 0:
+            raise ValueError(f"curriculum_step must be 0 or more, not {self.curriculum_step}")
         if self.embedding_init_std < 0:
             raise ValueError(f"embedding_init_std must be 0 or more, not {self.embedding_init_std}")
         for name in ("prompt_mask_share", "bare_answer_share", "suffix_mask_share"):
@@ -174,12 +178,21 @@ def answer_region(tokenizer: PreTrainedTokenizerBase, answer: str, gen_length: i
     return ids + [tokenizer.convert_tokens_to_ids(END_OF_TEXT)] * (gen_length - len(ids))
 
 
+def recipe_at(step: int, cfg: TrainConfig) -> tuple[float, float]:
+    """(bare answer share, suffix mask share) of training step ``step``: the task's own mix
+    before ``cfg.curriculum_step``, the configured shares from it on."""
+    if step < cfg.curriculum_step:
+        return task.BARE_ANSWER_PROB, 0.0
+    return cfg.bare_answer_share, cfg.suffix_mask_share
+
+
 def make_batch(tokenizer: PreTrainedTokenizerBase, cfg: TrainConfig, step: int) -> dict[str, torch.Tensor]:
     """Batch ``step``: right-padded [prompt | answer region] rows and the answer-region mask."""
     rng = random.Random(f"{task.TASK_NAME}-train-{cfg.seed}-{step}")
+    bare_share, _ = recipe_at(step, cfg)
     rows: list[tuple[list[int], list[int]]] = []
     while len(rows) < cfg.batch_size:
-        problem = task.sample_problem(rng, cfg.bare_answer_share)
+        problem = task.sample_problem(rng, bare_share)
         if task.split_of(problem.question) != "train":
             continue
         answer = answer_region(tokenizer, problem.answer, cfg.gen_length)
@@ -335,7 +348,7 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
         generator = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
         with autocast:
             loss = sft_loss(model, batch, tokenizer.mask_token_id, cfg.eps, generator,
-                            cfg.prompt_mask_share, cfg.suffix_mask_share)
+                            cfg.prompt_mask_share, recipe_at(step, cfg)[1])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -150,3 +150,11 @@ def test_the_card_states_the_runs_bare_share_and_suffix_masking(two_problems):
     assert card.suffix_recipe({"suffix_mask_share": 0.0}) == ""
     assert "in 30% of the examples instead the answer is masked from" in \
         card.suffix_recipe({"suffix_mask_share": 0.3})
+
+
+def test_the_card_states_when_the_curriculum_switched_recipes():
+    run = {"bare_answer_share": 0.4, "suffix_mask_share": 0.3, "curriculum_step": 4000}
+    assert card.bare_recipe(run) == "25% of training answers (from step 4,000 on, 40%) are a bare"
+    assert card.suffix_recipe(run).startswith("; from step 4,000 on, in 30% of the examples")
+    assert card.bare_recipe({**run, "curriculum_step": 0}) == "40% of training answers are a bare"
+    assert card.bare_recipe({}) == "25% of training answers are a bare"

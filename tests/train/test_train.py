@@ -351,3 +351,22 @@ def test_bare_answer_share_changes_only_the_answers(capsys):
     with pytest.raises(SystemExit):
         parse_args(["--suffix-mask-share", "2"])
     assert "suffix_mask_share must be in 0..1" in capsys.readouterr().err
+
+
+def test_the_curriculum_keeps_the_tasks_mix_until_its_step_then_applies_the_shares(capsys):
+    tokenizer = build_tokenizer(loop.tokenizer_corpus(200))
+    small = dict(batch_size=4, gen_length=32)
+    late = TrainConfig(**small, bare_answer_share=1.0, suffix_mask_share=0.3, curriculum_step=10)
+    assert loop.recipe_at(9, late) == (task.BARE_ANSWER_PROB, 0.0)
+    assert loop.recipe_at(10, late) == (1.0, 0.3)
+    assert loop.recipe_at(0, TrainConfig(suffix_mask_share=0.3)) == (task.BARE_ANSWER_PROB, 0.3)
+    plain, bare = TrainConfig(**small), TrainConfig(**small, bare_answer_share=1.0)
+    for step, like in ((9, plain), (10, bare)):
+        made, expected = make_batch(tokenizer, late, step), make_batch(tokenizer, like, step)
+        assert all(torch.equal(made[k], expected[k]) for k in expected)
+    assert not torch.equal(make_batch(tokenizer, plain, 10)["input_ids"],
+                           make_batch(tokenizer, bare, 10)["input_ids"])
+    assert parse_args(["--curriculum-step", "4000"])[0].curriculum_step == 4000
+    with pytest.raises(SystemExit):
+        parse_args(["--curriculum-step", "-1"])
+    assert "curriculum_step must be 0 or more" in capsys.readouterr().err
