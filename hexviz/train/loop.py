@@ -49,7 +49,7 @@ class TrainConfig:
     intermediate_size: int = 512
     max_positions: int = 256
     tie_embeddings: bool = True  # input and output embeddings share one matrix
-    embedding_init_std: float = 0.0  # std of the random token embeddings; 0 keeps ModernBERT's
+    embedding_init_std: float = 0.2  # std of the random token embeddings; 0 keeps ModernBERT's
     # 0.02. Larger, tokens that play one role (the task's objects) keep apart while Adam moves
     # them all the same way, so the model can learn to copy them (bench/README.md)
     freeze_input_embeddings: bool = False  # keep the input embeddings at their random start
@@ -72,11 +72,11 @@ class TrainConfig:
     prompt_mask_share: float = 0.0  # of examples: the prompt is masked too, at the answer's
     # rate, as in LLaDA's pre-training (a masked name or object must then be copied from the
     # rest of the question)
-    bare_answer_share: float = task.BARE_ANSWER_PROB  # of training answers: a bare "#### N";
+    bare_answer_share: float = 0.4  # of training answers: a bare "#### N";
     # the end-of-text wall is as sure of an early end as this share (the test set keeps the task's)
-    suffix_mask_share: float = 0.0  # of examples: the answer masked from a random cut to its
+    suffix_mask_share: float = 0.3  # of examples: the answer masked from a random cut to its
     # end, the context a block expert decodes in (revealed left, masked right)
-    curriculum_step: int = 0  # steps before it train on the task's own mix (its bare share, no
+    curriculum_step: int = 4000  # steps before it train on the task's own mix (its bare share, no
     # suffix masks), so copying is learnt first; the two shares above apply from it on
     init_from: str = ""  # a model directory to start from instead of random weights (a
     # fine-tuning probe); its own config sets the architecture

@@ -142,7 +142,7 @@ def test_the_card_states_the_runs_bare_share_and_suffix_masking(two_problems):
     from hexviz.paths import BUILTIN_DIR
 
     meta = json.loads((BUILTIN_DIR / "hexviz.json").read_text())
-    meta["training"].update(bare_answer_share=0.4, suffix_mask_share=0.3)
+    meta["training"].update(bare_answer_share=0.4, suffix_mask_share=0.3, curriculum_step=0)
     text = card.card_markdown(two_problems, meta)
     assert "40% of training answers are a bare" in text
     assert "in 30% of the examples instead" in text

@@ -279,7 +279,7 @@ def test_frozen_input_embeddings_stay_at_their_start_and_need_untied_ones(tmp_pa
     assert not torch.equal(a.get_input_embeddings().weight, b.get_input_embeddings().weight)
     torch.manual_seed(frozen.seed)  # the random start train() makes
     tokenizer = build_tokenizer(loop.tokenizer_corpus())
-    start = ModernBertForMaskedLM(loop.model_config(frozen, len(tokenizer), tokenizer))
+    start = loop.initial_model(frozen, tokenizer)
     assert torch.equal(a.get_input_embeddings().weight, start.get_input_embeddings().weight)
     assert not torch.equal(a.get_output_embeddings().weight, start.get_output_embeddings().weight)
     with pytest.raises(SystemExit):
@@ -291,15 +291,15 @@ def test_embedding_init_std_spreads_the_tied_embeddings_and_keeps_padding_zero(c
     tokenizer = build_tokenizer(loop.tokenizer_corpus(200))
     shape = dict(hidden_size=64, num_heads=2, intermediate_size=64, num_layers=1)
     torch.manual_seed(0)
-    default = loop.initial_model(TrainConfig(**shape), tokenizer)
+    modernbert = loop.initial_model(TrainConfig(embedding_init_std=0.0, **shape), tokenizer)
     torch.manual_seed(0)
-    spread = loop.initial_model(TrainConfig(embedding_init_std=0.2, **shape), tokenizer)
+    spread = loop.initial_model(TrainConfig(**shape), tokenizer)  # the default, 0.2
     weight = spread.get_input_embeddings().weight
     assert weight is spread.get_output_embeddings().weight  # tied: the output spreads too
     rows = [i for i in range(len(tokenizer)) if i != tokenizer.pad_token_id]
     assert 0.18 < float(weight.detach()[rows].std()) < 0.22
-    default_weight = default.get_input_embeddings().weight.detach()
-    assert float(default_weight[rows].std()) < 0.03  # ModernBERT's 0.02
+    modernbert_weight = modernbert.get_input_embeddings().weight.detach()
+    assert float(modernbert_weight[rows].std()) < 0.03  # ModernBERT's 0.02
     assert not weight[tokenizer.pad_token_id].any()
     assert parse_args(["--embedding-init-std", "0.2"])[0].embedding_init_std == 0.2
     with pytest.raises(SystemExit):
@@ -359,8 +359,10 @@ def test_the_curriculum_keeps_the_tasks_mix_until_its_step_then_applies_the_shar
     late = TrainConfig(**small, bare_answer_share=1.0, suffix_mask_share=0.3, curriculum_step=10)
     assert loop.recipe_at(9, late) == (task.BARE_ANSWER_PROB, 0.0)
     assert loop.recipe_at(10, late) == (1.0, 0.3)
-    assert loop.recipe_at(0, TrainConfig(suffix_mask_share=0.3)) == (task.BARE_ANSWER_PROB, 0.3)
-    plain, bare = TrainConfig(**small), TrainConfig(**small, bare_answer_share=1.0)
+    assert loop.recipe_at(0, TrainConfig(curriculum_step=0)) == (0.4, 0.3)  # the defaults
+    assert loop.recipe_at(3999, TrainConfig()) == (task.BARE_ANSWER_PROB, 0.0)
+    plain = TrainConfig(**small, bare_answer_share=task.BARE_ANSWER_PROB, curriculum_step=0)
+    bare = TrainConfig(**small, bare_answer_share=1.0, curriculum_step=0)
     for step, like in ((9, plain), (10, bare)):
         made, expected = make_batch(tokenizer, late, step), make_batch(tokenizer, like, step)
         assert all(torch.equal(made[k], expected[k]) for k in expected)
