@@ -241,11 +241,11 @@ def test_compare_layout(stored):
 def test_words_read_like_the_answer(stored):
     t = stored.trajectories[2]
     p = animate.panel(stored, 2)
-    # "First, Max sells 2, so" : no space before the commas, one before each word
-    assert t.tokens[:6] == ["First", ",", "Max", "sells", "2", ","]
-    assert p.space_before[:6] == (False, False, True, True, True, False)
+    # "First, Ruby starts with 5 stamps." : no space before the comma and the full stop
+    assert t.tokens[:8] == ["First", ",", "Ruby", "starts", "with", "5", "stamps", "."]
+    assert p.space_before[:8] == (False, False, True, True, True, True, True, False)
     groups = animate.words(p)
-    assert groups[0] == [0, 1] and [4, 5] in groups  # a comma never starts a line
+    assert groups[0] == [0, 1] and [6, 7] in groups  # punctuation never starts a line
 
 
 def test_write_picks_the_format(tmp_path, stored):
