@@ -289,9 +289,9 @@ def curriculum_words(training: dict) -> str:
 def bare_recipe(training: dict) -> str:
     """The card's words for the share of bare answers, as the run's curriculum set it."""
     share = training.get("bare_answer_share", task.BARE_ANSWER_PROB)
-    if curriculum_words(training) and share != task.BARE_ANSWER_PROB:
-        return (f"{task.BARE_ANSWER_PROB:.0%} of training answers ({curriculum_words(training)}"
-                f"{share:.0%}) are a bare")
+    switch = curriculum_words(training)
+    if switch and share != task.BARE_ANSWER_PROB:
+        return f"{task.BARE_ANSWER_PROB:.0%} of training answers ({switch}{share:.0%}) are a bare"
     return f"{share:.0%} of training answers are a bare"
 
 
