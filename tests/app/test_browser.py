@@ -29,8 +29,7 @@ pytestmark = [
 def app_url():
     runner = LocalRunner()
     loading = runner.preload()  # as app.py does
-    demo = ui.build_demo(runner, examples=["Mia has 3 pens. She buys 4 more. "
-                                                  "How many pens does Mia have now?"])
+    demo = ui.build_demo(runner)  # the app's own examples: the page opens on DEFAULT_EXAMPLE
     with serving(demo) as url:
         yield url, loading
 
@@ -45,7 +44,7 @@ def test_run_an_example_in_the_browser(app_url):
         url, loading = app_url
         page.goto(url)
         page.get_by_role("tab", name="Explore", exact=True).click()  # the Lesson opens first
-        page.get_by_text("Mia has 3 pens", exact=False).first.wait_for()
+        page.get_by_text(ui.DEFAULT_EXAMPLE[:24], exact=False).first.wait_for()
         loading.join(120)  # the figure below is timed with the model warm
         page.locator("#run-button").click()
         clicked = time.perf_counter()
@@ -76,7 +75,7 @@ def test_a_threshold_run_with_editing_shows_tokens_per_step_and_edits(app_url):
         url, loading = app_url
         page.goto(url)
         page.get_by_role("tab", name="Explore", exact=True).click()
-        page.get_by_text("Mia has 3 pens", exact=False).first.wait_for()
+        page.get_by_text(ui.DEFAULT_EXAMPLE[:24], exact=False).first.wait_for()
         loading.join(120)
         sampler = page.locator("#sampler input")
         sampler.fill("threshold:0.9")
