@@ -148,7 +148,9 @@ def settings_column(prompt: gr.Textbox, labels: list[str],
                               label="Sampler: tokens per step (NAME or NAME:VALUE)",
                               elem_id="sampler")
         edit = gr.Textbox("", label="Token editing threshold (blank: off)", elem_id="edit",
-                          placeholder="e.g. 0.9")
+                          placeholder="e.g. 0.9",
+                          info="for models trained to edit (LLaDA 2.1); the built-in model "
+                               "is not, and its edits erase most answers")
     baselines = gr.Checkbox(True, label="Whole-answer baselines (no vote)")
     cache = gr.Radio(list(CACHE_MODES), value="none", label="KV cache",
                      info="prefix / dual reuse keys and values within a block: faster, "
