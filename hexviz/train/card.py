@@ -78,22 +78,40 @@ def worked_answers_section(results: EvalResults) -> str:
     consistent, finals = final_consistency(results)
     if finals:
         rows.append(("final `#### N` = the working's last result", consistent, finals))
+    fluent, worked = fluency(results)
+    if worked:
+        rows.append(("written in the task's sentences only", fluent, worked))
     if not rows:
         return ""
     lines = "\n".join(f"| {what} | {right / total:.1%} | {total - right:,} of {total:,} |"
                       for what, right, total in rows)
     return ("\n\n### What worked answers copy\n\nThe voting experts' worked answers. A name "
             "is right if the question mentions that person, an object if it is the one asked "
-            "about; numbers are each step's amount and the first step's start value.\n\n"
+            "about; numbers are each step's amount and the first step's start value. The last "
+            "row counts worked answers whose every sentence is one of the task's answer "
+            "sentences, whatever its names and numbers (\"Leo 28 stamps marbles now.\" is "
+            "not).\n\n"
             "| item | right | wrong |\n|---|---|---|\n" + lines)
+
+
+def _voters_passing(results: EvalResults, check) -> tuple[int, int]:
+    """(passed, compared): ``check`` (True, False, or None for nothing to compare) over the
+    voting experts' answers."""
+    checks = [check(record.texts[i])
+              for record in results.records if record.texts for i in results.voters]
+    return sum(c is True for c in checks), sum(c is not None for c in checks)
 
 
 def final_consistency(results: EvalResults) -> tuple[int, int]:
     """(consistent, compared) voting experts' worked answers whose ``#### N`` is the result of
     their own last equation."""
-    checks = [task.final_matches_working(record.texts[i])
-              for record in results.records if record.texts for i in results.voters]
-    return sum(c is True for c in checks), sum(c is not None for c in checks)
+    return _voters_passing(results, task.final_matches_working)
+
+
+def fluency(results: EvalResults) -> tuple[int, int]:
+    """(fluent, compared) voting experts' worked answers with a ``#### N`` that read as the task's
+    own sentences (`task.reads_as_task_sentences`)."""
+    return _voters_passing(results, task.reads_as_task_sentences)
 
 
 COPY_GOAL = 0.97

@@ -56,6 +56,8 @@ WORKED_LEAD = "First,"  # every worked answer starts so: what a block locks into
 # of its place than the end-of-text wall, which is what lets whole-answer decoding squeeze it
 CLOSING_PROB = 0.5  # of worked answers: a closing "NAME has N OBJECTS now." sentence
 OPENING_PROB = 0.5  # of worked answers: an opening "NAME starts with N OBJECTS." sentence
+OPENING = "{N} starts with {n} {obj}."
+CLOSING = "{N} has {n} {obj} now."
 
 # (question sentence, wordy answer step); {P}/{p} subject pronoun, {o} object pronoun, {N} the
 # person's name, {F} a friend, {n} the amount, {obj} the object, {eq} the equation "a + b = c".
@@ -124,7 +126,7 @@ def sample_problem(rng: random.Random, bare_share: float = BARE_ANSWER_PROB) -> 
     value = rng.randint(2, MAX_START)
     n_ops = rng.choices(list(OP_COUNT_WEIGHTS), weights=list(OP_COUNT_WEIGHTS.values()))[0]
     question = [f"{name} has {value} {obj}."]
-    steps = [f"{name} starts with {value} {obj}."] if rng.random() < OPENING_PROB else []
+    steps = [OPENING.format(N=name, n=value, obj=obj)] if rng.random() < OPENING_PROB else []
     for _ in range(n_ops):
         kind, amount = _choose_op(rng, value)
         result = _apply(kind, value, amount)
@@ -139,7 +141,7 @@ def sample_problem(rng: random.Random, bare_share: float = BARE_ANSWER_PROB) -> 
                         f"{friend} has {rng.randint(2, MAX_START)} {other}.")
     question.append(f"How many {obj} does {name} have now?")
     if rng.random() < CLOSING_PROB:
-        steps.append(f"{name} has {value} {obj} now.")
+        steps.append(CLOSING.format(N=name, n=value, obj=obj))
     if rng.random() < bare_share:
         steps = []
     answer = " ".join(([WORKED_LEAD] if steps else []) + steps + [f"#### {value}"])
@@ -175,9 +177,9 @@ def write_jsonl(problems: list[Problem], path: Path) -> None:
 # --- reading problems back: operation count and copy accuracy, for the model card ------------
 
 def _sentence_pattern(template: str) -> re.Pattern[str]:
-    """A question template as a regex; the amount {n} is captured."""
+    """A question or answer template as a regex; the amount {n} is captured."""
     fields = {"P": r"(?:He|She)", "p": r"(?:he|she)", "o": r"(?:him|her)", "F": r"[A-Z][a-z]+",
-              "obj": r"[a-z]+", "n": r"(\d+)"}
+              "N": r"[A-Z][a-z]+", "obj": r"[a-z]+", "n": r"(\d+)", "eq": r"\d+ [-+*] \d+ = \d+"}
     pattern = re.escape(template)
     for name, regex in fields.items():
         pattern = pattern.replace(re.escape("{" + name + "}"), regex)
@@ -186,6 +188,8 @@ def _sentence_pattern(template: str) -> re.Pattern[str]:
 
 OPERATION_PATTERNS = [(kind, _sentence_pattern(asked))
                       for kind, templates in TEMPLATES.items() for asked, _ in templates]
+ANSWER_PATTERNS = [_sentence_pattern(t) for t in
+                   (OPENING, *(wordy for ts in TEMPLATES.values() for _, wordy in ts), CLOSING)]
 _OPENING = re.compile(r"^([A-Z][a-z]+) has (\d+) ([a-z]+)\.")
 _WORKED_OPENING = re.compile(r"([A-Z][a-z]+) starts with (\d+) ([a-z]+)\.")
 _EQUATION = re.compile(r"(\d+) ([-+*]) (\d+) = (\d+)")
@@ -256,3 +260,17 @@ def final_matches_working(answer_text: str) -> bool | None:
     if not equations or not final:
         return None
     return final.group(1) == equations[-1][3]
+
+
+def reads_as_task_sentences(answer_text: str) -> bool | None:
+    """Whether a worked answer is "First," then only sentences of the task's answer templates,
+    whatever their names and numbers (so "Leo 28 stamps marbles now." is not); None for a bare
+    answer or one with no ``#### N``."""
+    body, marker, _ = answer_text.partition("####")
+    body = body.strip()
+    if not marker or not body:
+        return None
+    lead, _, rest = body.partition(" ")
+    sentences = re.split(r"(?<=\.)\s+", rest)
+    return lead == WORKED_LEAD and all(any(p.fullmatch(s) for p in ANSWER_PATTERNS)
+                                       for s in sentences)

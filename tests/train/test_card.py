@@ -127,6 +127,8 @@ def test_the_card_shows_what_worked_answers_copy_by_kind(two_problems):
     text = card.worked_answers_section(two_problems)
     assert "| names | 66.7% | 1 of 3 |" in text and "| numbers | 91.7% | 1 of 12 |" in text
     assert "| final `#### N` = the working's last result | 100.0% | 0 of 3 |" in text
+    # the fixture's worked answers lack the task's "First," lead, so none reads as the task's
+    assert "| written in the task's sentences only | 0.0% | 3 of 3 |" in text
 
 
 def test_the_card_says_where_the_model_trained():

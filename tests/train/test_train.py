@@ -71,6 +71,24 @@ def test_final_answer_is_checked_against_the_last_equation():
     assert task.final_matches_working("First, 1 + 2 = 3 pens. Tom has") is None  # no final
 
 
+def test_a_worked_answer_reads_as_the_tasks_sentences_or_not():
+    rng = random.Random(2)
+    for p in [task.sample_problem(rng) for _ in range(300)]:
+        assert task.reads_as_task_sentences(p.answer) is (None if p.answer.startswith("####")
+                                                          else True)
+    lead = "First, Leo starts with 12 marbles. Leo gives 3 to Ben, so 12 - 3 = 9. "
+    assert task.reads_as_task_sentences(lead + "Leo has 9 marbles now. #### 9") is True
+    # whatever the names and numbers: a wrong sum still reads as the task's sentence
+    assert task.reads_as_task_sentences(lead.replace("= 9", "= 8") + "#### 8") is True
+    # two tokens committed at once in the wrong places: the closing sentence is garbled
+    assert task.reads_as_task_sentences(lead + "Leo 9 stamps marbles now. #### 9") is False
+    assert task.reads_as_task_sentences(lead + "Leo has 9 pens pens now. #### 9") is False
+    assert task.reads_as_task_sentences(lead.replace("First,", "First") + "#### 9") is False
+    assert task.reads_as_task_sentences("First, #### 9") is False
+    assert task.reads_as_task_sentences("#### 9") is None
+    assert task.reads_as_task_sentences(lead + "Leo has") is None  # no final number
+
+
 def test_the_shipped_test_set_is_what_the_generator_writes():
     """The held-out set the card is measured on is the one the training command writes."""
     shipped = [json.loads(line) for line in paths.TEST_SET.read_text().splitlines()[:50]]
