@@ -27,8 +27,8 @@ from pathlib import Path
 import psutil
 
 REPO = Path(__file__).resolve().parents[1]
-PROMPT = ("Leo has 12 marbles. He gives 3 to Ben. He buys 5 more. "
-          "Then he gets 2 times as many. How many marbles does Leo have now?")
+PROMPT = ("Mia has 12 marbles. She gives 3 to Ben. She buys 5 more. "
+          "Then she gets 2 times as many. How many marbles does Mia have now?")
 
 
 def free_port() -> int:

@@ -44,8 +44,8 @@ CHROMIUM = os.environ.get("HEXVIZ_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync"]
-PROMPT = ("Leo has 12 marbles. He gives 3 to Ben. He buys 5 more. "
-          "Then he gets 2 times as many. How many marbles does Leo have now?")
+PROMPT = ("Mia has 12 marbles. She gives 3 to Ben. She buys 5 more. "
+          "Then she gets 2 times as many. How many marbles does Mia have now?")
 SPACE_ID = "hexviz-rehearsal/hexviz"
 # The app's one line when `spaces` is installed but ZeroGPU is not active (hexviz.app.zerogpu).
 FALLBACK_PREFIX = "hexviz: ZeroGPU is not active"

@@ -19,8 +19,8 @@ from hexviz.models.meta import read_card
 from hexviz.paths import BUILTIN_DIR, GALLERY
 
 
-DEFAULT_EXAMPLE = ("Leo has 12 marbles. He gives 3 to Ben. He buys 5 more. "
-                   "Then he gets 2 times as many. How many marbles does Leo have now?")
+DEFAULT_EXAMPLE = ("Mia has 12 marbles. She gives 3 to Ben. She buys 5 more. "
+                   "Then she gets 2 times as many. How many marbles does Mia have now?")
 
 
 def build_demo(runner: Runner, examples: list[str] | None = None,

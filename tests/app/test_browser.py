@@ -6,6 +6,7 @@ saved to out/screenshots/ for a person to look at.
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
@@ -14,9 +15,11 @@ import pytest
 
 from hexviz.app import ui
 from hexviz.app.runner import LocalRunner
+from hexviz.paths import EXAMPLES
 from tests.conftest import CHROMIUM, CHROMIUM_FLAGS as FLAGS, REPO, serving
 
 SHOTS = REPO / "out" / "screenshots"
+EXAMPLES_SHOWN = json.loads(EXAMPLES.read_text())  # app.py's examples; the page opens on the first
 
 pytestmark = [
     pytest.mark.slow,
@@ -29,7 +32,7 @@ pytestmark = [
 def app_url():
     runner = LocalRunner()
     loading = runner.preload()  # as app.py does
-    demo = ui.build_demo(runner)  # the app's own examples: the page opens on DEFAULT_EXAMPLE
+    demo = ui.build_demo(runner, EXAMPLES_SHOWN)
     with serving(demo) as url:
         yield url, loading
 
@@ -44,7 +47,7 @@ def test_run_an_example_in_the_browser(app_url):
         url, loading = app_url
         page.goto(url)
         page.get_by_role("tab", name="Explore", exact=True).click()  # the Lesson opens first
-        page.get_by_text(ui.DEFAULT_EXAMPLE[:24], exact=False).first.wait_for()
+        page.get_by_text(EXAMPLES_SHOWN[0][:24], exact=False).first.wait_for()
         loading.join(120)  # the figure below is timed with the model warm
         page.locator("#run-button").click()
         clicked = time.perf_counter()
@@ -75,7 +78,7 @@ def test_a_threshold_run_with_editing_shows_tokens_per_step_and_edits(app_url):
         url, loading = app_url
         page.goto(url)
         page.get_by_role("tab", name="Explore", exact=True).click()
-        page.get_by_text(ui.DEFAULT_EXAMPLE[:24], exact=False).first.wait_for()
+        page.get_by_text(EXAMPLES_SHOWN[0][:24], exact=False).first.wait_for()
         loading.join(120)
         sampler = page.locator("#sampler input")
         sampler.fill("threshold:0.9")
