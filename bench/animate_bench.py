@@ -16,8 +16,8 @@ from dataclasses import replace
 import numpy as np
 
 from hexviz import trajectory
-from hexviz.app import animate
 from hexviz.paths import GALLERY
+from hexviz.render import animate
 
 
 def timed(fn, repeats: int) -> tuple[float, float, object]:

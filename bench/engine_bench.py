@@ -19,10 +19,10 @@ import numpy as np
 import torch
 
 from hexviz import models
-from hexviz.decode.engine import decode
-from hexviz.decode.settings import DecodeConfig, hex_experts, resolve_lengths
-from hexviz.evaluate import read_problems
+from hexviz.decode.assemble import decode
+from hexviz.eval.batch import read_problems
 from hexviz.paths import TEST_SET
+from hexviz.policy.settings import DecodeConfig, hex_experts, resolve_lengths
 
 PROMPT = "Tom has 5 apples. He buys 3 more. He gives 2 to Mia. How many apples does Tom have now?"
 

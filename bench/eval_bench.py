@@ -16,8 +16,8 @@ import time
 import torch
 
 from hexviz import models
-from hexviz.decode.settings import DecodeConfig, hex_experts
-from hexviz.evaluate import evaluate, read_problems
+from hexviz.decode.plan import Settings, plan
+from hexviz.eval.batch import evaluate, read_problems
 from hexviz.paths import TEST_SET
 
 
@@ -27,9 +27,9 @@ def peak_memory_mb(device: torch.device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def timed_eval(lm, problems, experts, config, batch_size) -> float:
+def timed_eval(lm, job, problems, batch_size) -> float:
     tic = time.perf_counter()
-    evaluate(lm, problems, experts, config, batch_size)
+    evaluate(lm, job, problems, batch_size)
     if lm.device.type == "cuda":
         torch.cuda.synchronize()
     return time.perf_counter() - tic
@@ -43,15 +43,15 @@ def main() -> None:
     parser.add_argument("--batch-sizes", default="1,4,16")
     args = parser.parse_args()
     lm = models.load(args.model)
-    config = DecodeConfig(lm.defaults.gen_length, lm.defaults.steps)
-    experts = hex_experts(config.gen_length)
     problems = read_problems(args.data, args.problems)
-    evaluate(lm, problems[:2], experts, config, 2)  # warm-up
+    job = plan(lm, problems, Settings(baselines=False))  # the HEX experts, the model's lengths
+    config, experts = job.config, job.experts
+    evaluate(lm, job, problems, 2, indices=[0, 1])  # warm-up
     print(f"model {lm.name} on {lm.device} ({torch.get_num_threads()} threads); "
           f"{len(problems)} problems, K={len(experts)} experts "
           f"{[e.block_length for e in experts]}, steps {config.steps}")
     for batch_size in [int(b) for b in args.batch_sizes.split(",")]:
-        seconds = timed_eval(lm, problems, experts, config, batch_size)
+        seconds = timed_eval(lm, job, problems, batch_size)
         passes = -(-len(problems) // batch_size) * config.steps
         print(f"  batch {batch_size:>3}: {len(problems) / seconds:6.2f} problems/s, "
               f"{seconds / passes * 1e3:7.1f} ms per forward pass "

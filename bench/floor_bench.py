@@ -40,9 +40,9 @@ from torch.utils.flop_counter import FlopCounterMode
 REPO = Path(__file__).resolve().parents[1]
 from hexviz import models
 from hexviz.app.runner import LocalRunner, RunRequest
-from hexviz.decode import engine
-from hexviz.decode.settings import DecodeConfig
-from hexviz.evaluate import default_batch_size, eval_experts, evaluate, read_problems
+from hexviz.decode import assemble
+from hexviz.decode.plan import Settings, plan
+from hexviz.eval.batch import default_batch_size, evaluate, read_problems
 from hexviz.paths import TEST_SET
 
 PROMPT = "Tom has 5 apples. He buys 3 more. He gives 2 to Mia. How many apples does Tom have now?"
@@ -55,7 +55,7 @@ class Meter:
     def __init__(self, lm) -> None:
         self.forward_s = self.snapshot_s = 0.0
         self.shapes: Counter | None = None
-        build_runs = engine.build_runs
+        build_runs = assemble.assemble
 
         def timed(forward):
             def timed_forward(*args, **kwargs):
@@ -73,7 +73,7 @@ class Meter:
 
         # instance attributes shadow the methods: the exact forward and the cached window one
         lm.logits, lm.forward_window = timed(lm.logits), timed(lm.forward_window)
-        engine.build_runs = timed_build_runs  # iter_decode's snapshots look it up here
+        assemble.assemble = timed_build_runs  # iter_runs' snapshots look it up here
         for module in lm.model.modules():
             if isinstance(module, torch.nn.Linear):
                 module.register_forward_hook(self._record_shape)
@@ -176,9 +176,9 @@ def main(argv: list[str] | None = None) -> None:
     lm = runner.shelf.get("model")
     meter = Meter(lm)
     caches = [c.strip() for c in args.caches.split(",") if c.strip()]
-    config = DecodeConfig(lm.defaults.gen_length, lm.defaults.steps)
-    experts = eval_experts(config.gen_length, None, "low_confidence", 1, 0.0)
     problems = read_problems(TEST_SET, args.problems)
+    job = plan(lm, problems, Settings())  # eval's experts: HEX and the baselines
+    config, experts = job.config, job.experts
     batch = default_batch_size(lm.device)
 
     def app_run(cache: str):
@@ -186,8 +186,8 @@ def main(argv: list[str] | None = None) -> None:
         return lambda: list(runner.run(request))
 
     def eval_batch(cache: str):
-        cached = replace(config, cache=cache)
-        return lambda: evaluate(lm, problems, experts, cached, batch)
+        cached = replace(job, config=replace(config, cache=cache))
+        return lambda: evaluate(lm, cached, problems, batch)
 
     jobs = {"app's default HEX run (K=5 + 3 baselines)": app_run,
             f"eval, {len(problems)} problems, batch {batch} ({len(experts)} rows per problem)":

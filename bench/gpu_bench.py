@@ -31,10 +31,10 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from hexviz.decode.engine import decode_many
-from hexviz.decode.settings import DecodeConfig, baseline_experts, hex_experts
+from hexviz.decode.assemble import decode_many
 from hexviz.models.llada import LLaDAConfig, LLaDAModelLM
 from hexviz.models.wrapper import DiffusionLM, ModelDefaults
+from hexviz.policy.settings import DecodeConfig, baseline_experts, hex_experts
 from hexviz.runs.record import SpecialTokens
 
 # Dense bf16 tensor-core peaks from NVIDIA's datasheets (SXM parts where there are two).

@@ -23,10 +23,12 @@ import numpy as np
 import torch
 
 from hexviz import models
-from hexviz.decode.engine import decode
-from hexviz.decode.settings import DecodeConfig, baseline_experts, hex_experts
-from hexviz.evaluate import evaluate, frontier_verdict, read_problems, summarize
+from hexviz.decode.assemble import decode
+from hexviz.decode.plan import Settings, plan
+from hexviz.eval.batch import evaluate, read_problems
+from hexviz.eval.scoring import frontier_verdict, summarize
 from hexviz.paths import EXAMPLES, TEST_SET
+from hexviz.policy.settings import DecodeConfig, baseline_experts, hex_experts
 
 DEFAULT_SAMPLERS = ("fixed,threshold:0.95,threshold:0.9,threshold:0.8,threshold:0.7,factor:0.5,"
                     "factor:1,factor:2,bounded:0.9,entropy:0.1,entropy:0.5")
@@ -35,10 +37,9 @@ DEFAULT_SAMPLERS = ("fixed,threshold:0.95,threshold:0.9,threshold:0.8,threshold:
 def frontier(lm, problems, samplers: list[str]) -> list[dict]:
     rows = []
     for spec in samplers:
-        config = DecodeConfig(lm.defaults.gen_length, lm.defaults.steps, sampler=spec)
-        experts = hex_experts(config.gen_length)
+        job = plan(lm, problems, Settings(sampler=spec, baselines=False))
         tic = time.perf_counter()
-        results = evaluate(lm, problems, experts, config, batch_size=1)
+        results = evaluate(lm, job, problems, batch_size=1)
         seconds = time.perf_counter() - tic
         s = summarize(results)
         rows.append({"sampler": spec, "problems": s.problems, "hex": s.hex_accuracy, "mean": s.mean_expert_accuracy,
@@ -93,7 +94,7 @@ def app_default_time(lm, spec: str, repeats: int) -> float:
     times = []
     for _ in range(repeats):
         tic = time.perf_counter()
-        decode(lm, prompt, experts, config, prompt_text=question)
+        decode(lm, prompt, experts, config, question=question)
         times.append(time.perf_counter() - tic)
     return float(np.median(times))
 

@@ -4,28 +4,32 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from hexviz import limits
-from hexviz.decode.rules import RULE_NAMES
-from hexviz.decode.samplers import SAMPLER_NAMES, Sampler, check_edit
-from hexviz.decode.settings import (CACHE_MODES, DecodeConfig, baseline_experts, hex_experts,
-                                    parse_blocks, resolve_lengths)
-from hexviz.evaluate import (EvalResults, apply_task, default_batch_size, eval_experts,
-                             evaluate, format_paper_table, format_scaling, format_summary,
-                             format_tie_rules, load_results, paper_lengths, prompt_ids,
-                             read_problems, results_to_json, scaling_curve, seed_scaling_curve,
-                             summarize, task_label, tie_rule_table, with_tie_rule)
+from hexviz.decode.plan import Settings, plan
+from hexviz.eval.batch import default_batch_size, evaluate, read_problems
+from hexviz.eval.records import EvalResults, load_results
+from hexviz.eval.report import (
+    format_paper_table,
+    format_scaling,
+    format_summary,
+    format_tie_rules,
+    results_to_json,
+    task_label,
+)
+from hexviz.eval.scoring import scaling_curve, seed_scaling_curve, summarize, tie_rule_table
 from hexviz.paths import TEST_SET
+from hexviz.policy.rules import RULE_NAMES
+from hexviz.policy.samplers import SAMPLER_NAMES, Sampler, check_edit
+from hexviz.policy.settings import CACHE_MODES, parse_blocks
 from hexviz.runs.record import Run, run_to_json
 from hexviz.runs.vote import TIE_RULES
 from hexviz.tasks import TASK_NAMES, get_task
 from hexviz.tasks.answers import EXTRACTORS
-from hexviz.tasks.base import Problem, Task
 
 
 def blocks_arg(text: str) -> tuple[int, ...]:
@@ -36,10 +40,10 @@ def blocks_arg(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
-def sampler_arg(text: str) -> str:
+def sampler_arg(text: str) -> Sampler:
     """argparse type for --sampler NAME[:VALUE]: refused before anything loads."""
     try:
-        return Sampler.parse(text).spec
+        return Sampler.parse(text)
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
 
@@ -73,7 +77,7 @@ def add_decode_args(parser: argparse.ArgumentParser) -> None:
                              "tokens per step)")
     parser.add_argument("--remasking", default="low_confidence", choices=RULE_NAMES,
                         help="which positions an expert commits first")
-    parser.add_argument("--sampler", type=sampler_arg, default="fixed",
+    parser.add_argument("--sampler", type=sampler_arg, default=Sampler(),
                         help="how many per step, NAME[:VALUE]: " + ", ".join(SAMPLER_NAMES)
                              + " (e.g. threshold:0.9; default fixed, LLaDA's schedule)")
     parser.add_argument("--edit", type=edit_arg, default=None, metavar="T",
@@ -100,14 +104,6 @@ def add_decode_args(parser: argparse.ArgumentParser) -> None:
                         help="raise or lower the gen_length limit (default: HEXVIZ_MAX_GEN_LENGTH)")
 
 
-def run_limits(args: argparse.Namespace) -> limits.Limits:
-    """The operator's limits, with --max-gen-length taking precedence over the environment."""
-    current = limits.current()
-    if args.max_gen_length is None:
-        return current
-    return dataclasses.replace(current, max_gen_length=args.max_gen_length)
-
-
 def add_eval_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", nargs="+", choices=TASK_NAMES, default=None,
                         help="the tasks' prompts, parsers and the HEX paper's settings "
@@ -129,33 +125,14 @@ def add_eval_args(parser: argparse.ArgumentParser) -> None:
                              "several print the paper's table")
 
 
-def decode_config(args: argparse.Namespace, defaults) -> DecodeConfig:
-    for flag, given in (("gen_length", args.gen_length), ("steps", args.steps)):
-        if given is not None and given < 1:  # 0 means "the default" in the API, not here
-            raise ValueError(f"{flag} must be a positive integer (got {given})")
-    gen_length, steps = resolve_lengths(args.gen_length, args.steps, defaults.gen_length,
-                                        defaults.steps, args.blocks)
-    return DecodeConfig(gen_length, steps, args.forbid_end_of_text, args.end_tokens_last,
-                        run_limits(args).max_gen_length, args.sampler, args.edit,
-                        cache=args.cache)
-
-
-def cached_or_exact(lm, config: DecodeConfig, say: bool = True) -> DecodeConfig:
-    """``config``, or with ``cache="none"`` for a model without a block KV cache, which
-    decodes exactly; that is said on stderr (a note, not an error)."""
-    from hexviz.decode.cache import cache_refusal
-
-    refusal = cache_refusal(lm, config.cache)
-    if refusal is None:
-        return config
-    if say:
-        print(f"note: {refusal}", file=sys.stderr)
-    return dataclasses.replace(config, cache="none")
-
-
-def check_run(args: argparse.Namespace, config: DecodeConfig, rows: int) -> None:
-    limits.check_decode(config.gen_length, config.steps, rows, run_limits(args),
-                        config.step_cap if config.step_cap > config.steps else None)
+def settings_of(args: argparse.Namespace, task: str | None) -> Settings:
+    """The decode the flags ask for (checked here, before any model loads)."""
+    return Settings(task=task, blocks=args.blocks, remasking=args.remasking,
+                    gen_length=args.gen_length, steps=args.steps, temperature=args.temperature,
+                    seeds=args.seeds, baselines=args.baselines, sampler=args.sampler,
+                    edit=args.edit, cache=args.cache, forbid_end_of_text=args.forbid_end_of_text,
+                    end_tokens_last=args.end_tokens_last, answer=args.answer, tie=args.tie,
+                    max_gen_length=args.max_gen_length)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -209,7 +186,7 @@ def format_run(run: Run) -> str:
     cache = "" if run.config.cache == "none" else f", {run.config.cache} cache"
     rows = f" ({run.timing.row_passes} rows)" if run.timing.row_passes is not None else ""
     lines = [f"model {run.model}{task}: gen_length {run.config.gen_length}, steps "
-             f"{run.config.steps}, sampler {run.config.sampling.label}{cache}, {run.steps_done} "
+             f"{run.config.steps}, sampler {run.config.sampler.label}{cache}, {run.steps_done} "
              f"forward passes{rows} in {run.timing.decode_s:.2f} s"]
     width = max(len(t.expert.label) for t in run.trajectories)
     for t in run.trajectories:
@@ -234,43 +211,18 @@ def format_run(run: Run) -> str:
     return "\n".join(lines)
 
 
-def task_config(args: argparse.Namespace, lm, task: Task | None,
-                prompts: list[list[int]]) -> DecodeConfig:
-    """The decode settings: the task's paper settings (fitted to the model's context), else the
-    model's own; flags given on the command line win."""
-    defaults = lm.defaults
-    lengths = paper_lengths(task, lm.max_length, max(map(len, prompts))) if task else None
-    if lengths is not None:
-        gen_length, steps, note = lengths
-        defaults = dataclasses.replace(defaults, gen_length=gen_length, steps=steps)
-        if note and args.gen_length is None:
-            print(note, file=sys.stderr)
-    return decode_config(args, defaults)
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     from hexviz import models
-    from hexviz.decode import engine  # torch is imported only when decoding
+    from hexviz.decode.assemble import decode  # torch is imported only when decoding
 
     limits.check_prompt(args.prompt)
+    settings = settings_of(args, args.task)
     limits.set_torch_threads()
     lm = models.load(args.model, device=args.device, trust_remote_code=args.trust_remote_code)
-    task = get_task(args.task) if args.task else None
-    problem = Problem(args.prompt, None)
-    ids = prompt_ids(lm, task, problem)
-    limits.check_prompt_tokens(len(ids))
-    config = task_config(args, lm, task, [ids])
-    experts = hex_experts(config.gen_length, args.blocks, args.remasking, args.seeds,
-                          args.temperature)
-    if args.baselines:
-        experts += baseline_experts(config.gen_length, args.remasking, args.temperature)
-    check_run(args, config, len(experts))
-    config = cached_or_exact(lm, config)
-    run = engine.decode(lm, ids, experts, config, args.answer, prompt_text=args.prompt)
-    if task is not None and args.answer is None:
-        apply_task(lm, task, run, args.tie)
-    else:
-        with_tie_rule(run, args.tie)
+    p = plan(lm, [args.prompt], settings)
+    for note in p.notes:
+        print(note, file=sys.stderr)
+    run = decode(lm, p.prompts[0], p.experts, p.config, p.reader, args.prompt)
     print(json.dumps(run_to_json(run)) if args.json else format_run(run))
     return 0
 
@@ -326,6 +278,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from hexviz import models
 
     tasks: list[str | None] = list(dict.fromkeys(args.task)) if args.task else [None]
+    settings = [settings_of(args, task) for task in tasks]
     paths = datasets(tasks, args.data)
     problem_sets = [get_task(t).read(p, args.limit) if t else read_problems(p, args.limit)
                     for t, p in zip(tasks, paths, strict=True)]
@@ -334,16 +287,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     device = args.device or (state.device if state.num_processes > 1 else None)
     limits.set_torch_threads()
     lm = models.load(args.model, device=device, trust_remote_code=args.trust_remote_code)
-    plans = []
-    for name, problems in zip(tasks, problem_sets, strict=True):
-        task = get_task(name) if name else None
-        prompts = [prompt_ids(lm, task, p) for p in problems]
-        config = task_config(args, lm, task, prompts)
-        experts = eval_experts(config.gen_length, args.blocks, args.remasking, args.seeds,
-                               args.temperature, args.baselines)
-        check_run(args, config, len(experts))  # refusals first: a refused eval prints one line
-        config = cached_or_exact(lm, config, say=state.is_main_process and not plans)
-        plans.append((task, config, experts))
+    # refusals first: a refused eval prints one line
+    plans = [plan(lm, problems, s) for s, problems in zip(settings, problem_sets, strict=True)]
+    if state.is_main_process:
+        for note in dict.fromkeys(note for p in plans for note in p.notes):
+            print(note, file=sys.stderr)
     cores = limits.available_cpus()  # a Space's cgroup quota, not the host's count
     if state.num_processes == 1 and lm.device.type == "cpu" and cores > 1:
         # One single-thread process per core: as fast on idle cores, far faster on shared ones,
@@ -351,14 +299,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"hint: on {cores} shared CPU cores this is faster: accelerate launch --multi_gpu "
               f"--num_processes {cores} -m hexviz eval ...", file=sys.stderr)
     all_results = []
-    for (task, config, experts), problems, path in zip(plans, problem_sets, paths, strict=True):
+    for p, problems, path in zip(plans, problem_sets, paths, strict=True):
         with state.split_between_processes(list(range(len(problems)))) as mine:
-            with tqdm(total=len(mine), desc=task.name if task else "eval", unit="problem",
+            with tqdm(total=len(mine), desc=p.task.name if p.task else "eval", unit="problem",
                       disable=not state.is_main_process) as bar:
-                results = evaluate(lm, [problems[i] for i in mine], experts, config,
-                                   args.batch_size or default_batch_size(lm.device),
-                                   args.answer, path, bar.update, indices=mine, task=task,
-                                   tie_rule=args.tie)
+                results = evaluate(lm, p, problems,
+                                   args.batch_size or default_batch_size(lm.device), path,
+                                   bar.update, indices=mine)
         if state.num_processes > 1:
             results.records = sorted(gather_object(results.records), key=lambda r: r.index)
             # the processes decode side by side: the slowest one's time is the eval's
@@ -369,8 +316,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if len(plans) > 1:
             print(f"== {task_label(results)}")
         print_report(results)
-        if config.cache != "none":
-            print(f"cache: {config.cache} (Fast-dLLM's block KV cache: an approximation of "
+        if p.config.cache != "none":
+            print(f"cache: {p.config.cache} (Fast-dLLM's block KV cache: an approximation of "
                   f"exact decoding)")
         all_results.append(results)
         if args.out:
@@ -395,7 +342,7 @@ def read_run(path: Path) -> Run:
 
 
 def cmd_animate(args: argparse.Namespace) -> int:
-    from hexviz.app import animate  # pure: numpy and Pillow, no UI library
+    from hexviz.render import animate  # pure: numpy and Pillow, no UI library
 
     if args.compare is not None and args.layout != "compare":
         raise ValueError(f"--compare needs --layout compare (got --layout {args.layout})")

@@ -22,5 +22,5 @@ BUILTIN_DIR = ASSETS / "tinygsm-dllm"  # the built-in model (weights, tokenizer,
 TEST_SET = ASSETS / "tinygsm" / "test.jsonl"  # its held-out test set, GSM8K format
 EXAMPLES = ASSETS / "examples.json"  # the app's example questions (experts disagree on them)
 STORED_EVALS = (BUILTIN_DIR / "eval-500.json", BUILTIN_DIR / "eval-seeds.json")  # card's runs
-GALLERY = ASSETS / "gallery"  # stored runs: the lesson's (`hexviz.app.lesson build`) and more
-README_ANIMATION = ASSETS / "unmasking.gif"  # the README's opening GIF (`hexviz.app.lesson build`)
+GALLERY = ASSETS / "gallery"  # stored runs: the lesson's (`hexviz.showcase build`) and more
+README_ANIMATION = ASSETS / "unmasking.gif"  # the README's opening GIF (`hexviz.showcase build`)

@@ -92,8 +92,8 @@ def known_run():
     """
     import numpy as np
 
-    from hexviz.decode.settings import DecodeConfig, Expert
     from hexviz.models.tokens import SpecialTokens
+    from hexviz.policy.settings import DecodeConfig, Expert
     from hexviz.runs.record import Run, Timing, Trajectory
 
     nan = np.nan
@@ -119,8 +119,8 @@ def known_run():
 
 def hand_made_results():
     """Three voting experts and one baseline on four problems, answers chosen by hand."""
-    from hexviz.decode.settings import DecodeConfig, Expert
-    from hexviz.evaluate import EvalResults, Record
+    from hexviz.eval.records import EvalResults, Record
+    from hexviz.policy.settings import DecodeConfig, Expert
 
     experts = [Expert(2), Expert(4), Expert(8), Expert(16, "margin", votes=False)]
     records = [

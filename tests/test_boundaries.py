@@ -1,7 +1,10 @@
-"""Layering: the folders are the layers and imports go one way. No import cycle; nothing outside
-`hexviz.train` imports it; decoding, model, run and task code never reach the app; no top-level
-module imports gradio or plotly; data and UI modules need no torch; every module has its test
-file at the mirrored path (`hexviz/decode/engine.py` -> `tests/decode/test_engine.py`)."""
+"""Layering: the folders are the floors and imports go down only (the map in `hexviz/__init__.py`).
+
+No import cycle and no arrow back up; nothing outside `hexviz.train` imports it; the render floor
+and everything below decoding load without torch, gradio or plotly where they say so; the app
+holds only modules that import gradio or serve them; no module is over 600 lines; every module
+has its test file at the mirrored path (`hexviz/decode/engine.py` -> `tests/decode/test_engine.py`).
+"""
 
 from __future__ import annotations
 
@@ -16,28 +19,42 @@ from tests.conftest import REPO, known_run
 
 PACKAGE = REPO / "hexviz"
 # Modules whose tests live in another file: the loader as `hexviz.models`, the training
-# package together, and the old import paths (thin re-exports) in one file.
+# package together.
 TESTED_AS = {"hexviz.models.loader": "models/test_models.py",
              "hexviz.train.task": "train/test_train.py",
              "hexviz.train.loop": "train/test_train.py",
-             "hexviz.train.tokenizer": "train/test_train.py",
-             "hexviz.config": "test_public_paths.py", "hexviz.engine": "test_public_paths.py",
-             "hexviz.trajectory": "test_public_paths.py"}
-# What each layer may import of hexviz (a prefix admits its submodules); see DESIGN in README.
-MAY_IMPORT = {
-    "hexviz.tasks": ("hexviz.tasks",),
-    "hexviz.models": ("hexviz.models", "hexviz.paths"),
-    "hexviz.runs": ("hexviz.runs", "hexviz.decode.settings", "hexviz.decode.rules",
-                    "hexviz.models.tokens", "hexviz.limits"),
-    "hexviz.decode": ("hexviz.decode", "hexviz.models", "hexviz.runs", "hexviz.tasks",
-                      "hexviz.limits"),
-    "hexviz.evaluate": ("hexviz.decode", "hexviz.runs", "hexviz.tasks", "hexviz.limits"),
+             "hexviz.train.tokenizer": "train/test_train.py"}
+# The floors, lowest first, and what each may import of hexviz (a prefix admits its
+# submodules). Everything a floor names lies below it, so no arrow points back up.
+FLOORS = {
+    "hexviz.paths": (),
+    "hexviz.limits": (),
+    "hexviz.tasks": (),
+    "hexviz.models": ("hexviz.paths",),
+    "hexviz.policy": ("hexviz.limits",),
+    "hexviz.runs": ("hexviz.paths", "hexviz.limits", "hexviz.models.tokens", "hexviz.policy"),
+    "hexviz.decode": ("hexviz.limits", "hexviz.tasks", "hexviz.models", "hexviz.policy",
+                      "hexviz.runs"),
+    "hexviz.eval": ("hexviz.limits", "hexviz.tasks", "hexviz.policy", "hexviz.runs",
+                    "hexviz.decode"),
+    # pure renderers: the eval's records and scores, never its decoding
+    "hexviz.render": ("hexviz.paths", "hexviz.limits", "hexviz.tasks", "hexviz.policy",
+                      "hexviz.runs", "hexviz.eval.records", "hexviz.eval.scoring"),
+    "hexviz.cli": ("hexviz.paths", "hexviz.limits", "hexviz.tasks", "hexviz.models",
+                   "hexviz.policy", "hexviz.runs", "hexviz.decode", "hexviz.eval",
+                   "hexviz.render"),
+    "hexviz.showcase": ("hexviz.paths", "hexviz.limits", "hexviz.tasks", "hexviz.models",
+                        "hexviz.policy", "hexviz.runs", "hexviz.decode", "hexviz.eval",
+                        "hexviz.render"),
+    "hexviz.__main__": ("hexviz.cli",),
+    "hexviz.app": ("hexviz.paths", "hexviz.limits", "hexviz.tasks", "hexviz.models",
+                   "hexviz.policy", "hexviz.runs", "hexviz.decode", "hexviz.eval",
+                   "hexviz.render"),
 }
-ENGINE_SIDE = ("hexviz.decode", "hexviz.models", "hexviz.runs", "hexviz.tasks", "hexviz.evaluate",
-               "hexviz.cli")
-# App modules with no UI library, torch or other app module behind them, which the CLI may use
-# (`hexviz animate`); test_pure_app_modules_stay_pure holds them to that.
-PURE_APP = ("hexviz.app", "hexviz.app.animate", "hexviz.app.palette")
+# App modules that serve the UI without importing gradio themselves.
+APP_SERVICES = ("hexviz.app", "hexviz.app.tabs", "hexviz.app.runner", "hexviz.app.loading",
+                "hexviz.app.zerogpu")
+MAX_LINES = 600
 
 
 def module_name(path: Path) -> str:
@@ -72,6 +89,10 @@ def within(name: str, prefix: str) -> bool:
     return name == prefix or name.startswith(prefix + ".")
 
 
+def floor_of(module: str) -> str | None:
+    return next((f for f in FLOORS if within(module, f)), None)
+
+
 def cycle(edges: dict[str, set[str]]) -> list[str] | None:
     """One import cycle among the modules, ignoring a package's imports of its own modules."""
     def follow(node: str, path: list[str]) -> list[str] | None:
@@ -96,9 +117,38 @@ def reachable(edges: dict[str, set[str]], start: str) -> set[str]:
     return seen
 
 
+def arrows_up(edges: dict[str, set[str]]) -> set[str]:
+    """Every import that leaves its floor for one that floor may not import."""
+    return {f"{m} -> {i}" for m, imported in edges.items() if (floor := floor_of(m))
+            for i in imported if not within(i, floor)
+            and not any(within(i, ok) for ok in FLOORS[floor])}
+
+
 def test_no_import_cycle():
     assert cycle(graph()) is None
     assert cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]  # it can fail
+
+
+def test_every_module_lies_on_a_floor():
+    assert {m for m in graph() if floor_of(m) is None and not within(m, "hexviz.train")} == {
+        "hexviz"}
+
+
+def test_no_arrow_points_back_up():
+    assert arrows_up(graph()) == set()
+    # it can fail: the render floor reaching decoding, runs reaching the planner
+    assert arrows_up({"hexviz.render.figures": {"hexviz.decode.engine"},
+                      "hexviz.runs.record": {"hexviz.decode.plan"}}) == {
+        "hexviz.render.figures -> hexviz.decode.engine",
+        "hexviz.runs.record -> hexviz.decode.plan"}
+
+
+def test_the_floors_go_one_way():
+    """A floor may import only floors listed before it: the order is the map's."""
+    order = list(FLOORS)
+    for floor, allowed in FLOORS.items():
+        for prefix in allowed:
+            assert order.index(floor_of(prefix)) < order.index(floor), (floor, prefix)
 
 
 def test_nothing_outside_training_imports_it():
@@ -109,31 +159,24 @@ def test_nothing_outside_training_imports_it():
     assert offenders == set()
 
 
-@pytest.mark.parametrize("layer", sorted(MAY_IMPORT))
-def test_each_layer_imports_only_what_lies_below_it(layer):
+def test_the_decode_loop_reads_no_answers():
+    """The engine hands out tokens and what each step did; answers are read after it, once."""
     edges = graph()
-    offenders = {f"{m} -> {i}" for m, imported in edges.items() if within(m, layer)
-                 for i in imported if not any(within(i, ok) for ok in MAY_IMPORT[layer])}
-    assert offenders == set()
+    assert not {m for m in reachable(edges, "hexviz.decode.engine") if within(m, "hexviz.tasks")}
+    assert "hexviz.tasks.answers" in reachable(edges, "hexviz.decode.assemble")
 
 
-@pytest.mark.parametrize("start", ENGINE_SIDE)
-def test_engine_side_never_reaches_the_app(start):
-    edges = graph()
-    modules = [m for m in edges if within(m, start)]
-    reached = set().union(*(reachable(edges, m) for m in modules))
-    assert {m for m in reached if within(m, "hexviz.app") and m not in PURE_APP} == set()
-    assert "hexviz.app.ui" in reachable(edges, "hexviz.app.runner") | reachable(
-        edges, "hexviz.app.ui") | {"hexviz.app.ui"}  # the graph sees the app at all
+def test_the_app_holds_only_ui_modules_and_their_services():
+    modules = [p for p in (PACKAGE / "app").rglob("*.py") if module_name(p) not in APP_SERVICES]
+    assert len(modules) > 5
+    assert {module_name(p) for p in modules
+            if "gradio" not in {i.split(".")[0] for i in all_imports(p)}} == set()
 
 
-def test_no_top_level_module_imports_gradio_or_plotly():
-    top = sorted(PACKAGE.glob("*.py"))
-    assert len(top) > 5
-    offenders = {p.name: bad for p in top
-                 if (bad := {i for i in all_imports(p) if i.split(".")[0] in ("gradio", "plotly")})}
-    assert offenders == {}
-    assert {"gradio"} <= {i.split(".")[0] for i in all_imports(PACKAGE / "app" / "ui.py")}
+def test_no_module_is_over_600_lines():
+    long = {str(p.relative_to(REPO)): n for p in PACKAGE.rglob("*.py")
+            if (n := len(p.read_text().splitlines())) > MAX_LINES}
+    assert long == {}
 
 
 def mirrored_test(module: str) -> str:
@@ -157,28 +200,31 @@ def imported_after(statement: str) -> set[str]:
     return {name.split(".")[0] for name in out.split()}
 
 
-def test_pure_app_modules_stay_pure():
-    edges = graph()
-    for module in PURE_APP:
-        assert {m for m in reachable(edges, module) if within(m, "hexviz.app")} <= set(PURE_APP)
-    mods = imported_after("import hexviz.app.animate")
+def test_the_render_floor_imports_no_ui_library_or_torch():
+    mods = imported_after("import hexviz.render.animate, hexviz.render.lesson, "
+                          "hexviz.render.answers, hexviz.render.palette")
     assert "numpy" in mods  # the check itself works
-    assert not {"gradio", "plotly", "torch"} & mods
+    assert not {"gradio", "torch"} & mods
 
 
-def test_engine_imports_no_ui():
+@pytest.mark.slow  # fresh interpreters; the quick tier keeps the render floor's and the replay's
+def test_engine_side_imports_no_ui():
     mods = imported_after("import hexviz.decode.engine, hexviz.models, hexviz.cli, "
-                          "hexviz.evaluate, hexviz.engine")
+                          "hexviz.eval.batch")
     assert "torch" in mods  # the check itself works
     assert not {"gradio", "plotly"} & mods
+    assert "gradio" not in imported_after("import hexviz.showcase")  # it renders: plotly is fine
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("module", ["hexviz.runs.record", "hexviz.runs.vote",
                                     "hexviz.runs.metrics", "hexviz.tasks.answers",
-                                    "hexviz.decode.settings", "hexviz.decode.schedule",
-                                    "hexviz.decode.rules", "hexviz.app.plots", "hexviz.app.ui",
-                                    "hexviz.evaluate", "hexviz.models", "hexviz.cli",
-                                    "hexviz.app.runner", "hexviz.config", "hexviz.trajectory"])
+                                    "hexviz.policy.settings", "hexviz.policy.schedule",
+                                    "hexviz.policy.rules", "hexviz.policy.samplers",
+                                    "hexviz.decode.plan", "hexviz.decode.assemble",
+                                    "hexviz.render.figures", "hexviz.app.ui",
+                                    "hexviz.eval.report", "hexviz.eval.batch", "hexviz.models",
+                                    "hexviz.cli", "hexviz.app.runner", "hexviz.limits"])
 def test_ui_plot_and_data_modules_import_no_torch(module):
     assert "torch" not in imported_after(f"import {module}")
 
@@ -187,8 +233,9 @@ def test_replaying_a_run_needs_no_torch(tmp_path):
     from hexviz.runs import record
 
     path = record.save(known_run(), tmp_path / "run.json")
-    statement = (f"from hexviz.runs import record; from hexviz.app import plots; "
-                 f"plots.all_figures(record.load({str(path)!r}))")
+    statement = (f"from hexviz.runs import record; from hexviz.render import figures; "
+                 f"run = record.load({str(path)!r}); figures.reveal_order(run); "
+                 f"figures.scrubber(run); figures.unmasking_map(run, 0)")
     assert "torch" not in imported_after(statement)
 
 

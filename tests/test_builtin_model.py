@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from transformers import AutoModelForMaskedLM, AutoTokenizer
 
 from hexviz import models, paths
-from hexviz.decode.settings import DecodeConfig, Expert, hex_experts
-from hexviz.evaluate import evaluate, read_problems, summarize
+from hexviz.decode.plan import Settings, plan
+from hexviz.eval.batch import evaluate, read_problems
+from hexviz.eval.scoring import summarize
+from hexviz.policy.settings import Expert
 from hexviz.train import card as model_card
 from hexviz.train import task
 from hexviz.train.loop import prompt_ids
@@ -51,10 +54,10 @@ def test_test_set_is_gsm8k_format_and_held_out():
 @pytest.mark.slow
 def test_hex_accuracy_holds_against_the_model_card(builtin):
     card = json.loads((models.BUILTIN_DIR / models.HEXVIZ_META).read_text())["card"]
-    config = DecodeConfig(builtin.defaults.gen_length, builtin.defaults.steps)
     problems = read_problems(paths.TEST_SET, CHECK_PROBLEMS)
-    whole = Expert(config.gen_length, "low_confidence", votes=False)
-    results = evaluate(builtin, problems, [*hex_experts(config.gen_length), whole], config,
+    hex_only = plan(builtin, problems, Settings(baselines=False))
+    whole = Expert(hex_only.config.gen_length, "low_confidence", votes=False)
+    results = evaluate(builtin, replace(hex_only, experts=[*hex_only.experts, whole]), problems,
                        batch_size=10)
     s = summarize(results)
     collapse = s.experts[-1].collapse

@@ -238,7 +238,7 @@ def test_animate_bad_settings_are_one_line(capsys, tmp_path, monkeypatch, args, 
 
 
 def animate_start_hold() -> int:
-    from hexviz.app.animate import START_HOLD_MS
+    from hexviz.render.animate import START_HOLD_MS
 
     return START_HOLD_MS
 

@@ -16,11 +16,12 @@ import numpy as np
 import pytest
 
 from hexviz import limits, models
-from hexviz.app import plots
-from hexviz.app import layout, ui
+from hexviz.render import figures as plots
+from hexviz.app import ui, widgets
 from hexviz.app import views as explore_views
+from hexviz.app.tabs import scaling
 from hexviz.cli import main
-from hexviz.decode.settings import DecodeConfig, Expert
+from hexviz.policy.settings import DecodeConfig, Expert
 from hexviz.runs import record as trajectory
 from hexviz.runs.record import Run, SpecialTokens, Timing, Trajectory
 from tests.conftest import known_run, serving
@@ -226,18 +227,18 @@ def test_oversized_upload_is_refused_before_reading(tmp_path, monkeypatch):
 ])
 def test_results_upload_refused_with_one_line(tmp_path, content, message):
     with pytest.raises(gr.Error, match="cannot read this results file") as caught:
-        explore_views.scaling_from_file(str(write(tmp_path, content)))
+        scaling.scaling_from_file(str(write(tmp_path, content)))
     assert message in caught.value.message and "\n" not in caught.value.message
 
 
 def test_results_file_with_too_many_problems_is_refused(tmp_path, monkeypatch):
-    from hexviz.evaluate import results_to_json
-    from tests.test_evaluate import hand_made_results
+    from hexviz.eval.report import results_to_json
+    from tests.conftest import hand_made_results
 
     path = write(tmp_path, results_to_json(hand_made_results()))
     monkeypatch.setenv("HEXVIZ_MAX_EVAL_RECORDS", "2")
     with pytest.raises(gr.Error, match=r"4 problems; this app plots up to 24 experts"):
-        explore_views.scaling_from_file(str(path))
+        scaling.scaling_from_file(str(path))
 
 
 # --- bounded drawing and exports --------------------------------------------------------------
@@ -312,7 +313,7 @@ def test_exports_stay_in_one_bounded_folder(tmp_path, monkeypatch):
 def test_gen_length_menu_offers_what_the_builtin_model_allows():
     from hexviz.app.runner import BUILTIN_LABEL, LocalRunner
 
-    assert layout.gen_length_choices(LocalRunner(), BUILTIN_LABEL) == [16, 32, 64, 128]
+    assert widgets.gen_length_choices(LocalRunner(), BUILTIN_LABEL) == [16, 32, 64, 128]
     assert limits.gen_length_choices([64, 256, 512], None) == [64, 256]
 
 
@@ -372,7 +373,7 @@ def test_api_serves_an_emoji_prompt_after_the_refusals(api_client):
 
 
 def test_seeds_at_temperature_0_only_with_the_random_rule():
-    from hexviz.decode.settings import hex_experts
+    from hexviz.policy.settings import hex_experts
 
     assert [e.seed for e in hex_experts(64, [8], "random", seeds=2)] == [0, 1]
     with pytest.raises(ValueError, match="seeds > 1 need temperature > 0"):

@@ -16,17 +16,14 @@ from typing import Protocol
 from hexviz import limits
 from hexviz.app import zerogpu
 from hexviz.app.loading import BUILTIN_LABEL, ModelShelf
-from hexviz.decode.rules import RULE_NAMES
-from hexviz.decode.samplers import Sampler
-from hexviz.decode.settings import (CACHE_MODES, DecodeConfig, Expert, baseline_experts,
-                                    hex_experts, parse_blocks, resolve_lengths)
-from hexviz.evaluate import (EvalResults, apply_task, default_batch_size, eval_experts, evaluate,
-                             prompt_ids, read_problems, with_tie_rule)
+from hexviz.decode.assemble import Reader
+from hexviz.decode.plan import Plan, Settings, check_decode, plan
+from hexviz.eval.batch import default_batch_size, evaluate, read_problems
+from hexviz.eval.records import EvalResults
 from hexviz.models.meta import ModelDefaults
 from hexviz.paths import TEST_SET
+from hexviz.policy.settings import Expert
 from hexviz.runs.record import Run, Trajectory
-from hexviz.tasks import get_task
-from hexviz.tasks.base import Problem, Task
 
 WARM_UP_PROMPT = "Tom has 5 apples. He buys 3 more. How many apples does Tom have now?"
 
@@ -34,65 +31,29 @@ ProgressFn = Callable[[int, int], None]  # (problems done, problems in all)
 
 
 @dataclass(frozen=True)
-class RunRequest:
-    """Everything the Explore view sends to the engine, checked when it is made."""
+class RunRequest(Settings):
+    """What the Explore view sends to the engine: a question, the model's picker label and the
+    decode `Settings`, all checked when it is made (before any model loads)."""
 
     prompt: str
     model: str = BUILTIN_LABEL
-    blocks: tuple[int, ...] | None = None  # None: the HEX set for gen_length
-    remasking: str = "low_confidence"
-    gen_length: int | None = None  # None: the model's default
-    steps: int | None = None  # None: the model's default, or gen_length when that is given
-    temperature: float = 0.0
-    seeds: int = 1
-    forbid_end_of_text: bool = False
-    end_tokens_last: bool = False
-    baselines: bool = True
-    sampler: str = "fixed"  # tokens per step, NAME[:VALUE] (`hexviz.decode.samplers`)
-    edit: float | None = None  # token editing threshold; None: no editing
-    cache: str = "none"  # none (exact), prefix or dual: Fast-dLLM's block KV cache
-    task: str | None = None  # None: the model's own format; else a `hexviz.tasks` name
 
     def __post_init__(self) -> None:
         limits.check_prompt(self.prompt)  # empty, too long to tokenize, control characters
-        sampling = Sampler.parse(self.sampler, self.edit)  # a bad one fails here, in one line
-        object.__setattr__(self, "sampler", sampling.spec)
-        object.__setattr__(self, "edit", sampling.edit)
-        if self.cache not in CACHE_MODES:
-            raise ValueError(f"unknown cache mode {self.cache!r}; choose one of "
-                             f"{', '.join(CACHE_MODES)}")
-        if self.task is not None:
-            get_task(self.task)  # an unknown task is refused with the known ones listed
-        if self.blocks is not None:
-            object.__setattr__(self, "blocks", parse_blocks(self.blocks))
-        if self.remasking not in RULE_NAMES:
-            raise ValueError(f"unknown remasking rule {self.remasking!r}; "
-                             f"choose one of {', '.join(RULE_NAMES)}")
-        for name in ("gen_length", "steps"):
-            value = getattr(self, name)
-            if value is not None and value < 1:
-                raise ValueError(f"{name} must be a positive integer (got {value})")
-        if self.seeds < 1:
-            raise ValueError(f"seeds must be at least 1 (got {self.seeds})")
-        if not 0 <= self.temperature < float("inf"):
-            raise ValueError(f"temperature must be a finite number >= 0 "
-                             f"(got {self.temperature!r})")
+        super().__post_init__()
 
 
 @dataclass(frozen=True)
 class Job:
-    """A request resolved against its model: what the decode loop gets, checked against the
+    """A request planned against its model: what the decode loop gets, checked against the
     limits. Made in this process before any GPU is asked for."""
 
     lm: object  # DiffusionLM
-    prompt_ids: list[int]
-    experts: list[Expert]
-    config: DecodeConfig
-    task: Task | None = None
+    plan: Plan
 
-    def with_task(self, run: Run) -> Run:
-        """``run``'s answers parsed by the request's task, if it names one."""
-        return apply_task(self.lm, self.task, run) if self.task else run
+    @property
+    def prompt_ids(self) -> list[int]:
+        return self.plan.prompts[0]
 
 
 class Runner(Protocol):
@@ -137,20 +98,6 @@ class ForkRequest:
         return Expert(block, self.remasking or e.remasking, e.seed,
                       e.temperature if self.temperature is None else self.temperature,
                       e.votes or block != e.block_length)
-
-
-def check_decode(config: DecodeConfig, rows: int) -> None:
-    """The operator's limits on one run, the sampler's step cap included."""
-    limits.check_decode(config.gen_length, config.steps, rows,
-                        step_cap=config.step_cap if config.step_cap > config.steps else None)
-
-
-def read_like(lm, original: Run, new: Run) -> Run:
-    """``new`` (a fork or a redo of ``original``) with its answers read as the original's
-    were: by the same task, under the same tie rule."""
-    if original.task:
-        return apply_task(lm, get_task(original.task), new, original.tie_rule)
-    return with_tie_rule(new, original.tie_rule)
 
 
 class LocalRunner:
@@ -214,53 +161,43 @@ class LocalRunner:
 
     def gpu_plan(self, job: Job) -> zerogpu.GpuPlan:
         """The ZeroGPU calls of ``job``, or `LimitError` when they would not fit."""
-        return zerogpu.plan_run(zerogpu.forward_cost(job.lm.model), len(job.experts),
-                                len(job.prompt_ids), job.config.gen_length, job.config.step_cap,
+        config = job.plan.config
+        return zerogpu.plan_run(zerogpu.forward_cost(job.lm.model), len(job.plan.experts),
+                                len(job.prompt_ids), config.gen_length, config.step_cap,
                                 self.snapshot_every, self._zerogpu_budget,
-                                whole=job.config.sampling.variable or job.config.cache != "none")
+                                whole=config.sampler.variable or config.cache != "none")
 
     def _prepare(self, request: RunRequest) -> Job:
         lm = self.shelf.get(request.model)
-        gen_length, steps = resolve_lengths(request.gen_length, request.steps,
-                                            lm.defaults.gen_length, lm.defaults.steps,
-                                            request.blocks)
-        config = DecodeConfig(gen_length, steps, request.forbid_end_of_text,
-                              request.end_tokens_last, sampler=request.sampler, edit=request.edit,
-                              cache=request.cache)
-        experts = hex_experts(gen_length, request.blocks, request.remasking, request.seeds,
-                              request.temperature)
-        if request.baselines:
-            experts += baseline_experts(gen_length, request.remasking, request.temperature)
-        check_decode(config, len(experts))
-        task = get_task(request.task) if request.task else None
-        ids = prompt_ids(lm, task, Problem(request.prompt, None))
-        limits.check_prompt_tokens(len(ids))
-        return Job(lm, ids, experts, config, task)
+        return Job(lm, plan(lm, [request.prompt], request))
+
+    def _steps(self, job: Job, resume=None):
+        from hexviz.decode.assemble import iter_runs  # torch only when decoding
+
+        p = job.plan
+        return iter_runs(job.lm, p.prompts, p.experts, p.config, p.reader, p.questions,
+                         resume=resume)
 
     def _decode(self, request: RunRequest) -> Iterator[Run]:
-        from hexviz.decode.engine import iter_decode
-
         job = self._prepare(request)
         progress, shown = None, 0
-        for progress in iter_decode(job.lm, [job.prompt_ids], job.experts, job.config,
-                                    prompt_texts=[request.prompt]):
+        for progress in self._steps(job):
             if progress.step == 1 or progress.step % self.snapshot_every == 0:
                 shown = progress.step
-                yield job.with_task(progress.runs()[0])
+                yield progress.runs()[0]
         if progress is not None and shown != progress.step:  # the last step, wherever it fell
-            yield job.with_task(progress.runs()[0])
+            yield progress.runs()[0]
 
     def _decode_chunk(self, request: RunRequest, start: int, stop: int,
                       history: tuple[Trajectory, ...]) -> Run:
         """Steps ``start`` to ``stop`` of ``request`` (one GPU call), from the canvas that
         ``history`` recorded after ``start`` steps; the snapshot after step ``stop``, or after
         the last step when a parallel sampler's experts all finish before it."""
-        from hexviz.decode.engine import Resume, iter_decode, with_fresh_one_step_likelihood
+        from hexviz.decode.assemble import with_fresh_one_step_likelihood
+        from hexviz.decode.engine import Resume
 
         job = self._prepare(request)
-        resume = Resume(start, history) if start else None
-        steps = iter_decode(job.lm, [job.prompt_ids], job.experts, job.config,
-                            prompt_texts=[request.prompt], resume=resume)
+        steps = self._steps(job, Resume(start, history) if start else None)
         progress = None
         try:
             for progress in steps:
@@ -273,7 +210,7 @@ class LocalRunner:
         run = progress.runs()[0]
         if start and run.complete:  # step 0 was an earlier call's: its logits are computed again
             run = with_fresh_one_step_likelihood(job.lm, run)
-        return job.with_task(run)
+        return run
 
     def _model_of(self, run: Run, label: str):
         lm = self.shelf.get(label)
@@ -295,16 +232,17 @@ class LocalRunner:
         yield from self._gpu_fork(zerogpu.GpuCall((request,), seconds))
 
     def _fork(self, request: ForkRequest) -> Iterator[Run]:
-        from hexviz.decode.engine import Resume, iter_decode
+        from hexviz.decode.assemble import iter_runs
+        from hexviz.decode.engine import Resume
 
         run = request.run
         check_decode(run.config, 1)  # an upload may be forked
         limits.check_prompt_tokens(len(run.prompt_ids))
         lm = self._model_of(run, request.model)
         resume = Resume(request.step, [run.trajectories[request.expert]], [request.force])
-        *_, progress = iter_decode(lm, [run.prompt_ids], [request.expert_after()], run.config,
-                                   run.answer_format, [run.prompt], resume=resume)
-        yield read_like(lm, run, progress.runs()[0])
+        *_, progress = iter_runs(lm, [run.prompt_ids], [request.expert_after()], run.config,
+                                 Reader.of(run), [run.prompt], resume=resume)
+        yield progress.runs()[0]
 
     def redo(self, run: Run, model: str, cache: str) -> Iterator[Run]:
         """``run``'s prompt and experts decoded again with another cache mode (Compare: exact
@@ -321,16 +259,14 @@ class LocalRunner:
         yield from self._gpu_redo(zerogpu.GpuCall((run, model, cache), seconds))
 
     def _redo(self, run: Run, model: str, cache: str) -> Iterator[Run]:
-        from hexviz.decode.engine import iter_decode
+        from hexviz.decode.assemble import decode
 
         experts = [t.expert for t in run.trajectories]
         check_decode(run.config, len(experts))
         limits.check_prompt_tokens(len(run.prompt_ids))
         lm = self._model_of(run, model)
-        *_, progress = iter_decode(lm, [run.prompt_ids], experts,
-                                   replace(run.config, cache=cache), run.answer_format,
-                                   [run.prompt])
-        yield read_like(lm, run, progress.runs()[0])
+        yield decode(lm, run.prompt_ids, experts, replace(run.config, cache=cache),
+                     Reader.of(run), run.prompt)
 
     def candidates(self, model: str, run: Run, expert: int, step: int, position: int,
                    k: int = 8) -> list[tuple[int, str, float]]:
@@ -359,10 +295,8 @@ class LocalRunner:
         """A small live eval on the built-in test set (the Scaling tab)."""
         limits.check_eval_problems(problems)
         lm = self.shelf.get(model)
-        config = DecodeConfig(lm.defaults.gen_length, lm.defaults.steps)
-        experts = eval_experts(config.gen_length, None, "low_confidence", seeds, temperature)
-        limits.check_decode(config.gen_length, config.steps, len(experts))
         data = read_problems(TEST_SET, problems)
+        job = plan(lm, data, Settings(seeds=seeds, temperature=temperature))
         done = 0
 
         def step(n: int) -> None:
@@ -371,5 +305,5 @@ class LocalRunner:
             if on_progress:
                 on_progress(done, len(data))
 
-        return evaluate(lm, data, experts, config, batch_size=default_batch_size(lm.device),
+        return evaluate(lm, job, data, batch_size=default_batch_size(lm.device),
                         data=str(TEST_SET), on_batch=step)

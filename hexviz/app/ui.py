@@ -1,6 +1,6 @@
-"""The Gradio front end: `build_demo` lays out the tabs and wires their events. Decoding
-happens in the runner it is given; components are in `layout`, events in `wiring`, views in
-`views`, words in `format`."""
+"""The Gradio front end: `build_demo` puts the tabs side by side and wires them to each other.
+Decoding happens in the runner it is given; each tab's layout and events are in `tabs/`, the
+charts in the `views` registry, the widgets several tabs share in `widgets`, the API in `api`."""
 
 from __future__ import annotations
 
@@ -9,14 +9,19 @@ from pathlib import Path
 import gradio as gr
 
 from hexviz import limits
-from hexviz.app import teach
-from hexviz.app.format import ABOUT, HEADER, about_builtin
-from hexviz.app.layout import LengthControls, explore_tab, scaling_tab
-from hexviz.app.lesson import load_lesson
+from hexviz.app import api
 from hexviz.app.runner import Runner
-from hexviz.app.wiring import keyed_views, wire_api, wire_explore, wire_scaling
-from hexviz.models.meta import read_card
-from hexviz.paths import BUILTIN_DIR, GALLERY
+from hexviz.app.tabs import about, compare, explore, gallery, lesson, scaling
+from hexviz.app.tabs.about import PAPER
+from hexviz.app.widgets import LengthControls
+from hexviz.paths import GALLERY
+from hexviz.render.lesson import load_lesson
+
+HEADER = f"""# hexviz — how a diffusion LM unmasks its answer
+A masked diffusion LM starts from an all-`[MASK]` answer and reveals tokens over many steps.
+Each **block size** is a hidden expert ([HEX, Lee et al. 2025]({PAPER})): run several, vote on
+their answers. Whole-answer baselines (one block) are shown for contrast; they don't vote.
+"""
 
 
 DEFAULT_EXAMPLE = ("Mia has 12 marbles. She gives 3 to Ben. She buys 5 more. "
@@ -37,26 +42,24 @@ def build_demo(runner: Runner, examples: list[str] | None = None,
         gr.Markdown(HEADER)
         with gr.Tabs(selected="lesson") as tabs:
             with gr.Tab("Lesson", id="lesson"):
-                lesson = teach.lesson_tab(chapters)
-            with gr.Tab("Explore", id="explore"):
-                explore = explore_tab(labels, examples, LengthControls.of(runner, labels[0]))
+                lesson_tab = lesson.build(chapters)
+            with gr.Tab("Explore", id=explore.TAB_ID):
+                explore_tab = explore.build(labels, examples,
+                                            LengthControls.of(runner, labels[0]))
             with gr.Tab("Gallery", id="gallery"):
-                gallery = teach.gallery_tab(gallery_dir)
+                gallery_tab = gallery.build(gallery_dir)
             with gr.Tab("Compare", id="compare"):
-                compare = teach.compare_tab(gallery_dir)
-            with gr.Tab("Scaling", id="scaling"):
-                scaling = scaling_tab()
+                compare_tab = compare.build(gallery_dir)
+            with gr.Tab("Scaling", id=scaling.TAB_ID):
+                scaling_tab = scaling.build()
             with gr.Tab("About"):
-                gr.Markdown(ABOUT + about_builtin(read_card(BUILTIN_DIR)))
-        wire_explore(runner, explore)
-        wire_scaling(runner, scaling, explore.settings.model)
-        wire_api(runner, labels[0])
-        show, outputs = keyed_views(explore), list(explore.views.values())
-        settings = [explore.settings.prompt, *explore.settings.inputs()[2:]]  # all but model
-        teach.wire_lesson(lesson, show, outputs, settings, tabs, "explore", "scaling")
-        teach.wire_gallery(gallery, gallery_dir, show, outputs, settings, tabs, "explore")
-        teach.wire_compare(compare, gallery_dir, explore.views["run"], runner,
-                           explore.settings.model)
-        teach.wire_fork(explore.fork, runner, explore.views["run"], explore.settings.model)
-        teach.wire_animation(explore.animation, [explore.views["run"]], lambda run: run)
+                about.build()
+        model, run = explore_tab.settings.model, explore_tab.views["run"]
+        explore.wire(runner, explore_tab)
+        scaling.wire(runner, scaling_tab, model)
+        api.wire(runner, labels[0])
+        open_in_explore = explore.OpenInExplore(explore_tab, tabs)
+        lesson.wire(lesson_tab, open_in_explore, scaling.TAB_ID)
+        gallery.wire(gallery_tab, gallery_dir, open_in_explore)
+        compare.wire(compare_tab, gallery_dir, run, runner, model)
     return demo

@@ -1,33 +1,112 @@
-"""What the Explore view shows for a run, a replayed file or an eval: every output by name,
-and the run's downloads. The events in `wiring` send these to the components."""
+"""What the Explore tab shows for a run: the chart registry, and every output by name.
+
+`CHARTS` holds one entry per chart, keyed by the name of its figure function in
+`hexviz.render.figures`; that one name is the chart's everywhere (the output key, the downloads'
+figures page). The Explore tab builds a plot per entry, a finished run fills every entry, a run
+still decoding redraws the live ones, and the figures page draws the exported ones. A new chart
+is a figure function there and one line in `CHARTS`.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
+import plotly.graph_objects as go
 
 from hexviz import limits
-from hexviz.app import plots
-from hexviz.app.format import expert_texts_html, figures_html, one_line, status_markdown
-from hexviz.evaluate import (EvalResults, format_scaling, format_summary, load_results,
-                             scaling_curve, seed_scaling_curve, summarize)
+from hexviz.app.widgets import one_line
+from hexviz.render import figures
+from hexviz.render.answers import expert_texts_html, status_markdown
 from hexviz.runs import record
 from hexviz.runs.record import Run, TrajectoryFormatError
 
 
-# The Explore view's outputs, by name; a view function returns a dict with some of these keys
-# and the outputs it leaves out keep what they show.
-VIEWS = ("run", "status", "vote", "answers", "reveal", "scrub", "pressure", "pick", "map",
-         "tokens", "downloads")
+@dataclass(frozen=True)
+class Chart:
+    """One chart of the Explore tab: where its plot goes and how a run draws it."""
+
+    figure: Callable[..., go.Figure]  # in `hexviz.render.figures`; its name is the chart's name
+    label: str  # the plot's label, and its tab's title unless ``tab`` is given
+    elem_id: str  # the plot's DOM id ("...-plot"; its tab's is "...-tab")
+    tab: str = ""  # its tab's title below the summary (default: the label)
+    in_summary: bool = False  # drawn in the summary above the tabs, its label hidden
+    live: bool = False  # redrawn at every step shown while decoding (cheap enough for that)
+    exported: bool = True  # on the downloads' figures page, drawn as ``figure(run)``
+    shown: Callable[[Run], go.Figure] | None = None  # how Explore draws it, if not figure(run)
+
+    @property
+    def name(self) -> str:
+        return self.figure.__name__
+
+    @property
+    def tab_title(self) -> str:
+        return self.tab or self.label
+
+    @property
+    def tab_id(self) -> str:
+        return self.elem_id.removesuffix("-plot") + "-tab"
+
+    def draw(self, run: Run) -> go.Figure:
+        """The chart as Explore first shows it."""
+        return (self.shown or self.figure)(run)
+
+    def plot(self) -> gr.Plot:
+        """The chart's empty component; a run fills it."""
+        if self.in_summary:
+            return gr.Plot(label=self.label, elem_id=self.elem_id, show_label=False)
+        return gr.Plot(label=self.label, elem_id=self.elem_id)
+
+
+def first_collapsed(run: Run) -> int:
+    """The expert the unmasking map opens on: the first collapsed one, where the wall shows."""
+    return next((i for i, t in enumerate(run.trajectories) if t.collapsed), 0)
+
+
+def _default_pressure(run: Run) -> go.Figure:
+    return figures.end_pressure(run, figures.default_pressure_rows(run))
+
+
+def _first_collapsed_map(run: Run) -> go.Figure:
+    return figures.unmasking_map(run, first_collapsed(run))
+
+
+# The charts in the order they are laid out. The pressure chart shows a readable few experts
+# (its picker adds others) but all of them on the figures page, which has no picker; the
+# unmasking map is one expert's, so the figures page leaves it out.
+CHARTS: dict[str, Chart] = {chart.name: chart for chart in (
+    Chart(figures.vote_panel, "Vote", "vote-plot", in_summary=True),
+    Chart(figures.reveal_order, "Reveal order", "reveal-plot", live=True),
+    Chart(figures.scrubber, "Step scrubber", "scrub-plot", tab="Scrubber"),
+    Chart(figures.end_pressure, "End-token pressure", "pressure-plot", live=True,
+          shown=_default_pressure),
+    Chart(figures.unmasking_map, "Unmasking map", "map-plot", exported=False,
+          shown=_first_collapsed_map),
+    Chart(figures.tokens_per_step, "Tokens per step", "tokens-plot"),
+)}
+
+
+# The Explore tab's outputs that are not charts: this user's run, the status line, each
+# expert's answer, the menu of the unmasking map's expert and the run's files.
+OTHER_VIEWS = ("run", "status", "answers", "map_expert", "downloads")
+# Every output by name; a view function returns a dict with some of these keys, and the
+# outputs it leaves out keep what they show.
+VIEWS = (*OTHER_VIEWS, *CHARTS)
 
 
 Views = dict[str, Any]
 
 
-def export_files(run: Run, folder: Path | None = None, figures: dict | None = None) -> list[str]:
+def all_figures(run: Run) -> dict[str, go.Figure]:
+    """The exported charts, by name: the downloads' figures page."""
+    return {name: chart.figure(run) for name, chart in CHARTS.items() if chart.exported}
+
+
+def export_files(run: Run, folder: Path | None = None, drawn: dict | None = None) -> list[str]:
     """The run as trajectory JSON and its figures as one HTML page, named by the run's content
     so that runs never overwrite each other and a replayed run reuses its files. They go to the
     app's one export folder, inside Gradio's cache (served in place, not copied), which is
@@ -37,31 +116,26 @@ def export_files(run: Run, folder: Path | None = None, figures: dict | None = No
     stem = hashlib.sha1(text.encode()).hexdigest()[:12]
     run_path, page = folder / f"hexviz-run-{stem}.json", folder / f"hexviz-figures-{stem}.html"
     run_path.write_text(text)
-    page.write_text(figures_html(run, figures))
+    page.write_text(figures.figures_html(run, drawn or all_figures(run)))
     limits.prune_exports(folder, keep={run_path, page})
     return [str(run_path), str(page)]
 
 
 def full_views(run: Run) -> Views:
-    """Every output of the Explore view for a finished (or uploaded) run."""
-    labels = plots.row_labels(run)
-    first_collapsed = next((i for i, t in enumerate(run.trajectories) if t.collapsed), 0)
-    figs = plots.all_figures(run)  # drawn once, for the views and the export page
-    return {"run": run, "status": status_markdown(run), "vote": figs["vote"],
-            "answers": expert_texts_html(run), "reveal": figs["reveal_order"],
-            "scrub": figs["scrubber"],
-            "pressure": plots.end_pressure(run, plots.default_pressure_rows(run)),
-            "pick": gr.update(choices=labels, value=labels[first_collapsed]),
-            "map": plots.unmasking_map(run, first_collapsed),
-            "tokens": figs["tokens_per_step"],
-            "downloads": export_files(run, figures=figs)}
+    """Every output of the Explore tab for a finished (or uploaded) run."""
+    labels = figures.row_labels(run)
+    exported = all_figures(run)  # drawn once, for the views and the figures page
+    charts = {name: exported[name] if chart.shown is None and name in exported
+              else chart.draw(run) for name, chart in CHARTS.items()}
+    return {"run": run, "status": status_markdown(run), "answers": expert_texts_html(run),
+            "map_expert": gr.update(choices=labels, value=labels[first_collapsed(run)]),
+            **charts, "downloads": export_files(run, drawn=exported)}
 
 
 def partial_views(run: Run) -> Views:
-    """What is cheap to redraw while decoding: status, answers, reveal order, end pressure."""
+    """What is cheap to redraw while decoding: status, answers and the live charts."""
     return {"status": status_markdown(run), "answers": expert_texts_html(run),
-            "reveal": plots.reveal_order(run),
-            "pressure": plots.end_pressure(run, plots.default_pressure_rows(run))}
+            **{name: chart.draw(run) for name, chart in CHARTS.items() if chart.live}}
 
 
 def replay(path: str | None) -> Views:
@@ -74,21 +148,3 @@ def replay(path: str | None) -> Views:
         raise gr.Error(f"cannot replay this file: {err}") from None
     except Exception as err:  # noqa: BLE001  the app stays up; the user gets one line
         raise gr.Error(f"cannot replay this file: {one_line(err)}") from None
-
-
-def scaling_views(results: EvalResults) -> tuple:
-    """The Scaling tab: the curve, and the summary table as monospace text."""
-    table = format_summary(summarize(results))
-    title = f"Test-time scaling on {len(results.records)} problems ({Path(results.model).name})"
-    curve, by_seeds = scaling_curve(results), seed_scaling_curve(results)
-    figure = plots.scaling(curve, title, by_seeds)
-    return figure, f"```\n{table}\n\n{format_scaling(curve, by_seeds)}\n```"
-
-
-def scaling_from_file(path: str | None) -> tuple:
-    if path is None:
-        return gr.skip(), gr.skip()
-    try:
-        return scaling_views(load_results(path))
-    except Exception as err:  # noqa: BLE001  ValueError says what is wrong; others, their type
-        raise gr.Error(f"cannot read this results file: {one_line(err)}") from None

@@ -1,6 +1,8 @@
-"""Decoding: settings, the reveal schedule, remasking rules and the batched decode loop.
+"""Decoding: the planner, the batched decode loop, the block cache, and reading its output.
 
-May import torch, `hexviz.models`, `hexviz.runs` (the record it fills), `hexviz.tasks` (answer
-extraction) and `hexviz.limits`; never the app, plotly or gradio. `settings` and `rules` load
-without torch, so records and the app can name experts without it.
+`plan` turns what a front door asks for into what the engine runs; `engine` runs every expert of
+every prompt in one batch and records what each step did (tokens, reveals, drafts, edits);
+`assemble` reads that into `Run`s (texts, answers by the task, walls, likelihoods, the vote).
+May import torch, `hexviz.models`, `hexviz.policy`, `hexviz.runs`, `hexviz.tasks` and
+`hexviz.limits`; never the app, plotly or gradio. `plan` and `assemble` load without torch.
 """

@@ -16,22 +16,9 @@ from __future__ import annotations
 
 import torch
 
-from hexviz.decode.settings import CACHE_MODES
 from hexviz.models.kvcache import KVCache, Window
 from hexviz.models.wrapper import DiffusionLM
-
-
-def check_cache_mode(mode: str) -> str:
-    if mode not in CACHE_MODES:
-        raise ValueError(f"unknown cache mode {mode!r}; choose one of {', '.join(CACHE_MODES)}")
-    return mode
-
-
-def cache_refusal(lm: DiffusionLM, mode: str) -> str | None:
-    """Why ``lm`` decodes exactly although ``mode`` asks for a cache (None when it does not)."""
-    if check_cache_mode(mode) == "none" or lm.cache_refusal is None:
-        return None
-    return f"{lm.cache_refusal}; cache {mode!r} decodes exactly, as cache 'none'"
+from hexviz.policy.settings import check_cache_mode
 
 
 def first_masked(answer: torch.Tensor, mask_id: int) -> torch.Tensor:

@@ -2,32 +2,33 @@
 
 Each batch row is one (prompt, expert) pair. At every step one forward pass computes all rows
 that still have masks (rows that are equal computed once); each row commits tokens inside its
-own current block, which positions by its remasking rule (`hexviz.decode.rules`) and how many
-by the run's sampler (`hexviz.decode.samplers`). With the ``fixed`` sampler every expert takes
+own current block, which positions by its remasking rule (`hexviz.policy.rules`) and how many
+by the run's sampler (`hexviz.policy.samplers`). With the ``fixed`` sampler every expert takes
 ``steps`` steps and the rows advance in lock step (LLaDA's schedule); with the others a block
 ends as soon as it has no mask left, so experts finish at different steps, and a finished row
-costs no further forward pass. What the loop sees is recorded as it unmasks (`Recorder`) and
-handed out as numpy `Run`s; nothing downstream needs torch.
+costs no further forward pass. What each step did (`StepOutput`) is recorded as it unmasks
+(`Recorder`) and handed out as numpy arrays (`Decoded`): tokens, reveals, drafts and edits,
+nothing read into text. `hexviz.decode.assemble` turns them into `Run`s (texts, answers, walls,
+the vote); nothing downstream needs torch.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from hexviz.decode.cache import BlockCache, cache_refusal
+from hexviz.decode.cache import BlockCache
 from hexviz.decode.likelihood import one_step_log_likelihood
-from hexviz.decode.rules import RULES
-from hexviz.decode.samplers import Sampler, edits, line_up, token_entropy
-from hexviz.decode.schedule import block_bounds, count_now, steps_left_in_block, tokens_per_step
-from hexviz.decode.settings import DecodeConfig, Expert
 from hexviz.models.wrapper import DiffusionLM
-from hexviz.runs.record import Run, Timing, Trajectory, with_wall_flags
-from hexviz.tasks.answers import get_extractor
+from hexviz.policy.rules import RULES
+from hexviz.policy.samplers import Sampler, edits, line_up, token_entropy
+from hexviz.policy.schedule import block_bounds, count_now, steps_left_in_block, tokens_per_step
+from hexviz.policy.settings import DecodeConfig, Expert, as_run_by
+from hexviz.runs.record import Timing, Trajectory
 
 # With `end_tokens_last`, end-token proposals score this much lower than any other proposal, so
 # they are revealed only when nothing else is left in the block. Every rule's score lies in
@@ -53,6 +54,21 @@ def add_gumbel_noise(logits: torch.Tensor, temperature: float,
     exp(logits) / (-log u)^T, without overflow."""
     u = torch.rand(logits.shape, generator=generator, dtype=torch.float64, device=logits.device)
     return logits.double() - temperature * torch.log(-torch.log(u))
+
+
+@dataclass(frozen=True)
+class StepOutput:
+    """What one step did to the rows it computed: (R, L) tensors unless noted."""
+
+    masked: torch.Tensor  # bool: positions still masked before the step
+    draft_id: torch.Tensor  # the model's argmax, recorded where masked
+    draft_prob: torch.Tensor  # its probability
+    proposal: torch.Tensor  # the token each position would take (argmax or sampled)
+    proposal_prob: torch.Tensor  # its probability
+    committed: torch.Tensor  # bool: masked positions revealed now
+    edited: torch.Tensor  # bool: committed positions whose token was replaced now
+    end_density: torch.Tensor  # (R,) mean end-token probability over the masked positions
+    rows_computed: int  # rows the forward pass computed (equal rows once)
 
 
 class Recorder:
@@ -84,16 +100,15 @@ class Recorder:
         the step after everything before it was committed (0 for the first block)."""
         return int(self.reveal_step[row, :start].max()) + 1 if start > 0 else 0
 
-    def record(self, step: int, rows: np.ndarray, masked: torch.Tensor, draft_id: torch.Tensor,
-               draft_prob: torch.Tensor, chosen: torch.Tensor, edited: torch.Tensor,
-               x0: torch.Tensor, chosen_prob: torch.Tensor, end_density: torch.Tensor,
-               computed: int) -> None:
-        """One step of the computed ``rows`` (indices into the batch; tensors are theirs)."""
-        masked, chosen, edited = masked.cpu().numpy(), chosen.cpu().numpy(), edited.cpu().numpy()
-        x0, chosen_prob = x0.cpu().numpy(), chosen_prob.float().cpu().numpy()
-        self.end_density[rows, step] = end_density.float().cpu().numpy()
-        self.draft_ids[rows, step] = np.where(masked, draft_id.cpu().numpy(), -1)
-        self.draft_prob[rows, step] = np.where(masked, draft_prob.float().cpu().numpy(), np.nan)
+    def record(self, step: int, rows: np.ndarray, out: StepOutput) -> None:
+        """One step of the computed ``rows`` (indices into the batch; ``out`` is theirs)."""
+        masked, chosen = out.masked.cpu().numpy(), out.committed.cpu().numpy()
+        edited, x0 = out.edited.cpu().numpy(), out.proposal.cpu().numpy()
+        chosen_prob = out.proposal_prob.float().cpu().numpy()
+        self.end_density[rows, step] = out.end_density.float().cpu().numpy()
+        self.draft_ids[rows, step] = np.where(masked, out.draft_id.cpu().numpy(), -1)
+        self.draft_prob[rows, step] = np.where(masked, out.draft_prob.float().cpu().numpy(),
+                                               np.nan)
         tokens, reveal, conf = self.token_ids[rows], self.reveal_step[rows], self.reveal_conf[rows]
         for i, position in zip(*np.nonzero(edited), strict=True):
             self.edits[rows[i]].append((step, int(position), int(tokens[i, position]),
@@ -104,7 +119,7 @@ class Recorder:
         self.token_ids[rows], self.reveal_step[rows], self.reveal_conf[rows] = tokens, reveal, conf
         self.commits[rows, step] = chosen.sum(-1)
         self.steps_taken[rows] = step + 1
-        self.step_rows.append(computed)
+        self.step_rows.append(out.rows_computed)
         self.steps_done = step + 1
 
     def idle(self, step: int) -> None:
@@ -204,13 +219,36 @@ class Batch:
         return [(p, e) for p in range(len(self.prompts)) for e in self.experts]
 
 
+@dataclass(frozen=True)
+class Decoded:
+    """A snapshot of the loop's record: per batch row (prompt-major, experts in vote order) its
+    tokens and what each step did, as numpy arrays; ``one_step_ll`` once decoding is complete
+    (None before, and for forks, which never saw step 0)."""
+
+    prompts: list[list[int]]
+    experts: list[Expert]
+    config: DecodeConfig
+    token_ids: np.ndarray  # (R, L)
+    reveal_step: np.ndarray  # (R, L)
+    reveal_conf: np.ndarray  # (R, L)
+    draft_ids: np.ndarray  # (R, S, L)
+    draft_prob: np.ndarray  # (R, S, L)
+    end_density: np.ndarray  # (R, S)
+    commits: np.ndarray  # (R, S)
+    edits: list[list[tuple[int, int, int, int]]]  # per row: (step, position, old, new)
+    steps_taken: np.ndarray  # (R,)
+    steps_done: int
+    timing: Timing
+    one_step_ll: np.ndarray | None = None  # (R,)
+
+
 @dataclass
 class Progress:
-    """Handed out after every step; ``runs()`` snapshots the trajectories so far."""
+    """Handed out after every step; ``decoded()`` snapshots the record so far."""
 
     step: int  # steps done
     steps: int  # the most steps the run may take (`DecodeConfig.step_cap`)
-    runs: Callable[[], list[Run]]
+    decoded: Callable[[], Decoded]
 
 
 def _canvas(lm: DiffusionLM, batch: Batch) -> tuple[torch.Tensor, torch.Tensor, int]:
@@ -315,7 +353,7 @@ def current_blocks(masked: torch.Tensor, experts: list[Expert], config: DecodeCo
     end is eligible (masks before it are left only by a fork that changed the block length).
     With any other sampler, the block of the row's first mask: a block ends when it has no mask
     left."""
-    if not config.sampling.variable:
+    if not config.sampler.variable:
         bounds = torch.tensor([block_bounds(e, config, step) for e in experts],
                               device=masked.device).reshape(-1, 2)
         start, end = bounds[:, 0], bounds[:, 1]
@@ -326,7 +364,7 @@ def current_blocks(masked: torch.Tensor, experts: list[Expert], config: DecodeCo
     inside = (positions >= start[:, None]) & (positions < end[:, None])
     before_end = positions < end[:, None]
     return Blocks(start, end, inside,
-                  masked & (before_end if not config.sampling.variable else inside))
+                  masked & (before_end if not config.sampler.variable else inside))
 
 
 def _schedule_counts(recorder: Recorder, rows: np.ndarray, experts: list[Expert],
@@ -347,24 +385,19 @@ def _schedule_counts(recorder: Recorder, rows: np.ndarray, experts: list[Expert]
 
 
 def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequence[Expert],
-                config: DecodeConfig, answer_format: str | None = None,
-                prompt_texts: Sequence[str] | None = None,
-                resume: Resume | None = None) -> Iterator[Progress]:
+                config: DecodeConfig, resume: Resume | None = None) -> Iterator[Progress]:
     """Decode every expert on every prompt, yielding `Progress` after each step; with
     ``resume``, start from a recorded partial canvas (a what-if fork, see `Resume`). A model
-    without a block KV cache decodes exactly whatever ``config.cache`` asks, and its runs say
-    ``cache="none"`` (`hexviz.decode.cache.cache_refusal` says why, for the caller to show)."""
+    without a block KV cache decodes exactly whatever ``config.cache`` asks, and its record
+    says ``cache="none"`` (`hexviz.policy.settings.cache_refusal` says why)."""
     if not prompts or not experts:
         raise ValueError("decoding needs at least one prompt and one expert")
     for expert in experts:
         config.check(expert)
-    if cache_refusal(lm, config.cache):
-        config = replace(config, cache="none")
-    answer_format = answer_format or lm.defaults.answer_format
-    get_extractor(answer_format)  # fail early on an unknown format
+    config = as_run_by(lm, config)
     batch = Batch([list(map(int, p)) for p in prompts], list(experts), config)
     experts_of_rows = [e for _, e in batch.rows]
-    sampler: Sampler = config.sampling
+    sampler: Sampler = config.sampler
     L, cap = config.gen_length, config.step_cap
     longest = max(len(p) for p in batch.prompts)
     if lm.max_length and longest + L > lm.max_length:
@@ -386,11 +419,10 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
     tic = time.perf_counter()
     first_logits = None  # (P, L, V) step 0's raw logits, one row per prompt (HEX's one step)
 
-    def snapshot() -> list[Run]:
+    def snapshot() -> Decoded:
         timing = Timing(time.perf_counter() - tic, sum(recorder.step_rows),
                         tuple(recorder.step_rows), positions_computed)
-        runs = build_runs(lm, batch, recorder, timing, answer_format, prompt_texts)
-        return with_one_step_likelihood(runs, first_logits, recorder.token_ids, k=len(experts))
+        return decoded(batch, recorder, timing, first_logits)
 
     for step in range(first, cap):
         # 0. Only rows with a mask left are computed: a finished expert costs nothing more.
@@ -437,8 +469,8 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
 
         # 4. Commit a leading run of the rule's order; the sampler says how long.
         scheduled, floor = _schedule_counts(recorder, rows, row_experts, config, step, blocks)
-        entropy = token_entropy(logits) if sampler.name == "entropy" else torch.zeros_like(
-            chosen_prob)
+        entropy = (token_entropy(logits) if sampler.kind.needs_entropy
+                   else torch.zeros_like(chosen_prob))
         candidates, rank = line_up(scores, blocks.eligible, _confidences(raw_scores, row_experts),
                                    entropy, scheduled, floor)
         chosen = rank < sampler.counts(candidates)[:, None]
@@ -454,8 +486,9 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
 
         answer[chosen | edited] = x0[chosen | edited]
         x[idx, width:] = answer
-        recorder.record(step, rows, masked, draft_id, draft_prob, chosen, edited, x0,
-                        chosen_prob, end_density(probs, masked, end_ids), computed)
+        recorder.record(step, rows, StepOutput(masked, draft_id, draft_prob, x0, chosen_prob,
+                                               chosen, edited, end_density(probs, masked, end_ids),
+                                               computed))
         yield Progress(step + 1, cap, snapshot)
 
 
@@ -474,85 +507,39 @@ def top_candidates(lm: DiffusionLM, prompt_ids: Sequence[int], answer_ids: Seque
     return list(zip(top_ids, lm.token_texts(top_ids), probs.tolist(), strict=True))
 
 
-def decode_many(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequence[Expert],
-                config: DecodeConfig, answer_format: str | None = None,
-                prompt_texts: Sequence[str] | None = None) -> list[Run]:
-    """Every expert on every prompt, all in one batch; one `Run` per prompt."""
+def decode_all(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequence[Expert],
+               config: DecodeConfig) -> Decoded:
+    """Every expert on every prompt, all in one batch, to the end."""
     progress = None
-    for progress in iter_decode(lm, prompts, experts, config, answer_format, prompt_texts):
+    for progress in iter_decode(lm, prompts, experts, config):
         pass
     assert progress is not None
-    return progress.runs()
+    return progress.decoded()
 
 
-def decode(lm: DiffusionLM, prompt_ids: Sequence[int], experts: Sequence[Expert],
-           config: DecodeConfig, answer_format: str | None = None,
-           prompt_text: str | None = None) -> Run:
-    """Every expert on one prompt, batched."""
-    texts = None if prompt_text is None else [prompt_text]
-    return decode_many(lm, [prompt_ids], experts, config, answer_format, texts)[0]
-
-
-# --- from recorded arrays to Runs ---------------------------------------------------------------
-
-def build_trajectory(lm: DiffusionLM, expert: Expert, recorder: Recorder, row: int,
-                     answer_format: str, config: DecodeConfig) -> Trajectory:
-    ids = recorder.token_ids[row].tolist()
-    text = lm.answer_text([i for i in ids if i != lm.mask_id])
-    done = int(recorder.steps_taken[row])
-    edits_made = np.array(recorder.edits[row], dtype=np.int64).reshape(-1, 4)
-    trajectory = Trajectory(
-        expert=expert, token_ids=recorder.token_ids[row].copy(), tokens=lm.token_texts(ids),
-        reveal_step=recorder.reveal_step[row].copy(), reveal_conf=recorder.reveal_conf[row].copy(),
-        draft_ids=recorder.draft_ids[row, :done].copy(),
-        draft_prob=recorder.draft_prob[row, :done].copy(),
-        text=text, answer=get_extractor(answer_format)(text), collapsed=False,
-        end_fraction=float(np.isin(recorder.token_ids[row], lm.end_ids).mean()),
-        end_density=recorder.end_density[row, :done].copy(),
-        steps_taken=done, commits=recorder.commits[row, :done].copy(), edits=edits_made,
-        edit_texts=list(zip(lm.token_texts(edits_made[:, 2].tolist()),
-                            lm.token_texts(edits_made[:, 3].tolist()), strict=True)),
-    )
-    return with_wall_flags(trajectory, lm.end_ids, config)
-
-
-def with_one_step_likelihood(runs: list[Run], first_logits: torch.Tensor | None,
-                             token_ids: np.ndarray, k: int) -> list[Run]:
-    """``runs`` with each expert's one-step log-likelihood once decoding is complete (None
-    before, and for forks, which never saw step 0)."""
-    if first_logits is None or not all(run.complete for run in runs):
-        return runs
-    tokens = torch.from_numpy(token_ids).view(len(runs), k, -1)  # (P, K, L)
-    scores = one_step_log_likelihood(first_logits, tokens)  # (P, K)
-    for p, run in enumerate(runs):
-        for i, t in enumerate(run.trajectories):
-            t.one_step_log_likelihood = float(scores[p, i])
-    return runs
+def decoded(batch: Batch, recorder: Recorder, timing: Timing,
+            first_logits: torch.Tensor | None) -> Decoded:
+    """The record so far; the one-step log-likelihoods once every row is complete."""
+    r = recorder
+    complete = (len(r.unfinished()) == 0 if batch.config.sampler.variable
+                else r.steps_done == batch.config.steps)  # as `Run.complete` says
+    scores = None
+    if first_logits is not None and complete:
+        k = len(batch.experts)
+        tokens = torch.from_numpy(r.token_ids).view(len(batch.prompts), k, -1)  # (P, K, L)
+        scores = one_step_log_likelihood(first_logits, tokens).reshape(-1).numpy()  # (P*K,)
+    return Decoded(batch.prompts, batch.experts, batch.config, r.token_ids, r.reveal_step,
+                   r.reveal_conf, r.draft_ids, r.draft_prob, r.end_density, r.commits, r.edits,
+                   r.steps_taken, r.steps_done, timing, scores)
 
 
 @torch.no_grad()
-def with_fresh_one_step_likelihood(lm: DiffusionLM, run: Run) -> Run:
-    """``run`` (complete, one prompt) with its one-step log-likelihoods from a new forward of
-    its all-mask canvas: for a run decoded in resumed pieces, whose step 0 was another call's."""
-    n = run.config.gen_length
-    x = torch.tensor([list(run.prompt_ids) + [lm.mask_id] * n], device=lm.device)
+def fresh_one_step_log_likelihoods(lm: DiffusionLM, prompt_ids: Sequence[int],
+                                   token_ids: np.ndarray) -> np.ndarray:
+    """(K,) each final answer's one-step log-likelihood from a new forward of the all-mask
+    canvas: for a run decoded in resumed pieces, whose step 0 was another call's."""
+    n = token_ids.shape[1]
+    x = torch.tensor([list(prompt_ids) + [lm.mask_id] * n], device=lm.device)
     first = lm.logits(x, torch.ones_like(x), n)  # (1, L, V), as step 0 computed them
-    tokens = np.stack([t.token_ids for t in run.trajectories]).astype(np.int64)
-    return with_one_step_likelihood([run], first, tokens, k=len(run.trajectories))[0]
-
-
-def build_runs(lm: DiffusionLM, batch: Batch, recorder: Recorder, timing: Timing,
-               answer_format: str, prompt_texts: Sequence[str] | None = None) -> list[Run]:
-    runs = []
-    k = len(batch.experts)
-    vocab_size = int(lm.model.config.vocab_size)  # lets an upload's ids be checked against it
-    for p, prompt in enumerate(batch.prompts):
-        text = prompt_texts[p] if prompt_texts else lm.tokenizer.decode(prompt)
-        trajectories = [build_trajectory(lm, e, recorder, p * k + i, answer_format,
-                                         batch.config)
-                        for i, e in enumerate(batch.experts)]
-        runs.append(Run(model=lm.name, prompt=text, prompt_ids=prompt, config=batch.config,
-                        special=lm.special, answer_format=answer_format,
-                        trajectories=trajectories, timing=timing,
-                        steps_done=recorder.steps_done, vocab_size=vocab_size))
-    return runs
+    tokens = torch.from_numpy(token_ids.astype(np.int64))[None]  # (1, K, L)
+    return one_step_log_likelihood(first, tokens)[0].cpu().numpy()

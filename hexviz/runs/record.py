@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from hexviz import limits
-from hexviz.decode.settings import DecodeConfig, Expert
+from hexviz.policy.settings import DecodeConfig, Expert
 from hexviz.models.tokens import SpecialTokens
 from hexviz.runs import metrics
 from hexviz.runs.schema import check_schema, missing_field
@@ -121,7 +121,7 @@ class Run:
     @property
     def complete(self) -> bool:
         """All ``steps`` done with ``fixed``; every expert finished with the other samplers."""
-        if self.config.sampling.variable:
+        if self.config.sampler.variable:
             return all(t.finished for t in self.trajectories)
         return self.steps_done == self.config.steps
 
@@ -178,7 +178,7 @@ def run_to_json(run: Run) -> dict[str, Any]:
         "schema": SCHEMA, "schema_version": SCHEMA_VERSION,
         "model": run.model, "prompt": run.prompt, "prompt_ids": list(run.prompt_ids),
         "gen_length": run.config.gen_length, "steps": run.config.steps,
-        "config": asdict(run.config), "special_tokens": asdict(run.special),
+        "config": run.config.to_json(), "special_tokens": asdict(run.special),
         "answer_format": run.answer_format, "steps_done": run.steps_done,
         "vocab_size": run.vocab_size, "task": run.task, "tie_rule": run.tie_rule,
         "experts": [trajectory_to_json(t) for t in run.trajectories],
@@ -252,7 +252,7 @@ def log_likelihood(value: Any) -> float | None:
 def own_steps(t: Trajectory, config: DecodeConfig) -> int:
     """The steps ``t``'s expert decodes for: the configured ones with ``fixed``, else its own
     (experts of a parallel sampler finish at different steps)."""
-    return t.steps_taken if config.sampling.variable else config.steps
+    return t.steps_taken if config.sampler.variable else config.steps
 
 
 def timing_from_json(d: dict[str, Any], cap: int) -> Timing:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hexviz.tasks.base import Problem, Task
+from hexviz.tasks.base import RESPONSE_FORMAT, Problem, Task
 from hexviz.tasks.choices import lettered_question
 from hexviz.tasks.latex import math_equal, parse_boxed_answer
 
@@ -20,8 +20,7 @@ SYSTEM_PROMPT = (
     "options labeled A, B, C, D (and sometimes E).\n"
     "Think step by step, but output only ONE final choice.\n"
     "Wrap ONLY the final choice letter in a \\boxed{}.\n\n"
-    "Respond in the following format:\n<reasoning>\nYour reasoning here\n</reasoning>\n"
-    "<answer>\n\\boxed{...}\n</answer>")
+    + RESPONSE_FORMAT)
 
 
 def row_to_problem(row: Mapping[str, Any]) -> Problem:

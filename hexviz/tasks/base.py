@@ -18,6 +18,9 @@ from typing import Any
 
 from hexviz.tasks.rows import read_rows
 
+# How the HEX tasks' system prompts end (HEX/eval/*.py), word for word
+RESPONSE_FORMAT = ("Respond in the following format:\n<reasoning>\nYour reasoning here\n"
+                   "</reasoning>\n<answer>\n\\boxed{...}\n</answer>")
 REASONING_PREFIX = "<reasoning>"  # HEX/eval/gsm8k.py create_prompt, add_reasoning=True
 
 

@@ -16,18 +16,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from hexviz.tasks.base import Problem, Task
+from hexviz.tasks.base import RESPONSE_FORMAT, Problem, Task
 from hexviz.tasks.latex import Unnormalizable, answer_tags, last_boxed, unbox
-
-# HEX/eval/countdown.py CTD_SYSTEM_PROMPT (no line break before "Respond")
-SYSTEM_PROMPT = (
-    "Using only the provided numbers, create an arithmetic expression that evaluates to exactly "
-    "the provided target number. You may use the operations +, -, *, and / as needed, but each "
-    "number must be used exactly once. Think step-by-step. After reasoning, provide only your "
-    "final expression inside \\boxed{} tags without including an equals sign or the target "
-    "number. For example: \\boxed{a + b * c}"
-    "Respond in the following format:\n<reasoning>\nYour reasoning here\n</reasoning>\n"
-    "<answer>\n\\boxed{...}\n</answer>")
 
 _ALLOWED = re.compile(r"^[\d+\-*/().\s]+$")
 _LEFT_OF_EQUALS = re.compile(r"([0-9+\-*/() ]+)=[0-9. ]+")
@@ -36,6 +26,15 @@ _OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.m
               ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Pow: operator.pow,
               ast.UAdd: operator.pos, ast.USub: operator.neg}
 MAX_EXPONENT = 10_000  # beyond this an integer power would not finish; treated as invalid
+
+# HEX/eval/countdown.py CTD_SYSTEM_PROMPT (no line break before "Respond")
+SYSTEM_PROMPT = (
+    "Using only the provided numbers, create an arithmetic expression that evaluates to exactly "
+    "the provided target number. You may use the operations +, -, *, and / as needed, but each "
+    "number must be used exactly once. Think step-by-step. After reasoning, provide only your "
+    "final expression inside \\boxed{} tags without including an equals sign or the target "
+    "number. For example: \\boxed{a + b * c}"
+    + RESPONSE_FORMAT)
 
 
 def parse(text: str) -> str:

@@ -13,14 +13,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from hexviz.tasks.base import Problem, Task
+from hexviz.tasks.base import RESPONSE_FORMAT, Problem, Task
 
 # HEX/eval/gsm8k.py GSM_SYSTEM_PROMPT (note the space after "\boxed{}.")
 SYSTEM_PROMPT = (
     "You are a math expert. You will be given a question to solve. Solve it step by step. "
     "Wrap the final answer in a \\boxed{}. \n"
-    "Respond in the following format:\n<reasoning>\nYour reasoning here\n</reasoning>\n"
-    "<answer>\n\\boxed{...}\n</answer>")
+    + RESPONSE_FORMAT)
 
 _BOXED = re.compile(r"\\boxed{(.*?)}")
 _NUMBER = re.compile(r"-?\d+\.?\d*")

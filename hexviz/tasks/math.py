@@ -10,15 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hexviz.tasks.base import Problem, Task
+from hexviz.tasks.base import RESPONSE_FORMAT, Problem, Task
 from hexviz.tasks.latex import math_equal, parse_boxed_answer
 
 # HEX/eval/math500.py MATH500_SYSTEM_PROMPT, stray quote and trailing newline included
 SYSTEM_PROMPT = (
     "You are a math expert. You will be given a question to solve. Solve it step by step. "
     "Wrap the final answer in a \\boxed{}.\n"
-    "Respond in the following format:\n<reasoning>\nYour reasoning here\n</reasoning>\n"
-    "<answer>\n\\boxed{...}\n</answer>\" \n")
+    + RESPONSE_FORMAT + "\" \n")  # sic: HEX's MATH prompt ends so
 
 
 def row_to_problem(row: Mapping[str, Any]) -> Problem:

@@ -13,11 +13,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from hexviz.decode.settings import Expert
-from hexviz.evaluate import (EvalResults, ExpertScore, Record, frontier_verdict, load_results,
-                             summarize, vote_of)
+from hexviz.eval.records import EvalResults, Record, load_results
+from hexviz.eval.scoring import ExpertScore, frontier_verdict, summarize, vote_of
 from hexviz.models import HEXVIZ_META
 from hexviz.paths import BUILTIN_DIR, EXAMPLES
+from hexviz.policy.settings import Expert
 from hexviz.runs.metrics import MAX_SQUEEZED_TOKENS
 from hexviz.train import task
 

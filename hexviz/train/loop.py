@@ -51,7 +51,7 @@ class TrainConfig:
     tie_embeddings: bool = True  # input and output embeddings share one matrix
     embedding_init_std: float = 0.2  # std of the random token embeddings; 0 keeps ModernBERT's
     # 0.02. Larger, tokens that play one role (the task's objects) keep apart while Adam moves
-    # them all the same way, so the model can learn to copy them (bench/README.md)
+    # them all the same way, so the model can learn to copy them (assets/tinygsm-dllm/experiments.md)
     freeze_input_embeddings: bool = False  # keep the input embeddings at their random start
     # (untied only): tokens that nothing else depends on, like the task's objects, then stay
     # as distinct as they began instead of drifting together

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from hexviz.app import ui
-from hexviz.app.lesson import CHAPTER_KEYS
+from hexviz.render.lesson import CHAPTER_KEYS
 from hexviz.app.runner import LocalRunner
 from tests.conftest import CHROMIUM, CHROMIUM_FLAGS as FLAGS, serving
 

@@ -80,13 +80,13 @@ def test_model_defaults_fill_what_the_request_leaves_out(random_model_dir):
 
 @pytest.mark.slow
 def test_live_scaling_eval_on_the_builtin_model():
-    from hexviz.app import views as explore_views
+    from hexviz.app.tabs import scaling
 
     seen = []
     results = LocalRunner().evaluate(BUILTIN_LABEL, 4, 2, 0.5, lambda d, t: seen.append((d, t)))
     assert len(results.records) == 4 and seen[-1] == (4, 4)
     assert len(results.voters) == 10  # 5 block sizes x 2 seeds
-    fig, _ = explore_views.scaling_views(results)
+    fig, _ = scaling.scaling_views(results)
     assert list(fig.data[0].x) == list(range(1, 11))
     assert list(fig.data[2].x) == [5, 10]  # every block size with 1, then 2 seeds
 
@@ -97,7 +97,7 @@ def test_a_parallel_sampler_streams_and_ends_with_the_finished_run(random_model_
                                      sampler="threshold:0.2", edit=0.5, baselines=False)))
     last = runs[-1]
     assert last.complete and not runs[0].complete
-    assert last.config.sampler == "threshold:0.2" and last.config.edit == 0.5
+    assert last.config.sampler.spec == "threshold:0.2" and last.config.edit == 0.5
     assert last.steps_done == max(t.steps_taken for t in last.trajectories) < 16
     assert last.steps_done % 4 != 0 or len(runs) >= 2  # the last step is sent wherever it fell
 

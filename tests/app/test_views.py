@@ -1,8 +1,7 @@
-"""Views of a run by name, replay of uploads, downloads and the Scaling tab's file."""
+"""The chart registry, views of a run by name, replay of uploads, and downloads."""
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 
@@ -10,8 +9,16 @@ import gradio as gr
 import pytest
 
 from hexviz.app import views as explore_views
+from hexviz.render import figures
 from hexviz.runs import record as trajectory
-from tests.conftest import hand_made_results, known_run
+from tests.conftest import known_run
+
+
+def test_every_chart_is_named_by_its_figure_function():
+    for name, chart in explore_views.CHARTS.items():
+        assert getattr(figures, name) is chart.figure and chart.name == name
+    assert set(explore_views.all_figures(known_run())) == {
+        name for name, chart in explore_views.CHARTS.items() if chart.exported}
 
 
 def test_full_views_fill_every_output():
@@ -21,9 +28,10 @@ def test_full_views_fill_every_output():
     assert ">7</mark>" in views["answers"] and "collapsed" in views["answers"]
     first = known_run().trajectories[0]
     assert f"AR-ness {first.ar_ness:.2f}" in views["answers"]  # order metrics per expert
-    assert views["vote"].layout.title.text == "Vote: 7"
-    assert views["pick"]["value"] == "whole (margin) ✗ collapsed"  # the collapse is shown first
-    assert "COLLAPSED" in views["map"].layout.title.text
+    assert views["vote_panel"].layout.title.text == "Vote: 7"
+    assert views["map_expert"]["value"] == (
+        "whole (margin) ✗ collapsed")  # the collapse is shown first
+    assert "COLLAPSED" in views["unmasking_map"].layout.title.text
     json_file, page_file = views["downloads"]
     assert json_file.endswith(".json") and page_file.endswith(".html")
     page = Path(page_file).read_text()
@@ -34,9 +42,9 @@ def test_partial_views_redraw_only_cheap_outputs():
     run = known_run()
     run.steps_done = 2
     views = explore_views.partial_views(run)
-    assert set(views) == {"status", "answers", "reveal", "pressure"}
+    assert set(views) == {"status", "answers", "reveal_order", "end_pressure"}
     assert "Decoding" in views["status"] and "step 2/4" in views["status"]
-    assert len(views["reveal"].data) >= 1
+    assert len(views["reveal_order"].data) >= 1
 
 
 def test_upload_round_trip(tmp_path):
@@ -70,19 +78,3 @@ def test_finished_runs_leave_no_temp_folder_behind():
     assert len(folders) <= 1  # the process's one folder, made on first use
     assert Path(first[0]).parent == Path(second[0]).parent
     assert first[0] != second[0]  # runs do not overwrite each other
-
-
-def test_scaling_tab_plots_a_results_file(tmp_path):
-    from hexviz.evaluate import results_to_json
-
-    path = tmp_path / "results.json"
-    path.write_text(json.dumps(results_to_json(hand_made_results())))
-    fig, table = explore_views.scaling_from_file(str(path))
-    accuracy, ties = fig.data
-    assert list(accuracy.x) == [1, 2, 3] and list(accuracy.y) == [0.25, 0.25, 0.5]
-    assert list(ties.y) == [0.0, 0.25, 0.25]
-    assert "HEX vote" in table
-    bad = tmp_path / "bad.json"
-    bad.write_text("{}")
-    with pytest.raises(gr.Error, match="not a hexviz eval results file"):
-        explore_views.scaling_from_file(str(bad))

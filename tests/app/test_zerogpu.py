@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import torch
 
-from hexviz import limits
+from hexviz import limits, models
 from hexviz.app import zerogpu
 from hexviz.app.runner import BUILTIN_LABEL, LocalRunner, RunRequest
 from hexviz.models.llada import LLaDAConfig, LLaDAModelLM
@@ -171,8 +171,8 @@ def budget_for_chunks(local: LocalRunner, request: RunRequest, steps_per_call: i
     """A budget under which one call of ``request`` decodes ``steps_per_call`` steps."""
     job = local._prepare(request)
     cost = zerogpu.forward_cost(job.lm.model)
-    flops = cost.flops(len(job.experts), len(job.prompt_ids) + job.config.gen_length,
-                       job.config.gen_length)
+    flops = cost.flops(len(job.plan.experts), len(job.prompt_ids) + job.plan.config.gen_length,
+                       job.plan.config.gen_length)
     # 0.9 s a step: int(1.0 / step_s) is ``steps_per_call`` whatever the float rounding
     return zerogpu.Budget(tflops=flops * steps_per_call / 0.9 / 1e12, call_target_s=1.0)
 
@@ -210,14 +210,17 @@ def test_chunked_gpu_decoding_equals_the_unchunked_decode(fake_spaces, random_mo
 @pytest.mark.parametrize("settings", [{"sampler": "threshold:0.2"}, {"cache": "dual"}])
 def test_parallel_and_cached_runs_take_one_gpu_call(fake_spaces, random_model_dir, settings):
     fake = fake_spaces(active=True)
-    local = LocalRunner({"m": str(random_model_dir)}, snapshot_every=4)
+    # a cache needs a model that has one: the random BERT is planned exact (and chunked)
+    model = models.BUILTIN if "cache" in settings else str(random_model_dir)
+    local = LocalRunner({"m": model}, snapshot_every=4)
     request = RunRequest("Hi", "m", blocks=(4, 8), gen_length=16, steps=16, **settings)
     local._zerogpu_budget = budget_for_chunks(local, request, 4)  # 4 calls if it were fixed
     runs = list(local.run(request))
     *_, plain = local._decode(request)
-    step_cap = local._prepare(request).config.step_cap
+    step_cap = local._prepare(request).plan.config.step_cap
     assert [span for _, span in fake.calls] == [(0, step_cap)]
     assert len(runs) == 1 and runs[0].complete and trajectories_equal(runs[0], plain)
+    assert runs[0].config.cache == settings.get("cache", "none")
 
 
 def test_a_run_too_big_for_zerogpu_is_refused_before_any_call(fake_spaces, random_model_dir,

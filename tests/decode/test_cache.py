@@ -8,15 +8,21 @@ import numpy as np
 import pytest
 import torch
 
+from hexviz.decode.assemble import decode, decode_many
 from hexviz.decode.cache import (
     BlockCache,
-    cache_refusal,
-    check_cache_mode,
     distinct_representatives,
 )
-from hexviz.decode.engine import decode, decode_many
-from hexviz.decode.settings import DecodeConfig, Expert, baseline_experts, hex_experts
 from hexviz.models.kvcache import Window
+from hexviz.policy.settings import (
+    DecodeConfig,
+    Expert,
+    baseline_experts,
+    cache_refusal,
+    check_cache_mode,
+    hex_experts,
+)
+from tests.decode.test_engine_parallel import hex_get_num_transfer_tokens
 from tests.models.test_kvcache import (
     ANSWER,
     PROMPT,
@@ -30,8 +36,7 @@ from tests.models.test_kvcache import (
     tiny_modernbert,
     wrap,
 )
-from tests.decode.test_engine_parallel import hex_get_num_transfer_tokens
-from tests.decode.test_samplers import hex_get_transfer_index
+from tests.policy.test_samplers import hex_get_transfer_index
 
 ARCHITECTURES = [pytest.param(tiny_modernbert, modernbert_reference, id="modernbert"),
                  pytest.param(tiny_llada, llada_reference, id="llada")]
@@ -280,8 +285,10 @@ QUESTIONS = [
 ]
 
 
-@pytest.mark.parametrize("sampler,threshold", [("fixed", None), ("threshold:0.9", 0.9)])
-@pytest.mark.parametrize("mode", ["prefix", "dual"])
+@pytest.mark.parametrize("mode,sampler,threshold", [
+    ("prefix", "threshold:0.9", 0.9), ("dual", "fixed", None),  # the quick tier: one each
+    pytest.param("prefix", "fixed", None, marks=pytest.mark.slow),
+    pytest.param("dual", "threshold:0.9", 0.9, marks=pytest.mark.slow)])
 def test_equals_fast_dllm_cached_generate(builtin, mode, sampler, threshold):
     """Experts of different block sizes batched with padded prompts (rows reach block
     boundaries at different steps with the threshold sampler) equal Fast-dLLM's cached
@@ -314,6 +321,7 @@ def test_one_step_per_block_is_exact_decoding(builtin):
                 np.testing.assert_allclose(s.draft_prob, t.draft_prob, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_cached_runs_differ_from_exact_and_compute_fewer_positions(builtin):
     prompts = [builtin.format_prompt(q) for q in QUESTIONS]
     experts = hex_experts(64, [4, 8, 16, 32])

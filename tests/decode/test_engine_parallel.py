@@ -10,10 +10,11 @@ import pytest
 import torch
 from diffusers import BlockRefinementScheduler
 
-from hexviz.decode.engine import Resume, decode, decode_many, iter_decode
-from hexviz.decode.settings import DecodeConfig, Expert, hex_experts
+from hexviz.decode.assemble import decode, decode_many, iter_runs
+from hexviz.decode.engine import Resume
+from hexviz.policy.settings import DecodeConfig, Expert, hex_experts
 from hexviz.runs.record import dumps, loads
-from tests.decode.test_samplers import hex_get_transfer_index, hex_get_transfer_index_dynamic
+from tests.policy.test_samplers import hex_get_transfer_index, hex_get_transfer_index_dynamic
 
 HEX_COMMIT = "b714b9c61b8ab700261fed42cab5b2b8ff00a394"
 QUESTIONS = [
@@ -75,20 +76,30 @@ def hex_generate(model, prompt, steps=128, gen_length=128, block_length=128, mas
     return x, nfe
 
 
-@pytest.mark.parametrize("sampler,kwargs", [
-    ("threshold:0.9", {"threshold": 0.9}), ("threshold:0.7", {"threshold": 0.7}),
-    ("factor:1", {"factor": 1.0}), ("factor:0.5", {"factor": 0.5}), ("fixed", {}),
+EVERY_SIZE = (4, 8, 16, 32, 64)  # the HEX experts of the built-in model (gen_length 128)
+
+
+@pytest.mark.parametrize("sampler,kwargs,sizes", [
+    # the quick tier checks one block size of each family; the full tier every size
+    ("threshold:0.9", {"threshold": 0.9}, (16,)), ("factor:1", {"factor": 1.0}, (16,)),
+    ("fixed", {}, (16,)),
+    pytest.param("threshold:0.9", {"threshold": 0.9}, EVERY_SIZE, marks=pytest.mark.slow),
+    pytest.param("threshold:0.7", {"threshold": 0.7}, EVERY_SIZE, marks=pytest.mark.slow),
+    pytest.param("factor:1", {"factor": 1.0}, EVERY_SIZE, marks=pytest.mark.slow),
+    pytest.param("factor:0.5", {"factor": 0.5}, EVERY_SIZE, marks=pytest.mark.slow),
+    pytest.param("fixed", {}, EVERY_SIZE, marks=pytest.mark.slow),
 ])
-def test_equals_hex_generate_for_every_hex_block_size(builtin, sampler, kwargs):
+def test_equals_hex_generate_for_every_hex_block_size(builtin, sampler, kwargs, sizes):
     """Every HEX expert of the built-in model (gen_length 128: blocks 4 ... 64), batched, equals
-    HEX's generate() run alone for that block size, token for token and in forward passes."""
+    HEX's generate() run alone for that block size (those of ``sizes``), token for token and in
+    forward passes."""
     config = DecodeConfig(builtin.defaults.gen_length, builtin.defaults.steps, sampler=sampler)
     experts = hex_experts(config.gen_length)
-    assert [e.block_length for e in experts] == [4, 8, 16, 32, 64]
+    assert tuple(e.block_length for e in experts) == EVERY_SIZE
     prompts = [builtin.format_prompt(q) for q in QUESTIONS]
     runs = decode_many(builtin, prompts, experts, config)
     for prompt, run in zip(prompts, runs, strict=True):
-        for t in run.trajectories:
+        for t in (t for t in run.trajectories if t.expert.block_length in sizes):
             x, nfe = hex_generate(builtin.model, torch.tensor([prompt]), config.steps,
                                   config.gen_length, t.expert.block_length, builtin.mask_id,
                                   **kwargs)
@@ -137,7 +148,11 @@ def block_refinement_generate(lm, prompt, gen_length, block_length, steps, thres
     return x[0, len(prompt):].tolist(), step, edits
 
 
-@pytest.mark.parametrize("t,edit", [(0.9, None), (0.7, None), (0.9, 0.5), (0.8, 0.3)])
+@pytest.mark.parametrize("t,edit", [
+    (0.9, 0.5),  # the quick tier: one case, with edits
+    pytest.param(0.9, None, marks=pytest.mark.slow),
+    pytest.param(0.7, None, marks=pytest.mark.slow),
+    pytest.param(0.8, 0.3, marks=pytest.mark.slow)])
 def test_bounded_and_edit_equal_a_block_refinement_loop(builtin, t, edit):
     config = DecodeConfig(128, 64, sampler=f"bounded:{t}", edit=edit)
     prompt = builtin.format_prompt(QUESTIONS[1])
@@ -230,7 +245,7 @@ def test_a_fork_with_unchanged_settings_continues_the_original(random_lm, prompt
     experts = hex_experts(32, [4, 16])
     original = decode(random_lm, prompt_ids, experts, config)
     for step in (0, 3, 6):
-        *_, last = iter_decode(random_lm, [prompt_ids], experts, config,
+        *_, last = iter_runs(random_lm, [prompt_ids], experts, config,
                                resume=Resume(step, original.trajectories))
         forked = last.runs()[0]
         for a, b in zip(original.trajectories, forked.trajectories, strict=True):
@@ -244,7 +259,7 @@ def test_runs_round_trip_through_json_with_the_new_fields(random_lm, prompt_ids)
     config = DecodeConfig(32, 16, sampler="threshold:0.5", edit=0.3)
     run = decode(random_lm, prompt_ids, hex_experts(32, [4, 16]), config)
     back = loads(dumps(run))
-    assert back.config == config and back.config.sampling.edit == 0.3
+    assert back.config == config and back.config.sampler.edit == 0.3
     assert back.timing.row_passes == run.timing.row_passes
     for a, b in zip(run.trajectories, back.trajectories, strict=True):
         assert a.steps_taken == b.steps_taken

@@ -10,8 +10,8 @@ import torch
 from safetensors.torch import save_file
 
 from hexviz import models
-from hexviz.decode.engine import decode
-from hexviz.decode.settings import DecodeConfig, hex_experts
+from hexviz.decode.assemble import decode
+from hexviz.policy.settings import DecodeConfig, hex_experts
 from hexviz.models.llada import LLaDAModelLM
 from hexviz.train.loop import tokenizer_corpus
 from hexviz.train.tokenizer import build_tokenizer

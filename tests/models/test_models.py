@@ -58,6 +58,7 @@ def test_a_broken_hexviz_json_is_a_clear_error(tmp_path, random_model_dir, conte
         models.load(str(tmp_path / "m"), device="cpu")
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_importing_the_package_loads_no_torch_until_asked():
     import subprocess
     import sys

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from hexviz.decode.engine import decode
-from hexviz.decode.settings import DecodeConfig, Expert, hex_experts
+from hexviz.decode.assemble import decode
+from hexviz.policy.settings import DecodeConfig, Expert, hex_experts
 from hexviz.runs import record as trajectory
 from hexviz.runs.record import SCHEMA_VERSION, TrajectoryFormatError
 
@@ -16,7 +16,7 @@ from hexviz.runs.record import SCHEMA_VERSION, TrajectoryFormatError
 @pytest.fixture(scope="module")
 def run(random_lm, prompt_ids):
     experts = hex_experts(16, [4, 8]) + [Expert(16, "margin", votes=False)]
-    return decode(random_lm, prompt_ids, experts, DecodeConfig(16, 16), prompt_text="Q?")
+    return decode(random_lm, prompt_ids, experts, DecodeConfig(16, 16), question="Q?")
 
 
 def test_json_round_trip_keeps_every_array(run, tmp_path):
@@ -168,7 +168,7 @@ def test_runs_written_before_samplers_load_with_their_steps_and_commits(tmp_path
         old = tmp_path / path.name
         old.write_text(json.dumps(written_before_samplers(json.loads(path.read_text()))))
         run = trajectory.load(old)
-        assert run.config.sampler == "fixed" and run.timing.row_passes is None
+        assert run.config.sampler.spec == "fixed" and run.timing.row_passes is None
         assert run.config.cache == "none" and run.timing.positions is None  # before caching
         for t in run.trajectories:
             assert t.steps_taken == len(t.draft_ids) == run.steps_done

@@ -6,8 +6,9 @@ import dataclasses
 
 import pytest
 
-from hexviz.decode.settings import DecodeConfig, Expert
-from hexviz.evaluate import EvalResults, Record, summarize
+from hexviz.eval.records import EvalResults, Record
+from hexviz.eval.scoring import summarize
+from hexviz.policy.settings import DecodeConfig, Expert
 from hexviz.train import card
 
 Q2 = "Zoe has 4 cards. She buys 2 more. She loses 1. How many cards does Zoe have now?"  # 5

@@ -1,0 +1,53 @@
+"""The app's API endpoint, ``/run``: a question and settings in, the run's JSON out (the CLI's
+``--json``). It takes the settings the CLI takes, as text and numbers; ZeroGPU and the limits
+refuse what the app refuses, in one line."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from hexviz import limits
+from hexviz.app.runner import Runner, RunRequest
+from hexviz.app.widgets import edit_value, user_errors
+from hexviz.policy.settings import parse_blocks
+from hexviz.runs import record
+
+
+def api_request(label: str, prompt: str, blocks: str, remasking: str, gen_length: int,
+                steps: int, temperature: float, seeds: int, baselines: bool,
+                sampler: str = "fixed", edit: float | str | None = None,
+                cache: str = "none", task: str = "") -> RunRequest:
+    """The API's arguments as a request: "" blocks is the HEX set, 0 the model's defaults,
+    "" task the model's own format."""
+    blocks = str(blocks or "")
+    return RunRequest(prompt=str(prompt or ""), model=label, remasking=str(remasking),
+                      blocks=parse_blocks(blocks) if blocks.strip() else None,
+                      gen_length=limits.as_int(gen_length, "gen_length") or None,
+                      steps=limits.as_int(steps, "steps") or None,
+                      temperature=limits.as_float(temperature, "temperature"),
+                      seeds=limits.as_int(seeds, "seeds"), baselines=bool(baselines),
+                      sampler=str(sampler or "fixed"), edit=edit_value(edit),
+                      cache=str(cache), task=str(task).strip() or None)
+
+
+def wire(runner: Runner, label: str) -> None:
+    """``/run`` on the model ``label`` (the app's first)."""
+    def api_run(prompt: str, blocks: str = "", remasking: str = "low_confidence",
+                gen_length: int = 0, steps: int = 0, temperature: float = 0.0,
+                seeds: int = 1, baselines: bool = True, sampler: str = "fixed",
+                edit: str = "", cache: str = "none", task: str = "") -> dict:
+        """Decode ``prompt`` with HEX experts and return the run's JSON (the CLI's --json);
+        ``sampler`` is NAME[:VALUE] as in the CLI, ``edit`` an editing threshold ("" none),
+        ``cache`` prefix or dual decodes with a block KV cache (its ``config.cache`` says
+        whether the model had one), ``task`` a task's prompt protocol and parser ("" the
+        model's own format)."""
+        request = user_errors("reading the arguments", api_request, label, prompt, blocks,
+                              remasking, gen_length, steps, temperature, seeds, baselines,
+                              sampler, edit, cache, task)
+        *_, run = user_errors("decoding", list, runner.run(request))
+        result = record.run_to_json(run)
+        del run
+        limits.release_memory()
+        return result
+
+    gr.api(api_run, api_name="run")

@@ -1,0 +1,220 @@
+"""The Explore tab: decode a question, or replay a trajectory JSON, and see it in every chart.
+
+The question and its summary (status, vote, each expert's answer) on the left, the settings
+column on the right, and below them one tab per chart of `hexviz.app.views.CHARTS`, then the
+What-if fork (`fork`) and the downloads. Other tabs open a stored run here (`OpenInExplore`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from hexviz import limits
+from hexviz.app.runner import Runner
+from hexviz.app.tabs import fork
+from hexviz.app.views import CHARTS, Views, full_views, partial_views, replay
+from hexviz.app.widgets import (AnimationControls, LengthControls, Settings, animation_controls,
+                                load_settings, run_request, settings_column, user_errors,
+                                wire_animation)
+from hexviz.render import figures
+from hexviz.runs.record import Run
+
+TAB_ID = "explore"
+
+
+# The expert pickers above the charts that show some experts of a run, by chart name.
+PICKERS = {
+    "end_pressure": lambda: gr.CheckboxGroup([], label="Experts shown", elem_id="pressure-pick"),
+    "unmasking_map": lambda: gr.Dropdown([], label="Unmasking map of expert"),
+}
+
+
+# --- layout ------------------------------------------------------------------------------------
+
+@dataclass
+class Explore:
+    settings: Settings
+    run_button: gr.Button
+    upload: gr.File
+    views: dict[str, Any]  # `views.VIEWS` name -> component
+    pickers: dict[str, Any]  # chart name -> the expert picker above it (`PICKERS`)
+    fork: fork.ForkPanel
+    animation: AnimationControls  # the run as a GIF and offline HTML
+
+    def keyed(self, views: Views) -> dict:
+        """Views by name -> by component, as event handlers return them."""
+        return {self.views[name]: value for name, value in views.items()}
+
+    def show(self, run: Run) -> dict:
+        """Every view of ``run``, by component."""
+        return self.keyed(full_views(run))
+
+
+def question_column(examples: list[str]) -> tuple[gr.Textbox, gr.Button, dict[str, Any]]:
+    """The question, Run, and under it the summary: status, vote and each expert's answer."""
+    prompt = gr.Textbox(label="Question", value=examples[0], lines=3)
+    gr.Examples([[e] for e in examples], inputs=[prompt],
+                label="Examples (the experts disagree on these)")
+    run_button = gr.Button("Run", variant="primary", elem_id="run-button")
+    summary = {"status": gr.Markdown(elem_id="status")}
+    summary.update({name: chart.plot() for name, chart in CHARTS.items() if chart.in_summary})
+    with gr.Accordion("Each expert's answer", open=True):
+        summary["answers"] = gr.HTML(elem_id="answers")
+    return prompt, run_button, summary
+
+
+def detail_views(state: gr.State, summary: dict[str, Any]) -> tuple[
+        dict[str, Any], dict[str, Any], fork.ForkPanel, AnimationControls]:
+    """The charts, one tab each, below the summary; the what-if fork and the downloads last."""
+    views, pickers = {"run": state, **summary}, {}
+    with gr.Tabs(elem_id="details"):
+        for name, chart in CHARTS.items():
+            if chart.in_summary:
+                continue
+            with gr.Tab(chart.tab_title, elem_id=chart.tab_id):
+                if name in PICKERS:
+                    pickers[name] = PICKERS[name]()
+                views[name] = chart.plot()
+        with gr.Tab("What-if fork", elem_id="fork-tab"):
+            fork_panel = fork.build()
+        with gr.Tab("Downloads"):
+            views["downloads"] = gr.File(label="Trajectory JSON and all figures (one offline "
+                                         "HTML page)", file_count="multiple", interactive=False)
+            animation = animation_controls("explore")
+    views["map_expert"] = pickers["unmasking_map"]  # filled by every finished run's views
+    return views, pickers, fork_panel, animation
+
+
+def build(labels: list[str], examples: list[str], lengths: LengthControls) -> Explore:
+    state = gr.State(None)  # this user's last run
+    with gr.Row():
+        with gr.Column(scale=3):
+            prompt, run_button, summary = question_column(examples)
+        with gr.Column(scale=2, min_width=300):
+            settings, upload = settings_column(prompt, labels, lengths)
+    views, pickers, fork_panel, animation = detail_views(state, summary)
+    return Explore(settings, run_button, upload, views, pickers, fork_panel, animation)
+
+
+@dataclass(frozen=True)
+class OpenInExplore:
+    """Opening a stored run in Explore from another tab: every view, the run's settings in
+    the inputs (all but the model), and the switch to the Explore tab."""
+
+    explore: Explore
+    tabs: gr.Tabs
+
+    @property
+    def outputs(self) -> list:
+        return [*self.explore.views.values(), *self.explore.settings.of_a_run(), self.tabs]
+
+    def __call__(self, run: Run) -> dict:
+        return {**self.explore.show(run), **load_settings(self.explore.settings.of_a_run(), run),
+                self.tabs: gr.Tabs(selected=TAB_ID)}
+
+
+# --- events ------------------------------------------------------------------------------------
+
+def wire(runner: Runner, tab: Explore) -> None:
+    views = tab.views
+
+    def on_run(prompt, model, blocks, rule, gen_length, steps, temperature, seeds, forbid,
+               end_last, baselines, sampler, edit, cache, task,
+               progress=gr.Progress()) -> Iterator[dict]:
+        request = user_errors("reading the settings", run_request, prompt, model, blocks, rule,
+                              gen_length, steps, temperature, seeds, forbid, end_last, baselines,
+                              sampler, edit, cache, task)
+        waiting = getattr(runner, "is_loading", lambda _: False)(model)
+        progress(0, desc="waiting for the model to finish loading" if waiting
+                 else "loading model and decoding")
+        runs = iter(runner.run(request))  # a generator: decoding starts at the first next()
+        while (run := user_errors("decoding", next, runs, None)) is not None:
+            progress((run.steps_done, run.config.step_cap), desc="decoding", unit="steps")
+            if run.complete and run.config.cache != request.cache:
+                gr.Warning(f"this model has no block KV cache: the {request.cache} cache was "
+                           "not used, the run is exact")
+            yield tab.keyed(full_views(run) if run.complete else partial_views(run))
+        limits.release_memory()  # the views are sent; memory returns to its level
+
+    def on_admit(*settings) -> list[dict]:
+        """Gradio's validator, run before the queue: a run ZeroGPU cannot fit waits for
+        nothing; the message shows on the question box."""
+        valid = [gr.validate(True, "")] * len(settings)
+        try:
+            request = run_request(*settings)
+        except ValueError:  # bad settings are reported by on_run, as before
+            return valid
+        try:
+            getattr(runner, "admit", lambda _: None)(request)
+        except limits.LimitError as err:
+            return [gr.validate(False, str(err)), *valid[1:]]
+        return valid
+
+    def on_model(label) -> tuple:  # the length controls follow the model
+        c = LengthControls.of(runner, label)
+        return (gr.update(choices=c.choices, value=c.gen_length), gr.update(value=c.steps),
+                gr.update(choices=c.blocks, value=c.experts))
+
+    def on_gen_length(label, gen_length) -> tuple:
+        c = LengthControls.of(runner, label, int(gen_length))
+        return gr.update(choices=c.blocks, value=c.experts), gr.update(value=c.steps)
+
+    def on_blocks(label, gen_length, blocks) -> Any:  # whole steps for every ticked expert
+        return gr.update(value=LengthControls.of(runner, label, int(gen_length), blocks).steps)
+
+    outputs = list(views.values())
+    tab.run_button.click(on_run, tab.settings.inputs(), outputs, api_visibility="private",
+                         validator=on_admit)
+    tab.upload.upload(lambda path: tab.keyed(replay(path)), [tab.upload], outputs,
+                      api_visibility="private")
+    wire_map_picker(tab)
+    c = tab.settings
+    c.model.input(on_model, [c.model], [c.gen_length, c.steps, c.blocks],
+                  api_visibility="private")
+    # .input, not .change: loading a stored run's settings must not reset blocks and steps
+    c.gen_length.input(on_gen_length, [c.model, c.gen_length], [c.blocks, c.steps],
+                       api_visibility="private")
+    c.blocks.input(on_blocks, [c.model, c.gen_length, c.blocks], [c.steps],
+                   api_visibility="private")
+    wire_pressure_picker(tab)
+    fork.wire(tab.fork, runner, views["run"], c.model)
+    wire_animation(tab.animation, [views["run"]], lambda run: run)
+
+
+def wire_map_picker(tab: Explore) -> None:
+    """The unmasking map shows the expert picked above it (a finished run's views fill the
+    menu, opening on the first collapsed expert)."""
+    state, picker = tab.views["run"], tab.pickers["unmasking_map"]
+
+    def on_pick(label, run) -> Any:
+        if run is None or label not in figures.row_labels(run):
+            return gr.skip()
+        return figures.unmasking_map(run, figures.row_labels(run).index(label))
+
+    picker.change(on_pick, [picker, state], [tab.views["unmasking_map"]],
+                  api_visibility="private")
+
+
+def wire_pressure_picker(tab: Explore) -> None:
+    """The pressure chart shows the experts ticked above it (a readable few by default)."""
+    state, picker = tab.views["run"], tab.pickers["end_pressure"]
+
+    def on_run(run) -> Any:
+        if run is None:
+            return gr.skip()
+        labels = figures.row_labels(run)
+        return gr.update(choices=labels,
+                         value=[labels[i] for i in figures.default_pressure_rows(run)])
+
+    def on_pick(chosen, run) -> Any:
+        if run is None:
+            return gr.skip()
+        labels = figures.row_labels(run)
+        return figures.end_pressure(run, [i for i, label in enumerate(labels) if label in chosen])
+
+    state.change(on_run, [state], [picker], api_visibility="private")
+    picker.input(on_pick, [picker, state], [tab.views["end_pressure"]], api_visibility="private")

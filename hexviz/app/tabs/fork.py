@@ -1,0 +1,221 @@
+"""The What-if fork, a tab inside Explore: continue one expert of the current run from its
+canvas after step t with another block length, rule or temperature, or with one masked position
+forced to one of the model's top candidates, and show the original and the fork side by side.
+Forks and candidates are asked of the runner."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from hexviz.app.runner import ForkRequest
+from hexviz.app.tabs.compare import ROW, compare_outputs, expert_choices, first_divergence
+from hexviz.policy.rules import RULE_NAMES
+from hexviz.policy.settings import divisors
+from hexviz.render import figures
+from hexviz.render.states import END_OF_TEXT, END_OF_TURN, MASK, TEXT
+from hexviz.runs.record import Run
+
+INTRO = ("Pick an expert and a step, then continue decoding from that exact canvas with "
+         "another block length, rule or temperature, or with one masked position forced "
+         "to a token from the model's top candidates. Unchanged settings reproduce the "
+         "original token for token.")
+
+SAME = "same"
+TOKEN = ("display: inline-block; margin: 1px; padding: 0 3px; border-radius: 3px; "
+         "font-family: ui-monospace, monospace; font-size: 12px;")
+TOKEN_COLORS = {MASK: "#e6e6e6", TEXT: "#dce8f5", END_OF_TURN: "#fde0c5", END_OF_TEXT: "#f9d0d0"}
+SHORT = {END_OF_TURN: "⏎", END_OF_TEXT: "∎"}  # end tokens, one character each
+
+
+# --- pure helpers ------------------------------------------------------------------------------
+
+def canvas_html(run: Run, index: int, step: int) -> str:
+    """The expert's canvas after ``step`` steps as numbered tokens (masked ones as ·)."""
+    t = run.trajectories[index]
+    states = figures.token_states(run, t, step)
+    cells = []
+    for p, (tok, state) in enumerate(zip(t.tokens, states, strict=True)):
+        text = "·" if state == MASK else SHORT.get(int(state), html.escape(tok))
+        cells.append(f'<span style="{TOKEN}background:{TOKEN_COLORS[int(state)]}" '
+                     f'title="position {p}: {html.escape(repr(tok))}">'
+                     f'<sub style="color:#888">{p}</sub>{text}</span>')
+    masked = int((states == MASK).sum())
+    return (f'<div style="{ROW}">after step {step}: {masked} positions still masked '
+            f"(·); ⏎ end of turn, ∎ end-of-text</div><div>{''.join(cells)}</div>")
+
+
+def fork_summary(original: Run, index: int, fork: Run, step: int,
+                 force: tuple[int, str] | None) -> str:
+    a, b = original.trajectories[index], fork.trajectories[0]
+    diverge = first_divergence(a, b, step)
+    differ = len(figures.differing_positions(a, b))
+    what = [f"block length {b.expert.block_length}"] if (
+        b.expert.block_length != a.expert.block_length) else []
+    if b.expert.remasking != a.expert.remasking:
+        what.append(f"rule {b.expert.remasking}")
+    if b.expert.temperature != a.expert.temperature:
+        what.append(f"temperature {b.expert.temperature:g}")
+    if force is not None:
+        what.append(f"position {force[0]} forced to {force[1]!r}")
+    change = ", ".join(what) or "nothing changed"
+    where = ("the continuation is identical to the original" if diverge is None else
+             f"they diverge at step {diverge}; {differ} final tokens differ")
+    return (f"Fork after step {step} ({change}): {where}. Original answer "
+            f"**{a.answer or '—'}**, fork answer **{b.answer or '—'}**.")
+
+
+def parse_temperature(text: str | None) -> float | None:
+    text = (text or "").strip()
+    if text in ("", SAME):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise gr.Error(f"temperature must be 'same' or a number >= 0 (got {text!r})") from None
+    if not value >= 0:
+        raise gr.Error(f"temperature must be a number >= 0 (got {text!r})")
+    return value
+
+
+def parse_position(text: str | None) -> int | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise gr.Error(f"the position must be a whole number (got {text!r})") from None
+
+
+# --- layout ------------------------------------------------------------------------------------
+
+@dataclass
+class ForkPanel:
+    expert: gr.Dropdown
+    step: gr.Slider
+    canvas: gr.HTML
+    block: gr.Dropdown
+    rule: gr.Dropdown
+    temperature: gr.Textbox
+    position: gr.Textbox
+    show_candidates: gr.Button
+    candidate: gr.Dropdown
+    button: gr.Button
+    summary: gr.Markdown
+    reveal: gr.Plot
+    maps: gr.Plot
+    answers: gr.HTML
+
+
+def build() -> ForkPanel:
+    gr.Markdown(INTRO)
+    with gr.Row():
+        expert = gr.Dropdown([], label="Expert", elem_id="fork-expert")
+        step = gr.Slider(0, 63, value=16, step=1, label="Fork after step", elem_id="fork-step")
+    canvas = gr.HTML(elem_id="fork-canvas")
+    with gr.Row():
+        block = gr.Dropdown([SAME], value=SAME, label="Block length from here")
+        rule = gr.Dropdown([SAME, *RULE_NAMES], value=SAME, label="Remasking rule")
+        temperature = gr.Textbox(SAME, label="Temperature (same, or a number)")
+    with gr.Row():
+        position = gr.Textbox("", label="Force position (optional: a masked position's number)",
+                              elem_id="fork-position")
+        show_candidates = gr.Button("Top candidates there", elem_id="fork-candidates")
+        candidate = gr.Dropdown([], label="Forced token", elem_id="fork-token")
+    button = gr.Button("Fork", variant="primary", elem_id="fork-button")
+    summary = gr.Markdown(elem_id="fork-summary")
+    answers = gr.HTML(elem_id="fork-answers")
+    reveal = gr.Plot(show_label=False, elem_id="fork-reveal")
+    maps = gr.Plot(show_label=False, elem_id="fork-maps")
+    return ForkPanel(expert, step, canvas, block, rule, temperature, position, show_candidates,
+                     candidate, button, summary, reveal, maps, answers)
+
+
+# --- events ------------------------------------------------------------------------------------
+
+def wire(panel: ForkPanel, runner, state: gr.State, model: gr.Dropdown) -> None:
+    """``state``: the current Explore run; ``model``: the model picker (forks decode with it)."""
+    def on_run(run) -> tuple:
+        if run is None or not run.complete:
+            return gr.skip(), gr.skip(), gr.skip()
+        choices = expert_choices(run)
+        index = figures.default_pressure_rows(run)[-1]
+        step = run.config.steps // 4
+        return (gr.update(choices=choices, value=index),
+                gr.update(maximum=run.config.steps - 1, value=step),
+                gr.update(choices=[SAME, *divisors(run.config.gen_length)], value=SAME))
+
+    def on_canvas(run, index, step) -> str:
+        if run is None or index is None:
+            return ""
+        return canvas_html(run, int(index), int(step))
+
+    def on_candidates(run, index, step, position, model_label) -> Any:
+        if run is None or index is None:
+            raise gr.Error("run something in Explore (or replay a stored run) first")
+        p = parse_position(position)
+        if p is None:
+            raise gr.Error("type the position to force (the small number of a masked token)")
+        t = run.trajectories[int(index)]
+        if not 0 <= p < len(t.token_ids):
+            raise gr.Error(f"position must be from 0 to {len(t.token_ids) - 1} (got {p})")
+        if 0 <= t.reveal_step[p] < int(step):
+            raise gr.Error(f"position {p} is already revealed after step {int(step)}; pick a "
+                           "masked one (·)")
+        if not hasattr(runner, "candidates"):
+            raise gr.Error("this app's engine cannot list candidates")
+        try:
+            top = runner.candidates(model_label, run, int(index), int(step), p)
+        except ValueError as err:
+            raise gr.Error(str(err)) from None
+        except Exception as err:  # the app stays up; the user sees what went wrong
+            raise gr.Error(f"listing candidates failed: {type(err).__name__}: {err}") from None
+        choices = [(f"{text!r}  {prob:.1%}", token) for token, text, prob in top]
+        return gr.update(choices=choices, value=choices[0][1])
+
+    def on_fork(run, index, step, block, rule, temperature, position, token, model_label,
+                progress=gr.Progress()) -> tuple:
+        if run is None or index is None:
+            raise gr.Error("run something in Explore (or replay a stored run) first")
+        p = parse_position(position)
+        if p is not None and token is None:
+            raise gr.Error("pick the forced token: press 'Top candidates there' first")
+        force = None if p is None else (p, int(token))
+        try:
+            request = ForkRequest(
+                run, int(index), int(step), model_label,
+                block_length=None if block in (None, SAME) else int(block),
+                remasking=None if rule in (None, SAME) else rule,
+                temperature=parse_temperature(temperature), force=force)
+            progress(0, desc="forking")
+            *_, fork = runner.fork(request)
+        except ValueError as err:
+            raise gr.Error(str(err)) from None
+        except AttributeError:
+            raise gr.Error("this app's engine cannot fork runs") from None
+        except Exception as err:  # the app stays up; the user sees what went wrong
+            raise gr.Error(f"the fork failed: {type(err).__name__}: {err}") from None
+        shown = None if force is None else (force[0], fork.trajectories[0].tokens[force[0]])
+        reveal, maps, answers = compare_outputs(run, int(index), fork, 0,
+                                                ("original", "fork"), int(step))
+        return fork_summary(run, int(index), fork, int(step), shown), reveal, maps, answers
+
+    state.change(on_run, [state], [panel.expert, panel.step, panel.block],
+                 api_visibility="private")
+    for trigger in (panel.expert.change, panel.step.change):
+        trigger(on_canvas, [state, panel.expert, panel.step], [panel.canvas],
+                api_visibility="private")
+    for trigger in (panel.expert.change, panel.step.change, panel.position.change):
+        trigger(lambda: gr.update(choices=[], value=None), None, [panel.candidate],
+                api_visibility="private")
+    panel.show_candidates.click(on_candidates,
+                                [state, panel.expert, panel.step, panel.position, model],
+                                [panel.candidate], api_visibility="private")
+    panel.button.click(on_fork, [state, panel.expert, panel.step, panel.block, panel.rule,
+                                 panel.temperature, panel.position, panel.candidate, model],
+                       [panel.summary, panel.reveal, panel.maps, panel.answers],
+                       api_visibility="private")

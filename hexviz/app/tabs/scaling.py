@@ -1,0 +1,89 @@
+"""The Scaling tab: HEX as test-time scaling. The accuracy curve over votes (block sizes x
+seeds) from an eval results file, or from a small eval run here on the built-in test set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import gradio as gr
+
+from hexviz import limits
+from hexviz.app.runner import Runner
+from hexviz.app.widgets import one_line, user_errors
+from hexviz.eval.records import EvalResults, load_results
+from hexviz.eval.report import format_scaling, format_summary
+from hexviz.eval.scoring import scaling_curve, seed_scaling_curve, summarize
+from hexviz.render import figures
+
+INTRO = ("HEX is test-time scaling: more votes (block sizes x seeds), more accuracy, "
+         "fewer ties. Plot a results file from `hexviz eval --out results.json`, or run "
+         "a small eval on the built-in test set here (temperature > 0 makes seeds "
+         "differ).")
+
+TAB_ID = "scaling"
+
+
+# --- views -------------------------------------------------------------------------------------
+
+def scaling_views(results: EvalResults) -> tuple:
+    """The curve, and the summary table as monospace text."""
+    table = format_summary(summarize(results))
+    title = f"Test-time scaling on {len(results.records)} problems ({Path(results.model).name})"
+    curve, by_seeds = scaling_curve(results), seed_scaling_curve(results)
+    figure = figures.scaling(curve, title, by_seeds)
+    return figure, f"```\n{table}\n\n{format_scaling(curve, by_seeds)}\n```"
+
+
+def scaling_from_file(path: str | None) -> tuple:
+    if path is None:
+        return gr.skip(), gr.skip()
+    try:
+        return scaling_views(load_results(path))
+    except Exception as err:  # noqa: BLE001  ValueError says what is wrong; others, their type
+        raise gr.Error(f"cannot read this results file: {one_line(err)}") from None
+
+
+# --- layout ------------------------------------------------------------------------------------
+
+@dataclass
+class Scaling:
+    results_file: gr.File  # a results file of `hexviz eval --out`, plotted as it is
+    problems: gr.Slider  # the live eval: problems of the built-in test set,
+    seeds: gr.Slider  # seeds per block size,
+    temperature: gr.Slider  # and the temperature that makes seeds differ
+    button: gr.Button
+    plot: gr.Plot  # votes against accuracy
+    table: gr.Markdown  # per expert: accuracy, no answer, collapse, steps
+
+
+def build() -> Scaling:
+    """A results file to plot, or a small live eval to run, and the curve with its table."""
+    gr.Markdown(INTRO)
+    with gr.Row():
+        results_file = gr.File(label="Eval results JSON", file_types=[".json"], type="filepath")
+        with gr.Column():
+            problems = gr.Slider(4, limits.current().max_eval_problems, value=20, step=4,
+                                 label="Problems")
+            seeds = gr.Slider(1, 4, value=2, step=1, label="Seeds per block size")
+            temperature = gr.Slider(0, 1.5, value=0.5, step=0.1, label="Temperature")
+            button = gr.Button("Run a small eval", variant="primary")
+    plot = gr.Plot(label="Scaling curve", elem_id="scaling-plot")
+    return Scaling(results_file, problems, seeds, temperature, button, plot, gr.Markdown())
+
+
+# --- events ------------------------------------------------------------------------------------
+
+def wire(runner: Runner, tab: Scaling, model: gr.Dropdown) -> None:
+    """``model``: Explore's model picker; the small eval runs on the model chosen there."""
+    def on_eval(model, problems, seeds, temperature, progress=gr.Progress()) -> tuple:
+        report = lambda done, total: progress((done, total), unit="problems")  # noqa: E731
+        results = user_errors("the eval", runner.evaluate, model, int(problems), int(seeds),
+                              float(temperature), report)
+        return scaling_views(results)
+
+    outputs = [tab.plot, tab.table]
+    tab.results_file.upload(scaling_from_file, [tab.results_file], outputs,
+                            api_visibility="private")
+    tab.button.click(on_eval, [model, tab.problems, tab.seeds, tab.temperature], outputs,
+                     api_visibility="private")

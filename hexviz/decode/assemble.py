@@ -1,0 +1,164 @@
+"""From what the decode loop did to a `Run`: texts, answers, walls, likelihoods and the vote.
+
+The engine hands out tokens and what each step did (`engine.Decoded`); this is the one place
+that reads them: each expert's text through the tokenizer, its answer by a `Reader` (a task's
+parser, else an answer format's extractor), its AfterEoT wall flags off the arrays, and the vote
+under the reader's tie rule. Forks and redone runs are read again by their original's reader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from hexviz.policy.settings import DecodeConfig, Expert
+from hexviz.runs.record import Run, Trajectory, with_wall_flags
+from hexviz.runs.vote import check_tie_rule
+from hexviz.tasks import get_task
+from hexviz.tasks.answers import get_extractor
+from hexviz.tasks.base import Task
+
+
+@dataclass(frozen=True)
+class Reader:
+    """How a run's answers are read: a task's parser (from the whole generation, as the HEX
+    authors' code reads it), else the extractor of ``answer_format``; and the vote's tie rule."""
+
+    answer_format: str
+    task: Task | None = None
+    tie_rule: str = "first"
+
+    def __post_init__(self) -> None:
+        get_extractor(self.answer_format)  # an unknown format fails before any decoding
+        check_tie_rule(self.tie_rule)
+
+    @classmethod
+    def of(cls, run: Run) -> Reader:
+        """The reader that read ``run``: forks and redos are read as their original was."""
+        return cls(run.answer_format, get_task(run.task) if run.task else None, run.tie_rule)
+
+    def answer(self, lm, token_ids: Sequence[int], text: str) -> str | None:
+        if self.task is None:
+            return get_extractor(self.answer_format)(text)
+        return self.task.parse(self.task.generation_text(lm.tokenizer, list(token_ids), text))
+
+
+def read_row(lm, decoded, row: int, expert: Expert, reader: Reader) -> Trajectory:
+    """Row ``row`` of ``decoded`` read as one expert's trajectory."""
+    ids = decoded.token_ids[row].tolist()
+    text = lm.answer_text([i for i in ids if i != lm.mask_id])
+    done = int(decoded.steps_taken[row])
+    edits = np.array(decoded.edits[row], dtype=np.int64).reshape(-1, 4)
+    t = Trajectory(
+        expert=expert, token_ids=decoded.token_ids[row].copy(), tokens=lm.token_texts(ids),
+        reveal_step=decoded.reveal_step[row].copy(), reveal_conf=decoded.reveal_conf[row].copy(),
+        draft_ids=decoded.draft_ids[row, :done].copy(),
+        draft_prob=decoded.draft_prob[row, :done].copy(),
+        text=text, answer=reader.answer(lm, ids, text), collapsed=False,
+        end_fraction=float(np.isin(decoded.token_ids[row], lm.end_ids).mean()),
+        end_density=decoded.end_density[row, :done].copy(),
+        steps_taken=done, commits=decoded.commits[row, :done].copy(), edits=edits,
+        edit_texts=list(zip(lm.token_texts(edits[:, 2].tolist()),
+                            lm.token_texts(edits[:, 3].tolist()), strict=True)),
+        one_step_log_likelihood=(None if decoded.one_step_ll is None
+                                 else float(decoded.one_step_ll[row])),
+    )
+    return with_wall_flags(t, lm.end_ids, decoded.config)
+
+
+def assemble(lm, decoded, reader: Reader, questions: Sequence[str] | None = None) -> list[Run]:
+    """One `Run` per prompt of ``decoded`` (rows prompt-major, experts in vote order);
+    ``questions`` are what the runs record as their prompts (default: the prompts' text)."""
+    k = len(decoded.experts)
+    vocab_size = int(lm.model.config.vocab_size)  # lets an upload's ids be checked against it
+    runs = []
+    for p, prompt in enumerate(decoded.prompts):
+        text = questions[p] if questions else lm.tokenizer.decode(prompt)
+        trajectories = [read_row(lm, decoded, p * k + i, e, reader)
+                        for i, e in enumerate(decoded.experts)]
+        runs.append(Run(model=lm.name, prompt=text, prompt_ids=prompt, config=decoded.config,
+                        special=lm.special, answer_format=reader.answer_format,
+                        trajectories=trajectories, timing=decoded.timing,
+                        steps_done=decoded.steps_done, vocab_size=vocab_size,
+                        task=reader.task.name if reader.task else None,
+                        tie_rule=reader.tie_rule))
+    return runs
+
+
+def reread(lm, run: Run, reader: Reader) -> Run:
+    """``run`` with its answers read again by ``reader`` and its vote recounted."""
+    for t in run.trajectories:
+        t.answer = reader.answer(lm, t.token_ids.tolist(), t.text)
+    run.task = reader.task.name if reader.task else None
+    return with_tie_rule(run, reader.tie_rule)
+
+
+def with_tie_rule(run: Run, tie_rule: str) -> Run:
+    """``run`` voting under ``tie_rule`` (its answers unchanged)."""
+    check_tie_rule(tie_rule)
+    run.tie_rule = tie_rule
+    run.__dict__.pop("vote", None)  # recount under the new rule
+    return run
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Handed out after every step; ``runs()`` reads the trajectories so far (on demand: most
+    steps are not drawn)."""
+
+    step: int  # steps done
+    steps: int  # the most steps the run may take (`DecodeConfig.step_cap`)
+    runs: Callable[[], list[Run]]
+
+
+def iter_runs(lm, prompts: Sequence[Sequence[int]], experts: Sequence[Expert],
+              config: DecodeConfig, reader: Reader | str | None = None,
+              questions: Sequence[str] | None = None, resume=None) -> Iterator[Progress]:
+    """Decode and read, yielding `Progress` after every step; ``reader`` may be an answer
+    format's name (default: the model's); ``resume`` continues a recorded canvas
+    (`engine.Resume`, a what-if fork)."""
+    from hexviz.decode.engine import iter_decode  # torch only when decoding
+
+    reader = as_reader(lm, reader)
+    for p in iter_decode(lm, prompts, experts, config, resume=resume):
+        yield Progress(p.step, p.steps,
+                       lambda decoded=p.decoded: assemble(lm, decoded(), reader, questions))
+
+
+def as_reader(lm, reader: Reader | str | None) -> Reader:
+    if isinstance(reader, Reader):
+        return reader
+    return Reader(reader or lm.defaults.answer_format)
+
+
+def decode_many(lm, prompts: Sequence[Sequence[int]], experts: Sequence[Expert],
+                config: DecodeConfig, reader: Reader | str | None = None,
+                questions: Sequence[str] | None = None) -> list[Run]:
+    """Every expert on every prompt, all in one batch; one `Run` per prompt."""
+    from hexviz.decode.engine import decode_all
+
+    reader = as_reader(lm, reader)  # an unknown format fails before any decoding
+    return assemble(lm, decode_all(lm, prompts, experts, config), reader, questions)
+
+
+def decode(lm, prompt_ids: Sequence[int], experts: Sequence[Expert], config: DecodeConfig,
+           reader: Reader | str | None = None, question: str | None = None) -> Run:
+    """Every expert on one prompt, batched."""
+    return decode_many(lm, [prompt_ids], experts, config, reader,
+                       None if question is None else [question])[0]
+
+
+def with_fresh_one_step_likelihood(lm, run: Run) -> Run:
+    """``run`` (complete, one prompt) with its one-step log-likelihoods computed from a new
+    forward of its all-mask canvas: for a run decoded in resumed pieces (ZeroGPU calls),
+    whose step 0 was another call's."""
+    from hexviz.decode.engine import fresh_one_step_log_likelihoods
+
+    tokens = np.stack([t.token_ids for t in run.trajectories])
+    for t, score in zip(run.trajectories,
+                        fresh_one_step_log_likelihoods(lm, run.prompt_ids, tokens), strict=True):
+        t.one_step_log_likelihood = float(score)
+    run.__dict__.pop("vote", None)  # a likelihood tie rule counts them
+    return run

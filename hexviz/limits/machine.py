@@ -1,0 +1,96 @@
+"""Limits on the machine's work: torch threads, heap handed back, drawn steps, and the bounded
+downloads folder."""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from hexviz.limits.operator import Limits, current
+
+
+def sample_steps(last: int, cells_per_frame: int, max_frames: int, max_cells: int) -> list[int]:
+    """Steps 0..last to draw: all of them when they fit, else evenly spaced with both ends."""
+    budget = max(2, min(max_frames, max_cells // max(cells_per_frame, 1)))
+    if last + 1 <= budget:
+        return list(range(last + 1))
+    return sorted({round(i * last / (budget - 1)) for i in range(budget)})
+
+
+def available_cpus() -> int:
+    """CPUs this process may use: affinity, and a cgroup v2 quota (a Space reports the host's)."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        if quota != "max":
+            cpus = min(cpus or 1, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, cpus or 1)
+
+
+def torch_threads(limits: Limits | None = None) -> int:
+    """Half the usable CPUs: a busy neighbour on a shared core stalls every thread of a
+    spinning OpenMP team (measured 48-56 s vs 2.75 s for one decode on 2 cores)."""
+    limits = limits or current()
+    return int(limits.threads) or max(1, available_cpus() // 2)
+
+
+def set_torch_threads(limits: Limits | None = None) -> int:
+    """Apply `torch_threads`, unless only OMP_NUM_THREADS was set (e.g. by accelerate launch)."""
+    import torch
+
+    limits = limits or current()
+    if not limits.threads and os.environ.get("OMP_NUM_THREADS"):
+        return torch.get_num_threads()
+    n = torch_threads(limits)
+    torch.set_num_threads(n)
+    return n
+
+
+def release_memory() -> None:
+    """Hand freed heap back to the OS after a request: glibc keeps it in its arenas otherwise
+    (after the largest built-in run, 55 of 89 MB came back; bench/README.md)."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
+
+
+def export_root() -> Path:
+    """One folder for every download: inside Gradio's cache, so Gradio serves it without copying."""
+    if os.environ.get("HEXVIZ_EXPORT_DIR"):
+        return Path(os.environ["HEXVIZ_EXPORT_DIR"])
+    base = os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio"
+    return Path(base) / "hexviz-exports"
+
+
+def prune_exports(folder: Path, limits: Limits | None = None, now: float | None = None,
+                  keep: set[Path] | None = None) -> None:
+    """Delete exported files older than the age limit, then the oldest until the folder is
+    under the size limit; ``keep`` (what was just written) always stays."""
+    limits = limits or current()
+    now = time.time() if now is None else now
+    keep = keep or set()
+    files = sorted((f for f in folder.iterdir() if f.is_file()), key=lambda f: f.stat().st_mtime)
+    total = sum(f.stat().st_size for f in files)
+    for f in files:
+        if f in keep:
+            continue
+        size, age = f.stat().st_size, now - f.stat().st_mtime
+        if age > limits.export_max_age_s or total > limits.export_max_mb * 2**20:
+            f.unlink(missing_ok=True)
+            total -= size
+
+
+def export_folder() -> Path:
+    folder = export_root()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

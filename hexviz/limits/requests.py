@@ -1,0 +1,104 @@
+"""Limits on a request: the prompt, the seeds, one decode's size, a live eval, and API fields
+read as numbers. Each check raises `LimitError` with one line naming the problem and the
+variable that raises the limit."""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+
+from hexviz.limits.operator import LimitError, Limits, current
+
+
+def as_int(value: Any, name: str) -> int:
+    """An integer from an API field (int, integral float or digits), or one line saying why not."""
+    try:
+        number = float(value) if not isinstance(value, int) else value
+        if isinstance(number, float) and not number.is_integer():
+            raise ValueError
+        return int(number)
+    except (TypeError, ValueError, OverflowError):
+        raise LimitError(f"{name} must be a whole number (got {value!r})") from None
+
+
+def as_float(value: Any, name: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise LimitError(f"{name} must be a number (got {value!r})") from None
+    if not math.isfinite(number):
+        raise LimitError(f"{name} must be a finite number (got {value!r})")
+    return number
+
+
+def check_prompt(text: str, limits: Limits | None = None) -> None:
+    """Refuse an empty prompt, one too long to tokenize cheaply, or one with control characters."""
+    limits = limits or current()
+    if not text.strip():
+        raise LimitError("the prompt is empty: type a question or pick an example")
+    if len(text) > limits.max_prompt_chars:
+        raise LimitError(f"the prompt has {len(text):,} characters; this app allows "
+                         f"{limits.max_prompt_chars:,} (HEXVIZ_MAX_PROMPT_TOKENS)")
+    bad = next((c for c in text if unicodedata.category(c) == "Cc" and c not in "\t\n\r"), None)
+    if bad is not None:
+        raise LimitError(f"the prompt contains the control character U+{ord(bad):04X}; "
+                         "remove it")
+
+
+def check_prompt_tokens(n_tokens: int, limits: Limits | None = None) -> None:
+    limits = limits or current()
+    if n_tokens > limits.max_prompt_tokens:
+        raise LimitError(f"the prompt is {n_tokens} tokens; this app allows "
+                         f"{limits.max_prompt_tokens} (HEXVIZ_MAX_PROMPT_TOKENS)")
+
+
+def check_seeds(seeds: int, temperature: float, remasking: str = "low_confidence",
+                limits: Limits | None = None) -> None:
+    """Seeds only differ when something is random (sampling, or the random rule); otherwise
+    they would be identical extra votes."""
+    limits = limits or current()
+    if seeds > 1 and temperature == 0 and remasking != "random":
+        raise LimitError(f"seeds > 1 need temperature > 0 (or the random rule): at temperature 0 "
+                         f"every seed decodes the same answer and would vote again "
+                         f"(got seeds={seeds})")
+    if seeds > limits.max_experts:
+        raise LimitError(f"seeds must be at most {limits.max_experts} (got {seeds}; "
+                         "HEXVIZ_MAX_EXPERTS)")
+
+
+def check_decode(gen_length: int, steps: int, rows: int, limits: Limits | None = None,
+                 step_cap: int | None = None) -> None:
+    """Bound one run's work (rows x steps forward rows of gen_length) before decoding;
+    ``step_cap`` is the most steps a parallel sampler may take (gen_length), when above steps."""
+    limits = limits or current()
+    if gen_length > limits.max_gen_length:
+        raise LimitError(f"gen_length must be at most {limits.max_gen_length} (got {gen_length}; "
+                         "HEXVIZ_MAX_GEN_LENGTH)")
+    if steps > limits.max_steps:
+        raise LimitError(f"steps must be at most {limits.max_steps} (got {steps}; "
+                         "HEXVIZ_MAX_STEPS)")
+    if step_cap is not None and step_cap > limits.max_steps:
+        raise LimitError(f"this sampler may take up to gen_length = {step_cap} steps, more than "
+                         f"this app's {limits.max_steps} (HEXVIZ_MAX_STEPS); use a shorter "
+                         "gen_length or the fixed or bounded sampler")
+    if rows > limits.max_experts:
+        raise LimitError(f"{rows} experts (block sizes x seeds + baselines) is more than this "
+                         f"app's {limits.max_experts} (HEXVIZ_MAX_EXPERTS); use fewer block "
+                         "sizes or seeds")
+
+
+def check_eval_problems(problems: int, limits: Limits | None = None) -> None:
+    limits = limits or current()
+    if not 1 <= problems <= limits.max_eval_problems:
+        raise LimitError(f"problems must be from 1 to {limits.max_eval_problems} (got {problems}; "
+                         "HEXVIZ_MAX_EVAL_PROBLEMS)")
+
+
+def gen_length_choices(candidates: Sequence[int], model_max: int | None,
+                       limits: Limits | None = None) -> list[int]:
+    """Menu entries this model and this app allow (room is left for a short prompt)."""
+    limits = limits or current()
+    room = model_max - 16 if model_max else limits.max_gen_length
+    return [g for g in candidates if g <= min(room, limits.max_gen_length)]

@@ -1,0 +1,49 @@
+"""The What-if fork: the canvas at a step, a fork that reproduces its run, a forced token."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hexviz.app.tabs import fork
+from hexviz.render import lesson
+from hexviz.runs import gallery
+from tests.conftest import known_run
+
+
+def test_canvas_shows_masks_and_end_tokens():
+    html = fork.canvas_html(known_run(), 0, 2)
+    assert "2 positions still masked" in html and "####" in html and "·" in html
+    assert html.count("∎") == 1  # the legend only: the end tokens are still masked
+    assert fork.canvas_html(known_run(), 0, 4).count("∎") == 2
+
+
+def test_fork_of_a_stored_run_reproduces_it_and_a_forced_token_changes_it():
+    from hexviz.app.runner import ForkRequest, LocalRunner
+
+    runner = LocalRunner()
+    run = gallery.read_run(gallery.GALLERY_DIR / lesson.FILE_NAMES["disagree"])
+    index, step = run.voters[1], run.config.steps // 4
+    original = run.trajectories[index]
+    *_, same = runner.fork(ForkRequest(run, index, step))
+    assert same.trajectories[0].token_ids.tolist() == original.token_ids.tolist()
+    assert same.trajectories[0].reveal_step.tolist() == original.reveal_step.tolist()
+    position = int(np.flatnonzero(original.reveal_step == step)[0])
+    top = runner.candidates(runner.model_labels()[0], run, index, step, position, k=4)
+    assert top[0][0] == original.draft_ids[step, position]
+    token = next(t for t, _, _ in top if t != original.token_ids[position])
+    *_, forced = runner.fork(ForkRequest(run, index, step, force=(position, token)))
+    assert forced.trajectories[0].token_ids[position] == token
+    assert forced.trajectories[0].token_ids.tolist() != original.token_ids.tolist()
+    summary = fork.fork_summary(run, index, forced, step, (position, "x"))
+    assert f"they diverge at step {step}" in summary
+
+
+def test_a_fork_request_is_checked_when_it_is_made():
+    from hexviz.app.runner import ForkRequest
+
+    with pytest.raises(ValueError, match="a fork starts at a step from 0 to 3"):
+        ForkRequest(known_run(), 0, 4)
+    with pytest.raises(ValueError, match="pick an expert of the run"):
+        ForkRequest(known_run(), 5, 0)
+    assert ForkRequest(known_run(), 0, 1, block_length=4).expert_after().block_length == 4

@@ -1,0 +1,95 @@
+"""Scoring eval records: accuracy per expert and of the vote, fewer votes, seeds, tie rules,
+the task's check and the forward passes a vote costs."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from hexviz.eval.records import EvalResults, Record
+from hexviz.eval.report import format_scaling, format_summary
+from hexviz.eval.scoring import scaling_curve, seed_scaling_curve, summarize, tie_rule_table
+from hexviz.policy.settings import DecodeConfig, Expert
+from hexviz.runs.vote import TIE_RULES
+from tests.conftest import hand_made_results
+from tests.eval.test_records import load_results_from
+
+
+def test_summary_of_a_hand_made_example():
+    s = summarize(hand_made_results())
+    assert [e.accuracy for e in s.experts] == [0.25, 0.5, 0.5, 0.5]
+    assert [e.no_answer for e in s.experts] == [0.25, 0, 0, 0.5]
+    assert [e.collapse for e in s.experts] == [0.25, 0, 0, 0.5]
+    # votes: 5 (2-1), 7 (2-1), tie 4/3 -> first expert's "4", 2 -> HEX right on 2 of 4
+    assert s.hex_accuracy == 0.5 and s.tie_rate == 0.25
+    assert s.oracle == 0.75 and s.disagreement == 0.75
+    assert s.mean_expert_accuracy == pytest.approx(5 / 12)
+
+
+def test_rescoring_with_fewer_votes():
+    results = hand_made_results()
+    # one vote: expert B=2 alone; two votes: B=2 and B=4, ties go to B=2
+    assert scaling_curve(results) == [(1, 0.25, 0.0), (2, 0.25, 0.25), (3, 0.5, 0.25)]
+    assert summarize(results, voters=[1]).hex_accuracy == 0.5
+
+
+def test_scaling_by_seeds_keeps_every_block_size():
+    experts = [Expert(b, seed=s, temperature=0.5) for b in (2, 4) for s in (0, 1)]
+    records = [  # answers in expert order: B=2 seed 0, B=2 seed 1, B=4 seed 0, B=4 seed 1
+        Record(0, "a", "5", ["5", "6", "6", "5"], [False] * 4),  # 1 seed: tie -> "5"; 2: tie
+        Record(1, "b", "7", ["1", "7", "2", "7"], [False] * 4),  # 1 seed: tie -> "1"; 2: "7"
+        Record(2, "c", "3", ["3", "3", "3", "4"], [False] * 4),  # right either way
+    ]
+    results = EvalResults("m", "d.jsonl", DecodeConfig(16, 16), experts, "gsm8k", records)
+    assert seed_scaling_curve(results) == [(1, 2, pytest.approx(2 / 3), pytest.approx(2 / 3)),
+                                           (2, 4, 1.0, pytest.approx(1 / 3))]
+    assert "seeds per block size" in format_scaling(scaling_curve(results),
+                                                    seed_scaling_curve(results))
+    one_seed = hand_made_results()
+    assert seed_scaling_curve(one_seed) == []  # one seed: no second curve
+    assert "seeds per block size" not in format_scaling(scaling_curve(one_seed), [])
+
+
+def with_likelihoods(results):
+    """hand_made_results with one-step likelihoods chosen so each tie rule scores differently:
+    first 2/4 right, lowest_nll 1/4 (it follows lone confident experts), frequency_lowest_nll
+    3/4 (it breaks problem 2's 4-vs-3 tie towards the likelier 3)."""
+    lls = [[-1.0, -1.0, -0.5, -2.0], [-0.1, -1.0, -1.0, -1.0], [None, -0.9, -0.4, None],
+           [-1.0, -1.0, -1.0, -0.1]]
+    for record, ll in zip(results.records, lls, strict=True):
+        record.one_step_log_likelihoods = ll
+    return results
+
+
+def test_tie_rules_on_hand_made_records():
+    results = with_likelihoods(hand_made_results())
+    assert [summarize(results, tie_rule=r).hex_accuracy for r in TIE_RULES] == [0.5, 0.25, 0.75]
+    assert summarize(results).decided_by == {"majority": 3, "first": 1}
+    assert tie_rule_table(results) == [("first", 0.5, 0.25), ("lowest_nll", 0.25, 1.0),
+                                       ("frequency_lowest_nll", 0.75, 0.25)]
+    old = tie_rule_table(hand_made_results())  # no likelihoods: only `first` can be scored
+    assert old[0] == ("first", 0.5, 0.25) and old[1][1] is None and old[2][1] is None
+
+
+def test_summaries_use_the_tasks_check():
+    results = hand_made_results()  # expert B=8 answers 6, 7, 3, 2: right twice
+    results.records[0].gold, results.records[0].answers[2] = "\\frac{1}{2}", "\\dfrac12"
+    assert summarize(results).experts[2].accuracy == 0.5  # no task: plain equality
+    results.task = "math"
+    assert summarize(results).experts[2].accuracy == 0.75  # MATH equivalence
+
+
+def test_forward_passes_per_expert_and_for_the_vote():
+    results = hand_made_results()
+    for r, steps in zip(results.records, ([4, 6, 3, 16], [5, 5, 2, 16], [8, 1, 3, 16],
+                                          [4, 4, 4, 16]), strict=True):
+        r.steps = steps
+    s = summarize(results)
+    assert [e.steps for e in s.experts] == [5.25, 4.0, 3.0, 16.0]
+    # voters are the first three: sums 13, 12, 12, 12; slowest 6, 5, 8, 4
+    assert s.vote_row_passes == pytest.approx(49 / 4) and s.vote_steps == pytest.approx(23 / 4)
+    assert "passes 12.2 rows, 5.8 batched" in format_summary(s)
+    assert summarize(load_results_from(results)).vote_row_passes == s.vote_row_passes
+    old = hand_made_results()  # files written before steps were recorded
+    assert math.isnan(summarize(old).vote_row_passes)

@@ -1,0 +1,41 @@
+"""Frames -> one offline HTML page: its data follows the frames, nothing is fetched, a token
+cannot end the script, every placeholder of the player is filled."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+
+from hexviz.render import animate
+from tests.conftest import known_run
+from tests.render.animate.conftest import expected_shown
+
+
+def test_html_data_and_page_are_offline(stored):
+    page = animate.html_page(stored, animate.Settings(layout="all"))
+    data = json.loads(re.search(r'id="hexviz-data">(.*?)</script>', page, re.DOTALL).group(1))
+    anim = animate.build(stored, animate.Settings(layout="all"))
+    for p, t in zip(data["panels"], stored.trajectories, strict=True):
+        for n, frame in enumerate(anim.frames):
+            shown = np.array(p["appear"]) <= n
+            np.testing.assert_array_equal(shown, expected_shown(t, min(frame.clock, 64)))
+    assert len(data["durations"]) == len(anim.frames)
+    # Nothing is fetched: no URL, no external script, style, image or font.
+    assert not re.search(r"https?://|\bsrc=|<link|@import|url\(", page)
+    assert len(page) < 2 * 2**20
+
+
+def test_html_escapes_a_token_that_would_end_the_script():
+    run = known_run()
+    run.trajectories[0].tokens[0] = "</script><b>"
+    page = animate.html_page(run, animate.Settings(layout="one", experts=("2",)))
+    assert page.count("</script>") == 2  # the data block's and the player's, nothing else
+
+
+def test_the_player_is_inlined_with_every_placeholder_filled(stored):
+    page = animate.html_page(stored, animate.Settings(layout="one"))
+    assert page.startswith("<!DOCTYPE html>") and page.endswith("</body></html>\n")
+    assert not re.search(r"__[A-Z_]+__", page)  # __PLAYER_JS__, __DATA__, the colours...
+    assert "window.hexviz = {show: show" in page  # player.js itself

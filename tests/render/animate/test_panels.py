@@ -1,0 +1,66 @@
+"""Run -> panels: settings, expert selectors, layouts, words spaced as the answer reads."""
+
+from __future__ import annotations
+
+import pytest
+
+from hexviz.paths import GALLERY
+from hexviz.render import animate
+from hexviz.render.animate import panels
+from hexviz.runs import record
+from tests.conftest import known_run
+
+
+@pytest.mark.parametrize("kwargs,needle", [
+    ({"layout": "grid"}, "layout must be one of"), ({"fps": 0}, "fps must be"),
+    ({"fps": 100}, "fps must be"), ({"width": 100}, "width must be"),
+    ({"width": 640.5}, "width must be")])
+def test_bad_settings_are_refused(kwargs, needle):
+    with pytest.raises(ValueError, match=needle) as err:
+        animate.Settings(**kwargs)
+    assert "(got" in str(err.value)
+
+
+def test_a_run_without_edits_or_steps_taken_loads_as_before():
+    run = known_run()  # recorded no edits (as files written before samplers)
+    assert len(run.trajectories[0].edits) == 0
+    p = animate.panel(run, 0)
+    assert p.edits == () and p.steps == run.steps_done
+
+
+def test_expert_selectors(stored):
+    assert animate.parse_experts("8, 32,whole") == ("8", "32", "whole")
+    assert [stored.trajectories[i].expert.block_length for i in animate.select(stored, "8")] == [8]
+    assert len(animate.select(stored, "whole")) == 3
+    margin = animate.select(stored, "whole:margin")
+    assert [stored.trajectories[i].expert.remasking for i in margin] == ["margin"]
+    with pytest.raises(ValueError, match=r"no expert '7' in this run; it has 4, 8, 16"):
+        animate.select(stored, "7")
+    with pytest.raises(ValueError, match="block sizes or whole"):
+        animate.select(stored, "big")
+    anim = animate.build(stored, animate.Settings(layout="all", experts=("8", "whole")))
+    assert [p.title for p in anim.panels] == ["B=8 low_confidence", "whole (low_confidence)",
+                                              "whole (margin)", "whole (random)"]
+
+
+def test_compare_layout(stored):
+    anim = animate.build(stored, animate.Settings(layout="compare", experts=("8", "whole")))
+    assert [p.title for p in anim.panels] == ["A: B=8 low_confidence",
+                                              "B: whole (low_confidence)"]
+    other = record.load(GALLERY / "lesson-2-end-of-text-wall.json")
+    both = animate.build(stored, animate.Settings(layout="compare", experts=("16",)), other)
+    assert both.panels[1].answer == other.trajectories[animate.select(other, "16")[0]].answer
+    with pytest.raises(ValueError, match="two experts"):
+        animate.build(stored, animate.Settings(layout="compare", experts=("16",)))
+    with pytest.raises(ValueError, match="different answer lengths"):
+        animate.build(stored, animate.Settings(layout="compare"), known_run())
+
+
+def test_words_read_like_the_answer(stored):
+    t = stored.trajectories[2]
+    p = animate.panel(stored, 2)
+    # "First, Ruby starts with 5 stamps." : no space before the comma and the full stop
+    assert t.tokens[:8] == ["First", ",", "Ruby", "starts", "with", "5", "stamps", "."]
+    assert p.space_before[:8] == (False, False, True, True, True, True, True, False)
+    groups = panels.words(p)
+    assert groups[0] == [0, 1] and [6, 7] in groups  # punctuation never starts a line

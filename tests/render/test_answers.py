@@ -1,0 +1,33 @@
+"""The answers panel and the status line: order summary, steps, likelihood, row passes."""
+
+from __future__ import annotations
+
+from hexviz.render import answers
+from tests.conftest import known_run
+
+
+def test_order_summary_reads_the_trajectory():
+    t = known_run().trajectories[0]
+    t.reveal_step[:] = range(len(t.reveal_step))  # left to right
+    t.early_end_share = 0.25
+    assert answers.order_summary(t) == "AR-ness 1.00 · order rho +1.00 · early end 25%"
+
+
+def test_answers_panel_shows_the_one_step_likelihood():
+    run = known_run()
+    run.trajectories[0].one_step_log_likelihood = -1.23456
+    html = answers.expert_texts_html(run)
+    assert "one-step ll -1.235" in html and html.count("one-step ll") == 1
+    assert "answer <b>7</b>" in html
+
+
+def test_the_answers_panel_and_status_show_steps_and_row_passes():
+    from dataclasses import replace
+
+    run = known_run()
+    run.timing = replace(run.timing, row_passes=7)
+    html = answers.expert_texts_html(run)
+    assert html.count("4 steps · up to 1 tokens a step") == 2
+    assert "7 rows computed in 4 forward passes" in html and "8 expert steps" in html
+    status = answers.status_markdown(run)
+    assert "sampler `fixed`" in status and "4 forward passes (7 rows)" in status

@@ -1,0 +1,156 @@
+"""Figures built from a known, hand-made trajectory."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hexviz.render import figures
+from tests.conftest import known_run
+
+
+def test_reveal_order_has_a_row_per_expert_and_block_edges():
+    fig = figures.reveal_order(known_run())
+    heat = fig.data[0]
+    assert np.array(heat.z).tolist() == [[0, 1, 2, 3], [3, 2, 1, 0]]
+    assert list(heat.y) == ["B=2 low_confidence", "whole (margin) ✗ collapsed"]
+    assert "token '####'" in heat.text[0][0] and "step 0" in heat.text[0][0]
+    edges = [s for s in fig.layout.shapes if s.type == "line"]
+    assert len(edges) == 1 and edges[0].x0 == 1.5  # B=2 has one inner edge, one block none
+
+
+def test_unmasking_map_shows_states_per_step_and_flags_collapse():
+    run = known_run()
+    fig = figures.unmasking_map(run, 1)
+    z = np.array(fig.data[0].z)
+    M, T, EOT, EOS = figures.MASK, figures.TEXT, figures.END_OF_TURN, figures.END_OF_TEXT
+    assert z.tolist() == [[M, M, M, EOS], [M, M, EOS, EOS], [M, EOS, EOS, EOS],
+                          [EOT, EOS, EOS, EOS]]
+    assert "COLLAPSED" in fig.layout.title.text
+    good = np.array(figures.unmasking_map(run, 0).data[0].z)
+    assert good[-1].tolist() == [T, T, EOT, EOS]
+    assert "COLLAPSED" not in figures.unmasking_map(run, 0).layout.title.text
+
+
+def test_end_pressure_curves():
+    fig = figures.end_pressure(known_run())
+    assert len(fig.data) == 4  # drafts + revealed, per expert
+    drafts_good, revealed_good, drafts_bad, revealed_bad = fig.data
+    # B=2: drafts [5,7,2,2] -> 2 of 4 masked draft an end token; then 2/3, 2/2, 1/1
+    assert np.allclose(drafts_good.y, [0.5, 2 / 3, 1.0, 1.0])
+    assert np.allclose(revealed_good.y, [0.0, 0.0, 1 / 3, 0.5])
+    assert np.allclose(drafts_bad.y, [0.75, 2 / 3, 1.0, 1.0])
+    assert np.allclose(revealed_bad.y, [1.0, 1.0, 1.0, 1.0])
+
+
+def test_vote_panel_marks_the_winner_and_no_answer_apart():
+    fig = figures.vote_panel(known_run())
+    bars = fig.data[0]
+    assert list(bars.x) == ["“7”"] and list(bars.y) == [1]
+    assert len(fig.data) == 1  # the collapsed row is a baseline: it neither votes nor abstains
+    assert fig.layout.title.text == "Vote: 7"
+
+
+def test_scrubber_has_a_frame_per_step():
+    fig = figures.scrubber(known_run())
+    assert len(fig.frames) == 5  # steps 0..4
+    assert np.array(fig.frames[0].data[0].z).max() == figures.MASK
+    assert np.array(fig.frames[2].data[0].z).tolist()[0] == [1, 1, 0, 0]
+    assert len(fig.layout.sliders[0].steps) == 5
+    assert fig.layout.sliders[0].active == 4  # opens at the end
+    opened = figures.scrubber(known_run(), start=0)
+    assert opened.layout.sliders[0].active == 0
+    assert np.array(opened.data[0].z).max() == figures.MASK  # the all-mask start
+
+
+def test_pressure_chart_shows_the_picked_experts():
+    run = known_run()
+    assert figures.default_pressure_rows(run) == [0, 1]  # the only voter, the baseline
+    fig = figures.end_pressure(run, [1])
+    assert len(fig.data) == 2 and fig.data[0].name.startswith("whole (margin)")
+
+
+def test_pressure_chart_adds_the_recorded_end_density():
+    run = known_run()
+    run.trajectories[0].end_density = np.array([0.5, 0.6, 0.9, 1.0], dtype=np.float32)
+    fig = figures.end_pressure(run, [0])
+    assert [d.name.split(": ")[1] for d in fig.data] == ["drafts", "revealed", "end density"]
+    assert list(fig.data[2].y) == pytest.approx([0.5, 0.6, 0.9, 1.0])
+
+
+@pytest.fixture(scope="module")
+def edited_run(random_lm, prompt_ids):
+    """A threshold run that edits (a random model with a low editing threshold)."""
+    from hexviz.decode.assemble import decode
+    from hexviz.policy.settings import DecodeConfig, hex_experts
+
+    run = decode(random_lm, prompt_ids, hex_experts(32, [4, 16]),
+                 DecodeConfig(32, 32, sampler="threshold:0.3", edit=0.2))
+    assert sum(len(t.edits) for t in run.trajectories) > 0
+    return run
+
+
+def test_ids_and_texts_at_a_step_undo_later_edits(edited_run):
+    t = next(t for t in edited_run.trajectories if len(t.edits))
+    step, position, old, new = t.edits[0].tolist()
+    assert figures.ids_at(t, step)[position] == old  # made during `step`: shown after it
+    assert figures.ids_at(t, t.steps_taken).tolist() == t.token_ids.tolist()
+    assert figures.texts_at(t, step)[position] == t.edit_texts[0][0]
+
+
+def test_tokens_per_step_draws_each_experts_commits_and_edits(edited_run):
+    fig = figures.tokens_per_step(edited_run)
+    commits = [tr for tr in fig.data if "edited" not in tr.name]
+    assert [list(tr.y) for tr in commits] == [t.commits.tolist() for t in edited_run.trajectories]
+    assert [len(tr.x) for tr in commits] == [t.steps_taken for t in edited_run.trajectories]
+    assert any("edited" in tr.name for tr in fig.data)
+    assert "threshold:0.3, edit 0.2" in fig.layout.title.text
+    assert "rows computed" in fig.layout.title.text
+    flat = figures.tokens_per_step(known_run())
+    assert [list(tr.y) for tr in flat.data] == [[1, 1, 1, 1], [1, 1, 1, 1]]  # fixed: one a step
+
+
+def test_edits_are_marked_with_old_and_new_on_hover(edited_run):
+    reveal = figures.reveal_order(edited_run)
+    marks = [tr for tr in reveal.data if tr.type == "scatter"]
+    edits = sum(len(t.edits) for t in edited_run.trajectories)
+    assert sum(len(m.x) for m in marks) == edits and "→" in marks[0].hovertext[0]
+    i = next(i for i, t in enumerate(edited_run.trajectories) if len(t.edits))
+    t = edited_run.trajectories[i]
+    umap = figures.unmasking_map(edited_run, i)
+    marks = [tr for tr in umap.data if tr.type == "scatter"]
+    assert list(marks[0].y) == t.edits[:, 0].tolist() and "edits" in umap.layout.title.text
+    assert len(umap.data[0].z) == t.steps_taken  # the expert's own steps
+    scrub = figures.scrubber(edited_run)
+    last, first = scrub.frames[-1], scrub.frames[0]
+    assert len(last.data[1].x) == edits and len(first.data[1].x) == 0  # marks as made
+    assert "edited at step" in last.data[1].hovertext[0]
+
+
+def test_runs_without_edits_draw_as_before():
+    run = known_run()
+    assert all(tr.type == "heatmap" for tr in figures.reveal_order(run).data)
+    assert all(len(f.data) == 1 for f in figures.scrubber(run).frames)
+
+
+def test_charts_use_the_colour_blind_safe_palette():
+    from hexviz.render import palette
+
+    run = known_run()
+    assert figures.STATE_COLORS == list(palette.STATE_COLORS)
+    scale = figures.unmasking_map(run, 1).data[0].colorscale
+    assert {c for _, c in scale} == set(palette.STATE_COLORS)
+    bars = figures.vote_panel(run).data[0].marker.color
+    assert bars[0] == palette.WINNER
+    lines = [t.line.color for t in figures.end_pressure(run).data]
+    assert set(lines) <= set(palette.SERIES)
+
+
+def test_every_figure_in_one_offline_page():
+    run = known_run()
+    drawn = {"reveal_order": figures.reveal_order(run), "vote_panel": figures.vote_panel(run),
+             "scrubber": figures.scrubber(run)}
+    page = figures.figures_html(run, drawn)
+    assert page.startswith("<!DOCTYPE html>") and "<h2>Q</h2>" in page
+    assert page.count('class="plotly-graph-div"') == len(drawn) == 3
+    assert page.count("plotly.js v") == 1  # embedded once

@@ -1,0 +1,116 @@
+"""The lesson: text that quotes the stored runs, no torch to show it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+
+import pytest
+
+from hexviz.policy.settings import Expert
+from hexviz.render import lesson
+from hexviz.runs import gallery
+from hexviz.runs import record as trajectory
+from tests.conftest import REPO, known_run
+
+
+def run_with_answers(answers: list[str | None], collapsed_baseline: bool = True):
+    """known_run with one voting B=2 row per answer, then its whole-answer baseline: walled
+    off by end tokens revealed first (a collapse), or one that writes its text first."""
+    run = known_run()
+    good, baseline = run.trajectories
+    rows = [replace(good, expert=Expert(2, seed=i), answer=a) for i, a in enumerate(answers)]
+    if not collapsed_baseline:  # a whole-answer row that writes its text before the padding
+        baseline = replace(good, expert=baseline.expert, collapsed=False)
+    return replace(run, trajectories=[*rows, baseline])
+
+
+def test_lesson_and_gallery_load_without_torch_quickly():
+    code = ("import sys, time\n"
+            "t = time.perf_counter()\n"
+            "from hexviz.render import lesson\n"
+            "from hexviz.runs import gallery\n"
+            "chapters = lesson.load_lesson()\n"
+            "entries = gallery.list_entries()\n"
+            "print(f'{time.perf_counter() - t:.2f}', len(chapters), len(entries),\n"
+            "      'torch' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                         check=True).stdout.split()
+    print(f"lesson and gallery rendered in {out[0]} s without a model")
+    assert out[1:] == ["6", str(len(list(gallery.GALLERY_DIR.glob("*.json")))), "False"]
+
+
+@pytest.fixture
+def stored(tmp_path):
+    """A gallery folder whose four chapters are known_run variants."""
+    runs = {"one_expert": run_with_answers(["7", "7"], False),
+            "wall": run_with_answers(["7"], True),
+            "disagree": run_with_answers(["7", "8", None], False),
+            "vote": run_with_answers(["7", "8"], False)}
+    for key, run in runs.items():
+        trajectory.save(run, tmp_path / lesson.FILE_NAMES[key])
+    index = {"chapters": {k: {"file": lesson.FILE_NAMES[k], "gold": "7"} for k in runs}}
+    (tmp_path / lesson.INDEX.name).write_text(json.dumps(index))
+    return tmp_path
+
+
+def test_chapter_text_quotes_the_stored_runs(stored):
+    one, wall, disagree, vote, scaling, parallel = lesson.load_lesson(stored)
+    assert "Expert **B=2**" in one.text and "answered **7** — right" in one.text
+    assert "2 blocks of 2 tokens" in one.text
+    assert "**1 of the 1 whole-answer runs collapsed**" in wall.text
+    assert "**100%** of the tokens the whole-answer run revealed were end tokens" in wall.text
+    assert "gave **2 different answers** and 1 gave none" in disagree.text
+    assert "7 ×1, 8 ×1" in vote.text and "**tie**" in vote.text
+    assert "test problems" in scaling.text and scaling.figures  # from the card's eval records
+    assert [c.key for c in (one, wall, disagree, vote, scaling, parallel)] == [
+        "one_expert", "wall", "disagree", "vote", "scaling", "parallel"]
+    assert lesson.BUILD_COMMAND in parallel.text  # no stored parallel run in this folder
+    assert len(one.figures[0].data[0].z) == 1  # chapter 1 shows one expert
+
+
+def test_wall_chapter_reads_right_without_a_collapse(stored):
+    trajectory.save(run_with_answers(["7"], False), stored / lesson.FILE_NAMES["wall"])
+    wall = lesson.load_lesson(stored)[1]
+    assert "none of the 1 whole-answer runs collapsed" in wall.text
+
+
+def test_missing_and_bad_stored_runs_become_messages(stored):
+    (stored / lesson.FILE_NAMES["wall"]).unlink()
+    (stored / lesson.FILE_NAMES["vote"]).write_text("garbage")
+    chapters = lesson.load_lesson(stored)
+    assert lesson.BUILD_COMMAND in chapters[1].text and chapters[1].run is None
+    assert "not a JSON file" in chapters[3].text
+    assert chapters[0].run is not None
+
+
+def test_the_parallel_chapter_computes_its_numbers_from_the_stored_runs(random_lm, prompt_ids,
+                                                                        tmp_path):
+    from hexviz.decode.assemble import decode
+    from hexviz.policy.settings import DecodeConfig, hex_experts
+
+    experts = hex_experts(32, [4, 16])
+    fast = decode(random_lm, prompt_ids, experts, DecodeConfig(32, 32, sampler="threshold:0.3"))
+    slow = decode(random_lm, prompt_ids, experts, DecodeConfig(32, 32))
+    trajectory.save(fast, tmp_path / lesson.PARALLEL_FILES["run"])
+    trajectory.save(slow, tmp_path / lesson.PARALLEL_FILES["fixed"])
+    chapter = lesson.load_lesson(tmp_path)[-1]
+    tokens, i, step = lesson.largest_burst(fast)
+    t = fast.trajectories[i]
+    assert f"**B={t.expert.block_length}** committed **{tokens} answer tokens at once** at " \
+           f"step {step}" in chapter.text
+    assert f"finished in {t.steps_taken} steps instead of 32" in chapter.text
+    total = sum(x.steps_taken for x in fast.trajectories)
+    assert f"{total} in all, against 64 on the fixed schedule" in chapter.text
+    assert chapter.run is fast or chapter.run.config.sampler.spec == "threshold:0.3"
+    assert [f.layout.title.text.split(" ·")[0] for f in chapter.figures[:1]] == ["Tokens per step"]
+
+
+def test_first_two_chapters_play_their_words_inline():
+    chapters = lesson.load_lesson()
+    pages = {c.key: c.animation for c in chapters}
+    assert pages["one_expert"].startswith("<!DOCTYPE html>")
+    assert '"layout":"one"' in pages["one_expert"] and '"layout":"compare"' in pages["wall"]
+    assert pages["disagree"] is None and pages["vote"] is None and pages["scaling"] is None

@@ -1,0 +1,36 @@
+"""Stored runs: listing, bounded reads, messages for bad files, the settings they carry."""
+
+from __future__ import annotations
+
+from hexviz.app.tabs.gallery import gallery_markdown
+from hexviz.app.widgets import settings_values
+from hexviz.runs import gallery
+from hexviz.runs import record as trajectory
+from tests.conftest import known_run
+
+
+def test_gallery_lists_runs_and_explains_bad_files(tmp_path):
+    trajectory.save(known_run(), tmp_path / "good.json")
+    (tmp_path / "bad.json").write_text('{"schema": "x"}')
+    (tmp_path / "notes.txt").write_text("not listed")
+    good_size = (tmp_path / "good.json").stat().st_size
+    bad, good = gallery.list_entries(tmp_path)
+    assert "not a hexviz run" in bad.error and "cannot replay" in bad.label
+    assert good.error is None and good.prompt == "Q" and good.model == "hand-made"
+    assert good.settings == "blocks 2 · low_confidence · gen_length 4 · 4 steps"
+    too_big = gallery.list_entries(tmp_path, max_bytes=good_size - 1)[1]
+    assert "stored runs may be at most" in too_big.error
+    markdown = gallery_markdown([bad, good])
+    assert "⚠ cannot replay" in markdown and "| good.json | Q |" in markdown
+
+
+def test_stored_gallery_runs_replay_and_carry_their_settings():
+    entries = gallery.list_entries()
+    assert entries and all(e.error is None for e in entries)
+    for path in gallery.GALLERY_DIR.glob("*.json"):
+        assert path.stat().st_size < 800_000  # small enough to ship (a 128-token model: ~550 KB)
+    run = gallery.read_run(entries[0].path)
+    s = gallery.explore_settings(run)
+    assert s["prompt"] == run.prompt and s["baselines"] is True
+    assert s["gen_length"] == run.config.gen_length and s["steps"] == run.config.steps
+    assert settings_values(run)[0] == s["blocks"]

@@ -1,0 +1,80 @@
+"""The showcase builder: chapters chosen by rule, runs stored for any model, the README's GIF."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+
+from hexviz import showcase
+from hexviz.render import lesson
+from hexviz.runs import gallery
+from tests.conftest import known_run
+from tests.render.test_lesson import run_with_answers
+
+
+def test_chapters_are_picked_by_rule():
+    gold = ["7", "7", "7", "7"]
+    runs = [run_with_answers(["7", "8", "7"], False),  # right vote, not unanimous
+            run_with_answers(["7", "7", "7"], False),  # unanimous: chapter 1
+            run_with_answers(["1", "2", "3"], True),  # most answers, and a collapse
+            run_with_answers(["1", "2", None], False)]  # a tie (1 vs 2)
+    picks = showcase.pick_chapters(runs, gold)
+    assert picks["one_expert"] == 1
+    assert picks["wall"] == 2  # the only collapse
+    assert picks["disagree"] == 0  # 2 has the most answers but is taken; 0 and 3 have two
+    assert picks["vote"] == 3  # the tie
+
+
+def test_wall_score_counts_collapses_then_early_end_tokens():
+    run = known_run()  # the baseline reveals only end tokens, all in the first half too
+    assert showcase.wall_score(run) == (1, 1.0)
+
+
+def test_build_stores_chapter_runs_for_any_model(random_model_dir, tmp_path):
+    """The command decodes with the model's own defaults and writes runs the lesson reads."""
+    written = showcase.build(tmp_path, candidates=4, model=str(random_model_dir), examples=1)
+    assert sorted(p.name for p in written) == sorted([*lesson.FILE_NAMES.values(),
+                                                      *lesson.PARALLEL_FILES.values(),
+                                                      "example-1.json", "unmasking.gif"])
+    assert (tmp_path / "unmasking.gif").read_bytes()[:6] == b"GIF89a"  # the README's, remade
+    index = json.loads((tmp_path / lesson.INDEX.name).read_text())
+    assert index["model"] == random_model_dir.name and index["candidates"] == 4
+    run = gallery.read_run(tmp_path / lesson.FILE_NAMES["wall"])
+    assert run.model == random_model_dir.name  # portable: no machine path
+    assert (run.config.gen_length, run.config.steps) == (index["gen_length"], index["steps"])
+    chapters = lesson.load_lesson(tmp_path)
+    assert all(c.run is not None for c in chapters[:4])
+    parallel = chapters[5]
+    assert parallel.key == "parallel" and parallel.run.config.sampler.spec == showcase.PARALLEL_SAMPLER
+    assert index["chapters"]["parallel"]["test_index"] < 4
+    assert "On all 4 problems this chapter was chosen from" in parallel.text
+    assert f"{run.config.gen_length}-token answer" in chapters[1].text
+
+
+def burst_run(reveal: list[int]):
+    """known_run whose voting row commits at the given steps (tokens 5, 7: text; 1, 2: ends)."""
+    run = known_run()
+    good = run.trajectories[0]
+    t = replace(good, reveal_step=np.array(reveal, dtype=np.int32), steps_taken=max(reveal) + 1,
+                commits=np.bincount(reveal).astype(np.int32))
+    return replace(run, trajectories=[t, run.trajectories[1]])
+
+
+def test_the_parallel_chapter_is_picked_where_most_answer_tokens_commit_at_once():
+    one_at_a_time, both_text, ends_together = (burst_run([0, 1, 2, 3]), burst_run([0, 0, 1, 2]),
+                                               burst_run([0, 1, 2, 2]))
+    assert lesson.largest_burst(both_text) == (2, 0, 0)
+    assert lesson.largest_burst(ends_together) == (1, 0, 0)  # end tokens left out...
+    assert lesson.largest_burst(ends_together, text_only=False) == (2, 0, 2)  # ...unless asked
+    assert showcase.pick_parallel([one_at_a_time, ends_together, both_text, both_text]) == 2
+
+
+def test_readme_animation_is_made_by_the_cli_command(tmp_path):
+    from PIL import Image
+
+    command = showcase.animation_command(out=tmp_path / "a.gif")
+    assert command[:1] == ["animate"] and command[-2:] == ["--layout", "all"]
+    out = showcase.readme_animation(out=tmp_path / "a.gif")
+    assert Image.open(out).n_frames > 60
