@@ -15,9 +15,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from hexviz import trajectory
 from hexviz.paths import GALLERY
 from hexviz.render import animate
+from hexviz.runs import record
 
 
 def timed(fn, repeats: int) -> tuple[float, float, object]:
@@ -49,7 +49,7 @@ def main() -> None:
     parser.add_argument("--run", default=str(GALLERY / "lesson-1-one-expert.json"))
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    run = trajectory.load(args.run)
+    run = record.load(args.run)
     cases = [("stored", run, layout) for layout in ("all", "one", "compare")]
     cases.append(("256 tokens x 256 steps", stretched(run, 256, 256), "all"))
     print(f"run: {args.run}: {len(run.trajectories)} experts, gen_length "
