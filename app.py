@@ -3,7 +3,8 @@
 Binds 127.0.0.1:7860 unless Gradio's GRADIO_SERVER_NAME / GRADIO_SERVER_PORT say otherwise.
 HEXVIZ_MODELS (comma-separated ids or paths, e.g. GSAI-ML/LLaDA-8B-Instruct) adds models to the
 picker; HEXVIZ_TRUST_REMOTE_CODE=1 is the operator's opt-in for checkpoints that need their code.
-The HEXVIZ_MAX_* limits and HEXVIZ_THREADS are read by `hexviz.limits` (README, Operator limits).
+The HEXVIZ_MAX_* limits and HEXVIZ_THREADS are read by `hexviz.limits` (docs/app.md, Operator
+limits).
 """
 
 from __future__ import annotations

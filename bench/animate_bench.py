@@ -57,7 +57,7 @@ def main() -> None:
     print(f"{'run':<24}{'layout':<9}{'frames':>7}{'GIF px':>11}{'GIF MB':>8}"
           f"{'GIF s first/best':>18}{'HTML MB':>9}{'HTML s':>8}")
     for name, r, layout in cases:
-        settings = animate.Settings(layout=layout)
+        settings = animate.AnimationSettings(layout=layout)
         gif_first, gif_s, gif = timed(lambda r=r, settings=settings: animate.gif(r, settings), args.repeats)
         _, html_s, page = timed(lambda r=r, settings=settings: animate.html_page(r, settings), args.repeats)
         geo = animate.gif_geometry(r, settings)

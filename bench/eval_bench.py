@@ -27,9 +27,9 @@ def peak_memory_mb(device: torch.device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def timed_eval(lm, job, problems, batch_size) -> float:
+def timed_eval(lm, hex_plan, problems, batch_size) -> float:
     tic = time.perf_counter()
-    evaluate(lm, job, problems, batch_size)
+    evaluate(lm, hex_plan, problems, batch_size)
     if lm.device.type == "cuda":
         torch.cuda.synchronize()
     return time.perf_counter() - tic
@@ -44,14 +44,14 @@ def main() -> None:
     args = parser.parse_args()
     lm = models.load(args.model)
     problems = read_problems(args.data, args.problems)
-    job = plan(lm, problems, Settings(baselines=False))  # the HEX experts, the model's lengths
-    config, experts = job.config, job.experts
-    evaluate(lm, job, problems, 2, indices=[0, 1])  # warm-up
+    hex_plan = plan(lm, problems, Settings(baselines=False))  # HEX experts, the model's lengths
+    config, experts = hex_plan.config, hex_plan.experts
+    evaluate(lm, hex_plan, problems, 2, indices=[0, 1])  # warm-up
     print(f"model {lm.name} on {lm.device} ({torch.get_num_threads()} threads); "
           f"{len(problems)} problems, K={len(experts)} experts "
           f"{[e.block_length for e in experts]}, steps {config.steps}")
     for batch_size in [int(b) for b in args.batch_sizes.split(",")]:
-        seconds = timed_eval(lm, job, problems, batch_size)
+        seconds = timed_eval(lm, hex_plan, problems, batch_size)
         passes = -(-len(problems) // batch_size) * config.steps
         print(f"  batch {batch_size:>3}: {len(problems) / seconds:6.2f} problems/s, "
               f"{seconds / passes * 1e3:7.1f} ms per forward pass "

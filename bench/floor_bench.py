@@ -55,7 +55,7 @@ class Meter:
     def __init__(self, lm) -> None:
         self.forward_s = self.snapshot_s = 0.0
         self.shapes: Counter | None = None
-        build_runs = assemble.assemble
+        untimed_assemble = assemble.assemble
 
         def timed(forward):
             def timed_forward(*args, **kwargs):
@@ -65,15 +65,15 @@ class Meter:
                 return out
             return timed_forward
 
-        def timed_build_runs(*args, **kwargs):
+        def timed_assemble(*args, **kwargs):
             tic = time.perf_counter()
-            out = build_runs(*args, **kwargs)
+            out = untimed_assemble(*args, **kwargs)
             self.snapshot_s += time.perf_counter() - tic
             return out
 
         # instance attributes shadow the methods: the exact forward and the cached window one
         lm.logits, lm.forward_window = timed(lm.logits), timed(lm.forward_window)
-        assemble.assemble = timed_build_runs  # iter_runs' snapshots look it up here
+        assemble.assemble = timed_assemble  # iter_runs' snapshots look it up here
         for module in lm.model.modules():
             if isinstance(module, torch.nn.Linear):
                 module.register_forward_hook(self._record_shape)
@@ -177,8 +177,8 @@ def main(argv: list[str] | None = None) -> None:
     meter = Meter(lm)
     caches = [c.strip() for c in args.caches.split(",") if c.strip()]
     problems = read_problems(TEST_SET, args.problems)
-    job = plan(lm, problems, Settings())  # eval's experts: HEX and the baselines
-    config, experts = job.config, job.experts
+    eval_plan = plan(lm, problems, Settings())  # eval's experts: HEX and the baselines
+    config, experts = eval_plan.config, eval_plan.experts
     batch = default_batch_size(lm.device)
 
     def app_run(cache: str):
@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> None:
         return lambda: list(runner.run(request))
 
     def eval_batch(cache: str):
-        cached = replace(job, config=replace(config, cache=cache))
+        cached = replace(eval_plan, config=replace(config, cache=cache))
         return lambda: evaluate(lm, cached, problems, batch)
 
     jobs = {"app's default HEX run (K=5 + 3 baselines)": app_run,

@@ -68,10 +68,10 @@ def measure(fn) -> tuple[float, float, str]:
 
 def synthetic(experts: int, gen_length: int, steps: int) -> dict:
     """A consistent run JSON of the given size (the test suite's big_run)."""
-    from hexviz.runs import record as trajectory
+    from hexviz.runs import record
     from tests.test_hostile import big_run
 
-    return trajectory.run_to_json(big_run(experts, gen_length, steps))
+    return record.run_to_json(big_run(experts, gen_length, steps))
 
 
 def cmd_uploads(args) -> None:
@@ -81,9 +81,9 @@ def cmd_uploads(args) -> None:
     folder = Path(tempfile.mkdtemp(prefix="hexviz-bench-"))
     os.environ["HEXVIZ_EXPORT_DIR"] = str(folder / "exports")
     try:
-        from hexviz.runs import record as trajectory
+        from hexviz.runs import record
 
-        real = trajectory.run_to_json(known_run())
+        real = record.run_to_json(known_run())
         cases = {}
         d = synthetic(7, 64, 64)  # a default-sized run (7 rows, 64 x 64) ...
         d["steps_done"] = 10**9  # ... claiming a billion steps (the issue's 292 KB file)

@@ -37,9 +37,9 @@ DEFAULT_SAMPLERS = ("fixed,threshold:0.95,threshold:0.9,threshold:0.8,threshold:
 def frontier(lm, problems, samplers: list[str]) -> list[dict]:
     rows = []
     for spec in samplers:
-        job = plan(lm, problems, Settings(sampler=spec, baselines=False))
+        sampler_plan = plan(lm, problems, Settings(sampler=spec, baselines=False))
         tic = time.perf_counter()
-        results = evaluate(lm, job, problems, batch_size=1)
+        results = evaluate(lm, sampler_plan, problems, batch_size=1)
         seconds = time.perf_counter() - tic
         s = summarize(results)
         rows.append({"sampler": spec, "problems": s.problems, "hex": s.hex_accuracy, "mean": s.mean_expert_accuracy,

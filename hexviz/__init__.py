@@ -10,14 +10,15 @@ keeps this true, with no exception):
                 stored runs and the README animation                         -> everything below
     render/     pure renderers of runs: Plotly `figures`, the `animate` GIF/HTML player, the
                 `palette`, the position `states`, the lesson's chapters, answer panels;
-                no torch, no gradio                  -> eval.records/scoring, runs, policy, tasks
+                no torch, no gradio   -> eval.records/scoring, runs, policy, tasks, limits, paths
     eval/       a dataset decoded in batches (`batch`), its `records`, `scoring`, `report`
-                                                                  -> decode, runs, policy, tasks
+                                                          -> decode, runs, policy, tasks, limits
     decode/     `plan` (one planner for every front door) -> `engine` (the batched loop: tokens
                 and what each step did) -> `assemble` (texts, answers by the task, walls,
-                likelihoods, the vote); `cache`, `likelihood`     -> models, runs, policy, tasks
+                likelihoods, the vote); `cache`, `likelihood`
+                                                  -> models, runs, policy, tasks, limits
     runs/       the record of a decode (`record`), its schema, order metrics, the vote, the
-                stored-run `gallery`; numpy only             -> policy, models.tokens, limits
+                stored-run `gallery`; numpy only      -> policy, models.tokens, limits, paths
     policy/     `settings` (Expert, DecodeConfig), remasking `rules`, `samplers`, `schedule`;
                 no torch at import                                                  -> limits
     models/     loading any masked LM, the native LLaDA, special tokens, the KV cache -> paths

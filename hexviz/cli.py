@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable
@@ -131,8 +132,16 @@ def settings_of(args: argparse.Namespace, task: str | None) -> Settings:
                     gen_length=args.gen_length, steps=args.steps, temperature=args.temperature,
                     seeds=args.seeds, baselines=args.baselines, sampler=args.sampler,
                     edit=args.edit, cache=args.cache, forbid_end_of_text=args.forbid_end_of_text,
-                    end_tokens_last=args.end_tokens_last, answer=args.answer, tie=args.tie,
-                    max_gen_length=args.max_gen_length)
+                    end_tokens_last=args.end_tokens_last, answer_format=args.answer,
+                    tie_rule=args.tie)
+
+
+def run_limits(args: argparse.Namespace) -> limits.Limits:
+    """The operator's limits, with --max-gen-length taking precedence over the environment."""
+    current = limits.current()
+    if args.max_gen_length is None:
+        return current
+    return dataclasses.replace(current, max_gen_length=args.max_gen_length)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -219,7 +228,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = settings_of(args, args.task)
     limits.set_torch_threads()
     lm = models.load(args.model, device=args.device, trust_remote_code=args.trust_remote_code)
-    p = plan(lm, [args.prompt], settings)
+    p = plan(lm, [args.prompt], settings, run_limits(args))
+    limits.check_prompt_tokens(len(p.prompts[0]))
     for note in p.notes:
         print(note, file=sys.stderr)
     run = decode(lm, p.prompts[0], p.experts, p.config, p.reader, args.prompt)
@@ -288,7 +298,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     limits.set_torch_threads()
     lm = models.load(args.model, device=device, trust_remote_code=args.trust_remote_code)
     # refusals first: a refused eval prints one line
-    plans = [plan(lm, problems, s) for s, problems in zip(settings, problem_sets, strict=True)]
+    plans = [plan(lm, problems, s, run_limits(args))
+             for s, problems in zip(settings, problem_sets, strict=True)]
     if state.is_main_process:
         for note in dict.fromkeys(note for p in plans for note in p.notes):
             print(note, file=sys.stderr)
@@ -346,7 +357,7 @@ def cmd_animate(args: argparse.Namespace) -> int:
 
     if args.compare is not None and args.layout != "compare":
         raise ValueError(f"--compare needs --layout compare (got --layout {args.layout})")
-    settings = animate.Settings(args.layout, animate.parse_experts(args.experts), args.fps,
+    settings = animate.AnimationSettings(args.layout, animate.parse_experts(args.experts), args.fps,
                                 args.width)
     animate.output_format(args.out)  # before any work: a wrong suffix is one line
     run = read_run(args.run)

@@ -173,7 +173,8 @@ def readme_animation(folder: Path = GALLERY_DIR, out: Path = README_ANIMATION) -
     `animation_command`'s arguments (the command the README shows) writes, made by the same
     animation call."""
     out = Path(out)
-    animate.write(read_run(folder / FILE_NAMES["wall"]), out, animate.Settings(layout="all"))
+    animate.write(read_run(folder / FILE_NAMES["wall"]), out,
+                  animate.AnimationSettings(layout="all"))
     print(f"{out}  {out.stat().st_size / 2**20:.2f} MB")
     return out
 

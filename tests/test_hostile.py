@@ -16,13 +16,13 @@ import numpy as np
 import pytest
 
 from hexviz import limits, models
-from hexviz.render import figures as plots
+from hexviz.render import figures
 from hexviz.app import ui, widgets
 from hexviz.app import views as explore_views
 from hexviz.app.tabs import scaling
 from hexviz.cli import main
 from hexviz.policy.settings import DecodeConfig, Expert
-from hexviz.runs import record as trajectory
+from hexviz.runs import record
 from hexviz.runs.record import Run, SpecialTokens, Timing, Trajectory
 from tests.conftest import known_run, serving
 
@@ -141,7 +141,7 @@ def test_eval_refuses_with_one_line(capsys, random_model_dir, args, message):
 # --- uploads ------------------------------------------------------------------------------------
 
 def run_dict() -> dict:
-    return trajectory.run_to_json(known_run())
+    return record.run_to_json(known_run())
 
 
 def edited(**changes) -> dict:
@@ -262,17 +262,17 @@ def big_run(experts: int, gen_length: int, steps: int) -> Run:
 def test_long_runs_are_drawn_with_sampled_steps():
     lim = limits.current()
     run = big_run(24, 256, 256)
-    scrub = plots.scrubber(run)
+    scrub = figures.scrubber(run)
     assert len(scrub.frames) <= lim.max_frames
     assert sum(len(f.data[0].z) * len(f.data[0].z[0]) for f in scrub.frames) <= lim.max_cells
     assert f"{len(scrub.frames)} of 257 steps shown" in scrub.layout.title.text
     assert scrub.frames[0].name == "0" and scrub.frames[-1].name == "256"
-    assert "too many block edges" not in plots.reveal_order(run).layout.title.text
+    assert "too many block edges" not in figures.reveal_order(run).layout.title.text
 
 
 def test_cell_budget_bounds_the_unmasking_map(monkeypatch):
     monkeypatch.setenv("HEXVIZ_MAX_CELLS", "4096")
-    umap = plots.unmasking_map(big_run(1, 256, 256), 0)
+    umap = figures.unmasking_map(big_run(1, 256, 256), 0)
     assert len(umap.data[0].z) == 16 and "16 of 256 steps shown" in umap.layout.title.text
 
 
@@ -280,14 +280,14 @@ def test_many_block_edges_are_left_out():
     run = big_run(2, 256, 256)
     for t in run.trajectories:
         t.expert = Expert(1, seed=t.expert.seed, temperature=1.0)
-    fig = plots.reveal_order(run)
+    fig = figures.reveal_order(run)
     assert not fig.layout.shapes and "too many block edges" in fig.layout.title.text
 
 
 @pytest.mark.slow
 def test_largest_allowed_upload_is_replayed_within_bounds(tmp_path):
     """24 experts x 256 steps x 256 positions (the limits' maximum): replayed, bounded export."""
-    path = trajectory.save(big_run(24, 256, 256), tmp_path / "big.json")
+    path = record.save(big_run(24, 256, 256), tmp_path / "big.json")
     assert path.stat().st_size < limits.current().max_upload_bytes
     tic = time.perf_counter()
     views = explore_views.replay(str(path))

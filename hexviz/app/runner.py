@@ -17,7 +17,7 @@ from hexviz import limits
 from hexviz.app import zerogpu
 from hexviz.app.loading import BUILTIN_LABEL, ModelShelf
 from hexviz.decode.assemble import Reader
-from hexviz.decode.plan import Plan, Settings, check_decode, plan
+from hexviz.decode.plan import Plan, Settings, plan
 from hexviz.eval.batch import default_batch_size, evaluate, read_problems
 from hexviz.eval.records import EvalResults
 from hexviz.models.meta import ModelDefaults
@@ -149,8 +149,8 @@ class LocalRunner:
         if self._gpu is None:
             yield from self._decode(request)
             return
-        plan = self.gpu_plan(self._prepare(request))  # refused here: no GPU was asked for
-        yield from zerogpu.stream(self._gpu_chunk, request, plan)
+        calls = self.gpu_plan(self._prepare(request))  # refused here: no GPU was asked for
+        yield from zerogpu.stream(self._gpu_chunk, request, calls)
 
     def admit(self, request: RunRequest) -> None:
         """Refuse, before the request queues, a run whose ZeroGPU calls would not fit
@@ -169,7 +169,9 @@ class LocalRunner:
 
     def _prepare(self, request: RunRequest) -> Job:
         lm = self.shelf.get(request.model)
-        return Job(lm, plan(lm, [request.prompt], request))
+        job = Job(lm, plan(lm, [request.prompt], request))
+        limits.check_prompt_tokens(len(job.prompt_ids))
+        return job
 
     def _steps(self, job: Job, resume=None):
         from hexviz.decode.assemble import iter_runs  # torch only when decoding
@@ -236,7 +238,8 @@ class LocalRunner:
         from hexviz.decode.engine import Resume
 
         run = request.run
-        check_decode(run.config, 1)  # an upload may be forked
+        limits.check_decode(run.config.gen_length, run.config.steps, 1,
+                            step_cap=run.config.step_cap)  # an upload may be forked
         limits.check_prompt_tokens(len(run.prompt_ids))
         lm = self._model_of(run, request.model)
         resume = Resume(request.step, [run.trajectories[request.expert]], [request.force])
@@ -262,7 +265,8 @@ class LocalRunner:
         from hexviz.decode.assemble import decode
 
         experts = [t.expert for t in run.trajectories]
-        check_decode(run.config, len(experts))
+        limits.check_decode(run.config.gen_length, run.config.steps, len(experts),
+                            step_cap=run.config.step_cap)
         limits.check_prompt_tokens(len(run.prompt_ids))
         lm = self._model_of(run, model)
         yield decode(lm, run.prompt_ids, experts, replace(run.config, cache=cache),
@@ -286,8 +290,8 @@ class LocalRunner:
 
         lm = self._model_of(run, model)
         t = run.trajectories[expert]
-        answer = [int(i) if 0 <= s < step else lm.mask_id
-                  for i, s in zip(t.token_ids, t.reveal_step, strict=True)]
+        answer = [int(i) if 0 <= s < step else lm.mask_id  # the canvas as it stood then
+                  for i, s in zip(t.ids_at(step), t.reveal_step, strict=True)]
         return top_candidates(lm, run.prompt_ids, answer, position, k)
 
     def evaluate(self, model: str, problems: int, seeds: int, temperature: float,
@@ -296,7 +300,7 @@ class LocalRunner:
         limits.check_eval_problems(problems)
         lm = self.shelf.get(model)
         data = read_problems(TEST_SET, problems)
-        job = plan(lm, data, Settings(seeds=seeds, temperature=temperature))
+        planned = plan(lm, data, Settings(seeds=seeds, temperature=temperature))
         done = 0
 
         def step(n: int) -> None:
@@ -305,5 +309,5 @@ class LocalRunner:
             if on_progress:
                 on_progress(done, len(data))
 
-        return evaluate(lm, job, data, batch_size=default_batch_size(lm.device),
+        return evaluate(lm, planned, data, batch_size=default_batch_size(lm.device),
                         data=str(TEST_SET), on_batch=step)

@@ -40,19 +40,19 @@ def build_demo(runner: Runner, examples: list[str] | None = None,
     cache_age = int(limits.current().export_max_age_s)
     with gr.Blocks(title="hexviz", delete_cache=(min(cache_age, 600), cache_age)) as demo:
         gr.Markdown(HEADER)
-        with gr.Tabs(selected="lesson") as tabs:
-            with gr.Tab("Lesson", id="lesson"):
+        with gr.Tabs(selected=lesson.TAB_ID) as tabs:
+            with gr.Tab("Lesson", id=lesson.TAB_ID):
                 lesson_tab = lesson.build(chapters)
             with gr.Tab("Explore", id=explore.TAB_ID):
                 explore_tab = explore.build(labels, examples,
                                             LengthControls.of(runner, labels[0]))
-            with gr.Tab("Gallery", id="gallery"):
+            with gr.Tab("Gallery", id=gallery.TAB_ID):
                 gallery_tab = gallery.build(gallery_dir)
-            with gr.Tab("Compare", id="compare"):
+            with gr.Tab("Compare", id=compare.TAB_ID):
                 compare_tab = compare.build(gallery_dir)
             with gr.Tab("Scaling", id=scaling.TAB_ID):
                 scaling_tab = scaling.build()
-            with gr.Tab("About"):
+            with gr.Tab("About", id=about.TAB_ID):
                 about.build()
         model, run = explore_tab.settings.model, explore_tab.views["run"]
         explore.wire(runner, explore_tab)

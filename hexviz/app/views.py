@@ -1,10 +1,13 @@
 """What the Explore tab shows for a run: the chart registry, and every output by name.
 
 `CHARTS` holds one entry per chart, keyed by the name of its figure function in
-`hexviz.render.figures`; that one name is the chart's everywhere (the output key, the downloads'
-figures page). The Explore tab builds a plot per entry, a finished run fills every entry, a run
-still decoding redraws the live ones, and the figures page draws the exported ones. A new chart
-is a figure function there and one line in `CHARTS`.
+`hexviz.render.figures`: that name is the chart's key in `VIEWS` and in the dicts the view
+functions return. Its DOM ids are a second name, given in its entry: the plot's (`reveal-plot`,
+...; the browser tests and the README's screenshot find plots by it) and its tab's, made from
+it (`reveal-tab`). The Explore tab builds a plot per entry, a finished run fills every entry, a
+run still decoding redraws the live ones, and the downloads' figures page draws the exported
+ones, in `CHARTS`' order and without their names. A new chart is a figure function there and
+one line in `CHARTS`.
 """
 
 from __future__ import annotations

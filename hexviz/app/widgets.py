@@ -14,6 +14,7 @@ import gradio as gr
 
 from hexviz import limits
 from hexviz.app.runner import Runner, RunRequest
+from hexviz.decode.plan import PAPER_TOKENS_PER_STEP
 from hexviz.policy.rules import RULE_NAMES
 from hexviz.policy.samplers import SAMPLER_NAMES, Sampler
 from hexviz.policy.settings import (CACHE_MODES, divisors, hex_block_lengths, parse_blocks,
@@ -70,9 +71,10 @@ def task_template_markdown(name: str | None) -> str:
     task = get_task(name)
     prefix = (f" The generation prompt is followed by `{task.generation_prefix}`."
               if task.generation_prefix else "")
-    settings = (f" The paper decodes it with gen_length {task.paper_gen_length}, "
-                f"{task.paper_gen_length // 2} steps, blocks {task.paper_gen_length // 32}-"
-                f"{task.paper_gen_length // 2}." if task.paper_gen_length else "")
+    n = task.paper_gen_length
+    blocks = hex_block_lengths(n) if n else []
+    settings = (f" The paper decodes it with gen_length {n}, {n // PAPER_TOKENS_PER_STEP} steps, "
+                f"blocks {blocks[0]}-{blocks[-1]}." if blocks else "")
     return (f"**{html.escape(task.description)}**. User turn:\n\n```text\n{task.template()}\n```"
             f"\n\n{prefix}{settings}")
 
@@ -114,7 +116,7 @@ class LengthControls:
 
 
 @dataclass
-class Settings:
+class SettingsColumn:
     """The Explore tab's inputs, in the order ``run_request`` takes them."""
 
     prompt: gr.Textbox
@@ -134,6 +136,7 @@ class Settings:
     task: gr.Dropdown  # the prompt protocol and answer parser (`hexviz.tasks`)
 
     def inputs(self) -> list:
+        """Every input, in ``run_request``'s order."""
         return list(vars(self).values())
 
     def of_a_run(self) -> list:
@@ -143,7 +146,9 @@ class Settings:
 
 
 def settings_column(prompt: gr.Textbox, labels: list[str],
-                    lengths: LengthControls) -> tuple[Settings, gr.File]:
+                    lengths: LengthControls) -> tuple[SettingsColumn, gr.File]:
+    """The settings column under ``prompt`` (model, task, experts, lengths, sampler, cache...)
+    for ``labels``' models and ``lengths``, and the trajectory upload below it."""
     model = gr.Dropdown(labels, value=labels[0], label="Model")
     task = gr.Dropdown([OWN_FORMAT, *TASK_NAMES], value=OWN_FORMAT, label="Task (prompt and "
                        "answer parser)", elem_id="task-picker")
@@ -175,8 +180,8 @@ def settings_column(prompt: gr.Textbox, labels: list[str],
                           "approximate (none: exact)", elem_id="cache-mode")
     with gr.Accordion("Replay a trajectory JSON (no model needed)", open=False):
         upload = gr.File(label="Trajectory JSON", file_types=[".json"], type="filepath")
-    settings = Settings(prompt, model, blocks, rule, gen_length, steps, temperature, seeds,
-                        forbid, end_last, baselines, sampler, edit, cache, task)
+    settings = SettingsColumn(prompt, model, blocks, rule, gen_length, steps, temperature,
+                              seeds, forbid, end_last, baselines, sampler, edit, cache, task)
     task.change(task_template_markdown, [task], [template], api_visibility="private")
     return settings, upload
 
@@ -202,19 +207,18 @@ def run_request(prompt, model, blocks, rule, gen_length, steps, temperature, see
 
 
 def settings_values(run: Run) -> list[Any]:
-    """The settings that decode ``run`` again, in `Settings.of_a_run`'s order after the
+    """The settings that decode ``run`` again, in `SettingsColumn.of_a_run`'s order after the
     question: blocks, rule, gen_length, steps, temperature, seeds, forbid, end_last,
     baselines, sampler, edit, cache, task."""
     s = gallery.explore_settings(run)
-    sampler = s["sampler"]  # the menu shows NAME[:VALUE] text, the record may hold a Sampler
     return [s["blocks"], s["remasking"], s["gen_length"], s["steps"], s["temperature"],
             s["seeds"], s["forbid_end_of_text"], s["end_tokens_last"], s["baselines"],
-            sampler.spec if isinstance(sampler, Sampler) else sampler,
+            s["sampler"],
             "" if s["edit"] is None else f"{s['edit']:g}", s["cache"], run.task or OWN_FORMAT]
 
 
 def load_settings(settings: list, run: Run) -> dict:
-    """``{component: value}`` filling ``settings`` (`Settings.of_a_run`) from ``run``."""
+    """``{component: value}`` filling ``settings`` (`SettingsColumn.of_a_run`) from ``run``."""
     prompt, blocks, *rest = settings
     values = settings_values(run)
     out = {prompt: run.prompt,

@@ -3,7 +3,7 @@
 The engine hands out tokens and what each step did (`engine.Decoded`); this is the one place
 that reads them: each expert's text through the tokenizer, its answer by a `Reader` (a task's
 parser, else an answer format's extractor), its AfterEoT wall flags off the arrays, and the vote
-under the reader's tie rule. Forks and redone runs are read again by their original's reader.
+under the reader's tie rule. Forks and redone runs are read by their original's reader.
 """
 
 from __future__ import annotations
@@ -62,8 +62,8 @@ def read_row(lm, decoded, row: int, expert: Expert, reader: Reader) -> Trajector
         steps_taken=done, commits=decoded.commits[row, :done].copy(), edits=edits,
         edit_texts=list(zip(lm.token_texts(edits[:, 2].tolist()),
                             lm.token_texts(edits[:, 3].tolist()), strict=True)),
-        one_step_log_likelihood=(None if decoded.one_step_ll is None
-                                 else float(decoded.one_step_ll[row])),
+        one_step_log_likelihood=(None if decoded.one_step_log_likelihood is None
+                                 else float(decoded.one_step_log_likelihood[row])),
     )
     return with_wall_flags(t, lm.end_ids, decoded.config)
 
@@ -87,24 +87,8 @@ def assemble(lm, decoded, reader: Reader, questions: Sequence[str] | None = None
     return runs
 
 
-def reread(lm, run: Run, reader: Reader) -> Run:
-    """``run`` with its answers read again by ``reader`` and its vote recounted."""
-    for t in run.trajectories:
-        t.answer = reader.answer(lm, t.token_ids.tolist(), t.text)
-    run.task = reader.task.name if reader.task else None
-    return with_tie_rule(run, reader.tie_rule)
-
-
-def with_tie_rule(run: Run, tie_rule: str) -> Run:
-    """``run`` voting under ``tie_rule`` (its answers unchanged)."""
-    check_tie_rule(tie_rule)
-    run.tie_rule = tie_rule
-    run.__dict__.pop("vote", None)  # recount under the new rule
-    return run
-
-
 @dataclass(frozen=True)
-class Progress:
+class RunProgress:
     """Handed out after every step; ``runs()`` reads the trajectories so far (on demand: most
     steps are not drawn)."""
 
@@ -115,15 +99,15 @@ class Progress:
 
 def iter_runs(lm, prompts: Sequence[Sequence[int]], experts: Sequence[Expert],
               config: DecodeConfig, reader: Reader | str | None = None,
-              questions: Sequence[str] | None = None, resume=None) -> Iterator[Progress]:
-    """Decode and read, yielding `Progress` after every step; ``reader`` may be an answer
+              questions: Sequence[str] | None = None, resume=None) -> Iterator[RunProgress]:
+    """Decode and read, yielding `RunProgress` after every step; ``reader`` may be an answer
     format's name (default: the model's); ``resume`` continues a recorded canvas
     (`engine.Resume`, a what-if fork)."""
     from hexviz.decode.engine import iter_decode  # torch only when decoding
 
     reader = as_reader(lm, reader)
     for p in iter_decode(lm, prompts, experts, config, resume=resume):
-        yield Progress(p.step, p.steps,
+        yield RunProgress(p.step, p.steps,
                        lambda decoded=p.decoded: assemble(lm, decoded(), reader, questions))
 
 
@@ -160,5 +144,4 @@ def with_fresh_one_step_likelihood(lm, run: Run) -> Run:
     for t, score in zip(run.trajectories,
                         fresh_one_step_log_likelihoods(lm, run.prompt_ids, tokens), strict=True):
         t.one_step_log_likelihood = float(score)
-    run.__dict__.pop("vote", None)  # a likelihood tie rule counts them
-    return run
+    return run.recount()  # a likelihood tie rule counts them

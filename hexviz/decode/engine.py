@@ -21,13 +21,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from hexviz import limits
 from hexviz.decode.cache import BlockCache
 from hexviz.decode.likelihood import one_step_log_likelihood
 from hexviz.models.wrapper import DiffusionLM
 from hexviz.policy.rules import RULES
 from hexviz.policy.samplers import Sampler, edits, line_up, token_entropy
 from hexviz.policy.schedule import block_bounds, count_now, steps_left_in_block, tokens_per_step
-from hexviz.policy.settings import DecodeConfig, Expert, as_run_by
+from hexviz.policy.settings import DecodeConfig, Expert, exact_if_uncached
 from hexviz.runs.record import Timing, Trajectory
 
 # With `end_tokens_last`, end-token proposals score this much lower than any other proposal, so
@@ -127,12 +128,12 @@ class Recorder:
         self.step_rows.append(0)
         self.steps_done = step + 1
 
-    def resume(self, start: Resume, mask_id: int) -> None:
+    def resume(self, start: Resume) -> None:
         """Copy each row's history before ``start.step``, then commit the forced tokens."""
         step = start.step
         for r, h in enumerate(start.history):
             kept = (h.reveal_step >= 0) & (h.reveal_step < step)
-            self.token_ids[r] = np.where(kept, canvas_before(h, step), mask_id)
+            self.token_ids[r] = np.where(kept, h.ids_at(step), self.mask_id)
             self.reveal_step[r] = np.where(kept, h.reveal_step, -1)
             self.reveal_conf[r] = np.where(kept, h.reveal_conf, np.nan)
             self.draft_ids[r, :step] = h.draft_ids[:step]
@@ -148,16 +149,6 @@ class Recorder:
                 self.token_ids[r, position] = token
                 self.reveal_step[r, position] = step
         self.steps_done = step
-
-
-def canvas_before(t: Trajectory, step: int) -> np.ndarray:
-    """``t``'s token ids as they stood before ``step``: its final ids with the edits made at
-    ``step`` or later undone, latest first (positions revealed later are masked by the caller)."""
-    ids = t.token_ids.copy()
-    for s, position, old, _ in reversed(t.edits.tolist()):
-        if s >= step:
-            ids[position] = old
-    return ids
 
 
 @dataclass(frozen=True)
@@ -221,9 +212,10 @@ class Batch:
 
 @dataclass(frozen=True)
 class Decoded:
-    """A snapshot of the loop's record: per batch row (prompt-major, experts in vote order) its
-    tokens and what each step did, as numpy arrays; ``one_step_ll`` once decoding is complete
-    (None before, and for forks, which never saw step 0)."""
+    """The loop's record: per batch row (prompt-major, experts in vote order) its tokens and
+    what each step did, as numpy arrays; the one-step log-likelihoods once decoding is
+    complete (None before, and for forks, which never saw step 0). The arrays are the loop's
+    own, so read a snapshot before the loop takes its next step (`assemble` copies them)."""
 
     prompts: list[list[int]]
     experts: list[Expert]
@@ -239,11 +231,11 @@ class Decoded:
     steps_taken: np.ndarray  # (R,)
     steps_done: int
     timing: Timing
-    one_step_ll: np.ndarray | None = None  # (R,)
+    one_step_log_likelihood: np.ndarray | None = None  # (R,)
 
 
 @dataclass
-class Progress:
+class StepProgress:
     """Handed out after every step; ``decoded()`` snapshots the record so far."""
 
     step: int  # steps done
@@ -282,12 +274,6 @@ def shared_logits(lm: DiffusionLM, x: torch.Tensor, attention: torch.Tensor,
         return lm.logits(x, attention, keep), len(keys)
     width = x.shape[1]
     return lm.logits(distinct[:, :width], distinct[:, width:], keep)[inverse], len(distinct)
-
-
-def distinct_rows_logits(lm: DiffusionLM, x: torch.Tensor, attention: torch.Tensor,
-                         keep: int) -> torch.Tensor:
-    """`shared_logits` without the count."""
-    return shared_logits(lm, x, attention, keep)[0]
 
 
 def end_density(probs: torch.Tensor, masked: torch.Tensor, end_ids: torch.Tensor) -> torch.Tensor:
@@ -385,8 +371,8 @@ def _schedule_counts(recorder: Recorder, rows: np.ndarray, experts: list[Expert]
 
 
 def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequence[Expert],
-                config: DecodeConfig, resume: Resume | None = None) -> Iterator[Progress]:
-    """Decode every expert on every prompt, yielding `Progress` after each step; with
+                config: DecodeConfig, resume: Resume | None = None) -> Iterator[StepProgress]:
+    """Decode every expert on every prompt, yielding `StepProgress` after each step; with
     ``resume``, start from a recorded partial canvas (a what-if fork, see `Resume`). A model
     without a block KV cache decodes exactly whatever ``config.cache`` asks, and its record
     says ``cache="none"`` (`hexviz.policy.settings.cache_refusal` says why)."""
@@ -394,15 +380,12 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
         raise ValueError("decoding needs at least one prompt and one expert")
     for expert in experts:
         config.check(expert)
-    config = as_run_by(lm, config)
+    config = exact_if_uncached(lm, config)
     batch = Batch([list(map(int, p)) for p in prompts], list(experts), config)
     experts_of_rows = [e for _, e in batch.rows]
     sampler: Sampler = config.sampler
     L, cap = config.gen_length, config.step_cap
-    longest = max(len(p) for p in batch.prompts)
-    if lm.max_length and longest + L > lm.max_length:
-        raise ValueError(f"the prompt ({longest} tokens) plus gen_length ({L}) is longer than "
-                         f"this model's maximum of {lm.max_length} tokens; shorten either")
+    limits.check_context(max(len(p) for p in batch.prompts), L, lm.max_length)
     x, attention, width = _canvas(lm, batch)
     end_ids = torch.tensor(lm.end_ids, dtype=torch.long, device=lm.device)
     positions = torch.arange(L, device=lm.device)
@@ -410,7 +393,7 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
     first = 0
     if resume is not None:
         resume.check(len(experts_of_rows), config, lm.mask_id)
-        recorder.resume(resume, lm.mask_id)
+        recorder.resume(resume)
         x[:, width:] = torch.from_numpy(recorder.token_ids).to(lm.device)
         first = resume.step
     rows_in_all = len(experts_of_rows)
@@ -422,7 +405,7 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
     def snapshot() -> Decoded:
         timing = Timing(time.perf_counter() - tic, sum(recorder.step_rows),
                         tuple(recorder.step_rows), positions_computed)
-        return decoded(batch, recorder, timing, first_logits)
+        return snapshot_of(batch, recorder, timing, first_logits)
 
     for step in range(first, cap):
         # 0. Only rows with a mask left are computed: a finished expert costs nothing more.
@@ -431,7 +414,7 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
             if sampler.variable:
                 break
             recorder.idle(step)  # fixed: the schedule's steps run out with nothing to compute
-            yield Progress(step + 1, cap, snapshot)
+            yield StepProgress(step + 1, cap, snapshot)
             continue
         idx = torch.from_numpy(rows).to(lm.device)
         row_experts = [experts_of_rows[r] for r in rows]
@@ -489,7 +472,7 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
         recorder.record(step, rows, StepOutput(masked, draft_id, draft_prob, x0, chosen_prob,
                                                chosen, edited, end_density(probs, masked, end_ids),
                                                computed))
-        yield Progress(step + 1, cap, snapshot)
+        yield StepProgress(step + 1, cap, snapshot)
 
 
 @torch.no_grad()
@@ -517,8 +500,8 @@ def decode_all(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Seque
     return progress.decoded()
 
 
-def decoded(batch: Batch, recorder: Recorder, timing: Timing,
-            first_logits: torch.Tensor | None) -> Decoded:
+def snapshot_of(batch: Batch, recorder: Recorder, timing: Timing,
+                first_logits: torch.Tensor | None) -> Decoded:
     """The record so far; the one-step log-likelihoods once every row is complete."""
     r = recorder
     complete = (len(r.unfinished()) == 0 if batch.config.sampler.variable

@@ -1,12 +1,13 @@
 """The planner: one place that turns what a front door asks for into what the engine runs.
 
-The CLI (`run`, `eval`), the app's Explore and Scaling tabs, the ZeroGPU path and the showcase
-builder all describe a decode as `Settings` (the user's terms: None means the model's or the
-task's default) and call `plan`, so a flag means the same everywhere: the task's prompt and the
-HEX paper's lengths fitted to the model's context, the model's own lengths otherwise, the HEX
-experts and baselines, the operator's limits, the cache a model lacks, and how answers are read.
-Settings are checked when they are made, before any model loads; `plan` needs the loaded model
-(its tokenizer, context and defaults) but no torch of its own.
+The CLI (`run`, `eval`), the app's Explore and Scaling tabs and its ZeroGPU path describe a
+decode as `Settings` (the user's terms: None means the model's or the task's default) and call
+`plan`, so a setting means the same everywhere: the task's prompt and the HEX paper's lengths
+fitted to the model's context, the model's own lengths otherwise, the HEX experts and
+baselines, the operator's limits, the model's context, the cache a model lacks, and how answers
+are read. Settings are checked when they are made, before any model loads; `plan` needs the
+loaded model (its tokenizer, context and defaults) but no torch of its own. (The showcase
+builder decodes its curated runs with settings of its own, as the stored files record them.)
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from hexviz.policy.samplers import Sampler
 from hexviz.policy.settings import (
     DecodeConfig,
     Expert,
-    as_run_by,
     baseline_experts,
     cache_refusal,
     check_cache_mode,
+    exact_if_uncached,
     hex_experts,
     parse_blocks,
     resolve_lengths,
@@ -56,17 +57,14 @@ class Settings:
     cache: str = "none"  # none (exact), prefix or dual: Fast-dLLM's block KV cache
     forbid_end_of_text: bool = False
     end_tokens_last: bool = False
-    answer: str | None = None  # an answer format that overrides the task's parser
-    tie: str = "first"  # the vote's tie rule
-    max_gen_length: int | None = None  # the CLI's --max-gen-length; None: the operator's
+    answer_format: str | None = None  # overrides the task's parser (the CLI's --answer)
+    tie_rule: str = "first"  # how the vote breaks ties (the CLI's --tie)
 
     def __post_init__(self) -> None:
-        sampler = (self.sampler if isinstance(self.sampler, Sampler)
+        sampler = (self.sampler.with_edit(self.edit) if isinstance(self.sampler, Sampler)
                    else Sampler.parse(self.sampler, self.edit))
-        object.__setattr__(self, "sampler", Sampler(sampler.name, sampler.value,
-                                                    sampler.edit if self.edit is None
-                                                    else self.edit))
-        object.__setattr__(self, "edit", self.sampler.edit)
+        object.__setattr__(self, "sampler", sampler)
+        object.__setattr__(self, "edit", sampler.edit)
         check_cache_mode(self.cache)
         if self.task is not None:
             get_task(self.task)  # an unknown task is refused with the known ones listed
@@ -81,12 +79,13 @@ class Settings:
                 raise ValueError(f"{name} must be a positive integer (got {value})")
         if self.seeds < 1:
             raise ValueError(f"seeds must be at least 1 (got {self.seeds})")
+        limits.check_seeds(self.seeds, self.temperature, self.remasking)
         if not 0 <= self.temperature < float("inf"):
             raise ValueError(f"temperature must be a finite number >= 0 "
                              f"(got {self.temperature!r})")
-        if self.answer is not None:
-            get_extractor(self.answer)
-        check_tie_rule(self.tie)
+        if self.answer_format is not None:
+            get_extractor(self.answer_format)
+        check_tie_rule(self.tie_rule)
 
 
 @dataclass(frozen=True)
@@ -100,7 +99,9 @@ class Plan:
     experts: list[Expert]
     config: DecodeConfig
     reader: Reader
-    task: Task | None = None  # whose prompt the questions were put in
+    # The task whose prompt the questions were put in; its parser reads the answers unless an
+    # answer format was asked for (`reader.task` is then None)
+    task: Task | None = None
     notes: tuple[str, ...] = ()
 
 
@@ -138,33 +139,20 @@ def experts_of(settings: Settings, gen_length: int) -> list[Expert]:
     return experts
 
 
-def check_decode(config: DecodeConfig, rows: int, bounds: limits.Limits | None = None) -> None:
-    """The operator's limits on one decode of ``rows`` experts, the sampler's step cap
-    included (a parallel sampler may take up to gen_length steps)."""
-    limits.check_decode(config.gen_length, config.steps, rows, bounds,
-                        config.step_cap if config.step_cap > config.steps else None)
-
-
-def operator_limits(settings: Settings) -> limits.Limits:
-    """The operator's limits, with the CLI's --max-gen-length taking precedence."""
-    current = limits.current()
-    if settings.max_gen_length is None:
-        return current
-    return replace(current, max_gen_length=settings.max_gen_length)
-
-
-def plan(lm, questions: Sequence[str | Problem], settings: Settings) -> Plan:
-    """What ``lm`` decodes for ``questions`` under ``settings``; refusals (limits, settings
-    that do not fit each other or the model) raise ValueError before any decoding."""
+def plan(lm, questions: Sequence[str | Problem], settings: Settings,
+         bounds: limits.Limits | None = None) -> Plan:
+    """What ``lm`` decodes for ``questions`` under ``settings`` and the operator's ``bounds``
+    (default: `limits.current`); refusals (limits, settings that do not fit each other or the
+    model) raise ValueError before any decoding."""
+    bounds = bounds or limits.current()
     task = get_task(settings.task) if settings.task else None
     problems = [q if isinstance(q, Problem) else Problem(q, None) for q in questions]
     if not problems:
         raise ValueError("nothing to decode: no question was given")
     prompts = [prompt_ids(lm, task, p) for p in problems]
-    bounds = operator_limits(settings)
-    limits.check_prompt_tokens(max(map(len, prompts)), bounds)
+    longest = max(map(len, prompts))
     defaults, notes = lm.defaults, []
-    fitted = paper_lengths(task, lm.max_length, max(map(len, prompts))) if task else None
+    fitted = paper_lengths(task, lm.max_length, longest) if task else None
     if fitted is not None:
         gen_length, steps, note = fitted
         defaults = replace(defaults, gen_length=gen_length, steps=steps)
@@ -172,19 +160,20 @@ def plan(lm, questions: Sequence[str | Problem], settings: Settings) -> Plan:
             notes.append(note)
     gen_length, steps = resolve_lengths(settings.gen_length, settings.steps,
                                         defaults.gen_length, defaults.steps, settings.blocks)
+    limits.check_gen_length(gen_length, bounds)  # in the operator's terms, before the config's
     config = DecodeConfig(gen_length, steps, settings.forbid_end_of_text,
                           settings.end_tokens_last, bounds.max_gen_length, settings.sampler,
                           settings.edit, settings.cache)
     experts = experts_of(settings, gen_length)
-    check_decode(config, len(experts), bounds)
+    limits.check_decode(gen_length, steps, len(experts), bounds, config.step_cap)
+    limits.check_context(longest, gen_length, lm.max_length)
     for expert in experts:
         config.check(expert)
     refusal = cache_refusal(lm, config.cache)
     if refusal is not None:
         notes.append(f"note: {refusal}")
-    config = as_run_by(lm, config)  # the settings its runs will record
     # A task parses its answers from the whole generation, unless a format is asked for.
-    reader = Reader(settings.answer or lm.defaults.answer_format,
-                    task if settings.answer is None else None, settings.tie)
-    return Plan(prompts, [p.question for p in problems], experts, config, reader, task,
-                tuple(notes))
+    reader = Reader(settings.answer_format or lm.defaults.answer_format,
+                    task if settings.answer_format is None else None, settings.tie_rule)
+    return Plan(prompts, [p.question for p in problems], experts,
+                exact_if_uncached(lm, config), reader, task, tuple(notes))

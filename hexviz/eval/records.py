@@ -45,6 +45,8 @@ class Record:
 
 @dataclass
 class EvalResults:
+    """A dataset decoded by one plan: its settings, experts and one `Record` per problem."""
+
     model: str
     data: str
     config: DecodeConfig
@@ -68,11 +70,6 @@ class EvalResults:
 
 def finite(value: float) -> float | None:
     return None if math.isnan(value) else round(value, 4)
-
-
-def no_nan(items: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A dict with nan as None: JSON has no NaN, and strict readers refuse it."""
-    return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in items}
 
 
 def results_from_json(d: Any) -> EvalResults:

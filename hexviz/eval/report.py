@@ -3,13 +3,19 @@ results file."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from hexviz.eval.records import RESULTS_SCHEMA, RESULTS_SCHEMA_VERSION, EvalResults, no_nan
+from hexviz.eval.records import RESULTS_SCHEMA, RESULTS_SCHEMA_VERSION, EvalResults
 from hexviz.eval.scoring import Summary, scaling_curve, summarize, vote_of
+
+
+def no_nan(items: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A dict with nan as None: JSON has no NaN, and strict readers refuse it."""
+    return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in items}
 
 
 def format_summary(summary: Summary) -> str:

@@ -1,5 +1,5 @@
-"""Limits on the machine's work: torch threads, heap handed back, drawn steps, and the bounded
-downloads folder."""
+"""Limits on the machine's work: torch threads, heap handed back, and the bounded downloads
+folder."""
 
 from __future__ import annotations
 
@@ -10,14 +10,6 @@ import time
 from pathlib import Path
 
 from hexviz.limits.operator import Limits, current
-
-
-def sample_steps(last: int, cells_per_frame: int, max_frames: int, max_cells: int) -> list[int]:
-    """Steps 0..last to draw: all of them when they fit, else evenly spaced with both ends."""
-    budget = max(2, min(max_frames, max_cells // max(cells_per_frame, 1)))
-    if last + 1 <= budget:
-        return list(range(last + 1))
-    return sorted({round(i * last / (budget - 1)) for i in range(budget)})
 
 
 def available_cpus() -> int:

@@ -68,14 +68,20 @@ def check_seeds(seeds: int, temperature: float, remasking: str = "low_confidence
                          "HEXVIZ_MAX_EXPERTS)")
 
 
+def check_gen_length(gen_length: int, limits: Limits | None = None) -> None:
+    """The answer region asked for, in the operator's terms (the variable that raises it)."""
+    most = (limits or current()).max_gen_length
+    if gen_length > most:
+        raise LimitError(f"gen_length must be at most {most} (got {gen_length}; "
+                         "HEXVIZ_MAX_GEN_LENGTH)")
+
+
 def check_decode(gen_length: int, steps: int, rows: int, limits: Limits | None = None,
                  step_cap: int | None = None) -> None:
     """Bound one run's work (rows x steps forward rows of gen_length) before decoding;
     ``step_cap`` is the most steps a parallel sampler may take (gen_length), when above steps."""
     limits = limits or current()
-    if gen_length > limits.max_gen_length:
-        raise LimitError(f"gen_length must be at most {limits.max_gen_length} (got {gen_length}; "
-                         "HEXVIZ_MAX_GEN_LENGTH)")
+    check_gen_length(gen_length, limits)
     if steps > limits.max_steps:
         raise LimitError(f"steps must be at most {limits.max_steps} (got {steps}; "
                          "HEXVIZ_MAX_STEPS)")
@@ -87,6 +93,14 @@ def check_decode(gen_length: int, steps: int, rows: int, limits: Limits | None =
         raise LimitError(f"{rows} experts (block sizes x seeds + baselines) is more than this "
                          f"app's {limits.max_experts} (HEXVIZ_MAX_EXPERTS); use fewer block "
                          "sizes or seeds")
+
+
+def check_context(prompt_tokens: int, gen_length: int, max_length: int | None) -> None:
+    """The prompt and the answer region must fit the model's context (``max_length`` tokens;
+    None: no limit)."""
+    if max_length and prompt_tokens + gen_length > max_length:
+        raise LimitError(f"the prompt ({prompt_tokens} tokens) plus gen_length ({gen_length}) is "
+                         f"longer than this model's maximum of {max_length} tokens; shorten either")
 
 
 def check_eval_problems(problems: int, limits: Limits | None = None) -> None:

@@ -218,6 +218,16 @@ class Sampler:
                              f"{name or 'threshold'}:0.9 (got {text!r})")
         return cls(name, value, edit)
 
+    def with_edit(self, edit: float | None) -> Sampler:
+        """This sampler with editing threshold ``edit``; None keeps its own."""
+        return self if edit is None else Sampler(self.name, self.value, edit)
+
+    def step_cap(self, steps: int, gen_length: int) -> int:
+        """The most steps any expert may take: ``steps`` when each step commits at least the
+        fixed schedule's share (``fixed``, ``bounded``), else ``gen_length``, since each step
+        commits at least one token: every expert has finished by then."""
+        return steps if self.kind.within_steps else gen_length
+
     @property
     def kind(self) -> Kind:
         return SAMPLERS[self.name]

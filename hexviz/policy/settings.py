@@ -80,8 +80,8 @@ class DecodeConfig:
             raise ValueError(f"steps must be an integer from 1 to gen_length={self.gen_length} "
                              f"(got {self.steps!r})")
         check_cache_mode(self.cache)
-        sampler = (Sampler(self.sampler.name, self.sampler.value, self.edit)
-                   if isinstance(self.sampler, Sampler) else Sampler.parse(self.sampler, self.edit))
+        sampler = (self.sampler.with_edit(self.edit) if isinstance(self.sampler, Sampler)
+                   else Sampler.parse(self.sampler, self.edit))
         object.__setattr__(self, "sampler", sampler)
         object.__setattr__(self, "edit", sampler.edit)
 
@@ -94,11 +94,9 @@ class DecodeConfig:
 
     @property
     def step_cap(self) -> int:
-        """The most steps any expert may take. ``steps`` with ``fixed``, and with ``bounded``
-        (each step commits at least the fixed schedule's share); with the other samplers
-        ``gen_length``, since each step commits at least one token: every expert has
-        finished by then, and it bounds the recorded arrays."""
-        return self.steps if self.sampler.kind.within_steps else self.gen_length
+        """The most steps any expert may take (`Sampler.step_cap`); it bounds the recorded
+        arrays."""
+        return self.sampler.step_cap(self.steps, self.gen_length)
 
     def check(self, expert: Expert) -> None:
         """Raise ValueError unless ``expert`` can be decoded with these settings."""
@@ -129,7 +127,7 @@ def cache_refusal(lm, mode: str) -> str | None:
     return f"{lm.cache_refusal}; cache {mode!r} decodes exactly, as cache 'none'"
 
 
-def as_run_by(lm, config: DecodeConfig) -> DecodeConfig:
+def exact_if_uncached(lm, config: DecodeConfig) -> DecodeConfig:
     """``config`` as ``lm`` decodes it: a model without a block KV cache decodes exactly, and its
     runs say ``cache="none"`` (`cache_refusal` says why)."""
     return replace(config, cache="none") if cache_refusal(lm, config.cache) else config

@@ -76,8 +76,9 @@ def expert_texts_html(run: Run) -> str:
     return "\n".join(rows)
 
 
-
 def status_markdown(run: Run) -> str:
+    """The status line: the step while decoding; when done the HEX answer and what decided a
+    tie, voters, collapses, the sampler, forward passes, time, cache and model."""
     vote = run.vote
     done = f"step {run.steps_done}/{run.config.step_cap}"
     if not run.complete:

@@ -21,8 +21,7 @@ MAX_BLOCK_EDGES = 400  # white edge lines drawn in the reveal order (each is one
 STATE_COLORS = list(palette.STATE_COLORS)  # colour-blind and grayscale safe (render.palette)
 FONT = dict(family="Inter, system-ui, sans-serif", size=13)
 # The state legend as a horizontal bar under the chart: a side bar takes half a phone's width.
-STATE_BAR = dict(tickvals=list(range(len(STATE_NAMES))),
-                 ticktext=["[MASK]", "text", "end of turn", "end-of-text"],
+STATE_BAR = dict(tickvals=list(range(len(STATE_NAMES))), ticktext=list(STATE_NAMES),
                  orientation="h", y=-0.2, yanchor="top", thickness=12, len=1)
 
 
@@ -52,18 +51,8 @@ def row_labels(run: Run) -> list[str]:
 EDIT_COLOR = "#d62ad6"  # edited positions' marks (reveal order, scrubber, unmasking map)
 
 
-def ids_at(t: Trajectory, step: int) -> np.ndarray:
-    """(L,) token ids after ``step`` steps: the final ids with later edits undone (an edit made
-    at step e shows from step e + 1 on). Masked positions keep their final id; callers mask."""
-    ids = t.token_ids.copy()
-    for e, position, old, _ in reversed(t.edits.tolist()):
-        if e >= step:
-            ids[position] = old
-    return ids
-
-
 def texts_at(t: Trajectory, step: int) -> list[str]:
-    """(L,) token texts after ``step`` steps (`ids_at`, as text)."""
+    """(L,) token texts after ``step`` steps (`Trajectory.ids_at`, as text)."""
     texts = list(t.tokens)
     if len(t.edit_texts) != len(t.edits):  # an upload without the texts: ids only
         return texts
@@ -77,7 +66,7 @@ def texts_at(t: Trajectory, step: int) -> list[str]:
 def token_states(run: Run, t: Trajectory, step: int) -> np.ndarray:
     """(L,) state of each position after ``step`` steps: mask, text, end of turn, end of text."""
     revealed = t.reveal_step < step
-    ids = ids_at(t, step) if len(t.edits) else t.token_ids
+    ids = t.ids_at(step) if len(t.edits) else t.token_ids
     states = np.full(t.token_ids.shape, TEXT)
     states[ids == run.special.end_of_turn_id] = END_OF_TURN
     states[ids == run.special.end_of_text_id] = END_OF_TEXT

@@ -22,6 +22,7 @@ from hexviz.eval.scoring import scaling_curve, seed_scaling_curve, summarize
 from hexviz.paths import STORED_EVALS
 from hexviz.render import animate, figures
 from hexviz.render.animate import middle_voter
+from hexviz.render.scaling import scaling_title
 from hexviz.runs import metrics
 from hexviz.runs.gallery import GALLERY_DIR, read_run
 from hexviz.runs.record import Run, TrajectoryFormatError
@@ -153,7 +154,7 @@ def chapter_one_expert(run: Run, gold: str | None) -> Chapter:
     sub = subset(run, [i])
     return Chapter("one_expert", "1 · One expert unmasks its answer, block by block", text,
                    [figures.reveal_order(sub), figures.scrubber(sub, start=0)], run,
-                   animation=animate.page_of(run, [i], animate.Settings(layout="one")))
+                   animation=animate.page_of(run, [i], animate.AnimationSettings(layout="one")))
 
 
 def chapter_wall(run: Run, card: EvalResults | None) -> Chapter:
@@ -193,7 +194,7 @@ def chapter_wall(run: Run, card: EvalResults | None) -> Chapter:
     return Chapter("wall", "2 · Whole-answer decoding and the end-of-text wall", text,
                    [figures.unmasking_map(run, whole), figures.end_pressure(pair)], run,
                    animation=animate.page_of(run, [small, whole],
-                                             animate.Settings(layout="compare")))
+                                             animate.AnimationSettings(layout="compare")))
 
 
 def chapter_disagree(run: Run, gold: str | None, card: EvalResults | None) -> Chapter:
@@ -264,9 +265,8 @@ def chapter_scaling(card: EvalResults | None, seeds: EvalResults | None) -> Chap
         text += (f" Adding seeds (temperature {seeds.experts[0].temperature:g}) to every block "
                  f"size: {pct(by_seeds[0][2])} with 1 seed, {pct(accuracy)} with {n} seeds "
                  f"({votes} votes, {len(seeds.records)} problems).")
-    title = f"Test-time scaling on {s.problems} problems ({Path(card.model).name})"
     return Chapter("scaling", "5 · Test-time scaling: more votes", text,
-                   [figures.scaling(curve, title, by_seeds)])
+                   [figures.scaling(curve, scaling_title(card), by_seeds)])
 
 
 def chapter_parallel(run: Run, fixed: Run | None, gold: str | None,

@@ -24,6 +24,10 @@ END_OF_TEXT = "#8b1a1a"  # the AfterEoT padding: dark red, the wall
 EDIT = "#c0609a"  # a committed token replaced by token editing
 STATE_COLORS = (MASK, TEXT, END_OF_TURN, END_OF_TEXT)  # plots' MASK, TEXT, END_OF_TURN, END_OF_TEXT
 FILLS = (BACKGROUND, MASK, TEXT, END_OF_TURN, END_OF_TEXT, EDIT)  # every fill a reader must tell apart
+# The token strip (the What-if fork's canvas) writes dark token text on each state's colour,
+# so it takes light tints instead of the states' full colours: grey, blue, orange, red as in
+# STATE_COLORS, in the states' order (`hexviz.render.states`).
+TOKEN_BACKGROUNDS = ("#e6e6e6", "#dce8f5", "#fde0c5", "#f9d0d0")
 WINNER = "#009e73"  # the vote's winning answer (Okabe-Ito bluish green)
 MUTED = "#8c8c8c"  # secondary text: step counters, notes
 # Line colours for charts with one line per expert (Okabe-Ito order, then two greys); lines

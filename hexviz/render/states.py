@@ -5,4 +5,4 @@ token strips share these codes and names."""
 from __future__ import annotations
 
 MASK, TEXT, END_OF_TURN, END_OF_TEXT = 0, 1, 2, 3
-STATE_NAMES = ["[MASK]", "text", "end of turn", "end-of-text (AfterEoT)"]  # indexed by state
+STATE_NAMES = ("[MASK]", "text", "end of turn", "end-of-text")  # indexed by state; chart legends

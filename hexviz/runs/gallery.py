@@ -85,8 +85,9 @@ def list_entries(folder: str | Path = GALLERY_DIR, max_bytes: int = MAX_BYTES) -
 
 
 def explore_settings(run: Run) -> dict[str, Any]:
-    """The Explore settings that decode ``run`` again: blocks, rule, lengths, temperature, seeds
-    and the end-of-sequence controls, keyed like `hexviz.app.runner.RunRequest`'s fields."""
+    """The settings that decode ``run`` again, by the names of a decode's settings: the
+    question, blocks, rule, lengths, temperature, seeds, the end-of-sequence controls, the
+    sampler as its NAME[:VALUE] text, the editing threshold and the cache."""
     voters = [run.trajectories[i].expert for i in run.voters]
     first = (voters or [run.trajectories[0].expert])[0]
     return {
@@ -100,7 +101,7 @@ def explore_settings(run: Run) -> dict[str, Any]:
         "forbid_end_of_text": run.config.forbid_end_of_text,
         "end_tokens_last": run.config.end_tokens_last,
         "baselines": any(not t.expert.votes for t in run.trajectories),
-        "sampler": run.config.sampler,
+        "sampler": run.config.sampler.spec,
         "edit": run.config.edit,
         "cache": run.config.cache,
     }

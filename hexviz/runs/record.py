@@ -85,6 +85,16 @@ class Trajectory:
             self.commits = np.bincount(revealed, minlength=self.steps_taken).astype(np.int32)
         self.edits = np.asarray(self.edits, dtype=np.int64).reshape(-1, 4)
 
+    def ids_at(self, step: int) -> np.ndarray:
+        """(L,) token ids after ``step`` steps: the final ids with the edits made at ``step`` or
+        later undone, latest first (an edit made at step e shows from step e + 1 on). Positions
+        revealed later keep their final id: callers mask them."""
+        ids = self.token_ids.copy()
+        for made, position, old, _ in reversed(self.edits.tolist()):
+            if made >= step:
+                ids[position] = old
+        return ids
+
     @property
     def finished(self) -> bool:
         """Every position committed."""
@@ -129,6 +139,12 @@ class Run:
     def voters(self) -> list[int]:
         """Indices of the trajectories that vote (baselines don't)."""
         return [i for i, t in enumerate(self.trajectories) if t.expert.votes]
+
+    def recount(self) -> Run:
+        """This run with its vote counted again (after its answers, likelihoods or tie rule
+        changed)."""
+        self.__dict__.pop("vote", None)
+        return self
 
     @cached_property
     def vote(self) -> Vote:

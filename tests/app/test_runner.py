@@ -156,3 +156,22 @@ def test_forks_and_redos_read_their_answers_as_the_original_did(random_model_dir
     for other in (fork, redo):
         assert (other.task, other.tie_rule) == ("arcc", "frequency_lowest_nll")
     assert [t.answer for t in redo.trajectories] == [t.answer for t in run.trajectories]
+
+
+def test_candidates_see_the_canvas_as_it_stood_before_later_edits(builtin, monkeypatch):
+    from hexviz.decode import engine
+
+    local = LocalRunner()
+    local.shelf.cache[local.model_labels()[0]] = builtin
+    request = RunRequest("Nora has 12 coins. She finds 7 more. How many coins does Nora have?",
+                         sampler="threshold:0.9", edit=0.3, baselines=False)
+    *_, run = local.run(request)
+    index, t = next((i, t) for i, t in enumerate(run.trajectories) if len(t.edits))
+    step, position, old, new = (int(v) for v in t.edits[0])
+    seen = {}
+    monkeypatch.setattr(engine, "top_candidates",
+                        lambda lm, prompt, answer, at, k: seen.update(answer=answer) or [])
+    local.candidates(local.model_labels()[0], run, index, step, position, 4)
+    assert old != new and seen["answer"][position] == old  # the edit came later
+    local.candidates(local.model_labels()[0], run, index, step + 1, position, 4)
+    assert seen["answer"][position] == new

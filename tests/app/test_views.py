@@ -10,7 +10,7 @@ import pytest
 
 from hexviz.app import views as explore_views
 from hexviz.render import figures
-from hexviz.runs import record as trajectory
+from hexviz.runs import record
 from tests.conftest import known_run
 
 
@@ -48,7 +48,7 @@ def test_partial_views_redraw_only_cheap_outputs():
 
 
 def test_upload_round_trip(tmp_path):
-    path = trajectory.save(known_run(), tmp_path / "run.json")
+    path = record.save(known_run(), tmp_path / "run.json")
     views = explore_views.replay(str(path))
     assert views["run"].trajectories[1].collapsed
     exported = views["downloads"][0]

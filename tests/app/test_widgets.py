@@ -11,7 +11,7 @@ import pytest
 from hexviz.app import widgets
 from hexviz.app.api import api_request
 from hexviz.app.runner import RunRequest
-from hexviz.runs import record as trajectory
+from hexviz.runs import record
 from tests.conftest import FakeRunner, RunnerWithDefaults, known_run
 
 
@@ -115,7 +115,7 @@ def test_animation_downloads_are_a_gif_and_an_offline_page(monkeypatch, tmp_path
 
 
 def test_load_stored_refuses_paths_outside_the_gallery(tmp_path):
-    trajectory.save(known_run(), tmp_path / "run.json")
+    record.save(known_run(), tmp_path / "run.json")
     assert widgets.load_stored(tmp_path, "run.json").prompt == "Q"
     with pytest.raises(gr.Error, match="pick a stored run"):
         widgets.load_stored(tmp_path, None)

@@ -6,12 +6,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hexviz.decode.assemble import (Reader, assemble, decode, iter_runs, reread,
-                                    with_fresh_one_step_likelihood, with_tie_rule)
+from hexviz.decode.assemble import (
+    Reader,
+    assemble,
+    decode,
+    iter_runs,
+    with_fresh_one_step_likelihood,
+)
 from hexviz.decode.engine import decode_all
 from hexviz.policy.settings import DecodeConfig, hex_experts
 from hexviz.tasks import get_task
-from tests.conftest import QUESTION, known_run
+from tests.conftest import QUESTION
 
 
 def test_a_reader_parses_by_its_format_or_by_its_task(builtin):
@@ -37,7 +42,7 @@ def test_the_runs_are_read_from_the_loops_record(random_lm, prompt_ids):
         assert t.token_ids.tolist() == decoded.token_ids[row].tolist()
         assert t.text == random_lm.answer_text([i for i in t.token_ids.tolist()
                                                 if i != random_lm.mask_id])
-        assert t.one_step_log_likelihood == pytest.approx(float(decoded.one_step_ll[row]))
+        assert t.one_step_log_likelihood == pytest.approx(float(decoded.one_step_log_likelihood[row]))
     again = decode(random_lm, prompt_ids, experts, config, "last_number", QUESTION)
     assert [t.answer for t in again.trajectories] == [t.answer for t in run.trajectories]
 
@@ -54,28 +59,17 @@ def test_likelihoods_come_only_once_the_decode_is_complete(random_lm, prompt_ids
         assert a.one_step_log_likelihood == pytest.approx(b.one_step_log_likelihood, abs=1e-9)
 
 
-def test_reread_changes_the_answers_and_recounts_the_vote(builtin):
-    run = known_run()
-    before = run.vote.winner
-    by_task = Reader(run.answer_format, get_task("gsm8k"), "first")
-    reread(builtin, run, by_task)
-    assert run.task == "gsm8k"
-    expected = [by_task.answer(builtin, t.token_ids.tolist(), t.text) for t in run.trajectories]
-    assert [t.answer for t in run.trajectories] == expected
-    assert Reader.of(run) == by_task
-    voted = [a for a, t in zip(expected, run.trajectories, strict=True) if t.expert.votes]
-    assert run.vote.winner == (voted[0] if voted and voted[0] is not None else run.vote.winner)
-    assert before is not None  # the hand-made run voted before it was read again
-
-
-def test_a_new_tie_rule_recounts_the_vote():
-    run = known_run()
-    for i, t in enumerate(run.trajectories):
-        t.one_step_log_likelihood = -1.0 - i
-    assert run.vote.rule == "first"
-    assert with_tie_rule(run, "lowest_nll").vote.rule == "lowest_nll"
-    with pytest.raises(ValueError):
-        with_tie_rule(run, "coin")
+def test_a_task_reads_the_runs_and_a_fork_reads_like_its_original(builtin):
+    prompt = builtin.format_prompt(QUESTION)
+    decoded = decode_all(builtin, [prompt], hex_experts(128, [32, 64]), DecodeConfig(128, 64))
+    by_task = Reader("gsm8k", get_task("math"), "lowest_nll")
+    run = assemble(builtin, decoded, by_task, [QUESTION])[0]
+    assert (run.task, run.tie_rule, run.vote.rule) == ("math", "lowest_nll", "lowest_nll")
+    region = [get_task("math").parse(builtin.tokenizer.decode(t.token_ids.tolist(),
+                                                              skip_special_tokens=False))
+              for t in run.trajectories]
+    assert [t.answer for t in run.trajectories] == region  # MATH reads the whole region
+    assert Reader.of(run) == by_task  # what a fork or a redo of this run is read with
 
 
 def test_end_fraction_and_walls_are_read_off_the_arrays(end_heavy_lm):

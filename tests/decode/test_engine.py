@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from hexviz.decode.assemble import decode, decode_many, iter_runs
-from hexviz.decode.engine import Resume, distinct_rows_logits, top_candidates
+from hexviz.decode.engine import Resume, shared_logits, top_candidates
 from hexviz.policy.schedule import block_bounds, reveal_count
 from hexviz.policy.settings import DecodeConfig, Expert, hex_experts
 
@@ -133,10 +133,10 @@ def test_distinct_rows_logits_equal_a_full_forward(random_lm, prompt_ids):
     attention = torch.ones_like(rows)
     attention[2, 0] = 0  # equal ids to row 0, different attention
     full = random_lm.logits(rows, attention)[:, -5:]
-    assert torch.allclose(distinct_rows_logits(random_lm, rows, attention, 5), full, atol=1e-5)
+    assert torch.allclose(shared_logits(random_lm, rows, attention, 5)[0], full, atol=1e-5)
     dup = torch.cat([rows, rows[:2]])
     dup_attention = torch.cat([attention, attention[:2]])
-    got = distinct_rows_logits(random_lm, dup, dup_attention, 5)
+    got = shared_logits(random_lm, dup, dup_attention, 5)[0]
     assert torch.allclose(got, torch.cat([full, full[:2]]), atol=1e-5)
 
 

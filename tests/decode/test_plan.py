@@ -28,7 +28,7 @@ def cli_settings(*flags: str) -> Settings:
      {"blocks": (8, 32), "remasking": "margin", "sampler": "threshold:0.8", "edit": 0.9,
       "cache": "dual", "temperature": 0.5, "seeds": 2}),
     (("--gen-length", "64", "--tie", "lowest_nll", "--forbid-end-of-text", "--end-tokens-last"),
-     {"gen_length": 64, "tie": "lowest_nll", "baselines": False, "forbid_end_of_text": True,
+     {"gen_length": 64, "tie_rule": "lowest_nll", "baselines": False, "forbid_end_of_text": True,
       "end_tokens_last": True}),
 ])
 def test_the_cli_and_the_app_plan_alike(builtin, flags, request_fields):
@@ -58,7 +58,7 @@ def test_a_task_on_a_short_context_gets_the_papers_lengths_halved_with_a_note(bu
     given = plan(builtin, [QUESTION], Settings(task="gsm8k", gen_length=32))
     assert given.config.gen_length == 32 and given.notes == ()  # a length given is kept
     # an answer format asked for overrides the task's parser; the prompt stays the task's
-    by_format = plan(builtin, [QUESTION], Settings(task="gsm8k", answer="last_number"))
+    by_format = plan(builtin, [QUESTION], Settings(task="gsm8k", answer_format="last_number"))
     assert by_format.reader.task is None and by_format.reader.answer_format == "last_number"
     assert by_format.prompts == p.prompts
 
@@ -93,8 +93,9 @@ def test_a_model_without_a_cache_is_planned_exact_with_a_note(random_lm):
     ({"steps": 0}, "steps must be a positive integer \\(got 0\\)"),
     ({"seeds": 0}, "seeds must be at least 1"),
     ({"temperature": -1.0}, "temperature must be a finite number >= 0"),
-    ({"answer": "roman"}, "roman"),
-    ({"tie": "coin"}, "coin"),
+    ({"answer_format": "roman"}, "roman"),
+    ({"tie_rule": "coin"}, "coin"),
+    ({"seeds": 2}, "seeds > 1 need temperature > 0"),
 ])
 def test_bad_settings_are_refused_when_made(fields, message):
     with pytest.raises(ValueError, match=message):

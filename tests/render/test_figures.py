@@ -93,8 +93,8 @@ def edited_run(random_lm, prompt_ids):
 def test_ids_and_texts_at_a_step_undo_later_edits(edited_run):
     t = next(t for t in edited_run.trajectories if len(t.edits))
     step, position, old, new = t.edits[0].tolist()
-    assert figures.ids_at(t, step)[position] == old  # made during `step`: shown after it
-    assert figures.ids_at(t, t.steps_taken).tolist() == t.token_ids.tolist()
+    assert t.ids_at(step)[position] == old  # made during `step`: shown after it
+    assert t.ids_at(t.steps_taken).tolist() == t.token_ids.tolist()
     assert figures.texts_at(t, step)[position] == t.edit_texts[0][0]
 
 

@@ -12,7 +12,7 @@ import pytest
 from hexviz.policy.settings import Expert
 from hexviz.render import lesson
 from hexviz.runs import gallery
-from hexviz.runs import record as trajectory
+from hexviz.runs import record
 from tests.conftest import REPO, known_run
 
 
@@ -50,7 +50,7 @@ def stored(tmp_path):
             "disagree": run_with_answers(["7", "8", None], False),
             "vote": run_with_answers(["7", "8"], False)}
     for key, run in runs.items():
-        trajectory.save(run, tmp_path / lesson.FILE_NAMES[key])
+        record.save(run, tmp_path / lesson.FILE_NAMES[key])
     index = {"chapters": {k: {"file": lesson.FILE_NAMES[k], "gold": "7"} for k in runs}}
     (tmp_path / lesson.INDEX.name).write_text(json.dumps(index))
     return tmp_path
@@ -72,7 +72,7 @@ def test_chapter_text_quotes_the_stored_runs(stored):
 
 
 def test_wall_chapter_reads_right_without_a_collapse(stored):
-    trajectory.save(run_with_answers(["7"], False), stored / lesson.FILE_NAMES["wall"])
+    record.save(run_with_answers(["7"], False), stored / lesson.FILE_NAMES["wall"])
     wall = lesson.load_lesson(stored)[1]
     assert "none of the 1 whole-answer runs collapsed" in wall.text
 
@@ -94,8 +94,8 @@ def test_the_parallel_chapter_computes_its_numbers_from_the_stored_runs(random_l
     experts = hex_experts(32, [4, 16])
     fast = decode(random_lm, prompt_ids, experts, DecodeConfig(32, 32, sampler="threshold:0.3"))
     slow = decode(random_lm, prompt_ids, experts, DecodeConfig(32, 32))
-    trajectory.save(fast, tmp_path / lesson.PARALLEL_FILES["run"])
-    trajectory.save(slow, tmp_path / lesson.PARALLEL_FILES["fixed"])
+    record.save(fast, tmp_path / lesson.PARALLEL_FILES["run"])
+    record.save(slow, tmp_path / lesson.PARALLEL_FILES["fixed"])
     chapter = lesson.load_lesson(tmp_path)[-1]
     tokens, i, step = lesson.largest_burst(fast)
     t = fast.trajectories[i]

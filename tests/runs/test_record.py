@@ -9,8 +9,9 @@ import pytest
 
 from hexviz.decode.assemble import decode
 from hexviz.policy.settings import DecodeConfig, Expert, hex_experts
-from hexviz.runs import record as trajectory
+from hexviz.runs import record
 from hexviz.runs.record import SCHEMA_VERSION, TrajectoryFormatError
+from tests.conftest import known_run
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +21,7 @@ def run(random_lm, prompt_ids):
 
 
 def test_json_round_trip_keeps_every_array(run, tmp_path):
-    back = trajectory.load(trajectory.save(run, tmp_path / "run.json"))
+    back = record.load(record.save(run, tmp_path / "run.json"))
     assert (back.model, back.prompt, back.prompt_ids) == (run.model, "Q?", run.prompt_ids)
     assert back.config == run.config and back.special == run.special
     assert back.timing == run.timing and back.steps_done == run.steps_done
@@ -39,12 +40,12 @@ def test_json_round_trip_keeps_every_array(run, tmp_path):
 
 
 def test_older_files_load_and_their_flags_are_read_off_the_arrays(run):
-    d = json.loads(trajectory.dumps(run))
+    d = json.loads(record.dumps(run))
     for expert in d["experts"]:  # a file from before the order metrics and the wall rule
         for key in ("end_density", "early_end_share", "order_correlation", "ar_ness"):
             del expert[key]
         expert["collapsed"] = not expert["collapsed"]
-    back = trajectory.run_from_json(d)
+    back = record.run_from_json(d)
     for a, b in zip(run.trajectories, back.trajectories, strict=True):
         assert b.collapsed == a.collapsed  # recomputed, not taken from the file
         assert b.end_density.shape == (0,)
@@ -52,7 +53,7 @@ def test_older_files_load_and_their_flags_are_read_off_the_arrays(run):
 
 
 def test_json_carries_the_cli_contract(run):
-    d = json.loads(trajectory.dumps(run))
+    d = json.loads(record.dumps(run))
     assert {"model", "prompt_ids", "gen_length", "steps", "experts", "vote", "timing"} <= set(d)
     expert = d["experts"][0]
     assert {"block_length", "remasking", "seed", "temperature", "token_ids", "reveal_step",
@@ -84,44 +85,44 @@ def test_baselines_do_not_vote(run):
 ])
 def test_bad_files_give_clear_messages(text, message):
     with pytest.raises(TrajectoryFormatError, match=message):
-        trajectory.loads(text)
+        record.loads(text)
 
 
 def test_damaged_arrays_are_refused(run):
-    d = json.loads(trajectory.dumps(run))
+    d = json.loads(record.dumps(run))
     d["experts"][0]["reveal_step"] = d["experts"][0]["reveal_step"][:-1]
     with pytest.raises(TrajectoryFormatError, match="reveal_step"):
-        trajectory.run_from_json(d)
-    d = json.loads(trajectory.dumps(run))
+        record.run_from_json(d)
+    d = json.loads(record.dumps(run))
     d["config"]["gen_length"] = 7
     with pytest.raises(TrajectoryFormatError, match="damaged hexviz run"):
-        trajectory.run_from_json(d)
+        record.run_from_json(d)
 
 
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(TrajectoryFormatError, match="cannot read"):
-        trajectory.load(tmp_path / "nope.json")
+        record.load(tmp_path / "nope.json")
 
 
 def test_files_without_likelihoods_or_tie_rule_load(run):
-    d = json.loads(trajectory.dumps(run))
+    d = json.loads(record.dumps(run))
     del d["task"], d["tie_rule"]
     for expert in d["experts"]:
         del expert["one_step_log_likelihood"]
-    back = trajectory.run_from_json(d)
+    back = record.run_from_json(d)
     assert back.task is None and back.tie_rule == "first"
     assert all(t.one_step_log_likelihood is None for t in back.trajectories)
     assert back.vote.winner == run.vote.winner
 
 
 def test_the_tie_rule_is_stored_and_decides_the_vote(run):
-    d = json.loads(trajectory.dumps(run))
+    d = json.loads(record.dumps(run))
     d["tie_rule"] = "lowest_nll"
-    back = trajectory.run_from_json(d)
+    back = record.run_from_json(d)
     best = max(back.voters, key=lambda i: back.trajectories[i].one_step_log_likelihood)
     assert back.vote.winner == back.trajectories[best].answer
     assert (back.vote.rule, back.vote.decided_by) == ("lowest_nll", "lowest_nll")
-    assert json.loads(trajectory.dumps(back))["vote"]["rule"] == "lowest_nll"
+    assert json.loads(record.dumps(back))["vote"]["rule"] == "lowest_nll"
 
 
 @pytest.mark.parametrize("change,message", [
@@ -131,14 +132,14 @@ def test_the_tie_rule_is_stored_and_decides_the_vote(run):
     ({"likelihood": "high"}, "one_step_log_likelihood must be a number <= 0 or null"),
 ])
 def test_bad_likelihoods_and_tie_rules_are_refused(run, change, message):
-    d = json.loads(trajectory.dumps(run))
+    d = json.loads(record.dumps(run))
     d["experts"][0]["answer"] = "7"  # an answering expert
     if "tie_rule" in change:
         d["tie_rule"] = change["tie_rule"]
     if "likelihood" in change:
         d["experts"][0]["one_step_log_likelihood"] = change["likelihood"]
     with pytest.raises(TrajectoryFormatError, match=message):
-        trajectory.run_from_json(d)
+        record.run_from_json(d)
 
 
 # The keys records gained after the first gallery was stored (issue 22's samplers and
@@ -167,7 +168,7 @@ def test_runs_written_before_samplers_load_with_their_steps_and_commits(tmp_path
     for path in files:
         old = tmp_path / path.name
         old.write_text(json.dumps(written_before_samplers(json.loads(path.read_text()))))
-        run = trajectory.load(old)
+        run = record.load(old)
         assert run.config.sampler.spec == "fixed" and run.timing.row_passes is None
         assert run.config.cache == "none" and run.timing.positions is None  # before caching
         for t in run.trajectories:
@@ -182,33 +183,43 @@ def test_the_cache_mode_and_positions_round_trip(run):
 
     cached = replace(run, config=replace(run.config, cache="dual"),
                      timing=replace(run.timing, positions=1234))
-    back = trajectory.loads(trajectory.dumps(cached))
+    back = record.loads(record.dumps(cached))
     assert back.config.cache == "dual" and back.timing.positions == 1234
-    d = json.loads(trajectory.dumps(cached))
+    d = json.loads(record.dumps(cached))
     d["config"]["cache"] = "full"
     with pytest.raises(Exception, match="unknown cache mode 'full'"):
-        trajectory.loads(json.dumps(d))
+        record.loads(json.dumps(d))
 
 
 def test_damaged_edits_are_refused(run):
-    d = json.loads(trajectory.dumps(run))
+    d = json.loads(record.dumps(run))
     d["experts"][0]["edits"] = [[0, 40, 1, 2]]  # position 40 of a 32-token answer
     with pytest.raises(TrajectoryFormatError, match="edits name a step or position"):
-        trajectory.loads(json.dumps(d))
+        record.loads(json.dumps(d))
     d["experts"][0]["edits"] = [[0, 1, 2]]
     with pytest.raises(TrajectoryFormatError, match="damaged"):
-        trajectory.loads(json.dumps(d))
+        record.loads(json.dumps(d))
 
 
 def test_a_file_without_the_sampler_fields_loads_as_a_fixed_run(run):
-    d = json.loads(trajectory.dumps(run))
+    d = json.loads(record.dumps(run))
     for key in ("sampler", "edit"):
         del d["config"][key]
     for e in d["experts"]:
         for key in ("steps_taken", "commits", "edits", "edit_texts"):
             del e[key]
     d["timing"] = {"decode_s": 0.5, "forward_passes": d["steps_done"]}
-    old = trajectory.loads(json.dumps(d))
+    old = record.loads(json.dumps(d))
     assert old.config == run.config and old.timing.row_passes is None and old.complete
     for a, b in zip(run.trajectories, old.trajectories, strict=True):
         assert (a.steps_taken, a.commits.tolist()) == (b.steps_taken, b.commits.tolist())
+
+
+def test_a_run_recounts_its_vote_under_a_new_tie_rule():
+    run = known_run()
+    for i, t in enumerate(run.trajectories):
+        t.one_step_log_likelihood = -1.0 - i
+    assert run.vote.rule == "first"
+    run.tie_rule = "lowest_nll"
+    assert run.vote.rule == "first"  # counted once, kept
+    assert run.recount().vote.rule == "lowest_nll"

@@ -10,6 +10,7 @@ from hexviz.paths import BUILTIN_DIR
 from hexviz.runs.metrics import MAX_SQUEEZED_TOKENS
 
 PAPER = "https://arxiv.org/abs/2510.05040"
+TAB_ID = "about"
 
 
 ABOUT = f"""
@@ -105,7 +106,7 @@ def about_builtin(card: dict) -> str:
     text = ("## The built-in model\nA 1.9M-parameter ModernBERT-style dLLM trained by hexviz "
             "with LLaDA's fine-tuning recipe on \"tinygsm\", generated GSM8K-style word "
             "problems; it runs on a laptop CPU. On a GPU the same app runs LLaDA-8B-Instruct "
-            "when the operator enables it (see the README).")
+            "when the operator enables it (see docs/llada-gpu.md).")
     if card.get("whole_collapse") is None:
         return text
     return text + (
@@ -117,4 +118,5 @@ def about_builtin(card: dict) -> str:
 
 
 def build() -> None:
+    """The About text, with the built-in model's figures read from its model card."""
     gr.Markdown(ABOUT + about_builtin(read_card(BUILTIN_DIR)))

@@ -3,94 +3,29 @@ the current run's question decoded exactly and with a KV cache, each expert agai
 
 from __future__ import annotations
 
-import html
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
-import numpy as np
 
 from hexviz.app.widgets import load_stored
-from hexviz.render import figures
+from hexviz.render.animate import middle_voter
+from hexviz.render.compare import (cache_divergence, compare_outputs, expert_choices,
+                                   first_divergence)
 from hexviz.runs import gallery
 from hexviz.runs.record import Run
 
 CURRENT = "current Explore run"
-ROW = "font-family: ui-monospace, monospace; font-size: 13px; margin: 3px 0;"
-
-
-# --- pure helpers ------------------------------------------------------------------------------
-
-def expert_choices(run: Run | None) -> list[tuple[str, int]]:
-    return [] if run is None else [(label, i) for i, label in enumerate(figures.row_labels(run))]
-
-
-def answers_html(pairs: Sequence[tuple[str, Run, int]]) -> str:
-    """Each named expert's final text and answer, one line each."""
-    rows = []
-    for name, run, i in pairs:
-        t = run.trajectories[i]
-        answer = "no answer" if t.answer is None else f"answer <b>{html.escape(t.answer)}</b>"
-        rows.append(f'<div style="{ROW}"><b>{html.escape(name)}</b> · '
-                    f"{html.escape(figures.row_labels(run)[i])} · {answer}<br>"
-                    f"{html.escape(t.text) or '<i>(empty)</i>'}</div>")
-    return "\n".join(rows)
-
-
-def first_divergence(a, b, after: int = 0) -> int | None:
-    """The first step at or after ``after`` where the two trajectories revealed differently."""
-    steps = max(len(a.draft_ids), len(b.draft_ids))
-    for s in range(after, steps):
-        ra, rb = a.reveal_step == s, b.reveal_step == s
-        if not np.array_equal(ra, rb) or not np.array_equal(a.token_ids[ra], b.token_ids[rb]):
-            return s
-    return None
-
-
-def compare_outputs(a_run: Run, a: int, b_run: Run, b: int,
-                    names: tuple[str, str] = ("A", "B"), fork_step: int | None = None) -> tuple:
-    """Reveal orders (one colour scale), unmasking maps and both answers of two experts."""
-    if a_run.config.gen_length != b_run.config.gen_length:
-        raise ValueError(f"these runs have different answer lengths ({a_run.config.gen_length} "
-                         f"and {b_run.config.gen_length} tokens); compare runs of one length")
-    return (figures.compare_reveal(a_run, a, b_run, b, names, fork_step),
-            figures.compare_maps(a_run, a, b_run, b, names),
-            answers_html([(names[0], a_run, a), (names[1], b_run, b)]))
-
-
-def cache_divergence(exact: Run, cached: Run) -> str:
-    """Markdown: per expert, where an exact and a cached decode of one prompt part (the first
-    step at which they revealed differently), how many final tokens differ, both answers; and
-    the positions each computed."""
-    mode = cached.config.cache
-    rows = [f"| expert | first step revealed differently | final tokens that differ | "
-            f"answer exact | answer {mode} |", "|---|---|---|---|---|"]
-    for a, b in zip(exact.trajectories, cached.trajectories, strict=True):
-        step = first_divergence(a, b)
-        differ = len(figures.differing_positions(a, b))
-        rows.append(f"| {a.expert.label} | {'none' if step is None else step} | {differ} of "
-                    f"{len(a.token_ids)} | {a.answer or '-'} | {b.answer or '-'} |")
-    same = sum(first_divergence(a, b) is None
-               for a, b in zip(exact.trajectories, cached.trajectories, strict=True))
-    work = ""
-    if exact.timing.positions and cached.timing.positions:
-        work = (f" The {mode} cache computed {cached.timing.positions / exact.timing.positions:.0%}"
-                f" of the positions exact decoding did ({cached.timing.decode_s:.2f} s against "
-                f"{exact.timing.decode_s:.2f} s).")
-    head = (f"**Exact against {mode} cache**: {same} of {len(exact.trajectories)} experts "
-            f"decode token for token alike. HEX answer exact **{exact.vote.winner or '-'}**, "
-            f"{mode} **{cached.vote.winner or '-'}**.{work} Each block's first step is exact "
-            f"in both; the cache reuses keys and values computed at that step, so later steps "
-            f"see a slightly stale canvas and may pick other tokens.")
-    return head + "\n\n" + "\n".join(rows)
+TAB_ID = "compare"
 
 
 # --- layout ------------------------------------------------------------------------------------
 
 @dataclass
 class CompareTab:
+    """The Compare tab's components: A's and B's run and expert, and what they show."""
+
     sources: tuple[gr.Dropdown, gr.Dropdown]
     experts: tuple[gr.Dropdown, gr.Dropdown]
     runs: tuple[gr.State, gr.State]
@@ -104,10 +39,12 @@ class CompareTab:
 
 
 def source_choices(folder: Path) -> list[str]:
+    """The run menu: the current Explore run, then every readable stored run in ``folder``."""
     return [CURRENT] + [e.path.name for e in gallery.list_entries(folder) if not e.error]
 
 
 def build(folder: Path) -> CompareTab:
+    """A and B (a run and an expert each), the exact-against-cached controls, and the views."""
     gr.Markdown("Two experts side by side, from the current Explore run or stored runs: reveal "
                 "order on one colour scale, unmasking maps, and where their final tokens "
                 "differ (✕, ▼). E.g. B=8 against the whole-answer margin row of one run.")
@@ -152,7 +89,7 @@ def wire(tab: CompareTab, folder: Path, state: gr.State, runner: Any = None,
             run, update = pick_run(source, current)
             if run is not None:  # A: the middle block size; B: the last row, a baseline
                 update["value"] = (len(run.trajectories) - 1 if default_last else
-                                   run.voters[len(run.voters) // 2] if run.voters else 0)
+                                   middle_voter(run))
             return run, update
 
         source.change(on_source, [source, state], [run_state, expert], api_visibility="private")
@@ -197,8 +134,7 @@ def wire_cache_compare(tab: CompareTab, state: gr.State, runner: Any,
             raise gr.Error("this model has no block KV cache: it decodes only exactly")
         pairs = zip(exact.trajectories, cached.trajectories, strict=True)
         parted = [i for i, (a, b) in enumerate(pairs) if first_divergence(a, b) is not None]
-        middle = exact.voters[len(exact.voters) // 2] if exact.voters else 0
-        pick = parted[0] if parted else middle
+        pick = parted[0] if parted else middle_voter(exact)
         names = ("exact", f"{mode} cache")
         reveal, maps, answers = compare_outputs(exact, pick, cached, pick, names)
         choices = expert_choices(exact)

@@ -17,9 +17,9 @@ from hexviz import limits
 from hexviz.app.runner import Runner
 from hexviz.app.tabs import fork
 from hexviz.app.views import CHARTS, Views, full_views, partial_views, replay
-from hexviz.app.widgets import (AnimationControls, LengthControls, Settings, animation_controls,
-                                load_settings, run_request, settings_column, user_errors,
-                                wire_animation)
+from hexviz.app.widgets import (AnimationControls, LengthControls, SettingsColumn,
+                                animation_controls, load_settings, run_request, settings_column,
+                                user_errors, wire_animation)
 from hexviz.render import figures
 from hexviz.runs.record import Run
 
@@ -37,7 +37,9 @@ PICKERS = {
 
 @dataclass
 class Explore:
-    settings: Settings
+    """The Explore tab's components: the inputs, every view by name, the fork, the downloads."""
+
+    settings: SettingsColumn
     run_button: gr.Button
     upload: gr.File
     views: dict[str, Any]  # `views.VIEWS` name -> component
@@ -79,7 +81,7 @@ def detail_views(state: gr.State, summary: dict[str, Any]) -> tuple[
                 if name in PICKERS:
                     pickers[name] = PICKERS[name]()
                 views[name] = chart.plot()
-        with gr.Tab("What-if fork", elem_id="fork-tab"):
+        with gr.Tab("What-if fork", id=fork.TAB_ID, elem_id="fork-tab"):
             fork_panel = fork.build()
         with gr.Tab("Downloads"):
             views["downloads"] = gr.File(label="Trajectory JSON and all figures (one offline "

@@ -5,19 +5,16 @@ Forks and candidates are asked of the runner."""
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 
 from hexviz.app.runner import ForkRequest
-from hexviz.app.tabs.compare import ROW, compare_outputs, expert_choices, first_divergence
 from hexviz.policy.rules import RULE_NAMES
 from hexviz.policy.settings import divisors
 from hexviz.render import figures
-from hexviz.render.states import END_OF_TEXT, END_OF_TURN, MASK, TEXT
-from hexviz.runs.record import Run
+from hexviz.render.compare import canvas_html, compare_outputs, expert_choices, fork_summary
 
 INTRO = ("Pick an expert and a step, then continue decoding from that exact canvas with "
          "another block length, rule or temperature, or with one masked position forced "
@@ -25,50 +22,13 @@ INTRO = ("Pick an expert and a step, then continue decoding from that exact canv
          "original token for token.")
 
 SAME = "same"
-TOKEN = ("display: inline-block; margin: 1px; padding: 0 3px; border-radius: 3px; "
-         "font-family: ui-monospace, monospace; font-size: 12px;")
-TOKEN_COLORS = {MASK: "#e6e6e6", TEXT: "#dce8f5", END_OF_TURN: "#fde0c5", END_OF_TEXT: "#f9d0d0"}
-SHORT = {END_OF_TURN: "⏎", END_OF_TEXT: "∎"}  # end tokens, one character each
+TAB_ID = "fork"  # inside Explore's tabs
 
 
-# --- pure helpers ------------------------------------------------------------------------------
-
-def canvas_html(run: Run, index: int, step: int) -> str:
-    """The expert's canvas after ``step`` steps as numbered tokens (masked ones as ·)."""
-    t = run.trajectories[index]
-    states = figures.token_states(run, t, step)
-    cells = []
-    for p, (tok, state) in enumerate(zip(t.tokens, states, strict=True)):
-        text = "·" if state == MASK else SHORT.get(int(state), html.escape(tok))
-        cells.append(f'<span style="{TOKEN}background:{TOKEN_COLORS[int(state)]}" '
-                     f'title="position {p}: {html.escape(repr(tok))}">'
-                     f'<sub style="color:#888">{p}</sub>{text}</span>')
-    masked = int((states == MASK).sum())
-    return (f'<div style="{ROW}">after step {step}: {masked} positions still masked '
-            f"(·); ⏎ end of turn, ∎ end-of-text</div><div>{''.join(cells)}</div>")
-
-
-def fork_summary(original: Run, index: int, fork: Run, step: int,
-                 force: tuple[int, str] | None) -> str:
-    a, b = original.trajectories[index], fork.trajectories[0]
-    diverge = first_divergence(a, b, step)
-    differ = len(figures.differing_positions(a, b))
-    what = [f"block length {b.expert.block_length}"] if (
-        b.expert.block_length != a.expert.block_length) else []
-    if b.expert.remasking != a.expert.remasking:
-        what.append(f"rule {b.expert.remasking}")
-    if b.expert.temperature != a.expert.temperature:
-        what.append(f"temperature {b.expert.temperature:g}")
-    if force is not None:
-        what.append(f"position {force[0]} forced to {force[1]!r}")
-    change = ", ".join(what) or "nothing changed"
-    where = ("the continuation is identical to the original" if diverge is None else
-             f"they diverge at step {diverge}; {differ} final tokens differ")
-    return (f"Fork after step {step} ({change}): {where}. Original answer "
-            f"**{a.answer or '—'}**, fork answer **{b.answer or '—'}**.")
-
+# --- the form's text ---------------------------------------------------------------------------
 
 def parse_temperature(text: str | None) -> float | None:
+    """The temperature box: None for blank or "same" (the expert's own), else a number >= 0."""
     text = (text or "").strip()
     if text in ("", SAME):
         return None
@@ -82,6 +42,7 @@ def parse_temperature(text: str | None) -> float | None:
 
 
 def parse_position(text: str | None) -> int | None:
+    """The forced position's box: None when blank, else a whole number (checked later)."""
     text = (text or "").strip()
     if not text:
         return None
@@ -95,6 +56,9 @@ def parse_position(text: str | None) -> int | None:
 
 @dataclass
 class ForkPanel:
+    """The fork's components: the expert and step, the canvas there, what to change, and the
+    original against the fork."""
+
     expert: gr.Dropdown
     step: gr.Slider
     canvas: gr.HTML
@@ -112,6 +76,7 @@ class ForkPanel:
 
 
 def build() -> ForkPanel:
+    """The fork form (expert, step, block length, rule, temperature, a forced token) and views."""
     gr.Markdown(INTRO)
     with gr.Row():
         expert = gr.Dropdown([], label="Expert", elem_id="fork-expert")

@@ -4,7 +4,6 @@ list on Refresh."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,30 +12,18 @@ import gradio as gr
 from hexviz.app.tabs.explore import OpenInExplore
 from hexviz.app.widgets import (AnimationControls, animation_controls, load_stored,
                                 wire_animation)
-from hexviz.render.lesson import BUILD_COMMAND
+from hexviz.render.gallery import gallery_markdown
 from hexviz.runs import gallery
 
-
-# --- pure helpers ------------------------------------------------------------------------------
-
-def gallery_markdown(entries: Sequence[gallery.Entry]) -> str:
-    if not entries:
-        return (f"No stored runs in `{gallery.GALLERY_DIR.name}/` yet: `{BUILD_COMMAND}` writes "
-                "the lesson's, and any hexviz run JSON dropped there is listed.")
-    rows = ["| file | question | model | settings |", "|---|---|---|---|"]
-    for e in entries:
-        if e.error:
-            rows.append(f"| {e.path.name} | ⚠ cannot replay: {e.error} | | |")
-        else:
-            prompt = e.prompt[:90].replace("|", "\\|")
-            rows.append(f"| {e.path.name} | {prompt} | {e.model} | {e.settings} |")
-    return "\n".join(rows)
+TAB_ID = "gallery"
 
 
 # --- layout ------------------------------------------------------------------------------------
 
 @dataclass
 class GalleryTab:
+    """The Gallery tab's components: the listing, the run picked, and what to do with it."""
+
     listing: gr.Markdown
     pick: gr.Dropdown
     refresh: gr.Button
@@ -45,6 +32,7 @@ class GalleryTab:
 
 
 def build(folder: Path) -> GalleryTab:
+    """The stored runs of ``folder``: a picker, replay and refresh, animations, the listing."""
     entries = gallery.list_entries(folder)
     gr.Markdown("Stored runs replay in every Explore view without a model. A hexviz run JSON "
                 "from elsewhere (the CLI's `--json`, Explore's download, a GPU run of "
@@ -62,6 +50,7 @@ def build(folder: Path) -> GalleryTab:
 # --- events ------------------------------------------------------------------------------------
 
 def wire(tab: GalleryTab, folder: Path, open_in_explore: OpenInExplore) -> None:
+    """Replay opens the picked run in Explore; Refresh lists the folder again."""
     def on_open(name) -> dict:
         return open_in_explore(load_stored(folder, name))
 

@@ -19,6 +19,7 @@ INTRO = (
     "**stored run** of the built-in model (no decoding, no waiting); **Try it yourself** loads "
     "a chapter's run and settings into Explore, where you can change them and run again.")
 INLINE_HEIGHT = 520  # px: a chapter's inline animation
+TAB_ID = "lesson"
 
 
 @dataclass

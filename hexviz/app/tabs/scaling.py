@@ -4,7 +4,6 @@ seeds) from an eval results file, or from a small eval run here on the built-in 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import gradio as gr
 
@@ -14,7 +13,7 @@ from hexviz.app.widgets import one_line, user_errors
 from hexviz.eval.records import EvalResults, load_results
 from hexviz.eval.report import format_scaling, format_summary
 from hexviz.eval.scoring import scaling_curve, seed_scaling_curve, summarize
-from hexviz.render import figures
+from hexviz.render.scaling import scaling_figure
 
 INTRO = ("HEX is test-time scaling: more votes (block sizes x seeds), more accuracy, "
          "fewer ties. Plot a results file from `hexviz eval --out results.json`, or run "
@@ -24,30 +23,12 @@ INTRO = ("HEX is test-time scaling: more votes (block sizes x seeds), more accur
 TAB_ID = "scaling"
 
 
-# --- views -------------------------------------------------------------------------------------
-
-def scaling_views(results: EvalResults) -> tuple:
-    """The curve, and the summary table as monospace text."""
-    table = format_summary(summarize(results))
-    title = f"Test-time scaling on {len(results.records)} problems ({Path(results.model).name})"
-    curve, by_seeds = scaling_curve(results), seed_scaling_curve(results)
-    figure = figures.scaling(curve, title, by_seeds)
-    return figure, f"```\n{table}\n\n{format_scaling(curve, by_seeds)}\n```"
-
-
-def scaling_from_file(path: str | None) -> tuple:
-    if path is None:
-        return gr.skip(), gr.skip()
-    try:
-        return scaling_views(load_results(path))
-    except Exception as err:  # noqa: BLE001  ValueError says what is wrong; others, their type
-        raise gr.Error(f"cannot read this results file: {one_line(err)}") from None
-
-
 # --- layout ------------------------------------------------------------------------------------
 
 @dataclass
 class Scaling:
+    """The Scaling tab's components."""
+
     results_file: gr.File  # a results file of `hexviz eval --out`, plotted as it is
     problems: gr.Slider  # the live eval: problems of the built-in test set,
     seeds: gr.Slider  # seeds per block size,
@@ -73,6 +54,24 @@ def build() -> Scaling:
 
 
 # --- events ------------------------------------------------------------------------------------
+
+def scaling_views(results: EvalResults) -> tuple:
+    """The plot's and the table's values: the curve (`hexviz.render.scaling`), and the eval
+    report's summary and scaling tables (as `hexviz eval` prints them) as monospace text."""
+    tables = (f"{format_summary(summarize(results))}\n\n"
+              f"{format_scaling(scaling_curve(results), seed_scaling_curve(results))}")
+    return scaling_figure(results), f"```\n{tables}\n```"
+
+
+def scaling_from_file(path: str | None) -> tuple:
+    """The plot's and the table's values for an uploaded results file; a bad file is one line."""
+    if path is None:
+        return gr.skip(), gr.skip()
+    try:
+        return scaling_views(load_results(path))
+    except Exception as err:  # noqa: BLE001  ValueError says what is wrong; others, their type
+        raise gr.Error(f"cannot read this results file: {one_line(err)}") from None
+
 
 def wire(runner: Runner, tab: Scaling, model: gr.Dropdown) -> None:
     """``model``: Explore's model picker; the small eval runs on the model chosen there."""

@@ -14,12 +14,12 @@ from hexviz.render.animate.frames import (END_HOLD_MS, START_HOLD_MS, VOTE_MS, A
 from hexviz.render.animate.gif import Geometry, gif, gif_geometry, render_gif
 from hexviz.render.animate.page import html_data, html_page, iframe, page_of, render_html
 from hexviz.render.animate.panels import (DEFAULT_WIDTH, LAYOUTS, MAX_FPS, MAX_WIDTH, MIN_WIDTH,
-                                          Canvas, Edit, Panel, Settings, canvas, middle_voter,
-                                          panel, panels_for, parse_experts, select)
+                                          AnimationSettings, Canvas, Edit, Panel, canvas,
+                                          middle_voter, panel, panels_for, parse_experts, select)
 
 __all__ = ["DEFAULT_WIDTH", "END_HOLD_MS", "FORMATS", "LAYOUTS", "MAX_FPS", "MAX_WIDTH",
-           "MIN_WIDTH", "START_HOLD_MS", "VOTE_MS", "Animation", "Canvas", "Edit", "Frame",
-           "Geometry", "Panel", "Settings", "build", "build_from_panels", "canvas", "export",
+           "MIN_WIDTH", "START_HOLD_MS", "VOTE_MS", "Animation", "AnimationSettings", "Canvas",
+           "Edit", "Frame", "Geometry", "Panel", "build", "build_from_panels", "canvas", "export",
            "frame_budget", "gif", "gif_geometry", "html_data", "html_page", "iframe",
            "middle_voter", "output_format", "page_of", "panel", "panels_for", "parse_experts",
            "render_gif", "render_html", "select", "write"]

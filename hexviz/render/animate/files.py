@@ -8,7 +8,7 @@ from pathlib import Path
 from hexviz import limits
 from hexviz.render.animate.gif import gif
 from hexviz.render.animate.page import html_page
-from hexviz.render.animate.panels import Settings
+from hexviz.render.animate.panels import AnimationSettings
 from hexviz.runs.record import Run
 
 FORMATS = (".gif", ".html")
@@ -21,7 +21,7 @@ def output_format(path: str | Path) -> str:
     return suffix
 
 
-def export(run: Run, suffix: str, settings: Settings | None = None,
+def export(run: Run, suffix: str, settings: AnimationSettings | None = None,
            folder: Path | None = None) -> Path:
     """The animation in the app's export folder, named by the run and settings (a second
     request reuses the file); the folder is pruned like every other download."""
@@ -29,7 +29,7 @@ def export(run: Run, suffix: str, settings: Settings | None = None,
 
     from hexviz.runs import record
 
-    settings = settings or Settings()
+    settings = settings or AnimationSettings()
     output_format(f"x{suffix}")
     folder = folder or limits.export_folder()
     key = record.dumps(run) + repr(settings)
@@ -43,7 +43,7 @@ def export(run: Run, suffix: str, settings: Settings | None = None,
     return path
 
 
-def write(run: Run, out: str | Path, settings: Settings, other: Run | None = None,
+def write(run: Run, out: str | Path, settings: AnimationSettings, other: Run | None = None,
           lim: limits.Limits | None = None) -> Path:
     """Write the animation to ``out``; its suffix (.gif or .html) picks the format."""
     out = Path(out)

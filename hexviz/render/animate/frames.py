@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from hexviz import limits
-from hexviz.render.animate.panels import Canvas, Panel, Settings, canvas, panels_for
+from hexviz.render.animate.panels import Canvas, Panel, AnimationSettings, canvas, panels_for
 from hexviz.runs.record import Run
 from hexviz.runs.vote import majority
 
@@ -36,9 +36,12 @@ class Frame:
 
 @dataclass(frozen=True, eq=False)
 class Animation:
+    """A run's animation, ready to draw: its panels (one expert's canvas each) and the frames
+    on their shared clock, with what the vote strip needs (voters, tie rule)."""
+
     title: str  # the question
     model: str
-    settings: Settings
+    settings: AnimationSettings
     panels: tuple[Panel, ...]
     frames: tuple[Frame, ...]
     clock_steps: int  # the longest panel's steps
@@ -81,7 +84,7 @@ class Animation:
         return text
 
 
-def vote_frames(settings: Settings, panels: Sequence[Panel]) -> int:
+def vote_frames(settings: AnimationSettings, panels: Sequence[Panel]) -> int:
     """Frames after the clock: one per counted vote and one for the result (layout all)."""
     voters = sum(p.votes for p in panels)
     return voters + 1 if settings.layout == "all" and voters else 0
@@ -103,7 +106,7 @@ def frame_budget(lim: limits.Limits, frame_pixels: int | None, extra: int) -> in
     return budget - extra
 
 
-def build(run: Run, settings: Settings, other: Run | None = None,
+def build(run: Run, settings: AnimationSettings, other: Run | None = None,
           frame_pixels: int | None = None, lim: limits.Limits | None = None) -> Animation:
     """The animation's panels and frames within the limits (``frame_pixels``: a GIF's frame
     size, which bounds its frame count by the pixel limit)."""
@@ -112,7 +115,7 @@ def build(run: Run, settings: Settings, other: Run | None = None,
     return build_from_panels(panels, run, settings, frame_pixels, lim)
 
 
-def build_from_panels(panels: Sequence[Panel], run: Run, settings: Settings,
+def build_from_panels(panels: Sequence[Panel], run: Run, settings: AnimationSettings,
                       frame_pixels: int | None, lim: limits.Limits) -> Animation:
     if len(panels) > lim.max_experts:
         raise limits.LimitError(f"{len(panels)} experts is more than this app's "

@@ -18,7 +18,7 @@ import numpy as np
 from hexviz import limits
 from hexviz.render import palette
 from hexviz.render.animate.frames import Animation, Frame, build_from_panels
-from hexviz.render.animate.panels import Canvas, Panel, Settings, panels_for, words
+from hexviz.render.animate.panels import Canvas, Panel, AnimationSettings, panels_for, words
 from hexviz.render.states import END_OF_TEXT, END_OF_TURN, MASK, TEXT
 from hexviz.runs.record import Run
 
@@ -134,7 +134,7 @@ class Geometry:
     legend_y: int
 
 
-def geometry(anim_panels: Sequence[Panel], settings: Settings) -> Geometry:
+def geometry(anim_panels: Sequence[Panel], settings: AnimationSettings) -> Geometry:
     """Where everything goes: a header, the panels in the grid that keeps the image shortest,
     the vote strip (layout all), a legend."""
     width = settings.width
@@ -395,7 +395,7 @@ def fit(text: str, room: float, size: int) -> str:
     return text.rstrip() + "…"
 
 
-def gif_geometry(run: Run, settings: Settings, other: Run | None = None) -> Geometry:
+def gif_geometry(run: Run, settings: AnimationSettings, other: Run | None = None) -> Geometry:
     return geometry(panels_for(run, settings, other), settings)
 
 
@@ -414,7 +414,7 @@ def render_gif(anim: Animation, geo: Geometry | None = None) -> bytes:
     return out.getvalue()
 
 
-def gif(run: Run, settings: Settings, other: Run | None = None,
+def gif(run: Run, settings: AnimationSettings, other: Run | None = None,
         lim: limits.Limits | None = None) -> bytes:
     lim = lim or limits.current()
     panels = panels_for(run, settings, other)

@@ -18,7 +18,7 @@ import numpy as np
 from hexviz import limits
 from hexviz.render import palette
 from hexviz.render.animate.frames import Animation, build, build_from_panels
-from hexviz.render.animate.panels import Settings, panel, run_vocab, words
+from hexviz.render.animate.panels import AnimationSettings, panel, run_vocab, words
 from hexviz.runs.record import Run
 
 
@@ -97,12 +97,12 @@ def render_html(anim: Animation) -> str:
     return page.replace("__DATA__", data)
 
 
-def html_page(run: Run, settings: Settings, other: Run | None = None,
+def html_page(run: Run, settings: AnimationSettings, other: Run | None = None,
               lim: limits.Limits | None = None) -> str:
     return render_html(build(run, settings, other, None, lim))
 
 
-def page_of(run: Run, indices: Sequence[int], settings: Settings,
+def page_of(run: Run, indices: Sequence[int], settings: AnimationSettings,
             lim: limits.Limits | None = None) -> str:
     """The HTML animation of trajectories ``indices`` of ``run`` (for a view that picks its
     experts by index, such as a lesson chapter); compare names them A and B."""

@@ -23,7 +23,7 @@ MAX_FPS = 30.0
 
 
 @dataclass(frozen=True)
-class Settings:
+class AnimationSettings:
     """What to animate and how: layout, expert selectors, frame rate and width."""
 
     layout: str = "all"
@@ -228,7 +228,7 @@ def chosen(run: Run, selectors: Sequence[str]) -> list[int]:
     return list(dict.fromkeys(i for s in selectors for i in select(run, s)))
 
 
-def panels_for(run: Run, settings: Settings, other: Run | None = None) -> list[Panel]:
+def panels_for(run: Run, settings: AnimationSettings, other: Run | None = None) -> list[Panel]:
     """The layout's panels: ``one`` the first selected expert (default: the middle voter);
     ``all`` every selected expert (default: all); ``compare`` one expert of ``run`` and one of
     ``other`` (default: ``run`` itself), the first selector for each side, or one per side."""

@@ -1,21 +1,16 @@
-"""The What-if fork: the canvas at a step, a fork that reproduces its run, a forced token."""
+"""The What-if fork: a fork that reproduces its run, a forced token, a request checked early."""
 
 from __future__ import annotations
 
+import gradio as gr
 import numpy as np
 import pytest
 
 from hexviz.app.tabs import fork
 from hexviz.render import lesson
+from hexviz.render.compare import fork_summary
 from hexviz.runs import gallery
 from tests.conftest import known_run
-
-
-def test_canvas_shows_masks_and_end_tokens():
-    html = fork.canvas_html(known_run(), 0, 2)
-    assert "2 positions still masked" in html and "####" in html and "·" in html
-    assert html.count("∎") == 1  # the legend only: the end tokens are still masked
-    assert fork.canvas_html(known_run(), 0, 4).count("∎") == 2
 
 
 def test_fork_of_a_stored_run_reproduces_it_and_a_forced_token_changes_it():
@@ -35,7 +30,7 @@ def test_fork_of_a_stored_run_reproduces_it_and_a_forced_token_changes_it():
     *_, forced = runner.fork(ForkRequest(run, index, step, force=(position, token)))
     assert forced.trajectories[0].token_ids[position] == token
     assert forced.trajectories[0].token_ids.tolist() != original.token_ids.tolist()
-    summary = fork.fork_summary(run, index, forced, step, (position, "x"))
+    summary = fork_summary(run, index, forced, step, (position, "x"))
     assert f"they diverge at step {step}" in summary
 
 
@@ -47,3 +42,10 @@ def test_a_fork_request_is_checked_when_it_is_made():
     with pytest.raises(ValueError, match="pick an expert of the run"):
         ForkRequest(known_run(), 5, 0)
     assert ForkRequest(known_run(), 0, 1, block_length=4).expert_after().block_length == 4
+
+
+def test_the_forms_text_is_read_or_refused():
+    assert fork.parse_temperature(" same ") is None and fork.parse_temperature("0.5") == 0.5
+    assert fork.parse_position("") is None and fork.parse_position("7") == 7
+    with pytest.raises(gr.Error, match="a number >= 0"):
+        fork.parse_temperature("-1")

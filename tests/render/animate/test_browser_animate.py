@@ -47,7 +47,7 @@ def test_html_plays_pauses_and_scrubs_offline(tmp_path):
     shots = Path(os.environ.get("HEXVIZ_SHOTS", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
     run = record.load(STORED)
-    settings = animate.Settings(layout="all")
+    settings = animate.AnimationSettings(layout="all")
     anim = animate.build(run, settings)
     path = tmp_path / "animation.html"
     path.write_text(animate.render_html(anim))

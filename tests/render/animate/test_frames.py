@@ -19,7 +19,7 @@ from tests.render.animate.conftest import check_frames_match, with_edits
 
 def test_hand_built_run_frame_for_step_t(tmp_path):
     run = known_run()
-    anim = animate.build(run, animate.Settings(layout="all"))
+    anim = animate.build(run, animate.AnimationSettings(layout="all"))
     assert [f.clock for f in anim.frames[:5]] == [0, 1, 2, 3, 4]
     assert check_frames_match(run, anim, [0, 1]) == 2 * len(anim.frames)
     # Step 2: B=2 has "####" and " 7"; the collapsed row has its last two end tokens.
@@ -35,20 +35,20 @@ def test_hand_built_run_frame_for_step_t(tmp_path):
 
 
 def test_stored_run_every_frame_matches(stored):
-    anim = animate.build(stored, animate.Settings(layout="all"))
+    anim = animate.build(stored, animate.AnimationSettings(layout="all"))
     assert not anim.sampled and anim.clock_steps == stored.steps_done == 64
     assert check_frames_match(stored, anim, range(len(stored.trajectories))) > 8 * 65
 
 
 def test_edits_change_the_text_and_flash():
     run = with_edits(known_run())
-    anim = animate.build(run, animate.Settings(layout="one", experts=("2",)))
+    anim = animate.build(run, animate.AnimationSettings(layout="one", experts=("2",)))
     texts = [f.canvases[0].texts[0] for f in anim.frames[:5]]
     assert texts == ["", "7", "7", "####", "####"]  # revealed at 0 as "7", edited during 2
     flash = [bool(f.canvases[0].flash[0]) for f in anim.frames[:5]]
     assert flash == [False, False, False, True, False]
     assert [bool(f.canvases[0].edited[0]) for f in anim.frames[:5]] == [0, 0, 0, 1, 1]
-    page = animate.html_page(run, animate.Settings(layout="one", experts=("2",)))
+    page = animate.html_page(run, animate.AnimationSettings(layout="one", experts=("2",)))
     data = json.loads(re.search(r'id="hexviz-data">(.*?)</script>', page, re.DOTALL).group(1))
     assert [3, 0] in data["panels"][0]["flash"]
     assert [c[2] for c in data["panels"][0]["changes"] if c[1] == 0] == ["7", "####"]
@@ -58,7 +58,7 @@ def test_experts_of_different_step_counts_share_one_clock():
     run = known_run()
     run.trajectories[0].steps_taken = 2  # as a threshold sampler would record
     run.trajectories[0].reveal_step = np.array([0, 1, 1, 1], dtype=np.int32)
-    anim = animate.build(run, animate.Settings(layout="all"))
+    anim = animate.build(run, animate.AnimationSettings(layout="all"))
     assert anim.clock_steps == 4
     steps = [[c.step for c in f.canvases] for f in anim.frames[:5]]
     assert steps == [[0, 0], [1, 1], [2, 2], [2, 3], [2, 4]]
@@ -68,19 +68,19 @@ def test_experts_of_different_step_counts_share_one_clock():
 
 
 def test_the_vote_fills_in_after_the_clock(stored):
-    anim = animate.build(stored, animate.Settings(layout="all"))
+    anim = animate.build(stored, animate.AnimationSettings(layout="all"))
     voters = len(stored.voters)
     tail = anim.frames[-(voters + 1):]
     assert [f.votes_shown for f in tail] == list(range(1, voters + 1)) + [voters]
     assert tail[-1].final and not any(f.final for f in anim.frames[:-1])
     assert anim.vote_at(tail[-1]).winner == stored.vote.winner
-    one = animate.build(stored, animate.Settings(layout="one"))
+    one = animate.build(stored, animate.AnimationSettings(layout="one"))
     assert all(f.votes_shown == 0 for f in one.frames) and len(one.frames) == 65
 
 
 def test_long_runs_are_sampled_and_say_so(stored):
     lim = dataclasses.replace(limits.current(), max_animation_frames=20)
-    anim = animate.build(stored, animate.Settings(layout="one"), lim=lim)
+    anim = animate.build(stored, animate.AnimationSettings(layout="one"), lim=lim)
     clocks = [f.clock for f in anim.frames]
     assert len(clocks) <= 20 and clocks[0] == 0 and clocks[-1] == 64 and anim.sampled
     assert "sampled in time: 20 of 65 steps shown" in anim.caption(anim.frames[1])
@@ -95,7 +95,7 @@ def test_too_many_experts_are_refused():
     run = known_run()
     lim = dataclasses.replace(limits.current(), max_experts=1)
     with pytest.raises(limits.LimitError, match="HEXVIZ_MAX_EXPERTS"):
-        animate.build(run, animate.Settings(layout="all"), lim=lim)
+        animate.build(run, animate.AnimationSettings(layout="all"), lim=lim)
 
 
 def test_the_vote_follows_the_runs_tie_rule():
@@ -105,10 +105,10 @@ def test_the_vote_follows_the_runs_tie_rule():
     run.trajectories = [run.trajectories[0], b]  # "7" and "8": a tie
     for t, ll in zip(run.trajectories, (-3.0, -1.0), strict=True):
         t.one_step_log_likelihood = ll
-    first = animate.build(run, animate.Settings(layout="all"))
+    first = animate.build(run, animate.AnimationSettings(layout="all"))
     assert "HEX answer 7" in first.result(first.frames[-1])
     assert "tie, broken by the smallest block" in first.result(first.frames[-1])
     run.tie_rule = "lowest_nll"
-    nll = animate.build(run, animate.Settings(layout="all"))
+    nll = animate.build(run, animate.AnimationSettings(layout="all"))
     assert nll.result(nll.frames[-1]).startswith("HEX answer 8")
     assert nll.vote_at(nll.frames[-1]).winner == run.vote.winner == "8"

@@ -19,7 +19,7 @@ from tests.conftest import known_run
 def test_gif_pixels_follow_the_frames():
     """Each position's box in each GIF frame has the colour of its state."""
     run = known_run()
-    settings = animate.Settings(layout="all", width=640)
+    settings = animate.AnimationSettings(layout="all", width=640)
     geo = animate.gif_geometry(run, settings)
     anim = animate.build(run, settings)
     image = Image.open(io.BytesIO(animate.render_gif(anim, geo)))
@@ -39,7 +39,7 @@ def test_gif_pixels_follow_the_frames():
 
 
 def test_pixel_limit_samples_a_gif_and_refuses_beyond(stored):
-    settings = animate.Settings(layout="one", width=640)
+    settings = animate.AnimationSettings(layout="one", width=640)
     geo = animate.gif_geometry(stored, settings)
     pixels = geo.width * geo.height
     lim = dataclasses.replace(limits.current(), max_animation_pixels=pixels * 10)
@@ -55,10 +55,10 @@ def test_non_ascii_tokens_are_drawn_and_kept():
     run = known_run()
     run.trajectories[0].tokens[0] = "π≈"
     assert drawable("π≈ x", 16) == "?? x"
-    image = Image.open(io.BytesIO(animate.gif(run, animate.Settings(layout="one",
+    image = Image.open(io.BytesIO(animate.gif(run, animate.AnimationSettings(layout="one",
                                                                     experts=("2",)))))
     assert image.n_frames >= 2
-    page = animate.html_page(run, animate.Settings(layout="one", experts=("2",)))
+    page = animate.html_page(run, animate.AnimationSettings(layout="one", experts=("2",)))
     assert "\\u03c0" in page  # the HTML keeps the real characters
 
 
@@ -73,6 +73,6 @@ def test_an_edit_to_an_end_token_keeps_the_box_small():
     assert p.texts_ever(1) == ["7"]
     m = Metrics(16)
     assert cell_width(p, 1, m) < font(16).getlength("<eos>")
-    anim = animate.build(run, animate.Settings(layout="one", experts=("2",)))
+    anim = animate.build(run, animate.AnimationSettings(layout="one", experts=("2",)))
     states = [int(f.canvases[0].states[1]) for f in anim.frames[:5]]
     assert states == [MASK, MASK, TEXT, TEXT, END_OF_TEXT]

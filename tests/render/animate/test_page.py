@@ -14,9 +14,9 @@ from tests.render.animate.conftest import expected_shown
 
 
 def test_html_data_and_page_are_offline(stored):
-    page = animate.html_page(stored, animate.Settings(layout="all"))
+    page = animate.html_page(stored, animate.AnimationSettings(layout="all"))
     data = json.loads(re.search(r'id="hexviz-data">(.*?)</script>', page, re.DOTALL).group(1))
-    anim = animate.build(stored, animate.Settings(layout="all"))
+    anim = animate.build(stored, animate.AnimationSettings(layout="all"))
     for p, t in zip(data["panels"], stored.trajectories, strict=True):
         for n, frame in enumerate(anim.frames):
             shown = np.array(p["appear"]) <= n
@@ -30,12 +30,12 @@ def test_html_data_and_page_are_offline(stored):
 def test_html_escapes_a_token_that_would_end_the_script():
     run = known_run()
     run.trajectories[0].tokens[0] = "</script><b>"
-    page = animate.html_page(run, animate.Settings(layout="one", experts=("2",)))
+    page = animate.html_page(run, animate.AnimationSettings(layout="one", experts=("2",)))
     assert page.count("</script>") == 2  # the data block's and the player's, nothing else
 
 
 def test_the_player_is_inlined_with_every_placeholder_filled(stored):
-    page = animate.html_page(stored, animate.Settings(layout="one"))
+    page = animate.html_page(stored, animate.AnimationSettings(layout="one"))
     assert page.startswith("<!DOCTYPE html>") and page.endswith("</body></html>\n")
     assert not re.search(r"__[A-Z_]+__", page)  # __PLAYER_JS__, __DATA__, the colours...
     assert "window.hexviz = {show: show" in page  # player.js itself

@@ -17,7 +17,7 @@ from tests.conftest import known_run
     ({"width": 640.5}, "width must be")])
 def test_bad_settings_are_refused(kwargs, needle):
     with pytest.raises(ValueError, match=needle) as err:
-        animate.Settings(**kwargs)
+        animate.AnimationSettings(**kwargs)
     assert "(got" in str(err.value)
 
 
@@ -38,22 +38,24 @@ def test_expert_selectors(stored):
         animate.select(stored, "7")
     with pytest.raises(ValueError, match="block sizes or whole"):
         animate.select(stored, "big")
-    anim = animate.build(stored, animate.Settings(layout="all", experts=("8", "whole")))
+    anim = animate.build(stored, animate.AnimationSettings(layout="all", experts=("8", "whole")))
     assert [p.title for p in anim.panels] == ["B=8 low_confidence", "whole (low_confidence)",
                                               "whole (margin)", "whole (random)"]
 
 
 def test_compare_layout(stored):
-    anim = animate.build(stored, animate.Settings(layout="compare", experts=("8", "whole")))
+    anim = animate.build(stored,
+                         animate.AnimationSettings(layout="compare", experts=("8", "whole")))
     assert [p.title for p in anim.panels] == ["A: B=8 low_confidence",
                                               "B: whole (low_confidence)"]
     other = record.load(GALLERY / "lesson-2-end-of-text-wall.json")
-    both = animate.build(stored, animate.Settings(layout="compare", experts=("16",)), other)
+    both = animate.build(stored, animate.AnimationSettings(layout="compare", experts=("16",)),
+                         other)
     assert both.panels[1].answer == other.trajectories[animate.select(other, "16")[0]].answer
     with pytest.raises(ValueError, match="two experts"):
-        animate.build(stored, animate.Settings(layout="compare", experts=("16",)))
+        animate.build(stored, animate.AnimationSettings(layout="compare", experts=("16",)))
     with pytest.raises(ValueError, match="different answer lengths"):
-        animate.build(stored, animate.Settings(layout="compare"), known_run())
+        animate.build(stored, animate.AnimationSettings(layout="compare"), known_run())
 
 
 def test_words_read_like_the_answer(stored):
