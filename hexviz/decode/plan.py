@@ -77,12 +77,12 @@ class Settings:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"{name} must be a positive integer (got {value})")
-        if self.seeds < 1:
-            raise ValueError(f"seeds must be at least 1 (got {self.seeds})")
-        limits.check_seeds(self.seeds, self.temperature, self.remasking)
         if not 0 <= self.temperature < float("inf"):
             raise ValueError(f"temperature must be a finite number >= 0 "
                              f"(got {self.temperature!r})")
+        if self.seeds < 1:
+            raise ValueError(f"seeds must be at least 1 (got {self.seeds})")
+        limits.check_seeds(self.seeds, self.temperature, self.remasking)  # no identical votes
         if self.answer_format is not None:
             get_extractor(self.answer_format)
         check_tie_rule(self.tie_rule)
