@@ -167,6 +167,11 @@ class LocalRunner:
                                 self.snapshot_every, self._zerogpu_budget,
                                 whole=config.sampler.variable or config.cache != "none")
 
+    def notes(self, request: RunRequest) -> tuple[str, ...]:
+        """What the plan of ``request`` changed from what it asked for (the paper's lengths
+        fitted to the model, a cache the model lacks), as the CLI prints them."""
+        return self._prepare(request).plan.notes
+
     def _prepare(self, request: RunRequest) -> Job:
         lm = self.shelf.get(request.model)
         job = Job(lm, plan(lm, [request.prompt], request))

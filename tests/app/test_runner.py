@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from hexviz import models
 from hexviz.app.loading import BUILTIN_LABEL
 from hexviz.app.runner import LocalRunner, Runner, RunRequest
 from tests.conftest import FakeRunner
@@ -175,3 +176,14 @@ def test_candidates_see_the_canvas_as_it_stood_before_later_edits(builtin, monke
     assert old != new and seen["answer"][position] == old  # the edit came later
     local.candidates(local.model_labels()[0], run, index, step + 1, position, 4)
     assert seen["answer"][position] == new
+
+
+def test_notes_say_what_the_plan_changed_as_the_cli_does(builtin, random_model_dir):
+    local = LocalRunner({"built-in": models.BUILTIN, "bert": str(random_model_dir)})
+    local.shelf.cache["built-in"] = builtin
+    question = "Tom has 5 apples. He buys 3 more. How many apples does Tom have now?"
+    (fitted,) = local.notes(RunRequest(question, "built-in", task="gsm8k"))
+    assert "using gen_length 128, steps 64 (the paper's ratios)" in fitted
+    assert local.notes(RunRequest(question, "built-in")) == ()
+    (exact,) = local.notes(RunRequest(question, "bert", cache="dual", gen_length=16, steps=16))
+    assert "cache 'dual' decodes exactly, as cache 'none'" in exact

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-
-
 from hexviz.app import ui
 from tests.conftest import FakeRunner, RunnerWithDefaults
 

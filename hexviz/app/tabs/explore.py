@@ -133,12 +133,12 @@ def wire(runner: Runner, tab: Explore) -> None:
         waiting = getattr(runner, "is_loading", lambda _: False)(model)
         progress(0, desc="waiting for the model to finish loading" if waiting
                  else "loading model and decoding")
+        # what the plan changed from the request, as `hexviz run` says it on stderr
+        for note in user_errors("decoding", getattr(runner, "notes", lambda _: ()), request):
+            gr.Info(note.removeprefix("note: "))
         runs = iter(runner.run(request))  # a generator: decoding starts at the first next()
         while (run := user_errors("decoding", next, runs, None)) is not None:
             progress((run.steps_done, run.config.step_cap), desc="decoding", unit="steps")
-            if run.complete and run.config.cache != request.cache:
-                gr.Warning(f"this model has no block KV cache: the {request.cache} cache was "
-                           "not used, the run is exact")
             yield tab.keyed(full_views(run) if run.complete else partial_views(run))
         limits.release_memory()  # the views are sent; memory returns to its level
 
