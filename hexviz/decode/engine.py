@@ -504,8 +504,7 @@ def snapshot_of(batch: Batch, recorder: Recorder, timing: Timing,
                 first_logits: torch.Tensor | None) -> Decoded:
     """The record so far; the one-step log-likelihoods once every row is complete."""
     r = recorder
-    complete = (len(r.unfinished()) == 0 if batch.config.sampler.variable
-                else r.steps_done == batch.config.steps)  # as `Run.complete` says
+    complete = batch.config.complete(r.steps_done, len(r.unfinished()) == 0)
     scores = None
     if first_logits is not None and complete:
         k = len(batch.experts)

@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 
 from hexviz import limits
 from hexviz.decode.assemble import Reader
-from hexviz.policy.rules import RULE_NAMES
 from hexviz.policy.samplers import Sampler
 from hexviz.policy.settings import (
     DecodeConfig,
@@ -25,6 +24,9 @@ from hexviz.policy.settings import (
     baseline_experts,
     cache_refusal,
     check_cache_mode,
+    check_rule,
+    check_seeds,
+    check_temperature,
     exact_if_uncached,
     hex_experts,
     parse_blocks,
@@ -70,19 +72,13 @@ class Settings:
             get_task(self.task)  # an unknown task is refused with the known ones listed
         if self.blocks is not None:
             object.__setattr__(self, "blocks", parse_blocks(self.blocks))
-        if self.remasking not in RULE_NAMES:
-            raise ValueError(f"unknown remasking rule {self.remasking!r}; "
-                             f"choose one of {', '.join(RULE_NAMES)}")
+        check_rule(self.remasking)
         for name in ("gen_length", "steps"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"{name} must be a positive integer (got {value})")
-        if not 0 <= self.temperature < float("inf"):
-            raise ValueError(f"temperature must be a finite number >= 0 "
-                             f"(got {self.temperature!r})")
-        if self.seeds < 1:
-            raise ValueError(f"seeds must be at least 1 (got {self.seeds})")
-        limits.check_seeds(self.seeds, self.temperature, self.remasking)  # no identical votes
+        check_temperature(self.temperature)
+        check_seeds(self.seeds, self.temperature, self.remasking)
         if self.answer_format is not None:
             get_extractor(self.answer_format)
         check_tie_rule(self.tie_rule)

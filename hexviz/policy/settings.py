@@ -24,6 +24,25 @@ BASELINE_RULES = ("margin", "random")
 CACHE_MODES = ("none", "prefix", "dual")
 
 
+def check_rule(remasking: str) -> None:
+    if remasking not in RULE_NAMES:
+        raise ValueError(f"unknown remasking rule {remasking!r}; "
+                         f"choose one of {', '.join(RULE_NAMES)}")
+
+
+def check_temperature(temperature: float) -> None:
+    if not 0 <= temperature < float("inf"):
+        raise ValueError(f"temperature must be a finite number >= 0 (got {temperature!r})")
+
+
+def check_seeds(seeds: int, temperature: float, remasking: str) -> None:
+    """At least one seed, and several only where they differ (no identical votes, none too
+    many: `limits.check_seeds`)."""
+    if seeds < 1:
+        raise ValueError(f"seeds must be at least 1 (got {seeds})")
+    limits.check_seeds(seeds, temperature, remasking)
+
+
 @dataclass(frozen=True)
 class Expert:
     """One decoding strategy: a block size with its remasking rule, seed and temperature."""
@@ -37,11 +56,8 @@ class Expert:
     def __post_init__(self) -> None:
         if not isinstance(self.block_length, int) or self.block_length < 1:
             raise ValueError(f"block_length must be a positive integer (got {self.block_length!r})")
-        if self.remasking not in RULE_NAMES:
-            raise ValueError(f"unknown remasking rule {self.remasking!r}; "
-                             f"choose one of {', '.join(RULE_NAMES)}")
-        if not 0 <= self.temperature < float("inf"):
-            raise ValueError(f"temperature must be a finite number >= 0 (got {self.temperature!r})")
+        check_rule(self.remasking)
+        check_temperature(self.temperature)
 
     @classmethod
     def from_json(cls, d: dict) -> Expert:
@@ -97,6 +113,11 @@ class DecodeConfig:
         """The most steps any expert may take (`Sampler.step_cap`); it bounds the recorded
         arrays."""
         return self.sampler.step_cap(self.steps, self.gen_length)
+
+    def complete(self, steps_done: int, every_row_finished: bool) -> bool:
+        """Whether a decode is over: all ``steps`` done with ``fixed``; every row finished
+        with the samplers whose blocks end when no mask is left."""
+        return every_row_finished if self.sampler.variable else steps_done == self.steps
 
     def check(self, expert: Expert) -> None:
         """Raise ValueError unless ``expert`` can be decoded with these settings."""
@@ -163,9 +184,7 @@ def hex_experts(gen_length: int, blocks: Iterable[int] | None = None,
                 remasking: str = "low_confidence", seeds: int = 1,
                 temperature: float = 0.0) -> list[Expert]:
     """Experts in vote order: block sizes ascending, then seeds (ties go to the first)."""
-    if seeds < 1:
-        raise ValueError(f"seeds must be at least 1 (got {seeds})")
-    limits.check_seeds(seeds, temperature, remasking)  # no identical votes, none too many
+    check_seeds(seeds, temperature, remasking)
     blocks = parse_blocks(blocks) if blocks is not None else hex_block_lengths(gen_length)
     if not blocks:
         raise ValueError(f"no HEX block size divides gen_length={gen_length}; give block sizes")

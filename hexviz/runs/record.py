@@ -131,9 +131,7 @@ class Run:
     @property
     def complete(self) -> bool:
         """All ``steps`` done with ``fixed``; every expert finished with the other samplers."""
-        if self.config.sampler.variable:
-            return all(t.finished for t in self.trajectories)
-        return self.steps_done == self.config.steps
+        return self.config.complete(self.steps_done, all(t.finished for t in self.trajectories))
 
     @cached_property
     def voters(self) -> list[int]:
