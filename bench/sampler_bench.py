@@ -27,8 +27,9 @@ from hexviz.decode.assemble import decode
 from hexviz.decode.plan import Settings, plan
 from hexviz.eval.batch import evaluate, read_problems
 from hexviz.eval.scoring import frontier_verdict, summarize
-from hexviz.paths import EXAMPLES, TEST_SET
+from hexviz.paths import TEST_SET
 from hexviz.policy.settings import DecodeConfig, baseline_experts, hex_experts
+from hexviz.tasks.tinygsm import FIRST_QUESTION
 
 DEFAULT_SAMPLERS = ("fixed,threshold:0.95,threshold:0.9,threshold:0.8,threshold:0.7,factor:0.5,"
                     "factor:1,factor:2,bounded:0.9,entropy:0.1,entropy:0.5")
@@ -42,7 +43,7 @@ def frontier(lm, problems, samplers: list[str]) -> list[dict]:
         results = evaluate(lm, sampler_plan, problems, batch_size=1)
         seconds = time.perf_counter() - tic
         s = summarize(results)
-        rows.append({"sampler": spec, "problems": s.problems, "hex": s.hex_accuracy, "mean": s.mean_expert_accuracy,
+        rows.append({"sampler": spec, "edit": results.config.edit, "problems": s.problems, "hex": s.hex_accuracy, "mean": s.mean_expert_accuracy,
                      "vote_row_passes": s.vote_row_passes, "vote_steps": s.vote_steps,
                      "computed": results.row_passes / len(results.records),
                      "expert_steps": [e.steps for e in s.experts], "seconds": seconds})
@@ -86,8 +87,8 @@ def rows_per_step(lm, problems, spec: str) -> None:
 
 
 def app_default_time(lm, spec: str, repeats: int) -> float:
-    """The app's default run: the first example, the model's lengths, HEX experts + baselines."""
-    question = json.loads(EXAMPLES.read_text())[0]
+    """The app's default run: its first question, the model's lengths, HEX experts + baselines."""
+    question = FIRST_QUESTION
     config = DecodeConfig(lm.defaults.gen_length, lm.defaults.steps, sampler=spec)
     experts = hex_experts(config.gen_length) + baseline_experts(config.gen_length)
     prompt = lm.format_prompt(question)

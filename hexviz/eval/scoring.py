@@ -169,3 +169,33 @@ def frontier_verdict(rows: list[dict[str, Any]], points: float = 0.02,
     best = max(cheap, key=lambda r: r["hex"]) if cheap else min(parallel, key=cost)
     return (f"no threshold or factor sampler is {target}; the best at that cost: "
             f"{best['sampler']} ({best['hex']:.1%} at {cost(best):.0%})")
+
+
+@dataclass(frozen=True)
+class PairedChanges:
+    """What one setting changed against another on the same problems and experts, voting
+    experts' answers counted one by one (e.g. token editing against none)."""
+
+    answers: int  # voting experts' answers compared
+    fixed: int  # wrong without the change, right with it
+    broken: int  # right without, wrong with
+    hex_with: float
+    hex_without: float
+
+
+def paired_changes(changed: EvalResults, base: EvalResults) -> PairedChanges:
+    """`PairedChanges` of ``changed`` against ``base``; ValueError unless both decoded the same
+    problems with the same experts."""
+    if [e.label for e in changed.experts] != [e.label for e in base.experts]:
+        raise ValueError("the two results have different experts")
+    if [r.question for r in changed.records] != [r.question for r in base.records]:
+        raise ValueError("the two results decoded different problems")
+    right = checker(base)
+    fixed = broken = 0
+    for new, old in zip(changed.records, base.records, strict=True):
+        for i in base.voters:
+            was, now = right(old.answers[i], old.gold), right(new.answers[i], new.gold)
+            fixed += now and not was
+            broken += was and not now
+    return PairedChanges(len(base.records) * len(base.voters), fixed, broken,
+                         summarize(changed).hex_accuracy, summarize(base).hex_accuracy)

@@ -19,6 +19,7 @@ class ModelDefaults:
     gen_length: int = 256
     steps: int = 256
     answer_format: str = "auto"
+    edit: float | None = None  # token editing threshold for models trained to edit; None: none
 
 
 def read_defaults(folder: str | Path) -> ModelDefaults | None:
@@ -29,7 +30,9 @@ def read_defaults(folder: str | Path) -> ModelDefaults | None:
         return None
     try:
         d = json.loads(meta.read_text())
-        defaults = ModelDefaults(int(d["gen_length"]), int(d["steps"]), d.get("answer", "auto"))
+        edit = None if d.get("edit") is None else float(d["edit"])
+        defaults = ModelDefaults(int(d["gen_length"]), int(d["steps"]), d.get("answer", "auto"),
+                                 edit)
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
         reason = f"no {err} field" if isinstance(err, KeyError) else str(err)
         raise ValueError(f"its {HEXVIZ_META} is damaged ({reason}); it needs \"gen_length\" "
@@ -37,6 +40,9 @@ def read_defaults(folder: str | Path) -> ModelDefaults | None:
     if not 1 <= defaults.steps <= defaults.gen_length:
         raise ValueError(f"its {HEXVIZ_META} is damaged (steps {defaults.steps} for "
                          f"gen_length {defaults.gen_length})")
+    if defaults.edit is not None and not 0 < defaults.edit <= 1:
+        raise ValueError(f"its {HEXVIZ_META} is damaged (edit {defaults.edit:g}: an editing "
+                         "threshold is in (0, 1])")
     return defaults
 
 

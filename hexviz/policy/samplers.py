@@ -177,6 +177,27 @@ def check_edit(edit: float | None) -> float | None:
     return float(value)
 
 
+EDIT_OFF = 0.0  # a request's edit that turns editing off where the model's default would edit
+OFF_WORDS = ("off", "none", "0")
+
+
+def parse_edit(value: object) -> float | None:
+    """A requested editing threshold from the CLI, the app or the API: blank or None is the
+    model's default (None), "off" (or 0) is `EDIT_OFF`, else a threshold in (0, 1]."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str) and value.strip().lower() in OFF_WORDS:
+        return EDIT_OFF
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise ValueError(f"edit {EDIT_ALLOWED}, or off (got {value!r})") from None
+    if value == EDIT_OFF and not isinstance(value, bool):
+        return EDIT_OFF
+    return check_edit(value)
+
+
 @dataclass(frozen=True)
 class Sampler:
     """How many tokens per step: a registered sampler and its value, plus optional editing.

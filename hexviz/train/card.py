@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hexviz.eval.records import EvalResults, Record, load_results
-from hexviz.eval.scoring import ExpertScore, frontier_verdict, summarize, vote_of
+from hexviz.eval.scoring import (
+    ExpertScore,
+    PairedChanges,
+    frontier_verdict,
+    paired_changes,
+    summarize,
+    vote_of,
+)
 from hexviz.models import HEXVIZ_META
 from hexviz.paths import BUILTIN_DIR, EXAMPLES
 from hexviz.policy.settings import Expert
@@ -116,6 +123,7 @@ def fluency(results: EvalResults) -> tuple[int, int]:
 
 COPY_GOAL = 0.97
 FINAL_GOAL = 0.98
+FLUENCY_GOAL = 0.98
 
 
 @dataclass(frozen=True)
@@ -171,7 +179,39 @@ def targets(results: EvalResults, s) -> list[Target]:
                             f">= {FINAL_GOAL:.0%}",
                             f"{consistent / finals:.1%} of {finals:,} worked answers "
                             f"({finals - consistent:,} not)", consistent / finals >= FINAL_GOAL))
+    fluent, worked = fluency(results)
+    if worked:
+        found.append(Target(f"worked answers written in the task's sentences only >= "
+                            f"{FLUENCY_GOAL:.0%}",
+                            f"{fluent / worked:.1%} of {worked:,} worked answers "
+                            f"({worked - fluent:,} not)", fluent / worked >= FLUENCY_GOAL))
     return found
+
+
+def editing_targets(effect: PairedChanges) -> list[Target]:
+    """The targets token editing must meet: it must not cost the vote, and must repair more
+    answers than it breaks."""
+    return [
+        Target("HEX with token editing >= HEX without",
+               f"{effect.hex_with:.1%} vs {effect.hex_without:.1%}",
+               effect.hex_with >= effect.hex_without),
+        Target("answers editing changed: more wrong -> right than right -> wrong",
+               f"{effect.fixed} vs {effect.broken} of {effect.answers:,}",
+               effect.fixed > effect.broken),
+    ]
+
+
+def editing_section(edited: EvalResults, effect: PairedChanges) -> str:
+    """The card's paragraph on token editing: the same problems decoded with and without it."""
+    sampler = edited.config.sampler
+    return (f"\n\n### Token editing\n\nThe first {len(edited.records)} problems, HEX with "
+            f"`--sampler {sampler.spec} --edit {sampler.edit:g}` against the same without "
+            "`--edit` (`hexviz eval`, then `python -m hexviz.train.card ... --editing "
+            "WITH.json WITHOUT.json`).\n\n"
+            "| | with editing | without |\n|---|---|---|\n"
+            f"| HEX | {effect.hex_with:.1%} | {effect.hex_without:.1%} |\n"
+            f"| voting experts' answers: wrong -> right | {effect.fixed} | |\n"
+            f"| voting experts' answers: right -> wrong | {effect.broken} | |")
 
 
 def accuracy_by_operations(results: EvalResults) -> list[tuple[int, int, float, float, float]]:
@@ -202,25 +242,32 @@ def samplers_section(rows: list[dict]) -> str:
                      f"{r['vote_row_passes']:.1f} | {ratio} |")
     sentence = frontier_verdict(rows) if fixed else ""
     verdict = f"\n\n{sentence[:1].upper()}{sentence[1:]}." if fixed else ""
+    edit = rows[0].get("edit")
+    editing = f", each with the model's token editing (threshold {edit:g})" if edit else ""
     return (f"\n\n### HEX with parallel samplers\n\nThe first {rows[0]['problems']} problems, the "
-            "same HEX experts, each sampler (`hexviz eval --sampler ...`; `python "
+            f"same HEX experts, each sampler{editing} (`hexviz eval --sampler ...`; `python "
             "bench/sampler_bench.py --out` measured this table). Row passes: each voting "
             "expert's steps, summed.\n\n" + "\n".join(lines) + verdict)
 
 
 def card_markdown(results: EvalResults, meta: dict, how_made: str = "",
-                  samplers: list[dict] | None = None) -> str:
+                  samplers: list[dict] | None = None,
+                  editing: tuple[EvalResults, EvalResults] | None = None) -> str:
     s = summarize(results)
+    effect = paired_changes(*editing) if editing else None
     training = meta["training"]
     rows = "\n".join(
         f"| {e.label}{'' if e.votes else ', no vote'} | {e.accuracy:.1%} | "
         f"{e.no_answer:.1%} | {e.collapse:.1%} |" for e in s.experts)
     by_ops = "\n".join(f"| {ops} | {n} | {hex_:.1%} | {mean:.1%} | {whole:.1%} |"
                        for ops, n, hex_, mean, whole in accuracy_by_operations(results))
+    found = targets(results, s) + (editing_targets(effect) if effect else [])
     goals = "\n".join(f"| {t.claim} | {t.measured} | {'met' if t.met else '**not met**'} |"
-                      for t in targets(results, s))
+                      for t in found)
+    edit_part = editing_section(editing[0], effect) if editing and effect else ""
     settings = ", ".join(f"{k}={v}" for k, v in training.items()
-                         if k not in ("steps", "minutes", "parameters", "out_dir"))
+                         if k not in ("steps", "steps_run", "minutes", "parameters", "out_dir",
+                                      "started_from"))
     op_range = f"{min(task.OP_COUNT_WEIGHTS)}-{max(task.OP_COUNT_WEIGHTS)}"
     return f"""---
 library_name: transformers
@@ -237,7 +284,7 @@ close with a sentence on the person's count; {bare_recipe(training)} `#### N`,
 drawn independently of the question. The answer region is {meta['gen_length']} tokens:
 answer, end-of-turn, then end-of-text padding that is part of the loss, as in LLaDA. It loads
 with `AutoModelForMaskedLM.from_pretrained` (no remote code) and is the default model of the
-hexviz app, CLI and tests.
+hexviz app, CLI and tests.{editing_intro(meta)}
 
 ## Held-out results
 
@@ -272,7 +319,7 @@ LLaDA-8B's collapsed runs, which hold no text at all.
 
 | operations | problems | HEX | mean expert | best whole-answer |
 |---|---|---|---|---|
-{by_ops}{worked_answers_section(results)}{samplers_section(samplers or [])}
+{by_ops}{worked_answers_section(results)}{samplers_section(samplers or [])}{edit_part}
 
 ## Targets
 
@@ -283,8 +330,7 @@ LLaDA-8B's collapsed runs, which hold no text at all.
 ## Training
 
 - parameters: {training['parameters']:,}
-- steps: {training['steps']:,}, wall time {training['minutes']} minutes on {trained_on(training)}, one run
-  of `python -m hexviz.train` with the settings below
+{runs_made(training)}
 - settings: {settings}
 - architecture: ModernBERT (pre-norm, rotary positions), every layer attending globally; a BERT
   of the same size with learned absolute positions had not learned to copy names and numbers
@@ -294,8 +340,49 @@ LLaDA-8B's collapsed runs, which hold no text at all.
 - recipe: prompt never masked; per example t ~ U(eps, 1), each answer token (padding included)
   masked with probability t, cross-entropy on masked tokens weighted by
   1/t{suffix_recipe(training)}; AdamW, linear warm-up and cosine decay; every batch a pure
-  function of (seed, step), so runs are reproducible and resumable.
+  function of (seed, step), so runs are reproducible and resumable{edit_recipe(training)}.
 {how_made}"""
+
+
+def runs_made(training: dict) -> str:
+    """The card's lines on the run (or the two runs: a main stage, then an editing stage
+    started from its checkpoint) that made the model, with their steps and wall times."""
+    parent = training.get("started_from")
+    edit_steps = training.get("edit_steps", 0)
+    if parent and not training.get("steps") and edit_steps:
+        return (f"- main stage: {parent['steps']:,} steps, {parent['minutes']} minutes on "
+                f"{trained_on(parent)}, `python -m hexviz.train` with the settings below\n"
+                f"- editing stage: {edit_steps:,} steps, {training['minutes']} minutes on "
+                f"{trained_on(training)}, started from the main stage's model "
+                f"(`python -m hexviz.train --init-from MAIN --steps 0 --edit-steps {edit_steps}`; "
+                "one run with `--edit-steps` makes both stages)")
+    return (f"- steps: {training.get('steps_run', training['steps']):,}, wall time "
+            f"{training['minutes']} minutes on {trained_on(training)}, one run\n  of "
+            "`python -m hexviz.train` with the settings below")
+
+
+def editing_intro(meta: dict) -> str:
+    """The card's sentence on editing by default, for a model trained to edit."""
+    if meta.get("edit") is None:
+        return ""
+    return (" An editing stage then taught it to re-predict tokens it has already committed, "
+            f"so it decodes with token editing at threshold {meta['edit']:g} by default "
+            "(`--edit off` turns it off), and every result below is measured so unless a "
+            "row says otherwise.")
+
+
+def edit_recipe(training: dict) -> str:
+    """The card's words for the editing stage, if the model had one."""
+    if not training.get("edit_steps"):
+        return ""
+    ends = "" if training.get("edit_end_tokens", True) else " (never an end token)"
+    return (f". Editing stage (LLaDA 2.1's token-to-token training): from lr "
+            f"{training['edit_lr']:g} with a fresh optimizer, each answer token left visible "
+            f"is replaced with probability {training['edit_share']:g} by another{ends}, half "
+            "of them a token 1 or 2 positions away, half any word, and every visible answer "
+            "token carries the loss (weight 1), so the model learns to re-predict committed "
+            "tokens; decoding edits at the threshold its `hexviz.json` names (`--edit off`: no "
+            "editing)")
 
 
 def curriculum_words(training: dict) -> str:
@@ -341,8 +428,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("results", type=Path, help="eval results JSON of the built-in model")
     parser.add_argument("--model-dir", type=Path, default=BUILTIN_DIR)
     parser.add_argument("--examples", type=Path, default=EXAMPLES)
+    parser.add_argument("--editing", type=Path, nargs=2, metavar=("WITH", "WITHOUT"),
+                        help="eval results of the same problems with and without --edit")
     args = parser.parse_args(argv)
     results = load_results(args.results)
+    editing = tuple(load_results(p) for p in args.editing) if args.editing else None
+    if editing:
+        try:
+            effect = paired_changes(*editing)
+        except ValueError as error:
+            parser.error(f"--editing: {error}")
     meta_path = args.model_dir / HEXVIZ_META
     meta = json.loads(meta_path.read_text())
     summary = summarize(results)
@@ -353,13 +448,16 @@ def main(argv: list[str] | None = None) -> None:
                     "whole_collapse": wall.collapse if wall else None,
                     "whole_accuracy": wall.accuracy if wall else None,
                     "copy_accuracy": ratio(*copy_accuracy(results)),
-                    "final_consistency": ratio(*final_consistency(results))}
+                    "final_consistency": ratio(*final_consistency(results)),
+                    "fluency": ratio(*fluency(results))}
+    if editing:
+        meta["card"]["editing"] = dataclasses.asdict(effect)
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")  # what the checkpoint test holds to
     how_made = args.model_dir / HOW_IT_WAS_MADE
     extra = how_made.read_text() if how_made.is_file() else ""
     frontier = args.model_dir / SAMPLERS
     rows = json.loads(frontier.read_text()) if frontier.is_file() else []
-    (args.model_dir / "README.md").write_text(card_markdown(results, meta, extra, rows))
+    (args.model_dir / "README.md").write_text(card_markdown(results, meta, extra, rows, editing))
     args.examples.write_text(json.dumps(teaching_examples(results), indent=1) + "\n")
     print(f"wrote {args.model_dir / 'README.md'} and {args.examples}")
 

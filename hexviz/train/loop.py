@@ -24,17 +24,21 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from tqdm import tqdm
-from transformers import (AutoTokenizer, ModernBertConfig, ModernBertForMaskedLM,
-                          PreTrainedTokenizerBase)
+from transformers import (
+    AutoTokenizer,
+    ModernBertConfig,
+    ModernBertForMaskedLM,
+    PreTrainedTokenizerBase,
+)
 
 from hexviz.models import HEXVIZ_META
 from hexviz.models.tokens import chat_prompt_ids
 from hexviz.train import task
 from hexviz.train.tokenizer import END_OF_TEXT, END_OF_TURN, build_tokenizer
 
-
 PRECISIONS = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 TOKENS_PER_STEP = 2  # the decoding default written to the card, as in the HEX paper (256 / 128)
+EDIT_THRESHOLD = 0.9  # the editing default written for a model with an editing stage
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,17 @@ class TrainConfig:
     suffix_mask_share: float = 0.3  # of examples: the answer masked from a random cut to its
     # end, the context a block expert decodes in (revealed left, masked right)
     curriculum_step: int = 4000  # steps before it train on the task's own mix (its bare share, no
-    # suffix masks), so copying is learnt first; the two shares above apply from it on
+    # suffix masks, no edits), so copying is learnt first; the shares apply from it on
+    edit_steps: int = 0  # steps of the editing stage that follows ``steps``: a fresh optimizer,
+    # its own warm-up and cosine from ``edit_lr``, the late shares above plus ``edit_share``
+    edit_share: float = 0.1  # in the editing stage, of the answer tokens left visible: each
+    # replaced by another token (half a neighbour's, the slip of two tokens committed in one
+    # step; half any word), and the loss put on every visible answer token, so the model learns
+    # to re-predict committed tokens (LLaDA 2.1's token-to-token training; decoding's --edit T)
+    edit_end_tokens: bool = True  # end tokens are replaced and replacements too; without,
+    # edits are drawn among words only and the end-of-text tail is never replaced
+    edit_lr: float = 2e-4  # at 5e-4 the stage cost v6's blocks their endings (experiments.md)
+    edit_warmup_steps: int = 20
     init_from: str = ""  # a model directory to start from instead of random weights (a
     # fine-tuning probe); its own config sets the architecture
 
@@ -90,11 +104,16 @@ class TrainConfig:
         if self.freeze_input_embeddings and self.tie_embeddings:
             raise ValueError("freeze_input_embeddings needs untied embeddings "
                              "(--no-tie-embeddings): tied, the output would freeze too")
+        for name in ("steps", "edit_steps", "edit_warmup_steps"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be 0 or more, not {getattr(self, name)}")
+        if self.steps + self.edit_steps == 0:
+            raise ValueError("nothing to train: steps and edit_steps are both 0")
         if self.curriculum_step < 0:
             raise ValueError(f"curriculum_step must be 0 or more, not {self.curriculum_step}")
         if self.embedding_init_std < 0:
             raise ValueError(f"embedding_init_std must be 0 or more, not {self.embedding_init_std}")
-        for name in ("prompt_mask_share", "bare_answer_share", "suffix_mask_share"):
+        for name in ("prompt_mask_share", "bare_answer_share", "suffix_mask_share", "edit_share"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in 0..1, not {getattr(self, name)}")
 
@@ -178,18 +197,33 @@ def answer_region(tokenizer: PreTrainedTokenizerBase, answer: str, gen_length: i
     return ids + [tokenizer.convert_tokens_to_ids(END_OF_TEXT)] * (gen_length - len(ids))
 
 
-def recipe_at(step: int, cfg: TrainConfig) -> tuple[float, float]:
-    """(bare answer share, suffix mask share) of training step ``step``: the task's own mix
-    before ``cfg.curriculum_step``, the configured shares from it on."""
+@dataclass(frozen=True)
+class Recipe:
+    """What one training step draws: its bare-answer share, suffix-mask share and edit share."""
+
+    bare_answer_share: float
+    suffix_mask_share: float
+    edit_share: float
+
+
+def in_editing_stage(step: int, cfg: TrainConfig) -> bool:
+    return step >= cfg.steps
+
+
+def recipe_at(step: int, cfg: TrainConfig) -> Recipe:
+    """The recipe of training step ``step``: the task's own mix before ``cfg.curriculum_step``,
+    the configured shares from it on, and edits too in the editing stage."""
+    if in_editing_stage(step, cfg):
+        return Recipe(cfg.bare_answer_share, cfg.suffix_mask_share, cfg.edit_share)
     if step < cfg.curriculum_step:
-        return task.BARE_ANSWER_PROB, 0.0
-    return cfg.bare_answer_share, cfg.suffix_mask_share
+        return Recipe(task.BARE_ANSWER_PROB, 0.0, 0.0)
+    return Recipe(cfg.bare_answer_share, cfg.suffix_mask_share, 0.0)
 
 
 def make_batch(tokenizer: PreTrainedTokenizerBase, cfg: TrainConfig, step: int) -> dict[str, torch.Tensor]:
     """Batch ``step``: right-padded [prompt | answer region] rows and the answer-region mask."""
     rng = random.Random(f"{task.TASK_NAME}-train-{cfg.seed}-{step}")
-    bare_share, _ = recipe_at(step, cfg)
+    bare_share = recipe_at(step, cfg).bare_answer_share
     rows: list[tuple[list[int], list[int]]] = []
     while len(rows) < cfg.batch_size:
         problem = task.sample_problem(rng, bare_share)
@@ -218,14 +252,14 @@ class StepBatches(torch.utils.data.Dataset):
         self.tokenizer, self.cfg, self.start = tokenizer, cfg, start
 
     def __len__(self) -> int:
-        return max(0, self.cfg.steps - self.start)
+        return max(0, total_steps(self.cfg) - self.start)
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         return make_batch(self.tokenizer, self.cfg, self.start + i)
 
 
 def step_batches(tokenizer: PreTrainedTokenizerBase, cfg: TrainConfig, start: int):
-    """The batches of steps ``start .. cfg.steps - 1`` in order, made by ``cfg.workers``
+    """The batches of steps ``start`` to the last (`total_steps`) in order, made by ``cfg.workers``
     processes (in this one when 0)."""
     batches = StepBatches(tokenizer, cfg, start)
     if not cfg.workers:
@@ -257,13 +291,36 @@ def suffix_masks(is_answer: torch.Tensor, share: float,
     return rows, is_answer & (offset >= cut)
 
 
+def replacements(x0: torch.Tensor, visible: torch.Tensor, share: float, words: torch.Tensor,
+                 generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """(replaced (B, L) bool, tokens (B, L)): each ``visible`` position replaced with
+    probability ``share``, half of them by the token 1 or 2 positions away (the plausible slip:
+    "toys toys", a number one step early) where that is one of ``words``, the rest by any of
+    ``words``. A replacement that equals the original is not counted as one."""
+    chosen = visible & (torch.rand(x0.shape, generator=generator) < share)
+    offsets = torch.randint(1, 3, x0.shape, generator=generator)
+    offsets = offsets * (1 - 2 * torch.randint(0, 2, x0.shape, generator=generator))
+    source = (torch.arange(x0.shape[1]) + offsets).clamp(0, x0.shape[1] - 1)
+    neighbour = x0.gather(1, source)
+    anything = words[torch.randint(0, len(words), x0.shape, generator=generator)]
+    plausible = (torch.rand(x0.shape, generator=generator) < 0.5) & torch.isin(neighbour, words)
+    tokens = torch.where(plausible, neighbour, anything)  # never a marker or padding nearby
+    replaced = chosen & (tokens != x0)
+    return replaced, torch.where(replaced, tokens, x0)
+
+
 def sft_loss(model: torch.nn.Module, batch: dict[str, torch.Tensor], mask_id: int, eps: float,
              generator: torch.Generator, prompt_mask_share: float = 0.0,
-             suffix_mask_share: float = 0.0) -> torch.Tensor:
+             suffix_mask_share: float = 0.0, edit_share: float = 0.0,
+             words: torch.Tensor | None = None) -> torch.Tensor:
     """LLaDA SFT loss: mask answer tokens with probability t, weight the masked CE by 1/t,
     average over the maskable tokens. In a ``suffix_mask_share`` of the rows the answer is
-    masked from a random cut on instead, each token weighted 1. The masks are drawn on the CPU
-    (``generator``'s device), then moved to the model's."""
+    masked from a random cut on instead, each token weighted 1. With ``edit_share`` (token
+    editing), visible answer tokens are replaced in that share by others (`replacements`, from
+    ``words``) and every visible answer token carries the loss too, weight 1: re-predict the
+    token that belongs there, whether it was replaced or not. The masks are drawn on the CPU
+    (``generator``'s device), then moved to the model's; with zero shares nothing more is
+    drawn, so the masks are the plain recipe's."""
     x0 = batch["input_ids"]
     t = torch.rand(x0.shape[0], 1, generator=generator)
     p_mask = (1 - eps) * t + eps  # (B, 1)
@@ -274,23 +331,59 @@ def sft_loss(model: torch.nn.Module, batch: dict[str, torch.Tensor], mask_id: in
         rows, suffix = suffix_masks(batch["is_answer"], suffix_mask_share, generator)
         masked = torch.where(rows, suffix, masked)
         p_mask = torch.where(rows, torch.ones_like(p_mask), p_mask)  # each masked token once
+    shown = x0
+    checked = torch.zeros_like(masked)  # visible tokens with a loss: none without editing
+    if edit_share:
+        if words is None:
+            raise ValueError("edit_share needs the words replacements are drawn from")
+        checked = batch["is_answer"] & ~masked
+        shown = replacements(x0, checked & torch.isin(x0, words), edit_share, words, generator)[1]
     device = next(model.parameters()).device
-    x0, eligible, p_mask, masked, attention = (
-        v.to(device) for v in (x0, eligible, p_mask, masked, batch["attention_mask"]))
-    noisy = torch.where(masked, torch.full_like(x0, mask_id), x0)
+    x0, shown, eligible, p_mask, masked, checked, attention = (
+        v.to(device) for v in (x0, shown, eligible, p_mask, masked, checked,
+                               batch["attention_mask"]))
+    noisy = torch.where(masked, torch.full_like(x0, mask_id), shown)
     logits = model(input_ids=noisy, attention_mask=attention).logits  # (B, L, V)
-    ce = F.cross_entropy(logits[masked], x0[masked], reduction="none")
-    weights = 1.0 / p_mask.expand_as(x0)[masked]
+    scored = masked | checked
+    ce = F.cross_entropy(logits[scored], x0[scored], reduction="none")
+    weights = torch.where(masked, 1.0 / p_mask.expand_as(x0), torch.ones_like(p_mask))[scored]
     return (ce * weights).sum() / eligible.sum()
 
 
-def lr_at(step: int, cfg: TrainConfig) -> float:
-    """Linear warm-up, then cosine decay to ``min_lr_ratio``."""
-    if step < cfg.warmup_steps:
-        return cfg.lr * (step + 1) / cfg.warmup_steps
-    progress = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
+def edit_words(tokenizer: PreTrainedTokenizerBase, end_tokens: bool = True) -> torch.Tensor:
+    """Ids a replaced token may be and become: every word of the vocabulary, and with
+    ``end_tokens`` the two end tokens (a slip can be an end token too soon); never the mask,
+    padding or chat markers."""
+    ends = {tokenizer.convert_tokens_to_ids(END_OF_TURN),
+            tokenizer.convert_tokens_to_ids(END_OF_TEXT)}
+    special = set(tokenizer.all_special_ids) - (ends if end_tokens else set())
+    return torch.tensor([i for i in range(len(tokenizer)) if i not in special])
+
+
+def warmup_cosine(step: int, steps: int, peak: float, warmup: int, min_ratio: float) -> float:
+    """Linear warm-up over ``warmup`` steps, then cosine decay to ``peak * min_ratio``."""
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    progress = (step - warmup) / max(1, steps - warmup)
     cosine = 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-    return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * cosine)
+    return peak * (min_ratio + (1 - min_ratio) * cosine)
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    """The main stage's schedule, then the editing stage's own."""
+    if in_editing_stage(step, cfg):
+        return warmup_cosine(step - cfg.steps, cfg.edit_steps, cfg.edit_lr,
+                             cfg.edit_warmup_steps, cfg.min_lr_ratio)
+    return warmup_cosine(step, cfg.steps, cfg.lr, cfg.warmup_steps, cfg.min_lr_ratio)
+
+
+def total_steps(cfg: TrainConfig) -> int:
+    return cfg.steps + cfg.edit_steps
+
+
+def new_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    return torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay,
+                             betas=(0.9, 0.98))
 
 
 def save_checkpoint(model, optimizer, tokenizer, cfg: TrainConfig, step: int, elapsed: float,
@@ -307,9 +400,15 @@ def save_checkpoint(model, optimizer, tokenizer, cfg: TrainConfig, step: int, el
 def write_meta(cfg: TrainConfig, path: Path, step: int, elapsed: float, params: int) -> None:
     meta = {
         "task": task.TASK_NAME, "answer": "gsm8k", "gen_length": cfg.gen_length,
-        "steps": cfg.gen_length // TOKENS_PER_STEP, "training": {"steps": step, "minutes": round(elapsed / 60, 1),
-                                                "parameters": params, **asdict(cfg)},
+        "steps": cfg.gen_length // TOKENS_PER_STEP,
+        "training": {**asdict(cfg), "steps_run": step, "minutes": round(elapsed / 60, 1),
+                     "parameters": params},
     }
+    if cfg.edit_steps:  # trained to edit: decoding edits by default (--edit off turns it off)
+        meta["edit"] = EDIT_THRESHOLD
+    parent = Path(cfg.init_from) / HEXVIZ_META if cfg.init_from else None
+    if parent is not None and parent.is_file():  # the run this one continued, for the card
+        meta["training"]["started_from"] = json.loads(parent.read_text()).get("training")
     (path / HEXVIZ_META).write_text(json.dumps(meta, indent=2) + "\n")
 
 
@@ -323,14 +422,12 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
     torch.manual_seed(cfg.seed)
     tokenizer = build_tokenizer(tokenizer_corpus())
     model = initial_model(cfg, tokenizer).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay,
-                                  betas=(0.9, 0.98))
+    optimizer = new_optimizer(model, cfg)
     start, elapsed = 0, 0.0
     if resume and (ckpt / "trainer_state.json").exists():
         state = json.loads((ckpt / "trainer_state.json").read_text())
         model = ModernBertForMaskedLM.from_pretrained(ckpt).to(device)
-        optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr,
-                                      weight_decay=cfg.weight_decay, betas=(0.9, 0.98))
+        optimizer = new_optimizer(model, cfg)
         optimizer.load_state_dict(torch.load(ckpt / "optimizer.pt", map_location=device,
                                              weights_only=True))
         start, elapsed = state["step"], state["elapsed_s"]
@@ -339,16 +436,22 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
     autocast = torch.autocast(device.type, dtype=PRECISIONS[cfg.precision],
                               enabled=cfg.precision != "float32")
     params = sum(p.numel() for p in model.parameters())
-    bar = tqdm(step_batches(tokenizer, cfg, start), initial=start, total=cfg.steps, desc="train",
+    words = edit_words(tokenizer, cfg.edit_end_tokens)
+    last = total_steps(cfg)
+    bar = tqdm(step_batches(tokenizer, cfg, start), initial=start, total=last, desc="train",
                unit="step")
     tic, running = time.perf_counter(), None
     for step, batch in enumerate(bar, start):
+        if step == cfg.steps:  # the editing stage starts with moments of its own
+            optimizer = new_optimizer(model, cfg)
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step, cfg)
         generator = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
+        recipe = recipe_at(step, cfg)
         with autocast:
             loss = sft_loss(model, batch, tokenizer.mask_token_id, cfg.eps, generator,
-                            cfg.prompt_mask_share, recipe_at(step, cfg)[1])
+                            cfg.prompt_mask_share, recipe.suffix_mask_share, recipe.edit_share,
+                            words)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -356,12 +459,12 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
         running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
         bar.set_postfix(loss=f"{running:.3f}", lr=f"{lr_at(step, cfg):.1e}")
         done = step + 1
-        if done % cfg.checkpoint_every == 0 or done == cfg.steps:
+        if done % cfg.checkpoint_every == 0 or done == last:
             now = time.perf_counter()
             elapsed, tic = elapsed + now - tic, now
             save_checkpoint(model, optimizer, tokenizer, cfg, done, elapsed, ckpt)
     model.eval()
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
-    write_meta(cfg, out, cfg.steps, elapsed, params)
+    write_meta(cfg, out, last, elapsed, params)
     return out

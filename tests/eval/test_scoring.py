@@ -3,13 +3,20 @@ the task's check and the forward passes a vote costs."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
 
 from hexviz.eval.records import EvalResults, Record
 from hexviz.eval.report import format_scaling, format_summary
-from hexviz.eval.scoring import scaling_curve, seed_scaling_curve, summarize, tie_rule_table
+from hexviz.eval.scoring import (
+    paired_changes,
+    scaling_curve,
+    seed_scaling_curve,
+    summarize,
+    tie_rule_table,
+)
 from hexviz.policy.settings import DecodeConfig, Expert
 from hexviz.runs.vote import TIE_RULES
 from tests.conftest import hand_made_results
@@ -93,3 +100,22 @@ def test_forward_passes_per_expert_and_for_the_vote():
     assert summarize(load_results_from(results)).vote_row_passes == s.vote_row_passes
     old = hand_made_results()  # files written before steps were recorded
     assert math.isnan(summarize(old).vote_row_passes)
+
+
+def test_paired_changes_count_answers_a_setting_repaired_and_broke():
+    base = hand_made_results()
+    changed_answers = [["5", "5", "5", None],  # expert 3 repaired (6 -> 5)
+                       ["1", "7", "7", "7"],
+                       [None, "4", "4", None],  # expert 3 broken (3 -> 4): vote 3 -> 4
+                       ["9", "2", "2", "1"]]  # expert 1 repaired; the baseline does not count
+    records = [dataclasses.replace(r, answers=a)
+               for r, a in zip(base.records, changed_answers, strict=True)]
+    changed = dataclasses.replace(base, records=records)
+    effect = paired_changes(changed, base)
+    assert (effect.fixed, effect.broken, effect.answers) == (2, 1, 12)
+    assert (effect.hex_with, effect.hex_without) == (0.5, 0.5)  # the votes did not turn
+    assert paired_changes(base, base).fixed == paired_changes(base, base).broken == 0
+    with pytest.raises(ValueError, match="different problems"):
+        paired_changes(dataclasses.replace(base, records=base.records[1:]), base)
+    with pytest.raises(ValueError, match="different experts"):
+        paired_changes(dataclasses.replace(base, experts=base.experts[::-1]), base)

@@ -13,6 +13,8 @@ from hexviz.models.meta import HEXVIZ_META, ModelDefaults, read_defaults
 def test_defaults_come_from_the_file(tmp_path):
     (tmp_path / HEXVIZ_META).write_text('{"gen_length": 128, "steps": 64, "answer": "gsm8k"}')
     assert read_defaults(tmp_path) == ModelDefaults(128, 64, "gsm8k")
+    (tmp_path / HEXVIZ_META).write_text('{"gen_length": 128, "steps": 64, "edit": 0.9}')
+    assert read_defaults(tmp_path) == ModelDefaults(128, 64, "auto", 0.9)  # trained to edit
 
 
 def test_a_folder_without_the_file_has_none(tmp_path):
@@ -25,6 +27,8 @@ def test_a_folder_without_the_file_has_none(tmp_path):
     ('{"gen_length": "long", "steps": 8}', "invalid literal"),
     ('{"gen_length": 32, "steps": 64}', "steps 64 for gen_length 32"),
     ('{"gen_length": 32, "steps": 0}', "steps 0 for gen_length 32"),
+    ('{"gen_length": 32, "steps": 8, "edit": 1.5}', "edit 1.5: an editing threshold"),
+    ('{"gen_length": 32, "steps": 8, "edit": "high"}', "could not convert"),
 ])
 def test_a_damaged_file_says_what_is_wrong(tmp_path, content, reason):
     (tmp_path / HEXVIZ_META).write_text(content)

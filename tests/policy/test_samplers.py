@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from diffusers import BlockRefinementScheduler, EntropyBoundScheduler
 
 from hexviz.policy.samplers import (
+    EDIT_OFF,
     SAMPLER_NAMES,
     SAMPLERS,
     Candidates,
@@ -21,6 +22,7 @@ from hexviz.policy.samplers import (
     edits,
     leading_run,
     line_up,
+    parse_edit,
     token_entropy,
 )
 
@@ -327,3 +329,17 @@ def test_entropy_equals_entropy_bound_step_in_entropy_order(seed, gamma):
     c, rank = line_up(-entropies, everything, torch.zeros_like(entropies), entropies, ones, ones)
     chosen = rank < Sampler.parse(f"entropy:{gamma}").counts(c)[:, None]
     assert torch.equal(chosen, out.accepted_index)
+
+
+@pytest.mark.parametrize("value,parsed", [
+    (None, None), ("", None), ("  ", None), ("off", EDIT_OFF), ("OFF", EDIT_OFF), (0, EDIT_OFF),
+    ("0", EDIT_OFF), ("0.9", 0.9), (0.5, 0.5), (1, 1.0),
+])
+def test_an_edit_request_is_the_models_default_off_or_a_threshold(value, parsed):
+    assert parse_edit(value) == parsed
+
+
+@pytest.mark.parametrize("value", ["high", 1.5, -0.1, True, float("nan")])
+def test_a_bad_edit_request_is_refused_in_one_line(value):
+    with pytest.raises(ValueError, match=r"edit must be in \(0, 1\]"):
+        parse_edit(value)

@@ -118,6 +118,9 @@ def test_the_card_shows_the_measured_sampler_frontier():
     rows[1]["hex"] = 0.65
     assert "No threshold or factor sampler is within 2 points" in card.samplers_section(rows)
     assert card.samplers_section([]) == ""
+    assert "token editing" not in text
+    edited = card.samplers_section([{**r, "edit": 0.9} for r in rows])
+    assert "each sampler, each with the model's token editing (threshold 0.9)" in edited
 
 
 def test_the_card_shows_what_worked_answers_copy_by_kind(two_problems):
@@ -161,3 +164,44 @@ def test_the_card_states_when_the_curriculum_switched_recipes():
     assert card.suffix_recipe(run).startswith("; from step 4,000 on, in 30% of the examples")
     assert card.bare_recipe({**run, "curriculum_step": 0}) == "40% of training answers are a bare"
     assert card.bare_recipe({}) == "25% of training answers are a bare"
+
+
+def test_the_card_holds_fluency_to_its_goal(two_problems):
+    found = {t.claim: t for t in card.targets(two_problems, summarize(two_problems))}
+    fluent = found["worked answers written in the task's sentences only >= 98%"]
+    assert card.fluency(two_problems) == (0, 3)  # the fixture's answers are not the task's
+    assert not fluent.met and fluent.measured.startswith("0.0% of 3 worked answers")
+
+
+def test_the_card_shows_what_token_editing_repaired_and_broke(two_problems):
+    from hexviz.policy.samplers import Sampler
+
+    edited_records = [dataclasses.replace(two_problems.records[0],
+                                          answers=["5", "5", "5", None, None, "5"]),
+                      dataclasses.replace(two_problems.records[1],
+                                          answers=["6", "1", "6", "1", "1", "6"])]
+    config = dataclasses.replace(two_problems.config, sampler=Sampler.parse("threshold:0.9", 0.9))
+    edited = dataclasses.replace(two_problems, records=edited_records, config=config)
+    meta = {"gen_length": 32, "training": {"parameters": 1000, "steps": 10, "minutes": 1.0}}
+    text = card.card_markdown(two_problems, meta, editing=(edited, two_problems))
+    assert "`--sampler threshold:0.9 --edit 0.9`" in text
+    assert "| voting experts' answers: wrong -> right | 1 | |" in text
+    assert "| voting experts' answers: right -> wrong | 1 | |" in text
+    assert ("| answers editing changed: more wrong -> right than right -> wrong | 1 vs 1 of 6 "
+            "| **not met** |") in text
+    assert "| HEX with token editing >= HEX without | 100.0% vs 100.0% | met |" in text
+    assert "Token editing" not in card.card_markdown(two_problems, meta)
+
+
+def test_the_card_tells_a_main_stage_and_an_editing_stage_apart():
+    main = {"steps": 5000, "minutes": 75.1, "device": "cpu"}
+    stage = {"steps": 0, "edit_steps": 300, "minutes": 9.5, "device": "cpu", "edit_lr": 2e-4,
+             "edit_share": 0.1, "edit_end_tokens": False, "started_from": main}
+    made = card.runs_made(stage)
+    assert "- main stage: 5,000 steps, 75.1 minutes on 2 CPU cores" in made
+    assert "- editing stage: 300 steps, 9.5 minutes on 2 CPU cores" in made
+    assert "--init-from MAIN --steps 0 --edit-steps 300" in made
+    assert card.runs_made(main).startswith("- steps: 5,000, wall time 75.1 minutes")
+    words = card.edit_recipe(stage)
+    assert "lr 0.0002" in words and "probability 0.1" in words and "never an end token" in words
+    assert card.edit_recipe(main) == ""

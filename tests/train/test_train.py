@@ -193,7 +193,7 @@ def test_a_checkpoint_loads_and_a_resumed_run_equals_a_straight_one(tmp_path, mo
     monkeypatch.setattr(loop, "make_batch", real_batch)
     resumed = models.load(str(train(cfg)), device="cpu")
     assert resumed.defaults.gen_length == 128 and resumed.defaults.steps == 64  # 2 per step
-    assert resumed.defaults.answer_format == "gsm8k"
+    assert resumed.defaults.answer_format == "gsm8k" and resumed.defaults.edit is None  # no stage
     assert json.loads((out / "checkpoint" / "trainer_state.json").read_text())["step"] == 6
     straight = train(TrainConfig(**{**cfg.__dict__, "out_dir": str(tmp_path / "straight")}))
     expected = models.load(str(straight), device="cpu").model.state_dict()
@@ -375,10 +375,11 @@ def test_the_curriculum_keeps_the_tasks_mix_until_its_step_then_applies_the_shar
     tokenizer = build_tokenizer(loop.tokenizer_corpus(200))
     small = dict(batch_size=4, gen_length=32)
     late = TrainConfig(**small, bare_answer_share=1.0, suffix_mask_share=0.3, curriculum_step=10)
-    assert loop.recipe_at(9, late) == (task.BARE_ANSWER_PROB, 0.0)
-    assert loop.recipe_at(10, late) == (1.0, 0.3)
-    assert loop.recipe_at(0, TrainConfig(curriculum_step=0)) == (0.4, 0.3)  # the defaults
-    assert loop.recipe_at(3999, TrainConfig()) == (task.BARE_ANSWER_PROB, 0.0)
+    assert loop.recipe_at(9, late) == loop.Recipe(task.BARE_ANSWER_PROB, 0.0, 0.0)
+    assert loop.recipe_at(10, late) == loop.Recipe(1.0, 0.3, 0.0)
+    defaults = TrainConfig(curriculum_step=0)
+    assert loop.recipe_at(0, defaults) == loop.Recipe(0.4, 0.3, 0.0)  # the default shares
+    assert loop.recipe_at(3999, TrainConfig()) == loop.Recipe(task.BARE_ANSWER_PROB, 0.0, 0.0)
     plain = TrainConfig(**small, bare_answer_share=task.BARE_ANSWER_PROB, curriculum_step=0)
     bare = TrainConfig(**small, bare_answer_share=1.0, curriculum_step=0)
     for step, like in ((9, plain), (10, bare)):
@@ -390,3 +391,98 @@ def test_the_curriculum_keeps_the_tasks_mix_until_its_step_then_applies_the_shar
     with pytest.raises(SystemExit):
         parse_args(["--curriculum-step", "-1"])
     assert "curriculum_step must be 0 or more" in capsys.readouterr().err
+
+
+def test_replacements_swap_their_share_of_visible_tokens_for_neighbours_or_words():
+    tokenizer = build_tokenizer(loop.tokenizer_corpus(200))
+    batch = make_batch(tokenizer, TrainConfig(batch_size=64, gen_length=48), step=0)
+    x0, visible = batch["input_ids"], batch["is_answer"].clone()
+    visible[:, ::2] = False  # as if every other answer token were masked
+    words = loop.edit_words(tokenizer)
+    replaced, shown = loop.replacements(x0, visible, 0.3, words, torch.Generator().manual_seed(0))
+    assert not (replaced & ~visible).any()  # never a masked, prompt or padding position
+    assert torch.equal(shown[~replaced], x0[~replaced]) and (shown[replaced] != x0[replaced]).all()
+    assert 0.15 < replaced.sum() / visible.sum() < 0.3  # the share, less replacements that matched
+    near = torch.zeros_like(replaced)  # replacements equal to a token 1 or 2 positions away
+    for offset in (-2, -1, 1, 2):
+        source = (torch.arange(x0.shape[1]) + offset).clamp(0, x0.shape[1] - 1)
+        near |= shown == x0[:, source]
+    text = replaced & (x0 != tokenizer.convert_tokens_to_ids("<|endoftext|>"))
+    # in the text, about half (plus chance hits); in the padding a neighbour is padding too
+    assert 0.4 < (near & text).sum() / text.sum() < 0.8
+    special = {tokenizer.mask_token_id, tokenizer.pad_token_id}
+    assert not special & set(words.tolist()) and not special & set(shown[replaced].tolist())
+    assert tokenizer.convert_tokens_to_ids("<|endoftext|>") in words.tolist()
+    none, same = loop.replacements(x0, visible, 0.0, words, torch.Generator().manual_seed(0))
+    assert not none.any() and torch.equal(same, x0)
+
+
+def test_the_editing_loss_adds_every_visible_answer_token_weighted_one():
+    tokenizer = build_tokenizer(loop.tokenizer_corpus(200))
+    batch = make_batch(tokenizer, TrainConfig(batch_size=8, gen_length=32), step=0)
+    model, eps, vocab = ConstantLogits(len(tokenizer)), 1e-3, len(tokenizer)
+    words = loop.edit_words(tokenizer)
+    edited = loop.sft_loss(model, batch, tokenizer.mask_token_id, eps,
+                           torch.Generator().manual_seed(5), 0.0, 0.0, 0.2, words)
+    generator = torch.Generator().manual_seed(5)
+    t = (1 - eps) * torch.rand(8, 1, generator=generator) + eps
+    masked = (torch.rand(batch["input_ids"].shape, generator=generator) < t) & batch["is_answer"]
+    visible = batch["is_answer"] & ~masked
+    expected = ((masked / t).sum() + visible.sum()) * torch.log(torch.tensor(float(vocab)))
+    assert torch.isclose(edited, expected / batch["is_answer"].sum())
+    with pytest.raises(ValueError, match="needs the words"):
+        loop.sft_loss(model, batch, tokenizer.mask_token_id, eps,
+                      torch.Generator().manual_seed(5), 0.0, 0.0, 0.2)
+
+
+def test_the_editing_stage_follows_the_main_one_with_its_own_schedule_and_edits(capsys):
+    cfg = TrainConfig(steps=100, warmup_steps=10, curriculum_step=50, edit_steps=40,
+                      edit_lr=1e-4, edit_warmup_steps=4, edit_share=0.2)
+    assert loop.recipe_at(99, cfg) == loop.Recipe(0.4, 0.3, 0.0)
+    assert loop.recipe_at(100, cfg) == loop.Recipe(0.4, 0.3, 0.2)
+    assert loop.total_steps(cfg) == 140
+    assert loop.lr_at(99, cfg) == pytest.approx(cfg.lr * cfg.min_lr_ratio, rel=1e-2)
+    assert loop.lr_at(100, cfg) == pytest.approx(1e-4 / 4)  # its own warm-up from its own lr
+    assert loop.lr_at(103, cfg) == pytest.approx(1e-4)
+    assert loop.lr_at(139, cfg) == pytest.approx(1e-4 * cfg.min_lr_ratio, rel=0.05)
+    only = TrainConfig(steps=0, edit_steps=40, init_from="somewhere")  # a stage of its own
+    assert loop.recipe_at(0, only) == loop.Recipe(0.4, 0.3, 0.1)  # the curriculum does not apply
+    with pytest.raises(SystemExit):
+        parse_args(["--steps", "0", "--edit-steps", "0"])
+    assert "nothing to train" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parse_args(["--edit-share", "1.5"])
+    assert "edit_share must be in 0..1" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_editing_stage_trains_from_its_own_optimizer_and_resumes_within_it(tmp_path,
+                                                                               monkeypatch):
+    cfg = TrainConfig(out_dir=str(tmp_path / "m"), hidden_size=32, num_layers=1, num_heads=2,
+                      intermediate_size=64, batch_size=4, steps=2, checkpoint_every=1,
+                      warmup_steps=1, edit_steps=3, edit_warmup_steps=1)
+    fresh = []
+    real = loop.new_optimizer
+    monkeypatch.setattr(loop, "new_optimizer", lambda *a: fresh.append(1) or real(*a))
+    straight = models.load(str(train(cfg)), device="cpu").model.state_dict()
+    assert len(fresh) == 2  # one for the run, one when the editing stage starts
+    meta = json.loads((tmp_path / "m" / models.HEXVIZ_META).read_text())
+    assert meta["edit"] == loop.EDIT_THRESHOLD  # trained to edit: decoding edits by default
+    training = meta["training"]
+    assert training["steps_run"] == 5 and training["steps"] == 2 and training["edit_steps"] == 3
+    state = tmp_path / "m" / "checkpoint" / "trainer_state.json"
+    assert json.loads(state.read_text())["step"] == 5
+    real_batch = loop.make_batch
+
+    def crash_at_step_3(tokenizer, cfg, step):
+        if step == 3:
+            raise KeyboardInterrupt
+        return real_batch(tokenizer, cfg, step)
+
+    again = TrainConfig(**{**cfg.__dict__, "out_dir": str(tmp_path / "r")})
+    monkeypatch.setattr(loop, "make_batch", crash_at_step_3)
+    with pytest.raises(KeyboardInterrupt):
+        train(again)
+    monkeypatch.setattr(loop, "make_batch", real_batch)
+    resumed = models.load(str(train(again)), device="cpu").model.state_dict()
+    assert all(torch.equal(resumed[k], straight[k]) for k in straight)
