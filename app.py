@@ -13,14 +13,16 @@ import json
 
 from hexviz import limits
 from hexviz.app.runner import LocalRunner
-from hexviz.app.ui import build_demo
+from hexviz.app.ui import build_demo, examples_shown
+from hexviz.app.widgets import log_to_stderr
 from hexviz.paths import EXAMPLES
 
 QUEUE_SIZE = 16  # waiting requests beyond this are refused, so a crowd can't exhaust memory
 
 
 def main() -> None:
-    examples = json.loads(EXAMPLES.read_text()) if EXAMPLES.exists() else None
+    log_to_stderr()  # a refused input as one line, a failure with its traceback
+    examples = examples_shown(json.loads(EXAMPLES.read_text()) if EXAMPLES.exists() else None)
     limits.set_torch_threads()  # HEXVIZ_THREADS; default half the CPUs (shared cores stall teams)
     runner = LocalRunner()
     runner.preload()  # the built-in model loads while the UI is already up

@@ -9,8 +9,9 @@ keeps this true, with no exception):
     cli.py      `hexviz run | eval | animate`; `showcase.py` builds the lesson's and gallery's
                 stored runs and the README animation                         -> everything below
     render/     pure renderers of runs: Plotly `figures`, the `animate` GIF/HTML player, the
-                `palette`, the position `states`, the lesson's chapters, answer panels;
-                no torch, no gradio   -> eval.records/scoring, runs, policy, tasks, limits, paths
+                `palette`, the position `states`, the lesson's chapters, answer panels, text
+                that fits (`textfit`); no torch, no gradio
+                                          -> eval.records/scoring, runs, policy, tasks, limits, paths
     eval/       a dataset decoded in batches (`batch`), its `records`, `scoring`, `report`
                                                           -> decode, runs, policy, tasks, limits
     decode/     `plan` (one planner for every front door) -> `engine` (the batched loop: tokens

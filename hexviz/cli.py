@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hexviz import limits
-from hexviz.decode.plan import Settings, plan
+from hexviz.decode.plan import Plan, Settings, plan
 from hexviz.eval.batch import default_batch_size, evaluate, read_problems
 from hexviz.eval.records import EvalResults, load_results
 from hexviz.eval.report import (
@@ -25,7 +25,7 @@ from hexviz.eval.report import (
 from hexviz.eval.scoring import scaling_curve, seed_scaling_curve, summarize, tie_rule_table
 from hexviz.paths import TEST_SET
 from hexviz.policy.rules import RULE_NAMES
-from hexviz.policy.samplers import SAMPLER_NAMES, Sampler, check_edit
+from hexviz.policy.samplers import SAMPLER_NAMES, Sampler, parse_edit
 from hexviz.policy.settings import CACHE_MODES, parse_blocks
 from hexviz.runs.record import Run, run_to_json
 from hexviz.runs.vote import TIE_RULES
@@ -49,13 +49,12 @@ def sampler_arg(text: str) -> Sampler:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
-def edit_arg(text: str) -> float:
-    """argparse type for --edit T."""
+def edit_arg(text: str) -> float | None:
+    """argparse type for --edit T|off."""
     try:
-        return check_edit(float(text))
+        return parse_edit(text)
     except ValueError as err:
-        message = str(err) if "edit" in str(err) else f"edit must be a number (got {text!r})"
-        raise argparse.ArgumentTypeError(message) from None
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def add_model_args(parser: argparse.ArgumentParser) -> None:
@@ -81,9 +80,11 @@ def add_decode_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sampler", type=sampler_arg, default=Sampler(),
                         help="how many per step, NAME[:VALUE]: " + ", ".join(SAMPLER_NAMES)
                              + " (e.g. threshold:0.9; default fixed, LLaDA's schedule)")
-    parser.add_argument("--edit", type=edit_arg, default=None, metavar="T",
+    parser.add_argument("--edit", type=edit_arg, default=None, metavar="T|off",
                         help="token editing: replace a committed token of the current block "
-                             "when the model prefers another with probability above T")
+                             "when the model prefers another with probability above T "
+                             "(default: the model's: none, unless its hexviz.json names a "
+                             "threshold, as a model trained to edit would; off: never)")
     parser.add_argument("--temperature", type=float, default=0.0)
     parser.add_argument("--seeds", type=int, default=1, help="votes per block size (seeds 0..N-1)")
     parser.add_argument("--answer", default=None, choices=list(EXTRACTORS),
@@ -220,16 +221,37 @@ def format_run(run: Run) -> str:
     return "\n".join(lines)
 
 
+def check_before_loading(args: argparse.Namespace, question_sets: list,
+                         settings: list[Settings]) -> list[Plan]:
+    """Each question set planned against the model's tokenizer, context and defaults before
+    its weights load (`hexviz.models.load_outline`): a refusal comes at once, in the words the
+    app and the API use for the same values."""
+    from hexviz import models
+
+    outline = models.load_outline(args.model, trust_remote_code=args.trust_remote_code)
+    return [plan(outline, questions, s, run_limits(args))
+            for questions, s in zip(question_sets, settings, strict=True)]
+
+
+def parallel_hint(cores: int) -> str:
+    """What to run instead of one process on ``cores`` CPU cores. accelerate's ``--multi_gpu``
+    is its flag for several processes, GPUs or not: without it a CPU-only machine gets one."""
+    return (f"hint: on {cores} shared CPU cores this is faster, one process per core: "
+            f"accelerate launch --multi_gpu --num_processes {cores} -m hexviz eval ... "
+            "(--multi_gpu starts the processes on CPUs too)")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from hexviz import models
     from hexviz.decode.assemble import decode  # torch is imported only when decoding
 
     limits.check_prompt(args.prompt)
     settings = settings_of(args, args.task)
+    (checked,) = check_before_loading(args, [[args.prompt]], [settings])
+    limits.check_prompt_tokens(len(checked.prompts[0]))
     limits.set_torch_threads()
     lm = models.load(args.model, device=args.device, trust_remote_code=args.trust_remote_code)
     p = plan(lm, [args.prompt], settings, run_limits(args))
-    limits.check_prompt_tokens(len(p.prompts[0]))
     for note in p.notes:
         print(note, file=sys.stderr)
     run = decode(lm, p.prompts[0], p.experts, p.config, p.reader, args.prompt)
@@ -293,6 +315,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     problem_sets = [get_task(t).read(p, args.limit) if t else read_problems(p, args.limit)
                     for t, p in zip(tasks, paths, strict=True)]
     # One process, or one per GPU/CPU under `accelerate launch`: each decodes its shard.
+    check_before_loading(args, problem_sets, settings)
     state = PartialState(cpu=not torch.cuda.is_available())  # CPU processes join over gloo
     device = args.device or (state.device if state.num_processes > 1 else None)
     limits.set_torch_threads()
@@ -307,8 +330,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if state.num_processes == 1 and lm.device.type == "cpu" and cores > 1:
         # One single-thread process per core: as fast on idle cores, far faster on shared ones,
         # where threads wait on each other (bench/README.md).
-        print(f"hint: on {cores} shared CPU cores this is faster: accelerate launch --multi_gpu "
-              f"--num_processes {cores} -m hexviz eval ...", file=sys.stderr)
+        print(parallel_hint(cores), file=sys.stderr)
     all_results = []
     for p, problems, path in zip(plans, problem_sets, paths, strict=True):
         with state.split_between_processes(list(range(len(problems)))) as mine:

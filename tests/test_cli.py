@@ -64,7 +64,7 @@ def test_human_output_has_a_line_per_expert_and_the_vote(capsys, random_model_di
     (["--blocks", "x,y"], "block sizes must be integers"),
     (["--blocks", "8,8"], "each block size may appear once (got 8 more than once)"),
     (["--steps", "2", "--blocks", "4"], "steps must be a multiple of the number of blocks"),
-    (["--gen-length", "5000"], "gen_length must be at most 256"),
+    (["--gen-length", "5000"], "for this model and prompt (got 5000)"),
     (["--model", "/no/such/model"], "cannot load model '/no/such/model'"),
 ])
 def test_bad_input_is_one_clear_line(capsys, random_model_dir, args, message):
@@ -152,8 +152,8 @@ def test_run_prints_each_experts_one_step_likelihood(capsys, random_model_dir):
     (["--sampler", "threshold:1.5"], "threshold must be in (0, 1] (got 1.5)"),
     (["--sampler", "factor:-1"], "factor must be a number > 0 (got -1)"),
     (["--sampler", "entropy:-0.1"], "entropy must be a number >= 0 (got -0.1)"),
-    (["--edit", "0"], "edit must be in (0, 1] (got 0)"),
-    (["--edit", "x"], "edit must be a number (got 'x')"),
+    (["--edit", "1.5"], "edit must be in (0, 1] (got 1.5)"),
+    (["--edit", "x"], "edit must be in (0, 1], or off (got 'x')"),
     (["--sampler", "greedy"], "unknown sampler 'greedy'; choose one of fixed, threshold"),
 ])
 def test_bad_sampler_settings_are_refused_before_the_model_loads(capsys, args, message):
@@ -265,3 +265,13 @@ def test_animate_refuses_a_damaged_or_oversized_file_like_the_upload(capsys, tmp
     reason = err.removeprefix("error: cannot replay bad.json: ").strip()
     assert upload.value.message == f"cannot replay this file: {reason}"  # the app's own words
     assert not (tmp_path / "a.gif").exists()
+
+
+def test_the_cpu_eval_hint_is_a_command_that_starts_one_process_per_core():
+    """accelerate starts one process on a machine without a GPU unless --multi_gpu asks for
+    several (--num_processes alone is ignored there), so the hint keeps the flag and says why."""
+    from hexviz.cli import parallel_hint
+
+    hint = parallel_hint(2)
+    assert "accelerate launch --multi_gpu --num_processes 2 -m hexviz eval" in hint
+    assert "CPUs too" in hint

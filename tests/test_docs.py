@@ -34,3 +34,16 @@ def test_relative_links_resolve(page):
     local = [link for link in links if not re.match(r"[a-z]+:", link)]
     assert local, "the page links to the rest of the manual"
     assert [link for link in local if not (page.parent / link).exists()] == []
+
+
+def test_a_visitor_sees_one_question_first_everywhere():
+    """The app opens on the README's question, and the CLI's and API's pages decode it too."""
+    from hexviz.tasks.tinygsm import FIRST_QUESTION as DEFAULT_EXAMPLE
+
+    def joined(name: str) -> str:  # Python strings split over lines, joined again
+        return re.sub(r'"\s*\n\s*"', "", (REPO / name).read_text())
+
+    assert f'Q="{DEFAULT_EXAMPLE}"' in joined("README.md")
+    missing = [page for page in ("docs/cli.md", "docs/app.md", "docs/python-api.md")
+               if DEFAULT_EXAMPLE not in joined(page)]
+    assert missing == []

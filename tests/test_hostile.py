@@ -17,6 +17,7 @@ import pytest
 
 from hexviz import limits, models
 from hexviz.render import figures
+from hexviz.render.textfit import plain_title
 from hexviz.app import ui, widgets
 from hexviz.app import views as explore_views
 from hexviz.app.tabs import scaling
@@ -38,7 +39,7 @@ CLI_CASES = [  # (extra args after a valid base command, expected message)
     (["--prompt", LONG_PROMPT], "the prompt has 140,000 characters"),
     (["--gen-length", "0"], "gen_length must be a positive integer (got 0)"),
     (["--gen-length", "-16"], "gen_length must be a positive integer (got -16)"),
-    (["--gen-length", "99999999999"], "gen_length must be at most 256"),
+    (["--gen-length", "99999999999"], "for this model and prompt (got 99999999999)"),
     (["--steps", "0"], "steps must be a positive integer (got 0)"),
     (["--steps", "-3"], "steps must be a positive integer (got -3)"),
     (["--steps", "100000"], "steps must be an integer from 1 to gen_length=16"),
@@ -265,15 +266,17 @@ def test_long_runs_are_drawn_with_sampled_steps():
     scrub = figures.scrubber(run)
     assert len(scrub.frames) <= lim.max_frames
     assert sum(len(f.data[0].z) * len(f.data[0].z[0]) for f in scrub.frames) <= lim.max_cells
-    assert f"{len(scrub.frames)} of 257 steps shown" in scrub.layout.title.text
+    assert f"{len(scrub.frames)} of 257 steps shown" in plain_title(scrub.layout.title.text)
     assert scrub.frames[0].name == "0" and scrub.frames[-1].name == "256"
-    assert "too many block edges" not in figures.reveal_order(run).layout.title.text
+    assert "too many block edges" not in plain_title(
+        figures.reveal_order(run).layout.title.text)
 
 
 def test_cell_budget_bounds_the_unmasking_map(monkeypatch):
     monkeypatch.setenv("HEXVIZ_MAX_CELLS", "4096")
     umap = figures.unmasking_map(big_run(1, 256, 256), 0)
-    assert len(umap.data[0].z) == 16 and "16 of 256 steps shown" in umap.layout.title.text
+    assert len(umap.data[0].z) == 16 and "16 of 256 steps shown" in plain_title(
+        umap.layout.title.text)
 
 
 def test_many_block_edges_are_left_out():
@@ -281,7 +284,8 @@ def test_many_block_edges_are_left_out():
     for t in run.trajectories:
         t.expert = Expert(1, seed=t.expert.seed, temperature=1.0)
     fig = figures.reveal_order(run)
-    assert not fig.layout.shapes and "too many block edges" in fig.layout.title.text
+    assert not fig.layout.shapes and "too many block edges" in plain_title(
+        fig.layout.title.text)
 
 
 @pytest.mark.slow
@@ -317,6 +321,58 @@ def test_gen_length_menu_offers_what_the_builtin_model_allows():
     assert limits.gen_length_choices([64, 256, 512], None) == [64, 256]
 
 
+# --- one limit, one message: the Explore form, the API and the CLI -----------------------------
+
+def no_weights(*args, **kwargs):
+    raise AssertionError("the model's weights were loaded before the refusal")
+
+
+@pytest.mark.parametrize("gen_length", [100_000, 512, 256, 222])
+def test_a_too_long_answer_is_refused_alike_everywhere_before_the_weights_load(
+        monkeypatch, capsys, gen_length):
+    """The same too-large gen_length gets the same line from the request the Explore form
+    makes, the API and ``hexviz run``: the answer length that fits this model after this
+    prompt, said before any weights load (loading them fails here)."""
+    from hexviz.app import api
+    from hexviz.app.runner import BUILTIN_LABEL, LocalRunner
+    from hexviz.models import loader
+
+    monkeypatch.setattr(loader, "load", no_weights)
+    prompt = ui.DEFAULT_EXAMPLE
+    outline = models.load_outline()
+    n = len(outline.format_prompt(prompt))
+    most = outline.max_length - n
+    expected = (f"gen_length must be at most {most} for this model and prompt (got {gen_length}):"
+                f" the prompt takes {n} of the model's {outline.max_length} positions")
+    runner = LocalRunner()
+    form = widgets.LengthControls.of(runner, BUILTIN_LABEL, gen_length)  # what Explore shows
+    request = widgets.run_request(prompt, BUILTIN_LABEL, form.experts, "low_confidence",
+                                  gen_length, form.steps, 0.0, 1, False, False, True)
+    with pytest.raises(gr.Error) as app:
+        widgets.user_errors("decoding", next, iter(runner.run(request)))
+    with pytest.raises(gr.Error) as endpoint:
+        api.endpoint(runner, BUILTIN_LABEL)(prompt, gen_length=gen_length)
+    code, err = cli(capsys, "run", "--prompt", prompt, "--gen-length", str(gen_length),
+                    "--max-gen-length", "4096")  # the operator's limit raised: the model binds
+    assert code == 2
+    assert [app.value.message, endpoint.value.message, err] == [expected, expected,
+                                                                f"error: {expected}\n"]
+
+
+def test_the_operator_limit_is_named_alike_where_it_binds(monkeypatch, capsys):
+    from hexviz.app import api
+    from hexviz.app.runner import BUILTIN_LABEL, LocalRunner
+    from hexviz.models import loader
+
+    monkeypatch.setattr(loader, "load", no_weights)
+    monkeypatch.setenv("HEXVIZ_MAX_GEN_LENGTH", "64")
+    expected = "gen_length must be at most 64 (got 128; HEXVIZ_MAX_GEN_LENGTH)"
+    with pytest.raises(gr.Error) as endpoint:
+        api.endpoint(LocalRunner(), BUILTIN_LABEL)("Tom?", gen_length=128)
+    code, err = cli(capsys, "run", "--prompt", "Tom?", "--gen-length", "128")
+    assert [endpoint.value.message, err] == [expected, f"error: {expected}\n"]
+
+
 # --- API (gradio_client against a launched app) ------------------------------------------------
 
 BUILTIN_GEN = models.read_defaults(models.BUILTIN_DIR).gen_length  # what the API defaults to
@@ -333,8 +389,8 @@ API_CASES = [  # (predict keyword arguments, expected message)
     (dict(prompt="Q", blocks="-8"), "block_length must be a positive integer (got -8)"),
     (dict(prompt="Q", blocks="8,8,8,8,32"), "each block size may appear once"),
     (dict(prompt="Q", blocks="5"), f"block_length must divide gen_length={BUILTIN_GEN}"),
-    (dict(prompt="Q", gen_length=512), "gen_length must be at most 256"),
-    (dict(prompt="Tom has 5 apples. " * 8, gen_length=256), "maximum of 256 tokens"),
+    (dict(prompt="Q", gen_length=512), "for this model and prompt (got 512)"),
+    (dict(prompt="Tom has 5 apples. " * 8, gen_length=256), "of the model's 256 positions"),
     (dict(prompt="Q", gen_length=-1), "gen_length must be a positive integer (got -1)"),
     (dict(prompt="Q", gen_length=2.5), "gen_length must be a whole number (got 2.5)"),
     (dict(prompt="Q", steps=10**9), f"steps must be an integer from 1 to gen_length={BUILTIN_GEN}"),

@@ -4,6 +4,8 @@ refuse what the app refuses, in one line."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import gradio as gr
 
 from hexviz import limits
@@ -32,13 +34,18 @@ def api_request(label: str, prompt: str, blocks: str, remasking: str, gen_length
 
 def wire(runner: Runner, label: str) -> None:
     """``/run`` on the model ``label`` (the app's first)."""
+    gr.api(endpoint(runner, label), api_name="run")
+
+
+def endpoint(runner: Runner, label: str) -> Callable[..., dict]:
+    """The function behind ``/run``: its signature is the API's parameters and defaults."""
     def api_run(prompt: str, blocks: str = "", remasking: str = "low_confidence",
                 gen_length: int = 0, steps: int = 0, temperature: float = 0.0,
                 seeds: int = 1, baselines: bool = True, sampler: str = "fixed",
                 edit: str = "", cache: str = "none", task: str = "") -> dict:
         """Decode ``prompt`` with HEX experts and return the run's JSON (the CLI's --json);
-        ``sampler`` is NAME[:VALUE] as in the CLI, ``edit`` an editing threshold ("" none),
-        ``cache`` prefix or dual decodes with a block KV cache (its ``config.cache`` says
+        ``sampler`` is NAME[:VALUE] as in the CLI, ``edit`` an editing threshold ("" the
+        model's default, "off" none), ``cache`` prefix or dual decodes with a block KV cache (its ``config.cache`` says
         whether the model had one), ``task`` a task's prompt protocol and parser ("" the
         model's own format)."""
         request = user_errors("reading the arguments", api_request, label, prompt, blocks,
@@ -50,4 +57,4 @@ def wire(runner: Runner, label: str) -> None:
         limits.release_memory()
         return result
 
-    gr.api(api_run, api_name="run")
+    return api_run

@@ -35,6 +35,8 @@ class ModelShelf:
         self.cache: dict[str, object] = {}
         self._lock = threading.Lock()
         self._loading: set[str] = set()
+        self._outlines: dict[str, object] = {}  # label -> `ModelOutline`, read before weights
+        self._outline_lock = threading.Lock()  # apart from the load's: no wait on the weights
 
     def labels(self) -> list[str]:
         return list(self.models)
@@ -50,6 +52,22 @@ class ModelShelf:
                 self.cache[label] = models.load(self.models[label],
                                                 trust_remote_code=self.trust_remote_code)
             return self.cache[label]
+
+    def outline(self, label: str):
+        """What planning ``label``'s requests needs, without waiting for its weights: the
+        loaded model once there is one, else its tokenizer, context and defaults
+        (`hexviz.models.ModelOutline`, read once in milliseconds)."""
+        from hexviz import models
+
+        if label in self.cache:
+            return self.cache[label]
+        if label not in self.models:
+            raise ValueError(f"unknown model {label!r}; this app offers {', '.join(self.models)}")
+        with self._outline_lock:
+            if label not in self._outlines:
+                self._outlines[label] = models.load_outline(
+                    self.models[label], trust_remote_code=self.trust_remote_code)
+            return self._outlines[label]
 
     def folder(self, label: str) -> Path:
         """Where ``label``'s files would be on disk (a hub id names no folder that exists)."""

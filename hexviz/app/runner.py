@@ -172,7 +172,16 @@ class LocalRunner:
         fitted to the model, a cache the model lacks), as the CLI prints them."""
         return self._prepare(request).plan.notes
 
+    def check(self, request: RunRequest) -> None:
+        """Refuse ``request`` (ValueError, one line) as its decode would, without its model's
+        weights: the same `plan`, against the tokenizer, context and defaults
+        (`ModelShelf.outline`), so a refusal answers in milliseconds, not after a load."""
+        planned = plan(self.shelf.outline(request.model), [request.prompt], request)
+        limits.check_prompt_tokens(len(planned.prompts[0]))
+
     def _prepare(self, request: RunRequest) -> Job:
+        if request.model not in self.shelf.cache:
+            self.check(request)  # before the weights load: a refusal must not wait seconds
         lm = self.shelf.get(request.model)
         job = Job(lm, plan(lm, [request.prompt], request))
         limits.check_prompt_tokens(len(job.prompt_ids))

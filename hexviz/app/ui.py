@@ -13,9 +13,12 @@ from hexviz.app import api
 from hexviz.app.runner import Runner
 from hexviz.app.tabs import about, compare, explore, gallery, lesson, scaling
 from hexviz.app.tabs.about import PAPER
+from hexviz.app.views import RESTORE_FRAMES_JS
 from hexviz.app.widgets import LengthControls
 from hexviz.paths import GALLERY
 from hexviz.render.lesson import load_lesson
+from hexviz.render.textfit import FIT_CELL_TEXT_JS
+from hexviz.tasks.tinygsm import FIRST_QUESTION
 
 HEADER = f"""# hexviz — how a diffusion LM unmasks its answer
 A masked diffusion LM starts from an all-`[MASK]` answer and reveals tokens over many steps.
@@ -24,8 +27,18 @@ their answers. Whole-answer baselines (one block) are shown for contrast; they d
 """
 
 
-DEFAULT_EXAMPLE = ("Mia has 12 marbles. She gives 3 to Ben. She buys 5 more. "
-                   "Then she gets 2 times as many. How many marbles does Mia have now?")
+# Run once when the page loads: the scrubbers' frames put back where Gradio leaves them out,
+# and each heatmap cell's text hidden where it is wider than its cell (Plotly lets it spill).
+PAGE_JS = f"() => {{ ({RESTORE_FRAMES_JS})(); ({FIT_CELL_TEXT_JS})(); }}"
+
+
+DEFAULT_EXAMPLE = FIRST_QUESTION  # the README's question: the app opens on it
+
+
+def examples_shown(stored: list[str] | None) -> list[str]:
+    """The Explore examples: `DEFAULT_EXAMPLE` first, then the stored ones
+    (``assets/examples.json``, which ``python -m hexviz.train.card`` rewrites), each once."""
+    return [DEFAULT_EXAMPLE, *(q for q in dict.fromkeys(stored or []) if q != DEFAULT_EXAMPLE)]
 
 
 def build_demo(runner: Runner, examples: list[str] | None = None,
@@ -62,4 +75,5 @@ def build_demo(runner: Runner, examples: list[str] | None = None,
         lesson.wire(lesson_tab, open_in_explore, scaling.TAB_ID)
         gallery.wire(gallery_tab, gallery_dir, open_in_explore)
         compare.wire(compare_tab, gallery_dir, run, runner, model)
+        demo.load(None, js=PAGE_JS, api_visibility="private")
     return demo

@@ -37,7 +37,7 @@ class Chart:
     label: str  # the plot's label, and its tab's title unless ``tab`` is given
     elem_id: str  # the plot's DOM id ("...-plot"; its tab's is "...-tab")
     tab: str = ""  # its tab's title below the summary (default: the label)
-    in_summary: bool = False  # drawn in the summary above the tabs, its label hidden
+    in_summary: bool = False  # drawn in the summary above the tabs
     live: bool = False  # redrawn at every step shown while decoding (cheap enough for that)
     exported: bool = True  # on the downloads' figures page, drawn as ``figure(run)``
     shown: Callable[[Run], go.Figure] | None = None  # how Explore draws it, if not figure(run)
@@ -59,10 +59,9 @@ class Chart:
         return (self.shown or self.figure)(run)
 
     def plot(self) -> gr.Plot:
-        """The chart's empty component; a run fills it."""
-        if self.in_summary:
-            return gr.Plot(label=self.label, elem_id=self.elem_id, show_label=False)
-        return gr.Plot(label=self.label, elem_id=self.elem_id)
+        """The chart's empty component; a run fills it. Its label is not shown: the figure has
+        its title, and Gradio's label box would cover the title's first words."""
+        return gr.Plot(label=self.label, elem_id=self.elem_id, show_label=False)
 
 
 def first_collapsed(run: Run) -> int:
@@ -82,7 +81,8 @@ def _first_collapsed_map(run: Run) -> go.Figure:
 # (its picker adds others) but all of them on the figures page, which has no picker; the
 # unmasking map is one expert's, so the figures page leaves it out.
 CHARTS: dict[str, Chart] = {chart.name: chart for chart in (
-    Chart(figures.vote_panel, "Vote", "vote-plot", in_summary=True),
+    # live: while decoding, the panel a visitor sees first says how far the run has got
+    Chart(figures.vote_panel, "Vote", "vote-plot", in_summary=True, live=True),
     Chart(figures.reveal_order, "Reveal order", "reveal-plot", live=True),
     Chart(figures.scrubber, "Step scrubber", "scrub-plot", tab="Scrubber"),
     Chart(figures.end_pressure, "End-token pressure", "pressure-plot", live=True,
@@ -124,12 +124,40 @@ def export_files(run: Run, folder: Path | None = None, drawn: dict | None = None
     return [str(run_path), str(page)]
 
 
+# Gradio draws a figure with Plotly.react(data, layout, config) and leaves its frames out: a
+# scrubber's play button and slider would do nothing. `playable` sends the frames along in
+# ``layout.meta``, and this page script (run once, `hexviz.app.ui`) adds them back whenever
+# such a figure is drawn.
+RESTORE_FRAMES_JS = """() => {
+  const restore = () => {
+    if (!window.Plotly) return;  // Gradio loads Plotly with the first plot
+    for (const gd of document.querySelectorAll('.js-plotly-plot')) {
+      const frames = gd.layout?.meta?.frames;
+      if (!frames || gd._hexvizFrames === frames) continue;
+      gd._hexvizFrames = frames;  // once per figure drawn
+      Plotly.deleteFrames(gd).then(() => Plotly.addFrames(gd, frames));
+    }
+  };
+  new MutationObserver(restore).observe(document.body, {childList: true, subtree: true});
+  restore();
+}"""
+
+
+def playable(fig: go.Figure) -> go.Figure:
+    """``fig`` with its animation frames in ``layout.meta`` (`RESTORE_FRAMES_JS`), as Gradio
+    must get it; a figure without frames as it is. ``fig`` itself is left unchanged."""
+    if not fig.frames:
+        return fig
+    out = go.Figure(data=fig.data, layout=fig.layout)
+    return out.update_layout(meta={"frames": [frame.to_plotly_json() for frame in fig.frames]})
+
+
 def full_views(run: Run) -> Views:
     """Every output of the Explore tab for a finished (or uploaded) run."""
     labels = figures.row_labels(run)
     exported = all_figures(run)  # drawn once, for the views and the figures page
-    charts = {name: exported[name] if chart.shown is None and name in exported
-              else chart.draw(run) for name, chart in CHARTS.items()}
+    charts = {name: playable(exported[name] if chart.shown is None and name in exported
+                             else chart.draw(run)) for name, chart in CHARTS.items()}
     return {"run": run, "status": status_markdown(run), "answers": expert_texts_html(run),
             "map_expert": gr.update(choices=labels, value=labels[first_collapsed(run)]),
             **charts, "downloads": export_files(run, drawn=exported)}
@@ -138,7 +166,7 @@ def full_views(run: Run) -> Views:
 def partial_views(run: Run) -> Views:
     """What is cheap to redraw while decoding: status, answers and the live charts."""
     return {"status": status_markdown(run), "answers": expert_texts_html(run),
-            **{name: chart.draw(run) for name, chart in CHARTS.items() if chart.live}}
+            **{name: playable(chart.draw(run)) for name, chart in CHARTS.items() if chart.live}}
 
 
 def replay(path: str | None) -> Views:

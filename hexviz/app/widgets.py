@@ -5,6 +5,7 @@ fill it from a stored run, Scaling reads its model), stored runs read from the g
 from __future__ import annotations
 
 import html
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from hexviz import limits
 from hexviz.app.runner import Runner, RunRequest
 from hexviz.decode.plan import PAPER_TOKENS_PER_STEP
 from hexviz.policy.rules import RULE_NAMES
-from hexviz.policy.samplers import SAMPLER_NAMES, Sampler
+from hexviz.policy.samplers import SAMPLER_NAMES, Sampler, parse_edit
 from hexviz.policy.settings import (CACHE_MODES, divisors, hex_block_lengths, parse_blocks,
                                     scaled_steps)
 from hexviz.render import animate
@@ -25,6 +26,21 @@ from hexviz.runs.record import Run, TrajectoryFormatError
 from hexviz.tasks import TASK_NAMES, get_task
 
 # --- failures as one line ----------------------------------------------------------------------
+
+LOG = logging.getLogger("hexviz.app")  # refusals and failures; `log_to_stderr` shows them
+
+
+def log_to_stderr() -> None:
+    """The app's log on stderr (a Space's log): a refusal as one line, a failure with its
+    traceback. Only hexviz's: other libraries' INFO lines (a line per HTTP request) stay off."""
+    if LOG.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
+    LOG.addHandler(handler)
+    LOG.setLevel(logging.INFO)
+    LOG.propagate = False
+
 
 def one_line(err: BaseException) -> str:
     """A user-facing line: a ValueError's message, else the error's type and first line."""
@@ -36,15 +52,24 @@ def one_line(err: BaseException) -> str:
 
 def user_errors(what: str, fn: Callable, *args) -> Any:
     """``fn(*args)`` with failures as messages: bad settings as they are, anything else as
-    ``what`` failed, so the app stays up and the user sees what went wrong."""
+    ``what`` failed, so the app stays up and the user sees what went wrong. The server log gets
+    one line per refusal (a user's error needs no traceback) and a real failure's traceback."""
     try:
         return fn(*args)
     except gr.Error:
         raise
     except ValueError as err:
-        raise gr.Error(one_line(err)) from None
-    except Exception as err:  # noqa: BLE001  one line, whatever failed
-        raise gr.Error(f"{what} failed: {one_line(err)}") from None
+        raise refusal(one_line(err)) from None
+    except Exception as err:  # noqa: BLE001  one line for the user, whatever failed
+        LOG.exception("%s failed", what)  # the traceback, once, for whoever runs the server
+        raise gr.Error(f"{what} failed: {one_line(err)}", print_exception=False) from None
+
+
+def refusal(message: str) -> gr.Error:
+    """A user's error as the page shows it, logged as one line: Gradio would print the
+    traceback of every refused input otherwise."""
+    LOG.info("refused: %s", message)
+    return gr.Error(message, print_exception=False)
 
 
 # --- the settings column -----------------------------------------------------------------------
@@ -170,8 +195,8 @@ def settings_column(prompt: gr.Textbox, labels: list[str],
         sampler = gr.Dropdown(list(SAMPLER_EXAMPLES), value="fixed", allow_custom_value=True,
                               label="Sampler: tokens per step (NAME or NAME:VALUE)",
                               elem_id="sampler")
-        edit = gr.Textbox("", label="Token editing threshold (blank: off)", elem_id="edit",
-                          placeholder="e.g. 0.9",
+        edit = gr.Textbox("", label="Token editing threshold (blank: the model's; off: none)",
+                          elem_id="edit", placeholder="e.g. 0.9, or off",
                           info="for models trained to edit (LLaDA 2.1); the built-in model "
                                "is not, and its edits erase most answers")
     baselines = gr.Checkbox(True, label="Whole-answer baselines (no vote)")
@@ -187,10 +212,9 @@ def settings_column(prompt: gr.Textbox, labels: list[str],
 
 
 def edit_value(edit) -> float | None:
-    """The editing threshold from a form or the API: blank, None or "" is no editing."""
-    if edit is None or (isinstance(edit, str) and not edit.strip()):
-        return None
-    return limits.as_float(edit, "edit")
+    """The editing threshold from a form or the API: blank, None or "" is the model's default,
+    "off" none (`parse_edit`)."""
+    return parse_edit(edit)
 
 
 def run_request(prompt, model, blocks, rule, gen_length, steps, temperature, seeds, forbid,
@@ -214,7 +238,7 @@ def settings_values(run: Run) -> list[Any]:
     return [s["blocks"], s["remasking"], s["gen_length"], s["steps"], s["temperature"],
             s["seeds"], s["forbid_end_of_text"], s["end_tokens_last"], s["baselines"],
             s["sampler"],
-            "" if s["edit"] is None else f"{s['edit']:g}", s["cache"], run.task or OWN_FORMAT]
+            "off" if s["edit"] is None else f"{s['edit']:g}", s["cache"], run.task or OWN_FORMAT]
 
 
 def load_settings(settings: list, run: Run) -> dict:
@@ -232,14 +256,14 @@ def load_settings(settings: list, run: Run) -> dict:
 def load_stored(folder: Path, name: str | None) -> Run:
     """A stored run by file name, only from ``folder``; bad files become a message."""
     if not name:
-        raise gr.Error("pick a stored run first")
+        raise refusal("pick a stored run first")
     path = (folder / Path(name).name).resolve()
     if path.parent != folder.resolve():
-        raise gr.Error("that file is not in the gallery")
+        raise refusal("that file is not in the gallery")
     try:
         return gallery.read_run(path)
     except TrajectoryFormatError as err:
-        raise gr.Error(f"cannot replay {path.name}: {err}") from None
+        raise refusal(f"cannot replay {path.name}: {err}") from None
 
 
 # --- animation downloads (GIF and offline HTML; `hexviz.render.animate` draws them) ------------
@@ -261,11 +285,11 @@ def animation_controls(key: str) -> AnimationControls:
 def animation_files(run: Run | None) -> list[str]:
     """Every expert of ``run`` as a GIF and an HTML page in the export folder."""
     if run is None:
-        raise gr.Error("run a prompt or open a stored run first")
+        raise refusal("run a prompt or open a stored run first")
     try:
         return [str(animate.export(run, suffix)) for suffix in animate.FORMATS]
     except ValueError as err:  # the operator's limits: one line
-        raise gr.Error(f"cannot animate this run: {err}") from None
+        raise refusal(f"cannot animate this run: {err}") from None
 
 
 def wire_animation(controls: AnimationControls, inputs: list,

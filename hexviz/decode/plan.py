@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from hexviz import limits
 from hexviz.decode.assemble import Reader
-from hexviz.policy.samplers import Sampler
+from hexviz.policy.samplers import EDIT_OFF, Sampler
 from hexviz.policy.settings import (
     DecodeConfig,
     Expert,
@@ -55,7 +55,8 @@ class Settings:
     baselines: bool = True  # whole-answer rows beside the experts (never voting)
     # Tokens per step: a `Sampler` or its NAME[:VALUE] text, parsed here once (with ``edit``)
     sampler: Sampler | str = "fixed"
-    edit: float | None = None  # token editing threshold; None: no editing
+    edit: float | None = None  # token editing threshold; None: the model's default (none unless
+    # its hexviz.json names one, as for a model trained to edit); EDIT_OFF: none
     cache: str = "none"  # none (exact), prefix or dual: Fast-dLLM's block KV cache
     forbid_end_of_text: bool = False
     end_tokens_last: bool = False
@@ -63,10 +64,14 @@ class Settings:
     tie_rule: str = "first"  # how the vote breaks ties (the CLI's --tie)
 
     def __post_init__(self) -> None:
-        sampler = (self.sampler.with_edit(self.edit) if isinstance(self.sampler, Sampler)
-                   else Sampler.parse(self.sampler, self.edit))
+        off = self.edit == EDIT_OFF and self.edit is not None
+        edit = None if off else self.edit
+        sampler = (self.sampler.with_edit(edit) if isinstance(self.sampler, Sampler)
+                   else Sampler.parse(self.sampler, edit))
+        if off:
+            sampler = Sampler(sampler.name, sampler.value)
         object.__setattr__(self, "sampler", sampler)
-        object.__setattr__(self, "edit", sampler.edit)
+        object.__setattr__(self, "edit", EDIT_OFF if off else sampler.edit)
         check_cache_mode(self.cache)
         if self.task is not None:
             get_task(self.task)  # an unknown task is refused with the known ones listed
@@ -156,13 +161,16 @@ def plan(lm, questions: Sequence[str | Problem], settings: Settings,
             notes.append(note)
     gen_length, steps = resolve_lengths(settings.gen_length, settings.steps,
                                         defaults.gen_length, defaults.steps, settings.blocks)
-    limits.check_gen_length(gen_length, bounds)  # in the operator's terms, before the config's
+    # The most that fits the operator's limit and this model after this prompt, said before
+    # any check of the steps or blocks that follow from gen_length.
+    limits.check_gen_length(gen_length, bounds, lm.max_length, longest)
+    edit = lm.defaults.edit if settings.edit is None else settings.edit
     config = DecodeConfig(gen_length, steps, settings.forbid_end_of_text,
                           settings.end_tokens_last, bounds.max_gen_length, settings.sampler,
-                          settings.edit, settings.cache)
+                          None if edit == EDIT_OFF else edit, settings.cache)
     experts = experts_of(settings, gen_length)
-    limits.check_decode(gen_length, steps, len(experts), bounds, config.step_cap)
-    limits.check_context(longest, gen_length, lm.max_length)
+    limits.check_decode(gen_length, steps, len(experts), bounds, config.step_cap,
+                        steps_given=settings.steps is not None)
     for expert in experts:
         config.check(expert)
     refusal = cache_refusal(lm, config.cache)

@@ -68,20 +68,39 @@ def check_seeds(seeds: int, temperature: float, remasking: str = "low_confidence
                          "HEXVIZ_MAX_EXPERTS)")
 
 
-def check_gen_length(gen_length: int, limits: Limits | None = None) -> None:
-    """The answer region asked for, in the operator's terms (the variable that raises it)."""
-    most = (limits or current()).max_gen_length
-    if gen_length > most:
-        raise LimitError(f"gen_length must be at most {most} (got {gen_length}; "
-                         "HEXVIZ_MAX_GEN_LENGTH)")
+def most_gen_length(limits: Limits, max_length: int | None = None,
+                    prompt_tokens: int = 0) -> int:
+    """The longest answer region a request may ask for: the operator's limit, and what the
+    model's context (``max_length`` positions; None: unknown) leaves after the prompt."""
+    room = max_length - prompt_tokens if max_length else limits.max_gen_length
+    return min(limits.max_gen_length, room)
+
+
+def check_gen_length(gen_length: int, limits: Limits | None = None, max_length: int | None = None,
+                     prompt_tokens: int = 0) -> None:
+    """The answer region asked for against the most that fits (`most_gen_length`), stated once
+    in the user's terms: what binds, the model's context after this prompt or the operator's
+    variable."""
+    limits = limits or current()
+    if gen_length <= most_gen_length(limits, max_length, prompt_tokens):
+        return
+    if max_length and max_length - prompt_tokens <= limits.max_gen_length:
+        check_context(prompt_tokens, gen_length, max_length)  # the context binds: it says so
+    raise LimitError(f"gen_length must be at most {limits.max_gen_length} (got {gen_length}; "
+                     "HEXVIZ_MAX_GEN_LENGTH)")
 
 
 def check_decode(gen_length: int, steps: int, rows: int, limits: Limits | None = None,
-                 step_cap: int | None = None) -> None:
+                 step_cap: int | None = None, steps_given: bool = True) -> None:
     """Bound one run's work (rows x steps forward rows of gen_length) before decoding;
-    ``step_cap`` is the most steps a parallel sampler may take (gen_length), when above steps."""
+    ``step_cap`` is the most steps a parallel sampler may take (gen_length), when above steps;
+    ``steps_given`` False: the steps were derived from gen_length, so a refusal names that."""
     limits = limits or current()
     check_gen_length(gen_length, limits)
+    if steps > limits.max_steps and not steps_given:
+        raise LimitError(f"gen_length {gen_length} takes {steps} steps at this model's tokens per "
+                         f"step, more than this app's {limits.max_steps} (HEXVIZ_MAX_STEPS); ask "
+                         "for fewer steps or a shorter gen_length")
     if steps > limits.max_steps:
         raise LimitError(f"steps must be at most {limits.max_steps} (got {steps}; "
                          "HEXVIZ_MAX_STEPS)")
@@ -96,11 +115,17 @@ def check_decode(gen_length: int, steps: int, rows: int, limits: Limits | None =
 
 
 def check_context(prompt_tokens: int, gen_length: int, max_length: int | None) -> None:
-    """The prompt and the answer region must fit the model's context (``max_length`` tokens;
-    None: no limit)."""
-    if max_length and prompt_tokens + gen_length > max_length:
-        raise LimitError(f"the prompt ({prompt_tokens} tokens) plus gen_length ({gen_length}) is "
-                         f"longer than this model's maximum of {max_length} tokens; shorten either")
+    """The prompt and the answer region must fit the model's context (``max_length`` positions;
+    None: no limit); a refusal says how long an answer fits after this prompt."""
+    if not max_length or prompt_tokens + gen_length <= max_length:
+        return
+    room = max_length - prompt_tokens
+    if room < 1:
+        raise LimitError(f"the prompt takes {prompt_tokens} of this model's {max_length} "
+                         "positions and leaves none for an answer; shorten the prompt")
+    raise LimitError(f"gen_length must be at most {room} for this model and prompt (got "
+                     f"{gen_length}): the prompt takes {prompt_tokens} of the model's "
+                     f"{max_length} positions")
 
 
 def check_eval_problems(problems: int, limits: Limits | None = None) -> None:
@@ -110,9 +135,15 @@ def check_eval_problems(problems: int, limits: Limits | None = None) -> None:
                          "HEXVIZ_MAX_EVAL_PROBLEMS)")
 
 
-def gen_length_choices(candidates: Sequence[int], model_max: int | None,
+# The prompt a menu leaves room for: a chat template around a few words, no shorter than the
+# shortest prompt a model takes, so every value offered runs for some prompt (a longer one may
+# still be refused, in `check_gen_length`'s words).
+SHORT_PROMPT_TOKENS = 16
+
+
+def gen_length_choices(candidates: Sequence[int], max_length: int | None,
                        limits: Limits | None = None) -> list[int]:
-    """Menu entries this model and this app allow (room is left for a short prompt)."""
-    limits = limits or current()
-    room = model_max - 16 if model_max else limits.max_gen_length
-    return [g for g in candidates if g <= min(room, limits.max_gen_length)]
+    """Menu entries that can run on a model with ``max_length`` positions (None: unknown) under
+    this app's limits: `most_gen_length` after a short prompt."""
+    most = most_gen_length(limits or current(), max_length, SHORT_PROMPT_TOKENS)
+    return [g for g in candidates if g <= most]

@@ -12,18 +12,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hexviz.models.meta import HEXVIZ_META, ModelDefaults, read_defaults
+from hexviz.models.outline import ModelOutline
 from hexviz.models.tokens import LLADA, SpecialTokens, chat_prompt_ids
 from hexviz.paths import BUILTIN_DIR
 
 if TYPE_CHECKING:
-    from hexviz.models.loader import BUILTIN, ModelLoadError, load
+    from hexviz.models.loader import BUILTIN, ModelLoadError, load, load_outline
     from hexviz.models.wrapper import DiffusionLM
 
 __all__ = ["BUILTIN", "BUILTIN_DIR", "HEXVIZ_META", "LLADA", "DiffusionLM", "ModelDefaults",
-           "ModelLoadError", "SpecialTokens", "chat_prompt_ids", "load", "read_defaults"]
+           "ModelLoadError", "ModelOutline", "SpecialTokens", "chat_prompt_ids", "load",
+           "load_outline", "read_defaults"]
 
 _LAZY = {"BUILTIN": "loader", "ModelLoadError": "loader", "load": "loader",
-         "DiffusionLM": "wrapper"}
+         "load_outline": "loader", "DiffusionLM": "wrapper"}
 
 
 def __getattr__(name: str) -> Any:

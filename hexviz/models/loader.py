@@ -12,6 +12,7 @@ from transformers import AutoModel, AutoModelForMaskedLM, AutoTokenizer
 from transformers.utils import logging as hf_logging
 
 from hexviz.models.meta import ModelDefaults, read_defaults
+from hexviz.models.outline import ModelOutline, max_length_of
 from hexviz.models.tokens import DREAM, LLADA, SpecialTokens
 from hexviz.models.wrapper import DiffusionLM
 from hexviz.paths import BUILTIN_DIR
@@ -79,10 +80,8 @@ def _special_tokens(tokenizer, family: Family | None, config=None) -> SpecialTok
     return SpecialTokens(tokenizer.mask_token_id, end_of_text, end_of_turn)
 
 
-def _model_type(name: str) -> str:
-    """The checkpoint's model_type, read from its config.json (AutoConfig rejects unknown ones)."""
-    if name in LLADA_IDS:
-        return "llada"
+def _config(name: str) -> dict:
+    """The checkpoint's config.json (local, else from the hub), as a dict."""
     local = Path(name) / "config.json"
     if not local.is_file() and not Path(name).is_dir():
         from huggingface_hub import hf_hub_download
@@ -95,7 +94,45 @@ def _model_type(name: str) -> str:
                                  f"hub could not provide it ({reason})") from None
     if not local.is_file():
         raise ModelLoadError(f"cannot load model {name!r}: the directory has no config.json")
-    return str(json.loads(local.read_text()).get("model_type", "")).lower()
+    return json.loads(local.read_text())
+
+
+def _model_type(name: str) -> str:
+    """The checkpoint's model_type, read from its config.json (AutoConfig rejects unknown ones)."""
+    if name in LLADA_IDS:
+        return "llada"
+    return str(_config(name).get("model_type", "")).lower()
+
+
+def _code_policy(name: str, trust_remote_code: bool) -> tuple[str, Family | None, bool]:
+    """(model_type, family, whether its remote code may run): refused when the family needs
+    code the operator did not opt in to; never for LLaDA, whose module is hexviz's own."""
+    model_type = _model_type(name)
+    family = FAMILIES.get(model_type)
+    if family and family.needs_remote_code and not trust_remote_code:
+        raise ModelLoadError(f"{name!r} is a {model_type} model, whose code is not part of "
+                             "transformers; the operator must opt in to its remote code "
+                             "(--trust-remote-code / HEXVIZ_TRUST_REMOTE_CODE=1)")
+    return model_type, family, trust_remote_code and model_type != "llada"
+
+
+def load_outline(path_or_id: str | None = None, *,
+                 trust_remote_code: bool = False) -> ModelOutline:
+    """What planning needs of a model without its weights (`ModelOutline`): its tokenizer,
+    context and defaults, read in milliseconds, so a request is refused before `load` spends
+    seconds on the weights. Raises `ModelLoadError` as `load` does."""
+    hf_logging.disable_progress_bar()
+    name = _resolve(path_or_id)
+    try:
+        _, family, trust_remote_code = _code_policy(name, trust_remote_code)
+        tokenizer = AutoTokenizer.from_pretrained(name, trust_remote_code=trust_remote_code)
+        max_length = max_length_of(_config(name))
+    except ModelLoadError:
+        raise
+    except Exception as err:  # noqa: BLE001  a damaged file raises anything
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ModelLoadError(f"cannot load model {name!r}: {reason}") from err
+    return ModelOutline(name, tokenizer, max_length, _read_defaults(name, family))
 
 
 def load(path_or_id: str | None = None, *, device: str | torch.device | None = None,
@@ -110,15 +147,9 @@ def load(path_or_id: str | None = None, *, device: str | torch.device | None = N
     device = torch.device(device) if device is not None else default_device()
     dtype = dtype or (torch.bfloat16 if device.type == "cuda" else torch.float32)
     try:
-        model_type = _model_type(name)
-        family = FAMILIES.get(model_type)
-        if family and family.needs_remote_code and not trust_remote_code:
-            raise ModelLoadError(f"{name!r} is a {model_type} model, whose code is not part of "
-                                 "transformers; the operator must opt in to its remote code "
-                                 "(--trust-remote-code / HEXVIZ_TRUST_REMOTE_CODE=1)")
+        model_type, family, trust_remote_code = _code_policy(name, trust_remote_code)
         if model_type == "llada":  # hexviz's own LLaDA: its remote code never runs
             import hexviz.models.llada  # noqa: F401  registers it with the Auto classes
-            trust_remote_code = False
         tokenizer = AutoTokenizer.from_pretrained(name, trust_remote_code=trust_remote_code)
         placement = {"device_map": str(device)} if device.type == "cuda" else {}
         placement["use_safetensors"] = True  # weights never come from a pickle (.bin)

@@ -7,7 +7,7 @@ import html
 import math
 from pathlib import Path
 
-from hexviz.render.figures import row_labels
+from hexviz.render.figures import progress_text, row_labels
 from hexviz.runs.record import Run, Trajectory
 
 
@@ -76,13 +76,19 @@ def expert_texts_html(run: Run) -> str:
     return "\n".join(rows)
 
 
+def failure_markdown(reason: str) -> str:
+    """The status line after a run failed: the reason stays on the page once its toast fades,
+    and says that the views below, if any, are an earlier run's."""
+    return (f"**The run failed:** {reason.strip().rstrip('.')}. Anything shown below is from an "
+            f"earlier run.")
+
+
 def status_markdown(run: Run) -> str:
     """The status line: the step while decoding; when done the HEX answer and what decided a
     tie, voters, collapses, the sampler, forward passes, time, cache and model."""
-    vote = run.vote
-    done = f"step {run.steps_done}/{run.config.step_cap}"
     if not run.complete:
-        return f"**Decoding…** {done}"
+        return f"**{progress_text(run).capitalize()}…**"
+    vote = run.vote
     collapsed = sum(t.collapsed for t in run.trajectories)
     decided = {"first": " (tie, broken by the smallest block)",
                "frequency_lowest_nll": " (tie, broken by the lowest one-step NLL)",

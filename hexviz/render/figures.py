@@ -15,19 +15,37 @@ import plotly.graph_objects as go
 from hexviz import limits
 from hexviz.render import palette
 from hexviz.render.states import END_OF_TEXT, END_OF_TURN, MASK, STATE_NAMES, TEXT
+from hexviz.render.textfit import TITLE_SIZE, fit_cell_text_script, wrap_title
 from hexviz.runs.record import Run, Trajectory
 
 MAX_BLOCK_EDGES = 400  # white edge lines drawn in the reveal order (each is one layout shape)
 STATE_COLORS = list(palette.STATE_COLORS)  # colour-blind and grayscale safe (render.palette)
 FONT = dict(family="Inter, system-ui, sans-serif", size=13)
 # The state legend as a horizontal bar under the chart: a side bar takes half a phone's width.
-STATE_BAR = dict(tickvals=list(range(len(STATE_NAMES))), ticktext=list(STATE_NAMES),
+# Two-word names on two lines and never slanted: on a phone, slanted ones lose the last.
+STATE_BAR = dict(tickvals=list(range(len(STATE_NAMES))),
+                 ticktext=[name.replace(" ", "<br>", 1) for name in STATE_NAMES], tickangle=0,
                  orientation="h", y=-0.2, yanchor="top", thickness=12, len=1)
 
 
-def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
-    fig.update_layout(title=dict(text=title, x=0.01), height=height, font=FONT,
-                      margin=dict(l=10, r=10, t=50, b=40), plot_bgcolor="white")
+TITLE_LINE_PX = 20  # the height a title line takes in the top margin, <sup> lines too
+TITLE_TOP_PX = 20  # where the title's first line is anchored, from the figure's top
+
+
+def _layout(fig: go.Figure, title: str, height: int, margin: dict | None = None) -> go.Figure:
+    """Title, height and margins: the title wrapped to fit a phone (`wrap_title`), the top
+    margin made for its lines and ``height`` grown by as much, so the plot keeps its size."""
+    title = wrap_title(title)
+    top = 16 + TITLE_LINE_PX * (title.count("<br>") + 1)
+    height += max(top - 50, 0)
+    # Anchored by its first line, 20 px from the top (Plotly's "top" counts from the first
+    # line's middle): Plotly's automatic place centres only one line in the margin.
+    fig.update_layout(title=dict(text=title, x=0.01, xanchor="left", yref="container",
+                                 y=1 - TITLE_TOP_PX / height, yanchor="top",
+                                 font=dict(size=TITLE_SIZE)),
+                      height=height, font=FONT,
+                      margin={"l": 10, "r": 10, "b": 40, **(margin or {}), "t": max(top, 50)},
+                      plot_bgcolor="white")
     return fig
 
 
@@ -46,6 +64,24 @@ def row_labels(run: Run) -> list[str]:
         flag = " ✗ collapsed" if t.collapsed else ""
         labels.append(f"{t.expert.label}{flag}")
     return labels
+
+
+def axis_label(label: str) -> str:
+    """A row label on two lines, as a chart's y axis shows it: on one line the longest take
+    half a phone's width from the chart ("B=16<br>low_confidence", "whole (margin)<br>✗
+    collapsed")."""
+    if " ✗" in label:  # a collapsed row: the flag on the second line
+        head, tail = label.split(" ✗", 1)
+        tail = "✗" + tail
+    else:
+        head, _, tail = label.partition(" ")
+    return f"{head}<br>{tail}" if tail else head
+
+
+def rows_axis(fig: go.Figure, labels: list[str]) -> None:
+    """The y axis of a chart with one row per label: two-line labels (`axis_label`), top down."""
+    fig.update_yaxes(autorange="reversed", tickvals=labels,
+                     ticktext=[axis_label(label) for label in labels])
 
 
 EDIT_COLOR = "#d62ad6"  # edited positions' marks (reveal order, scrubber, unmasking map)
@@ -109,31 +145,44 @@ def _hover(t: Trajectory) -> list[str]:
             for p, (tok, s, c) in enumerate(zip(t.tokens, t.reveal_step, t.reveal_conf))]
 
 
+STEP_BAR_PX = 56  # the reveal order's colour bar of steps, under the chart: ticks, bar, title
+
+
+def step_bar(height: int) -> dict:
+    """A horizontal colour bar of steps along the bottom of a figure ``height`` px tall: beside
+    a chart of one or two rows a vertical bar is too short for its tick labels."""
+    # the title beside the bar: above it, Plotly pushes the margin and squashes a one-row chart
+    return dict(title=dict(text="step", side="right"), orientation="h", thickness=10, len=0.85,
+                tickangle=0, x=0.5, xanchor="center", yref="container", y=6 / height,
+                yanchor="bottom")
+
+
 def reveal_order(run: Run) -> go.Figure:
     """Heatmap, one row per expert: the step at which each answer position was revealed."""
     z = np.stack([np.where(t.reveal_step >= 0, t.reveal_step, np.nan) for t in run.trajectories])
     labels = row_labels(run)
+    height = 140 + STEP_BAR_PX + 34 * len(labels)
     fig = go.Figure(go.Heatmap(
         z=z, y=labels, x=list(range(run.config.gen_length)), colorscale="Viridis",
         zmin=0, zmax=steps_scale(run),
         text=np.array([_hover(t) for t in run.trajectories], dtype=object),
-        hoverinfo="text", colorbar=dict(title="step"), xgap=1, ygap=2))
+        hoverinfo="text", colorbar=step_bar(height), xgap=1, ygap=2))
     for t, label in zip(run.trajectories, labels, strict=True):
         if len(t.edits):
             fig.add_trace(edit_marks(t, label))
     edges = [(row, edge) for row, t in enumerate(run.trajectories)
              for edge in range(t.expert.block_length, run.config.gen_length, t.expert.block_length)]
-    title = "Reveal order: step at which each token was unmasked (white: block edges)"
+    notes = ["the step at which each token was unmasked", "white lines: block edges"]
     if len(edges) > MAX_BLOCK_EDGES:  # a shape each: thousands would stall the browser
-        edges, title = [], "Reveal order: step at which each token was unmasked (too many " \
-                           "block edges to draw)"
+        edges, notes[1] = [], "too many block edges to draw"
     if any(len(t.edits) for t in run.trajectories):
-        title += "<br><sup>◇ edited later: hover for old → new</sup>"
+        notes.append("◇ edited later: hover for old → new")
+    title = "Reveal order<br><sup>" + " · ".join(notes) + "</sup>"
     fig.update_layout(shapes=[dict(type="line", x0=e - 0.5, x1=e - 0.5, y0=r - 0.5, y1=r + 0.5,
                                    line=dict(color="white", width=2)) for r, e in edges])
-    fig.update_yaxes(autorange="reversed")
+    rows_axis(fig, labels)
     fig.update_xaxes(title="answer position")
-    return _layout(fig, title, 140 + 34 * len(labels))
+    return _layout(fig, title, height, margin=dict(b=40 + STEP_BAR_PX))
 
 
 def unmasking_map(run: Run, index: int) -> go.Figure:
@@ -154,14 +203,15 @@ def unmasking_map(run: Run, index: int) -> go.Figure:
         fig.add_trace(edit_marks(t, "step"))
     fig.update_yaxes(title="step", autorange="reversed")
     fig.update_xaxes(title="answer position")
-    title = f"Unmasking map — {t.expert.label} — {steps} steps"
+    notes = [f"{steps} steps"]
     if len(t.edits):
-        title += f" — {len(t.edits)} edits (◇)"
+        notes.append(f"{len(t.edits)} edits (◇)")
     if len(rows) < steps:
-        title += f" — {len(rows)} of {steps} steps shown"
+        notes.append(f"{len(rows)} of {steps} steps shown")
     if t.collapsed:
-        title += " — COLLAPSED (squeezed out by end tokens)"
-    return _layout(fig, title, 420).update_layout(margin=dict(b=100))
+        notes.append("COLLAPSED (squeezed out by end tokens)")
+    title = f"Unmasking map — {t.expert.label}<br><sup>{' · '.join(notes)}</sup>"
+    return _layout(fig, title, 420, margin=dict(b=100))
 
 
 def default_pressure_rows(run: Run) -> list[int]:
@@ -210,8 +260,49 @@ def end_pressure(run: Run, rows: Sequence[int] | None = None) -> go.Figure:
                    "end-token probability over masked positions</sup>", 440)
 
 
+def progress_text(run: Run) -> str:
+    """How far a run still decoding has got: "decoding: step 12 of 64, 8 experts (5 vote)"
+    (with a parallel sampler, "of at most 64": experts may finish earlier)."""
+    cap = run.config.step_cap
+    of = f"of at most {cap}" if run.config.sampler.variable else f"of {cap}"
+    rows, voters = len(run.trajectories), len(run.voters)
+    experts = f"{rows} expert{'s' * (rows != 1)}"
+    if voters < rows:  # whole-answer baselines decode too, and don't vote
+        experts += f" ({voters} vote)"
+    return f"decoding: step {run.steps_done} {of}, {experts}"
+
+
+def revealed_so_far(run: Run) -> list[int]:
+    """Per expert, the answer positions revealed in the steps done so far."""
+    return [int(((t.reveal_step >= 0) & (t.reveal_step < run.steps_done)).sum())
+            for t in run.trajectories]
+
+
+def decoding_progress(run: Run) -> go.Figure:
+    """What the vote panel shows while ``run`` decodes: the step it has reached and, per
+    expert, the tokens revealed so far; the vote is counted once every expert has finished."""
+    n = run.config.gen_length
+    revealed = revealed_so_far(run)
+    labels = row_labels(run)
+    fig = go.Figure(go.Bar(
+        x=revealed, y=labels, orientation="h", text=[f"{k}/{n}" for k in revealed],
+        textposition="auto", hoverinfo="skip", name="revealed",
+        marker_color=[palette.TEXT if t.expert.votes else palette.MUTED
+                      for t in run.trajectories]))
+    fig.update_xaxes(range=[0, n], title="tokens revealed")
+    # one line a label, smaller: up to 24 rows share the vote panel's height
+    fig.update_yaxes(autorange="reversed", tickfont=dict(size=11))
+    fig.update_layout(showlegend=False, bargap=0.25)
+    title = (f"{progress_text(run).capitalize()}…<br><sup>the vote is counted when every "
+             f"expert has finished; the reveal order below fills in as they go</sup>")
+    return _layout(fig, title, 260)
+
+
 def vote_panel(run: Run) -> go.Figure:
-    """Bar chart of extracted answers with their supporters; winner marked, tie flagged."""
+    """Bar chart of extracted answers with their supporters; winner marked, tie flagged. A run
+    still decoding shows its progress instead (`decoding_progress`)."""
+    if not run.complete:
+        return decoding_progress(run)
     vote = run.vote
     labels = row_labels(run)
     answers = list(vote.counts)
@@ -239,19 +330,19 @@ def scrubber(run: Run, start: int | None = None) -> go.Figure:
     labels = row_labels(run)
     edited = any(len(t.edits) for t in run.trajectories)
 
-    def shown(texts: list[str]) -> list[str]:
-        return [tok.replace("<", "‹").replace(">", "›") for tok in texts]
-
-    tokens = np.array([shown(t.tokens) for t in run.trajectories], dtype=object)  # (K, L)
+    tokens = np.array([cell_texts(t.tokens) for t in run.trajectories], dtype=object)  # (K, L)
 
     def heat(step: int) -> go.Heatmap:  # numpy arrays: plotly validates them 10x faster
         z = np.stack([token_states(run, t, step) for t in run.trajectories])  # (K, L)
         now = tokens if not edited else np.array(
-            [shown(texts_at(t, step)) for t in run.trajectories], dtype=object)
-        text = np.where(z > 0, now, "·")
+            [cell_texts(texts_at(t, step)) for t in run.trajectories], dtype=object)
+        text = np.select([z == MASK, z == END_OF_TURN, z == END_OF_TEXT],
+                         [CELL_MARKS[MASK], CELL_MARKS[END_OF_TURN], CELL_MARKS[END_OF_TEXT]],
+                         now)
+        # A text wider than its cell is hidden in the browser (`textfit.FIT_CELL_TEXT_JS`)
         return go.Heatmap(z=z, y=labels, zmin=-0.5, zmax=len(STATE_COLORS) - 0.5,
                           colorscale=_discrete_scale(), showscale=False, text=text,
-                          texttemplate="%{text}", textfont=dict(size=9), hoverinfo="text",
+                          texttemplate="%{text}", textfont=dict(size=10), hoverinfo="text",
                           xgap=1, ygap=2)
 
     def frame(step: int) -> list:
@@ -274,27 +365,46 @@ def scrubber(run: Run, start: int | None = None) -> go.Figure:
     active = min(range(len(steps)), key=lambda i: abs(steps[i] - wanted))  # nearest drawn step
     fig = go.Figure(frame(steps[active]),
                     frames=[go.Frame(data=frame(s), name=str(s)) for s in steps])
-    slider = dict(active=active, currentvalue=dict(prefix="step "), pad=dict(t=40),
+    # Below the axis title: the slider under the plot, its "step N" at its right end, and the
+    # play buttons stacked in the left margin beside it, under the row labels, so that neither
+    # covers the other on any width.
+    below = dict(y=0, yanchor="top", pad=dict(t=SLIDER_GAP_PX))
+    slider = dict(active=active, currentvalue=dict(prefix="step ", xanchor="right"), **below,
                   steps=[dict(method="animate", label=str(s),
                               args=[[str(s)], dict(mode="immediate", frame=dict(duration=0),
                                                    transition=dict(duration=0))])
                          for s in steps])
-    play = dict(type="buttons", direction="left", x=0, y=-0.15, xanchor="left", showactive=False,
+    play = dict(type="buttons", direction="down", x=0, xanchor="right", showactive=False,
+                **{**below, "pad": dict(t=SLIDER_GAP_PX, r=8)},
                 buttons=[dict(label="▶ play", method="animate",
                               args=[None, dict(frame=dict(duration=120), fromcurrent=True)]),
                          dict(label="❚❚ pause", method="animate",
                               args=[[None], dict(mode="immediate", frame=dict(duration=0))])])
     fig.update_layout(sliders=[slider], updatemenus=[play])
-    fig.update_yaxes(autorange="reversed")
+    rows_axis(fig, labels)
     fig.update_xaxes(title="answer position")
-    title = "Step scrubber: every expert's canvas after t steps"
+    notes = ["every expert's canvas after t steps"]
     if run.config.sampler.variable:
-        title += " (a row stops changing when its expert has finished)"
+        notes.append("a row stops changing when its expert has finished")
     if edited:
-        title += "<br><sup>◇ edited so far: hover for old → new</sup>"
+        notes.append("◇ edited so far: hover for old → new")
     if len(steps) < run.steps_done + 1:  # long runs: the frames are a sample, and say so
-        title += f" ({len(steps)} of {run.steps_done + 1} steps shown, evenly spaced)"
-    return _layout(fig, title, 220 + 40 * len(labels))
+        notes.append(f"{len(steps)} of {run.steps_done + 1} steps shown, evenly spaced")
+    return _layout(fig, "Step scrubber<br><sup>" + " · ".join(notes) + "</sup>",
+                   220 + 40 * len(labels), margin=dict(l=PLAY_BUTTONS_PX))
+
+
+SLIDER_GAP_PX = 60  # from the scrubber's plot to its slider: the axis ticks and title
+PLAY_BUTTONS_PX = 90  # the scrubber's left margin holds at least its play buttons
+
+
+# One character per state in the scrubber's cells: "<|endoftext|>" fits no cell.
+CELL_MARKS = {MASK: "·", END_OF_TURN: "⏎", END_OF_TEXT: "∎"}
+
+
+def cell_texts(texts: Sequence[str]) -> list[str]:
+    """Token texts as the scrubber's cells write them: trimmed, and with no markup."""
+    return [tok.strip().replace("<", "‹").replace(">", "›") for tok in texts]
 
 
 def tokens_per_step(run: Run) -> go.Figure:
@@ -337,7 +447,8 @@ def scaling(points: list[tuple[int, float, float]], title: str = "",
     """
     votes = [p[0] for p in points]
     fig = go.Figure([
-        go.Scatter(x=votes, y=[p[1] for p in points], name="HEX accuracy", mode="lines+markers",
+        go.Scatter(x=votes, y=[p[1] for p in points], name="HEX accuracy (smallest blocks first)",
+                   mode="lines+markers",
                    line=dict(color=palette.SERIES[0], width=3)),
         go.Scatter(x=votes, y=[p[2] for p in points], name="tie rate", mode="lines+markers",
                    line=dict(color=palette.SERIES[5], dash="dot")),
@@ -347,10 +458,15 @@ def scaling(points: list[tuple[int, float, float]], title: str = "",
             x=[p[1] for p in by_seeds], y=[p[2] for p in by_seeds], mode="markers+text",
             name="HEX accuracy, every block size x 1..N seeds",
             text=[f"{p[0]} seed{'s' * (p[0] > 1)}" for p in by_seeds], textposition="top center",
-            marker=dict(color=palette.SERIES[1], size=12, symbol="diamond")))
-    fig.update_xaxes(title="votes (experts x seeds, smallest blocks first)", dtick=1)
-    fig.update_yaxes(tickformat=".0%", range=[0, 1.02])
-    return _layout(fig, title or "Test-time scaling: accuracy and ties against votes", 360)
+            cliponaxis=False, marker=dict(color=palette.SERIES[1], size=12, symbol="diamond")))
+    most = max([*votes, *(p[1] for p in by_seeds)], default=1)
+    fig.update_xaxes(title="votes (experts × seeds)", dtick=1 if most <= 10 else None)
+    # the legend under the chart: beside it, it takes a phone's whole width
+    fig.update_layout(legend=dict(orientation="h", y=-0.3, yanchor="top"))
+    # Room above 100% for the seed labels, which sit over points near the top.
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.12], tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1])
+    return _layout(fig, title or "Test-time scaling: accuracy and ties against votes", 420,
+                   margin=dict(b=110))
 
 
 # --- two trajectories side by side (Compare, what-if forks) ------------------------------------
@@ -390,7 +506,7 @@ def compare_reveal(a_run: Run, a: int, b_run: Run, b: int, names: tuple[str, str
     if divergence is not None:
         title += f" · fork after step {divergence}"
     title += "<br><sup>" + " · ".join(labels) + "</sup>"
-    return _layout(fig, title, 320).update_layout(margin=dict(b=100, t=80))
+    return _layout(fig, title, 290, margin=dict(b=100))
 
 
 def compare_maps(a_run: Run, a: int, b_run: Run, b: int,
@@ -419,15 +535,16 @@ def compare_maps(a_run: Run, a: int, b_run: Run, b: int,
     fig.update_yaxes(title="step", autorange="reversed", row=1, col=1)
     fig.update_yaxes(autorange="reversed", row=1, col=2)
     labels = f"{names[0]}: {row_labels(a_run)[a]} · {names[1]}: {row_labels(b_run)[b]}"
-    return _layout(fig, f"Unmasking maps (▼ tokens differ)<br><sup>{labels}</sup>",
-                   480).update_layout(
-        margin=dict(b=100, t=90))
+    return _layout(fig, f"Unmasking maps (▼ tokens differ)<br><sup>{labels}</sup>", 440,
+                   margin=dict(b=100))
 
 
 def figures_html(run: Run, figures: dict[str, go.Figure]) -> str:
-    """``figures`` in one self-contained page (plotly.js embedded once: works offline)."""
+    """``figures`` in one self-contained page (plotly.js embedded once: works offline), cell
+    text that does not fit its cell hidden as in the app."""
     parts = [fig.to_html(full_html=False, include_plotlyjs=(i == 0))
              for i, fig in enumerate(figures.values())]
     title = html.escape(run.prompt)
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>hexviz: {title}</title>"
-            f"</head><body><h2>{title}</h2>{''.join(parts)}</body></html>")
+            f"</head><body><h2>{title}</h2>{''.join(parts)}{fit_cell_text_script()}"
+            f"</body></html>")

@@ -22,7 +22,7 @@ from hexviz.eval.scoring import scaling_curve, seed_scaling_curve, summarize
 from hexviz.paths import STORED_EVALS
 from hexviz.render import animate, figures
 from hexviz.render.animate import middle_voter
-from hexviz.render.scaling import scaling_title
+from hexviz.render.scaling import BUILTIN_NAME, scaling_title
 from hexviz.runs import metrics
 from hexviz.runs.gallery import GALLERY_DIR, read_run
 from hexviz.runs.record import Run, TrajectoryFormatError
@@ -266,7 +266,8 @@ def chapter_scaling(card: EvalResults | None, seeds: EvalResults | None) -> Chap
                  f"size: {pct(by_seeds[0][2])} with 1 seed, {pct(accuracy)} with {n} seeds "
                  f"({votes} votes, {len(seeds.records)} problems).")
     return Chapter("scaling", "5 · Test-time scaling: more votes", text,
-                   [figures.scaling(curve, scaling_title(card), by_seeds)])
+                   # the card's evals are the built-in model's, whatever folder they name
+                   [figures.scaling(curve, scaling_title(card, BUILTIN_NAME), by_seeds)])
 
 
 def chapter_parallel(run: Run, fixed: Run | None, gold: str | None,

@@ -13,6 +13,11 @@ from typing import Any
 from hexviz.tasks.answers import extract_gsm8k
 from hexviz.tasks.base import Problem, Task
 
+# The question a visitor sees first everywhere: the app opens on it (`hexviz.app.ui`), and the
+# README, the CLI's and the API's pages decode it (tests/test_docs.py holds them to it).
+FIRST_QUESTION = ("Mia has 12 marbles. She gives 3 to Ben. She buys 5 more. "
+                  "Then she gets 2 times as many. How many marbles does Mia have now?")
+
 
 def row_to_problem(row: Mapping[str, Any]) -> Problem:
     gold = extract_gsm8k(str(row["answer"]))

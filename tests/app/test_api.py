@@ -34,6 +34,38 @@ def test_api_endpoint_reports_unexpected_errors(launched):
         client.predict(prompt="Tom?", api_name="/run")
 
 
+def test_a_refusal_answers_before_the_model_loads_and_logs_one_line(monkeypatch, caplog):
+    import gradio as gr
+
+    from hexviz.app import api
+    from hexviz.app.runner import BUILTIN_LABEL, LocalRunner
+    from hexviz.models import loader
+
+    monkeypatch.setattr(loader, "load", lambda *a, **kw: pytest.fail("weights loaded"))
+    caplog.set_level("INFO", logger="hexviz.app")
+    runner = LocalRunner()
+    with pytest.raises(gr.Error, match="for this model and prompt") as refused:
+        api.endpoint(runner, BUILTIN_LABEL)("Tom has 5 apples?", gen_length=100_000)
+    assert not runner.shelf.cache  # the model was not loaded when the refusal came
+    assert [(r.getMessage(), r.exc_info) for r in caplog.records] == [
+        (f"refused: {refused.value.message}", None)]
+
+
+def test_the_endpoints_parameters_are_the_documented_ones():
+    """docs/app.md's table lists every parameter of ``/run`` with its default."""
+    import inspect
+    import re
+
+    from hexviz.app import api
+    from tests.conftest import REPO
+
+    table = (REPO / "docs" / "app.md").read_text().split("## The API", 1)[1]
+    documented = dict(re.findall(r"^\| `(\w+)` \| (.+?) \|", table, re.MULTILINE))
+    signature = inspect.signature(api.endpoint(FakeRunner(), "m")).parameters.values()
+    assert {p.name: "(required)" if p.default is p.empty else f"`{p.default!r}`".replace(
+        "'", '"') for p in signature} == documented
+
+
 @pytest.mark.slow
 def test_gradio_client_gets_a_real_result_from_the_builtin_model(launched):
     from gradio_client import Client

@@ -19,7 +19,8 @@ from hexviz.paths import EXAMPLES
 from tests.conftest import CHROMIUM, CHROMIUM_FLAGS as FLAGS, REPO, serving
 
 SHOTS = REPO / "out" / "screenshots"
-EXAMPLES_SHOWN = json.loads(EXAMPLES.read_text())  # app.py's examples; the page opens on the first
+# app.py's examples; the page opens on the first
+EXAMPLES_SHOWN = ui.examples_shown(json.loads(EXAMPLES.read_text()))
 
 pytestmark = [
     pytest.mark.slow,

@@ -42,6 +42,19 @@ def test_model_defaults_are_read_without_loading(tmp_path, random_model_dir):
     assert not shelf.cache  # nothing was loaded
 
 
+def test_an_outline_is_read_without_the_weights_and_once(monkeypatch, random_lm):
+    outlines = []
+    monkeypatch.setattr(models, "load", lambda name, **kw: pytest.fail("weights loaded"))
+    monkeypatch.setattr(models, "load_outline",
+                        lambda name, **kw: outlines.append(name) or "outline")
+    shelf = ModelShelf({"m": "some/model"})
+    assert shelf.outline("m") == shelf.outline("m") == "outline" and outlines == ["some/model"]
+    shelf.cache["m"] = random_lm
+    assert shelf.outline("m") is random_lm  # once loaded, the model itself
+    with pytest.raises(ValueError, match="unknown model 'x'"):
+        shelf.outline("x")
+
+
 def test_preload_reports_loading_until_warm_returns_even_when_it_fails():
     shelf, release = ModelShelf({"m": "unused"}), threading.Event()
 

@@ -41,6 +41,23 @@ def test_both_runners_satisfy_the_protocol():
 
 
 
+def test_a_refused_request_is_refused_before_the_weights_load(monkeypatch, random_model_dir):
+    """The Explore form's refusals come from the tokenizer and the config (milliseconds), not
+    after the model loads (seconds): loading the weights fails here, and the refusal says
+    what is wrong with the request."""
+    from hexviz.models import loader
+
+    monkeypatch.setattr(loader, "load", lambda *a, **kw: pytest.fail("weights loaded"))
+    local = LocalRunner({"m": str(random_model_dir)})
+    too_long = RunRequest("Tom has 5 apples?", model="m", gen_length=4096)
+    with pytest.raises(ValueError, match="at most .* for this model and prompt"):
+        next(iter(local.run(too_long)))
+    with pytest.raises(ValueError, match="block_length must divide gen_length=64"):
+        local.check(RunRequest("Tom has 5 apples?", model="m", blocks=(5,), gen_length=64))
+    local.check(RunRequest("Tom has 5 apples?", model="m"))  # fits: nothing is raised
+    assert not local.shelf.cache
+
+
 def test_snapshots_stream_then_the_finished_run(random_model_dir):
     local = LocalRunner({"m": str(random_model_dir)}, snapshot_every=4)
     runs = list(local.run(RunRequest("Hi", "m", blocks=(4, 8), gen_length=16, steps=16)))
@@ -107,7 +124,7 @@ def test_a_parallel_sampler_streams_and_ends_with_the_finished_run(random_model_
     ({"sampler": "threshold:1.5"}, r"threshold must be in \(0, 1\] \(got 1.5\)"),
     ({"sampler": "factor:-1"}, r"factor must be a number > 0 \(got -1\)"),
     ({"sampler": "entropy:-0.1"}, r"entropy must be a number >= 0 \(got -0.1\)"),
-    ({"edit": 0}, r"edit must be in \(0, 1\] \(got 0\)"),
+    ({"edit": 1.5}, r"edit must be in \(0, 1\] \(got 1.5\)"),
     ({"sampler": "greedy"}, r"unknown sampler 'greedy'"),
 ])
 def test_bad_sampler_requests_are_refused_when_made(kwargs, message):

@@ -21,6 +21,7 @@ def test_preload_leaves_the_ui_up_and_a_run_waits_for_the_load(monkeypatch, rand
         return random_lm
 
     monkeypatch.setattr(models, "load", slow_load)
+    monkeypatch.setattr(models, "load_outline", lambda *_a, **_kw: random_lm)  # checked at once
     runner = LocalRunner({"m": "slow"})
     loader = runner.preload()
     assert runner.is_loading("m")

@@ -22,3 +22,19 @@ def test_the_demo_starts_from_the_models_lengths():
     values = {getattr(b, "label", None): getattr(b, "value", None) for b in demo.blocks.values()}
     assert (values["Gen length"], values["Steps"]) == (128, 64)
     assert values["Experts: block sizes"] == [4, 8, 16, 32, 64]
+
+
+def test_the_app_opens_on_the_readmes_question_whatever_examples_json_holds():
+    assert ui.examples_shown(None) == [ui.DEFAULT_EXAMPLE]
+    assert ui.examples_shown(["Q1", ui.DEFAULT_EXAMPLE, "Q2", "Q1"]) == [
+        ui.DEFAULT_EXAMPLE, "Q1", "Q2"]
+
+
+def test_the_page_puts_back_frames_and_hides_cell_text_that_does_not_fit():
+    from hexviz.app.views import RESTORE_FRAMES_JS
+    from hexviz.render.textfit import FIT_CELL_TEXT_JS
+
+    config = ui.build_demo(FakeRunner()).get_config_file()
+    loads = [d["js"] for d in config["dependencies"] if d.get("js") and not d.get("backend_fn")]
+    assert loads == [ui.PAGE_JS]
+    assert RESTORE_FRAMES_JS in ui.PAGE_JS and FIT_CELL_TEXT_JS in ui.PAGE_JS

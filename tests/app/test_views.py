@@ -42,9 +42,11 @@ def test_partial_views_redraw_only_cheap_outputs():
     run = known_run()
     run.steps_done = 2
     views = explore_views.partial_views(run)
-    assert set(views) == {"status", "answers", "reveal_order", "end_pressure"}
-    assert "Decoding" in views["status"] and "step 2/4" in views["status"]
+    assert set(views) == {"status", "answers", "vote_panel", "reveal_order", "end_pressure"}
+    assert "Decoding: step 2 of 4" in views["status"]
     assert len(views["reveal_order"].data) >= 1
+    # the vote panel, the first chart a visitor sees, says how far the run has got
+    assert "step 2 of 4" in views["vote_panel"].layout.title.text
 
 
 def test_upload_round_trip(tmp_path):
@@ -78,3 +80,16 @@ def test_finished_runs_leave_no_temp_folder_behind():
     assert len(folders) <= 1  # the process's one folder, made on first use
     assert Path(first[0]).parent == Path(second[0]).parent
     assert first[0] != second[0]  # runs do not overwrite each other
+
+
+def test_a_figure_with_frames_travels_to_gradio_with_them_in_its_layout():
+    scrubber = figures.scrubber(known_run())
+    sent = explore_views.playable(scrubber)
+    assert not sent.frames and len(scrubber.frames) == 5  # the original keeps its own
+    frames = sent.layout.meta["frames"]
+    assert [f["name"] for f in frames] == [f.name for f in scrubber.frames]
+    assert sent.layout.sliders == scrubber.layout.sliders
+    vote = figures.vote_panel(known_run())
+    assert explore_views.playable(vote) is vote  # no frames: as it is
+    shown = explore_views.full_views(known_run())["scrubber"]
+    assert len(shown.layout.meta["frames"]) == 5  # what Explore shows can play

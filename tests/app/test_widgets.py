@@ -67,16 +67,36 @@ def test_user_errors_keep_the_app_up():
     assert widgets.user_errors("decoding", int, "3") == 3
 
 
+def test_a_refusal_is_one_log_line_and_a_failure_keeps_its_traceback(caplog):
+    """Gradio prints the traceback of every error it is not told to keep quiet about; a
+    refused input is the user's error, one line in the server's log, a failure is the
+    server's, with its traceback."""
+    caplog.set_level("INFO", logger="hexviz.app")
+    with pytest.raises(gr.Error) as refused:
+        widgets.user_errors("decoding", lambda: (_ for _ in ()).throw(ValueError("bad setting")))
+    assert refused.value.print_exception is False
+    assert [(r.getMessage(), r.exc_info) for r in caplog.records] == [
+        ("refused: bad setting", None)]
+    caplog.clear()
+    with pytest.raises(gr.Error) as failed:
+        widgets.user_errors("decoding", lambda: (_ for _ in ()).throw(RuntimeError("boom")))
+    assert failed.value.print_exception is False  # logged once, here, not again by Gradio
+    (record,) = caplog.records
+    assert record.getMessage() == "decoding failed" and record.exc_info[0] is RuntimeError
+
+
 def test_the_sampler_and_editing_reach_the_request():
     request = widgets.run_request("Q?", "m", [4], "margin", 32, 32, 0, 1, False, False, True,
                                   "threshold:0.80", "0.9")
     assert (request.sampler.spec, request.edit) == ("threshold:0.8", 0.9)
     assert widgets.run_request("Q?", "m", [4], "margin", 32, 32, 0, 1, False, False, True,
-                               "fixed", " ").edit is None  # blank: no editing
+                               "fixed", " ").edit is None  # blank: the model's default
+    assert widgets.run_request("Q?", "m", [4], "margin", 32, 32, 0, 1, False, False, True,
+                               "threshold:0.9", "off").sampler.edit is None
     with pytest.raises(ValueError, match=r"threshold must be in \(0, 1\] \(got 1.5\)"):
         widgets.run_request("Q?", "m", [4], "margin", 32, 32, 0, 1, False, False, True,
                             "threshold:1.5", "")
-    with pytest.raises(ValueError, match="edit must be a number"):
+    with pytest.raises(ValueError, match=r"edit must be in \(0, 1\], or off"):
         widgets.run_request("Q?", "m", [4], "margin", 32, 32, 0, 1, False, False, True,
                             "fixed", "lots")
     api = api_request("m", "Q?", "", "low_confidence", 0, 0, 0.0, 1, True, "factor:2", "0.7")

@@ -241,7 +241,10 @@ def test_unknown_answer_format_raises(random_lm, prompt_ids):
 
 def test_too_long_for_the_model_is_refused(random_lm, prompt_ids):
     limit = random_lm.max_length
-    with pytest.raises(ValueError, match=f"longer than this model's maximum of {limit} tokens"):
+    room = limit - len(prompt_ids)
+    with pytest.raises(ValueError, match=rf"gen_length must be at most {room} for this model and "
+                                         rf"prompt \(got 256\): the prompt takes "
+                                         rf"{len(prompt_ids)} of the model's {limit} positions"):
         decode(random_lm, prompt_ids, [Expert(256)], DecodeConfig(256, 256))
 
 

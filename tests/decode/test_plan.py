@@ -4,12 +4,14 @@ and a model without a block cache decodes exactly with a note saying so."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from hexviz import cli
+from hexviz import cli, limits
 from hexviz.app.runner import LocalRunner, RunRequest
 from hexviz.decode.plan import Settings, paper_lengths, plan
-from hexviz.policy.samplers import Sampler
+from hexviz.policy.samplers import EDIT_OFF, Sampler
 from hexviz.tasks import get_task
 from hexviz.tasks.base import Problem
 from tests.conftest import QUESTION
@@ -109,10 +111,36 @@ def test_a_sampler_is_parsed_once_and_carries_its_editing():
 
 
 @pytest.mark.parametrize("fields,message", [
-    ({"gen_length": 512}, "gen_length must be at most 256"),
+    ({"gen_length": 512}, r"gen_length must be at most \d+ for this model and prompt \(got 512\)"),
     ({"blocks": (5,), "gen_length": 64}, "block_length must divide gen_length=64"),
     ({"seeds": 30, "temperature": 1.0}, "seeds must be at most 24"),
 ])
 def test_plans_that_do_not_fit_the_limits_or_the_model_are_refused(random_lm, fields, message):
     with pytest.raises(ValueError, match=message):
         plan(random_lm, [QUESTION], Settings(**fields))
+
+
+def test_the_answer_length_is_refused_before_the_steps_it_would_take(random_lm):
+    """gen_length 2000 would take 1000 steps; the refusal names what the user typed and how
+    long an answer fits this model after this prompt, not the steps nobody typed."""
+    n = len(random_lm.format_prompt(QUESTION))
+    with pytest.raises(ValueError, match=rf"^gen_length must be at most {256 - n} for this "
+                                         rf"model and prompt \(got 2000\)"):
+        plan(random_lm, [QUESTION], Settings(gen_length=2000),
+             limits.Limits(max_gen_length=4096))
+    with pytest.raises(ValueError, match=r"^gen_length 64 takes 64 steps .*HEXVIZ_MAX_STEPS"):
+        plan(random_lm, [QUESTION], Settings(gen_length=64), limits.Limits(max_steps=8))
+
+
+def test_a_model_trained_to_edit_edits_by_default_and_off_turns_it_off(random_lm):
+    editing = dataclasses.replace(random_lm, defaults=dataclasses.replace(random_lm.defaults,
+                                                                          edit=0.9))
+    small = dict(blocks=(8,), gen_length=16, steps=8, baselines=False)
+    assert plan(editing, [QUESTION], Settings(**small)).config.edit == 0.9  # the model's
+    assert plan(editing, [QUESTION], Settings(**small, edit=0.5)).config.edit == 0.5
+    off = Settings(**small, sampler=Sampler("bounded", 0.9, 0.3), edit=EDIT_OFF)
+    assert off.sampler == Sampler("bounded", 0.9) and off.edit == EDIT_OFF
+    assert plan(editing, [QUESTION], off).config.edit is None
+    assert plan(random_lm, [QUESTION], Settings(**small)).config.edit is None  # not trained to
+    assert plan(random_lm, [QUESTION], Settings(**small, edit=EDIT_OFF)).config.edit is None
+

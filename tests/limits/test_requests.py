@@ -31,3 +31,35 @@ def test_prompts_and_seeds_are_checked_in_the_users_terms():
     assert limits.as_int(3.0, "steps") == 3
     with pytest.raises(limits.LimitError, match="steps must be a whole number"):
         limits.as_int(2.5, "steps")
+
+
+def test_the_longest_answer_is_what_the_operator_and_the_model_after_the_prompt_allow():
+    lim = limits.Limits(max_gen_length=256)
+    assert limits.most_gen_length(lim) == 256  # a model of unknown context: the operator's
+    assert limits.most_gen_length(lim, 256, 35) == 221  # the context after the prompt binds
+    assert limits.most_gen_length(lim, 4096, 35) == 256
+    assert limits.gen_length_choices([16, 128, 224, 240, 256], 256, lim) == [16, 128, 224, 240]
+
+
+def test_a_too_long_answer_is_refused_with_what_binds():
+    lim = limits.Limits(max_gen_length=4096)
+    limits.check_gen_length(221, lim, 256, 35)
+    with pytest.raises(limits.LimitError) as caught:
+        limits.check_gen_length(2000, lim, 256, 35)
+    assert str(caught.value) == ("gen_length must be at most 221 for this model and prompt "
+                                 "(got 2000): the prompt takes 35 of the model's 256 positions")
+    with pytest.raises(limits.LimitError, match=r"^gen_length must be at most 256 \(got 512; "
+                                                r"HEXVIZ_MAX_GEN_LENGTH\)$"):
+        limits.check_gen_length(512, limits.Limits(max_gen_length=256), 4096, 35)
+    with pytest.raises(limits.LimitError, match="leaves none for an answer; shorten the prompt"):
+        limits.check_gen_length(16, lim, 256, 300)
+
+
+def test_steps_nobody_typed_are_refused_in_terms_of_the_answer_length():
+    small = limits.Limits(max_steps=100)
+    with pytest.raises(limits.LimitError, match=r"^gen_length 256 takes 128 steps at this "
+                                                r"model's tokens per step, more than this app's "
+                                                r"100 \(HEXVIZ_MAX_STEPS\)"):
+        limits.check_decode(256, 128, 5, small, steps_given=False)
+    with pytest.raises(limits.LimitError, match=r"^steps must be at most 100 \(got 128"):
+        limits.check_decode(256, 128, 5, small)

@@ -31,3 +31,12 @@ def test_the_answers_panel_and_status_show_steps_and_row_passes():
     assert "7 rows computed in 4 forward passes" in html and "8 expert steps" in html
     status = answers.status_markdown(run)
     assert "sampler `fixed`" in status and "4 forward passes (7 rows)" in status
+
+
+def test_the_status_line_says_how_far_a_run_has_got_and_why_one_failed():
+    run = known_run()
+    run.steps_done = 2
+    assert answers.status_markdown(run) == "**Decoding: step 2 of 4, 2 experts (1 vote)…**"
+    failed = answers.failure_markdown("the prompt is empty: type a question.")
+    assert failed.startswith("**The run failed:** the prompt is empty: type a question. ")
+    assert "earlier run" in failed and ".." not in failed

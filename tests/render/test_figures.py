@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from hexviz.render import figures
+from hexviz.render.textfit import FIT_CELL_TEXT_JS, SUBTITLE_CHARS, TITLE_CHARS, plain_title
 from tests.conftest import known_run
 
 
@@ -154,3 +155,64 @@ def test_every_figure_in_one_offline_page():
     assert page.startswith("<!DOCTYPE html>") and "<h2>Q</h2>" in page
     assert page.count('class="plotly-graph-div"') == len(drawn) == 3
     assert page.count("plotly.js v") == 1  # embedded once
+    assert FIT_CELL_TEXT_JS in page  # the scrubber's cell text fits or is hidden, as in the app
+
+
+def test_a_run_still_decoding_shows_its_progress_in_the_vote_panel():
+    run = known_run()
+    run.steps_done = 2
+    assert figures.progress_text(run) == "decoding: step 2 of 4, 2 experts (1 vote)"
+    fig = figures.vote_panel(run)
+    assert plain_title(fig.layout.title.text).startswith("Decoding: step 2 of 4, 2 experts")
+    bars = fig.data[0]
+    assert bars.orientation == "h" and list(bars.x) == [2, 2]  # revealed at steps 0 and 1
+    assert list(bars.text) == ["2/4", "2/4"]
+    assert fig.layout.xaxis.range == (0, 4)  # the whole answer
+    assert figures.vote_panel(known_run()).data[0].orientation != "h"  # finished: the vote
+
+
+def test_row_labels_go_on_two_lines_on_the_y_axis():
+    assert figures.axis_label("B=16 low_confidence") == "B=16<br>low_confidence"
+    assert figures.axis_label("whole (margin) ✗ collapsed") == "whole (margin)<br>✗ collapsed"
+    assert figures.axis_label("whole") == "whole"
+    fig = figures.reveal_order(known_run())
+    assert list(fig.layout.yaxis.ticktext) == ["B=2<br>low_confidence",
+                                               "whole (margin)<br>✗ collapsed"]
+    assert list(fig.layout.yaxis.tickvals) == list(fig.data[0].y)  # the rows themselves
+
+
+def test_scrubber_cells_write_end_tokens_as_one_character():
+    fig = figures.scrubber(known_run())
+    last = np.array(fig.frames[-1].data[0].text)
+    assert last[0].tolist() == ["####", "7", "⏎", "∎"]  # trimmed; end tokens one mark each
+    assert np.array(fig.frames[0].data[0].text)[0].tolist() == ["·"] * 4  # all masked
+    assert fig.data[0].textfont.size  # a fixed size; the browser hides what does not fit
+
+
+def test_scrubber_buttons_sit_beside_the_slider_not_over_its_label():
+    fig = figures.scrubber(known_run())
+    slider, buttons = fig.layout.sliders[0], fig.layout.updatemenus[0]
+    assert slider.currentvalue.xanchor == "right"  # "step N" at the slider's right end
+    assert (buttons.x, buttons.xanchor, buttons.direction) == (0, "right", "down")  # left margin
+    assert fig.layout.margin.l >= figures.PLAY_BUTTONS_PX
+    assert buttons.y == slider.y and buttons.pad.t == slider.pad.t  # one row
+
+
+@pytest.mark.parametrize("draw", [
+    figures.reveal_order, figures.scrubber, figures.end_pressure, figures.vote_panel,
+    figures.tokens_per_step, lambda run: figures.unmasking_map(run, 1),
+    lambda run: figures.compare_reveal(run, 0, run, 1),
+    lambda run: figures.compare_maps(run, 0, run, 1)])
+def test_every_title_is_wrapped_to_fit_a_phone_and_has_room_above_the_plot(draw):
+    fig = draw(known_run())
+    title = fig.layout.title.text
+    for line in title.split("<br>"):
+        words = plain_title(line)
+        width = SUBTITLE_CHARS if line.startswith("<sup>") else TITLE_CHARS
+        assert len(words) <= width or " " not in words, line
+    assert fig.layout.margin.t >= 16 + figures.TITLE_LINE_PX * (title.count("<br>") + 1)
+
+
+def test_reveal_order_colour_bar_lies_under_the_chart():
+    bar = figures.reveal_order(known_run()).data[0].colorbar
+    assert bar.orientation == "h" and bar.yref == "container" and bar.yanchor == "bottom"

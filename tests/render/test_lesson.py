@@ -11,6 +11,7 @@ import pytest
 
 from hexviz.policy.settings import Expert
 from hexviz.render import lesson
+from hexviz.render.textfit import plain_title
 from hexviz.runs import gallery
 from hexviz.runs import record
 from tests.conftest import REPO, known_run
@@ -114,3 +115,13 @@ def test_first_two_chapters_play_their_words_inline():
     assert pages["one_expert"].startswith("<!DOCTYPE html>")
     assert '"layout":"one"' in pages["one_expert"] and '"layout":"compare"' in pages["wall"]
     assert pages["disagree"] is None and pages["vote"] is None and pages["scaling"] is None
+
+
+def test_the_scaling_chapter_names_the_built_in_model_and_leaves_room_for_its_labels():
+    scaling = next(c for c in lesson.load_lesson() if c.key == "scaling")
+    fig = scaling.figures[0]
+    title = plain_title(fig.layout.title.text)
+    assert "(built-in model)" in title and "v6g" not in title  # not the training folder
+    seeds = [t for t in fig.data if t.mode == "markers+text"]
+    assert seeds and seeds[0].cliponaxis is False and seeds[0].textposition == "top center"
+    assert fig.layout.yaxis.range[1] > 1.05 and max(fig.layout.yaxis.tickvals) == 1  # no 110%

@@ -43,3 +43,13 @@ def test_a_row_without_a_final_line_is_named(tmp_path):
     path.write_text('{"question": "q", "answer": "no final line"}\n')
     with pytest.raises(ValueError, match="no final '#### N' line"):
         TASK.read(path)
+
+
+def test_the_first_question_fits_the_builtin_model_with_its_answer(builtin_tokenizer):
+    """The question every front door shows first runs at the built-in model's own lengths."""
+    from hexviz import models
+    from hexviz.tasks.tinygsm import FIRST_QUESTION
+
+    prompt = chat_prompt_ids(builtin_tokenizer, FIRST_QUESTION)
+    gen_length = models.read_defaults(models.BUILTIN_DIR).gen_length
+    assert len(prompt) + gen_length <= models.load_outline().max_length

@@ -72,11 +72,13 @@ Paper: [Test-Time Scaling in Diffusion LLMs via Hidden Semi-Autoregressive Exper
 ## How to read the charts
 - **Vote**: one bar per extracted answer; hover to see which experts voted for it. Green is the
   winner; grey are experts with no answer (they don't vote). Below, each expert's final text with
-  its answer highlighted.
+  its answer highlighted. While a run decodes, the panel shows the step reached and each
+  expert's revealed tokens so far.
 - **Reveal order**: one row per expert, one column per answer position; the colour is the step at
   which the token was revealed (dark early, yellow late). White lines are block edges. Left-to-right
   colour ramps are semi-autoregressive decoding; a dark tail means end tokens were revealed first.
 - **Step scrubber**: drag the slider or press play to see every expert's canvas after t steps.
+  A token's text shows in its cell where it fits (widen the window, or hover for any token).
 - **End-token pressure**: for the experts ticked above it, the share of still-masked positions
   whose current draft is an end token (solid), the share of revealed tokens that are end tokens
   (dotted) and the model's mean end-token probability over the masked positions (dash-dot). A

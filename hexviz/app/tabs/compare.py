@@ -20,6 +20,19 @@ CURRENT = "current Explore run"
 TAB_ID = "compare"
 
 
+def compare_hint(a: Run | None, b: Run | None) -> str:
+    """What to do while A or B has no run (their expert menus stay empty until then); nothing
+    once both have one."""
+    missing = " and ".join(name for name, run in (("A", a), ("B", b)) if run is None)
+    if not missing:
+        return ""
+    return (f"**{missing} {'have' if ' and ' in missing else 'has'} no run yet.** "
+            f"“{CURRENT}” is the run Explore showed last: run a question there, or load one "
+            f"with a lesson chapter's **Try it yourself** or the Gallery's **Replay in "
+            f"Explore**. Or pick a stored run in the run menu. Then pick an expert for A and B "
+            f"and press Compare.")
+
+
 # --- layout ------------------------------------------------------------------------------------
 
 @dataclass
@@ -29,6 +42,7 @@ class CompareTab:
     sources: tuple[gr.Dropdown, gr.Dropdown]
     experts: tuple[gr.Dropdown, gr.Dropdown]
     runs: tuple[gr.State, gr.State]
+    hint: gr.Markdown  # what to do while A or B has no run (`compare_hint`)
     button: gr.Button
     reveal: gr.Plot
     maps: gr.Plot
@@ -57,6 +71,7 @@ def build(folder: Path) -> CompareTab:
                 experts.append(gr.Dropdown([], label=f"{name}: expert",
                                            elem_id=f"compare-expert-{name}"))
                 runs.append(gr.State(None))
+    hint = gr.Markdown(compare_hint(None, None), elem_id="compare-hint")
     button = gr.Button("Compare", variant="primary", elem_id="compare-button")
     with gr.Accordion("Exact against cached: the current run's question decoded both ways",
                       open=True):
@@ -68,8 +83,8 @@ def build(folder: Path) -> CompareTab:
     answers = gr.HTML(elem_id="compare-answers")
     reveal = gr.Plot(label="Reveal order", elem_id="compare-reveal", show_label=False)
     maps = gr.Plot(label="Unmasking maps", elem_id="compare-maps", show_label=False)
-    return CompareTab(tuple(sources), tuple(experts), tuple(runs), button, reveal, maps, answers,
-                      cache_mode, cache_button, cache_summary)
+    return CompareTab(tuple(sources), tuple(experts), tuple(runs), hint, button, reveal, maps,
+                      answers, cache_mode, cache_button, cache_summary)
 
 
 # --- events ------------------------------------------------------------------------------------
@@ -94,6 +109,7 @@ def wire(tab: CompareTab, folder: Path, state: gr.State, runner: Any = None,
 
         source.change(on_source, [source, state], [run_state, expert], api_visibility="private")
         state.change(on_source, [source, state], [run_state, expert], api_visibility="private")
+        run_state.change(compare_hint, list(tab.runs), tab.hint, api_visibility="private")
 
     def on_compare(a_run, a, b_run, b) -> tuple:
         if a_run is None or b_run is None:

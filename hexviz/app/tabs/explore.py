@@ -21,9 +21,16 @@ from hexviz.app.widgets import (AnimationControls, LengthControls, SettingsColum
                                 animation_controls, load_settings, run_request, settings_column,
                                 user_errors, wire_animation)
 from hexviz.render import figures
+from hexviz.render.answers import failure_markdown
 from hexviz.runs.record import Run
 
 TAB_ID = "explore"
+
+# Run brings the vote panel into view, which shows the run's progress from its first step: on
+# a laptop it starts just below the fold, and the page would seem to do nothing. It runs in
+# the browser before the request and passes the settings through unchanged.
+SHOW_PROGRESS_JS = ("(...settings) => { document.querySelector('#vote-plot')"
+                    "?.scrollIntoView({block: 'center', behavior: 'smooth'}); return settings; }")
 
 
 # The expert pickers above the charts that show some experts of a run, by chart name.
@@ -58,9 +65,9 @@ class Explore:
 
 def question_column(examples: list[str]) -> tuple[gr.Textbox, gr.Button, dict[str, Any]]:
     """The question, Run, and under it the summary: status, vote and each expert's answer."""
-    prompt = gr.Textbox(label="Question", value=examples[0], lines=3)
+    prompt = gr.Textbox(label="Question", value=examples[0], lines=3, elem_id="question")
     gr.Examples([[e] for e in examples], inputs=[prompt],
-                label="Examples (the experts disagree on these)")
+                label="Examples (after the first, ones the experts disagree on)")
     run_button = gr.Button("Run", variant="primary", elem_id="run-button")
     summary = {"status": gr.Markdown(elem_id="status")}
     summary.update({name: chart.plot() for name, chart in CHARTS.items() if chart.in_summary})
@@ -127,12 +134,27 @@ def wire(runner: Runner, tab: Explore) -> None:
     def on_run(prompt, model, blocks, rule, gen_length, steps, temperature, seeds, forbid,
                end_last, baselines, sampler, edit, cache, task,
                progress=gr.Progress()) -> Iterator[dict]:
+        """The views at every snapshot; a failure is a toast, and its reason stays in the
+        status line once the toast fades (raised, it would leave only "Error" badges)."""
+        try:
+            yield from decode_views(prompt, model, blocks, rule, gen_length, steps, temperature,
+                                    seeds, forbid, end_last, baselines, sampler, edit, cache,
+                                    task, progress)
+        except gr.Error as err:
+            gr.Warning(err.message)
+            yield {views["status"]: failure_markdown(err.message)}
+
+    def decode_views(prompt, model, blocks, rule, gen_length, steps, temperature, seeds, forbid,
+                     end_last, baselines, sampler, edit, cache, task,
+                     progress: gr.Progress) -> Iterator[dict]:
         request = user_errors("reading the settings", run_request, prompt, model, blocks, rule,
                               gen_length, steps, temperature, seeds, forbid, end_last, baselines,
                               sampler, edit, cache, task)
         waiting = getattr(runner, "is_loading", lambda _: False)(model)
-        progress(0, desc="waiting for the model to finish loading" if waiting
-                 else "loading model and decoding")
+        start = ("waiting for the model to finish loading" if waiting
+                 else "loading the model and decoding the first step")
+        progress(0, desc=start)
+        yield {views["status"]: f"**{start.capitalize()}…**"}  # until the first snapshot
         # what the plan changed from the request, as `hexviz run` says it on stderr
         for note in user_errors("decoding", getattr(runner, "notes", lambda _: ()), request):
             gr.Info(note.removeprefix("note: "))
@@ -169,8 +191,11 @@ def wire(runner: Runner, tab: Explore) -> None:
         return gr.update(value=LengthControls.of(runner, label, int(gen_length), blocks).steps)
 
     outputs = list(views.values())
+    # Gradio's own progress only on the status line, small: the status line and the vote
+    # panel say how far the run has got, and its overlay would hide the panel
     tab.run_button.click(on_run, tab.settings.inputs(), outputs, api_visibility="private",
-                         validator=on_admit)
+                         validator=on_admit, js=SHOW_PROGRESS_JS, show_progress="minimal",
+                         show_progress_on=[views["status"]])
     tab.upload.upload(lambda path: tab.keyed(replay(path)), [tab.upload], outputs,
                       api_visibility="private")
     wire_map_picker(tab)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import gradio as gr
 
 from hexviz.app.tabs.explore import OpenInExplore
+from hexviz.app.views import playable
 from hexviz.app.widgets import AnimationControls, animation_controls, wire_animation
 from hexviz.render import animate
 from hexviz.render.lesson import Chapter
@@ -41,12 +42,12 @@ def build(chapters: list[Chapter]) -> LessonTab:
                 if chapter.animation is not None and figures:
                     with gr.Row(equal_height=False):  # the words appearing, beside the chart
                         with gr.Column(min_width=320):
-                            gr.Plot(figures.pop(0), show_label=False)
+                            gr.Plot(playable(figures.pop(0)), show_label=False)
                         with gr.Column(min_width=320):
                             gr.HTML(animate.iframe(chapter.animation, INLINE_HEIGHT),
                                     elem_id=f"animation-inline-{chapter.key}")
                 for figure in figures:
-                    gr.Plot(figure, show_label=False)
+                    gr.Plot(playable(figure), show_label=False)
                 if chapter.run is not None:
                     animations.append(animation_controls(chapter.key))
                 with gr.Row():

@@ -13,12 +13,13 @@ from hexviz.app.widgets import one_line, user_errors
 from hexviz.eval.records import EvalResults, load_results
 from hexviz.eval.report import format_scaling, format_summary
 from hexviz.eval.scoring import scaling_curve, seed_scaling_curve, summarize
-from hexviz.render.scaling import scaling_figure
+from hexviz.paths import STORED_EVALS
+from hexviz.render.scaling import BUILTIN_NAME, scaling_figure
 
 INTRO = ("HEX is test-time scaling: more votes (block sizes x seeds), more accuracy, "
-         "fewer ties. Plot a results file from `hexviz eval --out results.json`, or run "
-         "a small eval on the built-in test set here (temperature > 0 makes seeds "
-         "differ).")
+         "fewer ties. It opens on the built-in model's eval from its model card; plot a results "
+         "file from `hexviz eval --out results.json`, or run a small eval on the built-in test "
+         "set here (temperature > 0 makes seeds differ).")
 
 TAB_ID = "scaling"
 
@@ -49,18 +50,31 @@ def build() -> Scaling:
             seeds = gr.Slider(1, 4, value=2, step=1, label="Seeds per block size")
             temperature = gr.Slider(0, 1.5, value=0.5, step=0.1, label="Temperature")
             button = gr.Button("Run a small eval", variant="primary")
-    plot = gr.Plot(label="Scaling curve", elem_id="scaling-plot")
-    return Scaling(results_file, problems, seeds, temperature, button, plot, gr.Markdown())
+    # Not an empty box on a first visit: the model card's eval, until the visitor plots another
+    card = card_views()
+    plot = gr.Plot(card[0], label="Scaling curve", elem_id="scaling-plot", show_label=False)
+    return Scaling(results_file, problems, seeds, temperature, button, plot,
+                   gr.Markdown(card[1]))
 
 
 # --- events ------------------------------------------------------------------------------------
 
-def scaling_views(results: EvalResults) -> tuple:
-    """The plot's and the table's values: the curve (`hexviz.render.scaling`), and the eval
-    report's summary and scaling tables (as `hexviz eval` prints them) as monospace text."""
+def scaling_views(results: EvalResults, model: str | None = None) -> tuple:
+    """The plot's and the table's values: the curve (`hexviz.render.scaling`, titled with
+    ``model``), and the eval report's summary and scaling tables (as `hexviz eval` prints
+    them) as monospace text."""
     tables = (f"{format_summary(summarize(results))}\n\n"
               f"{format_scaling(scaling_curve(results), seed_scaling_curve(results))}")
-    return scaling_figure(results), f"```\n{tables}\n```"
+    return scaling_figure(results, model), f"```\n{tables}\n```"
+
+
+def card_views(path=STORED_EVALS[0]) -> tuple:
+    """The views of the built-in model's card eval (its records, whatever folder they name),
+    or none where the file is missing or unreadable."""
+    try:
+        return scaling_views(load_results(path), BUILTIN_NAME)
+    except (OSError, ValueError):
+        return None, ""
 
 
 def scaling_from_file(path: str | None) -> tuple:

@@ -113,10 +113,20 @@ def page_of(run: Run, indices: Sequence[int], settings: AnimationSettings,
     return render_html(build_from_panels(panels, run, settings, None, lim or limits.current()))
 
 
+# The frame takes its page's height once loaded, and again whenever it changes: a fixed
+# height leaves a blank band under a short page and cuts a tall one (a phone wraps more lines).
+# The frame is same-origin (srcdoc, not sandboxed), so its handler may read the page.
+FIT_HEIGHT_JS = ("const d = this.contentDocument; if (!d) return; const fit = () => { "
+                 "this.style.height = d.documentElement.offsetHeight + 'px'; }; "
+                 "fit(); new ResizeObserver(fit).observe(d.body);")
+
+
 def iframe(page: str, height: int = 420) -> str:
-    """``page`` inside an iframe (for an app view that does not run scripts of its own)."""
+    """``page`` inside an iframe (for an app view that does not run scripts of its own),
+    ``height`` px tall until the page has loaded, then as tall as the page."""
     # Not sandboxed: a sandboxed frame runs in its own renderer process, and in Chromium a click
     # on the page just after scrolling past a tall one was lost (the lesson's Next button). The
     # page is ours: token text goes in through JSON and textContent, never as markup.
     return (f'<iframe title="unmasking animation" srcdoc="{html.escape(page, quote=True)}" '
+            f'onload="{html.escape(FIT_HEIGHT_JS, quote=True)}" '
             f'style="width:100%;height:{height}px;border:0"></iframe>')

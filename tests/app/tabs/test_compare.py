@@ -31,3 +31,18 @@ def test_exact_against_cached_says_where_each_expert_parts():
     same = text.split(": ")[1].split(" of ")[0]
     assert int(same) == sum(render_compare.first_divergence(a, b) is None
                             for a, b in zip(exact.trajectories, cached.trajectories, strict=True))
+
+
+def test_compare_says_what_to_do_while_a_side_has_no_run():
+    from hexviz.app import ui
+    from tests.conftest import FakeRunner, known_run
+
+    hint = compare.compare_hint(None, None)
+    assert hint.startswith("**A and B have no run yet.**")
+    assert "run a question there" in hint and "stored run" in hint  # both ways to get one
+    run = known_run()
+    assert compare.compare_hint(run, None).startswith("**B has no run yet.**")
+    assert compare.compare_hint(run, run) == ""  # nothing to say once both have one
+    demo = ui.build_demo(FakeRunner())
+    shown = [b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "compare-hint"]
+    assert len(shown) == 1 and shown[0].value == hint  # before any run: the hint

@@ -5,6 +5,7 @@ with no other change."""
 from __future__ import annotations
 
 import gradio as gr
+import pytest
 import plotly.graph_objects as go
 
 from hexviz.app import ui, views
@@ -47,3 +48,30 @@ def test_a_new_chart_is_one_registry_line(monkeypatch):
     assert list(shown.data[0].y) == [len(t.text) for t in run.trajectories]
     assert "answer_lengths" in views.all_figures(run)  # on the downloads' figures page
     assert "answer_lengths" not in views.partial_views(run)  # not live: drawn once, at the end
+
+
+def handler(demo: gr.Blocks, name: str):
+    return next(f.fn for f in demo.fns.values() if f.name == name)
+
+
+def test_a_failed_run_keeps_its_reason_in_the_status_line():
+    from tests.conftest import FakeRunner
+
+    demo = ui.build_demo(FakeRunner(fail=RuntimeError("CUDA out of memory")))
+    status = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "status")
+    settings = ("Q", "fake model", [2], "low_confidence", 4, 4, 0, 1, False, False, True,
+                "fixed", "", "none", None)
+    with pytest.warns(UserWarning):  # the toast, outside a request: a warning
+        shown = list(handler(demo, "on_run")(*settings, progress=lambda *a, **k: None))
+    assert shown[-1] == {status: ("**The run failed:** decoding failed: RuntimeError: CUDA out "
+                                  "of memory. Anything shown below is from an earlier run.")}
+
+
+def test_run_brings_the_vote_panel_and_its_progress_into_view():
+    from hexviz.app.tabs import explore
+
+    demo = ui.build_demo(FakeRunner())
+    run = next(d for d in demo.config["dependencies"] if d.get("backend_fn")
+               and d.get("js") == explore.SHOW_PROGRESS_JS)
+    assert "#vote-plot" in explore.SHOW_PROGRESS_JS and "scrollIntoView" in explore.SHOW_PROGRESS_JS
+    assert run["show_progress"] == "minimal"  # Gradio's overlay would hide the panel

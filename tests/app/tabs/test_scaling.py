@@ -25,3 +25,9 @@ def test_scaling_tab_plots_a_results_file(tmp_path):
     bad.write_text("{}")
     with pytest.raises(gr.Error, match="not a hexviz eval results file"):
         scaling.scaling_from_file(str(bad))
+
+
+def test_the_tab_opens_on_the_model_cards_eval_not_an_empty_box(tmp_path):
+    fig, table = scaling.card_views()
+    assert "(built-in model)" in fig.layout.title.text and "HEX vote" in table
+    assert scaling.card_views(tmp_path / "missing.json") == (None, "")

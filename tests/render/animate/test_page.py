@@ -39,3 +39,9 @@ def test_the_player_is_inlined_with_every_placeholder_filled(stored):
     assert page.startswith("<!DOCTYPE html>") and page.endswith("</body></html>\n")
     assert not re.search(r"__[A-Z_]+__", page)  # __PLAYER_JS__, __DATA__, the colours...
     assert "window.hexviz = {show: show" in page  # player.js itself
+
+
+def test_the_inline_frame_takes_its_pages_height():
+    frame = animate.iframe("<p>hi</p>", 300)
+    assert "height:300px" in frame  # until the page has loaded
+    assert 'onload="' in frame and "offsetHeight" in frame and "ResizeObserver" in frame
