@@ -22,7 +22,7 @@ import gradio as gr
 import plotly.graph_objects as go
 
 from hexviz import limits
-from hexviz.app.widgets import one_line
+from hexviz.app.widgets import one_line, refusal
 from hexviz.render import figures
 from hexviz.render.answers import expert_texts_html, status_markdown
 from hexviz.runs import record
@@ -176,6 +176,6 @@ def replay(path: str | None) -> Views:
     try:
         return full_views(record.load(path))
     except TrajectoryFormatError as err:
-        raise gr.Error(f"cannot replay this file: {err}") from None
+        raise refusal(f"cannot replay this file: {err}") from None
     except Exception as err:  # noqa: BLE001  the app stays up; the user gets one line
-        raise gr.Error(f"cannot replay this file: {one_line(err)}") from None
+        raise refusal(f"cannot replay this file: {one_line(err)}") from None

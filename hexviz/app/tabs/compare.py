@@ -9,7 +9,7 @@ from typing import Any
 
 import gradio as gr
 
-from hexviz.app.widgets import load_stored
+from hexviz.app.widgets import load_stored, refusal
 from hexviz.render.animate import middle_voter
 from hexviz.render.compare import (cache_divergence, compare_outputs, expert_choices,
                                    first_divergence)
@@ -113,11 +113,11 @@ def wire(tab: CompareTab, folder: Path, state: gr.State, runner: Any = None,
 
     def on_compare(a_run, a, b_run, b) -> tuple:
         if a_run is None or b_run is None:
-            raise gr.Error("pick two runs: run something in Explore, or choose stored runs")
+            raise refusal("pick two runs: run something in Explore, or choose stored runs")
         try:
             return compare_outputs(a_run, int(a or 0), b_run, int(b or 0))
         except (ValueError, IndexError) as err:
-            raise gr.Error(str(err)) from None
+            raise refusal(str(err)) from None
 
     tab.button.click(on_compare, [tab.runs[0], tab.experts[0], tab.runs[1], tab.experts[1]],
                      [tab.reveal, tab.maps, tab.answers], api_visibility="private")
@@ -140,14 +140,14 @@ def wire_cache_compare(tab: CompareTab, state: gr.State, runner: Any,
 
     def on_cache_compare(current, mode, label) -> tuple:
         if current is None or not current.complete:
-            raise gr.Error("run a question in Explore first (and let it finish)")
+            raise refusal("run a question in Explore first (and let it finish)")
         try:
             exact = decoded_with(runner, current, label, "none")
             cached = decoded_with(runner, current, label, mode)
         except ValueError as err:
-            raise gr.Error(str(err)) from None
+            raise refusal(str(err)) from None
         if cached.config.cache != mode:
-            raise gr.Error("this model has no block KV cache: it decodes only exactly")
+            raise refusal("this model has no block KV cache: it decodes only exactly")
         pairs = zip(exact.trajectories, cached.trajectories, strict=True)
         parted = [i for i, (a, b) in enumerate(pairs) if first_divergence(a, b) is not None]
         pick = parted[0] if parted else middle_voter(exact)

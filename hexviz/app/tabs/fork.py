@@ -11,6 +11,7 @@ from typing import Any
 import gradio as gr
 
 from hexviz.app.runner import ForkRequest
+from hexviz.app.widgets import refusal
 from hexviz.policy.rules import RULE_NAMES
 from hexviz.policy.settings import divisors
 from hexviz.render import figures
@@ -35,9 +36,9 @@ def parse_temperature(text: str | None) -> float | None:
     try:
         value = float(text)
     except ValueError:
-        raise gr.Error(f"temperature must be 'same' or a number >= 0 (got {text!r})") from None
+        raise refusal(f"temperature must be 'same' or a number >= 0 (got {text!r})") from None
     if not value >= 0:
-        raise gr.Error(f"temperature must be a number >= 0 (got {text!r})")
+        raise refusal(f"temperature must be a number >= 0 (got {text!r})")
     return value
 
 
@@ -49,7 +50,7 @@ def parse_position(text: str | None) -> int | None:
     try:
         return int(text)
     except ValueError:
-        raise gr.Error(f"the position must be a whole number (got {text!r})") from None
+        raise refusal(f"the position must be a whole number (got {text!r})") from None
 
 
 # --- layout ------------------------------------------------------------------------------------
@@ -121,22 +122,22 @@ def wire(panel: ForkPanel, runner, state: gr.State, model: gr.Dropdown) -> None:
 
     def on_candidates(run, index, step, position, model_label) -> Any:
         if run is None or index is None:
-            raise gr.Error("run something in Explore (or replay a stored run) first")
+            raise refusal("run something in Explore (or replay a stored run) first")
         p = parse_position(position)
         if p is None:
-            raise gr.Error("type the position to force (the small number of a masked token)")
+            raise refusal("type the position to force (the small number of a masked token)")
         t = run.trajectories[int(index)]
         if not 0 <= p < len(t.token_ids):
-            raise gr.Error(f"position must be from 0 to {len(t.token_ids) - 1} (got {p})")
+            raise refusal(f"position must be from 0 to {len(t.token_ids) - 1} (got {p})")
         if 0 <= t.reveal_step[p] < int(step):
-            raise gr.Error(f"position {p} is already revealed after step {int(step)}; pick a "
+            raise refusal(f"position {p} is already revealed after step {int(step)}; pick a "
                            "masked one (·)")
         if not hasattr(runner, "candidates"):
-            raise gr.Error("this app's engine cannot list candidates")
+            raise refusal("this app's engine cannot list candidates")
         try:
             top = runner.candidates(model_label, run, int(index), int(step), p)
         except ValueError as err:
-            raise gr.Error(str(err)) from None
+            raise refusal(str(err)) from None
         except Exception as err:  # the app stays up; the user sees what went wrong
             raise gr.Error(f"listing candidates failed: {type(err).__name__}: {err}") from None
         choices = [(f"{text!r}  {prob:.1%}", token) for token, text, prob in top]
@@ -145,10 +146,10 @@ def wire(panel: ForkPanel, runner, state: gr.State, model: gr.Dropdown) -> None:
     def on_fork(run, index, step, block, rule, temperature, position, token, model_label,
                 progress=gr.Progress()) -> tuple:
         if run is None or index is None:
-            raise gr.Error("run something in Explore (or replay a stored run) first")
+            raise refusal("run something in Explore (or replay a stored run) first")
         p = parse_position(position)
         if p is not None and token is None:
-            raise gr.Error("pick the forced token: press 'Top candidates there' first")
+            raise refusal("pick the forced token: press 'Top candidates there' first")
         force = None if p is None else (p, int(token))
         try:
             request = ForkRequest(
@@ -159,9 +160,9 @@ def wire(panel: ForkPanel, runner, state: gr.State, model: gr.Dropdown) -> None:
             progress(0, desc="forking")
             *_, fork = runner.fork(request)
         except ValueError as err:
-            raise gr.Error(str(err)) from None
+            raise refusal(str(err)) from None
         except AttributeError:
-            raise gr.Error("this app's engine cannot fork runs") from None
+            raise refusal("this app's engine cannot fork runs") from None
         except Exception as err:  # the app stays up; the user sees what went wrong
             raise gr.Error(f"the fork failed: {type(err).__name__}: {err}") from None
         shown = None if force is None else (force[0], fork.trajectories[0].tokens[force[0]])

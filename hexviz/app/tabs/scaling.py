@@ -9,7 +9,7 @@ import gradio as gr
 
 from hexviz import limits
 from hexviz.app.runner import Runner
-from hexviz.app.widgets import one_line, user_errors
+from hexviz.app.widgets import one_line, refusal, user_errors
 from hexviz.eval.records import EvalResults, load_results
 from hexviz.eval.report import format_scaling, format_summary
 from hexviz.eval.scoring import scaling_curve, seed_scaling_curve, summarize
@@ -84,7 +84,7 @@ def scaling_from_file(path: str | None) -> tuple:
     try:
         return scaling_views(load_results(path))
     except Exception as err:  # noqa: BLE001  ValueError says what is wrong; others, their type
-        raise gr.Error(f"cannot read this results file: {one_line(err)}") from None
+        raise refusal(f"cannot read this results file: {one_line(err)}") from None
 
 
 def wire(runner: Runner, tab: Scaling, model: gr.Dropdown) -> None:

@@ -49,3 +49,13 @@ def test_the_forms_text_is_read_or_refused():
     assert fork.parse_position("") is None and fork.parse_position("7") == 7
     with pytest.raises(gr.Error, match="a number >= 0"):
         fork.parse_temperature("-1")
+
+
+def test_a_refused_fork_setting_is_one_log_line_not_a_traceback(caplog):
+    caplog.set_level("INFO", logger="hexviz.app")
+    with pytest.raises(gr.Error) as refused:
+        fork.parse_temperature("warm")
+    assert refused.value.print_exception is False  # gradio prints no traceback for it
+    assert [r.getMessage() for r in caplog.records] == [
+        "refused: temperature must be 'same' or a number >= 0 (got 'warm')"]
+    assert all(r.exc_info is None for r in caplog.records)
