@@ -10,7 +10,8 @@ import gradio as gr
 
 from hexviz import limits
 from hexviz.app.runner import Runner, RunRequest
-from hexviz.app.widgets import edit_value, user_errors
+from hexviz.app.widgets import user_errors
+from hexviz.policy.samplers import parse_edit
 from hexviz.policy.settings import parse_blocks
 from hexviz.runs import record
 
@@ -28,7 +29,7 @@ def api_request(label: str, prompt: str, blocks: str, remasking: str, gen_length
                       steps=limits.as_int(steps, "steps") or None,
                       temperature=limits.as_float(temperature, "temperature"),
                       seeds=limits.as_int(seeds, "seeds"), baselines=bool(baselines),
-                      sampler=str(sampler or "fixed"), edit=edit_value(edit),
+                      sampler=str(sampler or "fixed"), edit=parse_edit(edit),
                       cache=str(cache), task=str(task).strip() or None)
 
 

@@ -211,12 +211,6 @@ def settings_column(prompt: gr.Textbox, labels: list[str],
     return settings, upload
 
 
-def edit_value(edit) -> float | None:
-    """The editing threshold from a form or the API: blank, None or "" is the model's default,
-    "off" none (`parse_edit`)."""
-    return parse_edit(edit)
-
-
 def run_request(prompt, model, blocks, rule, gen_length, steps, temperature, seeds, forbid,
                 end_last, baselines, sampler="fixed", edit=None, cache="none",
                 task=None) -> RunRequest:
@@ -226,7 +220,7 @@ def run_request(prompt, model, blocks, rule, gen_length, steps, temperature, see
                       temperature=float(temperature), seeds=int(seeds),
                       forbid_end_of_text=bool(forbid), end_tokens_last=bool(end_last),
                       baselines=bool(baselines), sampler=str(sampler or "fixed"),
-                      edit=edit_value(edit), cache=str(cache or "none"),
+                      edit=parse_edit(edit), cache=str(cache or "none"),
                       task=None if task in (None, "", OWN_FORMAT) else str(task))
 
 
