@@ -344,6 +344,6 @@ def test_the_browser_sees_gpu_snapshots_and_a_refusal_before_the_queue(fake_spac
             f"no refusal on the question box; the validator refused {refused} click(s); "
             f"status: {status!r}")
         browser.close()
-    steps = sorted({int(m.group(1)) for s in seen if (m := re.search(r"step (\d+)/64", s))})
+    steps = sorted({int(m.group(1)) for s in seen if (m := re.search(r"step (\d+) of 64", s))})
     assert calls == 4 and steps[:3] == [16, 32, 48], (fake.calls, seen)  # before the end
     assert len(fake.calls) == calls  # the refused run asked for no GPU
