@@ -165,7 +165,7 @@ class LocalRunner:
         return zerogpu.plan_run(zerogpu.forward_cost(job.lm.model), len(job.plan.experts),
                                 len(job.prompt_ids), config.gen_length, config.step_cap,
                                 self.snapshot_every, self._zerogpu_budget,
-                                whole=config.sampler.variable or config.cache != "none")
+                                whole=config.variable or config.cache != "none")
 
     def notes(self, request: RunRequest) -> tuple[str, ...]:
         """What the plan of ``request`` changed from what it asked for (the paper's lengths

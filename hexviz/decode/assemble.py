@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hexviz.policy.settings import DecodeConfig, Expert
+from hexviz.runs.events import final_canvas
 from hexviz.runs.record import Run, Trajectory, with_wall_flags
 from hexviz.runs.vote import check_tie_rule
 from hexviz.tasks import get_task
@@ -47,6 +48,8 @@ class Reader:
 
 def read_row(lm, decoded, row: int, expert: Expert, reader: Reader) -> Trajectory:
     """Row ``row`` of ``decoded`` read as one expert's trajectory."""
+    if decoded.events is not None:
+        return read_canvas_row(lm, decoded, row, expert, reader)
     ids = decoded.token_ids[row].tolist()
     text = lm.answer_text([i for i in ids if i != lm.mask_id])
     done = int(decoded.steps_taken[row])
@@ -65,6 +68,21 @@ def read_row(lm, decoded, row: int, expert: Expert, reader: Reader) -> Trajector
         one_step_log_likelihood=(None if decoded.one_step_log_likelihood is None
                                  else float(decoded.one_step_log_likelihood[row])),
     )
+    return with_wall_flags(t, lm.end_ids, decoded.config)
+
+
+def read_canvas_row(lm, decoded, row: int, expert: Expert, reader: Reader) -> Trajectory:
+    """Row ``row`` of a growing-canvas decode: everything positional read off its event log."""
+    log, done = decoded.events[row], int(decoded.steps_taken[row])
+    ids = final_canvas(log, lm.mask_id).ids
+    text = lm.answer_text([i for i in ids.tolist() if i != lm.mask_id])
+    t = Trajectory.from_events(
+        expert=expert, log=log, mask_id=lm.mask_id, steps_taken=done,
+        tokens=lm.token_texts(ids.tolist()), draft_ids=decoded.draft_ids[row, :done].copy(),
+        draft_prob=decoded.draft_prob[row, :done].copy(), text=text,
+        answer=reader.answer(lm, ids.tolist(), text), collapsed=False,
+        end_fraction=float(np.isin(ids, lm.end_ids).mean()) if len(ids) else 0.0,
+        end_density=decoded.end_density[row, :done].copy())
     return with_wall_flags(t, lm.end_ids, decoded.config)
 
 

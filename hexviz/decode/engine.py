@@ -29,6 +29,7 @@ from hexviz.policy.rules import RULES
 from hexviz.policy.samplers import Sampler, edits, line_up, token_entropy
 from hexviz.policy.schedule import block_bounds, count_now, steps_left_in_block, tokens_per_step
 from hexviz.policy.settings import DecodeConfig, Expert, exact_if_uncached
+from hexviz.runs.events import EventLog
 from hexviz.runs.record import Timing, Trajectory
 
 # With `end_tokens_last`, end-token proposals score this much lower than any other proposal, so
@@ -232,6 +233,9 @@ class Decoded:
     steps_done: int
     timing: Timing
     one_step_log_likelihood: np.ndarray | None = None  # (R,)
+    # A growing canvas (`hexviz.decode.canvas`): each row's event log, which its final canvas,
+    # reveal order and commits are read from (the positional arrays above are then unused)
+    events: list[EventLog] | None = None
 
 
 @dataclass
@@ -376,6 +380,13 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
     ``resume``, start from a recorded partial canvas (a what-if fork, see `Resume`). A model
     without a block KV cache decodes exactly whatever ``config.cache`` asks, and its record
     says ``cache="none"`` (`hexviz.policy.settings.cache_refusal` says why)."""
+    if config.length.grows:
+        if resume is not None:
+            raise ValueError("a what-if fork needs a fixed-length canvas (--length fixed)")
+        from hexviz.decode.canvas import iter_decode_canvas
+
+        yield from iter_decode_canvas(lm, prompts, experts, config)
+        return
     if not prompts or not experts:
         raise ValueError("decoding needs at least one prompt and one expert")
     for expert in experts:

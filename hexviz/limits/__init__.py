@@ -18,12 +18,12 @@ from hexviz.limits.operator import (MAX_TOKEN_ID, LimitError, Limits, ShapeError
 from hexviz.limits.requests import (as_float, as_int, check_context, check_decode,
                                     check_eval_problems, check_gen_length, check_prompt,
                                     check_prompt_tokens, check_seeds, gen_length_choices,
-                                    most_gen_length)
+                                    growing_step_cap, most_gen_length)
 
 __all__ = ["MAX_TOKEN_ID", "as_float", "as_int", "available_cpus", "check_context", "check_decode",
            "check_eval_file", "check_eval_problems", "check_file_size", "check_gen_length",
            "check_prompt", "check_prompt_tokens", "check_run_shape", "check_seeds", "current",
-           "export_folder", "export_root", "from_env", "gen_length_choices", "int_array",
+           "export_folder", "export_root", "from_env", "gen_length_choices", "growing_step_cap", "int_array",
            "LimitError", "Limits", "most_gen_length", "prob_array", "prune_exports",
            "refuse_constant", "release_memory", "sample_steps", "set_torch_threads", "ShapeError",
            "top_token_id", "torch_threads"]

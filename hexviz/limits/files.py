@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from hexviz.limits.operator import MAX_TOKEN_ID, LimitError, Limits, ShapeError, current
-from hexviz.limits.requests import check_decode
+from hexviz.limits.requests import check_decode, growing_step_cap
 
 
 def check_file_size(path: str | Path, limits: Limits | None = None) -> None:
@@ -43,8 +43,17 @@ def check_run_shape(d: Mapping[str, Any], limits: Limits | None = None) -> None:
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ShapeError(f"{name} must be a non-negative integer (got {value!r})")
     # Parallel samplers (hexviz.policy.samplers) may take up to gen_length steps; fixed and
-    # bounded ones at most `steps`. A bound on shapes only, so the wider one is safe here.
+    # bounded ones at most `steps`; a growing canvas (hexviz.policy.length) at most
+    # `growing_step_cap`. A bound on shapes only, so the wider one is safe here.
+    length = config.get("length") if isinstance(config.get("length"), dict) else {}
+    grows = length.get("mode", "fixed") != "fixed"
     cap = steps if config.get("sampler", "fixed") == "fixed" else max(steps, gen_length)
+    if grows:
+        initial, factor = length.get("initial_length"), length.get("expansion_factor")
+        for name, value in (("initial_length", initial), ("expansion_factor", factor)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ShapeError(f"length {name} must be a positive integer (got {value!r})")
+        cap = growing_step_cap(str(length["mode"]), gen_length, initial, factor)
     if done > cap:
         raise ShapeError(f"steps_done ({done}) is more than steps ({cap})")
     experts = d.get("experts")
@@ -56,15 +65,29 @@ def check_run_shape(d: Mapping[str, Any], limits: Limits | None = None) -> None:
         if not isinstance(e, dict):
             raise ShapeError(f"expert {i} must be an object")
         for key in ("token_ids", "tokens", "reveal_step", "reveal_conf"):
-            if _length(e.get(key), f"expert {i} {key}") != gen_length:
-                raise ShapeError(f"expert {i} {key} has {len(e[key])} entries; gen_length is "
+            n_entries = _length(e.get(key), f"expert {i} {key}")
+            if n_entries > gen_length or (n_entries != gen_length and not grows):
+                raise ShapeError(f"expert {i} {key} has {n_entries} entries; gen_length is "
                                  f"{gen_length}")
+        check_event_columns(e.get("events"), i, cap * (gen_length + 2))
         for key in ("draft_ids", "draft_prob"):
             rows = e.get(key)
             if _length(rows, f"expert {i} {key}") > cap or any(
                     _length(r, f"expert {i} {key} row") != gen_length for r in rows):
                 raise ShapeError(f"expert {i} {key} must be at most {cap} rows (steps) of "
                                  f"{gen_length} (gen_length)")
+
+
+def check_event_columns(events: Any, expert: int, most: int) -> None:
+    """An expert's event log (absent in files before it) holds at most ``most`` events: as
+    many as its steps could make, each step touching each position at most once."""
+    if events is None:
+        return
+    if not isinstance(events, dict):
+        raise ShapeError(f"expert {expert} events must be an object of columns")
+    for key in ("step", "kind", "position", "token", "old", "count", "prob"):
+        if _length(events.get(key), f"expert {expert} events {key}") > most:
+            raise ShapeError(f"expert {expert} events hold more than {most} entries")
 
 
 def top_token_id(d: Mapping[str, Any]) -> int:

@@ -90,6 +90,17 @@ def check_gen_length(gen_length: int, limits: Limits | None = None, max_length: 
                      "HEXVIZ_MAX_GEN_LENGTH)")
 
 
+def growing_step_cap(mode: str, gen_length: int, initial_length: int, factor: int) -> int:
+    """The most steps a growing canvas (`hexviz.policy.length`) may take: rho-EOS's own cap,
+    ``gen_length`` steps; DAEDAL, which has none, grows its all-mask start by ``factor`` per
+    step, then commits at least one token per step, and can have held at most ``gen_length +
+    factor`` masks (insertions stop at the maximum, the last one cut there)."""
+    if mode == "rho-eos":
+        return gen_length
+    growth = -(-max(gen_length - initial_length, 0) // factor) + 1
+    return growth + gen_length + factor
+
+
 def check_decode(gen_length: int, steps: int, rows: int, limits: Limits | None = None,
                  step_cap: int | None = None, steps_given: bool = True) -> None:
     """Bound one run's work (rows x steps forward rows of gen_length) before decoding;
@@ -105,9 +116,9 @@ def check_decode(gen_length: int, steps: int, rows: int, limits: Limits | None =
         raise LimitError(f"steps must be at most {limits.max_steps} (got {steps}; "
                          "HEXVIZ_MAX_STEPS)")
     if step_cap is not None and step_cap > limits.max_steps:
-        raise LimitError(f"this sampler may take up to gen_length = {step_cap} steps, more than "
-                         f"this app's {limits.max_steps} (HEXVIZ_MAX_STEPS); use a shorter "
-                         "gen_length or the fixed or bounded sampler")
+        raise LimitError(f"this decode may take up to {step_cap} steps, more than this app's "
+                         f"{limits.max_steps} (HEXVIZ_MAX_STEPS); use a shorter gen_length, or "
+                         "the fixed or bounded sampler at a fixed length")
     if rows > limits.max_experts:
         raise LimitError(f"{rows} experts (block sizes x seeds + baselines) is more than this "
                          f"app's {limits.max_experts} (HEXVIZ_MAX_EXPERTS); use fewer block "

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from hexviz import limits
+from hexviz.policy.length import LengthConfig
 from hexviz.policy.rules import RULE_NAMES
 from hexviz.policy.samplers import Sampler
 
@@ -85,6 +86,8 @@ class DecodeConfig:
     sampler: str = "fixed"  # tokens per step, NAME[:VALUE] (`hexviz.policy.samplers`)
     edit: float | None = None  # token editing threshold; None: no editing
     cache: str = "none"  # one of CACHE_MODES; files written before caching: none
+    # How the answer canvas changes (`hexviz.policy.length`); gen_length is then its maximum
+    length: LengthConfig = LengthConfig()
 
     def __post_init__(self) -> None:
         if not isinstance(self.gen_length, int) or self.gen_length < 1:
@@ -100,27 +103,50 @@ class DecodeConfig:
                    else Sampler.parse(self.sampler, self.edit))
         object.__setattr__(self, "sampler", sampler)
         object.__setattr__(self, "edit", sampler.edit)
+        length = LengthConfig.from_json(self.length)
+        object.__setattr__(self, "length", length)
+        length.check(self.gen_length)
+        if length.grows:
+            check_growing(self)
 
     def to_json(self) -> dict:
         """The settings as a run file stores them: the sampler as its ``NAME[:VALUE]`` text."""
         return {"gen_length": self.gen_length, "steps": self.steps,
                 "forbid_end_of_text": self.forbid_end_of_text,
                 "end_tokens_last": self.end_tokens_last, "max_gen_length": self.max_gen_length,
-                "sampler": self.sampler.spec, "edit": self.edit, "cache": self.cache}
+                "sampler": self.sampler.spec, "edit": self.edit, "cache": self.cache,
+                "length": self.length.to_json()}
+
+    @property
+    def variable(self) -> bool:
+        """Whether experts take steps of their own (a parallel sampler, a growing canvas)
+        rather than the fixed schedule's ``steps``."""
+        return self.sampler.variable or self.length.grows
 
     @property
     def step_cap(self) -> int:
-        """The most steps any expert may take (`Sampler.step_cap`); it bounds the recorded
-        arrays."""
+        """The most steps any expert may take (`Sampler.step_cap`, `LengthConfig.step_cap`);
+        it bounds the recorded arrays."""
+        if self.length.grows:
+            return self.length.step_cap(self.gen_length)
         return self.sampler.step_cap(self.steps, self.gen_length)
 
     def complete(self, steps_done: int, every_row_finished: bool) -> bool:
         """Whether a decode is over: all ``steps`` done with ``fixed``; every row finished
-        with the samplers whose blocks end when no mask is left."""
-        return every_row_finished if self.sampler.variable else steps_done == self.steps
+        with the samplers whose blocks end when no mask is left, and with a growing canvas."""
+        return every_row_finished if self.variable else steps_done == self.steps
 
     def check(self, expert: Expert) -> None:
         """Raise ValueError unless ``expert`` can be decoded with these settings."""
+        if self.length.grows:
+            if expert.block_length > self.gen_length:
+                raise ValueError(f"block_length must be at most the maximum length "
+                                 f"gen_length={self.gen_length} (got {expert.block_length})")
+            if expert.remasking != "low_confidence":
+                raise ValueError(f"--length {self.length.mode} commits by confidence, as its "
+                                 f"authors' code does; the remasking rule must be "
+                                 f"low_confidence (got {expert.remasking})")
+            return
         if self.gen_length % expert.block_length:
             raise ValueError(f"block_length must divide gen_length={self.gen_length} "
                              f"(got {expert.block_length}; allowed: {divisors(self.gen_length)})")
@@ -132,6 +158,20 @@ class DecodeConfig:
 
     def steps_per_block(self, expert: Expert) -> int:
         return self.steps * expert.block_length // self.gen_length
+
+
+def check_growing(config: DecodeConfig) -> None:
+    """A growing canvas has its own commit rule and decodes exactly: no sampler, editing or
+    block cache beside it."""
+    mode = config.length.mode
+    if config.sampler.spec != "fixed":
+        raise ValueError(f"--length {mode} commits with its own threshold "
+                         f"(--high-conf-threshold); leave --sampler at fixed "
+                         f"(got {config.sampler.spec})")
+    if config.edit is not None:
+        raise ValueError(f"--length {mode} does not edit tokens; leave --edit off")
+    if config.cache != "none":
+        raise ValueError(f"--length {mode} decodes without a block cache; leave --cache at none")
 
 
 def check_cache_mode(mode: str) -> str:

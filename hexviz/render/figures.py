@@ -132,7 +132,7 @@ def edit_marks(t: Trajectory, y, before: int | None = None, name: str = "edits")
 def steps_scale(run: Run) -> int:
     """The last step a colour scale of steps must reach: ``steps`` with ``fixed``, else the
     slowest expert's (each finishes at its own step)."""
-    if not run.config.sampler.variable:
+    if not run.config.variable:
         return run.config.steps - 1
     return max([t.steps_taken for t in run.trajectories] + [1]) - 1
 
@@ -264,7 +264,7 @@ def progress_text(run: Run) -> str:
     """How far a run still decoding has got: "decoding: step 12 of 64, 8 experts (5 vote)"
     (with a parallel sampler, "of at most 64": experts may finish earlier)."""
     cap = run.config.step_cap
-    of = f"of at most {cap}" if run.config.sampler.variable else f"of {cap}"
+    of = f"of at most {cap}" if run.config.variable else f"of {cap}"
     rows, voters = len(run.trajectories), len(run.voters)
     experts = f"{rows} expert{'s' * (rows != 1)}"
     if voters < rows:  # whole-answer baselines decode too, and don't vote
@@ -384,7 +384,7 @@ def scrubber(run: Run, start: int | None = None) -> go.Figure:
     rows_axis(fig, labels)
     fig.update_xaxes(title="answer position")
     notes = ["every expert's canvas after t steps"]
-    if run.config.sampler.variable:
+    if run.config.variable:
         notes.append("a row stops changing when its expert has finished")
     if edited:
         notes.append("◇ edited so far: hover for old → new")

@@ -1,9 +1,12 @@
 """What a decoding run recorded, as numpy data, and its JSON form.
 
-A `Trajectory` is one expert's record at the moment of unmasking; a `Run` is every expert on one
-prompt. Every chart, the step scrubber and the vote are derived from these arrays, so a run saved
-on a GPU machine replays anywhere without a model. The JSON form is a superset of the CLI's
-``--json`` contract and carries a schema name and version.
+A `Trajectory` is one expert's record: its log of what each step did to the canvas
+(`hexviz.runs.events`), and the arrays derived from it for the final canvas (reveal order,
+commits per step, edits), with what the log cannot say (the model's drafts, its end-of-text
+density); a `Run` is every expert on one prompt. Every chart, the step scrubber and the vote are
+derived from these, so a run saved on a GPU machine replays anywhere without a model. The JSON
+form is a superset of the CLI's ``--json`` contract and carries a schema name and version;
+version 1 files (before the log) read as logs of commits and edits.
 """
 
 from __future__ import annotations
@@ -20,12 +23,15 @@ import numpy as np
 from hexviz import limits
 from hexviz.policy.settings import DecodeConfig, Expert
 from hexviz.models.tokens import SpecialTokens
+from hexviz.runs import events as ev
 from hexviz.runs import metrics
+from hexviz.runs.events import EventLog, EventLogError
 from hexviz.runs.schema import check_schema, missing_field
 from hexviz.runs.vote import Vote, majority
 
 SCHEMA = "hexviz.run"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READS_VERSIONS = (1, 2)  # version 1: no event log (fixed-length runs only)
 
 
 class TrajectoryFormatError(ValueError):
@@ -46,15 +52,18 @@ class Timing:
 
 @dataclass(eq=False)
 class Trajectory:
-    """One expert's decoding, recorded as it unmasked."""
+    """One expert's decoding, recorded as it unmasked. L is the final canvas's length (the
+    run's gen_length unless the canvas grew or shrank), W the run's gen_length."""
 
     expert: Expert
     token_ids: np.ndarray  # (L,) final answer region; mask_id where not revealed yet
     tokens: list[str]  # (L,) token text, end tokens kept visible
     reveal_step: np.ndarray  # (L,) step at which each position was committed; -1 not yet
     reveal_conf: np.ndarray  # (L,) probability of the committed token; nan not yet
-    draft_ids: np.ndarray  # (S, L) model's argmax at still-masked positions; -1 if committed
-    draft_prob: np.ndarray  # (S, L) its probability; nan if committed
+    # (S, W) model's argmax at each step's still-masked positions, by position on that step's
+    # canvas; -1 if committed or past its end
+    draft_ids: np.ndarray
+    draft_prob: np.ndarray  # (S, W) its probability; nan if committed
     text: str  # decoded answer up to the first end token
     answer: str | None
     collapsed: bool  # the AfterEoT wall (metrics.is_wall_collapse)
@@ -75,16 +84,44 @@ class Trajectory:
     # first commit, token_ids the final token
     edits: np.ndarray = field(default_factory=lambda: np.empty((0, 4), dtype=np.int64))
     edit_texts: list[tuple[str, str]] = field(default_factory=list)  # (old, new) text per edit
+    # What each step did to the canvas; None: read off the arrays above (a fixed-length
+    # record, which only commits and edits)
+    events: EventLog | None = None
+    canvas_length: np.ndarray = field(  # (steps_taken,) the canvas length after each step
+        default_factory=lambda: np.empty(0, dtype=np.int32))
 
     def __post_init__(self) -> None:
         if self.steps_taken < 0:
             self.steps_taken = len(self.draft_ids)
-        if len(self.commits) == 0 and self.steps_taken:
-            revealed = self.reveal_step[(self.reveal_step >= 0)
-                                        & (self.reveal_step < self.steps_taken)]
-            self.commits = np.bincount(revealed, minlength=self.steps_taken).astype(np.int32)
         self.edits = np.asarray(self.edits, dtype=np.int64).reshape(-1, 4)
+        if self.events is None:
+            self.events = ev.from_positional(self.token_ids, self.reveal_step, self.reveal_conf,
+                                             self.edits, self.steps_taken)
+        if len(self.commits) == 0 and self.steps_taken:
+            self.commits = ev.commits_per_step(self.events, self.steps_taken)
+        if len(self.canvas_length) == 0:
+            self.canvas_length = ev.canvas_lengths(self.events, self.steps_taken)
 
+    @classmethod
+    def from_events(cls, expert: Expert, log: EventLog, mask_id: int, steps_taken: int,
+                    **fields: Any) -> Trajectory:
+        """A trajectory whose final canvas, reveal order, commits and edits are read off its
+        log; ``fields`` give the rest (tokens, drafts, text, answer, ...)."""
+        final = ev.final_canvas(log, mask_id)
+        return cls(expert=expert, token_ids=final.ids, reveal_step=final.reveal_step,
+                   reveal_conf=final.reveal_conf, steps_taken=steps_taken,
+                   commits=ev.commits_per_step(log, steps_taken), edits=ev.edit_table(log),
+                   events=log, canvas_length=ev.canvas_lengths(log, steps_taken), **fields)
+
+    def canvas_at(self, step: int, mask_id: int) -> ev.Canvas:
+        """The canvas after ``step`` steps: ids (mask_id where masked), reveal steps and
+        probabilities, of the length it had then."""
+        return ev.canvas_at(self.events, step, mask_id)
+
+    @property
+    def resized(self) -> bool:
+        """Whether the canvas changed length while decoding (a growing canvas)."""
+        return self.events.resizes
     def ids_at(self, step: int) -> np.ndarray:
         """(L,) token ids after ``step`` steps: the final ids with the edits made at ``step`` or
         later undone, latest first (an edit made at step e shows from step e + 1 on). Positions
@@ -180,6 +217,7 @@ def trajectory_to_json(t: Trajectory) -> dict[str, Any]:
         "one_step_log_likelihood": t.one_step_log_likelihood,
         "steps_taken": t.steps_taken, "commits": t.commits.tolist(), "edits": t.edits.tolist(),
         "edit_texts": [list(pair) for pair in t.edit_texts],
+        "events": ev.to_json(t.events), "canvas_length": t.canvas_length.tolist(),
     }
 
 
@@ -209,40 +247,62 @@ def dumps(run: Run) -> str:
 
 
 def trajectory_from_json(d: dict[str, Any], steps: int, gen_length: int,
-                         top_id: int = limits.MAX_TOKEN_ID) -> Trajectory:
+                         top_id: int = limits.MAX_TOKEN_ID, mask_id: int | None = None) -> Trajectory:
     """One expert; ids must lie in 0..top_id (drafts may be -1: already revealed); ``steps``
-    is the run's step cap."""
+    is the run's step cap. With its event log (schema version 2), its final canvas, reveal
+    order, commits and edits are the log's, and the stored ones must agree with them."""
     drafts = limits.int_array(d["draft_ids"], "draft_ids", -1, top_id)
     taken = drafts.shape[0] if drafts.ndim > 1 else drafts.size // gen_length
     steps_taken = int(limits.int_array([d.get("steps_taken", taken)], "steps_taken", 0,
                                        steps)[0])
     edits = limits.int_array(d.get("edits", []), "edits", 0, top_id).reshape(-1, 4)
+    edit_texts = [(str(old), str(new)) for old, new in d.get("edit_texts", [])]
+    token_ids = limits.int_array(d["token_ids"], "token_ids", 0, top_id)
+    log = None
+    if d.get("events") is not None and mask_id is not None:
+        try:
+            log = ev.from_json(d["events"], max(steps_taken, 1), top_id, gen_length)
+            final = ev.final_canvas(log, mask_id)
+        except EventLogError as err:
+            raise TrajectoryFormatError(f"expert events: {err}") from None
+        derived = {"token_ids": final.ids, "reveal_step": final.reveal_step,
+                   "edits": ev.edit_table(log)}
+        for name, value in derived.items():
+            if name in d and d[name] != value.tolist():
+                raise TrajectoryFormatError(f"expert {name} differ from what its events say")
+        edits = derived["edits"]
+    length = gen_length if log is None else len(token_ids)
     if len(edits) and (edits[:, 0].max() >= max(steps_taken, 1)
                        or edits[:, 1].max() >= gen_length):
         raise TrajectoryFormatError("expert edits name a step or position outside the run")
-    edit_texts = [(str(old), str(new)) for old, new in d.get("edit_texts", [])]
-    t = Trajectory(
-        expert=Expert.from_json(d),
-        token_ids=limits.int_array(d["token_ids"], "token_ids", 0, top_id),
-        tokens=[str(tok) for tok in d["tokens"]],
-        reveal_step=limits.int_array(d["reveal_step"], "reveal_step", -1, steps).astype(np.int32),
-        reveal_conf=limits.prob_array(d["reveal_conf"], "reveal_conf"),  # null -> nan
+    common = dict(
+        expert=Expert.from_json(d), tokens=[str(tok) for tok in d["tokens"]],
         draft_ids=drafts.reshape(-1, gen_length),
         draft_prob=limits.prob_array(d["draft_prob"], "draft_prob").reshape(-1, gen_length),
         text=str(d["text"]), answer=None if d["answer"] is None else str(d["answer"]),
         collapsed=bool(d["collapsed"]), end_fraction=float(d["end_fraction"]),
         end_density=limits.prob_array(d.get("end_density", []), "end_density"),  # null -> nan
-        steps_taken=steps_taken,
-        commits=limits.int_array(d.get("commits", []), "commits", 0, gen_length).astype(np.int32),
-        edits=edits, edit_texts=edit_texts if len(edit_texts) == len(edits) else [],
+        edit_texts=edit_texts if len(edit_texts) == len(edits) else [],
         one_step_log_likelihood=log_likelihood(d.get("one_step_log_likelihood")),
     )
+    if log is not None:
+        t = Trajectory.from_events(log=log, mask_id=mask_id, steps_taken=steps_taken, **common)
+    else:
+        t = Trajectory(
+            token_ids=token_ids,
+            reveal_step=limits.int_array(d["reveal_step"], "reveal_step", -1,
+                                         steps).astype(np.int32),
+            reveal_conf=limits.prob_array(d["reveal_conf"], "reveal_conf"),  # null -> nan
+            steps_taken=steps_taken,
+            commits=limits.int_array(d.get("commits", []), "commits", 0,
+                                     gen_length).astype(np.int32),
+            edits=edits, **common)
     shapes = {"token_ids": t.token_ids.shape, "tokens": (len(t.tokens),),
               "reveal_step": t.reveal_step.shape, "reveal_conf": t.reveal_conf.shape}
     for name, shape in shapes.items():
-        if shape != (gen_length,):
+        if shape != (length,):
             raise TrajectoryFormatError(f"expert field {name!r} has shape {shape}, "
-                                        f"expected ({gen_length},)")
+                                        f"expected ({length},)")
     if t.draft_ids.shape[0] > steps or t.draft_prob.shape != t.draft_ids.shape:
         raise TrajectoryFormatError("expert drafts do not match the run's steps and gen_length")
     if t.end_density.shape[0] not in (0, t.draft_ids.shape[0]):
@@ -266,7 +326,7 @@ def log_likelihood(value: Any) -> float | None:
 def own_steps(t: Trajectory, config: DecodeConfig) -> int:
     """The steps ``t``'s expert decodes for: the configured ones with ``fixed``, else its own
     (experts of a parallel sampler finish at different steps)."""
-    return t.steps_taken if config.sampler.variable else config.steps
+    return t.steps_taken if config.variable else config.steps
 
 
 def timing_from_json(d: dict[str, Any], cap: int) -> Timing:
@@ -291,7 +351,7 @@ def with_wall_flags(t: Trajectory, end_ids: tuple[int, ...], config: DecodeConfi
 
 def run_from_json(d: Any) -> Run:
     """Rebuild a Run; anything that is not a hexviz run raises TrajectoryFormatError."""
-    check_schema(d, SCHEMA, SCHEMA_VERSION, "hexviz run", TrajectoryFormatError)
+    check_schema(d, SCHEMA, READS_VERSIONS, "hexviz run", TrajectoryFormatError)
     try:
         limits.check_run_shape(d)  # declared sizes first: nothing is built from a bad file
         config = DecodeConfig(**d["config"])
@@ -300,7 +360,8 @@ def run_from_json(d: Any) -> Run:
         limits.int_array([i for i in asdict(special).values() if i is not None],
                          "special_tokens", 0, top_id)
         trajectories = [with_wall_flags(trajectory_from_json(e, config.step_cap,
-                                                             config.gen_length, top_id),
+                                                             config.gen_length, top_id,
+                                                             special.mask_id),
                                         special.end_ids, config) for e in d["experts"]]
         run = Run(
             model=str(d["model"]), prompt=str(d.get("prompt", "")),

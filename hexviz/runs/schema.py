@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 
-def check_schema(d: Any, schema: str, version: int, what: str,
+def check_schema(d: Any, schema: str, version: int | tuple[int, ...], what: str,
                  error: type[ValueError] = ValueError) -> dict[str, Any]:
-    """``d`` if it is an object of ``schema`` at ``version``; otherwise ``error`` saying which."""
+    """``d`` if it is an object of ``schema`` at ``version`` (or one of several); otherwise
+    ``error`` saying which."""
     if not isinstance(d, dict) or d.get("schema") != schema:
         raise error(f"not a {what}: expected an object with \"schema\": \"{schema}\"")
-    if d.get("schema_version") != version:
+    versions = version if isinstance(version, tuple) else (version,)
+    if d.get("schema_version") not in versions:
+        shown = " or ".join(map(str, versions))
         raise error(f"{what} schema version {d.get('schema_version')!r} is not supported "
-                    f"(this hexviz reads version {version})")
+                    f"(this hexviz reads version {shown})")
     return d
 
 

@@ -10,8 +10,15 @@ from hexviz import limits
 def test_the_step_cap_of_a_parallel_sampler_is_bounded_too():
     small = limits.Limits(max_steps=100)
     limits.check_decode(128, 64, 5, small)  # fixed: 64 steps
-    with pytest.raises(limits.LimitError, match="up to gen_length = 128 steps.*HEXVIZ_MAX_STEPS"):
+    with pytest.raises(limits.LimitError, match="up to 128 steps.*HEXVIZ_MAX_STEPS"):
         limits.check_decode(128, 64, 5, small, step_cap=128)
+
+
+def test_a_growing_canvas_takes_at_most_its_masks_in_steps():
+    assert limits.growing_step_cap("rho-eos", 128, 64, 8) == 128
+    # DAEDAL: 64 -> 128 in 8 growths and the step that stops, then at most 128 + 8 masks
+    assert limits.growing_step_cap("daedal", 128, 64, 8) == 9 + 136
+    assert limits.growing_step_cap("daedal", 128, 128, 8) == 1 + 136
 
 
 def test_prompts_and_seeds_are_checked_in_the_users_terms():

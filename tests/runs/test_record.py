@@ -194,6 +194,9 @@ def test_the_cache_mode_and_positions_round_trip(run):
 def test_damaged_edits_are_refused(run):
     d = json.loads(record.dumps(run))
     d["experts"][0]["edits"] = [[0, 40, 1, 2]]  # position 40 of a 32-token answer
+    with pytest.raises(TrajectoryFormatError, match="edits differ from what its events say"):
+        record.loads(json.dumps(d))
+    del d["experts"][0]["events"]  # a file of version 1: the edits are the record
     with pytest.raises(TrajectoryFormatError, match="edits name a step or position"):
         record.loads(json.dumps(d))
     d["experts"][0]["edits"] = [[0, 1, 2]]
