@@ -24,6 +24,8 @@ from hexviz.eval.report import (
 )
 from hexviz.eval.scoring import scaling_curve, seed_scaling_curve, summarize, tie_rule_table
 from hexviz.paths import TEST_SET
+from hexviz.policy.length import LENGTH_MODES, LengthConfig
+from hexviz.policy.length import flag as length_flag
 from hexviz.policy.rules import RULE_NAMES
 from hexviz.policy.samplers import SAMPLER_NAMES, Sampler, parse_edit
 from hexviz.policy.settings import CACHE_MODES, parse_blocks
@@ -102,8 +104,43 @@ def add_decode_args(parser: argparse.ArgumentParser) -> None:
                         help="none: exact; prefix / dual: Fast-dLLM's block KV cache, an "
                              "approximation (each step computes the current block and what "
                              "follows / the current block alone; default: none)")
+    add_length_args(parser)
     parser.add_argument("--max-gen-length", type=int, default=None,
                         help="raise or lower the gen_length limit (default: HEXVIZ_MAX_GEN_LENGTH)")
+
+
+def add_length_args(parser: argparse.ArgumentParser) -> None:
+    """--length and the growing canvas's settings; unset ones are the authors' defaults."""
+    group = parser.add_argument_group(
+        "growing canvas", "--length daedal|rho-eos: the answer canvas starts at --initial-length "
+        "masks and grows or shrinks up to --gen-length (docs/length.md); unset settings are the "
+        "authors' defaults")
+    group.add_argument("--length", default="fixed", choices=LENGTH_MODES,
+                       help="fixed (default), daedal or rho-eos")
+    defaults = LengthConfig()
+    for name, kind, text in LENGTH_FLAGS:
+        group.add_argument(length_flag(name), type=kind, default=None,
+                           help=f"{text} (default {getattr(defaults, name)})")
+
+
+LENGTH_FLAGS = (
+    ("initial_length", int, "masks the canvas starts with"),
+    ("expansion_factor", int, "masks added per growth (rho-eos: times 1, 2, 4 or 8)"),
+    ("high_conf_threshold", float, "commit every mask of the block above this confidence"),
+    ("low_conf_threshold", float, "daedal: a mask below it may become expansion-factor masks"),
+    ("eos_confidence_threshold", float, "daedal: grow the initial canvas below it"),
+    ("expand_eos_confidence_threshold", float, "daedal: no insertions above it"),
+    ("eos_check_tokens", int, "tail positions whose end-of-text confidence is averaged"),
+    ("low_density_threshold", float, "rho-eos: grow below it"),
+    ("high_density_threshold", float, "rho-eos: shrink above it"),
+    ("scheduler", str, "rho-eos: const, linear or exp growth of the step outside the band"),
+    ("max_adjust_steps", int, "rho-eos: steps in which the length may change"),
+)
+
+
+def length_options(args: argparse.Namespace) -> dict[str, object]:
+    return {name: getattr(args, name) for name, _, _ in LENGTH_FLAGS
+            if getattr(args, name) is not None}
 
 
 def add_eval_args(parser: argparse.ArgumentParser) -> None:
@@ -134,7 +171,7 @@ def settings_of(args: argparse.Namespace, task: str | None) -> Settings:
                     seeds=args.seeds, baselines=args.baselines, sampler=args.sampler,
                     edit=args.edit, cache=args.cache, forbid_end_of_text=args.forbid_end_of_text,
                     end_tokens_last=args.end_tokens_last, answer_format=args.answer,
-                    tie_rule=args.tie)
+                    tie_rule=args.tie, length=args.length, length_options=length_options(args))
 
 
 def run_limits(args: argparse.Namespace) -> limits.Limits:
@@ -195,15 +232,19 @@ def format_run(run: Run) -> str:
     task = f", task {run.task}" if run.task else ""
     cache = "" if run.config.cache == "none" else f", {run.config.cache} cache"
     rows = f" ({run.timing.row_passes} rows)" if run.timing.row_passes is not None else ""
-    lines = [f"model {run.model}{task}: gen_length {run.config.gen_length}, steps "
-             f"{run.config.steps}, sampler {run.config.sampler.label}{cache}, {run.steps_done} "
-             f"forward passes{rows} in {run.timing.decode_s:.2f} s"]
+    length = run.config.length
+    decoding = (f"gen_length {run.config.gen_length}, steps {run.config.steps}, sampler "
+                f"{run.config.sampler.label}{cache}" if not length.grows else
+                f"{length.label()}, at most {run.config.gen_length}")
+    lines = [f"model {run.model}{task}: {decoding}, {run.steps_done} forward passes{rows} in "
+             f"{run.timing.decode_s:.2f} s"]
     width = max(len(t.expert.label) for t in run.trajectories)
     for t in run.trajectories:
         answer = t.answer if t.answer is not None else "-"
         ll = t.one_step_log_likelihood
         flags = ("  COLLAPSED" if t.collapsed else "") + ("" if t.expert.votes else "  (no vote)")
         edits = f"  edits {len(t.edits)}" if run.config.edit is not None else ""
+        edits += f"  length {len(t.token_ids):>3}" if length.grows else ""
         lines.append(f"  {t.expert.label:<{width}}  answer {answer:<8}"
                      f"  end tokens {t.end_fraction:4.0%}  AR-ness {t.ar_ness:4.2f}"
                      f"  steps {t.steps_taken:>3}{edits}"

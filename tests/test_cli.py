@@ -190,7 +190,7 @@ def test_the_step_cap_of_a_parallel_sampler_meets_the_operator_limit(capsys, mon
             "--gen-length", "16", "--steps", "8"]
     assert run_cli(capsys, *base)[0] == 0
     code, _, err = run_cli(capsys, *base, "--sampler", "threshold:0.9")
-    assert code == 2 and "up to gen_length = 16 steps" in err and "HEXVIZ_MAX_STEPS" in err
+    assert code == 2 and "up to 16 steps" in err and "HEXVIZ_MAX_STEPS" in err
 
 
 # --- hexviz animate -----------------------------------------------------------------------------

@@ -12,11 +12,12 @@ builder decodes its curated runs with settings of its own, as the stored files r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from hexviz import limits
 from hexviz.decode.assemble import Reader
+from hexviz.policy.length import LengthConfig, fitted_to
 from hexviz.policy.samplers import EDIT_OFF, Sampler
 from hexviz.policy.settings import (
     DecodeConfig,
@@ -32,7 +33,7 @@ from hexviz.policy.settings import (
     parse_blocks,
     resolve_lengths,
 )
-from hexviz.runs.vote import check_tie_rule
+from hexviz.runs.vote import NEEDS_LIKELIHOOD, check_tie_rule
 from hexviz.tasks import get_task
 from hexviz.tasks.answers import get_extractor
 from hexviz.tasks.base import Problem, Task
@@ -62,6 +63,10 @@ class Settings:
     end_tokens_last: bool = False
     answer_format: str | None = None  # overrides the task's parser (the CLI's --answer)
     tie_rule: str = "first"  # how the vote breaks ties (the CLI's --tie)
+    length: str = "fixed"  # fixed, daedal or rho-eos (`hexviz.policy.length`)
+    # The growing canvas's settings the user gave (`LengthConfig` fields); the others are the
+    # authors' defaults, fitted to the model's gen_length
+    length_options: Mapping[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         off = self.edit == EDIT_OFF and self.edit is not None
@@ -87,6 +92,18 @@ class Settings:
         if self.answer_format is not None:
             get_extractor(self.answer_format)
         check_tie_rule(self.tie_rule)
+        self.length_config()  # a bad length setting fails before any model loads
+        if self.length != "fixed" and self.tie_rule in NEEDS_LIKELIHOOD:
+            raise ValueError(f"--tie {self.tie_rule} needs HEX's one-step likelihood, which "
+                             f"a growing canvas (--length {self.length}) does not have; use "
+                             f"--tie first")
+
+    def length_config(self) -> LengthConfig:
+        """The growing canvas as given, the authors' defaults elsewhere (not yet fitted)."""
+        if self.length == "fixed" and self.length_options:
+            raise ValueError(f"{', '.join('--' + k.replace('_', '-') for k in self.length_options)}"
+                             f" set a growing canvas; add --length daedal or --length rho-eos")
+        return LengthConfig.from_json({"mode": self.length, **self.length_options})
 
 
 @dataclass(frozen=True)
@@ -164,10 +181,18 @@ def plan(lm, questions: Sequence[str | Problem], settings: Settings,
     # The most that fits the operator's limit and this model after this prompt, said before
     # any check of the steps or blocks that follow from gen_length.
     limits.check_gen_length(gen_length, bounds, lm.max_length, longest)
-    edit = lm.defaults.edit if settings.edit is None else settings.edit
+    length, length_notes = fitted_to(settings.length_config(), gen_length,
+                                     set(settings.length_options))
+    notes += [f"note: {n}" for n in length_notes]
+    # The model's editing default is for fixed lengths; one asked for is refused by the config.
+    edit = settings.edit if settings.edit is not None or length.grows else lm.defaults.edit
     config = DecodeConfig(gen_length, steps, settings.forbid_end_of_text,
                           settings.end_tokens_last, bounds.max_gen_length, settings.sampler,
-                          None if edit == EDIT_OFF else edit, settings.cache)
+                          None if edit == EDIT_OFF else edit, settings.cache, length)
+    if length.grows and settings.baselines:
+        settings = replace(settings, baselines=False)
+        notes.append(f"note: no whole-answer baselines with --length {length.mode} (they "
+                     f"decode a fixed length)")
     experts = experts_of(settings, gen_length)
     limits.check_decode(gen_length, steps, len(experts), bounds, config.step_cap,
                         steps_given=settings.steps is not None)

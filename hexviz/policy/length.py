@@ -16,8 +16,8 @@ end-of-text signal, up to ``gen_length`` (the authors' ``max_gen_length``):
 
 Both commit inside blocks of the expert's size that start where the last full block ended, every
 mask whose confidence is above ``high_conf_threshold``, else the most confident one. The
-defaults are the authors' (their ``generate`` and ``scripts/``); `fitted` fits them to a short
-canvas. `hexviz.decode.canvas` decodes them.
+defaults are the authors' (their ``generate`` and ``scripts/``); `fitted_to` fits them to a
+short canvas. `hexviz.decode.canvas` decodes them.
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def fitted(config: LengthConfig, gen_length: int, given: set[str] = frozenset()) -> tuple[
+def fitted_to(config: LengthConfig, gen_length: int, given: set[str] = frozenset()) -> tuple[
         LengthConfig, list[str]]:
     """``config`` with the authors' defaults fitted to a maximum of ``gen_length`` where they
     do not fit (the settings in ``given`` are the user's and stay), and a note for each fit.
