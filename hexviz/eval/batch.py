@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from hexviz.decode.plan import Plan
 from hexviz.eval.records import EvalResults, Record, finite
 from hexviz.tasks import get_task
@@ -24,7 +26,13 @@ def record_of(index: int, problem: Problem, run) -> Record:
     return Record(index, problem.question, problem.gold, [t.answer for t in ts],
                   [t.collapsed for t in ts], [t.text for t in ts],
                   [finite(t.ar_ness) for t in ts], [finite(t.early_end_share) for t in ts],
-                  [t.one_step_log_likelihood for t in ts], [t.steps_taken for t in ts])
+                  [t.one_step_log_likelihood for t in ts], [t.steps_taken for t in ts],
+                  [len(t.token_ids) for t in ts], [useful_tokens(t, run.special.end_ids) for t in ts])
+
+
+def useful_tokens(t, end_ids: tuple[int, ...]) -> int:
+    """Tokens of the final canvas that are not end tokens (rho-EOS's useful tokens)."""
+    return int((~np.isin(t.token_ids, end_ids)).sum())
 
 
 def evaluate(lm, plan: Plan, problems: Sequence[Problem], batch_size: int = 8, data: str = "",

@@ -41,6 +41,10 @@ class Record:
     one_step_log_likelihoods: list[float | None] = field(default_factory=list)
     # Steps each expert took: its forward passes (older files: none; with `fixed`, all `steps`)
     steps: list[int] = field(default_factory=list)
+    # Each expert's final canvas length (gen_length unless it grew or shrank) and how many of
+    # its tokens are not end tokens (older files: none)
+    lengths: list[int] = field(default_factory=list)
+    useful: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -80,7 +84,9 @@ def results_from_json(d: Any) -> EvalResults:
         records = [Record(r["index"], r["question"], r["gold"], r["answers"], r["collapsed"],
                           r.get("texts", []), r.get("ar_ness", []), r.get("early_end", []),
                           _likelihoods(r.get("one_step_log_likelihoods", [])),
-                          [int(v) for v in r.get("steps", [])])
+                          [int(v) for v in r.get("steps", [])],
+                          [int(v) for v in r.get("lengths", [])],
+                          [int(v) for v in r.get("useful", [])])
                    for r in d["records"]]
         return EvalResults(d["model"], d["data"], DecodeConfig(**d["config"]), experts,
                            d["answer_format"], records, d.get("decode_s", 0.0),

@@ -21,11 +21,14 @@ def no_nan(items: list[tuple[str, Any]]) -> dict[str, Any]:
 def format_summary(summary: Summary) -> str:
     labels = [s.label + ("" if s.votes else " [baseline]") for s in summary.experts]
     w = max([28, *map(len, labels)])  # long baseline labels must not push their row askew
+    sized = any(not math.isnan(s.useful_share) for s in summary.experts)
     lines = [f"{'expert':<{w}} {'accuracy':>9} {'no answer':>10} {'collapse':>9} "
-             f"{'AR-ness':>8} {'early end':>10} {'passes':>7}"]
+             f"{'AR-ness':>8} {'early end':>10} {'passes':>7}"
+             + (f" {'length':>7} {'useful':>7}" if sized else "")]
     for label, s in zip(labels, summary.experts, strict=True):
         lines.append(f"{label:<{w}} {s.accuracy:>9.1%} {s.no_answer:>10.1%} {s.collapse:>9.1%} "
-                     f"{s.ar_ness:>8.2f} {s.early_end_share:>10.1%} {s.steps:>7.1f}")
+                     f"{s.ar_ness:>8.2f} {s.early_end_share:>10.1%} {s.steps:>7.1f}"
+                     + (f" {s.length:>7.1f} {s.useful_share:>7.1%}" if sized else ""))
     lines += [
         f"{'HEX vote':<{w}} {summary.hex_accuracy:>9.1%}   tie rate {summary.tie_rate:.1%}"
         f" (ties: {summary.tie_rule})"

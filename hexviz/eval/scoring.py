@@ -23,6 +23,8 @@ class ExpertScore:
     ar_ness: float = math.nan  # mean over problems; nan where not recorded
     early_end_share: float = math.nan
     steps: float = math.nan  # mean steps taken: the expert's forward passes per problem
+    length: float = math.nan  # mean final canvas length
+    useful_share: float = math.nan  # its tokens that are not end tokens, over all problems
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,10 @@ class Summary:
 def _mean(values: Iterable[float | None]) -> float:
     known = [v for v in values if v is not None]
     return sum(known) / len(known) if known else math.nan
+
+
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole else math.nan
 
 
 def vote_of(record: Record, voters: Sequence[int], tie_rule: str = "first"):
@@ -86,7 +92,10 @@ def summarize(results: EvalResults, voters: Sequence[int] | None = None,
         rate(r.collapsed[i] for r in records),
         _mean(r.ar_ness[i] for r in records if r.ar_ness),
         _mean(r.early_end[i] for r in records if r.early_end),
-        _mean(r.steps[i] for r in records if r.steps))
+        _mean(r.steps[i] for r in records if r.steps),
+        _mean(r.lengths[i] for r in records if r.lengths),
+        _share(sum(r.useful[i] for r in records if r.useful),
+               sum(r.lengths[i] for r in records if r.useful)))
         for i, expert in enumerate(results.experts)]
     votes = [vote_of(r, voters, tie_rule) for r in records]
     voting = [scores[i].accuracy for i in voters]

@@ -29,24 +29,42 @@ PUBLISHED = {"daedal": published_daedal.generate, "rho-eos": published_rho_eos.g
 
 
 class Published:
-    """The checkpoint as the authors' code calls it: ``model(x, attention_mask=...).logits``."""
+    """The checkpoint as the authors' code calls it: ``model(x, attention_mask=...).logits``;
+    it keeps every canvas it was asked about (one per step)."""
 
-    def __init__(self, lm) -> None:
-        self.lm = lm
+    def __init__(self, lm, prompt_length: int) -> None:
+        self.lm, self.prompt_length, self.canvases = lm, prompt_length, []
 
     def __call__(self, x, attention_mask=None):
+        self.canvases.append(x[0, self.prompt_length:].tolist())
         return self.lm.model(input_ids=x, attention_mask=attention_mask)
 
 
-def published(lm, mode: str, prompt: list[int], block_length: int, **kwargs) -> list[int]:
-    """The authors' function on one question, its defaults but for the ids and lengths."""
+def published_run(lm, mode: str, prompt: list[int], block_length: int,
+                  **kwargs) -> tuple[list[int], list[list[int]]]:
+    """The authors' function on one question, its defaults but for the ids and lengths: the
+    final canvas, and the canvas before each step."""
+    model = Published(lm, len(prompt))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # their autocast(cuda) on a CPU machine
-        out = PUBLISHED[mode](Published(lm), torch.tensor([prompt]), lm.tokenizer,
+        out = PUBLISHED[mode](model, torch.tensor([prompt]), lm.tokenizer,
                               block_length=block_length, max_gen_length=GEN_LENGTH,
                               mask_id=lm.mask_id, eos_token_id=lm.tokenizer.eos_token_id,
                               **kwargs)
-    return out[0][len(prompt):].tolist()
+    return out[0][len(prompt):].tolist(), model.canvases
+
+
+def published(lm, mode: str, prompt: list[int], block_length: int, **kwargs) -> list[int]:
+    return published_run(lm, mode, prompt, block_length, **kwargs)[0]
+
+
+def assert_same_steps(lm, t, mode: str, prompt: list[int], **kwargs) -> None:
+    """``t`` left the published function's final canvas, and stood where it stood before
+    every step (lengths, masks, tokens)."""
+    final, canvases = published_run(lm, mode, prompt, t.expert.block_length, **kwargs)
+    assert t.token_ids.tolist() == final, t.expert.label
+    ours = [t.canvas_at(step, lm.mask_id).ids.tolist() for step in range(t.steps_taken)]
+    assert ours == canvases, t.expert.label
 
 
 def config(mode: str, **length) -> DecodeConfig:
@@ -60,9 +78,8 @@ def test_every_hex_expert_equals_the_published_function(builtin, mode, question)
     prompt = builtin.format_prompt(question)
     experts = hex_experts(GEN_LENGTH)
     run = decode(builtin, prompt, experts, config(mode))
-    for expert, t in zip(experts, run.trajectories, strict=True):
-        assert t.token_ids.tolist() == published(builtin, mode, prompt, expert.block_length), (
-            expert.label)
+    for t in run.trajectories:
+        assert_same_steps(builtin, t, mode, prompt)
 
 
 @pytest.mark.parametrize("mode, changed, published_kwargs", [
@@ -81,9 +98,9 @@ def test_changed_settings_follow_the_published_function(builtin, mode, changed,
     prompt = builtin.format_prompt(QUESTIONS[0])
     run = decode(builtin, prompt, [Expert(16)], config(mode, **changed))
     default = decode(builtin, prompt, [Expert(16)], config(mode))
-    ours = run.trajectories[0].token_ids.tolist()
-    assert ours == published(builtin, mode, prompt, 16, **published_kwargs)
-    assert ours != default.trajectories[0].token_ids.tolist()  # the setting mattered
+    assert_same_steps(builtin, run.trajectories[0], mode, prompt, **published_kwargs)
+    assert run.trajectories[0].events.kind.tolist() != (  # the setting mattered
+        default.trajectories[0].events.kind.tolist())
 
 
 def test_the_log_replays_to_the_final_canvas_and_lengths(builtin):

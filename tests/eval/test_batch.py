@@ -170,3 +170,32 @@ def test_eval_with_a_parallel_sampler_records_each_experts_steps(tmp_path, rando
     for r in results.records:
         assert len(r.steps) == 2 and all(1 <= v <= 16 for v in r.steps)
     assert 0 < results.row_passes <= sum(sum(r.steps) for r in results.records)
+
+
+def test_eval_with_a_growing_canvas_records_lengths_and_useful_tokens(tmp_path, builtin):
+    from hexviz.decode.plan import Settings, plan
+    from hexviz.eval.batch import evaluate
+    from hexviz.tasks.base import Problem
+
+    problems = [Problem(f"Mia has {n} marbles. She buys 5 more. How many marbles does Mia "
+                        f"have now?", str(n + 5)) for n in (3, 12)]
+    p = plan(builtin, problems, Settings(length="daedal", blocks=(8, 32), baselines=False))
+    results = evaluate(builtin, p, problems, batch_size=2)
+    for record in results.records:
+        assert record.lengths and all(64 <= n <= 128 for n in record.lengths)
+        assert all(0 < u < n for u, n in zip(record.useful, record.lengths, strict=True))
+    back = load_results_roundtrip(results, tmp_path)
+    assert back.config.length.mode == "daedal" and back.records[0].lengths == results.records[
+        0].lengths
+    s = summarize(back)
+    useful = sum(r.useful[0] for r in back.records) / sum(r.lengths[0] for r in back.records)
+    assert s.experts[0].useful_share == pytest.approx(useful)
+    assert s.experts[0].length == pytest.approx(sum(r.lengths[0] for r in back.records) / 2)
+
+
+def load_results_roundtrip(results, tmp_path):
+    from hexviz.eval.report import results_to_json
+
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(results_to_json(results)))
+    return load_results(path)
