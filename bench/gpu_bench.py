@@ -1,7 +1,7 @@
 """Benchmark (not a test): LLaDA-8B-Instruct's shapes on a GPU, in the HEX paper's setting.
 
     python bench/gpu_bench.py [--prompt-length 120] [--cases 1,5,7,batch8] [--peak-tflops T]
-                              [--caches none,prefix,dual]
+                              [--caches none,prefix,dual] [--lengths fixed,daedal,rho-eos]
 
 Builds hexviz's native LLaDA module with LLaDA-8B-Instruct's configuration and random weights
 (nothing is downloaded) in bf16 on CUDA, and decodes a GSM8K-length prompt (random ids) with
@@ -12,7 +12,11 @@ gen_length 256 and 128 steps for:
 - ``7``: the HEX set plus the two whole-answer baselines (the app's default request);
 - ``batch8``: 8 problems x (HEX set + 3 baselines), the eval's case on a GPU;
 
-each exact and with the prefix and dual block KV cache (rows ``7+dual`` ...).
+each exact and with the prefix and dual block KV cache (rows ``7+dual`` ...), and with
+``--lengths`` also with a growing canvas (rows ``5@daedal`` ...: the authors' settings, starting
+at 64 masks, at most gen_length; exact, as growing canvases decode). With random weights the
+model is never sure, so a growing canvas commits one token per step and grows to its maximum:
+its per-step cost is the real model's, its step count is not.
 
 For each it prints seconds per run and per step, peak GPU memory, the model TFLOP/s achieved
 (FLOPs from the rows the engine actually computed, `llada_forward_flops`) and its share of the
@@ -34,6 +38,7 @@ import torch
 from hexviz.decode.assemble import decode_many
 from hexviz.models.llada import LLaDAConfig, LLaDAModelLM
 from hexviz.models.wrapper import DiffusionLM, ModelDefaults
+from hexviz.policy.length import LengthConfig
 from hexviz.policy.settings import DecodeConfig, baseline_experts, hex_experts
 from hexviz.runs.record import SpecialTokens
 
@@ -161,11 +166,11 @@ def run_case(lm: DiffusionLM, log: ForwardLog, prompts: list[list[int]], experts
     log.flops = log.passes = 0
     synchronize(device)
     tic = time.perf_counter()
-    decode_many(lm, prompts, experts, config)
+    runs = decode_many(lm, prompts, experts, config)
     synchronize(device)
     seconds = time.perf_counter() - tic
     peak = torch.cuda.max_memory_allocated(device) if device.type == "cuda" else float("nan")
-    return {"seconds": seconds, "flops": log.flops, "peak": peak}
+    return {"seconds": seconds, "flops": log.flops, "peak": peak, "steps": runs[0].steps_done}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -175,6 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", default=None, help="comma-separated: 1,5,7,batch8 (default all)")
     parser.add_argument("--caches", default="none,prefix,dual",
                         help="cache modes per case (comma-separated; default all three)")
+    parser.add_argument("--lengths", default="fixed",
+                        help="canvas modes per case (comma-separated: fixed,daedal,rho-eos; "
+                             "growing ones decode exactly)")
     parser.add_argument("--peak-tflops", type=float, default=None,
                         help="the card's dense bf16 peak, when its name is not in the table")
     args = parser.parse_args(argv)
@@ -208,7 +216,13 @@ def main(argv: list[str] | None = None) -> int:
     decode_many(lm, prompts[:1], hex_experts(setting.gen_length, [setting.gen_length]), warm_up)
     runs = [(f"{label}" if cache == "none" else f"{label}+{cache}", problems, experts,
              replace(decode_config, cache=cache))
-            for label, (problems, experts) in chosen.items() for cache in args.caches.split(",")]
+            for label, (problems, experts) in chosen.items() for cache in args.caches.split(",")
+            if "fixed" in args.lengths.split(",")]
+    initial = min(64, setting.gen_length // 4)
+    runs += [(f"{label}@{mode}", problems, [e for e in experts if e.remasking == "low_confidence"],
+              replace(decode_config, length=LengthConfig(mode, initial_length=initial)))
+             for label, (problems, experts) in chosen.items()
+             for mode in args.lengths.split(",") if mode != "fixed"]
     for label, problems, experts, case_config in runs:
         r = run_case(lm, log, prompts[:problems], experts, case_config)
         tflops = r["flops"] / r["seconds"] / 1e12
@@ -216,8 +230,8 @@ def main(argv: list[str] | None = None) -> int:
         achieved = f"{tflops:.2f} TFLOP/s" if device.type == "cuda" else f"{tflops * 1e3:.2f} GFLOP/s"
         memory = f", peak memory {r['peak'] / 2**30:.1f} GiB" if device.type == "cuda" else ""
         rows = problems * len(experts)
-        print(f"  {label:>13}: {rows:>3} rows, {r['seconds']:7.2f} s per run, "
-              f"{r['seconds'] / setting.steps * 1e3:7.1f} ms per step{memory}, "
+        print(f"  {label:>13}: {rows:>3} rows, {r['seconds']:7.2f} s per run, {r['steps']:>4} "
+              f"steps, {r['seconds'] / r['steps'] * 1e3:7.1f} ms per step{memory}, "
               f"{achieved}{share}")
     return 0
 

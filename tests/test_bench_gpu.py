@@ -53,3 +53,13 @@ def test_gpu_bench_runs_a_cpu_smoke_run_without_cuda(capsys):
     rows = [line.split(":")[0].strip() for line in out.splitlines() if "per step" in line]
     assert rows == ["1", "1+prefix", "1+dual", "7", "7+prefix", "7+dual", "batch2",
                     "batch2+prefix", "batch2+dual"]
+
+
+@pytest.mark.slow
+def test_gpu_bench_times_growing_canvases_beside_fixed_length(capsys):
+    assert gpu_bench.main(["--cases", "1", "--caches", "none", "--lengths",
+                           "fixed,daedal,rho-eos"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split(":")[0].strip(): line for line in out.splitlines() if "per step" in line}
+    assert list(rows) == ["1", "1@daedal", "1@rho-eos"]
+    assert " 32 steps" in rows["1"] and " 32 steps" not in rows["1@daedal"]

@@ -226,7 +226,8 @@ def iter_decode_canvas(lm: DiffusionLM, prompts: Sequence[Sequence[int]],
     length = config.length
     batch = Batch([list(map(int, p)) for p in prompts], list(experts), config)
     limits.check_context(max(len(p) for p in batch.prompts), config.gen_length, lm.max_length)
-    eos_id = lm.tokenizer.eos_token_id
+    # The authors read the tokenizer's eos token: LLaDA's <|endoftext|>, its AfterEoT padding
+    eos_id = lm.special.end_of_text_id
     if eos_id is None:
         raise ValueError(f"--length {length.mode} needs the model's end-of-text token, and "
                          f"this tokenizer has none")
