@@ -6,8 +6,11 @@ keeps this true, with no exception):
     app/        the Gradio app: `ui` builds the demo from `tabs/` (one file per tab), `views`
                 (one registry entry per chart), `runner` serves requests, `loading` keeps the
                 models, `zerogpu` wraps a Space's GPU calls                  -> everything below
-    cli.py      `hexviz run | eval | animate`; `showcase.py` builds the lesson's and gallery's
-                stored runs and the README animation                         -> everything below
+    cli.py      `hexviz run | eval | animate | import`; `showcase.py` builds the lesson's and
+                gallery's stored runs and the README animation               -> everything below
+    imports/    runs made elsewhere: a diffusers dLLM pipeline recorded as it decodes, the HEX
+                authors' generation files read as eval records; diffusers only when used
+                                  -> eval.records/scoring, runs, policy, tasks, limits, tokens
     render/     pure renderers of runs: Plotly `figures`, the `animate` GIF/HTML player, the
                 `palette`, the position `states`, the lesson's chapters, answer panels, text
                 that fits (`textfit`); no torch, no gradio

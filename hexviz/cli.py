@@ -23,6 +23,7 @@ from hexviz.eval.report import (
     task_label,
 )
 from hexviz.eval.scoring import scaling_curve, seed_scaling_curve, summarize, tie_rule_table
+from hexviz.imports.hex import DATASETS as HEX_DATASETS
 from hexviz.paths import TEST_SET
 from hexviz.policy.length import LENGTH_MODES, LengthConfig
 from hexviz.policy.length import flag as length_flag
@@ -207,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_args(ev)
     add_decode_args(ev)
     add_animate_parser(sub)
+    add_import_parser(sub)
     return parser
 
 
@@ -224,6 +226,25 @@ def add_animate_parser(sub) -> None:
                     help="with --layout compare: the second run (default: RUN.json itself)")
     an.add_argument("--fps", type=float, default=8.0, help="steps per second (default 8)")
     an.add_argument("--width", type=int, default=1280, help="GIF width in pixels (default 1280)")
+
+
+def add_import_parser(sub) -> None:
+    im = sub.add_parser("import", help="runs made elsewhere, read as hexviz records")
+    kinds = im.add_subparsers(dest="kind", required=True)
+    hx = kinds.add_parser("hex", help="the HEX authors' eval.py generation files (one block "
+                                      "size each) as one hexviz eval results file per dataset")
+    hx.add_argument("files", type=Path, nargs="+", metavar="FILE",
+                    help="{timestamp}_{dataset}_..._block{B}_..._generations.json, the same "
+                         "questions in each")
+    hx.add_argument("--out", type=Path, required=True, metavar="DIR",
+                    help="writes DIR/TASK.json (for eval --rescore and the Scaling tab) and, "
+                         "where the files kept intermediate_types, DIR/TASK_runs/*.json")
+    hx.add_argument("--task", default=None, choices=HEX_DATASETS,
+                    help="the dataset of every file (default: read from each file's name)")
+    hx.add_argument("--rows", type=int, default=20,
+                    help="problems listed in the problems x experts table (default 20)")
+    hx.add_argument("--runs", type=int, default=20,
+                    help="at most this many problems written as runs (default 20)")
 
 
 def format_run(run: Run) -> str:
@@ -433,8 +454,43 @@ def cmd_animate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """`hexviz import hex`: each dataset's records written and its tables printed."""
+    from hexviz.imports import hex as hex_files
+
+    if args.rows < 0 or args.runs < 0:
+        raise ValueError(f"--rows and --runs must be >= 0 (got {args.rows}, {args.runs})")
+    imported = hex_files.import_hex(args.files, args.task)
+    try:
+        for imp in imported:
+            print(f"== {imp.task}: {len(imp.files)} experts x {len(imp.results.records)} "
+                  f"problems ({imp.results.model})")
+            for note in imp.notes:
+                print(f"note: {note}")
+            print_report(imp.results)
+            print(hex_files.format_grid(imp.results, args.rows))
+            if cells := hex_files.format_cells(imp.results):
+                print(cells)
+            args.out.mkdir(parents=True, exist_ok=True)
+            out = args.out / f"{imp.task}.json"
+            out.write_text(json.dumps(results_to_json(imp.results), indent=1) + "\n")
+            print(f"records written to {out}")
+            runs = imp.run_indices[:args.runs]
+            if runs:
+                folder = args.out / f"{imp.task}_runs"
+                folder.mkdir(exist_ok=True)
+                for i in runs:
+                    (folder / f"problem_{i:04d}.json").write_text(json.dumps(
+                        run_to_json(imp.run(i))))
+                print(f"{len(runs)} of {len(imp.run_indices)} runs written to {folder}")
+    except OSError as err:
+        raise ValueError(f"cannot write to {args.out}: {err.strerror}") from None
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"run": cmd_run, "eval": cmd_eval}
 COMMANDS["animate"] = cmd_animate
+COMMANDS["import"] = cmd_import
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,9 +40,12 @@ FLOORS = {
     # pure renderers: the eval's records and scores, never its decoding
     "hexviz.render": ("hexviz.paths", "hexviz.limits", "hexviz.tasks", "hexviz.policy",
                       "hexviz.runs", "hexviz.eval.records", "hexviz.eval.scoring"),
+    # runs made elsewhere (a diffusers pipeline, the HEX authors' files) read into records
+    "hexviz.imports": ("hexviz.limits", "hexviz.tasks", "hexviz.models.tokens", "hexviz.policy",
+                       "hexviz.runs", "hexviz.eval.records", "hexviz.eval.scoring"),
     "hexviz.cli": ("hexviz.paths", "hexviz.limits", "hexviz.tasks", "hexviz.models",
                    "hexviz.policy", "hexviz.runs", "hexviz.decode", "hexviz.eval",
-                   "hexviz.render"),
+                   "hexviz.render", "hexviz.imports"),
     "hexviz.showcase": ("hexviz.paths", "hexviz.limits", "hexviz.tasks", "hexviz.models",
                         "hexviz.policy", "hexviz.runs", "hexviz.decode", "hexviz.eval",
                         "hexviz.render"),

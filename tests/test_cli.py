@@ -193,6 +193,69 @@ def test_the_step_cap_of_a_parallel_sampler_meets_the_operator_limit(capsys, mon
     assert code == 2 and "up to 16 steps" in err and "HEXVIZ_MAX_STEPS" in err
 
 
+# --- a growing canvas (--length) ---------------------------------------------------------------
+
+def test_a_growing_canvas_decodes_and_records_its_events(capsys):
+    """The built-in model, DAEDAL from 32 masks up to 128: the final canvas, the events that
+    made it, its length after every step, and the rows computed agree with each other."""
+    code, out, err = run_cli(capsys, "run", "--prompt", "Tom has 5 apples. He buys 3 more. How "
+                             "many apples does Tom have now?", "--length", "daedal",
+                             "--initial-length", "32", "--gen-length", "128", "--blocks", "8",
+                             "--json")
+    assert code == 0 and err == ""
+    d = json.loads(out)
+    length = d["config"]["length"]
+    assert (length["mode"], length["initial_length"], d["config"]["gen_length"]) == (
+        "daedal", 32, 128)
+    (e,) = d["experts"]
+    assert e["block_length"] == 8 and e["votes"]
+    events, lengths = e["events"], e["canvas_length"]
+    assert events["initial_length"] == 32 and len(lengths) == e["steps_taken"]
+    grown = sum(c for k, c in zip(events["kind"], events["count"]) if k == "insert")
+    cut = sum(c for k, c in zip(events["kind"], events["count"]) if k == "delete")
+    assert grown > 0  # the tail expects more than 32 tokens: DAEDAL grows it
+    assert 32 + grown - cut == lengths[-1] == len(e["token_ids"]) <= 128
+    assert len(e["reveal_step"]) == len(e["tokens"]) == len(e["token_ids"])
+    assert max(events["step"]) < e["steps_taken"] == d["steps_done"]
+    assert d["timing"]["row_passes"] == d["timing"]["forward_passes"] == e["steps_taken"]
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--length", "daedal", "--initial-length", "300"],
+     "--initial-length (300) must not be above the maximum length --gen-length (128)"),
+    (["--length", "daedal", "--expansion-factor", "0"],
+     "--expansion-factor must be a positive integer (got 0)"),
+    (["--length", "rho-eos", "--high-conf-threshold", "1.5"],
+     "--high-conf-threshold must be a number strictly between 0 and 1 (got 1.5)"),
+    (["--length", "rho-eos", "--low-density-threshold", "0.7"],
+     "--low-density-threshold (0.7) must not be above --high-density-threshold (0.6)"),
+    (["--length", "rho-eos", "--scheduler", "fast"], "unknown scheduler 'fast'"),
+    (["--length", "daedal", "--gen-length", "250"],
+     "gen_length must be at most 221 for this model and prompt (got 250)"),
+    (["--initial-length", "32"], "--initial-length set a growing canvas; add --length daedal"),
+    (["--length", "daedal", "--sampler", "threshold:0.9"], "leave --sampler at fixed"),
+    (["--length", "daedal", "--cache", "dual"], "leave --cache at none"),
+    (["--length", "daedal", "--edit", "0.9"], "does not edit tokens; leave --edit off"),
+    (["--length", "daedal", "--remasking", "margin"], "the remasking rule must be low_confidence"),
+    (["--length", "rho-eos", "--tie", "lowest_nll"], "needs HEX's one-step likelihood"),
+    (["--length", "grow"], "invalid choice: 'grow'"),
+    (["--length", "daedal", "--expansion-factor", "x"], "invalid int value: 'x'"),
+])
+def test_bad_growing_canvas_settings_are_one_line_before_the_model_loads(capsys, monkeypatch,
+                                                                        args, message):
+    from hexviz import models
+
+    monkeypatch.setattr(models, "load", lambda *a, **kw: pytest.fail("weights loaded"))
+    base = ["run", "--prompt", "Mia has 12 marbles. She gives 3 to Ben. She buys 5 more. Then "
+            "she gets 2 times as many. How many marbles does Mia have now?"]
+    try:
+        code, _, err = run_cli(capsys, *base, *args)
+    except SystemExit as exit_:  # argparse refuses a malformed flag itself
+        code, err = exit_.code, capsys.readouterr().err
+    assert code == 2 and message in err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+
+
 # --- hexviz animate -----------------------------------------------------------------------------
 
 def test_animate_writes_a_gif_and_an_html_page(capsys, tmp_path):
@@ -275,3 +338,53 @@ def test_the_cpu_eval_hint_is_a_command_that_starts_one_process_per_core():
     hint = parallel_hint(2)
     assert "accelerate launch --multi_gpu --num_processes 2 -m hexviz eval" in hint
     assert "CPUs too" in hint
+
+
+def test_import_hex_writes_records_that_rescore_reads_and_prints_the_tables(capsys, tmp_path):
+    from tests.imports.test_hex import GSM8K, write_set
+
+    files = [str(p) for p in write_set(tmp_path, "gsm8k", GSM8K)]
+    out_dir = tmp_path / "out"
+    code, out, err = run_cli(capsys, "import", "hex", *files, "--out", str(out_dir), "--rows", "2")
+    assert code == 0, err
+    assert "== gsm8k: 5 experts x 8 problems (LLaDA-8B-Instruct)" in out
+    assert "HEX vote" in out and "frequency_lowest_nll" in out
+    grid = out[out.index("problems x experts"):]
+    assert grid.splitlines()[1].split() == ["8", "16", "32", "64", "128", "|", "HEX", "problems"]
+    assert "(the first 2 of 8 problems)" in grid
+    assert f"records written to {out_dir / 'gsm8k.json'}" in out
+    code, rescored, _ = run_cli(capsys, "eval", "--rescore", str(out_dir / "gsm8k.json"))
+    assert code == 0
+    rules = {line.split()[0]: line.split()[1] for line in rescored.splitlines()
+             if line.split() and line.split()[0] in ("first", "lowest_nll", "frequency_lowest_nll")}
+    assert rules == {"first": "37.5%", "lowest_nll": "37.5%", "frequency_lowest_nll": "25.0%"}
+
+
+def test_import_hex_writes_runs_where_the_files_kept_their_steps(capsys, tmp_path):
+    from hexviz.runs.record import load
+    from tests.imports.test_hex import ORDERS, canvases
+    from tests.imports.hex_writer import write_eval_file
+
+    files = [write_eval_file(tmp_path, "gsm8k", block, ["q"], ["p"], ["\\boxed{7}<|eot_id|>"],
+                             [7.0], [-0.3], [canvases(ORDERS[block])], gen_length=8,
+                             diffusion_steps=4) for block in (4, 8)]
+    code, out, err = run_cli(capsys, "import", "hex", *files, "--out", str(tmp_path / "out"))
+    assert code == 0, err
+    assert "1 of 1 runs written to" in out
+    run = load(tmp_path / "out" / "gsm8k_runs" / "problem_0000.json")
+    assert [t.expert.block_length for t in run.trajectories] == [4, 8]
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{", "bad_generations.json is not JSON"),
+    ('{"generations": [], "gen_length": 8, "diffusion_steps": 8, "block_length": 8}',
+     "its generations list is empty"),
+])
+def test_import_hex_refuses_a_bad_file_in_one_line(capsys, tmp_path, content, message):
+    bad = tmp_path / "bad_generations.json"
+    bad.write_text(content)
+    code, out, err = run_cli(capsys, "import", "hex", str(bad), "--out", str(tmp_path / "o"),
+                             "--task", "gsm8k")
+    assert code == 2 and out == ""
+    assert err.startswith("error: ") and err.count("\n") == 1 and message in err
+    assert not (tmp_path / "o").exists()

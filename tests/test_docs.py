@@ -47,3 +47,35 @@ def test_a_visitor_sees_one_question_first_everywhere():
     missing = [page for page in ("docs/cli.md", "docs/app.md", "docs/python-api.md")
                if DEFAULT_EXAMPLE not in joined(page)]
     assert missing == []
+
+
+def test_the_growing_canvas_page_lists_every_setting_with_its_default():
+    """docs/length.md's table: every `LengthConfig` setting, by its flag, with its default."""
+    import dataclasses
+
+    from hexviz.policy.length import LengthConfig, flag
+
+    table = (REPO / "docs" / "length.md").read_text().split("## Settings", 1)[1]
+    documented = dict(re.findall(r"^\| `(--[\w-]+)` \| (.+?) \|", table, re.MULTILINE))
+    defaults = {flag("length" if f.name == "mode" else f.name): f.default
+                for f in dataclasses.fields(LengthConfig)}
+    assert documented == {name: f"`{value}`" if isinstance(value, str) else str(value)
+                          for name, value in defaults.items()}
+
+
+def test_the_documented_growing_canvas_commands_parse():
+    """Each `hexviz run ... --length` line of the README and docs/length.md is a valid command
+    (parsed, not decoded: the CLI's tests decode)."""
+    import shlex
+
+    from hexviz.cli import build_parser
+
+    commands = [line.split("#")[0].replace("$Q", "Q").replace("> run.json", "")
+                for page in ("README.md", "docs/length.md")
+                for block in code_blocks((REPO / page).read_text(), "bash")
+                for line in block.splitlines()
+                if line.startswith("hexviz run") and "--length" in line]
+    assert len(commands) >= 4
+    for command in commands:
+        args = build_parser().parse_args(shlex.split(command)[1:])
+        assert args.length in ("daedal", "rho-eos")

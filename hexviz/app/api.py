@@ -1,16 +1,16 @@
 """The app's API endpoint, ``/run``: a question and settings in, the run's JSON out (the CLI's
-``--json``). It takes the settings the CLI takes, as text and numbers; ZeroGPU and the limits
-refuse what the app refuses, in one line."""
+``--json``). It takes the settings the CLI takes, as text and numbers (a growing canvas's by
+their `LengthConfig` names); ZeroGPU and the limits refuse what the app refuses, in one line."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import gradio as gr
 
 from hexviz import limits
 from hexviz.app.runner import Runner, RunRequest
-from hexviz.app.widgets import user_errors
+from hexviz.app.widgets import CANVAS_OPTIONS, given_length_options, user_errors
 from hexviz.policy.samplers import parse_edit
 from hexviz.policy.settings import parse_blocks
 from hexviz.runs import record
@@ -19,9 +19,10 @@ from hexviz.runs import record
 def api_request(label: str, prompt: str, blocks: str, remasking: str, gen_length: int,
                 steps: int, temperature: float, seeds: int, baselines: bool,
                 sampler: str = "fixed", edit: float | str | None = None,
-                cache: str = "none", task: str = "") -> RunRequest:
+                cache: str = "none", task: str = "", length: str = "fixed",
+                length_options: Mapping[str, object] | None = None) -> RunRequest:
     """The API's arguments as a request: "" blocks is the HEX set, 0 the model's defaults,
-    "" task the model's own format."""
+    "" task the model's own format, a None growing-canvas setting the authors' default."""
     blocks = str(blocks or "")
     return RunRequest(prompt=str(prompt or ""), model=label, remasking=str(remasking),
                       blocks=parse_blocks(blocks) if blocks.strip() else None,
@@ -30,7 +31,9 @@ def api_request(label: str, prompt: str, blocks: str, remasking: str, gen_length
                       temperature=limits.as_float(temperature, "temperature"),
                       seeds=limits.as_int(seeds, "seeds"), baselines=bool(baselines),
                       sampler=str(sampler or "fixed"), edit=parse_edit(edit),
-                      cache=str(cache), task=str(task).strip() or None)
+                      cache=str(cache), task=str(task).strip() or None,
+                      length=str(length or "fixed"),
+                      length_options=given_length_options(length_options or {}))
 
 
 def wire(runner: Runner, label: str) -> None:
@@ -43,15 +46,28 @@ def endpoint(runner: Runner, label: str) -> Callable[..., dict]:
     def api_run(prompt: str, blocks: str = "", remasking: str = "low_confidence",
                 gen_length: int = 0, steps: int = 0, temperature: float = 0.0,
                 seeds: int = 1, baselines: bool = True, sampler: str = "fixed",
-                edit: str = "", cache: str = "none", task: str = "") -> dict:
+                edit: str = "", cache: str = "none", task: str = "", length: str = "fixed",
+                initial_length: int | None = None, expansion_factor: int | None = None,
+                high_conf_threshold: float | None = None,
+                eos_check_tokens: int | None = None,
+                low_conf_threshold: float | None = None,
+                eos_confidence_threshold: float | None = None,
+                expand_eos_confidence_threshold: float | None = None,
+                low_density_threshold: float | None = None,
+                high_density_threshold: float | None = None, scheduler: str | None = None,
+                max_adjust_steps: int | None = None) -> dict:
         """Decode ``prompt`` with HEX experts and return the run's JSON (the CLI's --json);
         ``sampler`` is NAME[:VALUE] as in the CLI, ``edit`` an editing threshold ("" the
-        model's default, "off" none), ``cache`` prefix or dual decodes with a block KV cache (its ``config.cache`` says
-        whether the model had one), ``task`` a task's prompt protocol and parser ("" the
-        model's own format)."""
+        model's default, "off" none), ``cache`` prefix or dual decodes with a block KV cache
+        (its ``config.cache`` says whether the model had one), ``task`` a task's prompt
+        protocol and parser ("" the model's own format), ``length`` daedal or rho-eos a
+        canvas that grows and shrinks up to ``gen_length``, with the CLI's settings of the
+        same names (None: the authors' default, fitted to ``gen_length``)."""
+        given = locals()  # the growing canvas's settings, by name
+        options = {o.name: given[o.name] for o in CANVAS_OPTIONS}
         request = user_errors("reading the arguments", api_request, label, prompt, blocks,
                               remasking, gen_length, steps, temperature, seeds, baselines,
-                              sampler, edit, cache, task)
+                              sampler, edit, cache, task, length, options)
         *_, run = user_errors("decoding", list, runner.run(request))
         result = record.run_to_json(run)
         del run

@@ -1,12 +1,13 @@
 """What several tabs share: the settings column (Explore lays it out; the Lesson and the Gallery
-fill it from a stored run, Scaling reads its model), stored runs read from the gallery folder
-(Gallery, Compare), the animation download controls, and failures as one line for the user."""
+fill it from a stored run, Scaling reads its model) with its growing-canvas controls (the API
+reads their settings alike), stored runs read from the gallery folder (Gallery, Compare), the
+animation download controls, and failures as one line for the user."""
 
 from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ import gradio as gr
 from hexviz import limits
 from hexviz.app.runner import Runner, RunRequest
 from hexviz.decode.plan import PAPER_TOKENS_PER_STEP
+from hexviz.policy.length import LENGTH_MODES, SCHEDULERS, LengthConfig, fitted_to
+from hexviz.policy.length import flag as length_flag
 from hexviz.policy.rules import RULE_NAMES
 from hexviz.policy.samplers import SAMPLER_NAMES, Sampler, parse_edit
 from hexviz.policy.settings import (CACHE_MODES, divisors, hex_block_lengths, parse_blocks,
@@ -125,6 +128,7 @@ class LengthControls:
     steps: int
     blocks: list[int]  # the block sizes offered (divisors of gen_length)
     experts: list[int]  # the ticked ones: the HEX set
+    canvas: LengthConfig  # a growing canvas's settings: the authors', fitted to gen_length
 
     @classmethod
     def of(cls, runner: Runner, label: str, gen_length: int | None = None,
@@ -137,7 +141,116 @@ class LengthControls:
         choices = sorted({*choices, n})
         experts = [b for b in blocks if n % b == 0] if blocks else hex_block_lengths(n)
         steps = scaled_steps(n, model_gen, model_steps, experts or None)
-        return cls(choices, n, steps, divisors(n), experts)
+        return cls(choices, n, steps, divisors(n), experts, canvas_defaults(n))
+
+
+# --- the growing canvas (`hexviz.policy.length`) ------------------------------------------------
+
+@dataclass(frozen=True)
+class CanvasOption:
+    """One setting of a growing canvas in the form: a `LengthConfig` field (the API's parameter,
+    the CLI's flag), what it does, and the length modes that read it."""
+
+    name: str
+    label: str
+    modes: tuple[str, ...] = ("daedal", "rho-eos")
+
+
+# The initial length first (always in view), then the accordion's, in `run_request`'s order.
+CANVAS_OPTIONS = (
+    CanvasOption("initial_length", "Initial length: masks the canvas starts with"),
+    CanvasOption("expansion_factor", "Expansion factor: masks added per growth"),
+    CanvasOption("high_conf_threshold", "Commit threshold: every mask of the block above it"),
+    CanvasOption("eos_check_tokens", "End-of-text window: tail positions averaged"),
+    CanvasOption("low_conf_threshold", "Expand a mask less sure than", ("daedal",)),
+    CanvasOption("eos_confidence_threshold", "Grow the start while end-of-text is below",
+                 ("daedal",)),
+    CanvasOption("expand_eos_confidence_threshold", "No insertions once end-of-text is above",
+                 ("daedal",)),
+    CanvasOption("low_density_threshold", "Grow while the end-of-text signal is below",
+                 ("rho-eos",)),
+    CanvasOption("high_density_threshold", "Shrink while the end-of-text signal is above",
+                 ("rho-eos",)),
+    CanvasOption("scheduler", "Growth outside the band (times 1, 2, 4, 8 with exp)",
+                 ("rho-eos",)),
+    CanvasOption("max_adjust_steps", "Steps in which the length may change", ("rho-eos",)),
+)
+
+# What the form says under the picker when a growing canvas is chosen.
+CANVAS_NOTES = {
+    "daedal": "**DAEDAL** grows the all-mask start until the model expects end-of-text there, "
+              "then, while decoding, turns masks it is unsure of into several.",
+    "rho-eos": "**rho-EOS** grows the canvas while the model expects little end-of-text at "
+               "its tail and cuts the tail while it expects much, in its first steps.",
+}
+NOT_WITH_A_GROWING_CANVAS = (
+    " Gen length is the most it may reach. It commits by its own threshold: remasking rule, "
+    "steps, sampler, editing, KV cache and baselines are greyed out (docs/length.md).")
+
+
+def canvas_defaults(gen_length: int) -> LengthConfig:
+    """A growing canvas's settings before the user changes any: the authors', fitted to a
+    maximum of ``gen_length`` as `hexviz run` fits them."""
+    return fitted_to(LengthConfig(mode="daedal"), gen_length)[0]
+
+
+def given_length_options(values: Mapping[str, object]) -> dict[str, object]:
+    """The growing canvas's settings that were given (None or "" is the authors' default), as
+    `LengthConfig` takes them; a value of the wrong kind is refused in one line."""
+    defaults, given = LengthConfig(), {}
+    for name, value in values.items():
+        if value is None or value == "":
+            continue
+        default = getattr(defaults, name)
+        given[name] = (limits.as_int(value, name) if isinstance(default, int)
+                       else limits.as_float(value, name) if isinstance(default, float)
+                       else str(value))
+    return given
+
+
+def form_length_options(mode: str, values: Sequence) -> dict[str, object]:
+    """What the form's growing-canvas controls (`CANVAS_OPTIONS` order) ask for: the settings
+    ``mode`` reads (a hidden one of the other mode is not sent), none for a fixed canvas."""
+    if mode == "fixed":
+        return {}
+    return given_length_options({o.name: value for o, value in zip(CANVAS_OPTIONS, values)
+                                 if mode in o.modes})
+
+
+@dataclass
+class CanvasControls:
+    """The Canvas length picker, and the growing canvas's settings shown when it grows."""
+
+    mode: gr.Radio
+    options: dict[str, Any]  # `CanvasOption.name` -> its control, in `CANVAS_OPTIONS` order
+    growing: gr.Column  # the note, initial length and the accordion: hidden for fixed
+    note: gr.Markdown
+
+
+def option_control(option: CanvasOption, defaults: LengthConfig) -> Any:
+    """A number box (the scheduler: a menu) at ``defaults``' value, naming its CLI flag, which
+    a refusal names too."""
+    value = getattr(defaults, option.name)
+    info = f"{length_flag(option.name)}; the authors' {getattr(LengthConfig(), option.name)}"
+    if isinstance(value, str):
+        return gr.Dropdown(list(SCHEDULERS), value=value, label=option.label, info=info)
+    return gr.Number(value, label=option.label, info=info,
+                     precision=0 if isinstance(value, int) else None,
+                     step=1 if isinstance(value, int) else 0.05)
+
+
+def canvas_controls(defaults: LengthConfig) -> CanvasControls:
+    """Fixed by default; the settings' values start at ``defaults`` (`canvas_defaults`)."""
+    mode = gr.Radio(list(LENGTH_MODES), value="fixed", label="Canvas length",
+                    info="fixed: gen length masks throughout; daedal, rho-eos: start shorter, "
+                         "grow or shrink up to gen length", elem_id="canvas-length")
+    with gr.Column(visible=False) as growing:
+        note = gr.Markdown(elem_id="canvas-note")
+        first, *rest = CANVAS_OPTIONS
+        options = {first.name: option_control(first, defaults)}
+        with gr.Accordion("Growing canvas settings", open=False):
+            options.update({o.name: option_control(o, defaults) for o in rest})
+    return CanvasControls(mode, options, growing, note)
 
 
 @dataclass
@@ -159,10 +272,12 @@ class SettingsColumn:
     edit: gr.Textbox
     cache: gr.Radio
     task: gr.Dropdown  # the prompt protocol and answer parser (`hexviz.tasks`)
+    canvas: CanvasControls  # its mode, then its settings
 
     def inputs(self) -> list:
         """Every input, in ``run_request``'s order."""
-        return list(vars(self).values())
+        *plain, canvas = vars(self).values()
+        return [*plain, canvas.mode, *canvas.options.values()]
 
     def of_a_run(self) -> list:
         """The inputs a stored run fills (`load_settings`): the question and all but the
@@ -187,6 +302,7 @@ def settings_column(prompt: gr.Textbox, labels: list[str],
     with gr.Row():
         temperature = gr.Slider(0, 2, value=0, step=0.1, label="Temperature")
         seeds = gr.Slider(1, 4, value=1, step=1, label="Votes per block size (seeds)")
+    canvas = canvas_controls(lengths.canvas)
     with gr.Accordion("End-of-sequence controls", open=False):
         forbid = gr.Checkbox(False, label="Forbid end-of-text in the logits")
         end_last = gr.Checkbox(False, label="Exclude end tokens from confidence "
@@ -206,33 +322,72 @@ def settings_column(prompt: gr.Textbox, labels: list[str],
     with gr.Accordion("Replay a trajectory JSON (no model needed)", open=False):
         upload = gr.File(label="Trajectory JSON", file_types=[".json"], type="filepath")
     settings = SettingsColumn(prompt, model, blocks, rule, gen_length, steps, temperature,
-                              seeds, forbid, end_last, baselines, sampler, edit, cache, task)
+                              seeds, forbid, end_last, baselines, sampler, edit, cache, task,
+                              canvas)
     task.change(task_template_markdown, [task], [template], api_visibility="private")
+    wire_canvas(settings)
     return settings, upload
+
+
+def length_mode_form(settings: SettingsColumn, mode: str) -> dict:
+    """``{component: update}`` for the length mode ``mode``: a growing canvas shows its note
+    and the settings it reads, and sets the controls it does not read to what it runs with,
+    greyed out (their other values would be refused); fixed gives them back."""
+    grows = mode != "fixed"
+    canvas = settings.canvas
+    out = {canvas.growing: gr.update(visible=grows),
+           canvas.note: CANVAS_NOTES[mode] + NOT_WITH_A_GROWING_CANVAS if grows else ""}
+    out.update({canvas.options[o.name]: gr.update(visible=mode in o.modes)
+                for o in CANVAS_OPTIONS})
+    runs_with = {settings.rule: "low_confidence", settings.sampler: "fixed", settings.edit: "",
+                 settings.cache: "none", settings.baselines: False}
+    for control, value in runs_with.items():
+        out[control] = (gr.update(value=value, interactive=False) if grows
+                        else gr.update(interactive=True))
+    out[settings.steps] = gr.update(interactive=not grows)
+    return out
+
+
+def wire_canvas(settings: SettingsColumn) -> None:
+    """The form follows the Canvas length picker, also when a stored run fills it (.change);
+    picking fixed again ticks the baselines again (.input: not when a run's settings load)."""
+    mode = settings.canvas.mode
+    shown = list(length_mode_form(settings, "fixed"))
+    mode.change(lambda m: length_mode_form(settings, m), [mode], shown,
+                api_visibility="private")
+    mode.input(lambda m: gr.update(value=True) if m == "fixed" else gr.skip(), [mode],
+               [settings.baselines], api_visibility="private")
 
 
 def run_request(prompt, model, blocks, rule, gen_length, steps, temperature, seeds, forbid,
                 end_last, baselines, sampler="fixed", edit=None, cache="none",
-                task=None) -> RunRequest:
-    """The settings column's values as a request (validated as it is made)."""
+                task=None, length="fixed", *canvas_options) -> RunRequest:
+    """The settings column's values as a request (validated as it is made); ``canvas_options``
+    are the growing canvas's controls in `CANVAS_OPTIONS` order (none: the authors')."""
+    length = str(length or "fixed")
     return RunRequest(prompt=prompt or "", model=model, blocks=parse_blocks(blocks or []),
                       remasking=rule, gen_length=int(gen_length), steps=int(steps),
                       temperature=float(temperature), seeds=int(seeds),
                       forbid_end_of_text=bool(forbid), end_tokens_last=bool(end_last),
                       baselines=bool(baselines), sampler=str(sampler or "fixed"),
                       edit=parse_edit(edit), cache=str(cache or "none"),
-                      task=None if task in (None, "", OWN_FORMAT) else str(task))
+                      task=None if task in (None, "", OWN_FORMAT) else str(task),
+                      length=length, length_options=form_length_options(length, canvas_options))
 
 
 def settings_values(run: Run) -> list[Any]:
     """The settings that decode ``run`` again, in `SettingsColumn.of_a_run`'s order after the
     question: blocks, rule, gen_length, steps, temperature, seeds, forbid, end_last,
-    baselines, sampler, edit, cache, task."""
+    baselines, sampler, edit, cache, task, the length mode and its settings (a fixed run's:
+    the defaults for its gen_length, should the user pick a growing canvas)."""
     s = gallery.explore_settings(run)
+    length = run.config.length
+    canvas = length if length.grows else canvas_defaults(run.config.gen_length)
     return [s["blocks"], s["remasking"], s["gen_length"], s["steps"], s["temperature"],
             s["seeds"], s["forbid_end_of_text"], s["end_tokens_last"], s["baselines"],
             s["sampler"],
-            "off" if s["edit"] is None else f"{s['edit']:g}", s["cache"], run.task or OWN_FORMAT]
+            "off" if s["edit"] is None else f"{s['edit']:g}", s["cache"], run.task or OWN_FORMAT,
+            length.mode, *(getattr(canvas, o.name) for o in CANVAS_OPTIONS)]
 
 
 def load_settings(settings: list, run: Run) -> dict:

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from hexviz import limits
-from hexviz.decode.engine import (
+from hexviz.decode.step import (
     Batch,
     Decoded,
     StepProgress,

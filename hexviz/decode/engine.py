@@ -15,7 +15,7 @@ the vote); nothing downstream needs torch.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,39 +23,27 @@ import torch
 
 from hexviz import limits
 from hexviz.decode.cache import BlockCache
+from hexviz.decode.canvas import iter_decode_canvas
 from hexviz.decode.likelihood import one_step_log_likelihood
 from hexviz.models.wrapper import DiffusionLM
 from hexviz.policy.rules import RULES
 from hexviz.policy.samplers import Sampler, edits, line_up, token_entropy
 from hexviz.policy.schedule import block_bounds, count_now, steps_left_in_block, tokens_per_step
 from hexviz.policy.settings import DecodeConfig, Expert, exact_if_uncached
-from hexviz.runs.events import EventLog
+from hexviz.decode.step import (
+    Batch,
+    Decoded,
+    StepProgress,
+    add_gumbel_noise,
+    shared_logits,
+    step_generator,
+)
 from hexviz.runs.record import Timing, Trajectory
 
 # With `end_tokens_last`, end-token proposals score this much lower than any other proposal, so
 # they are revealed only when nothing else is left in the block. Every rule's score lies in
 # [-log V, 1], far inside this offset.
 END_TOKENS_LAST_OFFSET = 1e4
-
-
-def step_seed(seed: int, step: int) -> int:
-    """A 32-bit seed mixed from (seed, step) (torch's CPU generator keeps 32 bits of a seed)."""
-    return int(np.random.SeedSequence([seed, step]).generate_state(1)[0])
-
-
-def step_generator(seed: int, step: int, device: torch.device | str = "cpu") -> torch.Generator:
-    """The random stream of one expert at one step: a pure function of (seed, step), so a
-    decode resumed at any step (`Resume`) draws the same noise as the original run."""
-    return torch.Generator(device=device).manual_seed(step_seed(seed, step))
-
-
-def add_gumbel_noise(logits: torch.Tensor, temperature: float,
-                     generator: torch.Generator) -> torch.Tensor:
-    """Gumbel-max in float64 (LLaDA's ``add_gumbel_noise``): argmax of the result samples
-    softmax(logits / T). Written as logits - T*log(-log u), equal in argmax to LLaDA's
-    exp(logits) / (-log u)^T, without overflow."""
-    u = torch.rand(logits.shape, generator=generator, dtype=torch.float64, device=logits.device)
-    return logits.double() - temperature * torch.log(-torch.log(u))
 
 
 @dataclass(frozen=True)
@@ -92,15 +80,23 @@ class Recorder:
         self.steps_taken = np.zeros(rows, dtype=np.int32)
         self.step_rows: list[int] = []  # rows the forward pass computed, per step
         self.steps_done = 0
+        # Post-block editing (`DecodeConfig.edit_post_steps`): the block each row still edits
+        # (its start; -1: none) and the post steps it took there
+        self.post_block = np.full(rows, -1, dtype=np.int64)
+        self.post_taken = np.zeros(rows, dtype=np.int32)
+        self.post_ended = np.zeros(rows, dtype=np.int32)  # the step after the last of them
 
     def unfinished(self) -> np.ndarray:
-        """Indices of the rows that still have a masked position."""
-        return np.flatnonzero((self.token_ids == self.mask_id).any(-1))
+        """Indices of the rows that still have a masked position or a block to edit."""
+        return np.flatnonzero((self.token_ids == self.mask_id).any(-1) | (self.post_block >= 0))
 
     def block_start_step(self, row: int, start: int) -> int:
         """The step at which ``row`` began the block starting at answer position ``start``:
-        the step after everything before it was committed (0 for the first block)."""
-        return int(self.reveal_step[row, :start].max()) + 1 if start > 0 else 0
+        the step after everything before it was committed (0 for the first block), or after
+        the previous block's editing steps."""
+        if start == 0:
+            return 0
+        return max(int(self.reveal_step[row, :start].max()) + 1, int(self.post_ended[row]))
 
     def record(self, step: int, rows: np.ndarray, out: StepOutput) -> None:
         """One step of the computed ``rows`` (indices into the batch; ``out`` is theirs)."""
@@ -197,56 +193,6 @@ class Resume:
                 raise ValueError(f"the forced token must be a real token id (got {token})")
 
 
-@dataclass(frozen=True)
-class Batch:
-    """What the decode loop works on: prompts x experts, and the settings."""
-
-    prompts: list[list[int]]
-    experts: list[Expert]
-    config: DecodeConfig
-
-    @property
-    def rows(self) -> list[tuple[int, Expert]]:
-        """(prompt index, expert) per batch row: prompt-major, experts in vote order."""
-        return [(p, e) for p in range(len(self.prompts)) for e in self.experts]
-
-
-@dataclass(frozen=True)
-class Decoded:
-    """The loop's record: per batch row (prompt-major, experts in vote order) its tokens and
-    what each step did, as numpy arrays; the one-step log-likelihoods once decoding is
-    complete (None before, and for forks, which never saw step 0). The arrays are the loop's
-    own, so read a snapshot before the loop takes its next step (`assemble` copies them)."""
-
-    prompts: list[list[int]]
-    experts: list[Expert]
-    config: DecodeConfig
-    token_ids: np.ndarray  # (R, L)
-    reveal_step: np.ndarray  # (R, L)
-    reveal_conf: np.ndarray  # (R, L)
-    draft_ids: np.ndarray  # (R, S, L)
-    draft_prob: np.ndarray  # (R, S, L)
-    end_density: np.ndarray  # (R, S)
-    commits: np.ndarray  # (R, S)
-    edits: list[list[tuple[int, int, int, int]]]  # per row: (step, position, old, new)
-    steps_taken: np.ndarray  # (R,)
-    steps_done: int
-    timing: Timing
-    one_step_log_likelihood: np.ndarray | None = None  # (R,)
-    # A growing canvas (`hexviz.decode.canvas`): each row's event log, which its final canvas,
-    # reveal order and commits are read from (the positional arrays above are then unused)
-    events: list[EventLog] | None = None
-
-
-@dataclass
-class StepProgress:
-    """Handed out after every step; ``decoded()`` snapshots the record so far."""
-
-    step: int  # steps done
-    steps: int  # the most steps the run may take (`DecodeConfig.step_cap`)
-    decoded: Callable[[], Decoded]
-
-
 def _canvas(lm: DiffusionLM, batch: Batch) -> tuple[torch.Tensor, torch.Tensor, int]:
     """Left-padded prompts followed by an all-mask answer region: ids, attention, prompt width."""
     width = max(len(p) for p in batch.prompts)
@@ -260,24 +206,6 @@ def _canvas(lm: DiffusionLM, batch: Batch) -> tuple[torch.Tensor, torch.Tensor, 
         x[r, :pad], attention[r, :pad] = pad_id, 0
         x[r, pad:width] = torch.tensor(prompt, dtype=torch.long)
     return x.to(lm.device), attention.to(lm.device), width
-
-
-def shared_logits(lm: DiffusionLM, x: torch.Tensor, attention: torch.Tensor,
-                  keep: int) -> tuple[torch.Tensor, int]:
-    """``lm.logits(x, attention, keep)`` with each distinct row computed once, and how many
-    rows were computed.
-
-    Rows are independent, so rows with equal ids and attention have equal logits. Experts on
-    one prompt start from the same all-mask canvas and stay equal while they reveal the same
-    tokens (every one of them at step 0), so this skips about one row in eight on the built-in
-    model, exactly.
-    """
-    keys = torch.cat([x, attention], dim=1)
-    distinct, inverse = torch.unique(keys, dim=0, return_inverse=True)
-    if len(distinct) == len(keys):
-        return lm.logits(x, attention, keep), len(keys)
-    width = x.shape[1]
-    return lm.logits(distinct[:, :width], distinct[:, width:], keep)[inverse], len(distinct)
 
 
 def end_density(probs: torch.Tensor, masked: torch.Tensor, end_ids: torch.Tensor) -> torch.Tensor:
@@ -357,6 +285,43 @@ def current_blocks(masked: torch.Tensor, experts: list[Expert], config: DecodeCo
                   masked & (before_end if not config.sampler.variable else inside))
 
 
+def editing_finished_blocks(blocks: Blocks, post_start: np.ndarray, experts: list[Expert]
+                            ) -> Blocks:
+    """``blocks`` with the rows that edit a finished block (``post_start`` >= 0) moved to it:
+    nothing there to commit, its tokens to edit."""
+    post = torch.from_numpy(post_start).to(blocks.start.device)
+    if not (post >= 0).any():
+        return blocks
+    sizes = torch.tensor([e.block_length for e in experts], device=post.device)
+    start = torch.where(post >= 0, post, blocks.start)
+    end = torch.where(post >= 0, post + sizes, blocks.end)
+    positions = torch.arange(blocks.inside.shape[1], device=post.device)
+    inside = (positions >= start[:, None]) & (positions < end[:, None])
+    return Blocks(start, end, inside, blocks.eligible & (post < 0)[:, None])
+
+
+def follow_post_steps(recorder: Recorder, rows: np.ndarray, experts: list[Expert],
+                      config: DecodeConfig, step: int, blocks: Blocks,
+                      edited: torch.Tensor) -> None:
+    """After a step: a row that edited a finished block stops when it changed nothing or took
+    its steps; a row whose block just filled before its steps ran out edits it next (as
+    diffusers' ``check_block_should_continue``)."""
+    starts, ends = blocks.start.tolist(), blocks.end.tolist()
+    changed = edited.any(-1).tolist()
+    for i, r in enumerate(rows.tolist()):
+        if recorder.post_block[r] >= 0:
+            recorder.post_taken[r] += 1
+            if not changed[i] or recorder.post_taken[r] > config.edit_post_steps:
+                recorder.post_block[r], recorder.post_ended[r] = -1, step + 1
+            continue
+        block = recorder.token_ids[r, starts[i]:ends[i]]
+        if (block == recorder.mask_id).any():
+            continue
+        block_steps = step - recorder.block_start_step(r, starts[i]) + 1
+        if block_steps < config.steps_per_block(experts[i]):
+            recorder.post_block[r], recorder.post_taken[r] = starts[i], 0
+
+
 def _schedule_counts(recorder: Recorder, rows: np.ndarray, experts: list[Expert],
                      config: DecodeConfig, step: int, blocks: Blocks
                      ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -383,8 +348,6 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
     if config.length.grows:
         if resume is not None:
             raise ValueError("a what-if fork needs a fixed-length canvas (--length fixed)")
-        from hexviz.decode.canvas import iter_decode_canvas
-
         yield from iter_decode_canvas(lm, prompts, experts, config)
         return
     if not prompts or not experts:
@@ -395,7 +358,7 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
     batch = Batch([list(map(int, p)) for p in prompts], list(experts), config)
     experts_of_rows = [e for _, e in batch.rows]
     sampler: Sampler = config.sampler
-    L, cap = config.gen_length, config.step_cap
+    L, cap = config.gen_length, config.step_cap_for(experts)
     limits.check_context(max(len(p) for p in batch.prompts), L, lm.max_length)
     x, attention, width = _canvas(lm, batch)
     end_ids = torch.tensor(lm.end_ids, dtype=torch.long, device=lm.device)
@@ -435,6 +398,8 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
         answer = x[idx, width:]  # (R, L), written back below
         masked = answer == lm.mask_id
         blocks = current_blocks(masked, row_experts, config, step, positions)
+        if config.edit_post_steps:
+            blocks = editing_finished_blocks(blocks, recorder.post_block[rows], row_experts)
 
         # 2. One forward pass for those rows; only the answer region's logits are needed. With
         #    a block cache, only each row's window is computed (the whole row at a new block).
@@ -483,6 +448,8 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
         recorder.record(step, rows, StepOutput(masked, draft_id, draft_prob, x0, chosen_prob,
                                                chosen, edited, end_density(probs, masked, end_ids),
                                                computed))
+        if config.edit_post_steps:
+            follow_post_steps(recorder, rows, row_experts, config, step, blocks, edited)
         yield StepProgress(step + 1, cap, snapshot)
 
 

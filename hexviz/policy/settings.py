@@ -88,6 +88,10 @@ class DecodeConfig:
     cache: str = "none"  # one of CACHE_MODES; files written before caching: none
     # How the answer canvas changes (`hexviz.policy.length`); gen_length is then its maximum
     length: LengthConfig = LengthConfig()
+    # LLaDA2's post-block editing (diffusers' ``max_post_steps``): once a block has no mask
+    # left before its steps run out, more steps that only edit it, while the last one changed
+    # something, at most this many + 1 (as diffusers counts them); 0: none
+    edit_post_steps: int = 0
 
     def __post_init__(self) -> None:
         if not isinstance(self.gen_length, int) or self.gen_length < 1:
@@ -103,6 +107,7 @@ class DecodeConfig:
                    else Sampler.parse(self.sampler, self.edit))
         object.__setattr__(self, "sampler", sampler)
         object.__setattr__(self, "edit", sampler.edit)
+        check_post_steps(self.edit_post_steps, sampler)
         length = LengthConfig.from_json(self.length)
         object.__setattr__(self, "length", length)
         length.check(self.gen_length)
@@ -115,7 +120,7 @@ class DecodeConfig:
                 "forbid_end_of_text": self.forbid_end_of_text,
                 "end_tokens_last": self.end_tokens_last, "max_gen_length": self.max_gen_length,
                 "sampler": self.sampler.spec, "edit": self.edit, "cache": self.cache,
-                "length": self.length.to_json()}
+                "length": self.length.to_json(), "edit_post_steps": self.edit_post_steps}
 
     @property
     def variable(self) -> bool:
@@ -129,7 +134,23 @@ class DecodeConfig:
         it bounds the recorded arrays."""
         if self.length.grows:
             return self.length.step_cap(self.gen_length)
-        return self.sampler.step_cap(self.steps, self.gen_length)
+        return self.sampler.step_cap(self.steps, self.gen_length) + self.post_step_cap
+
+    @property
+    def post_step_cap(self) -> int:
+        """The most post-block editing steps of any expert: ``edit_post_steps`` + 1 after each
+        block, as many blocks as positions at most (what a stored run is checked against;
+        `step_cap_for` is the bound of given experts)."""
+        return (self.edit_post_steps + 1) * self.gen_length if self.edit_post_steps else 0
+
+    def step_cap_for(self, experts) -> int:
+        """The most steps these experts may take: their post-block editing steps counted by
+        their own number of blocks."""
+        if not self.edit_post_steps or self.length.grows:
+            return self.step_cap
+        blocks = max(-(-self.gen_length // e.block_length) for e in experts)
+        return (self.sampler.step_cap(self.steps, self.gen_length)
+                + (self.edit_post_steps + 1) * blocks)
 
     def complete(self, steps_done: int, every_row_finished: bool) -> bool:
         """Whether a decode is over: all ``steps`` done with ``fixed``; every row finished
@@ -158,6 +179,14 @@ class DecodeConfig:
 
     def steps_per_block(self, expert: Expert) -> int:
         return self.steps * expert.block_length // self.gen_length
+
+
+def check_post_steps(post_steps: int, sampler: Sampler) -> None:
+    if isinstance(post_steps, bool) or not isinstance(post_steps, int) or post_steps < 0:
+        raise ValueError(f"--edit-post-steps must be an integer >= 0 (got {post_steps!r})")
+    if post_steps and (sampler.edit is None or not sampler.variable):
+        raise ValueError("--edit-post-steps edits a finished block: it needs --edit and a "
+                         "sampler whose blocks end when full (not fixed)")
 
 
 def check_growing(config: DecodeConfig) -> None:

@@ -164,6 +164,9 @@ class Run:
     vocab_size: int | None = None  # the model's; an uploaded file's ids must lie below it
     task: str | None = None  # the task whose prompt and parser made it (`hexviz.tasks`)
     tie_rule: str = "first"  # how the vote breaks ties (`hexviz.runs.vote.TIE_RULES`)
+    # Where a run made elsewhere came from and what it could not record (`hexviz.imports`);
+    # None for hexviz's own
+    source: dict[str, Any] | None = None
 
     @property
     def complete(self) -> bool:
@@ -239,6 +242,7 @@ def run_to_json(run: Run) -> dict[str, Any]:
         "timing": {"decode_s": run.timing.decode_s, "forward_passes": run.steps_done,
                    "row_passes": run.timing.row_passes, "step_rows": list(run.timing.step_rows),
                    "positions": run.timing.positions},
+        **({"source": run.source} if run.source is not None else {}),
     }
 
 
@@ -312,6 +316,18 @@ def trajectory_from_json(d: dict[str, Any], steps: int, gen_length: int,
     return t
 
 
+def source_of(value: Any) -> dict[str, Any] | None:
+    """A stored ``source``: an object of short texts and lists of short texts, or None."""
+    if value is None:
+        return None
+    texts = lambda v: isinstance(v, str) and len(v) <= 500  # noqa: E731
+    if not isinstance(value, dict) or len(value) > 20 or not all(
+            texts(k) and (texts(v) or (isinstance(v, list) and len(v) <= 20
+                                       and all(map(texts, v)))) for k, v in value.items()):
+        raise TrajectoryFormatError("source must be an object of short texts")
+    return value
+
+
 def log_likelihood(value: Any) -> float | None:
     """A stored one-step log-likelihood: None, or a finite number <= 0."""
     if value is None:
@@ -370,7 +386,7 @@ def run_from_json(d: Any) -> Run:
             trajectories=trajectories, timing=timing_from_json(d["timing"], config.step_cap),
             steps_done=int(d["steps_done"]), vocab_size=d.get("vocab_size"),
             task=None if d.get("task") is None else str(d["task"]),
-            tie_rule=str(d.get("tie_rule", "first")),
+            tie_rule=str(d.get("tie_rule", "first")), source=source_of(d.get("source")),
         )
         run.vote  # noqa: B018  an unknown tie rule, or one missing its likelihoods, fails here
         return run

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from hexviz import models
-from tests.conftest import FakeRunner
+from tests.conftest import QUESTION, FakeRunner
 
 
 def test_api_endpoint_returns_the_run_json(launched):
@@ -22,6 +22,13 @@ def test_api_endpoint_returns_the_run_json(launched):
         client.predict(prompt=" ", api_name="/run")
     with pytest.raises(Exception, match="appear once"):
         client.predict(prompt="Tom?", blocks="4,4", api_name="/run")
+    # a growing canvas by the CLI's names; the settings not given stay the authors'
+    client.predict(prompt="Tom?", length="daedal", initial_length=32, scheduler=None,
+                   api_name="/run")
+    assert (runner.requests[-1].length, runner.requests[-1].length_options) == (
+        "daedal", {"initial_length": 32})
+    with pytest.raises(Exception, match=r"--expansion-factor must be a positive integer \(got 0"):
+        client.predict(prompt="Tom?", length="daedal", expansion_factor=0, api_name="/run")
     # the app is still up after an error
     assert client.predict(prompt="again", api_name="/run")["vote"]["winner"] == "7"
 
@@ -49,6 +56,72 @@ def test_a_refusal_answers_before_the_model_loads_and_logs_one_line(monkeypatch,
     assert not runner.shelf.cache  # the model was not loaded when the refusal came
     assert [(r.getMessage(), r.exc_info) for r in caplog.records] == [
         (f"refused: {refused.value.message}", None)]
+
+
+def test_a_growing_canvas_from_the_api_is_hexviz_runs(random_model_dir, capsys):
+    """``length`` and the CLI's setting names give the run `hexviz run --length` gives."""
+    import json
+
+    from hexviz import cli
+    from hexviz.app import api
+    from hexviz.app.runner import LocalRunner
+
+    endpoint = api.endpoint(LocalRunner({"m": str(random_model_dir)}), "m")
+    d = endpoint(QUESTION, blocks="8", gen_length=16, length="rho-eos", initial_length=8,
+                 expansion_factor=4)
+    assert cli.main(["run", "--prompt", QUESTION, "--model", str(random_model_dir), "--blocks",
+                     "8", "--gen-length", "16", "--length", "rho-eos", "--initial-length",
+                     "8", "--expansion-factor", "4", "--json"]) == 0
+    expected = json.loads(capsys.readouterr().out)
+    assert d["config"]["length"] == expected["config"]["length"]
+    assert d["config"]["length"]["mode"] == "rho-eos"
+    assert [e["token_ids"] for e in d["experts"]] == [e["token_ids"] for e in expected["experts"]]
+    assert [e["events"] for e in d["experts"]] == [e["events"] for e in expected["experts"]]
+
+
+@pytest.mark.parametrize("settings,message", [
+    ({"length": "daedal", "initial_length": 300},
+     r"--initial-length \(300\) must not be above the maximum length --gen-length \(128\)"),
+    ({"length": "daedal", "expansion_factor": 0}, r"--expansion-factor must be a positive "),
+    ({"length": "rho-eos", "high_conf_threshold": 1.5},
+     r"--high-conf-threshold must be a number strictly between 0 and 1 \(got 1.5\)"),
+    ({"length": "rho-eos", "low_density_threshold": 0.0}, r"strictly between 0 and 1 \(got 0.0"),
+    ({"length": "rho-eos", "scheduler": "fast"}, "unknown scheduler 'fast'"),
+    ({"length": "daedal", "initial_length": 1.5}, r"initial_length must be a whole number"),
+    ({"length": "daedal", "gen_length": 250}, "at most 221 for this model and prompt"),
+    ({"length": "grow"}, "unknown length mode 'grow'"),
+    ({"initial_length": 32}, "--initial-length set a growing canvas; add --length daedal"),
+    ({"length": "daedal", "sampler": "threshold:0.9"}, "leave --sampler at fixed"),
+])
+def test_bad_growing_canvas_settings_are_one_line_before_the_model_loads(monkeypatch, caplog,
+                                                                        settings, message):
+    import gradio as gr
+
+    from hexviz.app import api
+    from hexviz.app.runner import BUILTIN_LABEL, LocalRunner
+    from hexviz.models import loader
+
+    monkeypatch.setattr(loader, "load", lambda *a, **kw: pytest.fail("weights loaded"))
+    caplog.set_level("INFO", logger="hexviz.app")
+    question = ("Mia has 12 marbles. She gives 3 to Ben. She buys 5 more. Then she gets 2 times "
+                "as many. How many marbles does Mia have now?")
+    with pytest.raises(gr.Error, match=message) as refused:
+        api.endpoint(LocalRunner(), BUILTIN_LABEL)(question, **settings)
+    assert "\n" not in refused.value.message
+    assert [(r.getMessage(), r.exc_info) for r in caplog.records] == [
+        (f"refused: {refused.value.message}", None)]
+
+
+def test_the_endpoint_takes_every_growing_canvas_setting_by_its_cli_name():
+    import dataclasses
+    import inspect
+
+    from hexviz.app import api
+    from hexviz.policy.length import LengthConfig
+
+    names = set(inspect.signature(api.endpoint(FakeRunner(), "m")).parameters)
+    settings = {f.name for f in dataclasses.fields(LengthConfig)} - {"mode"}
+    assert settings | {"length"} <= names
 
 
 def test_the_endpoints_parameters_are_the_documented_ones():

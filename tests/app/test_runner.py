@@ -7,7 +7,7 @@ import pytest
 from hexviz import models
 from hexviz.app.loading import BUILTIN_LABEL
 from hexviz.app.runner import LocalRunner, Runner, RunRequest
-from tests.conftest import FakeRunner
+from tests.conftest import QUESTION, FakeRunner
 
 
 @pytest.mark.parametrize("kwargs,message", [
@@ -21,6 +21,13 @@ from tests.conftest import FakeRunner
     ({"temperature": -0.5}, r"temperature must be a finite number >= 0 \(got -0.5\)"),
     ({"task": "trivia"}, "unknown task 'trivia'; choose one of gsm8k"),
     ({"cache": "full"}, "unknown cache mode 'full'; choose one of none, prefix, dual"),
+    ({"length": "grow"}, "unknown length mode 'grow'; choose one of fixed, daedal, rho-eos"),
+    ({"length": "daedal", "length_options": {"expansion_factor": 0}},
+     r"--expansion-factor must be a positive integer \(got 0\)"),
+    ({"length": "rho-eos", "length_options": {"high_conf_threshold": 1.5}},
+     r"--high-conf-threshold must be a number strictly between 0 and 1 \(got 1.5\)"),
+    ({"length_options": {"initial_length": 32}},
+     "--initial-length set a growing canvas; add --length daedal or --length rho-eos"),
 ])
 def test_bad_requests_are_refused_when_made(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -55,6 +62,13 @@ def test_a_refused_request_is_refused_before_the_weights_load(monkeypatch, rando
     with pytest.raises(ValueError, match="block_length must divide gen_length=64"):
         local.check(RunRequest("Tom has 5 apples?", model="m", blocks=(5,), gen_length=64))
     local.check(RunRequest("Tom has 5 apples?", model="m"))  # fits: nothing is raised
+    with pytest.raises(ValueError, match=r"--initial-length \(300\) must not be above the "
+                                         r"maximum length --gen-length \(64\)"):
+        local.check(RunRequest("Tom has 5 apples?", model="m", length="daedal",
+                               length_options={"initial_length": 300}))
+    with pytest.raises(ValueError, match="at most .* for this model and prompt"):
+        local.check(RunRequest("Tom has 5 apples?", model="m", length="rho-eos",
+                               gen_length=4096))  # the canvas may not outgrow the positions
     assert not local.shelf.cache
 
 
@@ -94,6 +108,53 @@ def test_model_defaults_fill_what_the_request_leaves_out(random_model_dir):
     assert (run.config.gen_length, run.config.steps) == (64, 64)  # no hexviz.json: 64 and 64
 
 
+
+
+def growing_parity(local: LocalRunner, label: str, cli_args: list[str], capsys,
+                   **settings) -> None:
+    """The runner's DAEDAL run of ``settings`` (baselines asked for, as the form does) is
+    `hexviz run --length daedal` with ``cli_args``: the same plan (the authors' settings, no
+    whole-answer baselines, said in a note), the same tokens."""
+    import json
+
+    from hexviz import cli
+
+    request = RunRequest(QUESTION, label, length="daedal", **settings)
+    notes = local.notes(request)
+    assert "note: no whole-answer baselines with --length daedal (they decode a fixed " \
+           "length)" in notes
+    runs = list(local.run(request))
+    run = runs[-1]
+    assert run.complete and not runs[0].complete  # snapshots, then the finished run
+    assert run.config.length.mode == "daedal" and all(t.expert.votes for t in run.trajectories)
+    assert cli.main(["run", "--prompt", QUESTION, "--length", "daedal", *cli_args,
+                     "--json"]) == 0
+    out, err = capsys.readouterr()
+    d = json.loads(out)
+    assert [n for n in notes if "baselines" not in n] == err.splitlines()  # the same fits
+    assert d["config"]["length"] == run.config.length.to_json()
+    assert [e["block_length"] for e in d["experts"]] == [
+        t.expert.block_length for t in run.trajectories]
+    assert [e["token_ids"] for e in d["experts"]] == [
+        t.token_ids.tolist() for t in run.trajectories]
+    assert [e["canvas_length"] for e in d["experts"]] == [
+        t.canvas_length.tolist() for t in run.trajectories]
+
+
+def test_a_growing_canvas_decodes_as_hexviz_run_does(random_model_dir, capsys):
+    local = LocalRunner({"m": str(random_model_dir)}, snapshot_every=4)
+    growing_parity(local, "m", ["--model", str(random_model_dir), "--blocks", "4,8",
+                                "--gen-length", "32", "--initial-length", "8"], capsys,
+                   blocks=(4, 8), gen_length=32, length_options={"initial_length": 8})
+
+
+@pytest.mark.slow
+def test_the_builtin_models_growing_canvas_decodes_as_hexviz_run_does(builtin, monkeypatch,
+                                                                     capsys):
+    local = LocalRunner()
+    local.shelf.cache[BUILTIN_LABEL] = builtin
+    monkeypatch.setattr(models, "load", lambda *a, **kw: builtin)
+    growing_parity(local, BUILTIN_LABEL, [], capsys)  # the model's lengths, the HEX set
 
 
 @pytest.mark.slow

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gradio as gr
+
 from hexviz.app import ui
 from tests.conftest import FakeRunner, RunnerWithDefaults
 
@@ -22,6 +24,26 @@ def test_the_demo_starts_from_the_models_lengths():
     values = {getattr(b, "label", None): getattr(b, "value", None) for b in demo.blocks.values()}
     assert (values["Gen length"], values["Steps"]) == (128, 64)
     assert values["Experts: block sizes"] == [4, 8, 16, 32, 64]
+
+
+def test_the_demo_starts_on_a_fixed_canvas_with_the_authors_growing_settings():
+    """Canvas length is fixed until a user picks daedal or rho-eos; their settings wait
+    hidden, at the authors' values fitted to the model's gen length (the API takes them too)."""
+    from hexviz.app.widgets import CANVAS_OPTIONS
+
+    demo = ui.build_demo(RunnerWithDefaults())
+    picker = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "canvas-length")
+    assert picker.value == "fixed"
+    assert [c[0] for c in picker.choices] == ["fixed", "daedal", "rho-eos"]
+    values = {getattr(b, "label", None): getattr(b, "value", None) for b in demo.blocks.values()}
+    start = CANVAS_OPTIONS[0].label
+    assert (values[start], values["Expansion factor: masks added per growth"]) == (64, 8)
+    note = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "canvas-note")
+    growing = next(b for b in demo.blocks.values()
+                   if isinstance(b, gr.Column) and note in getattr(b, "children", []))
+    assert growing.visible is False
+    api = demo.get_api_info()["named_endpoints"]["/run"]["parameters"]
+    assert {"length", "initial_length", "scheduler"} <= {p["parameter_name"] for p in api}
 
 
 def test_the_app_opens_on_the_readmes_question_whatever_examples_json_holds():

@@ -142,3 +142,125 @@ def test_load_stored_refuses_paths_outside_the_gallery(tmp_path):
     (tmp_path / "broken.json").write_text("{")
     with pytest.raises(gr.Error, match="cannot replay broken.json"):
         widgets.load_stored(tmp_path, "broken.json")
+
+
+# --- the growing canvas ------------------------------------------------------------------------
+
+FORM = ("Q?", "m", [8], "low_confidence", 128, 64, 0, 1, False, False, False, "fixed", "", "none",
+        None)  # a settings column's values up to the task
+
+
+def form_defaults(gen_length: int = 128) -> list:
+    """The growing canvas's controls as the form first shows them (`CANVAS_OPTIONS` order)."""
+    canvas = widgets.canvas_defaults(gen_length)
+    return [getattr(canvas, o.name) for o in widgets.CANVAS_OPTIONS]
+
+
+def test_the_form_has_a_control_for_every_growing_canvas_setting():
+    import dataclasses
+
+    from hexviz.policy.length import LengthConfig
+
+    names = [o.name for o in widgets.CANVAS_OPTIONS]
+    assert sorted(names) == sorted(f.name for f in dataclasses.fields(LengthConfig)
+                                   if f.name != "mode")
+    assert names[0] == "initial_length"  # in view; the others in the accordion
+
+
+@pytest.mark.parametrize("gen_length,initial,window", [(128, 64, 32), (64, 16, 32), (32, 8, 8)])
+def test_the_growing_canvas_starts_at_the_authors_settings_fitted_to_gen_length(
+        gen_length, initial, window):
+    c = widgets.LengthControls.of(RunnerWithDefaults(), "fake model", gen_length)
+    assert (c.canvas.initial_length, c.canvas.eos_check_tokens) == (initial, window)
+    assert c.canvas.expansion_factor == 8 and c.canvas.high_conf_threshold == 0.9  # the authors'
+
+
+def test_the_length_mode_and_the_settings_it_reads_reach_the_request():
+    from hexviz.policy.length import LengthConfig
+
+    daedal = widgets.run_request(*FORM, "daedal", *form_defaults())
+    assert daedal.length == "daedal"
+    assert set(daedal.length_options) == {o.name for o in widgets.CANVAS_OPTIONS
+                                          if "daedal" in o.modes}  # rho-eos's are not sent
+    assert daedal.length_config() == LengthConfig(mode="daedal")  # the authors' at 128
+    rho = widgets.run_request(*FORM, "rho-eos", 16, 4, 0.8, 8, 0.5, 0.5, 0.5, 0.3, 0.7,
+                              "linear", 32)
+    assert rho.length_options == {"initial_length": 16, "expansion_factor": 4,
+                                  "high_conf_threshold": 0.8, "eos_check_tokens": 8,
+                                  "low_density_threshold": 0.3, "high_density_threshold": 0.7,
+                                  "scheduler": "linear", "max_adjust_steps": 32}
+    fixed = widgets.run_request(*FORM, "fixed", *form_defaults())
+    assert (fixed.length, fixed.length_options) == ("fixed", {})  # hidden settings: not sent
+    assert widgets.run_request(*FORM).length == "fixed"  # a caller that knows no canvas
+    cleared = widgets.run_request(*FORM, "daedal", None, 8.0)  # a blank box: the authors'
+    assert cleared.length_options == {"expansion_factor": 8}
+
+
+@pytest.mark.parametrize("canvas,message", [
+    ({"expansion_factor": 0}, r"--expansion-factor must be a positive integer \(got 0\)"),
+    ({"high_conf_threshold": 1.5}, r"--high-conf-threshold must be a number strictly between "
+                                   r"0 and 1 \(got 1.5\)"),
+    ({"low_conf_threshold": 0}, r"--low-conf-threshold must be a number strictly between"),
+    ({"initial_length": 2.5}, r"initial_length must be a whole number \(got 2.5\)"),
+])
+def test_bad_growing_canvas_settings_are_one_line(canvas, message):
+    values = form_defaults()
+    for name, value in canvas.items():
+        values[[o.name for o in widgets.CANVAS_OPTIONS].index(name)] = value
+    with pytest.raises(gr.Error, match=message) as refused:
+        widgets.user_errors("reading the settings", widgets.run_request, *FORM, "daedal", *values)
+    assert "\n" not in refused.value.message
+
+
+def test_the_api_reads_a_growing_canvas_by_the_clis_names():
+    request = api_request("m", "Q?", "", "low_confidence", 0, 0, 0.0, 1, True, length="rho-eos",
+                          length_options={"initial_length": 32.0, "scheduler": None,
+                                          "high_density_threshold": 0.7})
+    assert request.length_options == {"initial_length": 32, "high_density_threshold": 0.7}
+    assert api_request("m", "Q?", "", "low_confidence", 0, 0, 0.0, 1, True).length == "fixed"
+    with pytest.raises(ValueError, match="scheduler"):
+        api_request("m", "Q?", "", "low_confidence", 0, 0, 0.0, 1, True, length="rho-eos",
+                    length_options={"scheduler": "fast"})
+
+
+def test_a_growing_canvas_greys_out_what_it_does_not_read():
+    with gr.Blocks() as demo:
+        settings, _ = widgets.settings_column(gr.Textbox(), ["m"], widgets.LengthControls.of(
+            RunnerWithDefaults(), "m"))
+    follows = [f for f in demo.fns.values()
+               if (settings.canvas.mode._id, "change") in f.targets]
+    assert len(follows) == 1 and settings.sampler in follows[0].outputs
+    assert settings.canvas.options["initial_length"].value == 64  # the authors', at 128
+    daedal = widgets.length_mode_form(settings, "daedal")
+    for control, value in [(settings.rule, "low_confidence"), (settings.sampler, "fixed"),
+                           (settings.edit, ""), (settings.cache, "none"),
+                           (settings.baselines, False)]:
+        assert daedal[control]["value"] == value and daedal[control]["interactive"] is False
+    assert daedal[settings.steps]["interactive"] is False
+    assert daedal[settings.canvas.growing]["visible"] is True
+    shown = {name for name, c in settings.canvas.options.items() if daedal[c]["visible"]}
+    assert shown == {o.name for o in widgets.CANVAS_OPTIONS if "daedal" in o.modes}
+    note = daedal[settings.canvas.note]
+    assert "DAEDAL" in note and "greyed out" in note
+    fixed = widgets.length_mode_form(settings, "fixed")
+    assert fixed[settings.canvas.growing]["visible"] is False
+    assert all(fixed[c]["interactive"] is True for c in (settings.rule, settings.sampler,
+                                                          settings.cache, settings.steps))
+    assert "value" not in fixed[settings.baselines]  # a stored run's own value stays
+    assert set(follows[0].outputs) == set(fixed)  # every control it updates is an output
+
+
+def test_a_stored_growing_run_fills_the_form_and_decodes_again_alike():
+    from dataclasses import replace
+
+    from hexviz.policy.length import LengthConfig
+
+    run = known_run()
+    length = LengthConfig("rho-eos", initial_length=2, eos_check_tokens=2, scheduler="linear")
+    run.config = replace(run.config, length=length)
+    values = widgets.settings_values(run)
+    assert values[13] == "rho-eos" and values[14] == 2  # after the task: the mode, the start
+    again = widgets.run_request("Q", "m", *values)
+    assert again.length_config() == length
+    fixed = widgets.settings_values(known_run())
+    assert fixed[13] == "fixed" and fixed[14:] == form_defaults(4)  # ready for a growing one

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from hexviz.decode.assemble import decode, decode_many, iter_runs
-from hexviz.decode.engine import Resume, shared_logits, top_candidates
+from hexviz.decode.engine import Resume, top_candidates
+from hexviz.decode.step import shared_logits
 from hexviz.policy.schedule import block_bounds, reveal_count
 from hexviz.policy.settings import DecodeConfig, Expert, hex_experts
 

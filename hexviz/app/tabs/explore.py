@@ -128,29 +128,32 @@ class OpenInExplore:
 
 # --- events ------------------------------------------------------------------------------------
 
+# The growing canvas's settings whose defaults follow gen length (`policy.length.fitted_to`).
+FITTED_TO_GEN_LENGTH = ("initial_length", "eos_check_tokens")
+
+
+def canvas_fits(c: LengthControls) -> list:
+    """The growing canvas's settings that follow gen length, as the form shows them."""
+    return [gr.update(value=getattr(c.canvas, name)) for name in FITTED_TO_GEN_LENGTH]
+
+
 def wire(runner: Runner, tab: Explore) -> None:
     views = tab.views
 
-    def on_run(prompt, model, blocks, rule, gen_length, steps, temperature, seeds, forbid,
-               end_last, baselines, sampler, edit, cache, task,
-               progress=gr.Progress()) -> Iterator[dict]:
+    # Gradio finds the progress tracker by its default among the leading positional
+    # parameters, so it comes first; the settings follow in `SettingsColumn.inputs` order.
+    def on_run(progress=gr.Progress(), *settings) -> Iterator[dict]:
         """The views at every snapshot; a failure is a toast, and its reason stays in the
         status line once the toast fades (raised, it would leave only "Error" badges)."""
         try:
-            yield from decode_views(prompt, model, blocks, rule, gen_length, steps, temperature,
-                                    seeds, forbid, end_last, baselines, sampler, edit, cache,
-                                    task, progress)
+            yield from decode_views(settings, progress)
         except gr.Error as err:
             gr.Warning(err.message)
             yield {views["status"]: failure_markdown(err.message)}
 
-    def decode_views(prompt, model, blocks, rule, gen_length, steps, temperature, seeds, forbid,
-                     end_last, baselines, sampler, edit, cache, task,
-                     progress: gr.Progress) -> Iterator[dict]:
-        request = user_errors("reading the settings", run_request, prompt, model, blocks, rule,
-                              gen_length, steps, temperature, seeds, forbid, end_last, baselines,
-                              sampler, edit, cache, task)
-        waiting = getattr(runner, "is_loading", lambda _: False)(model)
+    def decode_views(settings: tuple, progress: gr.Progress) -> Iterator[dict]:
+        request = user_errors("reading the settings", run_request, *settings)
+        waiting = getattr(runner, "is_loading", lambda _: False)(request.model)
         start = ("waiting for the model to finish loading" if waiting
                  else "loading the model and decoding the first step")
         progress(0, desc=start)
@@ -181,11 +184,12 @@ def wire(runner: Runner, tab: Explore) -> None:
     def on_model(label) -> tuple:  # the length controls follow the model
         c = LengthControls.of(runner, label)
         return (gr.update(choices=c.choices, value=c.gen_length), gr.update(value=c.steps),
-                gr.update(choices=c.blocks, value=c.experts))
+                gr.update(choices=c.blocks, value=c.experts), *canvas_fits(c))
 
     def on_gen_length(label, gen_length) -> tuple:
         c = LengthControls.of(runner, label, int(gen_length))
-        return gr.update(choices=c.blocks, value=c.experts), gr.update(value=c.steps)
+        return (gr.update(choices=c.blocks, value=c.experts), gr.update(value=c.steps),
+                *canvas_fits(c))
 
     def on_blocks(label, gen_length, blocks) -> Any:  # whole steps for every ticked expert
         return gr.update(value=LengthControls.of(runner, label, int(gen_length), blocks).steps)
@@ -200,10 +204,11 @@ def wire(runner: Runner, tab: Explore) -> None:
                       api_visibility="private")
     wire_map_picker(tab)
     c = tab.settings
-    c.model.input(on_model, [c.model], [c.gen_length, c.steps, c.blocks],
+    fitted = [c.canvas.options[name] for name in FITTED_TO_GEN_LENGTH]
+    c.model.input(on_model, [c.model], [c.gen_length, c.steps, c.blocks, *fitted],
                   api_visibility="private")
     # .input, not .change: loading a stored run's settings must not reset blocks and steps
-    c.gen_length.input(on_gen_length, [c.model, c.gen_length], [c.blocks, c.steps],
+    c.gen_length.input(on_gen_length, [c.model, c.gen_length], [c.blocks, c.steps, *fitted],
                        api_visibility="private")
     c.blocks.input(on_blocks, [c.model, c.gen_length, c.blocks], [c.steps],
                    api_visibility="private")

@@ -53,6 +53,13 @@ def parse_position(text: str | None) -> int | None:
         raise refusal(f"the position must be a whole number (got {text!r})") from None
 
 
+def check_forkable(run) -> None:
+    """Refuse, in the engine's words, a run whose canvas grew or shrank (DAEDAL, rho-EOS): a
+    fork resumes a fixed canvas, and candidates are asked of one."""
+    if run.config.length.grows:
+        raise refusal("a what-if fork needs a fixed-length canvas (--length fixed)")
+
+
 # --- layout ------------------------------------------------------------------------------------
 
 @dataclass
@@ -123,6 +130,7 @@ def wire(panel: ForkPanel, runner, state: gr.State, model: gr.Dropdown) -> None:
     def on_candidates(run, index, step, position, model_label) -> Any:
         if run is None or index is None:
             raise refusal("run something in Explore (or replay a stored run) first")
+        check_forkable(run)
         p = parse_position(position)
         if p is None:
             raise refusal("type the position to force (the small number of a masked token)")
@@ -147,6 +155,7 @@ def wire(panel: ForkPanel, runner, state: gr.State, model: gr.Dropdown) -> None:
                 progress=gr.Progress()) -> tuple:
         if run is None or index is None:
             raise refusal("run something in Explore (or replay a stored run) first")
+        check_forkable(run)
         p = parse_position(position)
         if p is not None and token is None:
             raise refusal("pick the forced token: press 'Top candidates there' first")

@@ -4,6 +4,8 @@ with no other change."""
 
 from __future__ import annotations
 
+import re
+
 import gradio as gr
 import pytest
 import plotly.graph_objects as go
@@ -27,9 +29,10 @@ def test_every_chart_has_its_plot_in_its_tab():
         assert ((chart.tab_title, chart.tab_id) in tabs) is not chart.in_summary
     details = [title for title, _ in tabs]
     start = details.index("Reveal order")
-    assert details[start:start + 7] == ["Reveal order", "Scrubber", "End-token pressure",
-                                        "Unmasking map", "Tokens per step", "What-if fork",
-                                        "Downloads"]
+    charts = [c.tab_title for c in views.CHARTS.values() if not c.in_summary]
+    assert charts[:5] == ["Reveal order", "Scrubber", "End-token pressure", "Unmasking map",
+                          "Tokens per step"]
+    assert details[start:start + len(charts) + 2] == [*charts, "What-if fork", "Downloads"]
 
 
 def test_a_new_chart_is_one_registry_line(monkeypatch):
@@ -54,6 +57,10 @@ def handler(demo: gr.Blocks, name: str):
     return next(f.fn for f in demo.fns.values() if f.name == name)
 
 
+def no_progress(*args, **kwargs) -> None:
+    """Gradio's progress tracker, outside a request."""
+
+
 def test_a_failed_run_keeps_its_reason_in_the_status_line():
     from tests.conftest import FakeRunner
 
@@ -62,7 +69,7 @@ def test_a_failed_run_keeps_its_reason_in_the_status_line():
     settings = ("Q", "fake model", [2], "low_confidence", 4, 4, 0, 1, False, False, True,
                 "fixed", "", "none", None)
     with pytest.warns(UserWarning):  # the toast, outside a request: a warning
-        shown = list(handler(demo, "on_run")(*settings, progress=lambda *a, **k: None))
+        shown = list(handler(demo, "on_run")(no_progress, *settings))
     assert shown[-1] == {status: ("**The run failed:** decoding failed: RuntimeError: CUDA out "
                                   "of memory. Anything shown below is from an earlier run.")}
 
@@ -75,3 +82,67 @@ def test_run_brings_the_vote_panel_and_its_progress_into_view():
                and d.get("js") == explore.SHOW_PROGRESS_JS)
     assert "#vote-plot" in explore.SHOW_PROGRESS_JS and "scrollIntoView" in explore.SHOW_PROGRESS_JS
     assert run["show_progress"] == "minimal"  # Gradio's overlay would hide the panel
+
+
+def form_values(demo: gr.Blocks, **changed) -> list:
+    """The values Run sends as the form first shows them, with ``changed`` by label."""
+    run = next(f for f in demo.fns.values() if f.name == "on_run")
+    return [changed.get(getattr(c, "label", None), c.value) for c in run.inputs]
+
+
+def test_run_sends_the_canvas_length_and_the_settings_it_reads():
+    from hexviz.app import widgets
+    from hexviz.policy.length import LengthConfig
+    from tests.conftest import RunnerWithDefaults
+
+    class Recording(RunnerWithDefaults):  # the request is what matters: no views drawn
+        def run(self, request):
+            self.requests.append(request)
+            return iter(())
+
+    runner = Recording()
+    demo = ui.build_demo(runner)
+    list(handler(demo, "on_run")(no_progress, *form_values(demo)))
+    assert (runner.requests[-1].length, runner.requests[-1].length_options) == ("fixed", {})
+    growing = form_values(demo, **{"Canvas length": "rho-eos", "Remasking rule": "low_confidence",
+                                   widgets.CANVAS_OPTIONS[0].label: 32})
+    list(handler(demo, "on_run")(no_progress, *growing))
+    request = runner.requests[-1]
+    assert request.length == "rho-eos" and request.length_options["initial_length"] == 32
+    assert request.length_config() == LengthConfig("rho-eos", initial_length=32)
+
+
+@pytest.fixture(scope="module")
+def refusing_demo():
+    """The app on the built-in model, whose weights never load: refusals come first."""
+    from hexviz.app.runner import LocalRunner
+
+    return ui.build_demo(LocalRunner())
+
+
+@pytest.mark.parametrize("changed,message", [
+    ({"Initial length: masks the canvas starts with": 300},
+     "--initial-length (300) must not be above the maximum length --gen-length (128)"),
+    ({"Expansion factor: masks added per growth": 0},
+     "--expansion-factor must be a positive integer (got 0)"),
+    ({"Commit threshold: every mask of the block above it": 1.5},
+     "--high-conf-threshold must be a number strictly between 0 and 1 (got 1.5)"),
+    ({"Gen length": 250}, "gen_length must be at most 221 for this model and prompt (got 250): "
+                          "the prompt takes 35 of the model's 256 positions"),
+])
+def test_bad_growing_canvas_settings_are_refused_in_one_line(refusing_demo, monkeypatch,
+                                                             changed, message):
+    """The status line says what is wrong, before the weights load; nothing is raised, so the
+    app stays up."""
+    from hexviz.models import loader
+    from hexviz.render.answers import failure_markdown
+
+    monkeypatch.setattr(loader, "load", lambda *a, **kw: pytest.fail("weights loaded"))
+    demo = refusing_demo
+    status = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "status")
+    question = ("Mia has 12 marbles. She gives 3 to Ben. She buys 5 more. Then she gets 2 times "
+                "as many. How many marbles does Mia have now?")
+    values = form_values(demo, **{"Question": question, "Canvas length": "daedal", **changed})
+    with pytest.warns(UserWarning, match=re.escape(message)):  # the toast
+        shown = list(handler(demo, "on_run")(no_progress, *values))
+    assert shown[-1] == {status: failure_markdown(message)}

@@ -59,3 +59,17 @@ def test_a_refused_fork_setting_is_one_log_line_not_a_traceback(caplog):
     assert [r.getMessage() for r in caplog.records] == [
         "refused: temperature must be 'same' or a number >= 0 (got 'warm')"]
     assert all(r.exc_info is None for r in caplog.records)
+
+
+def test_a_growing_canvas_is_not_forked():
+    """A fork resumes a fixed canvas: a DAEDAL or rho-EOS run is refused in one line, before
+    candidates or a fork are asked of the runner."""
+    from dataclasses import replace
+
+    from hexviz.policy.length import LengthConfig
+
+    fork.check_forkable(known_run())  # fixed: nothing is raised
+    grown = known_run()
+    grown.config = replace(grown.config, length=LengthConfig("daedal", initial_length=2))
+    with pytest.raises(gr.Error, match=r"needs a fixed-length canvas \(--length fixed\)"):
+        fork.check_forkable(grown)
