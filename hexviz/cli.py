@@ -1,5 +1,5 @@
-"""hexviz (or python -m hexviz): decode a prompt with HEX experts (run) or score a dataset
-(eval)."""
+"""hexviz (or python -m hexviz): decode a prompt with HEX experts (run), score a dataset
+(eval), animate a stored run (animate), or read runs made elsewhere (import)."""
 
 from __future__ import annotations
 
@@ -88,6 +88,11 @@ def add_decode_args(parser: argparse.ArgumentParser) -> None:
                              "when the model prefers another with probability above T "
                              "(default: the model's: none, unless its hexviz.json names a "
                              "threshold, as a model trained to edit would; off: never)")
+    parser.add_argument("--edit-post-steps", type=int, default=0, metavar="N",
+                        help="with --edit and a sampler other than fixed: once a block fills "
+                             "before its steps run out, up to N + 1 more steps that only edit "
+                             "it, while they change something (LLaDA2's max_post_steps; "
+                             "default 0: none)")
     parser.add_argument("--temperature", type=float, default=0.0)
     parser.add_argument("--seeds", type=int, default=1, help="votes per block size (seeds 0..N-1)")
     parser.add_argument("--answer", default=None, choices=list(EXTRACTORS),
@@ -172,7 +177,8 @@ def settings_of(args: argparse.Namespace, task: str | None) -> Settings:
                     seeds=args.seeds, baselines=args.baselines, sampler=args.sampler,
                     edit=args.edit, cache=args.cache, forbid_end_of_text=args.forbid_end_of_text,
                     end_tokens_last=args.end_tokens_last, answer_format=args.answer,
-                    tie_rule=args.tie, length=args.length, length_options=length_options(args))
+                    tie_rule=args.tie, length=args.length, length_options=length_options(args),
+                    edit_post_steps=args.edit_post_steps)
 
 
 def run_limits(args: argparse.Namespace) -> limits.Limits:

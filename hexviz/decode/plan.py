@@ -58,6 +58,7 @@ class Settings:
     sampler: Sampler | str = "fixed"
     edit: float | None = None  # token editing threshold; None: the model's default (none unless
     # its hexviz.json names one, as for a model trained to edit); EDIT_OFF: none
+    edit_post_steps: int = 0  # LLaDA2's editing of a filled block (`DecodeConfig`)
     cache: str = "none"  # none (exact), prefix or dual: Fast-dLLM's block KV cache
     forbid_end_of_text: bool = False
     end_tokens_last: bool = False
@@ -188,13 +189,14 @@ def plan(lm, questions: Sequence[str | Problem], settings: Settings,
     edit = settings.edit if settings.edit is not None or length.grows else lm.defaults.edit
     config = DecodeConfig(gen_length, steps, settings.forbid_end_of_text,
                           settings.end_tokens_last, bounds.max_gen_length, settings.sampler,
-                          None if edit == EDIT_OFF else edit, settings.cache, length)
+                          None if edit == EDIT_OFF else edit, settings.cache, length,
+                          settings.edit_post_steps)
     if length.grows and settings.baselines:
         settings = replace(settings, baselines=False)
         notes.append(f"note: no whole-answer baselines with --length {length.mode} (they "
                      f"decode a fixed length)")
     experts = experts_of(settings, gen_length)
-    limits.check_decode(gen_length, steps, len(experts), bounds, config.step_cap,
+    limits.check_decode(gen_length, steps, len(experts), bounds, config.step_cap_for(experts),
                         steps_given=settings.steps is not None)
     for expert in experts:
         config.check(expert)
