@@ -124,3 +124,11 @@ def test_diffusers_is_imported_only_by_whoever_records():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_recorded_run_animates(stand_in, tmp_path):
+    from hexviz.render import animate
+
+    _, _, run = record(stand_in, PROMPT)
+    out = animate.write(run, tmp_path / "llada2.html", animate.AnimationSettings("one", (), 8, 640))
+    assert out.stat().st_size > 0 and "<html" in out.read_text()[:2000].lower()
