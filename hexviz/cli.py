@@ -141,6 +141,8 @@ LENGTH_FLAGS = (
     ("high_density_threshold", float, "rho-eos: shrink above it"),
     ("scheduler", str, "rho-eos: const, linear or exp growth of the step outside the band"),
     ("max_adjust_steps", int, "rho-eos: steps in which the length may change"),
+    ("eos_signal", str, "rho-eos: the end-of-text signal its code reads (tail) or its paper "
+                        "describes (density: masks whose argmax is the end)"),
 )
 
 

@@ -55,7 +55,7 @@ def endpoint(runner: Runner, label: str) -> Callable[..., dict]:
                 expand_eos_confidence_threshold: float | None = None,
                 low_density_threshold: float | None = None,
                 high_density_threshold: float | None = None, scheduler: str | None = None,
-                max_adjust_steps: int | None = None) -> dict:
+                max_adjust_steps: int | None = None, eos_signal: str | None = None) -> dict:
         """Decode ``prompt`` with HEX experts and return the run's JSON (the CLI's --json);
         ``sampler`` is NAME[:VALUE] as in the CLI, ``edit`` an editing threshold ("" the
         model's default, "off" none), ``cache`` prefix or dual decodes with a block KV cache

@@ -17,7 +17,13 @@ import gradio as gr
 from hexviz import limits
 from hexviz.app.runner import Runner, RunRequest
 from hexviz.decode.plan import PAPER_TOKENS_PER_STEP
-from hexviz.policy.length import LENGTH_MODES, SCHEDULERS, LengthConfig, fitted_to
+from hexviz.policy.length import (
+    EOS_SIGNALS,
+    LENGTH_MODES,
+    SCHEDULERS,
+    LengthConfig,
+    fitted_to,
+)
 from hexviz.policy.length import flag as length_flag
 from hexviz.policy.rules import RULE_NAMES
 from hexviz.policy.samplers import SAMPLER_NAMES, Sampler, parse_edit
@@ -174,7 +180,10 @@ CANVAS_OPTIONS = (
     CanvasOption("scheduler", "Growth outside the band (times 1, 2, 4, 8 with exp)",
                  ("rho-eos",)),
     CanvasOption("max_adjust_steps", "Steps in which the length may change", ("rho-eos",)),
+    CanvasOption("eos_signal", "End-of-text signal: tail (its code) or density (its paper)",
+                 ("rho-eos",)),
 )
+MENUS = {"scheduler": SCHEDULERS, "eos_signal": EOS_SIGNALS}  # the options chosen from a menu
 
 # What the form says under the picker when a growing canvas is chosen.
 CANVAS_NOTES = {
@@ -228,12 +237,12 @@ class CanvasControls:
 
 
 def option_control(option: CanvasOption, defaults: LengthConfig) -> Any:
-    """A number box (the scheduler: a menu) at ``defaults``' value, naming its CLI flag, which
-    a refusal names too."""
+    """A number box (the scheduler and the signal: menus) at ``defaults``' value, naming its
+    CLI flag, which a refusal names too."""
     value = getattr(defaults, option.name)
     info = f"{length_flag(option.name)}; the authors' {getattr(LengthConfig(), option.name)}"
     if isinstance(value, str):
-        return gr.Dropdown(list(SCHEDULERS), value=value, label=option.label, info=info)
+        return gr.Dropdown(list(MENUS[option.name]), value=value, label=option.label, info=info)
     return gr.Number(value, label=option.label, info=info,
                      precision=0 if isinstance(value, int) else None,
                      step=1 if isinstance(value, int) else 0.05)

@@ -32,6 +32,7 @@ from hexviz.models.wrapper import DiffusionLM
 from hexviz.policy.length import (
     LengthConfig,
     density_action,
+    masked_eos_density,
     position_to_expand,
     positions_to_fill,
     tail_eos_confidence,
@@ -253,6 +254,9 @@ def iter_decode_canvas(lm: DiffusionLM, prompts: Sequence[Sequence[int]],
             recorder.record(r, step, row.ids, mask_id, f, i)
             eos_conf = tail_eos_confidence(f.greedy[i, :n], f.p_end[i, :n], eos_id,
                                            length.eos_check_tokens)
+            if length.eos_signal == "density":  # rho-eos only (`LengthConfig`)
+                eos_conf = masked_eos_density(f.greedy[i, :n], torch.tensor(row.ids) == mask_id,
+                                              eos_id)
             if row.growing:
                 grow_step(row, step, eos_conf, length, config.gen_length, mask_id, eos_id)
             else:

@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 
 LENGTH_MODES = ("fixed", "daedal", "rho-eos")
 SCHEDULERS = ("const", "linear", "exp")  # rho-EOS's multiplier growth outside the band
+# rho-EOS's length signal: what its published code reads (the end-of-text confidence at the
+# tail, as DAEDAL's), or what its paper describes (the share of masks whose argmax is the end)
+EOS_SIGNALS = ("tail", "density")
 DENSITY_INTERVAL = 0.1  # rho-EOS: one multiplier segment per 0.1 of distance from the band
 MAX_MULTIPLIER = 8  # rho-EOS caps the multiplier at 8
 
@@ -53,6 +56,7 @@ class LengthConfig:
     high_density_threshold: float = 0.6  # rho-eos: shrink above it
     scheduler: str = "exp"  # rho-eos
     max_adjust_steps: int = 64  # rho-eos: the length changes only in the first steps
+    eos_signal: str = "tail"  # rho-eos: one of EOS_SIGNALS
 
     def __post_init__(self) -> None:
         if self.mode not in LENGTH_MODES:
@@ -75,6 +79,11 @@ class LengthConfig:
             raise ValueError(f"--low-density-threshold ({self.low_density_threshold}) must not "
                              f"be above --high-density-threshold "
                              f"({self.high_density_threshold})")
+        if self.eos_signal not in EOS_SIGNALS:
+            raise ValueError(f"unknown end-of-text signal {self.eos_signal!r}; choose one of "
+                             f"{', '.join(EOS_SIGNALS)}")
+        if self.eos_signal != "tail" and self.mode != "rho-eos":
+            raise ValueError("--eos-signal chooses rho-eos's length signal; add --length rho-eos")
         if self.scheduler not in SCHEDULERS:
             raise ValueError(f"unknown scheduler {self.scheduler!r}; choose one of "
                              f"{', '.join(SCHEDULERS)}")
@@ -150,6 +159,14 @@ def tail_eos_confidence(pred: torch.Tensor, probs_eos: torch.Tensor, eos_id: int
     token, summed and divided by ``check_tokens`` (not by how many were found)."""
     found = (pred == eos_id).nonzero().flatten().flip(0)[:check_tokens]
     return sum(probs_eos[found].tolist()) / check_tokens
+
+
+def masked_eos_density(pred: torch.Tensor, masked: torch.Tensor, eos_id: int) -> float:
+    """The implicit end-of-text density rho-EOS's paper describes (its published code's unused
+    ``_calculate_eos_density``): the share of still-masked positions whose argmax is the end
+    token, 0 when none is masked."""
+    count = int(masked.sum())
+    return float(((pred == eos_id) & masked).sum()) / count if count else 0.0
 
 
 def positions_to_fill(pred: torch.Tensor, conf: torch.Tensor, logits: torch.Tensor,

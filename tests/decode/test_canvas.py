@@ -205,3 +205,12 @@ def test_fixed_length_is_unchanged_by_the_length_setting(builtin):
     b = decode(builtin, prompt, [Expert(32)], replace(base, length=LengthConfig())).trajectories[0]
     assert a.token_ids.tolist() == b.token_ids.tolist()
     assert not a.resized and a.canvas_length.tolist() == [GEN_LENGTH] * a.steps_taken
+
+
+def test_rho_eos_with_the_papers_density_signal_decodes_otherwise(builtin):
+    prompt = builtin.format_prompt(QUESTIONS[0])
+    tail = decode(builtin, prompt, [Expert(16)], config("rho-eos")).trajectories[0]
+    density = decode(builtin, prompt, [Expert(16)],
+                     config("rho-eos", eos_signal="density")).trajectories[0]
+    assert density.canvas_length.tolist() != tail.canvas_length.tolist()
+    assert density.finished

@@ -120,3 +120,23 @@ def test_expansion_picks_the_least_sure_unfilled_mask_below_the_threshold():
     fill = torch.tensor([False, False, True, False])
     assert length.position_to_expand(conf, eligible, fill, 0.1) == 1
     assert length.position_to_expand(conf, eligible, fill, 0.01) is None
+
+
+def test_the_papers_density_equals_the_published_unused_helper():
+    torch.manual_seed(1)
+    logits = torch.randn(1, 30, 12)
+    logits[0, 18:, 4] += 3
+    masked = torch.rand(1, 30) < 0.6
+    published, _, _, _ = published_rho_eos._calculate_eos_density(logits, masked, 4)
+    ours = length.masked_eos_density(logits[0].argmax(-1), masked[0], 4)
+    assert ours == pytest.approx(float(published[0])) and 0 < ours < 1
+    assert length.masked_eos_density(logits[0].argmax(-1), torch.zeros(30, dtype=torch.bool),
+                                     4) == 0.0
+
+
+def test_the_density_signal_is_rho_eos_only():
+    LengthConfig("rho-eos", eos_signal="density")
+    with pytest.raises(ValueError, match="add --length rho-eos"):
+        LengthConfig("daedal", eos_signal="density")
+    with pytest.raises(ValueError, match="unknown end-of-text signal 'mean'"):
+        LengthConfig("rho-eos", eos_signal="mean")
