@@ -2,10 +2,11 @@
 
     python bench/length_bench.py [--limit 500] [--out-dir runs/length-bench] [--processes 2]
 
-Evaluates the built-in model's held-out problems three times with the project's own eval
+Evaluates the built-in model's held-out problems four times with the project's own eval
 command (``hexviz eval``, temperature 0, default settings otherwise): ``--length fixed`` (the HEX
-experts and the whole-answer baselines), ``--length daedal`` and ``--length rho-eos`` (the HEX
-block sizes as experts; B=32 is the authors' single block size). Existing results files in
+experts and the whole-answer baselines), ``--length daedal``, ``--length rho-eos`` and
+``--length rho-eos --eos-signal density`` (the HEX block sizes as experts; B=32 is the authors'
+single block size). Existing results files in
 ``--out-dir`` are reused, so a stopped bench resumes. Then prints, for every expert and each
 vote: accuracy, row passes per problem (forward rows the expert took; for a vote, its experts'
 summed), the useful-token share (final-canvas tokens that are not end tokens, pooled over
@@ -24,20 +25,23 @@ from pathlib import Path
 from hexviz.eval.records import EvalResults, load_results
 from hexviz.eval.scoring import summarize
 
-MODES = ("fixed", "daedal", "rho-eos")
+# name -> the eval's flags; rho-eos-density: the length signal rho-EOS's paper describes
+MODES = {"fixed": ["--length", "fixed"], "daedal": ["--length", "daedal"],
+         "rho-eos": ["--length", "rho-eos"],
+         "rho-eos-density": ["--length", "rho-eos", "--eos-signal", "density"]}
 
 
-def eval_command(mode: str, limit: int, out: Path, processes: int) -> list[str]:
+def eval_command(flags: list[str], limit: int, out: Path, processes: int) -> list[str]:
     launch = ([sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu",
                "--num_processes", str(processes)] if processes > 1 else [sys.executable])
-    return [*launch, "-m", "hexviz", "eval", "--limit", str(limit), "--length", mode,
-            "--out", str(out)]
+    return [*launch, "-m", "hexviz", "eval", "--limit", str(limit), *flags, "--out", str(out)]
 
 
 def rows_of(results: EvalResults) -> list[dict]:
     """One row per expert and one for the vote of the voting experts."""
     s = summarize(results)
-    mode = results.config.length.mode
+    length = results.config.length
+    mode = length.mode + (" (density)" if length.eos_signal == "density" else "")
     rows = [{"setting": f"{mode} {e.label}" + ("" if e.votes else " (baseline)"),
              "accuracy": e.accuracy, "passes": e.steps, "useful": e.useful_share,
              "collapse": e.collapse, "length": e.length} for e in s.experts]
@@ -74,10 +78,10 @@ def main() -> int:
     if paths is None:
         args.out_dir.mkdir(parents=True, exist_ok=True)
         paths = []
-        for mode in MODES:
-            out = args.out_dir / f"{mode}-{args.limit}.json"
+        for name, flags in MODES.items():
+            out = args.out_dir / f"{name}-{args.limit}.json"
             if not out.exists():
-                subprocess.run(eval_command(mode, args.limit, out, args.processes), check=True)
+                subprocess.run(eval_command(flags, args.limit, out, args.processes), check=True)
             paths.append(out)
     results = [load_results(p) for p in paths]
     rows = [row for r in results for row in rows_of(r)]
