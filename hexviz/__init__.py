@@ -11,9 +11,10 @@ keeps this true, with no exception):
     imports/    runs made elsewhere: a diffusers dLLM pipeline recorded as it decodes, the HEX
                 authors' generation files read as eval records; diffusers only when used
                                   -> eval.records/scoring, runs, policy, tasks, limits, tokens
-    render/     pure renderers of runs: Plotly `figures`, the `animate` GIF/HTML player, the
-                `palette`, the position `states`, the lesson's chapters, answer panels, text
-                that fits (`textfit`); no torch, no gradio
+    render/     pure renderers of runs: Plotly `figures` (and their shared `plotting`), the
+                `animate` GIF/HTML player, the `palette`, the position `states`, a growing
+                canvas's `timeline` and views (`growing`), the lesson's chapters, answer
+                panels, text that fits (`textfit`); no torch, no gradio
                                           -> eval.records/scoring, runs, policy, tasks, limits, paths
     eval/       a dataset decoded in batches (`batch`), its `records`, `scoring`, `report`
                                                           -> decode, runs, policy, tasks, limits

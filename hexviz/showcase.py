@@ -3,9 +3,11 @@ README's animation.
 
 ``python -m hexviz.showcase build`` decodes the first problems of the built-in test set with the
 built-in model at its own defaults, picks each chapter's problem by a rule (`pick_chapters`,
-`pick_parallel`), and writes the runs to ``assets/gallery/`` with an index (``lesson.index``)
-that `hexviz.render.lesson` reads. ``python -m hexviz.showcase animation`` remakes only the
-README's GIF from the stored run (no model needed); ``show`` prints the chapters' text.
+`pick_parallel`, `pick_growing`), and writes the runs to ``assets/gallery/`` with an index
+(``lesson.index``) that `hexviz.render.lesson` reads. ``python -m hexviz.showcase growing``
+decodes and writes only chapter 7's runs, adding them to the index and leaving every other
+stored file as it is. ``python -m hexviz.showcase animation`` remakes only the README's GIF
+from the stored run (no model needed); ``show`` prints the chapters' text.
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ from pathlib import Path
 
 from hexviz.paths import EXAMPLES, README_ANIMATION, TEST_SET
 from hexviz.render import animate
-from hexviz.render.lesson import (FILE_NAMES, INDEX, PARALLEL_FILES, baselines, distinct_answers,
-                                  early_end, largest_burst, load_lesson, voter_answers)
+from hexviz.render.lesson import (FILE_NAMES, GROWING_FILES, INDEX, PARALLEL_FILES, baselines,
+                                  distinct_answers, early_end, largest_burst, load_lesson,
+                                  voter_answers, whole_row)
 from hexviz.runs.gallery import GALLERY_DIR, read_run
 from hexviz.runs.record import Run
 
 CANDIDATES = 24  # test problems decoded to choose the chapters' runs from
 PARALLEL_SAMPLER = "threshold:0.9"  # chapter 6's sampler: Fast-dLLM's threshold
+GROWING_LENGTH = "daedal"  # chapter 7's growing canvas, at its authors' settings fitted
 
 
 # --- choosing the chapters' problems (pure, on decoded runs) -----------------------------------
@@ -80,6 +84,23 @@ def pick_parallel(runs: Sequence[Run]) -> int:
     return max(range(len(runs)), key=lambda i: (largest_burst(runs[i])[0], -i))
 
 
+def pick_growing(fixed_runs: Sequence[Run], grown_runs: Sequence[Run],
+                 golds: Sequence[str]) -> int:
+    """Chapter 7's problem: where the fixed canvas's whole-answer row collapsed and the growing
+    canvas's did not; then where the fixed row's answer was wrong, the growing row's right,
+    and the HEX vote right (the first such problem on ties)."""
+    if not fixed_runs:
+        raise ValueError("no runs to choose the growing-canvas chapter from")
+
+    def score(i: int) -> tuple:
+        fixed, grown = fixed_runs[i], grown_runs[i]
+        tf, tg = fixed.trajectories[whole_row(fixed)], grown.trajectories[whole_row(grown)]
+        return (tf.collapsed and not tg.collapsed, tf.answer != golds[i], tg.answer == golds[i],
+                fixed.vote.winner == golds[i], -i)
+
+    return max(range(len(fixed_runs)), key=score)
+
+
 # --- building the stored runs (decodes: torch only here) ---------------------------------------
 
 def portable(run: Run) -> Run:
@@ -88,15 +109,13 @@ def portable(run: Run) -> Run:
     return run
 
 
-def build(out: Path = GALLERY_DIR, candidates: int = CANDIDATES, model: str | None = None,
-          examples: int = 2) -> list[Path]:
-    """Decode, choose and write the lesson's runs (plus the first ``examples`` app examples)."""
-    from hexviz import models
+def decode_candidates(lm, candidates: int) -> tuple[list, list[Run]]:
+    """The first ``candidates`` test problems, each decoded by the HEX experts and the
+    whole-answer rows at the model's own lengths, as every fixed-canvas chapter has them."""
     from hexviz.decode.assemble import decode
-    from hexviz.policy.settings import DecodeConfig, baseline_experts, hex_experts
     from hexviz.eval.batch import read_problems
+    from hexviz.policy.settings import DecodeConfig, baseline_experts, hex_experts
 
-    lm = models.load(model)
     config = DecodeConfig(lm.defaults.gen_length, lm.defaults.steps)
     experts = hex_experts(config.gen_length) + baseline_experts(config.gen_length)
     problems = read_problems(TEST_SET, candidates)
@@ -106,6 +125,18 @@ def build(out: Path = GALLERY_DIR, candidates: int = CANDIDATES, model: str | No
                                     question=problem.question)))
         print(f"\rdecoded {n}/{len(problems)} test problems", end="", file=sys.stderr)
     print(file=sys.stderr)
+    return problems, runs
+
+
+def build(out: Path = GALLERY_DIR, candidates: int = CANDIDATES, model: str | None = None,
+          examples: int = 2) -> list[Path]:
+    """Decode, choose and write the lesson's runs (plus the first ``examples`` app examples)."""
+    from hexviz import models
+    from hexviz.decode.assemble import decode
+
+    lm = models.load(model)
+    problems, runs = decode_candidates(lm, candidates)
+    config, experts = runs[0].config, [t.expert for t in runs[0].trajectories]
     picks = pick_chapters(runs, [p.gold for p in problems])
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -113,6 +144,8 @@ def build(out: Path = GALLERY_DIR, candidates: int = CANDIDATES, model: str | No
         written.append(save_small(runs[index], out / FILE_NAMES[key]))
     parallel_paths, parallel = build_parallel(lm, problems, runs, out)
     written += parallel_paths
+    growing_paths, growing = build_growing(lm, problems, runs, out)
+    written += growing_paths
     for i, question in enumerate(json.loads(EXAMPLES.read_text())[:examples], 1):
         run = portable(decode(lm, lm.format_prompt(question), experts, config,
                               question=question))
@@ -123,6 +156,7 @@ def build(out: Path = GALLERY_DIR, candidates: int = CANDIDATES, model: str | No
                           for k, i in picks.items()}}
     index["chapters"]["parallel"] = {**PARALLEL_FILES, "sampler": PARALLEL_SAMPLER,
                                      "test_index": parallel, "gold": problems[parallel].gold}
+    index["chapters"]["growing"] = growing_entry(problems, growing)
     (out / INDEX.name).write_text(json.dumps(index, indent=1) + "\n")
     # the README's GIF; a build elsewhere (a test, another model) keeps its GIF beside its runs
     gif = README_ANIMATION if out.resolve() == GALLERY_DIR.resolve() else out / README_ANIMATION.name
@@ -160,6 +194,48 @@ def build_parallel(lm, problems, fixed_runs: Sequence[Run], out: Path) -> tuple[
         path.write_text(json.dumps(results_to_json(results)) + "\n")
         paths.append(path)
     return paths, chosen
+
+
+def build_growing(lm, problems, fixed_runs: Sequence[Run],
+                  out: Path) -> tuple[list[Path], int]:
+    """Chapter 7's files: the candidates decoded on a growing canvas (`GROWING_LENGTH`) by the
+    HEX experts and the whole-answer row that commits by confidence, the one picked by
+    `pick_growing`, and its fixed-canvas run."""
+    from hexviz.decode.assemble import decode
+    from hexviz.policy.length import LengthConfig, fitted_to
+    from hexviz.policy.settings import DecodeConfig, baseline_experts, hex_experts
+
+    fixed = fixed_runs[0].config
+    length, _ = fitted_to(LengthConfig(GROWING_LENGTH), fixed.gen_length)
+    config = DecodeConfig(fixed.gen_length, fixed.steps, length=length)
+    experts = hex_experts(config.gen_length) + baseline_experts(config.gen_length)[:1]
+    runs = [portable(decode(lm, lm.format_prompt(p.question), experts, config,
+                            question=p.question)) for p in problems]
+    chosen = pick_growing(fixed_runs, runs, [p.gold for p in problems])
+    return [save_small(runs[chosen], out / GROWING_FILES["run"]),
+            save_small(fixed_runs[chosen], out / GROWING_FILES["fixed"])], chosen
+
+
+def growing_entry(problems, chosen: int) -> dict:
+    return {**GROWING_FILES, "length": GROWING_LENGTH, "test_index": chosen,
+            "gold": problems[chosen].gold}
+
+
+def build_growing_only(out: Path = GALLERY_DIR, candidates: int = CANDIDATES,
+                       model: str | None = None) -> list[Path]:
+    """Chapter 7 alone: decode the candidates on both canvases, write its two runs and add its
+    entry to the index; every other stored file stays as it is."""
+    from hexviz import models
+
+    lm = models.load(model)
+    problems, runs = decode_candidates(lm, candidates)
+    out.mkdir(parents=True, exist_ok=True)
+    written, chosen = build_growing(lm, problems, runs, out)
+    index_path = out / INDEX.name
+    index = json.loads(index_path.read_text()) if index_path.exists() else {}
+    index.setdefault("chapters", {})["growing"] = growing_entry(problems, chosen)
+    index_path.write_text(json.dumps(index, indent=1) + "\n")
+    return [*written, index_path]
 
 
 def animation_command(folder: Path = GALLERY_DIR, out: Path = README_ANIMATION) -> list[str]:
@@ -200,11 +276,21 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--candidates", type=int, default=CANDIDATES,
                    help="test problems to choose the chapters from")
     b.add_argument("--model", default=None, help="default: the built-in model")
+    g = sub.add_parser("growing", help="decode and write only chapter 7's runs (the growing "
+                                       "canvas), adding them to the index")
+    g.add_argument("--out", type=Path, default=GALLERY_DIR)
+    g.add_argument("--candidates", type=int, default=CANDIDATES,
+                   help="test problems to choose the chapter from")
+    g.add_argument("--model", default=None, help="default: the built-in model")
     sub.add_parser("show", help="print the chapters' text (no model needed)")
     sub.add_parser("animation", help="remake the README's GIF from the stored run (no model)")
     args = parser.parse_args(argv)
     if args.command == "build":
         for path in build(args.out, args.candidates, args.model):
+            print(f"{path}  {path.stat().st_size / 1024:.0f} KiB")
+        return 0
+    if args.command == "growing":
+        for path in build_growing_only(args.out, args.candidates, args.model):
             print(f"{path}  {path.stat().st_size / 1024:.0f} KiB")
         return 0
     if args.command == "animation":

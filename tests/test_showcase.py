@@ -37,6 +37,7 @@ def test_build_stores_chapter_runs_for_any_model(random_model_dir, tmp_path):
     written = showcase.build(tmp_path, candidates=4, model=str(random_model_dir), examples=1)
     assert sorted(p.name for p in written) == sorted([*lesson.FILE_NAMES.values(),
                                                       *lesson.PARALLEL_FILES.values(),
+                                                      *lesson.GROWING_FILES.values(),
                                                       "example-1.json", "unmasking.gif"])
     assert (tmp_path / "unmasking.gif").read_bytes()[:6] == b"GIF89a"  # the README's, remade
     index = json.loads((tmp_path / lesson.INDEX.name).read_text())
@@ -51,6 +52,9 @@ def test_build_stores_chapter_runs_for_any_model(random_model_dir, tmp_path):
     assert index["chapters"]["parallel"]["test_index"] < 4
     assert "On all 4 problems this chapter was chosen from" in parallel.text
     assert f"{run.config.gen_length}-token answer" in chapters[1].text
+    growing = chapters[6]
+    assert growing.key == "growing" and growing.run.config.length.mode == showcase.GROWING_LENGTH
+    assert index["chapters"]["growing"]["test_index"] < 4
 
 
 def burst_run(reveal: list[int]):
@@ -78,3 +82,41 @@ def test_readme_animation_is_made_by_the_cli_command(tmp_path):
     assert command[:1] == ["animate"] and command[-2:] == ["--layout", "all"]
     out = showcase.readme_animation(out=tmp_path / "a.gif")
     assert Image.open(out).n_frames > 60
+
+
+def with_whole_row(run, collapsed: bool, answer: str | None):
+    """``run`` with its whole-answer row collapsed or not, and answering ``answer``."""
+    i = lesson.whole_row(run)
+    rows = list(run.trajectories)
+    rows[i] = replace(rows[i], collapsed=collapsed, answer=answer)
+    return replace(run, trajectories=rows)
+
+
+def test_the_growing_chapter_is_picked_where_only_the_fixed_canvas_collapses():
+    from tests.render.conftest import grown_run
+
+    fixed = [with_whole_row(known_run(), True, None)] * 3
+    grown = [with_whole_row(grown_run(), True, "e"),  # collapsed on both canvases
+             with_whole_row(grown_run(), False, "x"),  # cured, but wrong
+             with_whole_row(grown_run(), False, "e")]  # cured and right
+    assert showcase.pick_growing(fixed, grown, ["e"] * 3) == 2
+    assert showcase.pick_growing(fixed[:2], grown[:2], ["e"] * 2) == 1
+    assert showcase.pick_growing(fixed[:1], grown[:1], ["e"]) == 0  # the only one
+
+
+def test_chapter_7_alone_is_added_and_every_other_stored_file_kept(random_model_dir, tmp_path):
+    kept = {"lesson-1-one-expert.json": "{}", lesson.INDEX.name:
+            json.dumps({"model": "m", "chapters": {"wall": {"file": "w.json"}}}, indent=1) + "\n"}
+    for name, text in kept.items():
+        (tmp_path / name).write_text(text)
+    written = showcase.build_growing_only(tmp_path, candidates=2, model=str(random_model_dir))
+    assert sorted(p.name for p in written) == sorted([*lesson.GROWING_FILES.values(),
+                                                      lesson.INDEX.name])
+    assert (tmp_path / "lesson-1-one-expert.json").read_text() == "{}"
+    index = json.loads((tmp_path / lesson.INDEX.name).read_text())
+    assert index["model"] == "m" and index["chapters"]["wall"] == {"file": "w.json"}
+    assert index["chapters"]["growing"]["length"] == "daedal"
+    grown = gallery.read_run(tmp_path / lesson.GROWING_FILES["run"])
+    fixed = gallery.read_run(tmp_path / lesson.GROWING_FILES["fixed"])
+    assert grown.prompt == fixed.prompt and grown.config.length.grows
+    assert not fixed.config.length.grows

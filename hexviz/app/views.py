@@ -90,6 +90,10 @@ CHARTS: dict[str, Chart] = {chart.name: chart for chart in (
     Chart(figures.unmasking_map, "Unmasking map", "map-plot", exported=False,
           shown=_first_collapsed_map),
     Chart(figures.tokens_per_step, "Tokens per step", "tokens-plot"),
+    # Shown for every run, flat at gen_length for a fixed one: a tab that came and went with
+    # the run would move the tabs under the reader's hand, and the flat line says what a
+    # growing canvas (length daedal or rho-eos) would change.
+    Chart(figures.canvas_length, "Length over steps", "length-plot"),
 )}
 
 

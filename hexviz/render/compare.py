@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from hexviz.render import figures, palette
+from hexviz.render import figures, growing, palette
 from hexviz.render.states import END_OF_TEXT, END_OF_TURN, MASK
 from hexviz.runs.record import Run, Trajectory
 
@@ -38,13 +38,24 @@ def answers_html(pairs: Sequence[tuple[str, Run, int]]) -> str:
 
 
 def first_divergence(a: Trajectory, b: Trajectory, after: int = 0) -> int | None:
-    """The first step at or after ``after`` where the two trajectories revealed differently."""
+    """The first step at or after ``after`` where the two trajectories revealed differently
+    (growing canvases: where their steps changed the canvas differently)."""
     steps = max(len(a.draft_ids), len(b.draft_ids))
+    if a.resized or b.resized or len(a.token_ids) != len(b.token_ids):
+        return next((s for s in range(after, steps)
+                     if step_changes(a, s) != step_changes(b, s)), None)
     for s in range(after, steps):
         ra, rb = a.reveal_step == s, b.reveal_step == s
         if not np.array_equal(ra, rb) or not np.array_equal(a.token_ids[ra], b.token_ids[rb]):
             return s
     return None
+
+
+def step_changes(t: Trajectory, step: int) -> list[tuple[int, ...]]:
+    """What step ``step`` did to the canvas: (kind, position, token, count) per event."""
+    log, at = t.events, t.events.step == step
+    return list(zip(log.kind[at].tolist(), log.position[at].tolist(), log.token[at].tolist(),
+                    log.count[at].tolist(), strict=True))
 
 
 def compare_outputs(a_run: Run, a: int, b_run: Run, b: int,
@@ -110,9 +121,15 @@ def fork_summary(original: Run, index: int, fork: Run, step: int,
 def canvas_html(run: Run, index: int, step: int) -> str:
     """The expert's canvas after ``step`` steps as numbered tokens (masked ones as ·)."""
     t = run.trajectories[index]
-    states = figures.token_states(run, t, step)
+    tokens, states = t.tokens, None
+    if growing.grows(run):  # the canvas as long as it was then, its tokens where they stood
+        canvas = t.canvas_at(step, run.special.mask_id)
+        states = growing.states_of(run, canvas.ids, canvas.reveal_step >= 0)
+        vocab = growing.vocabulary(run)
+        tokens = [growing.token_text(vocab, i) for i in canvas.ids.tolist()]
+    states = figures.token_states(run, t, step) if states is None else states
     cells = []
-    for p, (tok, state) in enumerate(zip(t.tokens, states, strict=True)):
+    for p, (tok, state) in enumerate(zip(tokens, states, strict=True)):
         text = "·" if state == MASK else SHORT.get(int(state), html.escape(tok))
         cells.append(f'<span style="{TOKEN_STYLE}background:'
                      f'{palette.TOKEN_BACKGROUNDS[int(state)]}" '

@@ -13,76 +13,17 @@ import numpy as np
 import plotly.graph_objects as go
 
 from hexviz import limits
-from hexviz.render import palette
-from hexviz.render.states import END_OF_TEXT, END_OF_TURN, MASK, STATE_NAMES, TEXT
-from hexviz.render.textfit import TITLE_SIZE, fit_cell_text_script, wrap_title
+from hexviz.render import growing, palette
+from hexviz.render.growing import canvas_length  # noqa: F401  a chart of its own (`app.views`)
+from hexviz.render.plotting import (STATE_BAR, STATE_COLORS, STEP_BAR_PX, fit_layout, row_labels,
+                                    rows_axis, state_scale, step_bar, steps_scale)
+from hexviz.render.plotting import TITLE_LINE_PX, axis_label  # noqa: F401  figures' own names too
+from hexviz.render.plotting import CELL_MARKS, cell_texts
+from hexviz.render.states import END_OF_TEXT, END_OF_TURN, MASK, TEXT
+from hexviz.render.textfit import fit_cell_text_script
 from hexviz.runs.record import Run, Trajectory
 
 MAX_BLOCK_EDGES = 400  # white edge lines drawn in the reveal order (each is one layout shape)
-STATE_COLORS = list(palette.STATE_COLORS)  # colour-blind and grayscale safe (render.palette)
-FONT = dict(family="Inter, system-ui, sans-serif", size=13)
-# The state legend as a horizontal bar under the chart: a side bar takes half a phone's width.
-# Two-word names on two lines and never slanted: on a phone, slanted ones lose the last.
-STATE_BAR = dict(tickvals=list(range(len(STATE_NAMES))),
-                 ticktext=[name.replace(" ", "<br>", 1) for name in STATE_NAMES], tickangle=0,
-                 orientation="h", y=-0.2, yanchor="top", thickness=12, len=1)
-
-
-TITLE_LINE_PX = 20  # the height a title line takes in the top margin, <sup> lines too
-TITLE_TOP_PX = 20  # where the title's first line is anchored, from the figure's top
-
-
-def _layout(fig: go.Figure, title: str, height: int, margin: dict | None = None) -> go.Figure:
-    """Title, height and margins: the title wrapped to fit a phone (`wrap_title`), the top
-    margin made for its lines and ``height`` grown by as much, so the plot keeps its size."""
-    title = wrap_title(title)
-    top = 16 + TITLE_LINE_PX * (title.count("<br>") + 1)
-    height += max(top - 50, 0)
-    # Anchored by its first line, 20 px from the top (Plotly's "top" counts from the first
-    # line's middle): Plotly's automatic place centres only one line in the margin.
-    fig.update_layout(title=dict(text=title, x=0.01, xanchor="left", yref="container",
-                                 y=1 - TITLE_TOP_PX / height, yanchor="top",
-                                 font=dict(size=TITLE_SIZE)),
-                      height=height, font=FONT,
-                      margin={"l": 10, "r": 10, "b": 40, **(margin or {}), "t": max(top, 50)},
-                      plot_bgcolor="white")
-    return fig
-
-
-def _discrete_scale() -> list[list]:
-    """A colour scale that maps the integer states 0..3 to flat colours."""
-    n = len(STATE_COLORS)
-    scale = []
-    for i, color in enumerate(STATE_COLORS):
-        scale += [[i / n, color], [(i + 1) / n, color]]
-    return scale
-
-
-def row_labels(run: Run) -> list[str]:
-    labels = []
-    for t in run.trajectories:
-        flag = " ✗ collapsed" if t.collapsed else ""
-        labels.append(f"{t.expert.label}{flag}")
-    return labels
-
-
-def axis_label(label: str) -> str:
-    """A row label on two lines, as a chart's y axis shows it: on one line the longest take
-    half a phone's width from the chart ("B=16<br>low_confidence", "whole (margin)<br>✗
-    collapsed")."""
-    if " ✗" in label:  # a collapsed row: the flag on the second line
-        head, tail = label.split(" ✗", 1)
-        tail = "✗" + tail
-    else:
-        head, _, tail = label.partition(" ")
-    return f"{head}<br>{tail}" if tail else head
-
-
-def rows_axis(fig: go.Figure, labels: list[str]) -> None:
-    """The y axis of a chart with one row per label: two-line labels (`axis_label`), top down."""
-    fig.update_yaxes(autorange="reversed", tickvals=labels,
-                     ticktext=[axis_label(label) for label in labels])
-
 
 EDIT_COLOR = "#d62ad6"  # edited positions' marks (reveal order, scrubber, unmasking map)
 
@@ -129,14 +70,6 @@ def edit_marks(t: Trajectory, y, before: int | None = None, name: str = "edits")
                       showlegend=False)
 
 
-def steps_scale(run: Run) -> int:
-    """The last step a colour scale of steps must reach: ``steps`` with ``fixed``, else the
-    slowest expert's (each finishes at its own step)."""
-    if not run.config.variable:
-        return run.config.steps - 1
-    return max([t.steps_taken for t in run.trajectories] + [1]) - 1
-
-
 def _hover(t: Trajectory) -> list[str]:
     of = f" of {t.steps_taken}"
     return [f"pos {p}<br>token {html.escape(repr(tok), quote=False)}<br>step {s}{of}"
@@ -145,34 +78,29 @@ def _hover(t: Trajectory) -> list[str]:
             for p, (tok, s, c) in enumerate(zip(t.tokens, t.reveal_step, t.reveal_conf))]
 
 
-STEP_BAR_PX = 56  # the reveal order's colour bar of steps, under the chart: ticks, bar, title
-
-
-def step_bar(height: int) -> dict:
-    """A horizontal colour bar of steps along the bottom of a figure ``height`` px tall: beside
-    a chart of one or two rows a vertical bar is too short for its tick labels."""
-    # the title beside the bar: above it, Plotly pushes the margin and squashes a one-row chart
-    return dict(title=dict(text="step", side="right"), orientation="h", thickness=10, len=0.85,
-                tickangle=0, x=0.5, xanchor="center", yref="container", y=6 / height,
-                yanchor="bottom")
-
-
 def reveal_order(run: Run) -> go.Figure:
-    """Heatmap, one row per expert: the step at which each answer position was revealed."""
-    z = np.stack([np.where(t.reveal_step >= 0, t.reveal_step, np.nan) for t in run.trajectories])
+    """Heatmap, one row per expert: the step at which each answer position was revealed. Rows
+    of a growing canvas end where its final canvas ends (blank past it; the hover says so)."""
+    width = max(len(t.token_ids) for t in run.trajectories)
+    z = growing.padded([np.where(t.reveal_step >= 0, t.reveal_step, np.nan)
+                        for t in run.trajectories], np.nan)
     labels = row_labels(run)
     height = 140 + STEP_BAR_PX + 34 * len(labels)
+    end = [growing.past_end(len(t.token_ids), run.config.gen_length) for t in run.trajectories]
     fig = go.Figure(go.Heatmap(
-        z=z, y=labels, x=list(range(run.config.gen_length)), colorscale="Viridis",
+        z=z, y=labels, x=list(range(width)), colorscale="Viridis",
         zmin=0, zmax=steps_scale(run),
-        text=np.array([_hover(t) for t in run.trajectories], dtype=object),
+        text=growing.padded([_hover(t) + [e] * (width - len(t.token_ids))
+                             for t, e in zip(run.trajectories, end, strict=True)], "", object),
         hoverinfo="text", colorbar=step_bar(height), xgap=1, ygap=2))
     for t, label in zip(run.trajectories, labels, strict=True):
         if len(t.edits):
             fig.add_trace(edit_marks(t, label))
     edges = [(row, edge) for row, t in enumerate(run.trajectories)
-             for edge in range(t.expert.block_length, run.config.gen_length, t.expert.block_length)]
+             for edge in range(t.expert.block_length, len(t.token_ids), t.expert.block_length)]
     notes = ["the step at which each token was unmasked", "white lines: block edges"]
+    if any(len(t.token_ids) < width for t in run.trajectories):
+        notes.append("each row ends with its expert's final canvas")
     if len(edges) > MAX_BLOCK_EDGES:  # a shape each: thousands would stall the browser
         edges, notes[1] = [], "too many block edges to draw"
     if any(len(t.edits) for t in run.trajectories):
@@ -182,10 +110,10 @@ def reveal_order(run: Run) -> go.Figure:
                                    line=dict(color="white", width=2)) for r, e in edges])
     rows_axis(fig, labels)
     fig.update_xaxes(title="answer position")
-    return _layout(fig, title, height, margin=dict(b=40 + STEP_BAR_PX))
+    return fit_layout(fig, title, height, margin=dict(b=40 + STEP_BAR_PX))
 
 
-def unmasking_map(run: Run, index: int) -> go.Figure:
+def unmasking_map(run: Run, index: int, heading: str = "Unmasking map") -> go.Figure:
     """HEX Figure 2 style: step (y) x position (x), each cell the state the position holds."""
     t = run.trajectories[index]
     lim = limits.current()
@@ -193,25 +121,34 @@ def unmasking_map(run: Run, index: int) -> go.Figure:
     # Rows are steps 0..steps-1; a long run keeps evenly spaced ones within the cell budget.
     rows = limits.sample_steps(steps - 1, run.config.gen_length, steps, lim.max_cells) \
         if steps else []
-    z = np.stack([token_states(run, t, s + 1) for s in rows]) if rows else np.zeros((1, 1))
-    hover = _hover(t)
+    resized = growing.grows(run) and bool(rows)
+    if resized:  # each row that step's canvas, of its own length; blank past its end
+        z, text = growing.map_rows(run, t, rows)
+    else:
+        z = np.stack([token_states(run, t, s + 1) for s in rows]) if rows else np.zeros((1, 1))
+        text = np.array([_hover(t)] * len(z), dtype=object)
     fig = go.Figure(go.Heatmap(
         z=z, y=rows or None, zmin=-0.5, zmax=len(STATE_COLORS) - 0.5,
-        colorscale=_discrete_scale(), text=np.array([hover] * len(z), dtype=object),
-        hoverinfo="text", showscale=True, colorbar=STATE_BAR))
+        colorscale=state_scale(), text=text, hoverinfo="text", showscale=True,
+        colorbar=STATE_BAR, **({"hoverongaps": False} if resized else {})))
     if len(t.edits):
         fig.add_trace(edit_marks(t, "step"))
+    if resized and t.resized:
+        fig.add_trace(growing.resize_marks(run, t))
     fig.update_yaxes(title="step", autorange="reversed")
     fig.update_xaxes(title="answer position")
     notes = [f"{steps} steps"]
+    if resized:
+        notes.append(f"canvas {t.events.initial_length} → {len(t.token_ids)} positions"
+                     + (" (▶ masks inserted, ✕ cut)" if t.resized else ""))
     if len(t.edits):
         notes.append(f"{len(t.edits)} edits (◇)")
     if len(rows) < steps:
         notes.append(f"{len(rows)} of {steps} steps shown")
     if t.collapsed:
         notes.append("COLLAPSED (squeezed out by end tokens)")
-    title = f"Unmasking map — {t.expert.label}<br><sup>{' · '.join(notes)}</sup>"
-    return _layout(fig, title, 420, margin=dict(b=100))
+    title = f"{heading} — {t.expert.label}<br><sup>{' · '.join(notes)}</sup>"
+    return fit_layout(fig, title, 420, margin=dict(b=100))
 
 
 def default_pressure_rows(run: Run) -> list[int]:
@@ -237,10 +174,14 @@ def end_pressure(run: Run, rows: Sequence[int] | None = None) -> go.Figure:
         drafting_end = np.isin(drafts, end_ids) & masked
         pull = drafting_end.sum(1) / np.maximum(masked.sum(1), 1)
         steps = np.arange(1, len(drafts) + 1)
-        revealed = t.reveal_step[None, :] < steps[:, None]
-        revealed &= t.reveal_step[None, :] >= 0
-        committed_end = (revealed & np.isin(t.token_ids, end_ids)[None, :]).sum(1)
-        share = committed_end / np.maximum(revealed.sum(1), 1)
+        if growing.grows(run):  # each step's own canvas: what was cut counted while it stood
+            committed_end, revealed = growing.end_tokens_per_step(run, t, len(drafts))
+        else:
+            revealed = t.reveal_step[None, :] < steps[:, None]
+            revealed &= t.reveal_step[None, :] >= 0
+            committed_end = (revealed & np.isin(t.token_ids, end_ids)[None, :]).sum(1)
+            revealed = revealed.sum(1)
+        share = committed_end / np.maximum(revealed, 1)
         color = series[i % len(series)]
         fig.add_trace(go.Scatter(x=steps - 1, y=pull, name=f"{label}: drafts", mode="lines",
                                  line=dict(color=color), legendgroup=label))
@@ -255,9 +196,9 @@ def end_pressure(run: Run, rows: Sequence[int] | None = None) -> go.Figure:
     fig.update_yaxes(title="share that is an end token", range=[0, 1.02], tickformat=".0%")
     fig.update_xaxes(title="step")
     fig.update_layout(legend=dict(orientation="h", y=-0.25))
-    return _layout(fig, "End-token pressure<br><sup>solid: masked positions drafting an end "
-                   "token · dotted: revealed tokens that are end tokens · dash-dot: mean "
-                   "end-token probability over masked positions</sup>", 440)
+    return fit_layout(fig, "End-token pressure<br><sup>solid: masked positions drafting an end "
+                      "token · dotted: revealed tokens that are end tokens · dash-dot: mean "
+                      "end-token probability over masked positions</sup>", 440)
 
 
 def progress_text(run: Run) -> str:
@@ -284,8 +225,11 @@ def decoding_progress(run: Run) -> go.Figure:
     n = run.config.gen_length
     revealed = revealed_so_far(run)
     labels = row_labels(run)
+    # out of each canvas's own length when it grows (gen_length is then its maximum)
+    lengths = [len(t.token_ids) if growing.grows(run) else n for t in run.trajectories]
     fig = go.Figure(go.Bar(
-        x=revealed, y=labels, orientation="h", text=[f"{k}/{n}" for k in revealed],
+        x=revealed, y=labels, orientation="h",
+        text=[f"{k}/{length}" for k, length in zip(revealed, lengths, strict=True)],
         textposition="auto", hoverinfo="skip", name="revealed",
         marker_color=[palette.TEXT if t.expert.votes else palette.MUTED
                       for t in run.trajectories]))
@@ -295,7 +239,7 @@ def decoding_progress(run: Run) -> go.Figure:
     fig.update_layout(showlegend=False, bargap=0.25)
     title = (f"{progress_text(run).capitalize()}…<br><sup>the vote is counted when every "
              f"expert has finished; the reveal order below fills in as they go</sup>")
-    return _layout(fig, title, 260)
+    return fit_layout(fig, title, 260)
 
 
 def vote_panel(run: Run) -> go.Figure:
@@ -321,14 +265,23 @@ def vote_panel(run: Run) -> go.Figure:
         title = f"Vote: {vote.winner}" + (" — TIE, broken by the smallest block" if vote.tie else "")
     fig.update_layout(showlegend=False, bargap=0.35)
     fig.update_yaxes(title="votes", dtick=1)
-    return _layout(fig, title, 260)
+    return fit_layout(fig, title, 260)
 
 
 def scrubber(run: Run, start: int | None = None) -> go.Figure:
     """Every expert's canvas at step t, with a slider and play button (client-side frames);
-    it opens at step ``start`` (default: the last)."""
+    it opens at step ``start`` (default: the last). A growing canvas draws each row at its
+    length at that step, and the positions cut at that step struck through where they stood."""
     labels = row_labels(run)
-    edited = any(len(t.edits) for t in run.trajectories)
+    grown = growing.grows(run)
+    edited = not grown and any(len(t.edits) for t in run.trajectories)
+    lim = limits.current()
+    cells = len(run.trajectories) * run.config.gen_length  # per frame
+    steps = limits.sample_steps(run.steps_done, cells, lim.max_frames, lim.max_cells)
+    since = dict(zip(steps, [0, *steps[:-1]], strict=True))  # each frame's previous step
+    if grown:
+        timelines, vocab = growing.timelines(run), growing.vocabulary(run)
+        width = growing.scrub_width(timelines, steps)
 
     tokens = np.array([cell_texts(t.tokens) for t in run.trajectories], dtype=object)  # (K, L)
 
@@ -341,12 +294,24 @@ def scrubber(run: Run, start: int | None = None) -> go.Figure:
                          now)
         # A text wider than its cell is hidden in the browser (`textfit.FIT_CELL_TEXT_JS`)
         return go.Heatmap(z=z, y=labels, zmin=-0.5, zmax=len(STATE_COLORS) - 0.5,
-                          colorscale=_discrete_scale(), showscale=False, text=text,
+                          colorscale=state_scale(), showscale=False, text=text,
                           texttemplate="%{text}", textfont=dict(size=10), hoverinfo="text",
                           xgap=1, ygap=2)
 
+    def grown_frame(step: int) -> list:
+        """The canvases at their lengths, and a line through the cells cut at this step."""
+        z, text, hover, strikes = growing.scrub_frame(run, timelines, vocab, labels, step,
+                                                      since[step], width)
+        return [go.Heatmap(z=z, y=labels, x=list(range(width)), zmin=-0.5,
+                           zmax=len(STATE_COLORS) - 0.5, colorscale=state_scale(),
+                           showscale=False, text=text, texttemplate="%{text}",
+                           textfont=dict(size=10), hovertext=hover, hoverinfo="text",
+                           hoverongaps=False, xgap=1, ygap=2), strikes]
+
     def frame(step: int) -> list:
         """The canvases, and (when the run edits) a mark on each token edited so far."""
+        if grown:
+            return grown_frame(step)
         if not edited:
             return [heat(step)]
         marks = [edit_marks(t, label, before=step) for t, label in zip(run.trajectories, labels,
@@ -358,9 +323,6 @@ def scrubber(run: Run, start: int | None = None) -> go.Figure:
                                        hoverinfo="text", marker=marks[0].marker,
                                        showlegend=False)]
 
-    lim = limits.current()
-    cells = len(run.trajectories) * run.config.gen_length  # per frame
-    steps = limits.sample_steps(run.steps_done, cells, lim.max_frames, lim.max_cells)
     wanted = steps[-1] if start is None else min(max(start, 0), steps[-1])
     active = min(range(len(steps)), key=lambda i: abs(steps[i] - wanted))  # nearest drawn step
     fig = go.Figure(frame(steps[active]),
@@ -377,7 +339,8 @@ def scrubber(run: Run, start: int | None = None) -> go.Figure:
     play = dict(type="buttons", direction="down", x=0, xanchor="right", showactive=False,
                 **{**below, "pad": dict(t=SLIDER_GAP_PX, r=8)},
                 buttons=[dict(label="▶ play", method="animate",
-                              args=[None, dict(frame=dict(duration=120), fromcurrent=True)]),
+                              args=[None, dict(frame=dict(duration=120), fromcurrent=True,
+                                               **STILL if marked(fig) else {})]),
                          dict(label="❚❚ pause", method="animate",
                               args=[[None], dict(mode="immediate", frame=dict(duration=0))])])
     fig.update_layout(sliders=[slider], updatemenus=[play])
@@ -388,23 +351,27 @@ def scrubber(run: Run, start: int | None = None) -> go.Figure:
         notes.append("a row stops changing when its expert has finished")
     if edited:
         notes.append("◇ edited so far: hover for old → new")
+    if grown:
+        notes.append("each row as long as its canvas then; struck through: cut at that step")
+        fig.update_xaxes(range=[-0.5, width - 0.5])
     if len(steps) < run.steps_done + 1:  # long runs: the frames are a sample, and say so
         notes.append(f"{len(steps)} of {run.steps_done + 1} steps shown, evenly spaced")
-    return _layout(fig, "Step scrubber<br><sup>" + " · ".join(notes) + "</sup>",
-                   220 + 40 * len(labels), margin=dict(l=PLAY_BUTTONS_PX))
+    return fit_layout(fig, "Step scrubber<br><sup>" + " · ".join(notes) + "</sup>",
+                      220 + 40 * len(labels), margin=dict(l=PLAY_BUTTONS_PX))
+
+
+# Frames that hold marks (a scatter trace) beside the heatmap are played without Plotly's
+# transition: it tweens the scatter and drops the heatmap until the next redraw.
+STILL = {"transition": {"duration": 0}}
+
+
+def marked(fig: go.Figure) -> bool:
+    """Whether ``fig``'s frames hold marks beside their heatmap (edits, cut positions)."""
+    return bool(fig.frames) and len(fig.frames[0].data) > 1
 
 
 SLIDER_GAP_PX = 60  # from the scrubber's plot to its slider: the axis ticks and title
 PLAY_BUTTONS_PX = 90  # the scrubber's left margin holds at least its play buttons
-
-
-# One character per state in the scrubber's cells: "<|endoftext|>" fits no cell.
-CELL_MARKS = {MASK: "·", END_OF_TURN: "⏎", END_OF_TEXT: "∎"}
-
-
-def cell_texts(texts: Sequence[str]) -> list[str]:
-    """Token texts as the scrubber's cells write them: trimmed, and with no markup."""
-    return [tok.strip().replace("<", "‹").replace(">", "›") for tok in texts]
 
 
 def tokens_per_step(run: Run) -> go.Figure:
@@ -433,9 +400,9 @@ def tokens_per_step(run: Run) -> go.Figure:
     fig.update_layout(legend=dict(orientation="h", y=-0.25))
     rows = "" if run.timing.row_passes is None else f" · {run.timing.row_passes} rows computed"
     edited = " · dotted: tokens edited" if any(len(t.edits) for t in run.trajectories) else ""
-    return _layout(fig, f"Tokens per step · sampler {run.config.sampler.label}<br><sup>"
-                   f"{run.steps_done} forward passes{rows} (finished experts cost none)"
-                   f"{edited}</sup>", 400)
+    return fit_layout(fig, f"Tokens per step · sampler {run.config.sampler.label}<br><sup>"
+                      f"{run.steps_done} forward passes{rows} (finished experts cost none)"
+                      f"{edited}</sup>", 400)
 
 
 def scaling(points: list[tuple[int, float, float]], title: str = "",
@@ -465,19 +432,25 @@ def scaling(points: list[tuple[int, float, float]], title: str = "",
     fig.update_layout(legend=dict(orientation="h", y=-0.3, yanchor="top"))
     # Room above 100% for the seed labels, which sit over points near the top.
     fig.update_yaxes(tickformat=".0%", range=[0, 1.12], tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1])
-    return _layout(fig, title or "Test-time scaling: accuracy and ties against votes", 420,
-                   margin=dict(b=110))
+    return fit_layout(fig, title or "Test-time scaling: accuracy and ties against votes", 420,
+                      margin=dict(b=110))
 
 
 # --- two trajectories side by side (Compare, what-if forks) ------------------------------------
 
 def differing_positions(a: Trajectory, b: Trajectory) -> np.ndarray:
     """Positions whose final tokens differ (a position still masked in either counts as
-    differing only if the other has a token there)."""
-    if a.token_ids.shape != b.token_ids.shape:
-        raise ValueError(f"cannot compare answers of different lengths "
-                         f"({len(a.token_ids)} and {len(b.token_ids)} tokens)")
-    return np.flatnonzero(a.token_ids != b.token_ids)
+    differing only if the other has a token there); with growing canvases, every position
+    past the shorter answer's end too."""
+    if a.token_ids.shape == b.token_ids.shape:
+        return np.flatnonzero(a.token_ids != b.token_ids)
+    common = min(len(a.token_ids), len(b.token_ids))
+    return np.concatenate([np.flatnonzero(a.token_ids[:common] != b.token_ids[:common]),
+                           np.arange(common, max(len(a.token_ids), len(b.token_ids)))])
+
+
+def token_or_end(t: Trajectory, p: int) -> str:
+    return repr(t.tokens[p]) if p < len(t.tokens) else "(past its end)"
 
 
 def compare_reveal(a_run: Run, a: int, b_run: Run, b: int, names: tuple[str, str] = ("A", "B"),
@@ -489,24 +462,31 @@ def compare_reveal(a_run: Run, a: int, b_run: Run, b: int, names: tuple[str, str
     labels = [f"{names[0]}: {row_labels(a_run)[a]}", f"{names[1]}: {row_labels(b_run)[b]}"]
     zmax = max(steps_scale(a_run), steps_scale(b_run))
     z = [np.where(t.reveal_step >= 0, t.reveal_step, np.nan) for t in (ta, tb)]
+    text = [_hover(ta), _hover(tb)]
+    width = max(len(ta.token_ids), len(tb.token_ids))
+    if len(ta.token_ids) != len(tb.token_ids):  # growing canvases: blank past the shorter
+        gen_length = a_run.config.gen_length
+        text = growing.padded([h + [growing.past_end(len(h), gen_length)] * (width - len(h))
+                               for h in text], "", object)
+        z = growing.padded(z, np.nan)
     fig = go.Figure(go.Heatmap(
-        z=z, y=[0, 1], x=list(range(len(ta.token_ids))), colorscale="Viridis", zmin=0,
-        zmax=zmax, text=[_hover(ta), _hover(tb)], hoverinfo="text",
+        z=z, y=[0, 1], x=list(range(width)), colorscale="Viridis", zmin=0,
+        zmax=zmax, text=text, hoverinfo="text",
         colorbar=dict(title="step", orientation="h", y=-0.42, yanchor="top", thickness=12,
                       len=1, x=0.5, xanchor="center"),
         xgap=1, ygap=2))
     fig.add_trace(go.Scatter(
         x=diff.tolist(), y=[2] * len(diff), mode="markers", name="tokens differ",
         marker=dict(symbol="x", color=palette.SERIES[5], size=9), showlegend=False,
-        hovertext=[f"pos {p}: {ta.tokens[p]!r} vs {tb.tokens[p]!r}" for p in diff],
+        hovertext=[f"pos {p}: {token_or_end(ta, p)} vs {token_or_end(tb, p)}" for p in diff],
         hoverinfo="text"))
     fig.update_yaxes(tickvals=[0, 1, 2], ticktext=[*names, "≠"], range=[2.5, -0.5])
-    fig.update_xaxes(title="answer position", range=[-0.5, len(ta.token_ids) - 0.5])
+    fig.update_xaxes(title="answer position", range=[-0.5, width - 0.5])
     title = f"Reveal order · {len(diff)} positions differ (✕)"
     if divergence is not None:
         title += f" · fork after step {divergence}"
     title += "<br><sup>" + " · ".join(labels) + "</sup>"
-    return _layout(fig, title, 290, margin=dict(b=100))
+    return fit_layout(fig, title, 290, margin=dict(b=100))
 
 
 def compare_maps(a_run: Run, a: int, b_run: Run, b: int,
@@ -522,11 +502,15 @@ def compare_maps(a_run: Run, a: int, b_run: Run, b: int,
     fig.update_annotations(font_size=12)
     for col, (run, t) in enumerate(((a_run, ta), (b_run, tb)), 1):
         steps = run.steps_done
-        z = (np.stack([token_states(run, t, s + 1) for s in range(steps)]) if steps
-             else np.zeros((1, len(t.token_ids))))
+        if growing.grows(run) and steps:  # each step's canvas at its own length
+            z, text = growing.map_rows(run, t, range(steps))
+        else:
+            z = (np.stack([token_states(run, t, s + 1) for s in range(steps)]) if steps
+                 else np.zeros((1, len(t.token_ids))))
+            text = [_hover(t)] * len(z)
         fig.add_trace(go.Heatmap(
-            z=z, zmin=-0.5, zmax=len(STATE_COLORS) - 0.5, colorscale=_discrete_scale(),
-            text=[_hover(t)] * len(z), hoverinfo="text", showscale=col == 2,
+            z=z, zmin=-0.5, zmax=len(STATE_COLORS) - 0.5, colorscale=state_scale(),
+            text=text, hoverinfo="text", showscale=col == 2,
             colorbar=STATE_BAR), row=1, col=col)
         fig.add_trace(go.Scatter(x=diff.tolist(), y=[-1.5] * len(diff), mode="markers",
                                  marker=dict(symbol="triangle-down", color=palette.SERIES[5], size=7),
@@ -535,14 +519,15 @@ def compare_maps(a_run: Run, a: int, b_run: Run, b: int,
     fig.update_yaxes(title="step", autorange="reversed", row=1, col=1)
     fig.update_yaxes(autorange="reversed", row=1, col=2)
     labels = f"{names[0]}: {row_labels(a_run)[a]} · {names[1]}: {row_labels(b_run)[b]}"
-    return _layout(fig, f"Unmasking maps (▼ tokens differ)<br><sup>{labels}</sup>", 440,
-                   margin=dict(b=100))
+    return fit_layout(fig, f"Unmasking maps (▼ tokens differ)<br><sup>{labels}</sup>", 440,
+                      margin=dict(b=100))
 
 
 def figures_html(run: Run, figures: dict[str, go.Figure]) -> str:
     """``figures`` in one self-contained page (plotly.js embedded once: works offline), cell
     text that does not fit its cell hidden as in the app."""
-    parts = [fig.to_html(full_html=False, include_plotlyjs=(i == 0))
+    parts = [fig.to_html(full_html=False, include_plotlyjs=(i == 0),
+                         **{"animation_opts": STILL} if marked(fig) else {})
              for i, fig in enumerate(figures.values())]
     title = html.escape(run.prompt)
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>hexviz: {title}</title>"

@@ -17,11 +17,13 @@ from typing import Any
 
 import numpy as np
 
+from hexviz import limits
 from hexviz.eval.records import EvalResults, load_results
 from hexviz.eval.scoring import scaling_curve, seed_scaling_curve, summarize
 from hexviz.paths import STORED_EVALS
 from hexviz.render import animate, figures
 from hexviz.render.animate import middle_voter
+from hexviz.render.animate.panels import run_vocab
 from hexviz.render.scaling import BUILTIN_NAME, scaling_title
 from hexviz.runs import metrics
 from hexviz.runs.gallery import GALLERY_DIR, read_run
@@ -35,13 +37,16 @@ FILE_NAMES = {"one_expert": "lesson-1-one-expert.json", "wall": "lesson-2-end-of
 BUILD_COMMAND = "python -m hexviz.showcase build"
 SHORT_TITLES = {"one_expert": "1 · One expert", "wall": "2 · The end-of-text wall",
                 "disagree": "3 · Experts disagree", "vote": "4 · The vote",
-                "scaling": "5 · Scaling", "parallel": "6 · Parallel decoding"}
+                "scaling": "5 · Scaling", "parallel": "6 · Parallel decoding",
+                "growing": "7 · Two cures for the wall"}
 # Chapter 6: the HEX experts with a parallel sampler, on the same candidate problems.
 PARALLEL_FILES = {"run": "lesson-6-parallel.json", "fixed": "lesson-6-parallel-fixed.json",
                   # eval results of every candidate, not runs: not *.json, so the gallery
                   # does not list them
                   "eval": "lesson-6-candidates-threshold.results",
                   "fixed_eval": "lesson-6-candidates-fixed.results"}
+# Chapter 7: one candidate decoded on the fixed canvas and on a growing one (DAEDAL).
+GROWING_FILES = {"run": "lesson-7-growing-canvas.json", "fixed": "lesson-7-fixed-canvas.json"}
 
 
 # --- what the chapters measure on a run (also the builder's rules for choosing them) ----------
@@ -60,6 +65,14 @@ def early_end(run: Run, index: int) -> float:
     share = metrics.early_end_share(t.token_ids, t.reveal_step, run.special.end_ids,
                                     run.config.steps)
     return 0.0 if np.isnan(share) else share
+
+
+def whole_row(run: Run) -> int:
+    """The whole-answer row that commits by confidence (the one a growing canvas can run too:
+    DAEDAL commits by confidence); the first whole-answer row if none does."""
+    rows = baselines(run)
+    return next((i for i in rows if run.trajectories[i].expert.remasking == "low_confidence"),
+                rows[0] if rows else 0)
 
 
 def distinct_answers(run: Run) -> int:
@@ -329,6 +342,65 @@ def chapter_parallel(run: Run, fixed: Run | None, gold: str | None,
                    [figures.tokens_per_step(run), figures.reveal_order(run)], run)
 
 
+def chapter_growing(grown: Run, fixed: Run, gold: str | None) -> Chapter:
+    g, f = whole_row(grown), whole_row(fixed)
+    tg, tf = grown.trajectories[g], fixed.trajectories[f]
+    hex_row = middle_voter(fixed)
+    length, most = grown.config.length, fixed.config.gen_length
+    blocks = ", ".join(str(fixed.trajectories[i].expert.block_length) for i in fixed.voters)
+    right = (lambda a: " ✓" if gold is not None and a == gold else "")  # noqa: E731
+    wall = ("collapsed into the wall" if tf.collapsed else "did not collapse this time")
+    grew = (f"went from {tg.events.initial_length} to {len(tg.token_ids)} positions (at most "
+            f"{grown.config.gen_length}) in {tg.steps_taken} steps, "
+            + ("and still collapsed" if tg.collapsed else "and did not collapse"))
+    steps = [sum(r.trajectories[i].steps_taken for i in r.voters) for r in (fixed, grown)]
+    text = (f"The wall of chapter 2 has a cause: the answer region is {most} masks from the "
+            f"first step, more than most answers need, and the model is surest of the "
+            f"end-of-text padding that fills the rest. There are two ways out. **HEX keeps the "
+            f"room and changes the order**: its experts decode blocks left to right, so no end "
+            f"token is committed before the words in front of it. **A growing canvas changes "
+            f"the room**: DAEDAL (Li et al., ICLR 2026) starts from {length.initial_length} "
+            f"masks, appends {length.expansion_factor} more while the model's end-of-text "
+            f"confidence at the tail is below {length.eos_confidence_threshold:g}, closes the "
+            f"canvas with {length.eos_check_tokens // 2} end tokens, and only then decodes; "
+            f"while decoding it may turn an unsure mask into {length.expansion_factor}.\n\n"
+            f"On {quoted(grown.prompt, 160)}, side by side:\n\n"
+            f"- **whole-answer confidence**, fixed {most}-token canvas: {wall} "
+            f"({quoted(tf.text, 60)}), answer **{tf.answer or 'none'}**{right(tf.answer)};\n"
+            f"- **HEX**, blocks {blocks} on the same canvas: the vote says "
+            f"**{fixed.vote.winner or 'nothing'}**{right(fixed.vote.winner)} "
+            f"(B={fixed.trajectories[hex_row].expert.block_length} shown);\n"
+            f"- **whole-answer confidence on DAEDAL's canvas**: it {grew}, answer "
+            f"**{tg.answer or 'none'}**{right(tg.answer)}.\n\n"
+            f"The HEX experts decoded on the growing canvas too: their vote says "
+            f"**{grown.vote.winner or 'nothing'}**, after {steps[1]} forward passes against "
+            f"{steps[0]} on the fixed canvas (a growing canvas ends when its blocks are full). "
+            f"The canvas-length chart shows each expert's canvas over its steps; in Explore, "
+            f"the Canvas length setting picks fixed, daedal or rho-eos.")
+    vocab = run_vocab([fixed, grown])
+    side_by_side = [animate.panel(fixed, f, "fixed canvas · ", vocab),
+                    animate.panel(fixed, hex_row, "HEX · ", vocab),
+                    animate.panel(grown, g, "growing canvas · ", vocab)]
+    page = animate.render_html(animate.build_from_panels(
+        side_by_side, grown, animate.AnimationSettings(layout="compare"), None,
+        limits.current()))
+    return Chapter("growing", "7 · Two cures for the wall: blocks, or a canvas that grows", text,
+                   [figures.canvas_length(grown),
+                    figures.unmasking_map(fixed, f, "Fixed canvas"),
+                    figures.unmasking_map(grown, g, "Growing canvas")], grown, animation=page)
+
+
+def load_growing(folder: Path, info: dict[str, Any]) -> Chapter:
+    files = {**GROWING_FILES, **{k: v for k, v in info.items() if k in GROWING_FILES}}
+    try:
+        grown, fixed = read_run(folder / files["run"]), read_run(folder / files["fixed"])
+    except TrajectoryFormatError as err:
+        return missing("growing", SHORT_TITLES["growing"], str(err))
+    chapter = chapter_growing(grown, fixed, info.get("gold"))
+    chapter.path = folder / files["run"]
+    return chapter
+
+
 def load_parallel(folder: Path, info: dict[str, Any]) -> Chapter:
     files = {**PARALLEL_FILES, **{k: v for k, v in info.items() if k in PARALLEL_FILES}}
     try:
@@ -391,4 +463,5 @@ def load_lesson(folder: Path = GALLERY_DIR, evals: Sequence[Path] = CARD_EVALS) 
         chapters.append(chapter)
     chapters.append(chapter_scaling(card, seeds))
     chapters.append(load_parallel(folder, index.get("parallel", {})))
+    chapters.append(load_growing(folder, index.get("growing", {})))
     return chapters

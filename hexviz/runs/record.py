@@ -262,6 +262,10 @@ def trajectory_from_json(d: dict[str, Any], steps: int, gen_length: int,
     edits = limits.int_array(d.get("edits", []), "edits", 0, top_id).reshape(-1, 4)
     edit_texts = [(str(old), str(new)) for old, new in d.get("edit_texts", [])]
     token_ids = limits.int_array(d["token_ids"], "token_ids", 0, top_id)
+    reveal_step = limits.int_array(d["reveal_step"], "reveal_step", -1, steps).astype(np.int32)
+    if len(edits) and (edits[:, 0].max() >= max(steps_taken, 1)
+                       or edits[:, 1].max() >= gen_length):
+        raise TrajectoryFormatError("expert edits name a step or position outside the run")
     log = None
     if d.get("events") is not None and mask_id is not None:
         try:
@@ -270,15 +274,13 @@ def trajectory_from_json(d: dict[str, Any], steps: int, gen_length: int,
         except EventLogError as err:
             raise TrajectoryFormatError(f"expert events: {err}") from None
         derived = {"token_ids": final.ids, "reveal_step": final.reveal_step,
-                   "edits": ev.edit_table(log)}
+                   "edits": ev.edit_table(log),
+                   "commits": ev.commits_per_step(log, steps_taken)}
         for name, value in derived.items():
             if name in d and d[name] != value.tolist():
                 raise TrajectoryFormatError(f"expert {name} differ from what its events say")
         edits = derived["edits"]
     length = gen_length if log is None else len(token_ids)
-    if len(edits) and (edits[:, 0].max() >= max(steps_taken, 1)
-                       or edits[:, 1].max() >= gen_length):
-        raise TrajectoryFormatError("expert edits name a step or position outside the run")
     common = dict(
         expert=Expert.from_json(d), tokens=[str(tok) for tok in d["tokens"]],
         draft_ids=drafts.reshape(-1, gen_length),
@@ -293,9 +295,7 @@ def trajectory_from_json(d: dict[str, Any], steps: int, gen_length: int,
         t = Trajectory.from_events(log=log, mask_id=mask_id, steps_taken=steps_taken, **common)
     else:
         t = Trajectory(
-            token_ids=token_ids,
-            reveal_step=limits.int_array(d["reveal_step"], "reveal_step", -1,
-                                         steps).astype(np.int32),
+            token_ids=token_ids, reveal_step=reveal_step,
             reveal_conf=limits.prob_array(d["reveal_conf"], "reveal_conf"),  # null -> nan
             steps_taken=steps_taken,
             commits=limits.int_array(d.get("commits", []), "commits", 0,

@@ -93,3 +93,27 @@ def test_a_figure_with_frames_travels_to_gradio_with_them_in_its_layout():
     assert explore_views.playable(vote) is vote  # no frames: as it is
     shown = explore_views.full_views(known_run())["scrubber"]
     assert len(shown.layout.meta["frames"]) == 5  # what Explore shows can play
+
+
+def test_the_canvas_length_chart_is_registered_and_exported():
+    chart = explore_views.CHARTS["canvas_length"]
+    assert chart.figure is figures.canvas_length and chart.exported and chart.elem_id == "length-plot"
+    flat = explore_views.all_figures(known_run())["canvas_length"]
+    assert {y for line in flat.data for y in line.y} == {known_run().config.gen_length}
+
+
+def test_a_growing_run_fills_every_view_and_replays_from_its_file(tmp_path):
+    from tests.render.conftest import grown_run
+
+    run = grown_run()
+    views = explore_views.full_views(run)
+    assert set(views) == set(explore_views.VIEWS)
+    lengths = views["canvas_length"].data
+    assert [list(line.y)[1:] for line in lengths] == [t.canvas_length.tolist()
+                                                      for t in run.trajectories]
+    page = Path(views["downloads"][1]).read_text()
+    assert page.count('class="plotly-graph-div"') == len(explore_views.all_figures(run))
+    path = record.save(run, tmp_path / "grown.json")
+    again = explore_views.replay(str(path))
+    assert again["run"].trajectories[1].canvas_length.tolist() == [8, 3]
+    assert len(again["scrubber"].layout.meta["frames"]) == run.steps_done + 1

@@ -40,3 +40,12 @@ def test_canvas_shows_masks_and_end_tokens():
     assert "2 positions still masked" in html and "####" in html and "·" in html
     assert html.count("∎") == 1  # the legend only: the end tokens are still masked
     assert compare.canvas_html(known_run(), 0, 4).count("∎") == 2
+
+
+def test_growing_canvases_compare_step_by_step(grown):
+    a, b = grown.trajectories
+    assert compare.first_divergence(a, a) is None and compare.first_divergence(a, b) == 0
+    assert compare.first_divergence(a, b, after=2) == 2  # B=2 commits at 2; the other ended
+    strip = compare.canvas_html(grown, 1, 2)  # after the cut: three positions
+    assert strip.count("title=") == 3 and "0 positions still masked" in strip
+    assert compare.canvas_html(grown, 0, 1).count("title=") == 4  # B=2's canvas after one step

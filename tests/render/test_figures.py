@@ -200,7 +200,7 @@ def test_scrubber_buttons_sit_beside_the_slider_not_over_its_label():
 
 @pytest.mark.parametrize("draw", [
     figures.reveal_order, figures.scrubber, figures.end_pressure, figures.vote_panel,
-    figures.tokens_per_step, lambda run: figures.unmasking_map(run, 1),
+    figures.tokens_per_step, figures.canvas_length, lambda run: figures.unmasking_map(run, 1),
     lambda run: figures.compare_reveal(run, 0, run, 1),
     lambda run: figures.compare_maps(run, 0, run, 1)])
 def test_every_title_is_wrapped_to_fit_a_phone_and_has_room_above_the_plot(draw):
@@ -216,3 +216,75 @@ def test_every_title_is_wrapped_to_fit_a_phone_and_has_room_above_the_plot(draw)
 def test_reveal_order_colour_bar_lies_under_the_chart():
     bar = figures.reveal_order(known_run()).data[0].colorbar
     assert bar.orientation == "h" and bar.yref == "container" and bar.yanchor == "bottom"
+
+
+# --- a growing canvas (tests/render/conftest.py: B=2 grows, the whole-answer row is cut) ------
+
+def every_figure(run):
+    return [figures.reveal_order(run), figures.scrubber(run), figures.scrubber(run, start=0),
+            figures.end_pressure(run), figures.vote_panel(run), figures.decoding_progress(run),
+            figures.tokens_per_step(run), figures.canvas_length(run),
+            figures.compare_reveal(run, 0, run, 1), figures.compare_maps(run, 0, run, 1),
+            *(figures.unmasking_map(run, i) for i in range(len(run.trajectories)))]
+
+
+def test_a_growing_run_renders_every_figure(grown):
+    for fig in every_figure(grown):
+        assert fig.layout.title.text
+        fig.to_json()  # plotly validates every trace
+
+
+def test_the_scrubbers_frame_at_a_step_shows_that_steps_canvas(grown):
+    fig = figures.scrubber(grown)
+    for frame in fig.frames:
+        step = int(frame.name)
+        heat = frame.data[0]
+        drawn = ~np.isnan(np.array(heat.z, dtype=float))
+        struck = np.char.startswith(np.array(heat.text, dtype=str), "<s>")
+        for row, t in enumerate(grown.trajectories):
+            length = len(t.canvas_at(step, grown.special.mask_id))
+            assert (drawn[row] & ~struck[row]).sum() == length, (step, row)
+
+
+def test_a_cut_position_is_drawn_struck_at_the_step_it_went(grown):
+    fig = figures.scrubber(grown)
+    frames = {int(f.name): f for f in fig.frames}
+    cut = frames[2]  # the whole-answer row lost positions 3..7 during step 1
+    strikes = cut.data[1]
+    label = figures.row_labels(grown)[1]
+    assert list(strikes.x) == [2.5, 7.5, None] and list(strikes.y) == [label, label, None]
+    text = np.array(cut.data[0].text)
+    assert text[1, 3:8].tolist() == ["<s>∎</s>"] + ["<s>·</s>"] * 4
+    assert "cut at step 1" in np.array(cut.data[0].hovertext)[1, 3]
+    assert [len(frames[s].data[1].x) for s in (0, 1, 3, 4)] == [0, 0, 0, 0]  # only then
+    assert "struck through" in fig.layout.title.text
+
+
+def test_growing_rows_end_with_their_canvas(grown):
+    heat = figures.reveal_order(grown).data[0]
+    z = np.array(heat.z, dtype=float)
+    assert z.shape == (2, 6) and np.isnan(z[1, 3:]).all() and not np.isnan(z[1, :3]).any()
+    assert "past the end" in heat.text[1][3]
+    umap = figures.unmasking_map(grown, 1)
+    assert (~np.isnan(np.array(umap.data[0].z, dtype=float))).sum(1).tolist() == [8, 3]
+    assert umap.data[1].hovertext[1].startswith("step 1: 5 positions cut")
+    differ = figures.differing_positions(*grown.trajectories)
+    assert differ.tolist() == [1, 2, 3, 4, 5]  # 9 vs " b", end vs " c", then past the end
+    assert len(figures.compare_reveal(grown, 0, grown, 1).data[1].x) == 5
+
+
+def test_progress_counts_each_growing_canvas_against_its_own_length(grown):
+    grown.steps_done = 1
+    bars = figures.decoding_progress(grown).data[0]
+    assert list(bars.text) == ["0/6", "2/3"]  # out of their canvases: 6 and 3 positions
+
+
+def test_end_pressure_of_a_growing_run_reads_each_steps_canvas(grown):
+    revealed = figures.end_pressure(grown, [1]).data[1]
+    assert list(revealed.y) == pytest.approx([1 / 3, 1 / 3])  # the end token counts while it stood
+
+
+def test_frames_with_marks_play_without_the_transition_that_drops_the_heatmap(grown):
+    play = figures.scrubber(grown).layout.updatemenus[0].buttons[0].args[1]
+    assert play["transition"] == {"duration": 0}
+    assert "transition" not in figures.scrubber(known_run()).layout.updatemenus[0].buttons[0].args[1]

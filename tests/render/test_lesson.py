@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -40,7 +41,7 @@ def test_lesson_and_gallery_load_without_torch_quickly():
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
                          check=True).stdout.split()
     print(f"lesson and gallery rendered in {out[0]} s without a model")
-    assert out[1:] == ["6", str(len(list(gallery.GALLERY_DIR.glob("*.json")))), "False"]
+    assert out[1:] == ["7", str(len(list(gallery.GALLERY_DIR.glob("*.json")))), "False"]
 
 
 @pytest.fixture
@@ -58,7 +59,7 @@ def stored(tmp_path):
 
 
 def test_chapter_text_quotes_the_stored_runs(stored):
-    one, wall, disagree, vote, scaling, parallel = lesson.load_lesson(stored)
+    one, wall, disagree, vote, scaling, parallel, growing = lesson.load_lesson(stored)
     assert "Expert **B=2**" in one.text and "answered **7** — right" in one.text
     assert "2 blocks of 2 tokens" in one.text
     assert "**1 of the 1 whole-answer runs collapsed**" in wall.text
@@ -66,9 +67,10 @@ def test_chapter_text_quotes_the_stored_runs(stored):
     assert "gave **2 different answers** and 1 gave none" in disagree.text
     assert "7 ×1, 8 ×1" in vote.text and "**tie**" in vote.text
     assert "test problems" in scaling.text and scaling.figures  # from the card's eval records
-    assert [c.key for c in (one, wall, disagree, vote, scaling, parallel)] == [
-        "one_expert", "wall", "disagree", "vote", "scaling", "parallel"]
+    assert [c.key for c in (one, wall, disagree, vote, scaling, parallel, growing)] == [
+        "one_expert", "wall", "disagree", "vote", "scaling", "parallel", "growing"]
     assert lesson.BUILD_COMMAND in parallel.text  # no stored parallel run in this folder
+    assert lesson.BUILD_COMMAND in growing.text and growing.run is None  # nor a growing one
     assert len(one.figures[0].data[0].z) == 1  # chapter 1 shows one expert
 
 
@@ -97,7 +99,7 @@ def test_the_parallel_chapter_computes_its_numbers_from_the_stored_runs(random_l
     slow = decode(random_lm, prompt_ids, experts, DecodeConfig(32, 32))
     record.save(fast, tmp_path / lesson.PARALLEL_FILES["run"])
     record.save(slow, tmp_path / lesson.PARALLEL_FILES["fixed"])
-    chapter = lesson.load_lesson(tmp_path)[-1]
+    chapter = next(c for c in lesson.load_lesson(tmp_path) if c.key == "parallel")
     tokens, i, step = lesson.largest_burst(fast)
     t = fast.trajectories[i]
     assert f"**B={t.expert.block_length}** committed **{tokens} answer tokens at once** at " \
@@ -125,3 +127,34 @@ def test_the_scaling_chapter_names_the_built_in_model_and_leaves_room_for_its_la
     seeds = [t for t in fig.data if t.mode == "markers+text"]
     assert seeds and seeds[0].cliponaxis is False and seeds[0].textposition == "top center"
     assert fig.layout.yaxis.range[1] > 1.05 and max(fig.layout.yaxis.tickvals) == 1  # no 110%
+
+
+def test_two_cures_for_the_wall_side_by_side(tmp_path, grown):
+    fixed = known_run()  # its whole-answer row collapsed; the growing one's did not
+    record.save(grown, tmp_path / lesson.GROWING_FILES["run"])
+    record.save(fixed, tmp_path / lesson.GROWING_FILES["fixed"])
+    index = {"chapters": {"growing": {**lesson.GROWING_FILES, "gold": "e"}}}
+    (tmp_path / lesson.INDEX.name).write_text(json.dumps(index))
+    chapter = lesson.load_lesson(tmp_path)[-1]
+    assert chapter.key == "growing" and chapter.run.config.length.grows  # Try it: the growing run
+    assert "fixed 4-token canvas: collapsed into the wall" in chapter.text
+    assert "it went from 4 to 3 positions (at most 8) in 2 steps, and did not collapse" in (
+        chapter.text)
+    assert "answer **e** ✓" in chapter.text  # the growing row's, against the gold
+    assert "the vote says **7**" in chapter.text and "after 4 forward passes against 4" in (
+        chapter.text)
+    data = json.loads(re.search(r'id="hexviz-data">(.*?)</script>', chapter.animation,
+                                re.DOTALL).group(1))
+    assert [p["title"].split(" · ")[0] for p in data["panels"]] == [
+        "fixed canvas", "HEX", "growing canvas"]
+    assert "shows" in data["panels"][2] and "shows" not in data["panels"][0]
+    assert [fig.layout.title.text.split("<br>")[0].split(" —")[0] for fig in chapter.figures] == [
+        "Canvas length", "Fixed canvas", "Growing canvas"]
+
+
+def test_the_stored_growing_chapter_reads_its_runs():
+    chapter = next(c for c in lesson.load_lesson() if c.key == "growing")
+    assert chapter.run is not None, chapter.text
+    assert chapter.run.config.length.mode == "daedal" and "DAEDAL" in chapter.text
+    fixed = record.load(lesson.GALLERY_DIR / lesson.GROWING_FILES["fixed"])
+    assert fixed.prompt == chapter.run.prompt  # the same question, both canvases

@@ -55,10 +55,11 @@ Paper: [Test-Time Scaling in Diffusion LLMs via Hidden Semi-Autoregressive Exper
 (arXiv 2510.05040).
 
 ## The views
-- **Lesson** (the first tab): six short chapters on stored runs of the built-in model: one
+- **Lesson** (the first tab): seven short chapters on stored runs of the built-in model: one
   expert's block-by-block order, the end-of-text wall of whole-answer decoding, experts that
-  disagree, the vote, test-time scaling from the model card's eval records, and parallel
-  decoding with a threshold sampler. Every number in
+  disagree, the vote, test-time scaling from the model card's eval records, parallel
+  decoding with a threshold sampler, and two cures for the wall (blocks, or a canvas that
+  grows). Every number in
   the text is read from those runs and records; **Try it yourself** loads a chapter into Explore.
 - **Explore**: decode a question; the HEX answer, the vote and each expert's answer on top, the
   charts below in tabs. **What-if fork** continues one expert from its canvas after step t with

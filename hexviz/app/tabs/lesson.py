@@ -1,4 +1,4 @@
-"""The Lesson tab, the app's first: six short chapters (`hexviz.render.lesson`) drawn from
+"""The Lesson tab, the app's first: seven short chapters (`hexviz.render.lesson`) drawn from
 stored runs, no decoding and no waiting. Try it yourself opens a chapter's run, with its
 settings, in Explore."""
 
@@ -16,7 +16,7 @@ from hexviz.render.lesson import Chapter
 from hexviz.runs import gallery
 
 INTRO = (
-    "A short tour of how a masked diffusion LM decodes, in six chapters. Every figure is a "
+    "A short tour of how a masked diffusion LM decodes, in seven chapters. Every figure is a "
     "**stored run** of the built-in model (no decoding, no waiting); **Try it yourself** loads "
     "a chapter's run and settings into Explore, where you can change them and run again.")
 INLINE_HEIGHT = 520  # px: a chapter's inline animation

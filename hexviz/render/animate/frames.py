@@ -10,10 +10,8 @@ does not fit even sampled is refused in one line (`limits.LimitError`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
 
 from hexviz import limits
 from hexviz.render.animate.panels import Canvas, Panel, AnimationSettings, canvas, panels_for
@@ -136,8 +134,7 @@ def build_from_panels(panels: Sequence[Panel], run: Run, settings: AnimationSett
     voters = tuple(i for i, p in enumerate(panels) if p.votes) if extra else ()
     if extra:
         # The clock has ended: hold the final canvases (nothing fresh) while the votes count.
-        held = tuple(replace(c, fresh=np.zeros_like(c.fresh), flash=np.zeros_like(c.flash))
-                     for c in frames[-1].canvases)
+        held = tuple(c.held() for c in frames[-1].canvases)
         for k in range(1, len(voters) + 1):
             frames.append(Frame(clocks[-1], held, k, False, VOTE_MS))
         frames.append(Frame(clocks[-1], held, len(voters), True, END_HOLD_MS))

@@ -18,7 +18,8 @@ import numpy as np
 from hexviz import limits
 from hexviz.render import palette
 from hexviz.render.animate.frames import Animation, Frame, build_from_panels
-from hexviz.render.animate.panels import Canvas, Panel, AnimationSettings, panels_for, words
+from hexviz.render.animate.panels import (AnimationSettings, Canvas, Panel, block_starts, canvas,
+                                          panels_for, words)
 from hexviz.render.states import END_OF_TEXT, END_OF_TURN, MASK, TEXT
 from hexviz.runs.record import Run
 
@@ -97,23 +98,31 @@ def cell_width(p: Panel, position: int, m: Metrics) -> int:
                math.ceil(width) + 2 * m.pad)
 
 
-def flow(p: Panel, width: int, m: Metrics) -> tuple[np.ndarray, int]:
+def cell_widths(p: Panel, width: int, m: Metrics) -> list[int]:
+    return [min(cell_width(p, q, m), width) for q in range(p.length)]
+
+
+def flow(p: Panel, width: int, m: Metrics, cells: Sequence[int] | None = None,
+         starts: frozenset[int] | None = None,
+         widths: list[int] | None = None) -> tuple[np.ndarray, int]:
     """Each position's box inside a panel ``width`` wide, wrapped like text (a word never
-    split from its punctuation); and the height."""
+    split from its punctuation); and the height. ``cells``: the positions drawn (default all;
+    the others keep an empty box), ``starts``: those that begin a block (default every block
+    length)."""
     space = math.ceil(font(m.size).getlength(" "))
-    widths = [min(cell_width(p, q, m), width) for q in range(p.length)]
+    widths = widths or cell_widths(p, width, m)
+    edge = (lambda q: q % p.block_length == 0) if starts is None else starts.__contains__
     boxes = np.zeros((p.length, 4), dtype=np.int32)
     x, y = 0, 0
-    for group in words(p):
+    for group in words(p, cells):
         lead = m.gap + (space if p.space_before[group[0]] else 0)
-        span = sum(widths[q] for q in group) + m.gap * sum(
-            q % p.block_length == 0 for q in group[1:])
+        span = sum(widths[q] for q in group) + m.gap * sum(edge(q) for q in group[1:])
         if x and x + lead + span > width:
             x, y = 0, y + m.line
         elif x:
             x += lead
         for n, q in enumerate(group):
-            if n and q % p.block_length == 0:
+            if n and edge(q):
                 x += m.gap  # a block edge inside a word: room for the outline
             if x and x + widths[q] > width:  # a word longer than the line breaks inside
                 x, y = 0, y + m.line
@@ -122,6 +131,23 @@ def flow(p: Panel, width: int, m: Metrics) -> tuple[np.ndarray, int]:
         if p.newline_after[group[-1]]:
             x, y = 0, y + m.line
     return boxes, (y + m.line if x else y)
+
+
+def frame_layout(p: Panel, c: Canvas) -> tuple[tuple[int, ...], frozenset[int]]:
+    """The cells a growing canvas's frame draws, in order, and those that start a block."""
+    return tuple(np.flatnonzero(c.drawn).tolist()), block_starts(p, c)
+
+
+def panel_flow(p: Panel, width: int, m: Metrics) -> tuple[np.ndarray, int]:
+    """`flow` of a panel: a growing canvas's tallest, over the frames of every step (its last
+    step's boxes)."""
+    if p.timeline is None:
+        return flow(p, width, m)
+    widths = cell_widths(p, width, m)
+    layouts = {frame_layout(p, canvas(p, s, max(s - 1, 0))) for s in range(p.steps + 1)}
+    flows = [flow(p, width, m, cells, starts, widths) for cells, starts in layouts]
+    last = flow(p, width, m, *frame_layout(p, canvas(p, p.steps, p.steps)), widths)
+    return last[0], max(h for _, h in flows)
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,7 +174,7 @@ def geometry(anim_panels: Sequence[Panel], settings: AnimationSettings) -> Geome
         inner = pw - 2 * m.inset
         if inner < 8 * size and cols > 1:
             continue
-        flows = [flow(p, inner, m) for p in anim_panels]
+        flows = [panel_flow(p, inner, m) for p in anim_panels]
         rows = [max(h for _, h in flows[r:r + cols]) for r in range(0, n, cols)]
         height = sum(m.line + h + m.inset for h in rows) + (len(rows) - 1) * m.margin
         if best is None or height < best[0]:
@@ -212,6 +238,10 @@ class GifPainter:
         self.draw = ImageDraw.Draw(self.image)
         self.keys: list[list[tuple | None]] = [[None] * p.length for p in anim.panels]
         self.blocks: list[tuple[int, int] | None] = [None] * len(anim.panels)
+        # each panel's cell boxes now; a growing canvas's are laid out again as it changes
+        self.cells = [box.cells for box in geo.boxes]
+        self.layouts: list[tuple | None] = [None] * len(anim.panels)
+        self.widths: dict[int, list[int]] = {}  # a growing canvas's cell widths, by panel
         self.dirty: list[tuple[int, int, int, int]] = []
         self.text_cache: dict[tuple, str] = {}
         self._static()
@@ -249,14 +279,18 @@ class GifPainter:
     def legend(self) -> None:
         m, y = self.m, self.geo.legend_y + self.m.line // 2
         x = m.margin
-        for colour, name, outlined in ((palette.MASK, "masked", False),
-                                       (palette.TEXT, "just revealed", False),
-                                       (palette.END_OF_TURN, "end of turn", False),
-                                       (palette.END_OF_TEXT, "end of text", False),
-                                       (palette.EDIT, "edited", False),
-                                       (None, "current block", True)):
+        entries = [(palette.MASK, "masked", False), (palette.TEXT, "just revealed", False),
+                   (palette.END_OF_TURN, "end of turn", False),
+                   (palette.END_OF_TEXT, "end of text", False), (palette.EDIT, "edited", False),
+                   (None, "current block", True)]
+        if any(p.timeline is not None and p.timeline.cuts for p in self.anim.panels):
+            entries.append((palette.INK, "cut", False))
+        for colour, name, outlined in entries:
             h = m.cell // 2
-            if outlined:
+            if name == "cut":  # a struck-through cell
+                self.rect((x, y - h, x + m.size, y + h), fill=palette.MASK)
+                self.rect((x, y - 1, x + m.size, y), fill=palette.INK)
+            elif outlined:
                 self.rect((x, y - h, x + m.size, y + h), outline=palette.INK, width=2)
             elif name == "just revealed":
                 self.text((x, y), "abc", palette.TEXT)
@@ -268,10 +302,10 @@ class GifPainter:
 
     def cell_key(self, c: Canvas, q: int) -> tuple:
         return (int(c.states[q]), c.texts[q], bool(c.fresh[q]), bool(c.flash[q]),
-                bool(c.edited[q]))
+                bool(c.edited[q]), c.cut is not None and bool(c.cut[q]))
 
     def paint_cell(self, box, key: tuple) -> None:
-        state, text, fresh, flash, edited = key
+        state, text, fresh, flash, edited, cut = key
         x0, y0, x1, y1 = (int(v) for v in box)
         self.rect((x0, y0, x1 - 1, y1 - 1), fill=palette.BACKGROUND)  # wipe the last state
         if state == MASK:
@@ -291,10 +325,33 @@ class GifPainter:
                            font=font(self.m.size), fill=ink, anchor="lm")
             if edited and not flash:
                 self.rect((x0, y1 - 2, x1 - 1, y1 - 1), fill=palette.EDIT)
+        if cut:  # struck through at the frame it went
+            middle = (y0 + y1) // 2
+            self.rect((x0, middle - 1, x1 - 1, middle), fill=palette.INK)
 
-    def outline(self, box: PanelBox, block: tuple[int, int], colour: str) -> None:
+    def relayout(self, i: int, p: Panel, c: Canvas, box: PanelBox) -> None:
+        """Lay a growing canvas's panel out for this frame's cells, and clear it to repaint:
+        the cells cut at this frame are left out if with them it would not fit its box."""
+        m = self.m
+        inner = box.w - 2 * m.inset
+        if i not in self.widths:
+            self.widths[i] = cell_widths(p, inner, m)
+        cells, starts = frame_layout(p, c)
+        boxes, height = flow(p, inner, m, cells, starts, self.widths[i])
+        if m.line + height + m.inset > box.h:
+            cells = tuple(c.standing.tolist())
+            boxes, _ = flow(p, inner, m, cells, starts, self.widths[i])
+        self.cells[i] = boxes + np.array([box.x + m.inset, box.y + m.line] * 2, dtype=np.int32)
+        self.layouts[i] = (frame_layout(p, c), cells)
+        self.keys[i] = [None] * p.length
+        self.blocks[i] = None
+        top = box.y + m.line - m.gap // 2  # the block outline sits a little above the cells
+        self.rect((box.x + 1, top, box.x + box.w - 2, box.y + box.h - 2), fill=palette.BACKGROUND)
+
+    def outline(self, cells: np.ndarray, block: tuple[int, int], colour: str) -> None:
         """The block's cells outlined, one rectangle per line it spans."""
-        cells = box.cells[block[0]:block[1]]
+        cells = cells[block[0]:block[1]]
+        cells = cells[cells[:, 2] > cells[:, 0]]  # a growing canvas's cells drawn now
         g = self.m.gap // 2
         for top in sorted(set(cells[:, 1].tolist())):
             row = cells[cells[:, 1] == top]
@@ -308,15 +365,20 @@ class GifPainter:
         for i, (p, c, box) in enumerate(zip(anim.panels, frame.canvases, self.geo.boxes,
                                             strict=True)):
             self.panel_title(p, c, box)
+            drawn = range(p.length)
+            if p.timeline is not None:
+                if self.layouts[i] is None or self.layouts[i][0] != frame_layout(p, c):
+                    self.relayout(i, p, c, box)
+                drawn = self.layouts[i][1]
             if self.blocks[i] is not None and self.blocks[i] != c.block:
-                self.outline(box, self.blocks[i], palette.BACKGROUND)
-            for q in range(p.length):
+                self.outline(self.cells[i], self.blocks[i], palette.BACKGROUND)
+            for q in drawn:
                 key = self.cell_key(c, q)
                 if key != self.keys[i][q]:
-                    self.paint_cell(box.cells[q], key)
+                    self.paint_cell(self.cells[i][q], key)
                     self.keys[i][q] = key
             if c.block is not None:
-                self.outline(box, c.block, palette.INK)
+                self.outline(self.cells[i], c.block, palette.INK)
             self.blocks[i] = c.block
         if self.geo.vote_y is not None:
             self.vote_strip(frame)
@@ -326,6 +388,8 @@ class GifPainter:
         y = box.y + m.line // 2 + 2
         left = p.heading
         status = f"step {c.step}/{p.steps}"
+        if p.timeline is not None:  # a growing canvas: how long it is now
+            status += f" · length {len(c.standing)}"
         if c.done:
             status = ("collapsed · " if p.collapsed else "") + (
                 f"answer {p.answer}" if p.answer is not None else "no answer")

@@ -18,7 +18,7 @@ import numpy as np
 from hexviz import limits
 from hexviz.render import palette
 from hexviz.render.animate.frames import Animation, build, build_from_panels
-from hexviz.render.animate.panels import AnimationSettings, panel, run_vocab, words
+from hexviz.render.animate.panels import AnimationSettings, Canvas, panel, run_vocab, words
 from hexviz.runs.record import Run
 
 
@@ -49,6 +49,7 @@ def html_data(anim: Animation) -> dict:
             "block": [list(c.block) if c.block else None for c in cs],
             "step": [c.step for c in cs], "done": [int(c.done) for c in cs],
             "answer": p.answer, "collapsed": p.collapsed, "votes": p.votes,
+            **(growing_data(cs) if p.timeline is not None else {}),
         })
     vote_lines = []
     for f in frames:
@@ -67,6 +68,19 @@ def html_data(anim: Animation) -> dict:
     }
 
 
+
+
+def growing_data(cs: Sequence[Canvas]) -> dict:
+    """A growing canvas's frames for the player: the frames [first, end) each slot is drawn
+    in (one stretch: it stands from its insert to its delete, then is drawn cut once), the
+    slots drawn cut at each frame, and the canvas's length at each frame."""
+    drawn = np.array([c.drawn for c in cs])  # (F, L)
+    ever = drawn.any(0)
+    first = np.where(ever, drawn.argmax(0), len(cs))
+    end = np.where(ever, len(cs) - drawn[::-1].argmax(0), len(cs))
+    return {"shows": np.stack([first, end], 1).tolist(),
+            "cut": [[n, q] for n, c in enumerate(cs) for q in np.flatnonzero(c.cut).tolist()],
+            "length": [len(c.standing) for c in cs]}
 
 
 @cache

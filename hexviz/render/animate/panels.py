@@ -3,17 +3,20 @@ expert selectors of `hexviz animate --experts`, and one panel's `Canvas` after a
 
 Clock convention as in the charts: at clock t a panel shows its state after ``min(t, its steps)``
 steps, so position p shows its token exactly when ``reveal_step[p] < t``; clock 0 is the
-all-mask start.
+all-mask start. A growing canvas (``--length daedal`` / ``rho-eos``) is a panel of slots
+(`hexviz.render.timeline`): every position that ever stood on it, of which a frame draws those
+standing then, and those cut since the frame before struck through.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from hexviz.render.states import END_OF_TEXT, END_OF_TURN, MASK, TEXT
+from hexviz.render.timeline import NEVER, Timeline, timeline
 from hexviz.runs.record import Run, Trajectory
 
 LAYOUTS = ("one", "all", "compare")
@@ -68,7 +71,7 @@ class Panel:
     """One expert's canvas: what it will show at every step, and how its words are spaced."""
 
     title: str  # "B=8 low_confidence", prefixed by the run's name in a comparison
-    ids: np.ndarray  # (L,) final token ids
+    ids: np.ndarray  # (L,) final token ids (a growing canvas: each slot's last)
     reveal_step: np.ndarray  # (L,) step each position was committed at; -1 never
     steps: int  # this expert's own number of steps (forward passes)
     block_length: int
@@ -82,6 +85,7 @@ class Panel:
     answer: str | None = None
     votes: bool = True
     collapsed: bool = False
+    timeline: Timeline | None = None  # a growing canvas's slots; None: a fixed canvas
 
     @property
     def length(self) -> int:
@@ -101,6 +105,12 @@ class Panel:
         return END_OF_TEXT if token_id == end_of_text else (
             END_OF_TURN if token_id == end_of_turn else TEXT)
 
+    def writes(self, position: int) -> bool:
+        """Whether the position writes text: not an end token, nor a growing canvas's slot
+        cut before anything was committed to it."""
+        return self.kind(int(self.ids[position])) == TEXT and (
+            self.timeline is None or self.reveal_step[position] >= 0)
+
     def ids_at(self, step: int) -> np.ndarray:
         """(L,) the token at each position after ``step`` steps (edits from ``step`` on undone)."""
         ids = self.ids.copy()
@@ -112,6 +122,8 @@ class Panel:
         """Every text the position writes at some step (for a width that never changes); end
         tokens are drawn as small boxes, not as their text."""
         ids = {int(self.ids[position])} | {e.old_id for e in self.edits if e.position == position}
+        if self.timeline is not None:
+            ids |= set(self.timeline.ids[:, position].tolist())
         return [self.vocab.get(i, f"#{i}") for i in sorted(ids) if self.kind(i) == TEXT]
 
 
@@ -178,18 +190,25 @@ def panel(run: Run, index: int, prefix: str = "", vocab: dict[int, str] | None =
     """Trajectory ``index`` of ``run`` as a panel."""
     t = run.trajectories[index]
     special = (run.special.end_of_turn_id, run.special.end_of_text_id)
-    ids = t.token_ids.astype(np.int64)
+    vocab = dict(vocab or run_vocab([run]))
+    tl, ids, reveal, tokens = None, t.token_ids.astype(np.int64), t.reveal_step, t.tokens
+    if run.config.length.grows:  # every slot that stood on the canvas, with what it last held
+        tl = timeline(t.events, t.steps_taken, run.special.mask_id)
+        ids, reveal = tl.ids[-1], tl.committed[-1]
+        final = iter(t.tokens)  # the slots standing at the end are the final canvas, in order
+        tokens = [next(final) if gone == NEVER else vocab.get(int(i), "") if r >= 0 else ""
+                  for i, r, gone in zip(ids, reveal, tl.gone, strict=True)]
     kinds = [END_OF_TEXT if i == special[1] else END_OF_TURN if i == special[0] else TEXT
              for i in ids.tolist()]
-    vocab = dict(vocab or run_vocab([run]))
     return Panel(
-        title=prefix + t.expert.label, ids=ids, reveal_step=t.reveal_step.astype(np.int64),
+        title=prefix + t.expert.label, ids=ids, reveal_step=reveal.astype(np.int64),
         steps=steps_of(run, t), block_length=t.expert.block_length, special=special,
-        vocab=vocab, space_before=tuple(spacing(t.tokens, kinds, t.text)),
-        newline_after=tuple("\n" in tok for tok in t.tokens), edits=edits_of(t),
+        vocab=vocab, space_before=tuple(spacing(tokens, kinds, t.text)),
+        newline_after=tuple("\n" in tok for tok in tokens),
+        edits=edits_of(t) if tl is None else (),  # a timeline holds its own edits
         seed=t.expert.seed if t.expert.temperature > 0 else 0,
         log_likelihood=getattr(t, "one_step_log_likelihood", None), answer=t.answer,
-        votes=t.expert.votes, collapsed=t.collapsed)
+        votes=t.expert.votes, collapsed=t.collapsed, timeline=tl)
 
 
 def selector_names(run: Run) -> list[str]:
@@ -261,14 +280,14 @@ def panels_for(run: Run, settings: AnimationSettings, other: Run | None = None) 
     return [panel(run, a, names[0], vocab), panel(b_run, b, names[1], vocab)]
 
 
-def words(p: Panel) -> list[list[int]]:
-    """Positions grouped into the units a line may not break inside: a token and the tokens
-    written against it with no space ("2" "," -> "2,"); each end token stands alone."""
+def words(p: Panel, cells: Sequence[int] | None = None) -> list[list[int]]:
+    """Positions (``cells``, default all) grouped into the units a line may not break inside: a
+    token and the tokens written against it with no space ("2" "," -> "2,"); each end token
+    stands alone."""
     groups: list[list[int]] = []
-    for q in range(p.length):
-        attached = (groups and not p.space_before[q] and p.kind(int(p.ids[q])) == TEXT
-                    and p.kind(int(p.ids[groups[-1][-1]])) == TEXT
-                    and not p.newline_after[groups[-1][-1]])
+    for q in (range(p.length) if cells is None else cells):
+        attached = (groups and not p.space_before[q] and p.writes(q)
+                    and p.writes(groups[-1][-1]) and not p.newline_after[groups[-1][-1]])
         if attached:
             groups[-1].append(q)
         else:
@@ -293,10 +312,34 @@ class Canvas:
     edited: np.ndarray  # (L,) edited at some step so far
     block: tuple[int, int] | None  # the current block [start, end); None when finished
     done: bool
+    drawn: np.ndarray | None = None  # (L,) a growing canvas's slots drawn; None: every one
+    cut: np.ndarray | None = None  # (L,) its slots cut since the previous frame (struck)
+
+    @property
+    def standing(self) -> np.ndarray:
+        """The slots on the canvas at this frame, in order (its positions)."""
+        if self.drawn is None:
+            return np.arange(len(self.shown))
+        return np.flatnonzero(self.drawn & ~self.cut)
+
+    def held(self) -> Canvas:
+        """This canvas held after the clock has ended: nothing fresh, nothing cut."""
+        if self.drawn is None:
+            return replace(self, fresh=np.zeros_like(self.fresh),
+                           flash=np.zeros_like(self.flash))
+        return replace(self, fresh=np.zeros_like(self.fresh), flash=np.zeros_like(self.flash),
+                       drawn=self.drawn & ~self.cut, cut=np.zeros_like(self.cut))
+
+
+def block_starts(p: Panel, c: Canvas) -> frozenset[int]:
+    """The slots that start a block at this frame: every block length along its canvas."""
+    return frozenset(c.standing[::p.block_length].tolist())
 
 
 def canvas(p: Panel, step: int, previous: int) -> Canvas:
     """Panel ``p`` after ``step`` steps; ``previous`` is its step at the frame before."""
+    if p.timeline is not None:
+        return grown_canvas(p, step, previous)
     shown = (p.reveal_step >= 0) & (p.reveal_step < step)
     ids = np.where(shown, p.ids_at(step), -1)
     states = np.array([p.kind(int(i)) if s else MASK for i, s in zip(ids, shown, strict=True)],
@@ -318,3 +361,32 @@ def canvas(p: Panel, step: int, previous: int) -> Canvas:
     return Canvas(step, shown, ids, texts, states, fresh, flash & shown, edited & shown, block,
                   step >= p.steps)
 
+
+
+def grown_canvas(p: Panel, step: int, previous: int) -> Canvas:
+    """A growing canvas's panel after ``step`` steps: the slots standing then, and those cut
+    since ``previous`` with what they held."""
+    tl = p.timeline
+    row, live = tl.at(step), tl.live(step)
+    later = step > previous
+    cut = tl.struck(step, previous) if later else np.zeros(p.length, dtype=bool)
+    drawn = live | cut
+    committed, edited_at = tl.committed[row], tl.edited[row]
+    shown = drawn & (committed >= 0)
+    ids = np.where(shown, tl.ids[row], -1)
+    states = np.array([p.kind(int(i)) if s else MASK for i, s in zip(ids, shown, strict=True)],
+                      dtype=np.int8)
+    texts = tuple(p.vocab.get(int(i), f"#{i}") if s and k == TEXT else ""
+                  for i, s, k in zip(ids, shown, states, strict=True))
+    edited = shown & (edited_at >= 0)
+    flash = edited & live & (edited_at >= previous) if later else np.zeros_like(shown)
+    fresh = shown & live & (committed >= previous) if later else np.zeros_like(shown)
+    standing = np.flatnonzero(live)
+    masked = np.flatnonzero(committed[standing] < 0)
+    block = None
+    if len(masked) and step < p.steps:  # in positions along the canvas, then as slots
+        start = int(masked[0]) // p.block_length * p.block_length
+        end = min(start + p.block_length, len(standing))
+        block = (int(standing[start]), int(standing[end - 1]) + 1)
+    return Canvas(step, shown, ids, texts, states, fresh, flash, edited, block, step >= p.steps,
+                  drawn, cut)

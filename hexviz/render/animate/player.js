@@ -16,7 +16,7 @@
     var cv = document.createElement("div"); cv.className = "canvas"; box.appendChild(cv);
     var byPos = {};  // position -> [[frame, text, state], ...]
     p.changes.forEach(function (c) { (byPos[c[1]] = byPos[c[1]] || []).push([c[0], c[2], c[3]]); });
-    var cells = [], wraps = [], starts = {}, group = null;
+    var cells = [], wraps = [], breaks = {}, starts = {}, group = null;
     p.group.forEach(function (q) { starts[q] = true; });
     for (var q = 0; q < p.appear.length; q++) {
       if (starts[q] || !group) {  // a word and its punctuation never split across lines
@@ -30,15 +30,25 @@
       w.appendChild(s); group.appendChild(w); cells.push(s); wraps.push(w);
       if (p.newline[q]) {
         var br = document.createElement("span"); br.className = "br"; cv.appendChild(br); group = null;
+        breaks[q] = br;
       }
     }
-    var flash = {};
+    var flash = {}, cut = {};
     p.flash.forEach(function (f) { (flash[f[0]] = flash[f[0]] || {})[f[1]] = true; });
-    views.push({p: p, cells: cells, wraps: wraps, status: status, byPos: byPos, flash: flash});
+    // a growing canvas: its slots come and go (p.shows), and are drawn struck once cut
+    (p.cut || []).forEach(function (f) { (cut[f[0]] = cut[f[0]] || {})[f[1]] = true; });
+    views.push({p: p, cells: cells, wraps: wraps, breaks: breaks, status: status, byPos: byPos,
+                flash: flash, cut: cut});
     root.appendChild(box);
   });
+  if (D.panels.some(function (p) { return p.cut && p.cut.length; })) {
+    var key = document.createElement("span"), mark = document.createElement("i");
+    mark.className = "cutkey"; key.appendChild(mark); key.appendChild(document.createTextNode("cut"));
+    document.getElementById("legend").appendChild(key);
+  }
   function measure() {  // fix each cell's width at its widest text (again when fonts change)
     views.forEach(function (v) {
+      v.wraps.forEach(function (w) { w.style.display = ""; });  // hidden slots measure too
       v.cells.forEach(function (s) { s.style.minWidth = ""; });
       var saved = v.cells.map(function (s) { return [s.className, s.textContent]; });
       v.cells.forEach(function (s, q) {
@@ -77,6 +87,12 @@
           if (v.flash[f] && v.flash[f][q]) cls += " flash";
           else if (edited(v, q, f)) cls += " edited";
         }
+        if (v.cut[f] && v.cut[f][q]) cls += " cut";
+        if (p.shows) {
+          var on = f >= p.shows[q][0] && f < p.shows[q][1] ? "" : "none";
+          v.wraps[q].style.display = on;
+          if (v.breaks[q]) v.breaks[q].style.display = on;
+        }
         s.className = cls; s.textContent = text;
         s.dataset.state = f < p.appear[q] ? "mask" : "shown";
         var inBlock = blk && q >= blk[0] && q < blk[1];
@@ -86,7 +102,8 @@
       var done = p.done[f];
       v.status.className = "status" + (done ? " answer" : "");
       v.status.textContent = done ? ((p.collapsed ? "collapsed · " : "") +
-        (p.answer !== null ? "answer " + p.answer : "no answer")) : "step " + p.step[f] + "/" + p.steps;
+        (p.answer !== null ? "answer " + p.answer : "no answer")) : "step " + p.step[f] + "/" + p.steps +
+        (p.length ? " · length " + p.length[f] : "");
     });
     if (D.vote) {
       var line = D.vote[f], el = document.getElementById("vote");

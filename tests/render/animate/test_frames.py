@@ -112,3 +112,22 @@ def test_the_vote_follows_the_runs_tie_rule():
     nll = animate.build(run, animate.AnimationSettings(layout="all"))
     assert nll.result(nll.frames[-1]).startswith("HEX answer 8")
     assert nll.vote_at(nll.frames[-1]).winner == run.vote.winner == "8"
+
+
+def test_every_frame_of_a_growing_canvas_is_its_canvas_at_that_step(grown):
+    anim = animate.build(grown, animate.AnimationSettings(layout="all"))
+    mask = grown.special.mask_id
+    for frame in anim.frames:
+        for c, t in zip(frame.canvases, grown.trajectories, strict=True):
+            canvas = t.canvas_at(c.step, mask)
+            standing = c.standing
+            assert len(standing) == len(canvas)
+            np.testing.assert_array_equal(c.shown[standing], canvas.reveal_step >= 0)
+            np.testing.assert_array_equal(c.ids[standing],
+                                          np.where(canvas.reveal_step >= 0, canvas.ids, -1))
+    cut = [f.canvases[1].cut.sum() for f in anim.frames]
+    assert cut[:4] == [0, 0, 5, 0]  # drawn struck once, at the frame after the cut
+    assert not any(f.canvases[1].cut.any() for f in anim.frames if f.votes_shown)
+    # the block is counted along the canvas, then given as slots: at step 1 B=2's first block
+    # is positions 0 and 1, slots 0 and 3 (slots 1 and 2 are inserted during step 1)
+    assert anim.frames[1].canvases[0].block == (0, 4)

@@ -76,3 +76,23 @@ def test_an_edit_to_an_end_token_keeps_the_box_small():
     anim = animate.build(run, animate.AnimationSettings(layout="one", experts=("2",)))
     states = [int(f.canvases[0].states[1]) for f in anim.frames[:5]]
     assert states == [MASK, MASK, TEXT, TEXT, END_OF_TEXT]
+
+
+def test_a_cut_position_is_struck_through_in_the_frame_it_went(grown):
+    from hexviz.render.animate.gif import GifPainter, geometry
+
+    settings = animate.AnimationSettings(layout="all", width=640)
+    anim = animate.build(grown, settings)
+    painter = GifPainter(anim, geometry(anim.panels, settings))
+    for frame in anim.frames[:3]:  # to the frame after the cut (step 2)
+        painter.paint(frame)
+    x0, y0, x1, y1 = painter.cells[1][4]  # a masked slot cut at step 1
+    middle = (y0 + y1) // 2
+    assert painter.image.getpixel((int(x0) + 2, middle)) == palette.rgb(palette.INK)
+    assert painter.image.getpixel((int(x0) + 2, int(y0) + 1)) == palette.rgb(palette.MASK)
+    assert painter.layouts[1][1] == (0, 1, 2, 3, 4, 5, 6, 7)
+    painter.paint(anim.frames[3])  # then the panel is laid out without it
+    assert painter.layouts[1][1] == (0, 1, 2)
+    for layout in animate.LAYOUTS:
+        gif = animate.gif(grown, animate.AnimationSettings(layout=layout, width=400))
+        assert Image.open(io.BytesIO(gif)).n_frames > 2

@@ -45,3 +45,16 @@ def test_the_inline_frame_takes_its_pages_height():
     frame = animate.iframe("<p>hi</p>", 300)
     assert "height:300px" in frame  # until the page has loaded
     assert 'onload="' in frame and "offsetHeight" in frame and "ResizeObserver" in frame
+
+
+def test_a_growing_canvas_tells_the_player_when_each_slot_shows(grown):
+    page = animate.html_page(grown, animate.AnimationSettings(layout="all"))
+    data = json.loads(re.search(r'id="hexviz-data">(.*?)</script>', page, re.DOTALL).group(1))
+    grows, cut = data["panels"]
+    assert grows["length"][:5] == [2, 4, 6, 6, 6]  # the canvas at each frame
+    assert grows["shows"][1] == [2, len(data["durations"])]  # inserted at step 1
+    assert cut["shows"][4] == [1, 3] and [2, 4] in cut["cut"]  # shown cut at frame 2, then gone
+    assert "cutkey" in page  # the player's legend adds "cut" when a panel has cuts
+    fixed = animate.html_page(known_run(), animate.AnimationSettings(layout="all"))
+    data = json.loads(re.search(r'id="hexviz-data">(.*?)</script>', fixed, re.DOTALL).group(1))
+    assert not {"shows", "cut", "length"} & set(data["panels"][0])  # as before

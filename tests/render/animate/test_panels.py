@@ -8,6 +8,7 @@ from hexviz.paths import GALLERY
 from hexviz.render import animate
 from hexviz.render.animate import panels
 from hexviz.runs import record
+from hexviz.render.states import END_OF_TEXT
 from tests.conftest import known_run
 
 
@@ -66,3 +67,18 @@ def test_words_read_like_the_answer(stored):
     assert p.space_before[:8] == (False, False, True, True, True, True, True, False)
     groups = panels.words(p)
     assert groups[0] == [0, 1] and [6, 7] in groups  # punctuation never starts a line
+
+
+def test_a_growing_canvas_is_a_panel_of_every_slot_it_ever_had(grown):
+    p = animate.panel(grown, 1)  # 8 slots; positions 3..7 cut at step 1
+    assert p.length == 8 and p.timeline is not None
+    assert p.reveal_step[:3].tolist() == grown.trajectories[1].reveal_step.tolist()
+    assert not p.writes(4)  # a slot cut while masked stands alone: it never writes text
+    assert [len(g) for g in panels.words(p)] == [1, 1, 1, 1, 1, 1, 1, 1]
+    c = animate.canvas(p, 2, 1)  # the frame after the cut
+    assert c.cut.tolist() == [False] * 3 + [True] * 5 and c.standing.tolist() == [0, 1, 2]
+    assert c.states[3] == END_OF_TEXT  # what it held, drawn struck
+    held = c.held()
+    assert not held.cut.any() and held.drawn.sum() == 3
+    fixed = animate.panel(known_run(), 0)
+    assert fixed.timeline is None and animate.canvas(fixed, 2, 1).drawn is None
