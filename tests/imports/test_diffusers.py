@@ -132,3 +132,12 @@ def test_a_recorded_run_animates(stand_in, tmp_path):
     _, _, run = record(stand_in, PROMPT)
     out = animate.write(run, tmp_path / "llada2.html", animate.AnimationSettings("one", (), 8, 640))
     assert out.stat().st_size > 0 and "<html" in out.read_text()[:2000].lower()
+
+
+def test_every_view_draws_a_recorded_run(stand_in):
+    from hexviz.app.views import all_figures
+
+    _, _, run = record(stand_in, PROMPT)
+    figures = all_figures(run)
+    assert {"reveal_order", "scrubber", "end_pressure", "canvas_length"} <= set(figures)
+    assert all(len(fig.data) > 0 for fig in figures.values())
