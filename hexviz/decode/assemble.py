@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hexviz.policy.settings import DecodeConfig, Expert
-from hexviz.runs.events import final_canvas
+from hexviz.runs.events import deletions, final_canvas
 from hexviz.runs.record import Run, Trajectory, with_wall_flags
 from hexviz.runs.vote import check_tie_rule
 from hexviz.tasks import get_task
@@ -82,8 +82,14 @@ def read_canvas_row(lm, decoded, row: int, expert: Expert, reader: Reader) -> Tr
         draft_prob=decoded.draft_prob[row, :done].copy(), text=text,
         answer=reader.answer(lm, ids.tolist(), text), collapsed=False,
         end_fraction=float(np.isin(ids, lm.end_ids).mean()) if len(ids) else 0.0,
-        end_density=decoded.end_density[row, :done].copy())
+        end_density=decoded.end_density[row, :done].copy(), cut_texts=cut_texts(lm, log))
     return with_wall_flags(t, lm.end_ids, decoded.config)
+
+
+def cut_texts(lm, log) -> dict[int, str]:
+    """The texts of the committed tokens a growing canvas cut (views show them struck)."""
+    cut = {i for d in deletions(log, lm.mask_id) for i in d.ids if i != lm.mask_id}
+    return dict(zip(sorted(cut), lm.token_texts(sorted(cut)), strict=True))
 
 
 def assemble(lm, decoded, reader: Reader, questions: Sequence[str] | None = None) -> list[Run]:

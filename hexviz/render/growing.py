@@ -35,10 +35,11 @@ def grows(run: Run) -> bool:
 
 
 def vocabulary(run: Run) -> dict[int, str]:
-    """id -> token text from every final token and edit of ``run`` (a run stores no
-    vocabulary): the text a slot shows at any step, a cut token's too where the run has it."""
+    """id -> token text from every final token, edit and cut token of ``run`` (a run stores no
+    vocabulary): the text a slot shows at any step."""
     vocab: dict[int, str] = {}
     for t in run.trajectories:
+        vocab.update(t.cut_texts)
         for i, token in zip(t.token_ids.tolist(), t.tokens, strict=True):
             vocab.setdefault(int(i), token)
         if len(t.edit_texts) == len(t.edits):

@@ -89,6 +89,8 @@ class Trajectory:
     events: EventLog | None = None
     canvas_length: np.ndarray = field(  # (steps_taken,) the canvas length after each step
         default_factory=lambda: np.empty(0, dtype=np.int32))
+    # id -> text of the committed tokens a growing canvas cut, which no final token shows
+    cut_texts: dict[int, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.steps_taken < 0:
@@ -221,6 +223,8 @@ def trajectory_to_json(t: Trajectory) -> dict[str, Any]:
         "steps_taken": t.steps_taken, "commits": t.commits.tolist(), "edits": t.edits.tolist(),
         "edit_texts": [list(pair) for pair in t.edit_texts],
         "events": ev.to_json(t.events), "canvas_length": t.canvas_length.tolist(),
+        **({"cut_texts": {str(i): text for i, text in t.cut_texts.items()}}
+           if t.cut_texts else {}),
     }
 
 
@@ -290,6 +294,7 @@ def trajectory_from_json(d: dict[str, Any], steps: int, gen_length: int,
         end_density=limits.prob_array(d.get("end_density", []), "end_density"),  # null -> nan
         edit_texts=edit_texts if len(edit_texts) == len(edits) else [],
         one_step_log_likelihood=log_likelihood(d.get("one_step_log_likelihood")),
+        cut_texts=cut_texts_of(d.get("cut_texts", {}), top_id, gen_length),
     )
     if log is not None:
         t = Trajectory.from_events(log=log, mask_id=mask_id, steps_taken=steps_taken, **common)
@@ -314,6 +319,16 @@ def trajectory_from_json(d: dict[str, Any], steps: int, gen_length: int,
     if t.commits.shape[0] != t.steps_taken or t.draft_ids.shape[0] != t.steps_taken:
         raise TrajectoryFormatError("expert commits and drafts do not match its steps_taken")
     return t
+
+
+def cut_texts_of(value: Any, top_id: int, most: int) -> dict[int, str]:
+    """Stored texts of cut tokens: at most ``most`` ids in 0..``top_id``, each a short text."""
+    if not isinstance(value, dict) or len(value) > most or not all(
+            isinstance(k, str) and k.isdigit() and int(k) <= top_id and isinstance(v, str)
+            and len(v) <= 200 for k, v in value.items()):
+        raise TrajectoryFormatError(f"cut_texts must map at most {most} token ids to short "
+                                    f"texts")
+    return {int(k): v for k, v in value.items()}
 
 
 def source_of(value: Any) -> dict[str, Any] | None:

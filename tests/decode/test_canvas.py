@@ -214,3 +214,14 @@ def test_rho_eos_with_the_papers_density_signal_decodes_otherwise(builtin):
                      config("rho-eos", eos_signal="density")).trajectories[0]
     assert density.canvas_length.tolist() != tail.canvas_length.tolist()
     assert density.finished
+
+
+def test_cut_tokens_keep_their_text(builtin):
+    prompt = builtin.format_prompt(QUESTIONS[0])
+    run = decode(builtin, prompt, [Expert(4)], config("rho-eos"))
+    t = run.trajectories[0]
+    cut = {i for d in ev.deletions(t.events, builtin.mask_id) for i in d.ids
+           if i != builtin.mask_id}
+    assert cut and set(t.cut_texts) == cut
+    assert t.cut_texts[min(cut)] == builtin.token_texts([min(cut)])[0]
+    assert loads(dumps(run)).trajectories[0].cut_texts == t.cut_texts

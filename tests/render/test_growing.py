@@ -72,3 +72,12 @@ def test_end_tokens_are_counted_on_each_steps_canvas(grown):
     canvases = ev.canvases(t.events, 2, grown.special.mask_id)
     assert committed.tolist() == [int((c.reveal_step >= 0).sum()) for c in canvases] == [3, 3]
     assert ends.tolist() == [1, 1]  # the end token cut at step 1 counts while it stood
+
+
+def test_a_cut_token_shows_its_own_text(grown):
+    t = grown.trajectories[1]
+    cut = [i for d in ev.deletions(t.events, grown.special.mask_id) for i in d.ids
+           if i != grown.special.mask_id]
+    assert cut
+    t.cut_texts = {cut[0]: "apples"}
+    assert growing.token_text(growing.vocabulary(grown), cut[0]) == "apples"

@@ -227,3 +227,11 @@ def test_a_run_recounts_its_vote_under_a_new_tie_rule():
     run.tie_rule = "lowest_nll"
     assert run.vote.rule == "first"  # counted once, kept
     assert run.recount().vote.rule == "lowest_nll"
+
+
+@pytest.mark.parametrize("bad", [{"x": "a"}, {"5": 3}, {"10000000": "a"}, ["5", "a"]])
+def test_damaged_cut_texts_are_refused(run, bad):
+    d = json.loads(record.dumps(run))
+    d["experts"][0]["cut_texts"] = bad
+    with pytest.raises(TrajectoryFormatError, match="cut_texts must map"):
+        record.loads(json.dumps(d))
