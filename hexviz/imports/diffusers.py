@@ -12,7 +12,8 @@ the end-token density, HEX's one-step likelihood.
                             mask_id=mask_id)
     pipe(input_ids=ids, gen_length=256, block_length=32, callback_on_step_end=rec,
          callback_on_step_end_tensor_inputs=rec.tensor_inputs)
-    run = rec.runs(tokenizer, ids.tolist(), eos_id=..., threshold=..., editing_threshold=...)[0]
+    run = rec.runs(tokenizer, ids.tolist(), eos_id=..., threshold=..., editing_threshold=...,
+                   steps=...)[0]  # the pipeline's settings: its num_inference_steps per block
 
 Torch tensors are only read (``.tolist()``), so this module imports neither torch nor diffusers.
 """
