@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from hexviz.models.tokens import SpecialTokens
+from hexviz.models.tokens import SpecialTokens, answer_text
 from hexviz.policy.settings import DecodeConfig, Expert
 from hexviz.runs import events as ev
 from hexviz.runs.events import COMMIT, EDIT, Event, EventLog
@@ -139,16 +139,13 @@ class DiffusersRecorder:
         for step, at in enumerate(row.drafts):
             for position, (token, prob) in at.items():
                 drafts[step, position], draft_prob[step, position] = token, prob
-        ends = set(special.end_ids)
-        cut = next((i for i, t in enumerate(ids) if t in ends), len(ids))
-        text = tokenizer.decode([i for i in ids[:cut] if i != self.mask_id],
-                                skip_special_tokens=True).strip()
+        text = answer_text(tokenizer, [i for i in ids if i != self.mask_id], special.end_ids)
         edits = ev.edit_table(log)
         return Trajectory.from_events(
             expert=expert, log=log, mask_id=self.mask_id, steps_taken=self.steps,
             tokens=[tokenizer.decode([i]) for i in ids], draft_ids=drafts, draft_prob=draft_prob,
             text=text, answer=get_extractor(answer_format)(text),
             collapsed=False,  # read off the arrays by `with_wall_flags`
-            end_fraction=float(np.isin(ids, list(ends)).mean()),
+            end_fraction=float(np.isin(ids, special.end_ids).mean()),
             edit_texts=[(tokenizer.decode([o]), tokenizer.decode([n]))
                         for o, n in edits[:, 2:].tolist()])

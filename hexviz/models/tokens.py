@@ -32,3 +32,10 @@ def chat_prompt_ids(tokenizer, text: str) -> list[int]:
                                             return_dict=False)
         return [int(i) for i in ids]
     return list(tokenizer(text)["input_ids"])
+
+
+def answer_text(tokenizer, ids: list[int], end_ids: tuple[int, ...]) -> str:
+    """The answer as text: everything before the first end token."""
+    ends = set(end_ids)
+    cut = next((i for i, t in enumerate(ids) if t in ends), len(ids))
+    return tokenizer.decode(ids[:cut], skip_special_tokens=True).strip()

@@ -12,7 +12,7 @@ from transformers import PreTrainedTokenizerBase
 from hexviz.models import modernbert
 from hexviz.models.kvcache import KVCache, Window, WindowOutput
 from hexviz.models.meta import ModelDefaults
-from hexviz.models.tokens import SpecialTokens, chat_prompt_ids
+from hexviz.models.tokens import SpecialTokens, answer_text, chat_prompt_ids
 
 
 @dataclass(eq=False)
@@ -128,6 +128,4 @@ class DiffusionLM:
 
     def answer_text(self, ids: list[int]) -> str:
         """The answer as text: everything before the first end token."""
-        ends = set(self.end_ids)
-        cut = next((i for i, t in enumerate(ids) if t in ends), len(ids))
-        return self.tokenizer.decode(ids[:cut], skip_special_tokens=True).strip()
+        return answer_text(self.tokenizer, ids, self.end_ids)

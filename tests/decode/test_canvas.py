@@ -54,10 +54,6 @@ def published_run(lm, mode: str, prompt: list[int], block_length: int,
     return out[0][len(prompt):].tolist(), model.canvases
 
 
-def published(lm, mode: str, prompt: list[int], block_length: int, **kwargs) -> list[int]:
-    return published_run(lm, mode, prompt, block_length, **kwargs)[0]
-
-
 def assert_same_steps(lm, t, mode: str, prompt: list[int], **kwargs) -> None:
     """``t`` left the published function's final canvas, and stood where it stood before
     every step (lengths, masks, tokens)."""
