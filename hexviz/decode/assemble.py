@@ -67,6 +67,7 @@ def read_row(lm, decoded, row: int, expert: Expert, reader: Reader) -> Trajector
                             lm.token_texts(edits[:, 3].tolist()), strict=True)),
         one_step_log_likelihood=(None if decoded.one_step_log_likelihood is None
                                  else float(decoded.one_step_log_likelihood[row])),
+        blocks=np.array(decoded.blocks[row] if decoded.blocks else [], dtype=np.int64),
     )
     return with_wall_flags(t, lm.end_ids, decoded.config)
 

@@ -22,13 +22,22 @@ import numpy as np
 import torch
 
 from hexviz import limits
+from hexviz.decode.blocks import (
+    Blocks,
+    RowBlock,
+    RowBlocks,
+    as_blocks,
+    editing_finished_blocks,
+    row_block,
+    schedule_counts,
+    sized,
+)
 from hexviz.decode.cache import BlockCache
 from hexviz.decode.canvas import iter_decode_canvas
 from hexviz.decode.likelihood import one_step_log_likelihood
 from hexviz.models.wrapper import DiffusionLM
 from hexviz.policy.rules import RULES
 from hexviz.policy.samplers import Sampler, edits, line_up, token_entropy
-from hexviz.policy.schedule import block_bounds, count_now, steps_left_in_block, tokens_per_step
 from hexviz.policy.settings import DecodeConfig, Expert, exact_if_uncached
 from hexviz.decode.step import (
     Batch,
@@ -85,6 +94,8 @@ class Recorder:
         self.post_block = np.full(rows, -1, dtype=np.int64)
         self.post_taken = np.zeros(rows, dtype=np.int32)
         self.post_ended = np.zeros(rows, dtype=np.int32)  # the step after the last of them
+        self.post_end = np.zeros(rows, dtype=np.int64)  # the end of the block it edits
+        self.used_blocks = RowBlocks(rows)  # the blocks each row entered
 
     def unfinished(self) -> np.ndarray:
         """Indices of the rows that still have a masked position or a block to edit."""
@@ -140,6 +151,7 @@ class Recorder:
             self.commits[r, :step] = h.commits[:step]
             self.edits[r] = [tuple(int(v) for v in e) for e in h.edits if e[0] < step]
             self.steps_taken[r] = step
+            self.used_blocks.restore(r, h.blocks, h.reveal_step, step)
             forced = start.forced_at(r)
             if forced is not None:
                 position, token = forced
@@ -254,59 +266,11 @@ def _confidences(scores: torch.Tensor, experts: list[Expert]) -> torch.Tensor:
     return confidence
 
 
-@dataclass(frozen=True)
-class Blocks:
-    """Where each computed row decodes now: its block's [start, end) in answer positions, and
-    which masked positions it may commit."""
-
-    start: torch.Tensor  # (R,)
-    end: torch.Tensor  # (R,)
-    inside: torch.Tensor  # (R, L) bool: the block's positions (where editing may act)
-    eligible: torch.Tensor  # (R, L) bool
-
-
-def current_blocks(masked: torch.Tensor, experts: list[Expert], config: DecodeConfig,
-                   step: int, positions: torch.Tensor) -> Blocks:
-    """With ``fixed``, the block the schedule says (``block_bounds``), and every mask before its
-    end is eligible (masks before it are left only by a fork that changed the block length).
-    With any other sampler, the block of the row's first mask: a block ends when it has no mask
-    left."""
-    if not config.sampler.variable:
-        bounds = torch.tensor([block_bounds(e, config, step) for e in experts],
-                              device=masked.device).reshape(-1, 2)
-        start, end = bounds[:, 0], bounds[:, 1]
-    else:
-        sizes = torch.tensor([e.block_length for e in experts], device=masked.device)
-        start = masked.int().argmax(-1) // sizes * sizes  # every computed row has a mask
-        end = start + sizes
-    inside = (positions >= start[:, None]) & (positions < end[:, None])
-    before_end = positions < end[:, None]
-    return Blocks(start, end, inside,
-                  masked & (before_end if not config.sampler.variable else inside))
-
-
-def editing_finished_blocks(blocks: Blocks, post_start: np.ndarray, experts: list[Expert]
-                            ) -> Blocks:
-    """``blocks`` with the rows that edit a finished block (``post_start`` >= 0) moved to it:
-    nothing there to commit, its tokens to edit."""
-    post = torch.from_numpy(post_start).to(blocks.start.device)
-    if not (post >= 0).any():
-        return blocks
-    sizes = torch.tensor([e.block_length for e in experts], device=post.device)
-    start = torch.where(post >= 0, post, blocks.start)
-    end = torch.where(post >= 0, post + sizes, blocks.end)
-    positions = torch.arange(blocks.inside.shape[1], device=post.device)
-    inside = (positions >= start[:, None]) & (positions < end[:, None])
-    return Blocks(start, end, inside, blocks.eligible & (post < 0)[:, None])
-
-
-def follow_post_steps(recorder: Recorder, rows: np.ndarray, experts: list[Expert],
-                      config: DecodeConfig, step: int, blocks: Blocks,
-                      edited: torch.Tensor) -> None:
+def follow_post_steps(recorder: Recorder, rows: np.ndarray, config: DecodeConfig, step: int,
+                      blocks: Blocks, edited: torch.Tensor) -> None:
     """After a step: a row that edited a finished block stops when it changed nothing or took
     its steps; a row whose block just filled before its steps ran out edits it next (as
     diffusers' ``check_block_should_continue``)."""
-    starts, ends = blocks.start.tolist(), blocks.end.tolist()
     changed = edited.any(-1).tolist()
     for i, r in enumerate(rows.tolist()):
         if recorder.post_block[r] >= 0:
@@ -314,29 +278,20 @@ def follow_post_steps(recorder: Recorder, rows: np.ndarray, experts: list[Expert
             if not changed[i] or recorder.post_taken[r] > config.edit_post_steps:
                 recorder.post_block[r], recorder.post_ended[r] = -1, step + 1
             continue
-        block = recorder.token_ids[r, starts[i]:ends[i]]
-        if (block == recorder.mask_id).any():
+        block = blocks.rows[i]
+        if (recorder.token_ids[r, block.start:block.end] == recorder.mask_id).any():
             continue
-        block_steps = step - recorder.block_start_step(r, starts[i]) + 1
-        if block_steps < config.steps_per_block(experts[i]):
-            recorder.post_block[r], recorder.post_taken[r] = starts[i], 0
+        if step - block.first_step + 1 < block.steps:
+            recorder.post_block[r], recorder.post_taken[r] = block.start, 0
+            recorder.post_end[r] = block.end
 
 
-def _schedule_counts(recorder: Recorder, rows: np.ndarray, experts: list[Expert],
-                     config: DecodeConfig, step: int, blocks: Blocks
-                     ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(scheduled, floor), (R,) each: LLaDA's count now (what is left over the steps left in
-    the block), and the block's even split at the block's own step (diffusers' schedule)."""
-    left = blocks.eligible.sum(-1).tolist()
-    starts = blocks.start.tolist()
-    scheduled, floor = [], []
-    for r, e, n, start in zip(rows.tolist(), experts, left, starts, strict=True):
-        per_block = config.steps_per_block(e)
-        scheduled.append(count_now(n, steps_left_in_block(e, config, step)))
-        own_step = step - recorder.block_start_step(r, start)
-        floor.append(tokens_per_step(e.block_length, per_block)[min(own_step, per_block - 1)])
-    device = blocks.eligible.device
-    return torch.tensor(scheduled, device=device), torch.tensor(floor, device=device)
+def rows_blocks(recorder: Recorder, rows: np.ndarray, experts: list[Expert],
+                config: DecodeConfig, step: int, masked: torch.Tensor) -> list[RowBlock]:
+    """Each computed row's block at ``step`` (AdaBlock's new ones not yet sized)."""
+    first_masks = masked.int().argmax(-1).tolist()  # every computed row has a mask or edits
+    return [row_block(recorder.used_blocks, r, e, config, step, first, recorder.block_start_step)
+            for r, e, first in zip(rows.tolist(), experts, first_masks, strict=True)]
 
 
 def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequence[Expert],
@@ -354,7 +309,7 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
         raise ValueError("decoding needs at least one prompt and one expert")
     for expert in experts:
         config.check(expert)
-    config = exact_if_uncached(lm, config)
+    config = exact_if_uncached(lm, config).for_experts(experts)
     batch = Batch([list(map(int, p)) for p in prompts], list(experts), config)
     experts_of_rows = [e for _, e in batch.rows]
     sampler: Sampler = config.sampler
@@ -385,7 +340,7 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
         # 0. Only rows with a mask left are computed: a finished expert costs nothing more.
         rows = recorder.unfinished()
         if len(rows) == 0:
-            if sampler.variable:
+            if config.variable:
                 break
             recorder.idle(step)  # fixed: the schedule's steps run out with nothing to compute
             yield StepProgress(step + 1, cap, snapshot)
@@ -394,12 +349,10 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
         row_experts = [experts_of_rows[r] for r in rows]
         generators = [step_generator(e.seed, step, lm.device) for e in row_experts]
 
-        # 1. Each row's current block, and the masked positions it may commit now.
+        # 1. Each row's current block (AdaBlock's new ones are sized after the forward pass).
         answer = x[idx, width:]  # (R, L), written back below
         masked = answer == lm.mask_id
-        blocks = current_blocks(masked, row_experts, config, step, positions)
-        if config.edit_post_steps:
-            blocks = editing_finished_blocks(blocks, recorder.post_block[rows], row_experts)
+        planned = rows_blocks(recorder, rows, row_experts, config, step, masked)
 
         # 2. One forward pass for those rows; only the answer region's logits are needed. With
         #    a block cache, only each row's window is computed (the whole row at a new block).
@@ -407,8 +360,13 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
             logits, computed = shared_logits(lm, x[idx], attention[idx], L)  # (R, L, V)
             positions_computed += computed * x.shape[1]
         else:
+            bounds = torch.tensor([(b.start, b.end) for b in planned]).reshape(-1, 2)
+            editing = torch.from_numpy(recorder.post_block[rows] >= 0)[:, None]
+            post = torch.from_numpy(np.stack([recorder.post_block[rows],
+                                              recorder.post_end[rows]], 1))
+            bounds = torch.where(editing, post, bounds)  # a finished block being edited
             logits, computed = block_cache.logits(lm, x[idx], attention[idx], width,
-                                                  blocks.start, blocks.end, idx)
+                                                  bounds[:, 0], bounds[:, 1], idx)
             positions_computed = block_cache.tokens
         if step == 0 and resume is None:  # every row is live: one canvas per prompt, shared
             first_logits = logits[::len(experts)].clone()  # by all its experts (exact at step 0)
@@ -418,16 +376,26 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
         probs = torch.softmax(logits.float(), dim=-1)  # (R, L, V)
         draft_prob, draft_id = probs.max(dim=-1)  # (R, L): the model's draft, recorded
 
-        # 3. Proposals, their scores under each row's rule, and those as confidences.
+        # 3. Proposals, their scores under each row's rule, and those as confidences; AdaBlock
+        #    sizes a new block from the proposals.
         x0 = _proposals(logits, row_experts, generators, draft_id)
         chosen_prob = probs.gather(-1, x0.unsqueeze(-1)).squeeze(-1)
+        planned = [sized(b, e, config, x0[i], chosen_prob[i])
+                   for i, (b, e) in enumerate(zip(planned, row_experts, strict=True))]
+        blocks = as_blocks(planned, masked, row_experts, config, positions)
+        for r, block in zip(rows.tolist(), planned, strict=True):
+            if recorder.post_block[r] < 0:
+                recorder.used_blocks.enter(r, block, step)
+        if config.edit_post_steps:
+            blocks = editing_finished_blocks(blocks, recorder.post_block[rows],
+                                             recorder.post_end[rows])
         raw_scores = _scores(probs, x0, row_experts, generators)
         scores = raw_scores
         if config.end_tokens_last:
             scores = scores - END_TOKENS_LAST_OFFSET * torch.isin(x0, end_ids)
 
         # 4. Commit a leading run of the rule's order; the sampler says how long.
-        scheduled, floor = _schedule_counts(recorder, rows, row_experts, config, step, blocks)
+        scheduled, floor = schedule_counts(planned, blocks.eligible, step)
         entropy = (token_entropy(logits) if sampler.kind.needs_entropy
                    else torch.zeros_like(chosen_prob))
         candidates, rank = line_up(scores, blocks.eligible, _confidences(raw_scores, row_experts),
@@ -449,7 +417,7 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
                                                chosen, edited, end_density(probs, masked, end_ids),
                                                computed))
         if config.edit_post_steps:
-            follow_post_steps(recorder, rows, row_experts, config, step, blocks, edited)
+            follow_post_steps(recorder, rows, config, step, blocks, edited)
         yield StepProgress(step + 1, cap, snapshot)
 
 
@@ -490,7 +458,8 @@ def snapshot_of(batch: Batch, recorder: Recorder, timing: Timing,
         scores = one_step_log_likelihood(first_logits, tokens).reshape(-1).numpy()  # (P*K,)
     return Decoded(batch.prompts, batch.experts, batch.config, r.token_ids, r.reveal_step,
                    r.reveal_conf, r.draft_ids, r.draft_prob, r.end_density, r.commits, r.edits,
-                   r.steps_taken, r.steps_done, timing, scores)
+                   r.steps_taken, r.steps_done, timing, scores,
+                   blocks=[r.used_blocks.spans(row) for row in range(len(r.steps_taken))])
 
 
 @torch.no_grad()

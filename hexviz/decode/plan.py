@@ -19,7 +19,9 @@ from hexviz import limits
 from hexviz.decode.assemble import Reader
 from hexviz.policy.length import LengthConfig, fitted_to
 from hexviz.policy.samplers import EDIT_OFF, Sampler
+from hexviz.models.tokens import delimiter_ids, resolve_delimiters
 from hexviz.policy.settings import (
+    AdaOptions,
     DecodeConfig,
     Expert,
     baseline_experts,
@@ -68,6 +70,10 @@ class Settings:
     # The growing canvas's settings the user gave (`LengthConfig` fields); the others are the
     # authors' defaults, fitted to the model's gen_length
     length_options: Mapping[str, object] = field(default_factory=dict)
+    # AdaBlock experts (``ada`` in blocks): the fallback block size, and the delimiters as token
+    # ids or texts; None: gen_length / 16, and the tokenizer's newline or sentence end
+    ada_block_length: int | None = None
+    ada_delimiters: tuple[int | str, ...] | None = None
 
     def __post_init__(self) -> None:
         off = self.edit == EDIT_OFF and self.edit is not None
@@ -83,6 +89,11 @@ class Settings:
             get_task(self.task)  # an unknown task is refused with the known ones listed
         if self.blocks is not None:
             object.__setattr__(self, "blocks", parse_blocks(self.blocks))
+        AdaOptions(self.ada_block_length)
+        if self.ada_delimiters is not None:
+            object.__setattr__(self, "ada_delimiters", tuple(self.ada_delimiters))
+            if not self.ada_delimiters:
+                raise ValueError("--ada-delimiters needs at least one token (an id or a text)")
         check_rule(self.remasking)
         for name in ("gen_length", "steps"):
             value = getattr(self, name)
@@ -149,13 +160,24 @@ def paper_lengths(task: Task, max_length: int | None, longest_prompt: int,
     return gen_length, gen_length // PAPER_TOKENS_PER_STEP, note
 
 
-def experts_of(settings: Settings, gen_length: int) -> list[Expert]:
-    """The HEX experts in vote order, then the whole-answer baselines if asked for."""
+def experts_of(settings: Settings, gen_length: int, tokenizer=None) -> list[Expert]:
+    """The HEX experts in vote order, then the whole-answer baselines if asked for; AdaBlock's
+    delimiters are read off ``tokenizer`` (`ada_options`)."""
+    ada, defaults = ada_options(settings, tokenizer)
     experts = hex_experts(gen_length, settings.blocks, settings.remasking, settings.seeds,
-                          settings.temperature)
+                          settings.temperature, ada, defaults)
     if settings.baselines:
         experts += baseline_experts(gen_length, settings.remasking, settings.temperature)
     return experts
+
+
+def ada_options(settings: Settings, tokenizer) -> tuple[AdaOptions, tuple[int, ...]]:
+    """(AdaBlock's options as given, the tokenizer's default delimiters)."""
+    if tokenizer is None:
+        return AdaOptions(settings.ada_block_length), ()
+    given = (resolve_delimiters(tokenizer, settings.ada_delimiters)
+             if settings.ada_delimiters is not None else None)
+    return AdaOptions(settings.ada_block_length, given), delimiter_ids(tokenizer)
 
 
 def plan(lm, questions: Sequence[str | Problem], settings: Settings,
@@ -195,7 +217,7 @@ def plan(lm, questions: Sequence[str | Problem], settings: Settings,
         settings = replace(settings, baselines=False)
         notes.append(f"note: no whole-answer baselines with --length {length.mode} (they "
                      f"decode a fixed length)")
-    experts = experts_of(settings, gen_length)
+    experts = experts_of(settings, gen_length, lm.tokenizer)
     limits.check_decode(gen_length, steps, len(experts), bounds, config.step_cap_for(experts),
                         steps_given=settings.steps is not None)
     for expert in experts:

@@ -75,6 +75,8 @@ class Decoded:
     # A growing canvas (`hexviz.decode.canvas`): each row's event log, which its final canvas,
     # reveal order and commits are read from (the positional arrays above are then unused)
     events: list[EventLog] | None = None
+    # Per row, the [start, end) of each block it entered so far; None: its sizes laid out
+    blocks: list[list[tuple[int, int]]] | None = None
 
 
 @dataclass

@@ -114,7 +114,7 @@ def results_to_json(results: EvalResults) -> dict[str, Any]:
         "answer_format": results.answer_format, "decode_s": round(results.decode_s, 3),
         "task": results.task, "tie_rule": results.tie_rule,
         "row_passes": results.row_passes,
-        "experts": [asdict(e) | {"label": e.label} for e in results.experts],
+        "experts": [e.to_json() | {"label": e.label} for e in results.experts],
         "records": [asdict(r) | {"vote": vote_of(r, results.voters, results.tie_rule).to_json()}
                     for r in results.records],
         "summary": asdict(summary, dict_factory=no_nan),

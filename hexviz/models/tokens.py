@@ -39,3 +39,41 @@ def answer_text(tokenizer, ids: list[int], end_ids: tuple[int, ...]) -> str:
     ends = set(end_ids)
     cut = next((i for i, t in enumerate(ids) if t in ends), len(ids))
     return tokenizer.decode(ids[:cut], skip_special_tokens=True).strip()
+
+
+NEWLINE_TOKENS = ("\n", "Ċ", "<0x0A>")  # plain, byte-level BPE (GPT-2, LLaDA), SentencePiece
+SENTENCE_END_TOKENS = (".", "▁.", "Ġ.")
+
+
+def delimiter_ids(tokenizer) -> tuple[int, ...]:
+    """AdaBlock's default delimiters for this tokenizer: its newline token, as the authors use
+    on LLaDA (id 198), else its sentence-ending period (the built-in model's answers are one
+    line); () when it has neither."""
+    vocab = tokenizer.get_vocab()
+    for group in (NEWLINE_TOKENS, SENTENCE_END_TOKENS):
+        found = [vocab[t] for t in group if t in vocab]
+        if found:
+            return (found[0],)
+    return ()
+
+
+def resolve_delimiters(tokenizer, items) -> tuple[int, ...]:
+    """Delimiter token ids from ids or token texts ("\\n" a newline); ValueError for a text
+    that is not one token of ``tokenizer`` or an id outside its vocabulary."""
+    vocab, size, ids = tokenizer.get_vocab(), len(tokenizer), []
+    for item in items:
+        if isinstance(item, int) or str(item).isdigit():
+            if not 0 <= int(item) < size:
+                raise ValueError(f"delimiter id {item} is outside this model's vocabulary "
+                                 f"(0..{size - 1})")
+            ids.append(int(item))
+            continue
+        text = str(item).replace("\\n", "\n")
+        found = [vocab[t] for t in (text, *(NEWLINE_TOKENS if text == "\n" else ()))
+                 if t in vocab]
+        encoded = tokenizer.encode(text, add_special_tokens=False) if not found else []
+        if not found and len(encoded) != 1:
+            raise ValueError(f"delimiter {item!r} is not one token of this model's tokenizer; "
+                             f"give its token id")
+        ids.append(found[0] if found else int(encoded[0]))
+    return tuple(dict.fromkeys(ids))

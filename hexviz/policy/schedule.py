@@ -5,6 +5,8 @@ Pure integer arithmetic, shared by the engine, the tests and the plots.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from hexviz.policy.settings import DecodeConfig, Expert
 
 
@@ -18,22 +20,56 @@ def tokens_per_step(masked: int, steps: int) -> list[int]:
     return [base + (1 if i < extra else 0) for i in range(steps)]
 
 
+@dataclass(frozen=True)
+class BlockSpan:
+    """One block of an expert: answer positions [start, end), and its steps under ``fixed``:
+    it begins at ``first_step`` and takes ``steps``."""
+
+    start: int
+    end: int
+    first_step: int
+    steps: int
+
+
+def spans(expert: Expert, config: DecodeConfig) -> list[BlockSpan]:
+    """The expert's blocks of known size (plain or scheduled) with their steps under ``fixed``:
+    each takes `DecodeConfig.block_steps`, so every block commits the same tokens per step."""
+    out, start, first = [], 0, 0
+    for size in expert.sizes(config.gen_length):
+        steps = config.block_steps(size)
+        out.append(BlockSpan(start, start + size, first, steps))
+        start, first = start + size, first + steps
+    return out
+
+
+def span_at_step(expert: Expert, config: DecodeConfig, step: int) -> BlockSpan:
+    """The block ``expert`` decodes at global ``step`` under ``fixed`` (the last one after)."""
+    found = spans(expert, config)
+    return next((s for s in found if step < s.first_step + s.steps), found[-1])
+
+
+def span_at_position(expert: Expert, config: DecodeConfig, position: int) -> BlockSpan:
+    """The block of known size that holds answer ``position``."""
+    found = spans(expert, config)
+    return next((s for s in found if position < s.end), found[-1])
+
+
 def block_bounds(expert: Expert, config: DecodeConfig, step: int) -> tuple[int, int]:
     """[start, end) of the block, in answer positions, that ``expert`` decodes at ``step``."""
-    block = step // config.steps_per_block(expert)
-    return block * expert.block_length, (block + 1) * expert.block_length
+    span = span_at_step(expert, config, step)
+    return span.start, span.end
 
 
 def reveal_count(expert: Expert, config: DecodeConfig, step: int) -> int:
     """How many tokens ``expert`` reveals at global ``step`` (a fresh block is all masks)."""
-    per_block = config.steps_per_block(expert)
-    return tokens_per_step(expert.block_length, per_block)[step % per_block]
+    span = span_at_step(expert, config, step)
+    return tokens_per_step(span.end - span.start, span.steps)[step - span.first_step]
 
 
 def steps_left_in_block(expert: Expert, config: DecodeConfig, step: int) -> int:
     """Steps ``expert`` has left in its current block at global ``step``, this one included."""
-    per_block = config.steps_per_block(expert)
-    return per_block - step % per_block
+    span = span_at_step(expert, config, step)
+    return span.first_step + span.steps - step
 
 
 def count_now(masked: int, steps_left: int) -> int:

@@ -11,6 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from hexviz import limits
+from hexviz.policy.blocks import (
+    ADA,
+    ada_fallback,
+    ada_threshold,
+    normal_spec,
+    parse_block_specs,
+    schedule_sizes,
+)
 from hexviz.policy.length import LengthConfig
 from hexviz.policy.rules import RULE_NAMES
 from hexviz.policy.samplers import Sampler
@@ -46,32 +54,93 @@ def check_seeds(seeds: int, temperature: float, remasking: str) -> None:
 
 @dataclass(frozen=True)
 class Expert:
-    """One decoding strategy: a block size with its remasking rule, seed and temperature."""
+    """One decoding strategy: its blocks with its remasking rule, seed and temperature.
 
-    block_length: int
+    The blocks are ``block_length`` tokens each, unless ``schedule`` lists their sizes left to
+    right, or ``delimiter_threshold`` makes them AdaBlock's (`hexviz.policy.blocks`): each then
+    ends at a delimiter the model is sure of, else after ``block_length`` tokens."""
+
+    block_length: int  # the size (a schedule: its first block; AdaBlock: its fallback)
     remasking: str = "low_confidence"
     seed: int = 0
     temperature: float = 0.0  # 0 = argmax; > 0 samples with Gumbel-max noise
     votes: bool = True  # False for baseline rows shown beside the experts
+    schedule: tuple[int, ...] = ()  # block sizes left to right, summing to gen_length
+    delimiter_threshold: float | None = None  # AdaBlock's T; None: blocks of fixed sizes
+    delimiter_ids: tuple[int, ...] = ()  # AdaBlock's delimiter tokens
 
     def __post_init__(self) -> None:
         if not isinstance(self.block_length, int) or self.block_length < 1:
             raise ValueError(f"block_length must be a positive integer (got {self.block_length!r})")
         check_rule(self.remasking)
         check_temperature(self.temperature)
+        object.__setattr__(self, "schedule", tuple(self.schedule))
+        object.__setattr__(self, "delimiter_ids", tuple(self.delimiter_ids))
+        if self.schedule:
+            if not all(isinstance(b, int) and b >= 1 for b in self.schedule):
+                raise ValueError(f"block sizes must be positive integers (got {self.schedule})")
+            object.__setattr__(self, "block_length", self.schedule[0])
+        if self.delimiter_threshold is not None:
+            if self.schedule:
+                raise ValueError("an expert has a block schedule or adaptive blocks, not both")
+            if not 0 < self.delimiter_threshold:  # inf: never a delimiter (parity tests)
+                raise ValueError(f"ada:T takes a delimiter threshold T in (0, 1] "
+                                 f"(got {self.delimiter_threshold!r})")
+            if not self.delimiter_ids:
+                raise ValueError("AdaBlock needs at least one delimiter token id")
 
     @classmethod
     def from_json(cls, d: dict) -> Expert:
-        """The inverse of ``asdict(expert)``; files written before baselines existed all vote."""
+        """The inverse of `to_json`; files written before baselines existed all vote."""
+        threshold = d.get("delimiter_threshold")
         return cls(d["block_length"], d["remasking"], d["seed"], d["temperature"],
-                   d.get("votes", True))
+                   d.get("votes", True), tuple(int(b) for b in d.get("schedule") or ()),
+                   None if threshold is None else float(threshold),
+                   tuple(int(i) for i in d.get("delimiter_ids") or ()))
+
+    def to_json(self) -> dict:
+        """The expert's fields; a schedule or AdaBlock's settings only where it has them."""
+        d = {"block_length": self.block_length, "remasking": self.remasking, "seed": self.seed,
+             "temperature": self.temperature, "votes": self.votes}
+        if self.schedule:
+            d["schedule"] = list(self.schedule)
+        if self.adaptive:
+            d["delimiter_threshold"] = self.delimiter_threshold
+            d["delimiter_ids"] = list(self.delimiter_ids)
+        return d
+
+    @property
+    def adaptive(self) -> bool:
+        """Whether its blocks are AdaBlock's, sized while decoding."""
+        return self.delimiter_threshold is not None
+
+    @property
+    def blocks_spec(self) -> str:
+        """Its blocks as ``--blocks`` writes them: 8, 8+8+16+32+64, ada:0.3."""
+        if self.schedule:
+            return "+".join(map(str, self.schedule))
+        if self.adaptive:
+            return f"ada:{self.delimiter_threshold:g}"
+        return str(self.block_length)
+
+    def sizes(self, gen_length: int) -> tuple[int, ...]:
+        """Its block sizes over ``gen_length`` positions, the last cut at the end (AdaBlock:
+        the fallback's, as if no delimiter were found)."""
+        if self.schedule:
+            return self.schedule
+        whole, rest = divmod(gen_length, self.block_length)
+        return (self.block_length,) * whole + ((rest,) if rest else ())
 
     @property
     def label(self) -> str:
-        base = f"B={self.block_length}" if self.votes else f"whole ({self.remasking})"
-        extra = f" {self.remasking}" if self.votes else ""
+        if not self.votes:
+            base = f"whole ({self.remasking})"
+        elif self.adaptive:
+            base = f"B={self.blocks_spec}/{self.block_length} {self.remasking}"
+        else:
+            base = f"B={self.blocks_spec} {self.remasking}"
         seed = f" seed {self.seed}" if self.temperature > 0 else ""
-        return base + extra + seed
+        return base + seed
 
 
 @dataclass(frozen=True)
@@ -92,6 +161,9 @@ class DecodeConfig:
     # left before its steps run out, more steps that only edit it, while the last one changed
     # something, at most this many + 1 (as diffusers counts them); 0: none
     edit_post_steps: int = 0
+    # Set by the engine when an expert has AdaBlock's blocks: under ``fixed`` each of them
+    # takes its own share of steps (`block_steps`), so rows finish at different steps
+    adaptive_blocks: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.gen_length, int) or self.gen_length < 1:
@@ -120,13 +192,20 @@ class DecodeConfig:
                 "forbid_end_of_text": self.forbid_end_of_text,
                 "end_tokens_last": self.end_tokens_last, "max_gen_length": self.max_gen_length,
                 "sampler": self.sampler.spec, "edit": self.edit, "cache": self.cache,
-                "length": self.length.to_json(), "edit_post_steps": self.edit_post_steps}
+                "length": self.length.to_json(), "edit_post_steps": self.edit_post_steps,
+                **({"adaptive_blocks": True} if self.adaptive_blocks else {})}
+
+    def for_experts(self, experts: Iterable[Expert]) -> DecodeConfig:
+        """These settings as a decode of ``experts`` records them (`adaptive_blocks`)."""
+        adaptive = any(e.adaptive for e in experts)
+        return self if adaptive == self.adaptive_blocks else replace(self,
+                                                                     adaptive_blocks=adaptive)
 
     @property
     def variable(self) -> bool:
         """Whether experts take steps of their own (a parallel sampler, a growing canvas)
         rather than the fixed schedule's ``steps``."""
-        return self.sampler.variable or self.length.grows
+        return self.sampler.variable or self.length.grows or self.adaptive_blocks
 
     @property
     def step_cap(self) -> int:
@@ -134,7 +213,13 @@ class DecodeConfig:
         it bounds the recorded arrays."""
         if self.length.grows:
             return self.length.step_cap(self.gen_length)
-        return self.sampler.step_cap(self.steps, self.gen_length) + self.post_step_cap
+        return self._commit_step_cap + self.post_step_cap
+
+    @property
+    def _commit_step_cap(self) -> int:
+        # AdaBlock's blocks under ``fixed``: at least one token a step, as parallel samplers
+        return self.gen_length if self.adaptive_blocks else self.sampler.step_cap(
+            self.steps, self.gen_length)
 
     @property
     def post_step_cap(self) -> int:
@@ -147,10 +232,10 @@ class DecodeConfig:
         """The most steps these experts may take: their post-block editing steps counted by
         their own number of blocks."""
         if not self.edit_post_steps or self.length.grows:
-            return self.step_cap
-        blocks = max(-(-self.gen_length // e.block_length) for e in experts)
-        return (self.sampler.step_cap(self.steps, self.gen_length)
-                + (self.edit_post_steps + 1) * blocks)
+            return self.for_experts(experts).step_cap
+        blocks = max(len(e.sizes(self.gen_length)) if not e.adaptive else self.gen_length
+                     for e in experts)
+        return self.for_experts(experts)._commit_step_cap + (self.edit_post_steps + 1) * blocks
 
     def complete(self, steps_done: int, every_row_finished: bool) -> bool:
         """Whether a decode is over: all ``steps`` done with ``fixed``; every row finished
@@ -160,6 +245,9 @@ class DecodeConfig:
     def check(self, expert: Expert) -> None:
         """Raise ValueError unless ``expert`` can be decoded with these settings."""
         if self.length.grows:
+            if expert.schedule or expert.adaptive:
+                raise ValueError(f"--length {self.length.mode} decodes blocks of one size, as "
+                                 f"its authors' code does (got {expert.blocks_spec})")
             if expert.block_length > self.gen_length:
                 raise ValueError(f"block_length must be at most the maximum length "
                                  f"gen_length={self.gen_length} (got {expert.block_length})")
@@ -168,17 +256,59 @@ class DecodeConfig:
                                  f"authors' code does; the remasking rule must be "
                                  f"low_confidence (got {expert.remasking})")
             return
-        if self.gen_length % expert.block_length:
+        if expert.schedule:
+            self._check_schedule(expert.schedule)
+        elif expert.adaptive:
+            self._check_adaptive(expert)
+        elif self.gen_length % expert.block_length:
             raise ValueError(f"block_length must divide gen_length={self.gen_length} "
                              f"(got {expert.block_length}; allowed: {divisors(self.gen_length)})")
-        blocks = self.gen_length // expert.block_length
-        if self.steps % blocks:
-            raise ValueError(f"steps must be a multiple of the number of blocks "
-                             f"(gen_length {self.gen_length} / block_length {expert.block_length}"
-                             f" = {blocks} blocks; got steps={self.steps})")
+        else:
+            blocks = self.gen_length // expert.block_length
+            if self.steps % blocks:
+                raise ValueError(f"steps must be a multiple of the number of blocks "
+                                 f"(gen_length {self.gen_length} / block_length "
+                                 f"{expert.block_length} = {blocks} blocks; got steps="
+                                 f"{self.steps})")
+
+    def _check_schedule(self, sizes: tuple[int, ...]) -> None:
+        spec = "+".join(map(str, sizes))
+        if sum(sizes) != self.gen_length:
+            raise ValueError(f"block schedule {spec} sums to {sum(sizes)}, not the answer "
+                             f"length gen_length={self.gen_length}")
+        if self.sampler.variable:
+            return
+        if len(sizes) > self.steps:
+            raise ValueError(f"block schedule {spec} has {len(sizes)} blocks, more than "
+                             f"steps={self.steps}: each block needs at least one step")
+        uneven = [b for b in sizes if b * self.steps % self.gen_length]
+        if uneven:
+            per_step = self.gen_length / self.steps
+            raise ValueError(f"with the fixed sampler every block of {spec} keeps the run's "
+                             f"{per_step:g} tokens per step (gen_length {self.gen_length} / "
+                             f"steps {self.steps}), so each size must be a multiple of it (got "
+                             f"{', '.join(map(str, uneven))}); or use a parallel sampler")
+
+    def _check_adaptive(self, expert: Expert) -> None:
+        if expert.block_length > self.gen_length:
+            raise ValueError(f"AdaBlock's fallback block must be at most gen_length="
+                             f"{self.gen_length} (got {expert.block_length})")
+        if not self.sampler.variable and self.gen_length % self.steps:
+            raise ValueError(f"with the fixed sampler AdaBlock's blocks keep the run's tokens "
+                             f"per step, so steps must divide gen_length={self.gen_length} "
+                             f"(got steps={self.steps})")
+        if self.edit_post_steps:
+            raise ValueError("--edit-post-steps edits blocks of known sizes; AdaBlock's are "
+                             "sized while decoding")
 
     def steps_per_block(self, expert: Expert) -> int:
         return self.steps * expert.block_length // self.gen_length
+
+    def block_steps(self, size: int) -> int:
+        """Steps a block of ``size`` tokens takes under ``fixed``: its share of ``steps``, so
+        that every block commits the same tokens per step (rounded up for AdaBlock's blocks,
+        whose sizes are not known in advance)."""
+        return max(1, -(-size * self.steps // self.gen_length))
 
 
 def check_post_steps(post_steps: int, sampler: Sampler) -> None:
@@ -232,32 +362,63 @@ def hex_block_lengths(gen_length: int) -> list[int]:
     return [gen_length // f for f in HEX_BLOCK_FRACTIONS if gen_length % f == 0]
 
 
-def parse_blocks(values: str | Iterable[int | str]) -> tuple[int, ...]:
-    """Block sizes from "8,16,32" or a list of numbers, ascending; ValueError when empty, not
-    integers, or repeated (a repeated size would count one expert twice in the vote)."""
-    items = values.split(",") if isinstance(values, str) else list(values)
-    try:
-        blocks = [int(str(v).strip()) for v in items if str(v).strip()]
-    except ValueError:
-        raise ValueError(f"block sizes must be integers such as 8,16,32 (got {values!r})") from None
-    if not blocks:
-        raise ValueError("at least one block size (expert) is needed")
-    repeated = sorted({b for b in blocks if blocks.count(b) > 1})
-    if repeated:
-        raise ValueError(f"each block size may appear once (got {', '.join(map(str, repeated))} "
-                         f"more than once); use seeds for several votes per block size")
-    return tuple(sorted(blocks))
+def parse_blocks(values: str | Iterable[int | str]) -> tuple[int | str, ...]:
+    """Experts from "8,16,32" or "8,ada,8+24+96" (`blocks.parse_block_specs`): plain sizes as
+    ints, ascending, then schedules, presets and AdaBlock as text; ValueError when empty,
+    malformed or repeated."""
+    return parse_block_specs(values)
 
 
-def hex_experts(gen_length: int, blocks: Iterable[int] | None = None,
+@dataclass(frozen=True)
+class AdaOptions:
+    """AdaBlock's settings beside its threshold: None takes the default that fits the model
+    (`blocks.ada_fallback`, the tokenizer's newline or sentence end)."""
+
+    block_length: int | None = None  # the fallback block size
+    delimiter_ids: tuple[int, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.block_length is not None and (isinstance(self.block_length, bool)
+                                              or not isinstance(self.block_length, int)
+                                              or self.block_length < 1):
+            raise ValueError(f"AdaBlock's fallback block size must be a positive integer "
+                             f"(got {self.block_length!r})")
+        if self.delimiter_ids is not None:
+            ids = tuple(self.delimiter_ids)
+            if not ids or not all(isinstance(i, int) and i >= 0 for i in ids):
+                raise ValueError(f"AdaBlock's delimiters must be token ids >= 0 (got {ids})")
+            object.__setattr__(self, "delimiter_ids", ids)
+
+
+def expert_of(spec: int | str, gen_length: int, remasking: str, seed: int, temperature: float,
+              ada: AdaOptions, delimiter_ids: tuple[int, ...] = ()) -> Expert:
+    """The expert a ``--blocks`` item names for ``gen_length``; ``delimiter_ids`` are the
+    model's AdaBlock default (``ada.delimiter_ids`` overrides them)."""
+    if isinstance(spec, int) or str(spec).isdigit():
+        return Expert(int(spec), remasking, seed, temperature)
+    if str(spec).startswith(ADA):
+        ids = ada.delimiter_ids or tuple(delimiter_ids)
+        if not ids:
+            raise ValueError("this model's tokenizer has no newline or sentence-end token for "
+                             "AdaBlock; give its delimiters (--ada-delimiters)")
+        return Expert(ada.block_length or ada_fallback(gen_length), remasking, seed, temperature,
+                      delimiter_threshold=ada_threshold(str(spec)), delimiter_ids=ids)
+    sizes = schedule_sizes(str(spec), gen_length)
+    return Expert(sizes[0], remasking, seed, temperature, schedule=sizes)
+
+
+def hex_experts(gen_length: int, blocks: Iterable[int | str] | None = None,
                 remasking: str = "low_confidence", seeds: int = 1,
-                temperature: float = 0.0) -> list[Expert]:
-    """Experts in vote order: block sizes ascending, then seeds (ties go to the first)."""
+                temperature: float = 0.0, ada: AdaOptions = AdaOptions(),
+                delimiter_ids: tuple[int, ...] = ()) -> list[Expert]:
+    """Experts in vote order: block sizes ascending, then schedules and AdaBlock as given,
+    then seeds (ties go to the first)."""
     check_seeds(seeds, temperature, remasking)
     blocks = parse_blocks(blocks) if blocks is not None else hex_block_lengths(gen_length)
     if not blocks:
         raise ValueError(f"no HEX block size divides gen_length={gen_length}; give block sizes")
-    return [Expert(b, remasking, seed, temperature) for b in blocks for seed in range(seeds)]
+    return [expert_of(b, gen_length, remasking, seed, temperature, ada, delimiter_ids)
+            for b in blocks for seed in range(seeds)]
 
 
 def baseline_experts(gen_length: int, remasking: str = "low_confidence",
@@ -283,6 +444,20 @@ def scaled_steps(gen_length: int, default_gen_length: int, default_steps: int,
     """Steps for ``gen_length`` at the model's default tokens per step, rounded up to a multiple
     of each expert's number of blocks (a multiple of all of them divides gen_length)."""
     steps = max(1, gen_length * default_steps // default_gen_length)
-    sizes = parse_blocks(blocks) if blocks is not None else hex_block_lengths(gen_length)
-    unit = math.lcm(*[gen_length // b for b in sizes if 0 < b and gen_length % b == 0] or [1])
+    specs = (hex_block_lengths(gen_length) if blocks is None
+             else blocks.split(",") if isinstance(blocks, str) else list(blocks))
+    unit = math.lcm(*[gen_length // math.gcd(gen_length, b) for spec in specs
+                      for b in spec_sizes(spec, gen_length)] or [1])
     return min(gen_length, -(-steps // unit) * unit)
+
+
+def spec_sizes(spec: int | str, gen_length: int) -> tuple[int, ...]:
+    """The block sizes a ``--blocks`` item gives ``gen_length`` (none for AdaBlock, whose
+    blocks are sized while decoding, nor for one that is malformed or does not fit it)."""
+    try:
+        spec = normal_spec(spec)
+        if spec.isdigit():
+            return (int(spec),) if gen_length % int(spec) == 0 else ()
+        return () if spec.startswith(ADA) else schedule_sizes(spec, gen_length)
+    except ValueError:
+        return ()

@@ -91,6 +91,9 @@ class Trajectory:
         default_factory=lambda: np.empty(0, dtype=np.int32))
     # id -> text of the committed tokens a growing canvas cut, which no final token shows
     cut_texts: dict[int, str] = field(default_factory=dict)
+    # (N, 2) the [start, end) of each block the expert decoded, left to right; empty: its
+    # block sizes laid over the final canvas (AdaBlock's are only known from the decode)
+    blocks: np.ndarray = field(default_factory=lambda: np.empty((0, 2), dtype=np.int64))
 
     def __post_init__(self) -> None:
         if self.steps_taken < 0:
@@ -103,6 +106,9 @@ class Trajectory:
             self.commits = ev.commits_per_step(self.events, self.steps_taken)
         if len(self.canvas_length) == 0:
             self.canvas_length = ev.canvas_lengths(self.events, self.steps_taken)
+        self.blocks = np.asarray(self.blocks, dtype=np.int64).reshape(-1, 2)
+        if len(self.blocks) == 0 and not self.expert.adaptive and len(self.token_ids):
+            self.blocks = laid_out(self.expert.sizes(len(self.token_ids)))
 
     @classmethod
     def from_events(cls, expert: Expert, log: EventLog, mask_id: int, steps_taken: int,
@@ -201,6 +207,21 @@ class Run:
 
 # --- JSON -------------------------------------------------------------------------------------
 
+def laid_out(sizes) -> np.ndarray:
+    """(N, 2) [start, end) of blocks of ``sizes``, left to right."""
+    ends = np.cumsum(sizes, dtype=np.int64)
+    return np.stack([ends - np.asarray(sizes, dtype=np.int64), ends], 1).reshape(-1, 2)
+
+
+def check_blocks(blocks: np.ndarray, length: int) -> np.ndarray:
+    """``blocks`` if they are left-to-right [start, end) spans from 0 within ``length``."""
+    if len(blocks) and (blocks[0, 0] != 0 or (blocks[:, 1] <= blocks[:, 0]).any()
+                        or (blocks[1:, 0] != blocks[:-1, 1]).any() or blocks[-1, 1] > length):
+        raise TrajectoryFormatError("expert blocks must be [start, end) spans from 0, left to "
+                                    "right, within the answer")
+    return blocks
+
+
 def _floats(values: np.ndarray, digits: int = 4) -> list:
     """Nested lists with nan as null (JSON has no NaN)."""
     rounded = np.round(values.astype(np.float64), digits)
@@ -210,7 +231,7 @@ def _floats(values: np.ndarray, digits: int = 4) -> list:
 
 def trajectory_to_json(t: Trajectory) -> dict[str, Any]:
     return {
-        **asdict(t.expert),
+        **t.expert.to_json(),
         "token_ids": t.token_ids.tolist(), "tokens": t.tokens,
         "reveal_step": t.reveal_step.tolist(), "reveal_conf": _floats(t.reveal_conf),
         "draft_ids": t.draft_ids.tolist(), "draft_prob": _floats(t.draft_prob),
@@ -223,6 +244,7 @@ def trajectory_to_json(t: Trajectory) -> dict[str, Any]:
         "steps_taken": t.steps_taken, "commits": t.commits.tolist(), "edits": t.edits.tolist(),
         "edit_texts": [list(pair) for pair in t.edit_texts],
         "events": ev.to_json(t.events), "canvas_length": t.canvas_length.tolist(),
+        "blocks": t.blocks.tolist(),
         **({"cut_texts": {str(i): text for i, text in t.cut_texts.items()}}
            if t.cut_texts else {}),
     }
@@ -295,7 +317,13 @@ def trajectory_from_json(d: dict[str, Any], steps: int, gen_length: int,
         edit_texts=edit_texts if len(edit_texts) == len(edits) else [],
         one_step_log_likelihood=log_likelihood(d.get("one_step_log_likelihood")),
         cut_texts=cut_texts_of(d.get("cut_texts", {}), top_id, gen_length),
+        blocks=check_blocks(limits.int_array(d.get("blocks", []), "blocks", 0, gen_length)
+                            .reshape(-1, 2), gen_length),
     )
+    schedule = common["expert"].schedule
+    if schedule and sum(schedule) != gen_length:
+        raise TrajectoryFormatError(f"expert schedule sums to {sum(schedule)}, not "
+                                    f"gen_length={gen_length}")
     if log is not None:
         t = Trajectory.from_events(log=log, mask_id=mask_id, steps_taken=steps_taken, **common)
     else:
