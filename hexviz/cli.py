@@ -36,12 +36,19 @@ from hexviz.tasks import TASK_NAMES, get_task
 from hexviz.tasks.answers import EXTRACTORS
 
 
-def blocks_arg(text: str) -> tuple[int, ...]:
-    """argparse type for --blocks "8,16,32"."""
+def blocks_arg(text: str) -> tuple[int | str, ...]:
+    """argparse type for --blocks "8,16,32,ada,8+24+96": plain sizes as ints, ascending, then
+    schedules, presets and AdaBlock as normalized text (`parse_blocks`)."""
     try:
         return parse_blocks(text)
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def delimiters_arg(text: str) -> tuple[str, ...]:
+    """argparse type for --ada-delimiters "198 13" or ". ?": space-separated token ids or
+    texts (a comma or a plus sign is a token here, never a separator)."""
+    return tuple(text.split())
 
 
 def sampler_arg(text: str) -> Sampler:
@@ -71,8 +78,17 @@ def add_model_args(parser: argparse.ArgumentParser) -> None:
 
 def add_decode_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--blocks", type=blocks_arg, default=None,
-                        help="expert block sizes, e.g. 8,16,32 (default: the HEX set, "
+                        help="experts, comma-separated: block sizes 8,16,32; schedules "
+                             "8+8+16+32+64 (summing to gen_length); grow, shrink; AdaBlock ada "
+                             "or ada:T (T in (0, 1], default 0.3) (default: the HEX set, "
                              "gen_length/32 ... gen_length/2)")
+    parser.add_argument("--ada-block-length", type=int, default=None, metavar="N",
+                        help="AdaBlock's fallback block size, when no delimiter is sure "
+                             "enough (default: gen_length/16)")
+    parser.add_argument("--ada-delimiters", type=delimiters_arg, default=None, metavar="LIST",
+                        help="AdaBlock's delimiters, space-separated token ids or texts, "
+                             "e.g. \"198\" or \". ?\" (\\n: newline; default: the "
+                             "tokenizer's newline, else its period)")
     parser.add_argument("--gen-length", type=int, default=None,
                         help="answer region length (default: the model's)")
     parser.add_argument("--steps", type=int, default=None,
@@ -180,7 +196,8 @@ def settings_of(args: argparse.Namespace, task: str | None) -> Settings:
                     edit=args.edit, cache=args.cache, forbid_end_of_text=args.forbid_end_of_text,
                     end_tokens_last=args.end_tokens_last, answer_format=args.answer,
                     tie_rule=args.tie, length=args.length, length_options=length_options(args),
-                    edit_post_steps=args.edit_post_steps)
+                    edit_post_steps=args.edit_post_steps,
+                    ada_block_length=args.ada_block_length, ada_delimiters=args.ada_delimiters)
 
 
 def run_limits(args: argparse.Namespace) -> limits.Limits:

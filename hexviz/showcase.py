@@ -6,8 +6,10 @@ built-in model at its own defaults, picks each chapter's problem by a rule (`pic
 `pick_parallel`, `pick_growing`), and writes the runs to ``assets/gallery/`` with an index
 (``lesson.index``) that `hexviz.render.lesson` reads. ``python -m hexviz.showcase growing``
 decodes and writes only chapter 7's runs, adding them to the index and leaving every other
-stored file as it is. ``python -m hexviz.showcase animation`` remakes only the README's GIF
-from the stored run (no model needed); ``show`` prints the chapters' text.
+stored file as it is. ``python -m hexviz.showcase blocks RESULTS`` writes the gallery's run of
+experts beyond one block size, picked from an eval of them (`bench/block_bench.py`).
+``python -m hexviz.showcase animation`` remakes only the README's GIF from the stored run (no
+model needed); ``show`` prints the chapters' text.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from hexviz.runs.record import Run
 CANDIDATES = 24  # test problems decoded to choose the chapters' runs from
 PARALLEL_SAMPLER = "threshold:0.9"  # chapter 6's sampler: Fast-dLLM's threshold
 GROWING_LENGTH = "daedal"  # chapter 7's growing canvas, at its authors' settings fitted
+BLOCKS_FILE = "blocks-beyond-one-size.json"  # the gallery's run of schedules and AdaBlock
 
 
 # --- choosing the chapters' problems (pure, on decoded runs) -----------------------------------
@@ -238,6 +241,43 @@ def build_growing_only(out: Path = GALLERY_DIR, candidates: int = CANDIDATES,
     return [*written, index_path]
 
 
+def pick_rescue(results) -> tuple[int, int] | None:
+    """(record position, expert index) of the first problem a schedule or AdaBlock expert got
+    right while every plain block size got it wrong (`scoring.rescues`); None when none did."""
+    from hexviz.eval.scoring import rescues
+
+    found = sorted((n, i) for i, problems in rescues(results).items() for n in problems)
+    return found[0] if found else None
+
+
+def build_blocks(results_path: Path, out: Path = GALLERY_DIR, model: str | None = None
+                 ) -> list[Path]:
+    """The gallery's run of experts beyond one block size: the first problem of an eval of
+    them (`bench/block_bench.py`) that a schedule or AdaBlock expert got right and every plain
+    size wrong, decoded again with the eval's experts and settings; nothing when none did."""
+    from hexviz import models
+    from hexviz.decode.assemble import decode
+    from hexviz.eval.records import load_results
+
+    results = load_results(results_path)
+    picked = pick_rescue(results)
+    if picked is None:
+        print(f"no problem of {len(results.records)} was right by a schedule or AdaBlock "
+              f"alone; nothing written", file=sys.stderr)
+        return []
+    n, expert = picked
+    record = results.records[n]
+    lm = models.load(model)
+    run = portable(decode(lm, lm.format_prompt(record.question), results.experts,
+                          results.config, question=record.question))
+    if [t.answer for t in run.trajectories] != record.answers:
+        raise ValueError(f"problem {record.index} decodes to other answers than the eval's")
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"test problem {record.index}: {results.experts[expert].label} right, every plain "
+          f"size wrong (gold {record.gold})", file=sys.stderr)
+    return [save_small(run, out / BLOCKS_FILE)]
+
+
 def animation_command(folder: Path = GALLERY_DIR, out: Path = README_ANIMATION) -> list[str]:
     """The `hexviz animate` arguments that make the README's GIF: the wall chapter's run, every
     expert side by side, the vote at the end."""
@@ -282,6 +322,11 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--candidates", type=int, default=CANDIDATES,
                    help="test problems to choose the chapter from")
     g.add_argument("--model", default=None, help="default: the built-in model")
+    k = sub.add_parser("blocks", help="write the gallery's run where a schedule or AdaBlock "
+                                      "beats every plain block size, from an eval of them")
+    k.add_argument("results", type=Path, help="bench/block_bench.py's results (fixed.json)")
+    k.add_argument("--out", type=Path, default=GALLERY_DIR)
+    k.add_argument("--model", default=None, help="default: the built-in model")
     sub.add_parser("show", help="print the chapters' text (no model needed)")
     sub.add_parser("animation", help="remake the README's GIF from the stored run (no model)")
     args = parser.parse_args(argv)
@@ -291,6 +336,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "growing":
         for path in build_growing_only(args.out, args.candidates, args.model):
+            print(f"{path}  {path.stat().st_size / 1024:.0f} KiB")
+        return 0
+    if args.command == "blocks":
+        for path in build_blocks(args.results, args.out, args.model):
             print(f"{path}  {path.stat().st_size / 1024:.0f} KiB")
         return 0
     if args.command == "animation":

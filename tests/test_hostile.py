@@ -346,7 +346,7 @@ def test_a_too_long_answer_is_refused_alike_everywhere_before_the_weights_load(
                 f" the prompt takes {n} of the model's {outline.max_length} positions")
     runner = LocalRunner()
     form = widgets.LengthControls.of(runner, BUILTIN_LABEL, gen_length)  # what Explore shows
-    request = widgets.run_request(prompt, BUILTIN_LABEL, form.experts, "low_confidence",
+    request = widgets.run_request(prompt, BUILTIN_LABEL, form.experts, "", "low_confidence",
                                   gen_length, form.steps, 0.0, 1, False, False, True)
     with pytest.raises(gr.Error) as app:
         widgets.user_errors("decoding", next, iter(runner.run(request)))

@@ -120,3 +120,23 @@ def test_chapter_7_alone_is_added_and_every_other_stored_file_kept(random_model_
     fixed = gallery.read_run(tmp_path / lesson.GROWING_FILES["fixed"])
     assert grown.prompt == fixed.prompt and grown.config.length.grows
     assert not fixed.config.length.grows
+
+
+def test_the_blocks_run_is_the_first_problem_a_schedule_alone_got_right(tmp_path, capsys):
+    from hexviz.eval.records import EvalResults, Record
+    from hexviz.eval.report import results_to_json
+    from hexviz.policy.settings import DecodeConfig, Expert
+
+    experts = [Expert(4), Expert(4, schedule=(4, 12)),
+               Expert(4, delimiter_threshold=0.3, delimiter_ids=(5,))]
+    records = [Record(0, "q0", "1", ["1", "1", "2"], [False] * 3),
+               Record(1, "q1", "1", ["2", "2", "1"], [False] * 3),
+               Record(2, "q2", "1", ["2", "1", "2"], [False] * 3)]
+    results = EvalResults("m", "d.jsonl", DecodeConfig(16, 16), experts, "gsm8k", records)
+    assert showcase.pick_rescue(results) == (1, 2)
+    results.records = records[:1]
+    assert showcase.pick_rescue(results) is None
+    path = tmp_path / "fixed.json"
+    path.write_text(json.dumps(results_to_json(results)))
+    assert showcase.build_blocks(path, tmp_path / "gallery") == []
+    assert "no problem of 1 was right" in capsys.readouterr().err

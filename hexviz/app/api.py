@@ -20,9 +20,12 @@ def api_request(label: str, prompt: str, blocks: str, remasking: str, gen_length
                 steps: int, temperature: float, seeds: int, baselines: bool,
                 sampler: str = "fixed", edit: float | str | None = None,
                 cache: str = "none", task: str = "", length: str = "fixed",
-                length_options: Mapping[str, object] | None = None) -> RunRequest:
+                length_options: Mapping[str, object] | None = None,
+                ada_block_length: int = 0, ada_delimiters: str = "") -> RunRequest:
     """The API's arguments as a request: "" blocks is the HEX set, 0 the model's defaults,
-    "" task the model's own format, a None growing-canvas setting the authors' default."""
+    "" task the model's own format, a None growing-canvas setting the authors' default, 0 and
+    "" AdaBlock's fallback and delimiters the model's (delimiters: space-separated ids or
+    texts, as ``--ada-delimiters``)."""
     blocks = str(blocks or "")
     return RunRequest(prompt=str(prompt or ""), model=label, remasking=str(remasking),
                       blocks=parse_blocks(blocks) if blocks.strip() else None,
@@ -33,7 +36,10 @@ def api_request(label: str, prompt: str, blocks: str, remasking: str, gen_length
                       sampler=str(sampler or "fixed"), edit=parse_edit(edit),
                       cache=str(cache), task=str(task).strip() or None,
                       length=str(length or "fixed"),
-                      length_options=given_length_options(length_options or {}))
+                      length_options=given_length_options(length_options or {}),
+                      ada_block_length=limits.as_int(ada_block_length or 0,
+                                                     "ada_block_length") or None,
+                      ada_delimiters=tuple(str(ada_delimiters or "").split()) or None)
 
 
 def wire(runner: Runner, label: str) -> None:
@@ -55,19 +61,24 @@ def endpoint(runner: Runner, label: str) -> Callable[..., dict]:
                 expand_eos_confidence_threshold: float | None = None,
                 low_density_threshold: float | None = None,
                 high_density_threshold: float | None = None, scheduler: str | None = None,
-                max_adjust_steps: int | None = None, eos_signal: str | None = None) -> dict:
+                max_adjust_steps: int | None = None, eos_signal: str | None = None,
+                ada_block_length: int = 0, ada_delimiters: str = "") -> dict:
         """Decode ``prompt`` with HEX experts and return the run's JSON (the CLI's --json);
         ``sampler`` is NAME[:VALUE] as in the CLI, ``edit`` an editing threshold ("" the
         model's default, "off" none), ``cache`` prefix or dual decodes with a block KV cache
         (its ``config.cache`` says whether the model had one), ``task`` a task's prompt
         protocol and parser ("" the model's own format), ``length`` daedal or rho-eos a
         canvas that grows and shrinks up to ``gen_length``, with the CLI's settings of the
-        same names (None: the authors' default, fitted to ``gen_length``)."""
+        same names (None: the authors' default, fitted to ``gen_length``). ``blocks`` takes
+        the CLI's ``--blocks``: sizes, schedules (8+8+16+32+64), grow, shrink, ada, ada:T;
+        ``ada_block_length`` and ``ada_delimiters`` (space-separated token ids or texts) are
+        AdaBlock's fallback block and delimiters (0 and "": the model's defaults)."""
         given = locals()  # the growing canvas's settings, by name
         options = {o.name: given[o.name] for o in CANVAS_OPTIONS}
         request = user_errors("reading the arguments", api_request, label, prompt, blocks,
                               remasking, gen_length, steps, temperature, seeds, baselines,
-                              sampler, edit, cache, task, length, options)
+                              sampler, edit, cache, task, length, options,
+                              ada_block_length, ada_delimiters)
         *_, run = user_errors("decoding", list, runner.run(request))
         result = record.run_to_json(run)
         del run

@@ -17,6 +17,7 @@ import gradio as gr
 from hexviz import limits
 from hexviz.app.runner import Runner, RunRequest
 from hexviz.decode.plan import PAPER_TOKENS_PER_STEP
+from hexviz.policy.blocks import normal_spec
 from hexviz.policy.length import (
     EOS_SIGNALS,
     LENGTH_MODES,
@@ -27,8 +28,8 @@ from hexviz.policy.length import (
 from hexviz.policy.length import flag as length_flag
 from hexviz.policy.rules import RULE_NAMES
 from hexviz.policy.samplers import SAMPLER_NAMES, Sampler, parse_edit
-from hexviz.policy.settings import (CACHE_MODES, divisors, hex_block_lengths, parse_blocks,
-                                    scaled_steps)
+from hexviz.policy.settings import (CACHE_MODES, Expert, divisors, hex_block_lengths,
+                                    parse_blocks, scaled_steps)
 from hexviz.render import animate
 from hexviz.runs import gallery
 from hexviz.runs.record import Run, TrajectoryFormatError
@@ -96,6 +97,34 @@ FALLBACK_LENGTHS = (64, 64)
 
 GEN_LENGTHS = [16, 32, 64, 128, 256, 512]
 
+# The experts beyond one block size (`hexviz.policy.blocks`), typed beside the ticked sizes.
+MORE_EXPERTS = "More experts: schedules, grow, shrink, ada, ada:0.5"
+MORE_EXPERTS_INFO = ("comma-separated, voting beside the ticked sizes: block sizes left to right "
+                     "summing to gen length; grow / shrink (blocks that double / halve); "
+                     "AdaBlock ada:T, blocks that end at a delimiter the model is surer of than "
+                     "T (default 0.3), with the model's fallback block and delimiters")
+
+
+def expert_specs(ticked: Sequence[int | str] | None, more: str | None) -> list[int | str]:
+    """The ticked block sizes and the More experts text's items, as ``--blocks`` lists them."""
+    return [*(ticked or []), *(item for item in str(more or "").split(",") if item.strip())]
+
+
+def expert_picks(run: Run) -> tuple[list[int], str]:
+    """``run``'s voting experts as the form shows them: plain block sizes ticked, the others
+    (schedules, AdaBlock) as More experts text; seeds of one expert once."""
+    specs = dict.fromkeys(picked_spec(run.trajectories[i].expert) for i in run.voters)
+    return (sorted(int(s) for s in specs if s.isdigit()),
+            ", ".join(s for s in specs if not s.isdigit()))
+
+
+def picked_spec(expert: Expert) -> str:
+    """An expert's blocks as the form writes them (a bare ``ada`` at the default threshold)."""
+    try:
+        return normal_spec(expert.blocks_spec)
+    except ValueError:  # a threshold the form cannot give (a parity test's inf): as recorded
+        return expert.blocks_spec
+
 
 def task_template_markdown(name: str | None) -> str:
     """What the task picker shows: the user turn around the question, and the prefix."""
@@ -138,15 +167,17 @@ class LengthControls:
 
     @classmethod
     def of(cls, runner: Runner, label: str, gen_length: int | None = None,
-           blocks: list[int] | None = None) -> LengthControls:
-        """For ``gen_length`` (default the model's own) and ticked ``blocks`` (default the
-        HEX set): steps at the model's tokens per step, whole steps for every ticked expert."""
+           blocks: list[int] | None = None, more: str = "") -> LengthControls:
+        """For ``gen_length`` (default the model's own), ticked ``blocks`` (default the HEX
+        set) and the ``more`` experts' text: steps at the model's tokens per step, whole steps
+        for every expert whose blocks fit (a schedule's too; AdaBlock's are sized while
+        decoding)."""
         choices = gen_length_choices(runner, label)
         model_gen, model_steps = model_lengths(runner, label)
         n = gen_length or min(model_gen, max(choices))
         choices = sorted({*choices, n})
         experts = [b for b in blocks if n % b == 0] if blocks else hex_block_lengths(n)
-        steps = scaled_steps(n, model_gen, model_steps, experts or None)
+        steps = scaled_steps(n, model_gen, model_steps, expert_specs(experts, more) or None)
         return cls(choices, n, steps, divisors(n), experts, canvas_defaults(n))
 
 
@@ -269,6 +300,7 @@ class SettingsColumn:
     prompt: gr.Textbox
     model: gr.Dropdown
     blocks: gr.CheckboxGroup
+    more_blocks: gr.Textbox  # experts beyond one block size, joining the ticked ones
     rule: gr.Dropdown
     gen_length: gr.Dropdown
     steps: gr.Number
@@ -303,6 +335,8 @@ def settings_column(prompt: gr.Textbox, labels: list[str],
                        "answer parser)", elem_id="task-picker")
     template = gr.Markdown(task_template_markdown(None), elem_id="task-template")
     blocks = gr.CheckboxGroup(lengths.blocks, value=lengths.experts, label="Experts: block sizes")
+    more_blocks = gr.Textbox("", label=MORE_EXPERTS, placeholder="8+8+16+32+64, ada",
+                             info=MORE_EXPERTS_INFO, max_lines=1, elem_id="more-experts")
     with gr.Row():
         rule = gr.Dropdown(list(RULE_NAMES), value="low_confidence", label="Remasking rule")
         gen_length = gr.Dropdown(lengths.choices, value=lengths.gen_length, label="Gen length")
@@ -330,9 +364,9 @@ def settings_column(prompt: gr.Textbox, labels: list[str],
                           "approximate (none: exact)", elem_id="cache-mode")
     with gr.Accordion("Replay a trajectory JSON (no model needed)", open=False):
         upload = gr.File(label="Trajectory JSON", file_types=[".json"], type="filepath")
-    settings = SettingsColumn(prompt, model, blocks, rule, gen_length, steps, temperature,
-                              seeds, forbid, end_last, baselines, sampler, edit, cache, task,
-                              canvas)
+    settings = SettingsColumn(prompt, model, blocks, more_blocks, rule, gen_length, steps,
+                              temperature, seeds, forbid, end_last, baselines, sampler, edit,
+                              cache, task, canvas)
     task.change(task_template_markdown, [task], [template], api_visibility="private")
     wire_canvas(settings)
     return settings, upload
@@ -368,13 +402,15 @@ def wire_canvas(settings: SettingsColumn) -> None:
                [settings.baselines], api_visibility="private")
 
 
-def run_request(prompt, model, blocks, rule, gen_length, steps, temperature, seeds, forbid,
-                end_last, baselines, sampler="fixed", edit=None, cache="none",
+def run_request(prompt, model, blocks, more_blocks, rule, gen_length, steps, temperature, seeds,
+                forbid, end_last, baselines, sampler="fixed", edit=None, cache="none",
                 task=None, length="fixed", *canvas_options) -> RunRequest:
-    """The settings column's values as a request (validated as it is made); ``canvas_options``
-    are the growing canvas's controls in `CANVAS_OPTIONS` order (none: the authors')."""
+    """The settings column's values as a request (validated as it is made): the experts are
+    the ticked ``blocks`` and the ``more_blocks`` text's; ``canvas_options`` are the growing
+    canvas's controls in `CANVAS_OPTIONS` order (none: the authors')."""
     length = str(length or "fixed")
-    return RunRequest(prompt=prompt or "", model=model, blocks=parse_blocks(blocks or []),
+    return RunRequest(prompt=prompt or "", model=model,
+                      blocks=parse_blocks(expert_specs(blocks, more_blocks)),
                       remasking=rule, gen_length=int(gen_length), steps=int(steps),
                       temperature=float(temperature), seeds=int(seeds),
                       forbid_end_of_text=bool(forbid), end_tokens_last=bool(end_last),
@@ -386,13 +422,14 @@ def run_request(prompt, model, blocks, rule, gen_length, steps, temperature, see
 
 def settings_values(run: Run) -> list[Any]:
     """The settings that decode ``run`` again, in `SettingsColumn.of_a_run`'s order after the
-    question: blocks, rule, gen_length, steps, temperature, seeds, forbid, end_last,
-    baselines, sampler, edit, cache, task, the length mode and its settings (a fixed run's:
-    the defaults for its gen_length, should the user pick a growing canvas)."""
+    question: blocks (the plain sizes), more blocks (schedules, AdaBlock: `expert_picks`),
+    rule, gen_length, steps, temperature, seeds, forbid, end_last, baselines, sampler, edit,
+    cache, task, the length mode and its settings (a fixed run's: the defaults for its
+    gen_length, should the user pick a growing canvas)."""
     s = gallery.explore_settings(run)
     length = run.config.length
     canvas = length if length.grows else canvas_defaults(run.config.gen_length)
-    return [s["blocks"], s["remasking"], s["gen_length"], s["steps"], s["temperature"],
+    return [*expert_picks(run), s["remasking"], s["gen_length"], s["steps"], s["temperature"],
             s["seeds"], s["forbid_end_of_text"], s["end_tokens_last"], s["baselines"],
             s["sampler"],
             "off" if s["edit"] is None else f"{s['edit']:g}", s["cache"], run.task or OWN_FORMAT,

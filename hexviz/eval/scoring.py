@@ -128,6 +128,27 @@ def tie_rule_table(results: EvalResults) -> list[tuple[str, float | None, float]
     return rows
 
 
+def right_matrix(results: EvalResults) -> list[tuple[bool, ...]]:
+    """Problems x experts: whether each expert's answer is right (the HEX authors' table)."""
+    right = checker(results)
+    return [tuple(right(a, r.gold) for a in r.answers) for r in results.records]
+
+
+def plain_experts(results: EvalResults) -> list[int]:
+    """The voting experts of one block size each (no schedule, no AdaBlock)."""
+    return [i for i in results.voters
+            if not (results.experts[i].schedule or results.experts[i].adaptive)]
+
+
+def rescues(results: EvalResults) -> dict[int, list[int]]:
+    """Per voting expert with a schedule or AdaBlock's blocks, the problems (positions in
+    ``results.records``) it got right while every plain block size got them wrong."""
+    plain = plain_experts(results)
+    rows = right_matrix(results)
+    return {i: [n for n, row in enumerate(rows) if row[i] and not any(row[j] for j in plain)]
+            for i in results.voters if i not in plain}
+
+
 def scaling_curve(results: EvalResults) -> list[tuple[int, float, float]]:
     """(votes, HEX accuracy, tie rate) using the first 1..K voting experts.
 

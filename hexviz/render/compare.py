@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from hexviz.render import figures, growing, palette
+from hexviz.render.plotting import block_name
 from hexviz.render.states import END_OF_TEXT, END_OF_TURN, MASK
 from hexviz.runs.record import Run, Trajectory
 
@@ -103,8 +104,10 @@ def fork_summary(original: Run, index: int, fork: Run, step: int,
     a, b = original.trajectories[index], fork.trajectories[0]
     diverge = first_divergence(a, b, step)
     differ = len(figures.differing_positions(a, b))
-    what = [f"block length {b.expert.block_length}"] if (
-        b.expert.block_length != a.expert.block_length) else []
+    what = []
+    if block_name(b.expert) != block_name(a.expert):  # a plain size, else the blocks' name
+        what.append(f"block length {b.expert.block_length}" if b.expert.blocks_spec.isdigit()
+                    else f"blocks {block_name(b.expert).removeprefix('B=')}")
     if b.expert.remasking != a.expert.remasking:
         what.append(f"rule {b.expert.remasking}")
     if b.expert.temperature != a.expert.temperature:

@@ -15,8 +15,9 @@ import plotly.graph_objects as go
 from hexviz import limits
 from hexviz.render import growing, palette
 from hexviz.render.growing import canvas_length  # noqa: F401  a chart of its own (`app.views`)
-from hexviz.render.plotting import (STATE_BAR, STATE_COLORS, STEP_BAR_PX, fit_layout, row_labels,
-                                    rows_axis, state_scale, step_bar, steps_scale)
+from hexviz.render.plotting import (STATE_BAR, STATE_COLORS, STEP_BAR_PX, block_edges,
+                                    fit_layout, row_labels, rows_axis, state_scale, step_bar,
+                                    steps_scale)
 from hexviz.render.plotting import TITLE_LINE_PX, axis_label  # noqa: F401  figures' own names too
 from hexviz.render.plotting import CELL_MARKS, cell_texts
 from hexviz.render.states import END_OF_TEXT, END_OF_TURN, MASK, TEXT
@@ -79,8 +80,9 @@ def _hover(t: Trajectory) -> list[str]:
 
 
 def reveal_order(run: Run) -> go.Figure:
-    """Heatmap, one row per expert: the step at which each answer position was revealed. Rows
-    of a growing canvas end where its final canvas ends (blank past it; the hover says so)."""
+    """Heatmap, one row per expert: the step at which each answer position was revealed, and
+    white lines where the expert's recorded blocks meet (`Trajectory.blocks`). Rows of a growing
+    canvas end where its final canvas ends (blank past it; the hover says so)."""
     width = max(len(t.token_ids) for t in run.trajectories)
     z = growing.padded([np.where(t.reveal_step >= 0, t.reveal_step, np.nan)
                         for t in run.trajectories], np.nan)
@@ -96,8 +98,7 @@ def reveal_order(run: Run) -> go.Figure:
     for t, label in zip(run.trajectories, labels, strict=True):
         if len(t.edits):
             fig.add_trace(edit_marks(t, label))
-    edges = [(row, edge) for row, t in enumerate(run.trajectories)
-             for edge in range(t.expert.block_length, len(t.token_ids), t.expert.block_length)]
+    edges = [(row, edge) for row, t in enumerate(run.trajectories) for edge in block_edges(t)]
     notes = ["the step at which each token was unmasked", "white lines: block edges"]
     if any(len(t.token_ids) < width for t in run.trajectories):
         notes.append("each row ends with its expert's final canvas")

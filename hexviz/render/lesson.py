@@ -24,6 +24,7 @@ from hexviz.paths import STORED_EVALS
 from hexviz.render import animate, figures
 from hexviz.render.animate import middle_voter
 from hexviz.render.animate.panels import run_vocab
+from hexviz.render.plotting import block_name
 from hexviz.render.scaling import BUILTIN_NAME, scaling_title
 from hexviz.runs import metrics
 from hexviz.runs.gallery import GALLERY_DIR, read_run
@@ -141,7 +142,7 @@ def answers_table(run: Run, gold: str | None = None) -> str:
         if gold is not None and t.answer == gold:
             answer += " ✓"
         text = quoted(t.text, 60).replace("|", "\\|")
-        name = f"B={t.expert.block_length}" if t.expert.votes else f"{label}, no vote"
+        name = block_name(t.expert) if t.expert.votes else f"{label}, no vote"
         rows.append(f"| {name} | {answer} | {text} |")
     return "\n".join(rows)
 
@@ -180,7 +181,7 @@ def chapter_wall(run: Run, card: EvalResults | None) -> Chapter:
             f"block, by confidence. The model was trained on answers padded with end-of-text "
             f"tokens, and it is surest of that padding: in the first half of the steps, "
             f"**{pct(early_end(run, whole))}** of the tokens the whole-answer run revealed were "
-            f"end tokens, against {pct(early_end(run, small))} for B={ts.expert.block_length}. "
+            f"end tokens, against {pct(early_end(run, small))} for {block_name(ts.expert)}. "
             f"Those end tokens form a wall that the answer has to fit in front of (red in the "
             f"unmasking map; the pressure chart shows the share of masked positions whose draft "
             f"is an end token). ")
@@ -293,7 +294,7 @@ def chapter_parallel(run: Run, fixed: Run | None, gold: str | None,
                             for p in range(burst.min(), burst.max() + 1)), 120)
     pad, pad_i, pad_step = largest_burst(run, text_only=False)
     steps = run.config.steps
-    taken = ", ".join(f"B={run.trajectories[v].expert.block_length} "
+    taken = ", ".join(f"{block_name(run.trajectories[v].expert)} "
                       f"{run.trajectories[v].steps_taken}" for v in run.voters)
     sampler = run.config.sampler
     text = (f"So far every expert revealed a fixed share of its block at each step: "
@@ -303,13 +304,13 @@ def chapter_parallel(run: Run, fixed: Run | None, gold: str | None,
             f"{sampler.value:g})`) an expert commits its most confident masked position and "
             f"every other one at {sampler.value:g} or above, and a block ends as soon as no "
             f"mask is left in it, so every expert finishes at its own step.\n\n"
-            f"On {quoted(run.prompt, 120)} expert **B={t.expert.block_length}** committed "
+            f"On {quoted(run.prompt, 120)} expert **{block_name(t.expert)}** committed "
             f"**{tokens} answer tokens at once** at step {step} (positions {burst.min()}–"
             f"{burst.max()}, ▢ still masked: {words}) and finished in {t.steps_taken} steps instead of "
             f"{steps}. ")
     if pad > tokens:
         text += (f"The largest burst of all is end-of-text padding: "
-                 f"B={run.trajectories[pad_i].expert.block_length} committed {pad} tokens at "
+                 f"{block_name(run.trajectories[pad_i].expert)} committed {pad} tokens at "
                  f"step {pad_step}, the wall of chapter 2 laid down in one step. ")
     voters_steps = sum(run.trajectories[v].steps_taken for v in run.voters)
     text += f"Steps per voting expert: {taken}, {voters_steps} in all"
@@ -347,7 +348,7 @@ def chapter_growing(grown: Run, fixed: Run, gold: str | None) -> Chapter:
     tg, tf = grown.trajectories[g], fixed.trajectories[f]
     hex_row = middle_voter(fixed)
     length, most = grown.config.length, fixed.config.gen_length
-    blocks = ", ".join(str(fixed.trajectories[i].expert.block_length) for i in fixed.voters)
+    blocks = ", ".join(fixed.trajectories[i].expert.blocks_spec for i in fixed.voters)
     right = (lambda a: " ✓" if gold is not None and a == gold else "")  # noqa: E731
     wall = ("collapsed into the wall" if tf.collapsed else "did not collapse this time")
     grew = (f"went from {tg.events.initial_length} to {len(tg.token_ids)} positions (at most "
@@ -369,7 +370,7 @@ def chapter_growing(grown: Run, fixed: Run, gold: str | None) -> Chapter:
             f"({quoted(tf.text, 60)}), answer **{tf.answer or 'none'}**{right(tf.answer)};\n"
             f"- **HEX**, blocks {blocks} on the same canvas: the vote says "
             f"**{fixed.vote.winner or 'nothing'}**{right(fixed.vote.winner)} "
-            f"(B={fixed.trajectories[hex_row].expert.block_length} shown);\n"
+            f"({block_name(fixed.trajectories[hex_row].expert)} shown);\n"
             f"- **whole-answer confidence on DAEDAL's canvas**: it {grew}, answer "
             f"**{tg.answer or 'none'}**{right(tg.answer)}.\n\n"
             f"The HEX experts decoded on the growing canvas too: their vote says "

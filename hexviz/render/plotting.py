@@ -1,6 +1,6 @@
-"""What every chart shares: a title and margins that fit a phone, the experts' row labels, the
-colour scale and legend of the position states, the colour bar and scale of steps, the text a
-scrubber cell writes."""
+"""What every chart shares: a title and margins that fit a phone, the experts' row labels and
+block names, the block edges a row draws, the colour scale and legend of the position states,
+the colour bar and scale of steps, the text a scrubber cell writes."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
+from hexviz.policy.settings import Expert
 from hexviz.render import palette
 from hexviz.render.states import END_OF_TEXT, END_OF_TURN, MASK, STATE_NAMES
 from hexviz.render.textfit import TITLE_SIZE, wrap_title
-from hexviz.runs.record import Run
+from hexviz.runs.record import Run, Trajectory
 
 STATE_COLORS = list(palette.STATE_COLORS)  # colour-blind and grayscale safe (render.palette)
 FONT = dict(family="Inter, system-ui, sans-serif", size=13)
@@ -58,6 +59,20 @@ def row_labels(run: Run) -> list[str]:
         flag = " ✗ collapsed" if t.collapsed else ""
         labels.append(f"{t.expert.label}{flag}")
     return labels
+
+
+def block_name(expert: Expert) -> str:
+    """An expert's blocks as its label names them: "B=8", "B=8+8+16+32+64", "B=ada:0.3/8"
+    (AdaBlock's threshold, then its fallback size)."""
+    fallback = f"/{expert.block_length}" if expert.adaptive else ""
+    return f"B={expert.blocks_spec}{fallback}"
+
+
+def block_edges(t: Trajectory) -> list[int]:
+    """The positions where one of the expert's recorded blocks (`Trajectory.blocks`) ends and
+    the next begins, the canvas's own ends left out: uneven for a schedule or AdaBlock."""
+    ends = t.blocks[:, 1]
+    return ends[(ends > 0) & (ends < len(t.token_ids))].tolist()
 
 
 def axis_label(label: str) -> str:

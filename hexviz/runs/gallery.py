@@ -53,7 +53,7 @@ def read_run(path: str | Path, max_bytes: int = MAX_BYTES) -> Run:
 def settings_line(run: Run) -> str:
     """The run's decoding settings in one line, for the listing."""
     voters = [run.trajectories[i].expert for i in run.voters]
-    blocks = sorted({e.block_length for e in voters})
+    blocks = blocks_of(voters)
     experts = run.trajectories[0].expert
     rule = voters[0].remasking if voters else experts.remasking
     seeds = len({e.seed for e in voters}) or 1
@@ -62,6 +62,13 @@ def settings_line(run: Run) -> str:
     if experts.temperature > 0:
         parts.append(f"T={experts.temperature:g}, {seeds} seed{'s' * (seeds > 1)}")
     return " · ".join(parts)
+
+
+def blocks_of(experts) -> list[int | str]:
+    """The experts' blocks as ``--blocks`` lists them: sizes ascending, then schedules and
+    AdaBlock (``8+8+16+32+64``, ``ada:0.3``) in order, each once."""
+    specs = dict.fromkeys(e.blocks_spec for e in experts)
+    return [*sorted(int(s) for s in specs if s.isdigit()), *(s for s in specs if not s.isdigit())]
 
 
 def model_name(run: Run) -> str:
@@ -92,7 +99,7 @@ def explore_settings(run: Run) -> dict[str, Any]:
     first = (voters or [run.trajectories[0].expert])[0]
     return {
         "prompt": run.prompt,
-        "blocks": sorted({e.block_length for e in voters}),
+        "blocks": blocks_of(voters),
         "remasking": first.remasking,
         "gen_length": run.config.gen_length,
         "steps": run.config.steps,

@@ -33,23 +33,23 @@ def test_length_controls_fall_back_when_the_model_keeps_its_lengths_to_itself():
 
 
 def test_settings_become_a_validated_request():
-    request = widgets.run_request("Q?", "fake model", ["16", 4], "margin", "32", 32.0, 0.5, 2.0,
-                                  True, False, True)
+    request = widgets.run_request("Q?", "fake model", ["16", 4], "", "margin", "32", 32.0, 0.5,
+                                  2.0, True, False, True)
     assert request == RunRequest("Q?", "fake model", blocks=(4, 16), remasking="margin",
                                  gen_length=32, steps=32, temperature=0.5, seeds=2,
                                  forbid_end_of_text=True, end_tokens_last=False, baselines=True)
     with pytest.raises(ValueError, match="at least one block size"):
-        widgets.run_request("Q?", "m", [], "margin", 32, 32, 0, 1, False, False, True)
-    picked = widgets.run_request("Q?", "m", [8], "margin", 32, 32, 0, 1, False, False, True,
+        widgets.run_request("Q?", "m", [], "", "margin", 32, 32, 0, 1, False, False, True)
+    picked = widgets.run_request("Q?", "m", [8], "", "margin", 32, 32, 0, 1, False, False, True,
                                  task="arcc")
     assert picked.task == "arcc"
-    own = widgets.run_request("Q?", "m", [8], "margin", 32, 32, 0, 1, False, False, True,
+    own = widgets.run_request("Q?", "m", [8], "", "margin", 32, 32, 0, 1, False, False, True,
                               task="the model's own format")
     assert own.task is None
     api = api_request("m", "Q?", "", "low_confidence", 0, 0, 0.0, 1, True)
     assert (api.blocks, api.gen_length, api.steps) == (None, None, None)  # model defaults
     assert api.cache == request.cache == "none"
-    assert widgets.run_request("Q?", "m", [4], "margin", 32, 32, 0, 1, False, False, True,
+    assert widgets.run_request("Q?", "m", [4], "", "margin", 32, 32, 0, 1, False, False, True,
                                cache="dual").cache == "dual"
     assert api_request("m", "Q?", "", "margin", 0, 0, 0.0, 1, True,
                        cache="prefix").cache == (
@@ -86,18 +86,18 @@ def test_a_refusal_is_one_log_line_and_a_failure_keeps_its_traceback(caplog):
 
 
 def test_the_sampler_and_editing_reach_the_request():
-    request = widgets.run_request("Q?", "m", [4], "margin", 32, 32, 0, 1, False, False, True,
+    request = widgets.run_request("Q?", "m", [4], "", "margin", 32, 32, 0, 1, False, False, True,
                                   "threshold:0.80", "0.9")
     assert (request.sampler.spec, request.edit) == ("threshold:0.8", 0.9)
-    assert widgets.run_request("Q?", "m", [4], "margin", 32, 32, 0, 1, False, False, True,
+    assert widgets.run_request("Q?", "m", [4], "", "margin", 32, 32, 0, 1, False, False, True,
                                "fixed", " ").edit is None  # blank: the model's default
-    assert widgets.run_request("Q?", "m", [4], "margin", 32, 32, 0, 1, False, False, True,
+    assert widgets.run_request("Q?", "m", [4], "", "margin", 32, 32, 0, 1, False, False, True,
                                "threshold:0.9", "off").sampler.edit is None
     with pytest.raises(ValueError, match=r"threshold must be in \(0, 1\] \(got 1.5\)"):
-        widgets.run_request("Q?", "m", [4], "margin", 32, 32, 0, 1, False, False, True,
+        widgets.run_request("Q?", "m", [4], "", "margin", 32, 32, 0, 1, False, False, True,
                             "threshold:1.5", "")
     with pytest.raises(ValueError, match=r"edit must be in \(0, 1\], or off"):
-        widgets.run_request("Q?", "m", [4], "margin", 32, 32, 0, 1, False, False, True,
+        widgets.run_request("Q?", "m", [4], "", "margin", 32, 32, 0, 1, False, False, True,
                             "fixed", "lots")
     api = api_request("m", "Q?", "", "low_confidence", 0, 0, 0.0, 1, True, "factor:2", "0.7")
     assert (api.sampler.spec, api.edit) == ("factor:2", 0.7)
@@ -105,7 +105,7 @@ def test_the_sampler_and_editing_reach_the_request():
 
 def test_bad_sampler_settings_reach_the_user_as_one_line():
     with pytest.raises(gr.Error, match=r"factor must be a number > 0 \(got -1\)"):
-        widgets.user_errors("reading the settings", widgets.run_request, "Q?", "m", [4],
+        widgets.user_errors("reading the settings", widgets.run_request, "Q?", "m", [4], "",
                             "margin", 32, 32, 0, 1, False, False, True, "factor:-1", "")
 
 
@@ -146,7 +146,7 @@ def test_load_stored_refuses_paths_outside_the_gallery(tmp_path):
 
 # --- the growing canvas ------------------------------------------------------------------------
 
-FORM = ("Q?", "m", [8], "low_confidence", 128, 64, 0, 1, False, False, False, "fixed", "", "none",
+FORM = ("Q?", "m", [8], "", "low_confidence", 128, 64, 0, 1, False, False, False, "fixed", "", "none",
         None)  # a settings column's values up to the task
 
 
@@ -259,8 +259,8 @@ def test_a_stored_growing_run_fills_the_form_and_decodes_again_alike():
     length = LengthConfig("rho-eos", initial_length=2, eos_check_tokens=2, scheduler="linear")
     run.config = replace(run.config, length=length)
     values = widgets.settings_values(run)
-    assert values[13] == "rho-eos" and values[14] == 2  # after the task: the mode, the start
+    assert values[14] == "rho-eos" and values[15] == 2  # after the task: the mode, the start
     again = widgets.run_request("Q", "m", *values)
     assert again.length_config() == length
     fixed = widgets.settings_values(known_run())
-    assert fixed[13] == "fixed" and fixed[14:] == form_defaults(4)  # ready for a growing one
+    assert fixed[14] == "fixed" and fixed[15:] == form_defaults(4)  # ready for a growing one

@@ -119,3 +119,17 @@ def test_paired_changes_count_answers_a_setting_repaired_and_broke():
         paired_changes(dataclasses.replace(base, records=base.records[1:]), base)
     with pytest.raises(ValueError, match="different experts"):
         paired_changes(dataclasses.replace(base, experts=base.experts[::-1]), base)
+
+
+def test_rescues_are_problems_only_a_schedule_or_adaptive_expert_got_right():
+    from hexviz.eval.scoring import rescues, right_matrix
+    experts = [Expert(4), Expert(8), Expert(4, schedule=(4, 12)),
+               Expert(4, delimiter_threshold=0.3, delimiter_ids=(5,)),
+               Expert(16, "margin", votes=False)]
+    records = [Record(0, "q0", "1", ["1", "2", "1", "2", "1"], [False] * 5),
+               Record(1, "q1", "1", ["2", "2", "1", "2", "1"], [False] * 5),  # schedule alone
+               Record(2, "q2", "1", ["2", "2", "2", "1", "2"], [False] * 5),  # adaptive alone
+               Record(3, "q3", "1", ["2", "2", "2", "2", "1"], [False] * 5)]  # a baseline
+    results = EvalResults("m", "d.jsonl", DecodeConfig(16, 16), experts, "gsm8k", records)
+    assert right_matrix(results)[1] == (False, False, True, False, True)
+    assert rescues(results) == {2: [1], 3: [2]}

@@ -32,3 +32,38 @@ def test_without_a_template_the_text_is_tokenized_plainly(random_lm):
             return {"input_ids": [len(word) for word in text.split()]}
 
     assert chat_prompt_ids(Plain(), "a bb ccc") == [1, 2, 3]
+
+
+class Vocab:
+    """A tokenizer's vocabulary and encoder, as `delimiter_ids` and `resolve_delimiters` use it."""
+
+    def __init__(self, tokens: list[str]) -> None:
+        self.vocab = {t: i for i, t in enumerate(tokens)}
+
+    def get_vocab(self) -> dict[str, int]:
+        return self.vocab
+
+    def __len__(self) -> int:
+        return len(self.vocab)
+
+    def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
+        return [self.vocab[w] for w in text.split()]
+
+
+def test_delimiters_default_to_the_newline_else_the_period():
+    from hexviz.models.tokens import delimiter_ids
+    assert delimiter_ids(Vocab(["a", ".", "Ċ"])) == (2,)  # byte-level BPE's newline
+    assert delimiter_ids(Vocab(["a", "."])) == (1,)
+    assert delimiter_ids(Vocab(["a", "b"])) == ()
+
+
+def test_given_delimiters_are_ids_or_one_token_texts():
+    import pytest
+
+    from hexviz.models.tokens import resolve_delimiters
+    vocab = Vocab(["a", ".", "\n", "?"])
+    assert resolve_delimiters(vocab, [1, "?", "\\n", "3"]) == (1, 3, 2)
+    with pytest.raises(ValueError, match="is not one token"):
+        resolve_delimiters(vocab, ["a ."])
+    with pytest.raises(ValueError, match="outside this model's vocabulary"):
+        resolve_delimiters(vocab, [9])

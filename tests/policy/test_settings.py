@@ -6,8 +6,10 @@ from dataclasses import asdict
 
 import pytest
 
+from hexviz.policy.length import LengthConfig
 from hexviz.policy.settings import (
     BASELINE_RULES,
+    AdaOptions,
     DecodeConfig,
     Expert,
     baseline_experts,
@@ -161,3 +163,51 @@ def test_cache_mode_is_checked_and_defaults_to_exact():
     assert DecodeConfig(cache="dual").cache == "dual"
     with pytest.raises(ValueError, match=r"unknown cache mode 'full'; choose one of none, prefix"):
         DecodeConfig(cache="full")
+
+
+@pytest.mark.parametrize("expert,config,message", [
+    (Expert(8, schedule=(8, 8, 16)), DecodeConfig(128, 64), "sums to 32, not the answer length"),
+    (Expert(1, schedule=(1,) * 128), DecodeConfig(128, 64), "128 blocks, more than steps=64"),
+    (Expert(3, schedule=(3, 125)), DecodeConfig(128, 64), r"multiple of it \(got 3, 125\)"),
+    (Expert(200, delimiter_threshold=0.3, delimiter_ids=(5,)), DecodeConfig(128, 64),
+     "fallback block must be at most gen_length=128"),
+    (Expert(8, delimiter_threshold=0.3, delimiter_ids=(5,)), DecodeConfig(128, 48),
+     "steps must divide gen_length=128"),
+    (Expert(8, schedule=(64, 64)), DecodeConfig(128, 64, length=LengthConfig("daedal")),
+     "decodes blocks of one size"),
+])
+def test_schedules_that_do_not_fit_the_run_are_refused(expert, config, message):
+    with pytest.raises(ValueError, match=message):
+        config.check(expert)
+
+
+def test_a_schedule_under_a_parallel_sampler_needs_no_even_steps():
+    DecodeConfig(128, 64, sampler="threshold:0.9").check(Expert(3, schedule=(3, 125)))
+    DecodeConfig(128, 48, sampler="threshold").check(
+        Expert(8, delimiter_threshold=0.3, delimiter_ids=(5,)))
+
+
+def test_experts_of_every_kind_in_vote_order():
+    experts = hex_experts(128, "ada:0.5,32,grow,8", ada=AdaOptions(16, (7, 9)),
+                          delimiter_ids=(5,))
+    assert [e.blocks_spec for e in experts] == ["8", "32", "ada:0.5", "4+4+8+16+32+64"]
+    assert experts[2].block_length == 16 and experts[2].delimiter_ids == (7, 9)
+    assert hex_experts(128, "ada", delimiter_ids=(5,))[0].block_length == 8  # 128 / 16
+    with pytest.raises(ValueError, match="no newline or sentence-end token"):
+        hex_experts(128, "ada")
+
+
+def test_an_expert_round_trips_through_its_json():
+    for expert in [Expert(8), Expert(4, schedule=(4, 124), seed=2, temperature=0.5),
+                   Expert(8, delimiter_threshold=0.4, delimiter_ids=(5, 6))]:
+        assert Expert.from_json(expert.to_json()) == expert
+    assert set(Expert(8).to_json()) == {"block_length", "remasking", "seed", "temperature",
+                                        "votes"}
+
+
+def test_an_adaptive_run_records_its_step_cap():
+    ada = Expert(8, delimiter_threshold=0.3, delimiter_ids=(5,))
+    config = DecodeConfig(128, 64).for_experts([Expert(8), ada])
+    assert config.adaptive_blocks and config.variable and config.step_cap == 128
+    assert DecodeConfig(**config.to_json() | {"length": config.length}) == config
+    assert "adaptive_blocks" not in DecodeConfig(128, 64).to_json()

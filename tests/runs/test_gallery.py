@@ -30,3 +30,10 @@ def test_stored_gallery_runs_replay_and_carry_their_settings():
     assert s["prompt"] == run.prompt and s["baselines"] is True
     assert s["gen_length"] == run.config.gen_length and s["steps"] == run.config.steps
     assert settings_values(run)[0] == s["blocks"]
+
+
+def test_the_listing_names_schedules_and_adaptive_experts():
+    from hexviz.policy.settings import Expert
+    experts = [Expert(32), Expert(8), Expert(8, delimiter_threshold=0.3, delimiter_ids=(5,)),
+               Expert(8, schedule=(8, 120)), Expert(8, seed=1, temperature=0.5)]
+    assert gallery.blocks_of(experts) == [8, 32, "ada:0.3", "8+120"]

@@ -181,18 +181,19 @@ def wire(runner: Runner, tab: Explore) -> None:
             return [gr.validate(False, str(err)), *valid[1:]]
         return valid
 
-    def on_model(label) -> tuple:  # the length controls follow the model
-        c = LengthControls.of(runner, label)
+    def on_model(label, more) -> tuple:  # the length controls follow the model
+        c = LengthControls.of(runner, label, more=more)
         return (gr.update(choices=c.choices, value=c.gen_length), gr.update(value=c.steps),
                 gr.update(choices=c.blocks, value=c.experts), *canvas_fits(c))
 
-    def on_gen_length(label, gen_length) -> tuple:
-        c = LengthControls.of(runner, label, int(gen_length))
+    def on_gen_length(label, gen_length, more) -> tuple:
+        c = LengthControls.of(runner, label, int(gen_length), more=more)
         return (gr.update(choices=c.blocks, value=c.experts), gr.update(value=c.steps),
                 *canvas_fits(c))
 
-    def on_blocks(label, gen_length, blocks) -> Any:  # whole steps for every ticked expert
-        return gr.update(value=LengthControls.of(runner, label, int(gen_length), blocks).steps)
+    def on_blocks(label, gen_length, blocks, more) -> Any:  # whole steps for every expert
+        return gr.update(value=LengthControls.of(runner, label, int(gen_length), blocks,
+                                                 more).steps)
 
     outputs = list(views.values())
     # Gradio's own progress only on the status line, small: the status line and the vote
@@ -205,13 +206,15 @@ def wire(runner: Runner, tab: Explore) -> None:
     wire_map_picker(tab)
     c = tab.settings
     fitted = [c.canvas.options[name] for name in FITTED_TO_GEN_LENGTH]
-    c.model.input(on_model, [c.model], [c.gen_length, c.steps, c.blocks, *fitted],
+    c.model.input(on_model, [c.model, c.more_blocks], [c.gen_length, c.steps, c.blocks, *fitted],
                   api_visibility="private")
     # .input, not .change: loading a stored run's settings must not reset blocks and steps
-    c.gen_length.input(on_gen_length, [c.model, c.gen_length], [c.blocks, c.steps, *fitted],
-                       api_visibility="private")
-    c.blocks.input(on_blocks, [c.model, c.gen_length, c.blocks], [c.steps],
-                   api_visibility="private")
+    c.gen_length.input(on_gen_length, [c.model, c.gen_length, c.more_blocks],
+                       [c.blocks, c.steps, *fitted], api_visibility="private")
+    experts = [c.model, c.gen_length, c.blocks, c.more_blocks]
+    c.blocks.input(on_blocks, experts, [c.steps], api_visibility="private")
+    c.more_blocks.input(on_blocks, experts, [c.steps], api_visibility="private",
+                        trigger_mode="always_last", show_progress="hidden")  # as one types
     wire_pressure_picker(tab)
     fork.wire(tab.fork, runner, views["run"], c.model)
     wire_animation(tab.animation, [views["run"]], lambda run: run)

@@ -107,11 +107,11 @@ def flow(p: Panel, width: int, m: Metrics, cells: Sequence[int] | None = None,
          widths: list[int] | None = None) -> tuple[np.ndarray, int]:
     """Each position's box inside a panel ``width`` wide, wrapped like text (a word never
     split from its punctuation); and the height. ``cells``: the positions drawn (default all;
-    the others keep an empty box), ``starts``: those that begin a block (default every block
-    length)."""
+    the others keep an empty box), ``starts``: those that begin a block (default the panel's
+    recorded blocks, `Panel.starts`)."""
     space = math.ceil(font(m.size).getlength(" "))
     widths = widths or cell_widths(p, width, m)
-    edge = (lambda q: q % p.block_length == 0) if starts is None else starts.__contains__
+    edge = (p.starts if starts is None else starts).__contains__
     boxes = np.zeros((p.length, 4), dtype=np.int32)
     x, y = 0, 0
     for group in words(p, cells):

@@ -11,10 +11,12 @@ standing then, and those cut since the frame before struck through.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 
+from hexviz.policy.blocks import PRESETS, normal_spec, schedule_sizes
 from hexviz.render.states import END_OF_TEXT, END_OF_TURN, MASK, TEXT
 from hexviz.render.timeline import NEVER, Timeline, timeline
 from hexviz.runs.record import Run, Trajectory
@@ -30,7 +32,8 @@ class AnimationSettings:
     """What to animate and how: layout, expert selectors, frame rate and width."""
 
     layout: str = "all"
-    experts: tuple[str, ...] = ()  # "8", "whole", "whole:margin"; () = the layout's default
+    # "8", "8+8+16+32+64", "ada:0.3", "whole", "whole:margin"; () = the layout's default
+    experts: tuple[str, ...] = ()
     fps: float = 8.0  # clock steps per second
     width: int = DEFAULT_WIDTH  # GIF pixels; the HTML scales to its window
 
@@ -74,7 +77,7 @@ class Panel:
     ids: np.ndarray  # (L,) final token ids (a growing canvas: each slot's last)
     reveal_step: np.ndarray  # (L,) step each position was committed at; -1 never
     steps: int  # this expert's own number of steps (forward passes)
-    block_length: int
+    block_length: int  # a growing canvas's block size (AdaBlock: the fallback's)
     special: tuple[int | None, int | None]  # (end_of_turn_id, end_of_text_id)
     vocab: dict[int, str]  # id -> display text, for every id the panel can show
     space_before: tuple[bool, ...]  # (L,) a space before position p, as the answer reads
@@ -86,10 +89,28 @@ class Panel:
     votes: bool = True
     collapsed: bool = False
     timeline: Timeline | None = None  # a growing canvas's slots; None: a fixed canvas
+    # (N, 2) [start, end) of each block the expert decoded, left to right (`Trajectory.blocks`)
+    blocks: np.ndarray = field(default_factory=lambda: np.empty((0, 2), dtype=np.int64))
 
     @property
     def length(self) -> int:
         return len(self.ids)
+
+    @cached_property
+    def starts(self) -> frozenset[int]:
+        """The positions of a fixed canvas that begin a block (and where the last recorded
+        one ends, when a block has yet to open there)."""
+        return frozenset({0, *self.blocks.ravel().tolist()} - {self.length})
+
+    def block_at(self, position: int) -> tuple[int, int]:
+        """The recorded block holding ``position`` of a fixed canvas; past them (a block not yet
+        opened) one of ``block_length`` counted on from the last one's end."""
+        i = int(np.searchsorted(self.blocks[:, 1], position, side="right"))
+        if i < len(self.blocks):
+            return int(self.blocks[i, 0]), int(self.blocks[i, 1])
+        after = int(self.blocks[-1, 1]) if len(self.blocks) else 0
+        start = after + (position - after) // self.block_length * self.block_length
+        return start, min(start + self.block_length, self.length)
 
     @property
     def heading(self) -> str:
@@ -208,30 +229,47 @@ def panel(run: Run, index: int, prefix: str = "", vocab: dict[int, str] | None =
         edits=edits_of(t) if tl is None else (),  # a timeline holds its own edits
         seed=t.expert.seed if t.expert.temperature > 0 else 0,
         log_likelihood=getattr(t, "one_step_log_likelihood", None), answer=t.answer,
-        votes=t.expert.votes, collapsed=t.collapsed, timeline=tl)
+        votes=t.expert.votes, collapsed=t.collapsed, timeline=tl, blocks=t.blocks)
 
 
 def selector_names(run: Run) -> list[str]:
-    """The selectors this run answers to, for an error message."""
-    names = [str(b) for b in sorted({t.expert.block_length for t in run.trajectories
-                                     if t.expert.votes})]
+    """The selectors this run answers to, for an error message: its voters' blocks as
+    ``--blocks`` writes them (plain sizes ascending first), then the whole-answer rows."""
+    specs = dict.fromkeys(t.expert.blocks_spec for t in run.trajectories if t.expert.votes)
+    names = sorted((s for s in specs if s.isdigit()), key=int) + [s for s in specs
+                                                                  if not s.isdigit()]
     wholes = [t.expert.remasking for t in run.trajectories if not t.expert.votes]
     return names + (["whole"] + [f"whole:{r}" for r in wholes] if wholes else [])
 
 
-def select(run: Run, selector: str) -> list[int]:
-    """Trajectory indices for one selector: a block size (its voting experts, every seed),
-    ``whole`` (the whole-answer rows that don't vote) or ``whole:RULE``."""
-    s = selector.strip().lower()
+def blocks_key(spec: str, gen_length: int) -> str:
+    """An expert's blocks in one spelling, so that a selector finds it however ``--blocks``
+    wrote it: "ada" finds ada:0.3, "grow" the sizes it resolves to for ``gen_length``."""
+    try:
+        spec = normal_spec(spec)
+        return "+".join(map(str, schedule_sizes(spec, gen_length))) if spec in PRESETS else spec
+    except ValueError:  # a preset that does not fit, AdaBlock's T = inf of the parity tests
+        return spec
+
+
+def select(run: Run, selector: str | int) -> list[int]:
+    """Trajectory indices for one selector: the blocks of voting experts (every seed) as
+    ``--blocks`` writes them, a size (8), a schedule (8+8+16+32+64, a preset) or AdaBlock
+    (ada, ada:0.3); ``whole`` (the whole-answer rows that don't vote) or ``whole:RULE``."""
+    s = str(selector).strip().lower()
     if s == "whole" or s.startswith("whole:"):
         rule = s.partition(":")[2]
         found = [i for i, t in enumerate(run.trajectories)
                  if not t.expert.votes and (not rule or t.expert.remasking == rule)]
-    elif s.isdigit():
-        found = [i for i, t in enumerate(run.trajectories)
-                 if t.expert.votes and t.expert.block_length == int(s)]
     else:
-        raise ValueError(f"experts are block sizes or whole, such as 8,32,whole (got {selector!r})")
+        try:
+            normal_spec(s)
+        except ValueError:
+            raise ValueError(f"experts are block sizes or whole, such as 8,32,whole, "
+                             f"8+8+16+32+64 or ada:0.3 (got {selector!r})") from None
+        n = run.config.gen_length
+        found = [i for i, t in enumerate(run.trajectories)
+                 if t.expert.votes and blocks_key(t.expert.blocks_spec, n) == blocks_key(s, n)]
     if not found:
         raise ValueError(f"no expert {selector!r} in this run; it has "
                          f"{', '.join(selector_names(run))}")
@@ -332,7 +370,10 @@ class Canvas:
 
 
 def block_starts(p: Panel, c: Canvas) -> frozenset[int]:
-    """The slots that start a block at this frame: every block length along its canvas."""
+    """The slots that start a block at this frame: a fixed canvas's recorded blocks, a growing
+    canvas's every block length along it as it stands then."""
+    if c.drawn is None:
+        return p.starts
     return frozenset(c.standing[::p.block_length].tolist())
 
 
@@ -354,9 +395,8 @@ def canvas(p: Panel, step: int, previous: int) -> Canvas:
             flash[e.position] |= e.step >= previous
     masked = np.flatnonzero(~shown)
     block = None
-    if len(masked) and step < p.steps:
-        start = int(masked[0]) // p.block_length * p.block_length
-        block = (start, min(start + p.block_length, p.length))
+    if len(masked) and step < p.steps:  # the recorded block holding the first mask
+        block = p.block_at(int(masked[0]))
     fresh = shown & (p.reveal_step >= previous) if step > previous else np.zeros_like(shown)
     return Canvas(step, shown, ids, texts, states, fresh, flash & shown, edited & shown, block,
                   step >= p.steps)

@@ -66,7 +66,7 @@ def test_a_failed_run_keeps_its_reason_in_the_status_line():
 
     demo = ui.build_demo(FakeRunner(fail=RuntimeError("CUDA out of memory")))
     status = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "status")
-    settings = ("Q", "fake model", [2], "low_confidence", 4, 4, 0, 1, False, False, True,
+    settings = ("Q", "fake model", [2], "", "low_confidence", 4, 4, 0, 1, False, False, True,
                 "fixed", "", "none", None)
     with pytest.warns(UserWarning):  # the toast, outside a request: a warning
         shown = list(handler(demo, "on_run")(no_progress, *settings))
