@@ -111,6 +111,39 @@ def test_eval_flags_parse_with_the_shared_decode_flags():
     assert (args.limit, args.blocks, args.baselines, args.batch_size) == (3, (4, 16), False, None)
 
 
+# --- experts beyond one block size (--blocks schedules, presets, ada) ---------------------------
+
+@pytest.mark.parametrize("command", [["run", "--prompt", "Q"], ["eval"]])
+def test_the_block_grammar_and_adablocks_flags_reach_the_settings(command):
+    from hexviz.cli import settings_of
+
+    args = build_parser().parse_args([*command, "--blocks", "ada:0.5, 16,8+8+16+32+64,grow,4",
+                                      "--ada-block-length", "4", "--ada-delimiters", "198 . ,+"])
+    settings = settings_of(args, None)
+    assert settings.blocks == (4, 16, "ada:0.5", "8+8+16+32+64", "grow")
+    assert (settings.ada_block_length, settings.ada_delimiters) == (4, ("198", ".", ",+"))
+    default = settings_of(build_parser().parse_args([*command, "--blocks", "ada"]), None)
+    assert (default.blocks, default.ada_block_length, default.ada_delimiters) == (
+        ("ada",), None, None)
+
+
+def test_schedules_and_adablock_decode_with_the_flags_given(capsys, random_model_dir):
+    from hexviz import models
+
+    vocab = models.load_outline(str(random_model_dir)).tokenizer.get_vocab()
+    code, out, _ = run_cli(capsys, "run", "--prompt", "Tom has 5 apples.", "--model",
+                           str(random_model_dir), "--blocks", "8,ada,4+12", "--gen-length",
+                           "16", "--steps", "8", "--ada-block-length", "2",
+                           "--ada-delimiters", ". ?", "--json")
+    assert code == 0
+    plain, ada, schedule = json.loads(out)["experts"]
+    assert plain["blocks"] == [[0, 8], [8, 16]] and schedule["blocks"] == [[0, 4], [4, 16]]
+    assert schedule["schedule"] == [4, 12] and schedule["steps_taken"] == 8
+    assert (ada["delimiter_threshold"], ada["block_length"]) == (0.3, 2)
+    assert ada["delimiter_ids"] == [vocab["."], vocab["?"]]
+    assert ada["blocks"][0][0] == 0 and ada["blocks"][-1][1] == 16
+
+
 @pytest.mark.slow
 def test_module_entry_point_runs(random_model_dir):
     proc = subprocess.run(

@@ -131,9 +131,37 @@ def iter_runs(lm, prompts: Sequence[Sequence[int]], experts: Sequence[Expert],
     from hexviz.decode.engine import iter_decode  # torch only when decoding
 
     reader = as_reader(lm, reader)
+    if config.strategy.rounds_voting:
+        if resume is not None:
+            raise ValueError("a what-if fork continues one expert; dVoting's rounds depend on "
+                             "each other")
+        yield from iter_rounds(lm, prompts, experts, config, reader, questions)
+        return
     for p in iter_decode(lm, prompts, experts, config, resume=resume):
         yield RunProgress(p.step, p.steps,
                        lambda decoded=p.decoded: assemble(lm, decoded(), reader, questions))
+
+
+def iter_rounds(lm, prompts: Sequence[Sequence[int]], experts: Sequence[Expert],
+                config: DecodeConfig, reader: Reader, questions: Sequence[str] | None = None
+                ) -> Iterator[RunProgress]:
+    """dVoting (`hexviz.decode.rounds`): each prompt's rounds in turn, prompts one after
+    another; ``runs()`` holds the finished prompts' runs and the current one's so far."""
+    from hexviz.decode.rounds import iter_decode_rounds  # torch only when decoding
+
+    def answer_of(ids: list[int]) -> str | None:
+        return reader.answer(lm, ids, lm.answer_text([i for i in ids if i != lm.mask_id]))
+
+    finished: list[Run] = []
+    cap = config.step_cap * len(prompts)
+    for p, prompt in enumerate(prompts):
+        question = [questions[p]] if questions else None
+        base, progress = sum(r.steps_done for r in finished), None
+        for progress in iter_decode_rounds(lm, prompt, experts, config, answer_of):
+            yield RunProgress(base + progress.step, cap,
+                              lambda d=progress.decoded, done=tuple(finished), q=question:
+                              [*done, *assemble(lm, d(), reader, q)])
+        finished += assemble(lm, progress.decoded(), reader, question)
 
 
 def as_reader(lm, reader: Reader | str | None) -> Reader:
@@ -149,6 +177,11 @@ def decode_many(lm, prompts: Sequence[Sequence[int]], experts: Sequence[Expert],
     from hexviz.decode.engine import decode_all
 
     reader = as_reader(lm, reader)  # an unknown format fails before any decoding
+    if config.strategy.rounds_voting:
+        progress = None
+        for progress in iter_rounds(lm, prompts, experts, config, reader, questions):
+            pass
+        return progress.runs()
     return assemble(lm, decode_all(lm, prompts, experts, config), reader, questions)
 
 

@@ -18,6 +18,14 @@ from dataclasses import dataclass, field, replace
 from hexviz import limits
 from hexviz.decode.assemble import Reader
 from hexviz.policy.length import LengthConfig, fitted_to
+from hexviz.policy.strategies import (
+    DVOTING_BLOCK_SHARE,
+    DVOTING_ENTROPY_THRESHOLD,
+    DVOTING_ROUNDS,
+    DVOTING_TEMPERATURE,
+    Strategy,
+    check_strategy,
+)
 from hexviz.policy.samplers import EDIT_OFF, Sampler
 from hexviz.models.tokens import delimiter_ids, resolve_delimiters
 from hexviz.policy.settings import (
@@ -40,6 +48,7 @@ from hexviz.tasks import get_task
 from hexviz.tasks.answers import get_extractor
 from hexviz.tasks.base import Problem, Task
 
+SEEDS_BLOCK_SHARE = 8  # seeds' default schedule: blocks of gen_length / 8 (the card's best)
 PAPER_TOKENS_PER_STEP = 2  # HEX/eval/HEX.py evaluate(): steps = gen_length // 2
 SMALLEST_PAPER_LENGTH = 32  # halving stops here: blocks gen_length/32 ... gen_length/2 stay whole
 
@@ -53,7 +62,7 @@ class Settings:
     remasking: str = "low_confidence"
     gen_length: int | None = None
     steps: int | None = None  # None: the model's; with gen_length alone, its tokens per step
-    temperature: float = 0.0
+    temperature: float | None = None  # None: 0 (argmax), dVoting's 0.6 for its rounds
     seeds: int = 1  # votes per block size
     baselines: bool = True  # whole-answer rows beside the experts (never voting)
     # Tokens per step: a `Sampler` or its NAME[:VALUE] text, parsed here once (with ``edit``)
@@ -74,6 +83,11 @@ class Settings:
     # ids or texts; None: gen_length / 16, and the tokenizer's newline or sentence end
     ada_block_length: int | None = None
     ada_delimiters: tuple[int | str, ...] | None = None
+    # How the decodes are spent (`hexviz.policy.strategies`): hex, seeds (one block schedule,
+    # ``seeds`` samples) or dvoting (its rounds and entropy threshold)
+    strategy: str = "hex"
+    rounds: int = DVOTING_ROUNDS
+    entropy_threshold: float = DVOTING_ENTROPY_THRESHOLD
 
     def __post_init__(self) -> None:
         off = self.edit == EDIT_OFF and self.edit is not None
@@ -99,8 +113,13 @@ class Settings:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"{name} must be a positive integer (got {value})")
+        strategy = self.strategy_of()  # a bad strategy setting fails first
+        if self.temperature is None:
+            object.__setattr__(self, "temperature", DVOTING_TEMPERATURE
+                               if strategy.rounds_voting else 0.0)
         check_temperature(self.temperature)
         check_seeds(self.seeds, self.temperature, self.remasking)
+        check_strategy_settings(self)
         if self.answer_format is not None:
             get_extractor(self.answer_format)
         check_tie_rule(self.tie_rule)
@@ -110,12 +129,46 @@ class Settings:
                              f"a growing canvas (--length {self.length}) does not have; use "
                              f"--tie first")
 
+    def strategy_of(self) -> Strategy:
+        return Strategy(check_strategy(self.strategy), self.rounds, self.entropy_threshold)
+
     def length_config(self) -> LengthConfig:
         """The growing canvas as given, the authors' defaults elsewhere (not yet fitted)."""
         if self.length == "fixed" and self.length_options:
             raise ValueError(f"{', '.join('--' + k.replace('_', '-') for k in self.length_options)}"
                              f" set a growing canvas; add --length daedal or --length rho-eos")
         return LengthConfig.from_json({"mode": self.length, **self.length_options})
+
+
+def check_strategy_settings(settings: Settings) -> None:
+    """What each strategy needs of the other settings: seeds one block schedule, dVoting
+    blocks of one size and its rounds for samples."""
+    blocks = settings.blocks or ()
+    if settings.strategy == "seeds" and len(blocks) > 1:
+        raise ValueError(f"--strategy seeds samples one block schedule (got --blocks "
+                         f"{','.join(map(str, blocks))})")
+    if settings.strategy == "dvoting":
+        if len(blocks) > 1 or (blocks and not isinstance(blocks[0], int)):
+            raise ValueError(f"--strategy dvoting decodes blocks of one size (got --blocks "
+                             f"{','.join(map(str, blocks))})")
+        if settings.seeds != 1:
+            raise ValueError("--strategy dvoting samples its rounds (--rounds), one seed each; "
+                             "leave --seeds at 1")
+        if settings.length != "fixed":
+            raise ValueError("--strategy dvoting decodes a fixed-length canvas; leave --length "
+                             "at fixed")
+
+
+def strategy_notes(settings: Settings, experts: list[Expert]) -> list[str]:
+    """What a strategy chose for the user: dVoting's and seeds' block where none was given."""
+    if settings.strategy == "dvoting" and not settings.blocks:
+        return [f"note: dVoting's rounds decode blocks of {experts[0].block_length} (its authors' "
+                f"16 of 256 tokens, as the same share of gen_length), at temperature "
+                f"{settings.temperature:g}"]
+    if settings.strategy == "seeds" and not settings.blocks:
+        return [f"note: --strategy seeds samples blocks of {experts[0].block_length} "
+                f"(gen_length / {SEEDS_BLOCK_SHARE}); --blocks picks another schedule"]
+    return []
 
 
 @dataclass(frozen=True)
@@ -161,10 +214,18 @@ def paper_lengths(task: Task, max_length: int | None, longest_prompt: int,
 
 
 def experts_of(settings: Settings, gen_length: int, tokenizer=None) -> list[Expert]:
-    """The HEX experts in vote order, then the whole-answer baselines if asked for; AdaBlock's
+    """The strategy's experts in vote order (HEX's block sizes; seeds' samples of one
+    schedule; dVoting's rounds), then the whole-answer baselines if asked for; AdaBlock's
     delimiters are read off ``tokenizer`` (`ada_options`)."""
+    if settings.strategy == "dvoting":
+        block = settings.blocks[0] if settings.blocks else max(1, gen_length // DVOTING_BLOCK_SHARE)
+        return [Expert(int(block), "entropy", r - 1, settings.temperature, round=r)
+                for r in range(1, settings.rounds + 1)]
+    blocks = settings.blocks
+    if settings.strategy == "seeds" and blocks is None:
+        blocks = (max(1, gen_length // SEEDS_BLOCK_SHARE),)
     ada, defaults = ada_options(settings, tokenizer)
-    experts = hex_experts(gen_length, settings.blocks, settings.remasking, settings.seeds,
+    experts = hex_experts(gen_length, blocks, settings.remasking, settings.seeds,
                           settings.temperature, ada, defaults)
     if settings.baselines:
         experts += baseline_experts(gen_length, settings.remasking, settings.temperature)
@@ -208,17 +269,23 @@ def plan(lm, questions: Sequence[str | Problem], settings: Settings,
                                      set(settings.length_options))
     notes += [f"note: {n}" for n in length_notes]
     # The model's editing default is for fixed lengths; one asked for is refused by the config.
-    edit = settings.edit if settings.edit is not None or length.grows else lm.defaults.edit
+    edit = (settings.edit if settings.edit is not None or length.grows
+            or settings.strategy == "dvoting" else lm.defaults.edit)
     config = DecodeConfig(gen_length, steps, settings.forbid_end_of_text,
                           settings.end_tokens_last, bounds.max_gen_length, settings.sampler,
                           None if edit == EDIT_OFF else edit, settings.cache, length,
-                          settings.edit_post_steps)
+                          settings.edit_post_steps, strategy=settings.strategy_of())
+    if settings.strategy == "dvoting" and settings.baselines:
+        settings = replace(settings, baselines=False)
+        notes.append("note: no whole-answer baselines with --strategy dvoting (its rounds are "
+                     "its experts)")
     if length.grows and settings.baselines:
         settings = replace(settings, baselines=False)
         notes.append(f"note: no whole-answer baselines with --length {length.mode} (they "
                      f"decode a fixed length)")
     experts = experts_of(settings, gen_length, lm.tokenizer)
-    limits.check_decode(gen_length, steps, len(experts), bounds, config.step_cap_for(experts),
+    notes += strategy_notes(settings, experts)
+    limits.check_decode(gen_length, steps, len(experts), bounds, config.expert_step_cap(experts),
                         steps_given=settings.steps is not None)
     for expert in experts:
         config.check(expert)

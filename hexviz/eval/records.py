@@ -45,6 +45,8 @@ class Record:
     # its tokens are not end tokens (older files: none)
     lengths: list[int] = field(default_factory=list)
     useful: list[int] = field(default_factory=list)
+    # Each expert's mean probability of the tokens it committed (older files: none)
+    confidences: list[float | None] = field(default_factory=list)
 
 
 @dataclass
@@ -86,7 +88,8 @@ def results_from_json(d: Any) -> EvalResults:
                           _likelihoods(r.get("one_step_log_likelihoods", [])),
                           [int(v) for v in r.get("steps", [])],
                           [int(v) for v in r.get("lengths", [])],
-                          [int(v) for v in r.get("useful", [])])
+                          [int(v) for v in r.get("useful", [])],
+                          _probabilities(r.get("confidences", [])))
                    for r in d["records"]]
         return EvalResults(d["model"], d["data"], DecodeConfig(**d["config"]), experts,
                            d["answer_format"], records, d.get("decode_s", 0.0),
@@ -101,6 +104,14 @@ def _likelihoods(values: Any) -> list[float | None]:
             v is None or (isinstance(v, (int, float)) and not isinstance(v, bool) and v <= 0)
             for v in values):
         raise ValueError("one_step_log_likelihoods must be a list of numbers <= 0 or nulls")
+    return [None if v is None else float(v) for v in values]
+
+
+def _probabilities(values: Any) -> list[float | None]:
+    if not isinstance(values, list) or not all(
+            v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)
+                          and 0 <= v <= 1) for v in values):
+        raise ValueError("confidences must be a list of numbers in [0, 1] or nulls")
     return [None if v is None else float(v) for v in values]
 
 

@@ -52,6 +52,19 @@ def format_tie_rules(rows: list[tuple[str, float | None, float]]) -> str:
     return "\n".join(lines)
 
 
+def format_vote_variants(v) -> str:
+    """The plain vote beside the weighted ones, the oracle, and the decided vote's cost."""
+    shown = lambda x: "n/a" if math.isnan(x) else f"{x:.1%}"  # noqa: E731
+    return "\n".join([
+        "vote                          accuracy  row passes per problem",
+        f"{'plain (HEX)':<29} {shown(v.plain):>8}  {v.row_passes:>8.1f}",
+        f"{'weighted by likelihood':<29} {shown(v.likelihood):>8}",
+        f"{'weighted by confidence':<29} {shown(v.confidence):>8}",
+        f"{'stops when decided':<29} {shown(v.plain):>8}  {v.decided_row_passes:>8.1f}"
+        f"  (settled early on {v.decided_share:.0%} of problems)",
+        f"{'oracle (some expert right)':<29} {shown(v.oracle):>8}"])
+
+
 # The paper's Table 1 rows: whole-answer baselines by rule, each expert, HEX, mean, oracle.
 BASELINE_ROWS = (("margin", "top-k margin (whole answer)"),
                  ("low_confidence", "low-confidence (whole answer)"),

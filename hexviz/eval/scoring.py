@@ -9,7 +9,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hexviz.eval.records import EvalResults, Record
-from hexviz.runs.vote import NEEDS_LIKELIHOOD, TIE_RULES, majority
+from hexviz.runs.vote import (
+    NEEDS_LIKELIHOOD,
+    TIE_RULES,
+    decided_stop,
+    likelihood_weights,
+    majority,
+    weighted_winner,
+)
 from hexviz.tasks import get_task
 
 
@@ -113,6 +120,50 @@ def summarize(results: EvalResults, voters: Sequence[int] | None = None,
         vote_row_passes=_mean(sum(r.steps[i] for i in voters) for r in records if r.steps),
         vote_steps=_mean(max(r.steps[i] for i in voters) for r in records if r.steps),
     )
+
+
+@dataclass(frozen=True)
+class VoteVariants:
+    """The HEX vote beside the test-time scaling lab's variants, over the same experts: plain,
+    weighted by one-step likelihood and by mean commit confidence (nan where the records lack
+    them), the oracle (some expert right), and the vote that stops when decided (its accuracy
+    equals the plain vote's by construction; what it changes is the row passes)."""
+
+    plain: float
+    likelihood: float
+    confidence: float
+    oracle: float
+    row_passes: float  # per problem: the voting experts' steps summed
+    decided_row_passes: float  # the same where a decided vote stopped the rest
+    decided_share: float  # problems settled before every expert finished
+
+
+def vote_variants(results: EvalResults, voters: Sequence[int] | None = None) -> VoteVariants:
+    voters = list(results.voters if voters is None else voters)
+    right, records = checker(results), results.records
+    if not records:
+        raise ValueError("no records to score")
+    n = len(records)
+    pick = lambda values: [values[i] for i in voters]  # noqa: E731
+
+    def weighted(weights_of) -> float:
+        if not all(weights_of(r) for r in records):
+            return math.nan
+        return sum(right(weighted_winner(pick(r.answers), pick(weights_of(r))), r.gold)
+                   for r in records) / n
+
+    stops = [decided_stop(pick(r.answers), pick(r.steps)) if r.steps else None for r in records]
+    spent = [sum(pick(r.steps)) for r in records if r.steps]
+    saved = [s.saved if s else 0 for s, r in zip(stops, records, strict=True) if r.steps]
+    return VoteVariants(
+        plain=summarize(results, voters).hex_accuracy,
+        likelihood=weighted(lambda r: r.one_step_log_likelihoods
+                            and likelihood_weights(r.one_step_log_likelihoods)),
+        confidence=weighted(lambda r: r.confidences),
+        oracle=sum(any(right(r.answers[i], r.gold) for i in voters) for r in records) / n,
+        row_passes=_mean(spent),
+        decided_row_passes=_mean(a - b for a, b in zip(spent, saved, strict=True)),
+        decided_share=sum(s is not None for s in stops) / n)
 
 
 def tie_rule_table(results: EvalResults) -> list[tuple[str, float | None, float]]:

@@ -47,7 +47,15 @@ def check_run_shape(d: Mapping[str, Any], limits: Limits | None = None) -> None:
     # `growing_step_cap`. A bound on shapes only, so the wider one is safe here.
     length = config.get("length") if isinstance(config.get("length"), dict) else {}
     grows = length.get("mode", "fixed") != "fixed"
-    cap = steps if config.get("sampler", "fixed") == "fixed" else max(steps, gen_length)
+    cap = (steps if config.get("sampler", "fixed") == "fixed"
+           and not config.get("adaptive_blocks") else max(steps, gen_length))
+    strategy = config.get("strategy") if isinstance(config.get("strategy"), dict) else {}
+    one_expert = None  # the most steps of one expert, where less than the run's
+    if strategy.get("name") == "dvoting":  # rounds in turn, each at most gen_length steps
+        rounds = strategy.get("rounds")
+        if not isinstance(rounds, int) or isinstance(rounds, bool) or not 2 <= rounds <= 26:
+            raise ShapeError(f"strategy rounds must be an integer from 2 to 26 (got {rounds!r})")
+        cap, one_expert = rounds * gen_length, gen_length
     if grows:
         initial, factor = length.get("initial_length"), length.get("expansion_factor")
         for name, value in (("initial_length", initial), ("expansion_factor", factor)):
@@ -60,7 +68,8 @@ def check_run_shape(d: Mapping[str, Any], limits: Limits | None = None) -> None:
     n = _length(experts, "experts")
     if n == 0:
         raise ShapeError("the run has no experts")
-    check_decode(gen_length, steps, n, limits, cap if cap > steps else None)
+    expert_cap = one_expert or cap
+    check_decode(gen_length, steps, n, limits, expert_cap if expert_cap > steps else None)
     for i, e in enumerate(experts):
         if not isinstance(e, dict):
             raise ShapeError(f"expert {i} must be an object")

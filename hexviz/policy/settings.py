@@ -22,6 +22,7 @@ from hexviz.policy.blocks import (
 from hexviz.policy.length import LengthConfig
 from hexviz.policy.rules import RULE_NAMES
 from hexviz.policy.samplers import Sampler
+from hexviz.policy.strategies import Strategy
 
 DEFAULT_MAX_GEN_LENGTH = 1024  # a larger answer region is refused, to bound time and memory
 HEX_BLOCK_FRACTIONS = (32, 16, 8, 4, 2)  # the paper's {8,...,128} for a 256-token answer
@@ -68,12 +69,15 @@ class Expert:
     schedule: tuple[int, ...] = ()  # block sizes left to right, summing to gen_length
     delimiter_threshold: float | None = None  # AdaBlock's T; None: blocks of fixed sizes
     delimiter_ids: tuple[int, ...] = ()  # AdaBlock's delimiter tokens
+    round: int = 0  # dVoting: which round of the run (1 first); 0: not a round
 
     def __post_init__(self) -> None:
         if not isinstance(self.block_length, int) or self.block_length < 1:
             raise ValueError(f"block_length must be a positive integer (got {self.block_length!r})")
         check_rule(self.remasking)
         check_temperature(self.temperature)
+        if isinstance(self.round, bool) or not isinstance(self.round, int) or self.round < 0:
+            raise ValueError(f"round must be an integer >= 0 (got {self.round!r})")
         object.__setattr__(self, "schedule", tuple(self.schedule))
         object.__setattr__(self, "delimiter_ids", tuple(self.delimiter_ids))
         if self.schedule:
@@ -96,7 +100,7 @@ class Expert:
         return cls(d["block_length"], d["remasking"], d["seed"], d["temperature"],
                    d.get("votes", True), tuple(int(b) for b in d.get("schedule") or ()),
                    None if threshold is None else float(threshold),
-                   tuple(int(i) for i in d.get("delimiter_ids") or ()))
+                   tuple(int(i) for i in d.get("delimiter_ids") or ()), int(d.get("round", 0)))
 
     def to_json(self) -> dict:
         """The expert's fields; a schedule or AdaBlock's settings only where it has them."""
@@ -107,6 +111,8 @@ class Expert:
         if self.adaptive:
             d["delimiter_threshold"] = self.delimiter_threshold
             d["delimiter_ids"] = list(self.delimiter_ids)
+        if self.round:
+            d["round"] = self.round
         return d
 
     @property
@@ -133,6 +139,8 @@ class Expert:
 
     @property
     def label(self) -> str:
+        if self.round:
+            return f"round {self.round} (B={self.blocks_spec}, {self.remasking})"
         if not self.votes:
             base = f"whole ({self.remasking})"
         elif self.adaptive:
@@ -164,6 +172,8 @@ class DecodeConfig:
     # Set by the engine when an expert has AdaBlock's blocks: under ``fixed`` each of them
     # takes its own share of steps (`block_steps`), so rows finish at different steps
     adaptive_blocks: bool = False
+    # How the run spends its decodes (`hexviz.policy.strategies`): HEX, seeds or dVoting
+    strategy: Strategy = Strategy()
 
     def __post_init__(self) -> None:
         if not isinstance(self.gen_length, int) or self.gen_length < 1:
@@ -185,6 +195,9 @@ class DecodeConfig:
         length.check(self.gen_length)
         if length.grows:
             check_growing(self)
+        object.__setattr__(self, "strategy", Strategy.from_json(self.strategy))
+        if self.strategy.rounds_voting:
+            check_rounds(self)
 
     def to_json(self) -> dict:
         """The settings as a run file stores them: the sampler as its ``NAME[:VALUE]`` text."""
@@ -193,7 +206,8 @@ class DecodeConfig:
                 "end_tokens_last": self.end_tokens_last, "max_gen_length": self.max_gen_length,
                 "sampler": self.sampler.spec, "edit": self.edit, "cache": self.cache,
                 "length": self.length.to_json(), "edit_post_steps": self.edit_post_steps,
-                **({"adaptive_blocks": True} if self.adaptive_blocks else {})}
+                **({"adaptive_blocks": True} if self.adaptive_blocks else {}),
+                **({"strategy": self.strategy.to_json()} if self.strategy.name != "hex" else {})}
 
     def for_experts(self, experts: Iterable[Expert]) -> DecodeConfig:
         """These settings as a decode of ``experts`` records them (`adaptive_blocks`)."""
@@ -205,7 +219,8 @@ class DecodeConfig:
     def variable(self) -> bool:
         """Whether experts take steps of their own (a parallel sampler, a growing canvas)
         rather than the fixed schedule's ``steps``."""
-        return self.sampler.variable or self.length.grows or self.adaptive_blocks
+        return (self.sampler.variable or self.length.grows or self.adaptive_blocks
+                or self.strategy.rounds_voting)
 
     @property
     def step_cap(self) -> int:
@@ -213,6 +228,8 @@ class DecodeConfig:
         it bounds the recorded arrays."""
         if self.length.grows:
             return self.length.step_cap(self.gen_length)
+        if self.strategy.rounds_voting:  # rounds in turn, each at most gen_length steps
+            return self.strategy.rounds * self.gen_length
         return self._commit_step_cap + self.post_step_cap
 
     @property
@@ -231,11 +248,16 @@ class DecodeConfig:
     def step_cap_for(self, experts) -> int:
         """The most steps these experts may take: their post-block editing steps counted by
         their own number of blocks."""
-        if not self.edit_post_steps or self.length.grows:
+        if not self.edit_post_steps or self.length.grows or self.strategy.rounds_voting:
             return self.for_experts(experts).step_cap
         blocks = max(len(e.sizes(self.gen_length)) if not e.adaptive else self.gen_length
                      for e in experts)
         return self.for_experts(experts)._commit_step_cap + (self.edit_post_steps + 1) * blocks
+
+    def expert_step_cap(self, experts) -> int:
+        """The most steps one of these experts may take (what its record holds): a dVoting
+        round at most gen_length, as the rounds decode in turn; else `step_cap_for`."""
+        return self.gen_length if self.strategy.rounds_voting else self.step_cap_for(experts)
 
     def complete(self, steps_done: int, every_row_finished: bool) -> bool:
         """Whether a decode is over: all ``steps`` done with ``fixed``; every row finished
@@ -256,6 +278,11 @@ class DecodeConfig:
                                  f"authors' code does; the remasking rule must be "
                                  f"low_confidence (got {expert.remasking})")
             return
+        if self.strategy.rounds_voting and (expert.schedule or expert.adaptive
+                                            or self.gen_length % expert.block_length):
+            raise ValueError(f"dVoting decodes blocks of one size that divides gen_length="
+                             f"{self.gen_length}, as its authors' code does (got "
+                             f"{expert.blocks_spec})")
         if expert.schedule:
             self._check_schedule(expert.schedule)
         elif expert.adaptive:
@@ -331,6 +358,17 @@ def check_growing(config: DecodeConfig) -> None:
         raise ValueError(f"--length {mode} does not edit tokens; leave --edit off")
     if config.cache != "none":
         raise ValueError(f"--length {mode} decodes without a block cache; leave --cache at none")
+
+
+def check_rounds(config: DecodeConfig) -> None:
+    """dVoting commits by its own entropy threshold, exactly: no sampler, editing, block cache
+    or growing canvas beside it."""
+    if config.sampler.spec != "fixed" or config.edit is not None:
+        raise ValueError("--strategy dvoting commits every position whose entropy is below "
+                         "--entropy-threshold; leave --sampler at fixed and --edit off")
+    if config.cache != "none" or config.length.grows:
+        raise ValueError("--strategy dvoting decodes a fixed-length canvas without a block "
+                         "cache; leave --cache at none and --length at fixed")
 
 
 def check_cache_mode(mode: str) -> str:

@@ -262,6 +262,7 @@ def run_to_json(run: Run) -> dict[str, Any]:
         "config": run.config.to_json(), "special_tokens": asdict(run.special),
         "answer_format": run.answer_format, "steps_done": run.steps_done,
         "vocab_size": run.vocab_size, "task": run.task, "tie_rule": run.tie_rule,
+        "strategy": run.config.strategy.name,
         "experts": [trajectory_to_json(t) for t in run.trajectories],
         "vote": run.vote.to_json(),
         # forward_passes stays in the CLI's contract: one per step done

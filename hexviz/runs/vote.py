@@ -12,10 +12,16 @@ returned. Experts without an answer never vote. The NLL is minus the one-step lo
   supporter has the lowest NLL.
 
 Where NLLs are equal, the answer seen first wins (the HEX code returns a set there: any order).
+
+Beside the HEX vote: where it is settled before every expert has finished (`decided_stop`),
+and votes weighted by each expert's one-step likelihood or mean commit confidence
+(`weighted_winner`).
 """
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -95,3 +101,63 @@ def _voter_likelihoods(log_likelihoods: Sequence[float | None] | None,
         raise ValueError(f"the {tie} tie rule needs every answering expert's one-step likelihood "
                          f"(missing for experts {', '.join(map(str, missing))})")
     return [float("-inf") if ll is None else float(ll) for ll in log_likelihoods]
+
+
+# --- a vote that stops when decided, and weighted votes (the test-time scaling lab) -----------
+
+def settled(answers: Sequence[str | None], unfinished: int) -> str | None:
+    """The answer that wins whatever ``unfinished`` more experts answer: it has more votes
+    than the runner-up could reach with all of them; None while it could still be caught (a
+    tie included, whatever the tie rule)."""
+    counts = [c for c in Counter(a for a in answers if a is not None).most_common()]
+    if not counts:
+        return None
+    second = counts[1][1] if len(counts) > 1 else 0
+    return counts[0][0] if counts[0][1] > second + unfinished else None
+
+
+@dataclass(frozen=True)
+class DecidedStop:
+    """Where a decided vote stops: after ``step`` steps the winner is settled; the experts
+    still decoding then (``stopped``) are spared ``saved`` forward rows."""
+
+    step: int
+    winner: str
+    stopped: tuple[int, ...]
+    saved: int
+
+
+def decided_stop(answers: Sequence[str | None], steps: Sequence[int]) -> DecidedStop | None:
+    """The first step boundary at which the experts finished by then (``steps[i]``: the steps
+    expert i took) settle the vote (`settled`); None when that happens only once all are done.
+    Experts decode independently, so this is what stopping the rest there would give."""
+    for step in sorted(set(steps)):
+        finished = [i for i, taken in enumerate(steps) if taken <= step]
+        running = [i for i, taken in enumerate(steps) if taken > step]
+        if not running:
+            return None
+        winner = settled([answers[i] for i in finished], len(running))
+        if winner is not None:
+            return DecidedStop(step, winner, tuple(running),
+                               sum(steps[i] - step for i in running))
+    return None
+
+
+WEIGHTS = ("likelihood", "confidence")
+
+
+def weighted_winner(answers: Sequence[str | None], weights: Sequence[float | None]
+                    ) -> str | None:
+    """The answer whose experts' weights sum highest (the first seen on a tie); experts without
+    an answer or a weight do not vote."""
+    totals: dict[str, float] = {}
+    for answer, weight in zip(answers, weights, strict=True):
+        if answer is not None and weight is not None:
+            totals[answer] = totals.get(answer, 0.0) + weight
+    return max(totals, key=totals.__getitem__) if totals else None
+
+
+def likelihood_weights(log_likelihoods: Sequence[float | None]) -> list[float | None]:
+    """Each expert's one-step likelihood as a weight: the geometric mean probability of its
+    answer's tokens, exp(mean log-probability)."""
+    return [None if ll is None else math.exp(ll) for ll in log_likelihoods]

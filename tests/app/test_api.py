@@ -139,6 +139,67 @@ def test_the_endpoints_parameters_are_the_documented_ones():
         "'", '"') for p in signature} == documented
 
 
+# --- experts beyond one block size --------------------------------------------------------------
+
+def test_the_api_takes_the_block_grammar_and_adablocks_settings():
+    from hexviz.app import api
+
+    runner = FakeRunner()
+    endpoint = api.endpoint(runner, "m")
+    endpoint("Tom?", "8,ada")
+    assert runner.requests[-1].blocks == (8, "ada")
+    assert (runner.requests[-1].ada_block_length, runner.requests[-1].ada_delimiters) == (
+        None, None)  # 0 and "": the model's defaults
+    endpoint("Tom?", "grow, 8+8+16+32+64,ada:0.5, 16", ada_block_length=4,
+             ada_delimiters=" 198 .  ? ")
+    request = runner.requests[-1]
+    assert request.blocks == (16, "grow", "8+8+16+32+64", "ada:0.5")
+    assert (request.ada_block_length, request.ada_delimiters) == (4, ("198", ".", "?"))
+
+
+def test_schedules_and_adablock_from_the_api_are_hexviz_runs(random_model_dir, capsys):
+    import json
+
+    from hexviz import cli
+    from hexviz.app import api
+    from hexviz.app.runner import LocalRunner
+
+    endpoint = api.endpoint(LocalRunner({"m": str(random_model_dir)}), "m")
+    d = endpoint(QUESTION, blocks="ada,4+12,8", gen_length=16, steps=8, ada_block_length=2,
+                 ada_delimiters=". ?")
+    assert cli.main(["run", "--prompt", QUESTION, "--model", str(random_model_dir), "--blocks",
+                     "8,ada,4+12", "--gen-length", "16", "--steps", "8", "--baselines",
+                     "--ada-block-length", "2", "--ada-delimiters", ". ?", "--json"]) == 0
+    expected = json.loads(capsys.readouterr().out)
+    for key in ("block_length", "blocks", "schedule", "delimiter_ids", "token_ids"):
+        assert [e.get(key) for e in d["experts"]] == [e.get(key) for e in expected["experts"]]
+    assert [e.get("schedule") for e in d["experts"] if e["votes"]] == [None, None, [4, 12]]
+
+
+@pytest.mark.parametrize("settings,message", [
+    ({"blocks": "8+8"}, "block schedule 8+8 sums to 16, not the answer length gen_length=128"),
+    ({"blocks": "grow", "gen_length": 100}, "gen_length must be a multiple of 32 (got 100)"),
+    ({"blocks": "ada:2"}, "ada:T takes a delimiter threshold T in (0, 1] (got 'ada:2')"),
+    ({"blocks": "7+121"}, "each size must be a multiple of it (got 7, 121)"),
+    ({"blocks": "ada", "ada_block_length": -2}, "fallback block size must be a positive "
+                                                "integer (got -2)"),
+    ({"blocks": "ada", "ada_block_length": 2.5}, "ada_block_length must be a whole number"),
+    ({"blocks": "ada", "ada_delimiters": "x+y"}, "delimiter 'x+y' is not one token"),
+    ({"blocks": "ada", "ada_delimiters": "99999"}, "delimiter id 99999 is outside"),
+])
+def test_bad_experts_are_one_line_before_the_model_loads(monkeypatch, settings, message):
+    import gradio as gr
+
+    from hexviz.app import api
+    from hexviz.app.runner import BUILTIN_LABEL, LocalRunner
+    from hexviz.models import loader
+
+    monkeypatch.setattr(loader, "load", lambda *a, **kw: pytest.fail("weights loaded"))
+    with pytest.raises(gr.Error) as refused:
+        api.endpoint(LocalRunner(), BUILTIN_LABEL)("Tom has 5 apples?", **settings)
+    assert message in refused.value.message and "\n" not in refused.value.message
+
+
 @pytest.mark.slow
 def test_gradio_client_gets_a_real_result_from_the_builtin_model(launched):
     from gradio_client import Client

@@ -58,6 +58,68 @@ def test_settings_become_a_validated_request():
         api_request("m", "Q?", "", "margin", 0, 0, 0.0, 1, True, cache="fast")
 
 
+# --- experts beyond one block size --------------------------------------------------------------
+
+def test_the_more_experts_box_joins_the_ticked_sizes():
+    def experts(ticked, more):
+        return widgets.run_request("Q?", "m", ticked, more, "margin", 32, 32, 0, 1, False, False,
+                                   True).blocks
+
+    assert experts([16, 4], "") == (4, 16)
+    assert experts([16, 4], " 8+8+16 , ada:0.5,grow, ") == (4, 16, "8+8+16", "ada:0.5", "grow")
+    assert experts([], "ada") == ("ada",) and experts(None, "2, 8+24") == (2, "8+24")
+    with pytest.raises(ValueError, match="at least one block size"):
+        experts([], " , ")
+    for more, message in [("8", r"each block size may appear once \(got 8 more than once\)"),
+                          ("8+0+24", r"block sizes must be positive \(got 0 in '8\+0\+24'\)"),
+                          ("ada:2", r"delimiter threshold T in \(0, 1\] \(got 'ada:2'\)")]:
+        with pytest.raises(gr.Error, match=message) as refused:
+            widgets.user_errors("reading the settings", experts, [8], more)
+        assert "\n" not in refused.value.message
+
+
+@pytest.mark.parametrize("blocks,more,steps", [
+    ([64], "", 64),  # the model's 2 tokens per step
+    ([64], "1+127", 128),  # a block of 1 needs a step of its own: one token per step
+    ([64], "ada, grow", 64),  # AdaBlock sizes its blocks while decoding; grow's fit
+    ([64], "8+, 1+1", 64),  # half typed or not summing to gen length: left to the refusal
+])
+def test_steps_follow_the_more_experts_too(blocks, more, steps):
+    c = widgets.LengthControls.of(RunnerWithDefaults(), "fake model", 128, blocks, more)
+    assert c.steps == steps
+
+
+def schedule_and_ada_run():
+    """The known run with a schedule and two AdaBlock experts voting beside block size 2."""
+    from dataclasses import replace
+
+    from hexviz.policy.settings import Expert
+
+    run = known_run()
+    good, whole = run.trajectories
+    run.trajectories = [good, *(replace(good, expert=e) for e in [
+        Expert(2, schedule=(1, 3)), Expert(1, delimiter_threshold=0.3, delimiter_ids=(7,)),
+        Expert(1, delimiter_threshold=0.5, delimiter_ids=(7,))]), whole]
+    return run
+
+
+def test_a_stored_run_puts_its_schedules_and_adablock_back_in_the_box():
+    run = schedule_and_ada_run()
+    values = widgets.settings_values(run)
+    assert values[:2] == [[2], "1+3, ada, ada:0.5"]  # ticked; typed
+    again = widgets.run_request("Q", "m", *values)
+    assert again.blocks == (2, "1+3", "ada", "ada:0.5")
+    with gr.Blocks():
+        settings, _ = widgets.settings_column(gr.Textbox(), ["m"], widgets.LengthControls.of(
+            RunnerWithDefaults(), "m"))
+    assert settings.more_blocks.label == widgets.MORE_EXPERTS
+    assert settings.of_a_run()[1:3] == [settings.blocks, settings.more_blocks]
+    shown = widgets.load_settings(settings.of_a_run(), run)
+    assert shown[settings.blocks]["value"] == [2] and shown[settings.more_blocks] == (
+        "1+3, ada, ada:0.5")
+    assert widgets.load_settings(settings.of_a_run(), known_run())[settings.more_blocks] == ""
+
+
 def test_user_errors_keep_the_app_up():
     with pytest.raises(gr.Error, match="bad setting"):
         widgets.user_errors("decoding", lambda: (_ for _ in ()).throw(ValueError("bad setting")))
@@ -146,8 +208,8 @@ def test_load_stored_refuses_paths_outside_the_gallery(tmp_path):
 
 # --- the growing canvas ------------------------------------------------------------------------
 
-FORM = ("Q?", "m", [8], "", "low_confidence", 128, 64, 0, 1, False, False, False, "fixed", "", "none",
-        None)  # a settings column's values up to the task
+FORM = ("Q?", "m", [8], "", "low_confidence", 128, 64, 0, 1, False, False, False, "fixed", "",
+        "none", None)  # a settings column's values up to the task
 
 
 def form_defaults(gen_length: int = 128) -> list:

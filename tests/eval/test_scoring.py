@@ -133,3 +133,24 @@ def test_rescues_are_problems_only_a_schedule_or_adaptive_expert_got_right():
     results = EvalResults("m", "d.jsonl", DecodeConfig(16, 16), experts, "gsm8k", records)
     assert right_matrix(results)[1] == (False, False, True, False, True)
     assert rescues(results) == {2: [1], 3: [2]}
+
+
+def test_vote_variants_weigh_and_stop_on_hand_made_records():
+    from hexviz.eval.report import format_vote_variants
+    from hexviz.eval.scoring import vote_variants
+    experts = [Expert(b) for b in (2, 4, 8)]
+    records = [  # answers, steps, likelihoods, confidences
+        Record(0, "a", "5", ["5", "5", "6"], [False] * 3, steps=[2, 3, 9],
+               one_step_log_likelihoods=[-2.0, -2.0, -0.1], confidences=[0.9, 0.9, 0.5]),
+        Record(1, "b", "6", ["5", "6", "6"], [False] * 3, steps=[4, 4, 4],
+               one_step_log_likelihoods=[-0.1, -3.0, -3.0], confidences=[0.4, 0.3, 0.3]),
+    ]
+    results = EvalResults("m", "d.jsonl", DecodeConfig(16, 16), experts, "gsm8k", records)
+    v = vote_variants(results)
+    assert v.plain == 1.0 and v.oracle == 1.0
+    assert v.likelihood == 0.0  # -0.1 outweighs two of -2.0 / -3.0 on both problems
+    assert v.confidence == 1.0  # 0.9 + 0.9 > 0.5; 0.3 + 0.3 > 0.4
+    assert v.row_passes == (14 + 12) / 2
+    # problem 0: "5" leads 2-0 after step 3 with one expert left: stop, 6 rows saved
+    assert v.decided_row_passes == (8 + 12) / 2 and v.decided_share == 0.5
+    assert "stops when decided" in format_vote_variants(v)

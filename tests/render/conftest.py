@@ -62,3 +62,44 @@ def grown_run():
 @pytest.fixture
 def grown():
     return grown_run()
+
+
+# Uneven blocks over a 16-token answer that every expert reveals left to right, one position a
+# step: a schedule (4+4+8) and AdaBlock with a fallback of 4 that recorded blocks of 6, 3 and 7,
+# so that wherever a view counts blocks of ``block_length`` (4) it draws them in the wrong place.
+UNEVEN_LENGTH = 16
+SCHEDULE_STARTS, ADA_STARTS = (4, 8), (6, 9)
+ADA_BLOCKS = [[0, 6], [6, 9], [9, 16]]
+
+
+def uneven_run():
+    """A hand-made run (mask 0, eot 1, eos 2; gen_length 16, 16 steps): B=4+4+8, B=ada:0.5/4
+    with its recorded blocks, and a whole-answer row."""
+    from hexviz.models.tokens import SpecialTokens
+    from hexviz.policy.settings import DecodeConfig, Expert
+    from hexviz.runs.record import Run, Timing, Trajectory
+
+    n = UNEVEN_LENGTH
+    ids = np.array([5 + p for p in range(n - 1)] + [EOS])
+    tokens = [f"t{p}" for p in range(n - 1)] + ["<eos>"]
+    text = "".join(tokens[:-1])
+    drafts = np.array([[-1] * s + ids[s:].tolist() for s in range(n)])  # (S, L)
+
+    def row(expert, blocks=()):
+        return Trajectory(expert, ids.copy(), tokens, np.arange(n, dtype=np.int32),
+                          np.full(n, 0.9, dtype=np.float32), drafts,
+                          np.where(drafts >= 0, 0.5, np.nan).astype(np.float32), text, None,
+                          False, 1 / n, blocks=np.array(blocks, dtype=np.int64))
+
+    experts = [Expert(4, schedule=(4, 4, 8)),
+               Expert(4, delimiter_threshold=0.5, delimiter_ids=(9,)),
+               Expert(n, votes=False)]
+    rows = [row(experts[0]), row(experts[1], ADA_BLOCKS), row(experts[2])]
+    config = DecodeConfig(n, n).for_experts(experts)
+    return Run("hand-made", "Q", [9, 9], config, SpecialTokens(0, EOS, EOT), "gsm8k", rows,
+               Timing(0.1), n)
+
+
+@pytest.fixture
+def uneven():
+    return uneven_run()

@@ -49,3 +49,16 @@ def test_growing_canvases_compare_step_by_step(grown):
     strip = compare.canvas_html(grown, 1, 2)  # after the cut: three positions
     assert strip.count("title=") == 3 and "0 positions still masked" in strip
     assert compare.canvas_html(grown, 0, 1).count("title=") == 4  # B=2's canvas after one step
+
+
+def test_a_fork_that_changes_the_blocks_names_them(uneven):
+    def fork_of(i: int):
+        return replace(uneven, trajectories=[uneven.trajectories[i]])
+
+    assert "(blocks ada:0.5/4)" in compare.fork_summary(uneven, 0, fork_of(1), 3, None)
+    assert "(blocks 4+4+8)" in compare.fork_summary(uneven, 1, fork_of(0), 3, None)
+    assert "(nothing changed)" in compare.fork_summary(uneven, 1, fork_of(1), 3, None)
+    run = known_run()
+    b = replace(run.trajectories[0], expert=replace(run.trajectories[0].expert, block_length=4))
+    fork = replace(run, trajectories=[b])
+    assert "(block length 4)" in compare.fork_summary(run, 0, fork, 1, None)

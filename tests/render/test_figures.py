@@ -8,6 +8,7 @@ import pytest
 from hexviz.render import figures
 from hexviz.render.textfit import FIT_CELL_TEXT_JS, SUBTITLE_CHARS, TITLE_CHARS, plain_title
 from tests.conftest import known_run
+from tests.render.conftest import ADA_STARTS, SCHEDULE_STARTS
 
 
 def test_reveal_order_has_a_row_per_expert_and_block_edges():
@@ -288,3 +289,15 @@ def test_frames_with_marks_play_without_the_transition_that_drops_the_heatmap(gr
     play = figures.scrubber(grown).layout.updatemenus[0].buttons[0].args[1]
     assert play["transition"] == {"duration": 0}
     assert "transition" not in figures.scrubber(known_run()).layout.updatemenus[0].buttons[0].args[1]
+
+
+def test_reveal_order_draws_each_experts_own_block_edges(uneven):
+    """A schedule's and AdaBlock's edges where their recorded blocks meet, not every
+    block_length (4, 8, 12 on both rows); the labels name their blocks."""
+    fig = figures.reveal_order(uneven)
+    assert list(fig.data[0].y) == ["B=4+4+8 low_confidence", "B=ada:0.5/4 low_confidence",
+                                   "whole (low_confidence)"]
+    edges: dict[int, list[float]] = {}
+    for s in fig.layout.shapes:
+        edges.setdefault(round(s.y0 + 0.5), []).append(s.x0 + 0.5)
+    assert edges == {0: list(SCHEDULE_STARTS), 1: list(ADA_STARTS)}

@@ -158,3 +158,8 @@ def test_the_stored_growing_chapter_reads_its_runs():
     assert chapter.run.config.length.mode == "daedal" and "DAEDAL" in chapter.text
     fixed = record.load(lesson.GALLERY_DIR / lesson.GROWING_FILES["fixed"])
     assert fixed.prompt == chapter.run.prompt  # the same question, both canvases
+
+
+def test_the_answers_table_names_each_experts_blocks(uneven):
+    names = [line.split(" | ")[0] for line in lesson.answers_table(uneven).splitlines()[2:]]
+    assert names == ["| B=4+4+8", "| B=ada:0.5/4", "| whole (low_confidence), no vote"]

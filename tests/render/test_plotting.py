@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from hexviz.policy.settings import Expert
 from hexviz.render import palette, plotting
 from hexviz.render.states import END_OF_TEXT, MASK
 from tests.conftest import known_run
@@ -31,3 +32,16 @@ def test_rows_are_labelled_by_expert_and_collapse():
 def test_scrubber_cells_write_no_markup():
     assert plotting.cell_texts([" <b>", "x "]) == ["‹b›", "x"]
     assert plotting.CELL_MARKS[MASK] == "·"
+
+
+def test_an_experts_block_name_says_its_schedule_or_adablock_fallback():
+    sizes = Expert(8, schedule=(8, 8, 16, 32, 64))
+    ada = Expert(8, delimiter_threshold=0.3, delimiter_ids=(1,))
+    names = [plotting.block_name(e) for e in (Expert(8), sizes, ada)]
+    assert names == ["B=8", "B=8+8+16+32+64", "B=ada:0.3/8"]
+    assert names == [e.label.split(" ")[0] for e in (Expert(8), sizes, ada)]
+
+
+def test_block_edges_are_where_the_recorded_blocks_meet(uneven):
+    assert [plotting.block_edges(t) for t in uneven.trajectories] == [[4, 8], [6, 9], []]
+    assert plotting.block_edges(known_run().trajectories[0]) == [2]

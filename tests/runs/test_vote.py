@@ -94,3 +94,53 @@ def test_likelihood_rules_refuse_missing_likelihoods():
     assert majority(["1", None], [-0.1, None], "lowest_nll").winner == "1"  # abstainers need none
     with pytest.raises(ValueError, match="unknown tie rule 'random'; choose one of first"):
         majority(["1"], tie="random")
+
+
+@pytest.mark.parametrize("answers,unfinished,expected", [
+    (["3", "3"], 1, "3"), (["3", "4"], 0, None), (["3", "3", "4"], 1, None),
+    (["3", "3", "4"], 0, "3"), ([None, None], 0, None), (["5"], 0, "5"), (["5"], 1, None),
+    (["3", "3", "3", None], 2, "3"),
+])
+def test_settled_needs_a_lead_the_unfinished_cannot_catch(answers, unfinished, expected):
+    from hexviz.runs.vote import settled
+    assert settled(answers, unfinished) == expected
+
+
+def test_a_decided_stop_never_lets_a_trailing_answer_win():
+    """Every stop, against every way the stopped experts could have answered (a tie
+    included): the full vote's winner is the decided one, under every tie rule."""
+    import itertools
+    import random
+
+    from hexviz.runs.vote import decided_stop
+    rng = random.Random(0)
+    choices = ["1", "2", "3", None]
+    stops = 0
+    for _ in range(1000):
+        n = rng.randint(2, 6)
+        answers = [rng.choice(choices) for _ in range(n)]
+        steps = [rng.randint(1, 5) for _ in range(n)]
+        stop = decided_stop(answers, steps)
+        if stop is None:
+            continue
+        stops += 1
+        assert stop.saved == sum(steps[i] - stop.step for i in stop.stopped) > 0
+        assert all(steps[i] > stop.step for i in stop.stopped)
+        for others in itertools.product(choices, repeat=len(stop.stopped)):
+            full = list(answers)
+            for i, a in zip(stop.stopped, others, strict=True):
+                full[i] = a
+            for rule in ("first", "lowest_nll", "frequency_lowest_nll"):
+                if rule == "lowest_nll":
+                    continue  # picks by likelihood alone, not by votes: no stop settles it
+                assert majority(full, [0.0] * n, rule).winner == stop.winner
+    assert stops > 50
+
+
+def test_weighted_votes_sum_their_experts_weights():
+    from hexviz.runs.vote import likelihood_weights, weighted_winner
+    assert weighted_winner(["1", "2", "2"], [0.9, 0.4, 0.4]) == "1"
+    assert weighted_winner(["1", "2", "2"], [0.7, 0.4, 0.4]) == "2"
+    assert weighted_winner(["1", None, "2"], [0.5, 9.0, 0.5]) == "1"  # tie: first seen
+    assert weighted_winner(["1", "2"], [None, None]) is None
+    assert likelihood_weights([0.0, None]) == [1.0, None]

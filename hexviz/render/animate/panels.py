@@ -118,7 +118,7 @@ class Panel:
 
     @property
     def short(self) -> str:
-        """The name the vote strip uses: the block size (and seed)."""
+        """The name the vote strip uses: its blocks ("B=8", "B=ada:0.3/8") and seed."""
         return self.title.split(" ")[0] + (f" seed {self.seed}" if self.seed else "")
 
     def kind(self, token_id: int) -> int:

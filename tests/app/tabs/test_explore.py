@@ -112,6 +112,29 @@ def test_run_sends_the_canvas_length_and_the_settings_it_reads():
     assert request.length_config() == LengthConfig("rho-eos", initial_length=32)
 
 
+def test_the_more_experts_box_reaches_the_run_and_the_steps():
+    from hexviz.app import widgets
+    from tests.conftest import RunnerWithDefaults
+
+    class Recording(RunnerWithDefaults):
+        def run(self, request):
+            self.requests.append(request)
+            return iter(())
+
+    runner = Recording()
+    demo = ui.build_demo(runner)
+    box = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "more-experts")
+    assert box.label == widgets.MORE_EXPERTS and box.value == ""
+    values = form_values(demo, **{widgets.MORE_EXPERTS: "8+8+16+32+64, ada"})
+    list(handler(demo, "on_run")(no_progress, *values))
+    assert runner.requests[-1].blocks == (4, 8, 16, 32, 64, "8+8+16+32+64", "ada")
+    typed = next(f for f in demo.fns.values() if (box._id, "input") in f.targets)
+    steps = next(b for b in demo.blocks.values() if getattr(b, "label", None) == "Steps")
+    assert typed.outputs == [steps]
+    assert typed.fn("fake model", 128, [64], "1+127")["value"] == 128  # one token a step
+    assert typed.fn("fake model", 128, [64], "ada")["value"] == 64
+
+
 @pytest.fixture(scope="module")
 def refusing_demo():
     """The app on the built-in model, whose weights never load: refusals come first."""
@@ -146,3 +169,24 @@ def test_bad_growing_canvas_settings_are_refused_in_one_line(refusing_demo, monk
     with pytest.warns(UserWarning, match=re.escape(message)):  # the toast
         shown = list(handler(demo, "on_run")(no_progress, *values))
     assert shown[-1] == {status: failure_markdown(message)}
+
+
+@pytest.mark.parametrize("more,message", [
+    ("8+8", "block schedule 8+8 sums to 16, not the answer length gen_length=128"),
+    ("8+0+120", "block sizes must be positive (got 0 in '8+0+120')"),
+    ("7+121", "each size must be a multiple of it (got 7, 121)"),
+])
+def test_a_bad_schedule_is_refused_in_one_line(refusing_demo, monkeypatch, more, message):
+    from hexviz.app import widgets
+    from hexviz.models import loader
+    from hexviz.render.answers import failure_markdown
+
+    monkeypatch.setattr(loader, "load", lambda *a, **kw: pytest.fail("weights loaded"))
+    status = next(b for b in refusing_demo.blocks.values()
+                  if getattr(b, "elem_id", None) == "status")
+    values = form_values(refusing_demo, **{widgets.MORE_EXPERTS: more})
+    with pytest.warns(UserWarning) as toast:
+        shown = list(handler(refusing_demo, "on_run")(no_progress, *values))
+    (line,) = [str(w.message) for w in toast]
+    assert message in line and "\n" not in line
+    assert shown[-1] == {status: failure_markdown(line)}

@@ -131,3 +131,19 @@ def test_every_frame_of_a_growing_canvas_is_its_canvas_at_that_step(grown):
     # the block is counted along the canvas, then given as slots: at step 1 B=2's first block
     # is positions 0 and 1, slots 0 and 3 (slots 1 and 2 are inserted during step 1)
     assert anim.frames[1].canvases[0].block == (0, 4)
+
+
+def test_the_current_block_is_the_one_the_expert_recorded(uneven):
+    """Left to right, one position a step: at clock s the outline is the recorded block that
+    holds position s (block_length, 4, would outline 8..12 at clock 10, 4..8 at clock 7)."""
+    anim = animate.build(uneven, animate.AnimationSettings(layout="all"))
+    assert [f.clock for f in anim.frames[:17]] == list(range(17))
+    schedule, ada, whole = zip(*([c.block for c in f.canvases] for f in anim.frames[:16]),
+                               strict=True)
+    assert schedule == ((0, 4),) * 4 + ((4, 8),) * 4 + ((8, 16),) * 8
+    assert ada == ((0, 6),) * 6 + ((6, 9),) * 3 + ((9, 16),) * 7
+    assert whole == ((0, 16),) * 16
+    assert all(c.block is None for c in anim.frames[16].canvases)
+    data = animate.html_data(anim)  # the HTML player outlines the same blocks
+    assert data["panels"][1]["block"][7] == [6, 9]
+    assert data["panels"][0]["block"][10] == [8, 16]

@@ -14,6 +14,7 @@ from hexviz.render import animate, palette
 from hexviz.render.animate.gif import Metrics, cell_width, drawable, font
 from hexviz.render.states import END_OF_TEXT, END_OF_TURN, MASK, TEXT
 from tests.conftest import known_run
+from tests.render.conftest import UNEVEN_LENGTH
 
 
 def test_gif_pixels_follow_the_frames():
@@ -96,3 +97,15 @@ def test_a_cut_position_is_struck_through_in_the_frame_it_went(grown):
     for layout in animate.LAYOUTS:
         gif = animate.gif(grown, animate.AnimationSettings(layout=layout, width=400))
         assert Image.open(io.BytesIO(gif)).n_frames > 2
+
+
+def test_gif_cells_leave_room_for_an_outline_where_recorded_blocks_start(uneven):
+    """The answer's tokens are written together ("t0t1..."): the only gaps inside it are the
+    block edges, at the schedule's and AdaBlock's own starts (not every 4 positions)."""
+    from hexviz.render.animate.gif import flow
+
+    m = Metrics(16)
+    for index, starts in ((0, [4, 8]), (1, [6, 9])):
+        boxes, _ = flow(animate.panel(uneven, index), 100_000, m)
+        text = range(1, UNEVEN_LENGTH - 1)  # the last position is an end token, apart
+        assert [q for q in text if boxes[q][0] > boxes[q - 1][2]] == starts

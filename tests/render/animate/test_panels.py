@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 import pytest
 
 from hexviz.paths import GALLERY
@@ -10,6 +13,7 @@ from hexviz.render.animate import panels
 from hexviz.runs import record
 from hexviz.render.states import END_OF_TEXT
 from tests.conftest import known_run
+from tests.render.conftest import ADA_STARTS, SCHEDULE_STARTS
 
 
 @pytest.mark.parametrize("kwargs,needle", [
@@ -82,3 +86,30 @@ def test_a_growing_canvas_is_a_panel_of_every_slot_it_ever_had(grown):
     assert not held.cut.any() and held.drawn.sum() == 3
     fixed = animate.panel(known_run(), 0)
     assert fixed.timeline is None and animate.canvas(fixed, 2, 1).drawn is None
+
+
+def test_selectors_take_an_experts_blocks_as_blocks_writes_them(uneven):
+    assert animate.select(uneven, "4+4+8") == [0]
+    assert animate.select(uneven, " ADA:0.50 ") == [1]
+    assert animate.select(uneven, "whole") == [2]
+    # the schedule starts with a 4 and AdaBlock falls back to 4: neither is the plain size 4
+    with pytest.raises(ValueError, match=r"no expert '4' in this run; it has 4\+4\+8, "
+                                         r"ada:0.5, whole, whole:low_confidence"):
+        animate.select(uneven, "4")
+    with pytest.raises(ValueError, match="no expert 'ada'"):  # the authors' T, 0.3
+        animate.select(uneven, "ada")
+    assert animate.select(known_run(), 2) == [0]  # a size as an int too
+    assert panels.blocks_key("grow", 64) == "2+2+4+8+16+32"
+    assert panels.blocks_key("grow", 65) == "grow"  # does not fit: found by nothing
+
+
+def test_a_panel_holds_its_experts_recorded_blocks(uneven):
+    ada = animate.panel(uneven, 1)
+    assert ada.title == "B=ada:0.5/4 low_confidence" and ada.short == "B=ada:0.5/4"
+    assert ada.starts == frozenset({0, *ADA_STARTS})
+    assert animate.panel(uneven, 0).starts == frozenset({0, *SCHEDULE_STARTS})
+    assert [ada.block_at(q) for q in (0, 5, 6, 8, 9, 15)] == [
+        (0, 6), (0, 6), (6, 9), (6, 9), (9, 16), (9, 16)]
+    # past the recorded blocks (one not yet opened): the fallback size on from their end
+    opened = replace(ada, blocks=np.array([[0, 6]]))
+    assert [opened.block_at(q) for q in (6, 9, 14)] == [(6, 10), (6, 10), (14, 16)]
