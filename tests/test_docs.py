@@ -79,3 +79,21 @@ def test_the_documented_growing_canvas_commands_parse():
     for command in commands:
         args = build_parser().parse_args(shlex.split(command)[1:])
         assert args.length in ("daedal", "rho-eos")
+
+
+def test_the_documented_block_commands_parse():
+    """Each `hexviz run ... --blocks` line of the README and docs/cli.md parses into experts
+    (parsed, not decoded: the CLI's tests decode)."""
+    import shlex
+
+    from hexviz.cli import build_parser
+
+    commands = [line.split("#")[0].replace("$Q", "Q").replace("> run.json", "")
+                for page in ("README.md", "docs/cli.md")
+                for block in code_blocks((REPO / page).read_text(), "bash")
+                for line in block.splitlines()
+                if line.startswith("hexviz run") and "--blocks" in line]
+    assert commands
+    for command in commands:
+        args = build_parser().parse_args(shlex.split(command)[1:])
+        assert args.blocks

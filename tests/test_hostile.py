@@ -66,11 +66,9 @@ CLI_CASES = [  # (extra args after a valid base command, expected message)
      "delimiter id 99999 is outside this model's vocabulary"),
     (["--blocks", "ada", "--ada-delimiters", "x+y"],
      "delimiter 'x+y' is not one token of this model's tokenizer; give its token id"),
-    pytest.param(["--blocks", "ada", "--ada-delimiters", "notatoken"],
-                 "delimiter 'notatoken' is not one token of this model's tokenizer",
-                 marks=pytest.mark.xfail(strict=True, reason=(
-                     "hexviz.models.tokens.resolve_delimiters takes the [UNK] id for a word "
-                     "the word-level tokenizer lacks"))),
+    (["--blocks", "ada", "--ada-delimiters", "notatoken"],
+     "delimiter 'notatoken' is not one token of this model's tokenizer"),
+    (["--ada-delimiters", "."], "add ada or ada:T to --blocks"),
     (["--temperature", "nan"], "temperature must be a finite number >= 0"),
     (["--temperature", "inf"], "temperature must be a finite number >= 0"),
     (["--temperature", "-1"], "temperature must be a finite number >= 0"),
@@ -303,6 +301,7 @@ def test_many_block_edges_are_left_out():
     run = big_run(2, 256, 256)
     for t in run.trajectories:
         t.expert = Expert(1, seed=t.expert.seed, temperature=1.0)
+        t.blocks = record.laid_out(t.expert.sizes(len(t.token_ids)))  # blocks of one token
     fig = figures.reveal_order(run)
     assert not fig.layout.shapes and "too many block edges" in plain_title(
         fig.layout.title.text)

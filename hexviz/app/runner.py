@@ -92,12 +92,15 @@ class ForkRequest:
             raise ValueError("wait for the run to finish before forking it")
 
     def expert_after(self) -> Expert:
-        """The expert that decodes the fork's remaining steps."""
+        """The expert that decodes the fork's remaining steps: the original's blocks (its
+        schedule or AdaBlock's too) unless a block length is given."""
         e = self.run.trajectories[self.expert].expert
-        block = self.block_length or e.block_length
-        return Expert(block, self.remasking or e.remasking, e.seed,
-                      e.temperature if self.temperature is None else self.temperature,
-                      e.votes or block != e.block_length)
+        remasking = self.remasking or e.remasking
+        temperature = e.temperature if self.temperature is None else self.temperature
+        if self.block_length is None:
+            return replace(e, remasking=remasking, temperature=temperature)
+        return Expert(self.block_length, remasking, e.seed, temperature,
+                      e.votes or self.block_length != e.block_length)
 
 
 class LocalRunner:

@@ -99,10 +99,9 @@ GEN_LENGTHS = [16, 32, 64, 128, 256, 512]
 
 # The experts beyond one block size (`hexviz.policy.blocks`), typed beside the ticked sizes.
 MORE_EXPERTS = "More experts: schedules, grow, shrink, ada, ada:0.5"
-MORE_EXPERTS_INFO = ("comma-separated, voting beside the ticked sizes: block sizes left to right "
-                     "summing to gen length; grow / shrink (blocks that double / halve); "
-                     "AdaBlock ada:T, blocks that end at a delimiter the model is surer of than "
-                     "T (default 0.3), with the model's fallback block and delimiters")
+MORE_EXPERTS_INFO = ("comma-separated: sizes left to right summing to gen length; grow / "
+                     "shrink; AdaBlock ada:T (T 0.3 by default; its fallback block and "
+                     "delimiters: the model's)")
 
 
 def expert_specs(ticked: Sequence[int | str] | None, more: str | None) -> list[int | str]:

@@ -104,6 +104,10 @@ class Settings:
         if self.blocks is not None:
             object.__setattr__(self, "blocks", parse_blocks(self.blocks))
         AdaOptions(self.ada_block_length)
+        if ((self.ada_block_length is not None or self.ada_delimiters is not None)
+                and not any(str(b).startswith("ada") for b in self.blocks or ())):
+            raise ValueError("--ada-block-length and --ada-delimiters set AdaBlock's experts; "
+                             "add ada or ada:T to --blocks")
         if self.ada_delimiters is not None:
             object.__setattr__(self, "ada_delimiters", tuple(self.ada_delimiters))
             if not self.ada_delimiters:

@@ -72,7 +72,8 @@ def resolve_delimiters(tokenizer, items) -> tuple[int, ...]:
         found = [vocab[t] for t in (text, *(NEWLINE_TOKENS if text == "\n" else ()))
                  if t in vocab]
         encoded = tokenizer.encode(text, add_special_tokens=False) if not found else []
-        if not found and len(encoded) != 1:
+        unknown = getattr(tokenizer, "unk_token_id", None)
+        if not found and (len(encoded) != 1 or encoded[0] == unknown):
             raise ValueError(f"delimiter {item!r} is not one token of this model's tokenizer; "
                              f"give its token id")
         ids.append(found[0] if found else int(encoded[0]))

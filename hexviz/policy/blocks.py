@@ -93,10 +93,9 @@ def schedule_sizes(spec: str, gen_length: int) -> tuple[int, ...]:
     sum to it."""
     if spec in PRESETS:
         if gen_length % max(PRESETS[spec]):
-            raise ValueError(f"the {spec} preset splits gen_length into "
-                             f"{'/'.join(f'{gen_length}/{f}' for f in PRESETS[spec])}; "
-                             f"gen_length must be a multiple of {max(PRESETS[spec])} "
-                             f"(got {gen_length})")
+            raise ValueError(f"the {spec} preset's blocks are gen_length divided by "
+                             f"{', '.join(map(str, PRESETS[spec]))}; gen_length must be a "
+                             f"multiple of {max(PRESETS[spec])} (got {gen_length})")
         return tuple(gen_length // f for f in PRESETS[spec])
     sizes = tuple(int(s) for s in spec.split("+"))
     if sum(sizes) != gen_length:

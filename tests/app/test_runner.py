@@ -206,6 +206,23 @@ def test_a_fork_of_a_parallel_run_starts_within_the_experts_own_steps(random_mod
     assert fork.trajectories[0].token_ids.tolist() == run.trajectories[1].token_ids.tolist()
 
 
+def test_a_fork_keeps_a_schedule_or_adablock_unless_a_block_length_is_given(random_model_dir):
+    """Continued with the same settings, a schedule or AdaBlock expert decodes as it did; a
+    block length picked for the fork makes its blocks plain."""
+    from hexviz.app.runner import ForkRequest
+
+    local = LocalRunner({"m": str(random_model_dir)})
+    *_, run = local.run(RunRequest("Hi", "m", blocks="2+6+8,ada", gen_length=16, steps=8,
+                                   baselines=False))
+    for i, t in enumerate(run.trajectories):
+        same = ForkRequest(run, i, 3, model="m")
+        assert same.expert_after() == t.expert
+        *_, fork = local.fork(same)
+        assert fork.trajectories[0].token_ids.tolist() == t.token_ids.tolist()
+    plain = ForkRequest(run, 0, 3, model="m", block_length=8).expert_after()
+    assert (plain.schedule, plain.block_length, plain.votes) == ((), 8, True)
+
+
 def test_a_cached_request_and_its_exact_redo(random_model_dir):
     local = LocalRunner({BUILTIN_LABEL: "builtin", "m": str(random_model_dir)})
     request = RunRequest("Q?", model=BUILTIN_LABEL, blocks=(4, 8), gen_length=16, steps=8,
