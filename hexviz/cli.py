@@ -19,10 +19,12 @@ from hexviz.eval.report import (
     format_scaling,
     format_summary,
     format_tie_rules,
+    format_vote_variants,
     results_to_json,
     task_label,
 )
-from hexviz.eval.scoring import scaling_curve, seed_scaling_curve, summarize, tie_rule_table
+from hexviz.eval.scoring import (scaling_curve, seed_scaling_curve, summarize, tie_rule_table,
+                                 vote_variants)
 from hexviz.imports.hex import DATASETS as HEX_DATASETS
 from hexviz.paths import TEST_SET
 from hexviz.policy.length import LENGTH_MODES, LengthConfig
@@ -30,6 +32,7 @@ from hexviz.policy.length import flag as length_flag
 from hexviz.policy.rules import RULE_NAMES
 from hexviz.policy.samplers import SAMPLER_NAMES, Sampler, parse_edit
 from hexviz.policy.settings import CACHE_MODES, parse_blocks
+from hexviz.policy.strategies import DVOTING_ENTROPY_THRESHOLD, DVOTING_ROUNDS, STRATEGIES
 from hexviz.runs.record import Run, run_to_json
 from hexviz.runs.vote import TIE_RULES
 from hexviz.tasks import TASK_NAMES, get_task
@@ -109,8 +112,21 @@ def add_decode_args(parser: argparse.ArgumentParser) -> None:
                              "before its steps run out, up to N + 1 more steps that only edit "
                              "it, while they change something (LLaDA2's max_post_steps; "
                              "default 0: none)")
-    parser.add_argument("--temperature", type=float, default=0.0)
+    parser.add_argument("--temperature", type=float, default=None,
+                        help="sampling temperature (default 0, argmax; dVoting's rounds 0.6)")
     parser.add_argument("--seeds", type=int, default=1, help="votes per block size (seeds 0..N-1)")
+    parser.add_argument("--strategy", default="hex", choices=STRATEGIES,
+                        help="how the decodes are spent (docs/strategies.md): hex, one expert "
+                             "per block size; seeds, one block schedule (--blocks, default "
+                             "gen_length/8) sampled --seeds times; dvoting, dVoting's rounds, "
+                             "each re-masking where the rounds so far disagree (default hex)")
+    parser.add_argument("--rounds", type=int, default=DVOTING_ROUNDS, metavar="N",
+                        help=f"--strategy dvoting: at most N rounds, 2 to 26 (default "
+                             f"{DVOTING_ROUNDS})")
+    parser.add_argument("--entropy-threshold", type=float, default=DVOTING_ENTROPY_THRESHOLD,
+                        metavar="H", help="--strategy dvoting: commit every masked position of "
+                                          "the block whose entropy is below H (default "
+                                          f"{DVOTING_ENTROPY_THRESHOLD})")
     parser.add_argument("--answer", default=None, choices=list(EXTRACTORS),
                         help="answer extraction (default: the task's parser, else the model's; "
                              "'auto' for hub models)")
@@ -197,7 +213,9 @@ def settings_of(args: argparse.Namespace, task: str | None) -> Settings:
                     end_tokens_last=args.end_tokens_last, answer_format=args.answer,
                     tie_rule=args.tie, length=args.length, length_options=length_options(args),
                     edit_post_steps=args.edit_post_steps,
-                    ada_block_length=args.ada_block_length, ada_delimiters=args.ada_delimiters)
+                    ada_block_length=args.ada_block_length, ada_delimiters=args.ada_delimiters,
+                    strategy=args.strategy, rounds=args.rounds,
+                    entropy_threshold=args.entropy_threshold)
 
 
 def run_limits(args: argparse.Namespace) -> limits.Limits:
@@ -282,8 +300,8 @@ def format_run(run: Run) -> str:
     decoding = (f"gen_length {run.config.gen_length}, steps {run.config.steps}, sampler "
                 f"{run.config.sampler.label}{cache}" if not length.grows else
                 f"{length.label()}, at most {run.config.gen_length}")
-    lines = [f"model {run.model}{task}: {decoding}, {run.steps_done} forward passes{rows} in "
-             f"{run.timing.decode_s:.2f} s"]
+    lines = [f"model {run.model}{task}: {strategy_text(run) or decoding}, {run.steps_done} "
+             f"forward passes{rows} in {run.timing.decode_s:.2f} s"]
     width = max(len(t.expert.label) for t in run.trajectories)
     for t in run.trajectories:
         answer = t.answer if t.answer is not None else "-"
@@ -306,6 +324,15 @@ def format_run(run: Run) -> str:
         lines.append(f"vote: {vote.winner} ({vote.counts[vote.winner]} of {total} votes)"
                      f"{decided.get(vote.decided_by, '')}")
     return "\n".join(lines)
+
+
+def strategy_text(run: Run) -> str:
+    """A dVoting run's settings for the header (its rounds stand for steps and sampler)."""
+    strategy = run.config.strategy
+    if not strategy.rounds_voting:
+        return ""
+    return (f"gen_length {run.config.gen_length}, dVoting: {len(run.trajectories)} of at most "
+            f"{strategy.rounds} rounds, entropy threshold {strategy.entropy_threshold:g}")
 
 
 def check_before_loading(args: argparse.Namespace, question_sets: list,
@@ -380,6 +407,7 @@ def rescore(paths: list[Path]) -> int:
         if len(paths) > 1:
             print(f"== {task_label(results)} ({path})")
         print_report(results)
+        print(format_vote_variants(vote_variants(results)))
     if len(all_results) > 1:
         print("\n== the HEX paper's table (accuracy)")
         print(format_paper_table(all_results))

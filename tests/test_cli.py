@@ -127,6 +127,59 @@ def test_the_block_grammar_and_adablocks_flags_reach_the_settings(command):
         ("ada",), None, None)
 
 
+# --- strategies: hex, seeds, dvoting (docs/strategies.md) --------------------------------------
+
+@pytest.mark.parametrize("command", [["run", "--prompt", "Q"], ["eval"]])
+def test_the_strategy_flags_reach_the_settings(command):
+    from hexviz.cli import settings_of
+
+    parse = lambda *extra: settings_of(build_parser().parse_args([*command, *extra]), None)  # noqa: E731
+    default = parse()
+    assert (default.strategy, default.rounds, default.entropy_threshold) == ("hex", 5, 0.3)
+    assert default.temperature == 0.0  # no --temperature: argmax, as before
+    dvoting = parse("--strategy", "dvoting", "--rounds", "7", "--entropy-threshold", "0.5")
+    assert (dvoting.strategy, dvoting.rounds, dvoting.entropy_threshold) == ("dvoting", 7, 0.5)
+    assert dvoting.temperature == 0.6  # dVoting's own, unless --temperature is given
+    assert parse("--strategy", "dvoting", "--temperature", "0").temperature == 0.0
+    seeds = parse("--strategy", "seeds", "--seeds", "3", "--temperature", "0.7")
+    assert (seeds.strategy, seeds.seeds, seeds.temperature) == ("seeds", 3, 0.7)
+
+
+def test_run_with_dvoting_prints_each_round_and_records_them(capsys, random_model_dir):
+    base = ["run", "--prompt", "Hi", "--model", str(random_model_dir), "--gen-length", "16",
+            "--strategy", "dvoting", "--rounds", "3", "--temperature", "0"]
+    code, out, err = run_cli(capsys, *base)
+    lines = out.strip().splitlines()
+    assert code == 0 and "dVoting: " in lines[0] and "of at most 3 rounds" in lines[0]
+    rounds = lines[1:-1]
+    assert rounds and [line.split()[:2] for line in rounds] == [
+        ["round", str(r)] for r in range(1, len(rounds) + 1)]
+    assert lines[-1].startswith("vote:")
+    assert "note: dVoting's rounds decode blocks of 1" in err
+    code, out, _ = run_cli(capsys, *base, "--json")
+    d = json.loads(out)
+    assert d["strategy"] == "dvoting" and d["config"]["strategy"] == {
+        "name": "dvoting", "rounds": 3, "entropy_threshold": 0.3}
+    assert [e["round"] for e in d["experts"]] == list(range(1, len(rounds) + 1))
+
+
+def test_eval_with_dvoting_and_its_rescore_prints_the_vote_variants(capsys, random_model_dir,
+                                                                   tmp_path):
+    out_file = tmp_path / "dv.json"
+    code, out, err = run_cli(capsys, "eval", "--model", str(random_model_dir), "--limit", "2",
+                             "--gen-length", "16", "--strategy", "dvoting", "--rounds", "2",
+                             "--out", str(out_file))
+    assert code == 0, err
+    assert "round 1 (B=1, entropy)" in out and "HEX vote" in out
+    code, rescored, _ = run_cli(capsys, "eval", "--rescore", str(out_file))
+    assert code == 0
+    table = rescored[rescored.index("vote                          accuracy"):]
+    assert [line[:29].strip() for line in table.splitlines()] == [
+        "vote", "plain (HEX)", "weighted by likelihood", "weighted by confidence",
+        "stops when decided", "oracle (some expert right)"]
+    assert rescored.index("tie rule") < rescored.index("weighted by likelihood")
+
+
 def test_schedules_and_adablock_decode_with_the_flags_given(capsys, random_model_dir):
     from hexviz import models
 
@@ -391,6 +444,7 @@ def test_import_hex_writes_records_that_rescore_reads_and_prints_the_tables(caps
     rules = {line.split()[0]: line.split()[1] for line in rescored.splitlines()
              if line.split() and line.split()[0] in ("first", "lowest_nll", "frequency_lowest_nll")}
     assert rules == {"first": "37.5%", "lowest_nll": "37.5%", "frequency_lowest_nll": "25.0%"}
+    assert "weighted by likelihood" in rescored and "oracle (some expert right)" in rescored
 
 
 def test_import_hex_writes_runs_where_the_files_kept_their_steps(capsys, tmp_path):

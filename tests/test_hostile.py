@@ -75,6 +75,17 @@ CLI_CASES = [  # (extra args after a valid base command, expected message)
     (["--remasking", "bogus"], "invalid choice: 'bogus'"),
     (["--answer", "bogus"], "invalid choice: 'bogus'"),
     (["--gen-length", "ten"], "invalid int value: 'ten'"),
+    (["--strategy", "beam"], "invalid choice: 'beam'"),
+    (["--rounds", "1"], "--rounds must be an integer from 2 to 26"),
+    (["--rounds", "x"], "invalid int value: 'x'"),
+    (["--entropy-threshold", "-1"], "--entropy-threshold must be a finite number >= 0"),
+    (["--entropy-threshold", "nan"], "--entropy-threshold must be a finite number >= 0"),
+    (["--strategy", "seeds", "--seeds", "0"], "seeds must be at least 1"),
+    (["--strategy", "seeds", "--blocks", "8,16"], "--strategy seeds samples one block schedule"),
+    (["--strategy", "dvoting", "--sampler", "threshold"], "leave --sampler at fixed"),
+    (["--strategy", "dvoting", "--seeds", "2"], "one seed each; leave --seeds at 1"),
+    (["--strategy", "dvoting", "--blocks", "4,8"], "--strategy dvoting decodes blocks of one size"),
+    (["--strategy", "dvoting", "--cache", "prefix"], "leave --cache at none"),
 ]
 
 
@@ -415,6 +426,10 @@ API_CASES = [  # (predict keyword arguments, expected message)
     (dict(prompt="Q", steps=10**9), f"steps must be an integer from 1 to gen_length={BUILTIN_GEN}"),
     (dict(prompt="Q", temperature=-1.0), "temperature must be a finite number >= 0"),
     (dict(prompt="Q", remasking="bogus"), "unknown remasking rule 'bogus'"),
+    (dict(prompt="Q", strategy="beam"), "unknown strategy 'beam'"),
+    (dict(prompt="Q", strategy="dvoting", rounds=1), "--rounds must be an integer from 2 to 26"),
+    (dict(prompt="Q", strategy="dvoting", entropy_threshold=-1.0),
+     "--entropy-threshold must be a finite number >= 0"),
 ]
 
 

@@ -68,7 +68,10 @@ def read_row(lm, decoded, row: int, expert: Expert, reader: Reader) -> Trajector
         one_step_log_likelihood=(None if decoded.one_step_log_likelihood is None
                                  else float(decoded.one_step_log_likelihood[row])),
         blocks=np.array(decoded.blocks[row] if decoded.blocks else [], dtype=np.int64),
+        stopped_at=-1 if decoded.stopped is None else int(decoded.stopped[row]),
     )
+    if t.stopped_at >= 0:  # a decided vote stopped it: no answer from an unfinished canvas
+        t.answer = None
     return with_wall_flags(t, lm.end_ids, decoded.config)
 
 
@@ -131,13 +134,17 @@ def iter_runs(lm, prompts: Sequence[Sequence[int]], experts: Sequence[Expert],
     from hexviz.decode.engine import iter_decode  # torch only when decoding
 
     reader = as_reader(lm, reader)
+
+    def answer_of(p: int, ids: list[int]) -> str | None:
+        return reader.answer(lm, ids, lm.answer_text([i for i in ids if i != lm.mask_id]))
+
     if config.strategy.rounds_voting:
         if resume is not None:
             raise ValueError("a what-if fork continues one expert; dVoting's rounds depend on "
                              "each other")
         yield from iter_rounds(lm, prompts, experts, config, reader, questions)
         return
-    for p in iter_decode(lm, prompts, experts, config, resume=resume):
+    for p in iter_decode(lm, prompts, experts, config, resume=resume, answer_of=answer_of):
         yield RunProgress(p.step, p.steps,
                        lambda decoded=p.decoded: assemble(lm, decoded(), reader, questions))
 
@@ -177,9 +184,9 @@ def decode_many(lm, prompts: Sequence[Sequence[int]], experts: Sequence[Expert],
     from hexviz.decode.engine import decode_all
 
     reader = as_reader(lm, reader)  # an unknown format fails before any decoding
-    if config.strategy.rounds_voting:
+    if config.strategy.rounds_voting or config.decided_vote:
         progress = None
-        for progress in iter_rounds(lm, prompts, experts, config, reader, questions):
+        for progress in iter_runs(lm, prompts, experts, config, reader, questions):
             pass
         return progress.runs()
     return assemble(lm, decode_all(lm, prompts, experts, config), reader, questions)

@@ -15,7 +15,7 @@ the vote); nothing downstream needs torch.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +48,7 @@ from hexviz.decode.step import (
     step_generator,
 )
 from hexviz.runs.record import Timing, Trajectory
+from hexviz.runs.vote import settled
 
 # With `end_tokens_last`, end-token proposals score this much lower than any other proposal, so
 # they are revealed only when nothing else is left in the block. Every rule's score lies in
@@ -96,10 +97,16 @@ class Recorder:
         self.post_ended = np.zeros(rows, dtype=np.int32)  # the step after the last of them
         self.post_end = np.zeros(rows, dtype=np.int64)  # the end of the block it edits
         self.used_blocks = RowBlocks(rows)  # the blocks each row entered
+        # A decided vote (`DecodeConfig.decided_vote`): the step after which each row was
+        # stopped (-1: not stopped), and the answers of the rows that finished
+        self.stopped = np.full(rows, -1, dtype=np.int32)
+        self.answers: dict[int, str | None] = {}
 
     def unfinished(self) -> np.ndarray:
-        """Indices of the rows that still have a masked position or a block to edit."""
-        return np.flatnonzero((self.token_ids == self.mask_id).any(-1) | (self.post_block >= 0))
+        """Indices of the rows that still have a masked position or a block to edit (and were
+        not stopped by a decided vote)."""
+        return np.flatnonzero(((self.token_ids == self.mask_id).any(-1) | (self.post_block >= 0))
+                              & (self.stopped < 0))
 
     def block_start_step(self, row: int, start: int) -> int:
         """The step at which ``row`` began the block starting at answer position ``start``:
@@ -286,6 +293,22 @@ def follow_post_steps(recorder: Recorder, rows: np.ndarray, config: DecodeConfig
             recorder.post_end[r] = block.end
 
 
+def stop_decided(recorder: Recorder, batch: Batch, step: int,
+                 answer_of: Callable[[int, list[int]], str | None]) -> None:
+    """After ``step``: read the answers of voting rows that just finished; where a prompt's
+    finished voters settle its vote (`settled`), stop its voters still decoding."""
+    k, running = len(batch.experts), set(recorder.unfinished().tolist())
+    for p in range(len(batch.prompts)):
+        voters = [p * k + i for i, e in enumerate(batch.experts) if e.votes]
+        for r in voters:
+            if r not in running and recorder.stopped[r] < 0 and r not in recorder.answers:
+                recorder.answers[r] = answer_of(p, recorder.token_ids[r].tolist())
+        left = [r for r in voters if r in running]
+        finished = [recorder.answers[r] for r in voters if r in recorder.answers]
+        if left and settled(finished, len(left)) is not None:
+            recorder.stopped[left] = step + 1
+
+
 def rows_blocks(recorder: Recorder, rows: np.ndarray, experts: list[Expert],
                 config: DecodeConfig, step: int, masked: torch.Tensor) -> list[RowBlock]:
     """Each computed row's block at ``step`` (AdaBlock's new ones not yet sized)."""
@@ -295,11 +318,17 @@ def rows_blocks(recorder: Recorder, rows: np.ndarray, experts: list[Expert],
 
 
 def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequence[Expert],
-                config: DecodeConfig, resume: Resume | None = None) -> Iterator[StepProgress]:
+                config: DecodeConfig, resume: Resume | None = None,
+                answer_of: Callable[[int, list[int]], str | None] | None = None
+                ) -> Iterator[StepProgress]:
     """Decode every expert on every prompt, yielding `StepProgress` after each step; with
     ``resume``, start from a recorded partial canvas (a what-if fork, see `Resume`). A model
     without a block KV cache decodes exactly whatever ``config.cache`` asks, and its record
-    says ``cache="none"`` (`hexviz.policy.settings.cache_refusal` says why)."""
+    says ``cache="none"`` (`hexviz.policy.settings.cache_refusal` says why). With
+    ``config.decided_vote``, ``answer_of(prompt index, token ids)`` reads a finished row's
+    answer, and the voters still decoding stop once the vote is settled (`stop_decided`)."""
+    if config.decided_vote and answer_of is None:
+        raise ValueError("a decided vote needs the answers: pass answer_of")
     if config.length.grows:
         if resume is not None:
             raise ValueError("a what-if fork needs a fixed-length canvas (--length fixed)")
@@ -418,6 +447,8 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
                                                computed))
         if config.edit_post_steps:
             follow_post_steps(recorder, rows, config, step, blocks, edited)
+        if config.decided_vote:
+            stop_decided(recorder, batch, step, answer_of)
         yield StepProgress(step + 1, cap, snapshot)
 
 
@@ -459,7 +490,8 @@ def snapshot_of(batch: Batch, recorder: Recorder, timing: Timing,
     return Decoded(batch.prompts, batch.experts, batch.config, r.token_ids, r.reveal_step,
                    r.reveal_conf, r.draft_ids, r.draft_prob, r.end_density, r.commits, r.edits,
                    r.steps_taken, r.steps_done, timing, scores,
-                   blocks=[r.used_blocks.spans(row) for row in range(len(r.steps_taken))])
+                   blocks=[r.used_blocks.spans(row) for row in range(len(r.steps_taken))],
+                   stopped=r.stopped.copy())
 
 
 @torch.no_grad()

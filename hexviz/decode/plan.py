@@ -35,6 +35,7 @@ from hexviz.policy.settings import (
     baseline_experts,
     cache_refusal,
     check_cache_mode,
+    check_decided_vote_for,
     check_rule,
     check_seeds,
     check_temperature,
@@ -88,6 +89,7 @@ class Settings:
     strategy: str = "hex"
     rounds: int = DVOTING_ROUNDS
     entropy_threshold: float = DVOTING_ENTROPY_THRESHOLD
+    decided_vote: bool = False  # stop the experts still decoding once the vote is settled
 
     def __post_init__(self) -> None:
         off = self.edit == EDIT_OFF and self.edit is not None
@@ -148,6 +150,9 @@ def check_strategy_settings(settings: Settings) -> None:
     """What each strategy needs of the other settings: seeds one block schedule, dVoting
     blocks of one size and its rounds for samples."""
     blocks = settings.blocks or ()
+    if settings.decided_vote:  # the config's own check, before any model loads
+        check_decided_vote_for(settings.sampler, settings.strategy_of(),
+                               settings.length != "fixed")
     if settings.strategy == "seeds" and len(blocks) > 1:
         raise ValueError(f"--strategy seeds samples one block schedule (got --blocks "
                          f"{','.join(map(str, blocks))})")
@@ -278,7 +283,8 @@ def plan(lm, questions: Sequence[str | Problem], settings: Settings,
     config = DecodeConfig(gen_length, steps, settings.forbid_end_of_text,
                           settings.end_tokens_last, bounds.max_gen_length, settings.sampler,
                           None if edit == EDIT_OFF else edit, settings.cache, length,
-                          settings.edit_post_steps, strategy=settings.strategy_of())
+                          settings.edit_post_steps, strategy=settings.strategy_of(),
+                          decided_vote=settings.decided_vote)
     if settings.strategy == "dvoting" and settings.baselines:
         settings = replace(settings, baselines=False)
         notes.append("note: no whole-answer baselines with --strategy dvoting (its rounds are "
@@ -289,6 +295,9 @@ def plan(lm, questions: Sequence[str | Problem], settings: Settings,
                      f"decode a fixed length)")
     experts = experts_of(settings, gen_length, lm.tokenizer)
     notes += strategy_notes(settings, experts)
+    if settings.decided_vote and sum(e.votes for e in experts) < 2:
+        raise ValueError("--decided-vote stops experts once the others settle the vote; it "
+                         "needs at least two voting experts")
     limits.check_decode(gen_length, steps, len(experts), bounds, config.expert_step_cap(experts),
                         steps_given=settings.steps is not None)
     for expert in experts:

@@ -77,6 +77,8 @@ class Decoded:
     events: list[EventLog] | None = None
     # Per row, the [start, end) of each block it entered so far; None: its sizes laid out
     blocks: list[list[tuple[int, int]]] | None = None
+    # Per row, the step after which a decided vote stopped it (-1: not stopped); None: none
+    stopped: np.ndarray | None = None
 
 
 @dataclass

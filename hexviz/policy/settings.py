@@ -174,6 +174,9 @@ class DecodeConfig:
     adaptive_blocks: bool = False
     # How the run spends its decodes (`hexviz.policy.strategies`): HEX, seeds or dVoting
     strategy: Strategy = Strategy()
+    # Stop the experts still decoding once the finished ones settle the vote (`runs.vote.
+    # settled`); only where experts finish at different steps
+    decided_vote: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.gen_length, int) or self.gen_length < 1:
@@ -198,6 +201,8 @@ class DecodeConfig:
         object.__setattr__(self, "strategy", Strategy.from_json(self.strategy))
         if self.strategy.rounds_voting:
             check_rounds(self)
+        if self.decided_vote:
+            check_decided_vote(self)
 
     def to_json(self) -> dict:
         """The settings as a run file stores them: the sampler as its ``NAME[:VALUE]`` text."""
@@ -207,7 +212,8 @@ class DecodeConfig:
                 "sampler": self.sampler.spec, "edit": self.edit, "cache": self.cache,
                 "length": self.length.to_json(), "edit_post_steps": self.edit_post_steps,
                 **({"adaptive_blocks": True} if self.adaptive_blocks else {}),
-                **({"strategy": self.strategy.to_json()} if self.strategy.name != "hex" else {})}
+                **({"strategy": self.strategy.to_json()} if self.strategy.name != "hex" else {}),
+                **({"decided_vote": True} if self.decided_vote else {})}
 
     def for_experts(self, experts: Iterable[Expert]) -> DecodeConfig:
         """These settings as a decode of ``experts`` records them (`adaptive_blocks`)."""
@@ -369,6 +375,27 @@ def check_rounds(config: DecodeConfig) -> None:
     if config.cache != "none" or config.length.grows:
         raise ValueError("--strategy dvoting decodes a fixed-length canvas without a block "
                          "cache; leave --cache at none and --length at fixed")
+
+
+def check_decided_vote(config: DecodeConfig) -> None:
+    check_decided_vote_for(config.sampler, config.strategy, config.length.grows,
+                           config.adaptive_blocks)
+
+
+def check_decided_vote_for(sampler: Sampler, strategy: Strategy, grows: bool = False,
+                           apart: bool = False) -> None:
+    """A decided vote stops experts still decoding: HEX's or seeds' on a fixed-length canvas,
+    where experts finish at different steps (a parallel sampler; ``apart``: AdaBlock's)."""
+    if grows:
+        raise ValueError("--decided-vote stops experts of a fixed-length canvas; leave --length "
+                         "at fixed")
+    if strategy.rounds_voting:
+        raise ValueError("--decided-vote is for hex and seeds; dVoting stops its rounds by its "
+                         "own rule")
+    if not (sampler.variable or apart):
+        raise ValueError("--decided-vote stops experts still decoding when the vote is "
+                         "settled; under the fixed sampler every expert ends at the same step, "
+                         "so use a parallel sampler (e.g. --sampler threshold:0.9)")
 
 
 def check_cache_mode(mode: str) -> str:

@@ -48,6 +48,9 @@ class Timing:
     # Canvas positions the forward passes computed: whole rows when exact, each row's window
     # with a block KV cache (`DecodeConfig.cache`); None in files written before it was recorded.
     positions: int | None = None
+    # Forward rows a decided vote spared the experts it stopped: known only by decoding them,
+    # so None in a run (`hexviz eval --rescore` measures it from full decodes)
+    row_passes_saved: int | None = None
 
 
 @dataclass(eq=False)
@@ -94,6 +97,7 @@ class Trajectory:
     # (N, 2) the [start, end) of each block the expert decoded, left to right; empty: its
     # block sizes laid over the final canvas (AdaBlock's are only known from the decode)
     blocks: np.ndarray = field(default_factory=lambda: np.empty((0, 2), dtype=np.int64))
+    stopped_at: int = -1  # a decided vote stopped it after this many steps; -1: it was not
 
     def __post_init__(self) -> None:
         if self.steps_taken < 0:
@@ -178,8 +182,10 @@ class Run:
 
     @property
     def complete(self) -> bool:
-        """All ``steps`` done with ``fixed``; every expert finished with the other samplers."""
-        return self.config.complete(self.steps_done, all(t.finished for t in self.trajectories))
+        """All ``steps`` done with ``fixed``; every expert finished (or stopped by a decided
+        vote) with the other samplers."""
+        return self.config.complete(self.steps_done, all(t.finished or t.stopped_at >= 0
+                                                         for t in self.trajectories))
 
     @cached_property
     def voters(self) -> list[int]:
@@ -245,6 +251,7 @@ def trajectory_to_json(t: Trajectory) -> dict[str, Any]:
         "edit_texts": [list(pair) for pair in t.edit_texts],
         "events": ev.to_json(t.events), "canvas_length": t.canvas_length.tolist(),
         "blocks": t.blocks.tolist(),
+        **({"stopped_at": t.stopped_at} if t.stopped_at >= 0 else {}),
         **({"cut_texts": {str(i): text for i, text in t.cut_texts.items()}}
            if t.cut_texts else {}),
     }
@@ -268,7 +275,8 @@ def run_to_json(run: Run) -> dict[str, Any]:
         # forward_passes stays in the CLI's contract: one per step done
         "timing": {"decode_s": run.timing.decode_s, "forward_passes": run.steps_done,
                    "row_passes": run.timing.row_passes, "step_rows": list(run.timing.step_rows),
-                   "positions": run.timing.positions},
+                   "positions": run.timing.positions,
+                   "row_passes_saved": run.timing.row_passes_saved},
         **({"source": run.source} if run.source is not None else {}),
     }
 
@@ -320,6 +328,7 @@ def trajectory_from_json(d: dict[str, Any], steps: int, gen_length: int,
         cut_texts=cut_texts_of(d.get("cut_texts", {}), top_id, gen_length),
         blocks=check_blocks(limits.int_array(d.get("blocks", []), "blocks", 0, gen_length)
                             .reshape(-1, 2), gen_length),
+        stopped_at=int(limits.int_array([d.get("stopped_at", -1)], "stopped_at", -1, steps)[0]),
     )
     schedule = common["expert"].schedule
     if schedule and sum(schedule) != gen_length:
@@ -395,9 +404,10 @@ def timing_from_json(d: dict[str, Any], cap: int) -> Timing:
     step_rows = limits.int_array(d.get("step_rows", []), "step_rows", 0, limits.MAX_TOKEN_ID)
     if len(step_rows) > cap:
         raise TrajectoryFormatError("timing step_rows is longer than the run's step cap")
-    positions = d.get("positions")
+    positions, saved = d.get("positions"), d.get("row_passes_saved")
     return Timing(decode_s, None if passes is None else int(passes),
-                  tuple(step_rows.tolist()), None if positions is None else int(positions))
+                  tuple(step_rows.tolist()), None if positions is None else int(positions),
+                  None if saved is None else int(saved))
 
 
 def with_wall_flags(t: Trajectory, end_ids: tuple[int, ...], config: DecodeConfig) -> Trajectory:

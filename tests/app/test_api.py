@@ -218,3 +218,41 @@ def test_gradio_client_gets_a_real_result_from_the_builtin_model(launched):
     assert voted == 3
     for e in d["experts"]:
         assert len(e["reveal_step"]) == own.gen_length and -1 not in e["reveal_step"]
+
+
+# --- strategies: hex, seeds, dvoting ------------------------------------------------------------
+
+def test_the_api_takes_a_strategy_and_dvotings_settings():
+    from hexviz.app import api
+
+    runner = FakeRunner()
+    endpoint = api.endpoint(runner, "m")
+    endpoint("Tom?")
+    request = runner.requests[-1]
+    assert (request.strategy, request.rounds, request.entropy_threshold, request.temperature) == (
+        "hex", 5, 0.3, 0.0)
+    endpoint("Tom?", strategy="dvoting", rounds=3, entropy_threshold=0.5)
+    request = runner.requests[-1]
+    assert (request.strategy, request.rounds, request.entropy_threshold, request.temperature) == (
+        "dvoting", 3, 0.5, 0.6)  # dVoting's temperature unless one is given
+    endpoint("Tom?", strategy="seeds", seeds=3, temperature=0.7)
+    assert (runner.requests[-1].strategy, runner.requests[-1].seeds) == ("seeds", 3)
+
+
+def test_dvoting_from_the_api_is_hexviz_runs(random_model_dir, capsys):
+    import json
+
+    from hexviz import cli
+    from hexviz.app import api
+    from hexviz.app.runner import LocalRunner
+
+    endpoint = api.endpoint(LocalRunner({"m": str(random_model_dir)}), "m")
+    d = endpoint(QUESTION, gen_length=16, strategy="dvoting", rounds=3, temperature=0.0)
+    assert cli.main(["run", "--prompt", QUESTION, "--model", str(random_model_dir),
+                     "--gen-length", "16", "--strategy", "dvoting", "--rounds", "3",
+                     "--temperature", "0", "--json"]) == 0
+    expected = json.loads(capsys.readouterr().out)
+    assert d["strategy"] == expected["strategy"] == "dvoting"
+    assert d["config"]["strategy"] == expected["config"]["strategy"]
+    for key in ("round", "token_ids", "events"):
+        assert [e[key] for e in d["experts"]] == [e[key] for e in expected["experts"]]

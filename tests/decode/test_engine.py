@@ -366,3 +366,40 @@ def test_one_step_likelihood_is_left_out_of_snapshots_and_forks(random_lm, promp
     original = snapshots[-1]
     assert original.trajectories[0].one_step_log_likelihood is not None
     assert fork(random_lm, prompt_ids, original, expert, 4).one_step_log_likelihood is None
+
+
+def test_a_decided_vote_stops_the_experts_that_cannot_change_it(builtin):
+    from hexviz.decode.assemble import decode
+    from hexviz.policy.settings import hex_experts
+    from hexviz.runs.record import dumps, loads
+    from hexviz.runs.vote import settled
+    from hexviz.tasks import tinygsm
+
+    prompt = builtin.format_prompt(tinygsm.FIRST_QUESTION)
+    full, decided = (decode(builtin, prompt, hex_experts(128),
+                            DecodeConfig(128, 64, sampler="threshold:0.9", decided_vote=dv))
+                     for dv in (False, True))
+    stopped = [t for t in decided.trajectories if t.stopped_at >= 0]
+    assert stopped, "nothing stopped: a weak test"
+    assert decided.vote.winner == full.vote.winner and decided.complete
+    assert decided.timing.row_passes < full.timing.row_passes
+    step = stopped[0].stopped_at
+    finished = [t.answer for t in decided.trajectories if t.stopped_at < 0 and t.steps_taken <= step]
+    assert settled(finished, len(stopped)) == decided.vote.winner  # settled when they stopped
+    steps = [t.steps_taken for t in full.trajectories]
+    for earlier in range(1, step):  # and at no step before
+        done = [t.answer for t, n in zip(full.trajectories, steps, strict=True) if n <= earlier]
+        assert settled(done, len(steps) - len(done)) is None
+    for t in stopped:
+        assert t.answer is None and t.steps_taken == step and not t.finished
+    for a, b in zip(full.trajectories, decided.trajectories, strict=True):
+        if b.stopped_at < 0:  # the experts that ran on are the full run's, token for token
+            assert a.token_ids.tolist() == b.token_ids.tolist()
+    back = loads(dumps(decided))
+    assert [t.stopped_at for t in back.trajectories] == [t.stopped_at for t in decided.trajectories]
+    assert back.config.decided_vote and back.vote.winner == decided.vote.winner
+
+
+def test_a_decided_vote_needs_experts_that_finish_apart():
+    with pytest.raises(ValueError, match="under the fixed sampler every expert ends"):
+        DecodeConfig(128, 64, decided_vote=True)
