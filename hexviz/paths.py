@@ -24,3 +24,4 @@ EXAMPLES = ASSETS / "examples.json"  # the app's example questions (experts disa
 STORED_EVALS = (BUILTIN_DIR / "eval-500.json", BUILTIN_DIR / "eval-seeds.json")  # card's runs
 GALLERY = ASSETS / "gallery"  # stored runs: the lesson's (`hexviz.showcase build`) and more
 README_ANIMATION = ASSETS / "unmasking.gif"  # the README's opening GIF (`hexviz.showcase build`)
+SCALING_LAB = ASSETS / "scaling-lab.json"  # strategies at equal compute (bench/scaling_bench.py)
