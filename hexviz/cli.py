@@ -123,6 +123,9 @@ def add_decode_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rounds", type=int, default=DVOTING_ROUNDS, metavar="N",
                         help=f"--strategy dvoting: at most N rounds, 2 to 26 (default "
                              f"{DVOTING_ROUNDS})")
+    parser.add_argument("--decided-vote", action="store_true",
+                        help="hex and seeds, with a parallel sampler: stop the experts still "
+                             "decoding once the finished ones settle the vote")
     parser.add_argument("--entropy-threshold", type=float, default=DVOTING_ENTROPY_THRESHOLD,
                         metavar="H", help="--strategy dvoting: commit every masked position of "
                                           "the block whose entropy is below H (default "
@@ -215,7 +218,7 @@ def settings_of(args: argparse.Namespace, task: str | None) -> Settings:
                     edit_post_steps=args.edit_post_steps,
                     ada_block_length=args.ada_block_length, ada_delimiters=args.ada_delimiters,
                     strategy=args.strategy, rounds=args.rounds,
-                    entropy_threshold=args.entropy_threshold)
+                    entropy_threshold=args.entropy_threshold, decided_vote=args.decided_vote)
 
 
 def run_limits(args: argparse.Namespace) -> limits.Limits:
@@ -307,6 +310,8 @@ def format_run(run: Run) -> str:
         answer = t.answer if t.answer is not None else "-"
         ll = t.one_step_log_likelihood
         flags = ("  COLLAPSED" if t.collapsed else "") + ("" if t.expert.votes else "  (no vote)")
+        flags += f"  (stopped after {t.stopped_at} steps: vote decided)" if t.stopped_at >= 0 \
+            else ""
         edits = f"  edits {len(t.edits)}" if run.config.edit is not None else ""
         edits += f"  length {len(t.token_ids):>3}" if length.grows else ""
         lines.append(f"  {t.expert.label:<{width}}  answer {answer:<8}"

@@ -143,6 +143,8 @@ def test_the_strategy_flags_reach_the_settings(command):
     assert parse("--strategy", "dvoting", "--temperature", "0").temperature == 0.0
     seeds = parse("--strategy", "seeds", "--seeds", "3", "--temperature", "0.7")
     assert (seeds.strategy, seeds.seeds, seeds.temperature) == ("seeds", 3, 0.7)
+    assert not default.decided_vote
+    assert parse("--sampler", "threshold:0.9", "--decided-vote").decided_vote
 
 
 def test_run_with_dvoting_prints_each_round_and_records_them(capsys, random_model_dir):

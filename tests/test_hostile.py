@@ -86,6 +86,8 @@ CLI_CASES = [  # (extra args after a valid base command, expected message)
     (["--strategy", "dvoting", "--seeds", "2"], "one seed each; leave --seeds at 1"),
     (["--strategy", "dvoting", "--blocks", "4,8"], "--strategy dvoting decodes blocks of one size"),
     (["--strategy", "dvoting", "--cache", "prefix"], "leave --cache at none"),
+    (["--decided-vote"], "under the fixed sampler every expert ends at the same step"),
+    (["--strategy", "dvoting", "--decided-vote"], "--decided-vote is for hex and seeds"),
 ]
 
 

@@ -90,6 +90,9 @@ class ForkRequest:
             raise ValueError(f"a fork starts at a step from 0 to {steps - 1} (got {self.step})")
         if not self.run.complete:
             raise ValueError("wait for the run to finish before forking it")
+        if self.run.config.strategy.rounds_voting:
+            raise ValueError("a dVoting round starts from the rounds before it, so it is not "
+                             "forked alone; fork an expert of a HEX or seeds run")
 
     def expert_after(self) -> Expert:
         """The expert that decodes the fork's remaining steps: the original's blocks (its

@@ -1,7 +1,7 @@
 """What several tabs share: the settings column (Explore lays it out; the Lesson and the Gallery
-fill it from a stored run, Scaling reads its model) with its growing-canvas controls (the API
-reads their settings alike), stored runs read from the gallery folder (Gallery, Compare), the
-animation download controls, and failures as one line for the user."""
+fill it from a stored run, Scaling reads its model) with its strategy and growing-canvas
+controls (the API reads their settings alike), stored runs read from the gallery folder
+(Gallery, Compare), the animation download controls, and failures as one line for the user."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import gradio as gr
 
 from hexviz import limits
 from hexviz.app.runner import Runner, RunRequest
-from hexviz.decode.plan import PAPER_TOKENS_PER_STEP
+from hexviz.decode.plan import PAPER_TOKENS_PER_STEP, Settings, experts_of
 from hexviz.policy.blocks import normal_spec
 from hexviz.policy.length import (
     EOS_SIGNALS,
@@ -30,6 +30,8 @@ from hexviz.policy.rules import RULE_NAMES
 from hexviz.policy.samplers import SAMPLER_NAMES, Sampler, parse_edit
 from hexviz.policy.settings import (CACHE_MODES, Expert, divisors, hex_block_lengths,
                                     parse_blocks, scaled_steps)
+from hexviz.policy.strategies import (DVOTING_ENTROPY_THRESHOLD, DVOTING_ROUNDS,
+                                      DVOTING_TEMPERATURE, MAX_ROUNDS)
 from hexviz.render import animate
 from hexviz.runs import gallery
 from hexviz.runs.record import Run, TrajectoryFormatError
@@ -166,18 +168,74 @@ class LengthControls:
 
     @classmethod
     def of(cls, runner: Runner, label: str, gen_length: int | None = None,
-           blocks: list[int] | None = None, more: str = "") -> LengthControls:
-        """For ``gen_length`` (default the model's own), ticked ``blocks`` (default the HEX
-        set) and the ``more`` experts' text: steps at the model's tokens per step, whole steps
-        for every expert whose blocks fit (a schedule's too; AdaBlock's are sized while
-        decoding)."""
+           blocks: list[int] | None = None, more: str = "",
+           strategy: str = "hex") -> LengthControls:
+        """For ``gen_length`` (default the model's own), ticked ``blocks`` (default the
+        ``strategy``'s: the HEX set, or the one size seeds and dVoting decode) and the
+        ``more`` experts' text: steps at the model's tokens per step, whole steps for every
+        expert whose blocks fit (a schedule's too; AdaBlock's are sized while decoding)."""
         choices = gen_length_choices(runner, label)
         model_gen, model_steps = model_lengths(runner, label)
         n = gen_length or min(model_gen, max(choices))
         choices = sorted({*choices, n})
-        experts = [b for b in blocks if n % b == 0] if blocks else hex_block_lengths(n)
+        experts = ([b for b in blocks if n % b == 0] if blocks
+                   else strategy_blocks(str(strategy or "hex"), n))
         steps = scaled_steps(n, model_gen, model_steps, expert_specs(experts, more) or None)
         return cls(choices, n, steps, divisors(n), experts, canvas_defaults(n))
+
+
+def strategy_blocks(strategy: str, gen_length: int) -> list[int]:
+    """The block sizes a strategy decodes when none are given, as its plan chooses them: the
+    HEX set, seeds' gen_length / 8, dVoting's gen_length / 16."""
+    if strategy == "hex":
+        return hex_block_lengths(gen_length)
+    return sorted({e.block_length for e in experts_of(Settings(strategy=strategy,
+                                                               baselines=False), gen_length)})
+
+
+# --- the test-time strategy (`hexviz.policy.strategies`, docs/strategies.md) -------------------
+
+STRATEGY_CHOICES = [("HEX", "hex"), ("seeds", "seeds"), ("dVoting", "dvoting")]
+# What picking a strategy sets: votes per block size and temperature (seeds need one above 0)
+STRATEGY_SAMPLING = {"hex": (1, 0.0), "seeds": (4, 0.7), "dvoting": (1, DVOTING_TEMPERATURE)}
+STRATEGY_NOTES = {
+    "hex": "",
+    "seeds": "**seeds** samples the one block size ticked once per seed, at the temperature, "
+             "and the samples vote.",
+    "dvoting": "**dVoting** decodes rounds with blocks of the one size ticked, committing the "
+               "masks whose entropy is below the threshold; later rounds re-mask where earlier "
+               "ones disagree, and they stop once the answers agree. What it does not read is "
+               "greyed out (docs/strategies.md).",
+}
+
+
+@dataclass
+class StrategyControls:
+    """The Strategy picker, and dVoting's settings shown when it is picked."""
+
+    name: gr.Radio
+    rounds: gr.Number
+    entropy_threshold: gr.Number
+    dvoting: gr.Column  # dVoting's settings: hidden for the others
+    note: gr.Markdown
+
+
+def strategy_controls() -> StrategyControls:
+    name = gr.Radio(STRATEGY_CHOICES, value="hex", label="Strategy", elem_id="strategy",
+                    info="how the decodes are spent: HEX's block sizes vote; seeds: one block "
+                         "size sampled several times; dVoting: rounds that re-mask where they "
+                         "disagree")
+    note = gr.Markdown(elem_id="strategy-note")
+    with gr.Column(visible=False) as dvoting:
+        with gr.Accordion("dVoting settings", open=False):
+            rounds = gr.Number(DVOTING_ROUNDS, precision=0, minimum=2, maximum=MAX_ROUNDS,
+                               label="Rounds (at most)", info=f"--rounds; the authors' "
+                                                              f"{DVOTING_ROUNDS}")
+            entropy = gr.Number(DVOTING_ENTROPY_THRESHOLD, minimum=0, step=0.05,
+                                label="Entropy threshold: commit every mask of the block below it",
+                                info=f"--entropy-threshold; the authors' "
+                                     f"{DVOTING_ENTROPY_THRESHOLD}")
+    return StrategyControls(name, rounds, entropy, dvoting, note)
 
 
 # --- the growing canvas (`hexviz.policy.length`) ------------------------------------------------
@@ -312,12 +370,14 @@ class SettingsColumn:
     edit: gr.Textbox
     cache: gr.Radio
     task: gr.Dropdown  # the prompt protocol and answer parser (`hexviz.tasks`)
+    strategy: StrategyControls  # its name, then dVoting's settings
     canvas: CanvasControls  # its mode, then its settings
 
     def inputs(self) -> list:
         """Every input, in ``run_request``'s order."""
-        *plain, canvas = vars(self).values()
-        return [*plain, canvas.mode, *canvas.options.values()]
+        *plain, strategy, canvas = vars(self).values()
+        return [*plain, strategy.name, strategy.rounds, strategy.entropy_threshold,
+                canvas.mode, *canvas.options.values()]
 
     def of_a_run(self) -> list:
         """The inputs a stored run fills (`load_settings`): the question and all but the
@@ -336,6 +396,7 @@ def settings_column(prompt: gr.Textbox, labels: list[str],
     blocks = gr.CheckboxGroup(lengths.blocks, value=lengths.experts, label="Experts: block sizes")
     more_blocks = gr.Textbox("", label=MORE_EXPERTS, placeholder="8+8+16+32+64, ada",
                              info=MORE_EXPERTS_INFO, max_lines=1, elem_id="more-experts")
+    strategy = strategy_controls()
     with gr.Row():
         rule = gr.Dropdown(list(RULE_NAMES), value="low_confidence", label="Remasking rule")
         gen_length = gr.Dropdown(lengths.choices, value=lengths.gen_length, label="Gen length")
@@ -365,48 +426,61 @@ def settings_column(prompt: gr.Textbox, labels: list[str],
         upload = gr.File(label="Trajectory JSON", file_types=[".json"], type="filepath")
     settings = SettingsColumn(prompt, model, blocks, more_blocks, rule, gen_length, steps,
                               temperature, seeds, forbid, end_last, baselines, sampler, edit,
-                              cache, task, canvas)
+                              cache, task, strategy, canvas)
     task.change(task_template_markdown, [task], [template], api_visibility="private")
-    wire_canvas(settings)
+    wire_form(settings)
     return settings, upload
 
 
-def length_mode_form(settings: SettingsColumn, mode: str) -> dict:
-    """``{component: update}`` for the length mode ``mode``: a growing canvas shows its note
-    and the settings it reads, and sets the controls it does not read to what it runs with,
-    greyed out (their other values would be refused); fixed gives them back."""
-    grows = mode != "fixed"
-    canvas = settings.canvas
+def decode_form(settings: SettingsColumn, mode: str, strategy: str = "hex") -> dict:
+    """``{component: update}`` for the length mode ``mode`` and the ``strategy``: a growing
+    canvas shows its note and the settings it reads, dVoting its own; each sets the controls
+    it does not read to what it runs with, greyed out (their other values would be refused);
+    fixed and HEX or seeds give them back."""
+    grows, rounds = mode != "fixed", strategy == "dvoting"
+    canvas, picked = settings.canvas, settings.strategy
     out = {canvas.growing: gr.update(visible=grows),
-           canvas.note: CANVAS_NOTES[mode] + NOT_WITH_A_GROWING_CANVAS if grows else ""}
+           canvas.note: CANVAS_NOTES[mode] + NOT_WITH_A_GROWING_CANVAS if grows else "",
+           picked.dvoting: gr.update(visible=rounds),
+           picked.note: STRATEGY_NOTES.get(strategy, "")}
     out.update({canvas.options[o.name]: gr.update(visible=mode in o.modes)
                 for o in CANVAS_OPTIONS})
-    runs_with = {settings.rule: "low_confidence", settings.sampler: "fixed", settings.edit: "",
-                 settings.cache: "none", settings.baselines: False}
-    for control, value in runs_with.items():
-        out[control] = (gr.update(value=value, interactive=False) if grows
-                        else gr.update(interactive=True))
+    fixed_by = {settings.rule: "low_confidence", settings.sampler: "fixed", settings.edit: "",
+                settings.cache: "none", settings.baselines: False} if grows else {}
+    if rounds:
+        fixed_by.update({settings.rule: "entropy", settings.sampler: "fixed", settings.edit: "",
+                         settings.cache: "none", settings.baselines: False, settings.seeds: 1,
+                         canvas.mode: "fixed"})
+    for control in (settings.rule, settings.sampler, settings.edit, settings.cache,
+                    settings.baselines, settings.seeds, canvas.mode):
+        out[control] = (gr.update(value=fixed_by[control], interactive=False)
+                        if control in fixed_by else gr.update(interactive=True))
     out[settings.steps] = gr.update(interactive=not grows)
     return out
 
 
-def wire_canvas(settings: SettingsColumn) -> None:
-    """The form follows the Canvas length picker, also when a stored run fills it (.change);
-    picking fixed again ticks the baselines again (.input: not when a run's settings load)."""
-    mode = settings.canvas.mode
-    shown = list(length_mode_form(settings, "fixed"))
-    mode.change(lambda m: length_mode_form(settings, m), [mode], shown,
-                api_visibility="private")
+def wire_form(settings: SettingsColumn) -> None:
+    """The form follows the Canvas length and Strategy pickers, also when a stored run fills
+    them (.change); picking fixed or HEX again ticks the baselines again (.input: not when a
+    run's settings load)."""
+    mode, strategy = settings.canvas.mode, settings.strategy.name
+    shown = list(decode_form(settings, "fixed"))
+    for picker in (mode, strategy):
+        picker.change(lambda m, s: decode_form(settings, m, s), [mode, strategy], shown,
+                      api_visibility="private")
     mode.input(lambda m: gr.update(value=True) if m == "fixed" else gr.skip(), [mode],
                [settings.baselines], api_visibility="private")
 
 
 def run_request(prompt, model, blocks, more_blocks, rule, gen_length, steps, temperature, seeds,
                 forbid, end_last, baselines, sampler="fixed", edit=None, cache="none",
-                task=None, length="fixed", *canvas_options) -> RunRequest:
+                task=None, strategy="hex", rounds=DVOTING_ROUNDS,
+                entropy_threshold=DVOTING_ENTROPY_THRESHOLD, length="fixed",
+                *canvas_options) -> RunRequest:
     """The settings column's values as a request (validated as it is made): the experts are
-    the ticked ``blocks`` and the ``more_blocks`` text's; ``canvas_options`` are the growing
-    canvas's controls in `CANVAS_OPTIONS` order (none: the authors')."""
+    the ticked ``blocks`` and the ``more_blocks`` text's; ``strategy`` and dVoting's settings
+    as `hexviz run --strategy` takes them; ``canvas_options`` are the growing canvas's
+    controls in `CANVAS_OPTIONS` order (none: the authors')."""
     length = str(length or "fixed")
     return RunRequest(prompt=prompt or "", model=model,
                       blocks=parse_blocks(expert_specs(blocks, more_blocks)),
@@ -416,6 +490,8 @@ def run_request(prompt, model, blocks, more_blocks, rule, gen_length, steps, tem
                       baselines=bool(baselines), sampler=str(sampler or "fixed"),
                       edit=parse_edit(edit), cache=str(cache or "none"),
                       task=None if task in (None, "", OWN_FORMAT) else str(task),
+                      strategy=str(strategy or "hex"), rounds=limits.as_int(rounds, "rounds"),
+                      entropy_threshold=limits.as_float(entropy_threshold, "entropy_threshold"),
                       length=length, length_options=form_length_options(length, canvas_options))
 
 
@@ -423,15 +499,18 @@ def settings_values(run: Run) -> list[Any]:
     """The settings that decode ``run`` again, in `SettingsColumn.of_a_run`'s order after the
     question: blocks (the plain sizes), more blocks (schedules, AdaBlock: `expert_picks`),
     rule, gen_length, steps, temperature, seeds, forbid, end_last, baselines, sampler, edit,
-    cache, task, the length mode and its settings (a fixed run's: the defaults for its
-    gen_length, should the user pick a growing canvas)."""
+    cache, task, the strategy and dVoting's settings, the length mode and its settings (a
+    fixed run's: the defaults for its gen_length, should the user pick a growing canvas)."""
     s = gallery.explore_settings(run)
-    length = run.config.length
+    length, strategy = run.config.length, run.config.strategy
     canvas = length if length.grows else canvas_defaults(run.config.gen_length)
+    seeds = 1 if strategy.rounds_voting else s["seeds"]  # dVoting's rounds are not seeds
+    # dVoting decodes without editing: blank, as its form sends it, rather than "off"
+    edit = ("" if strategy.rounds_voting else "off") if s["edit"] is None else f"{s['edit']:g}"
     return [*expert_picks(run), s["remasking"], s["gen_length"], s["steps"], s["temperature"],
-            s["seeds"], s["forbid_end_of_text"], s["end_tokens_last"], s["baselines"],
-            s["sampler"],
-            "off" if s["edit"] is None else f"{s['edit']:g}", s["cache"], run.task or OWN_FORMAT,
+            seeds, s["forbid_end_of_text"], s["end_tokens_last"], s["baselines"],
+            s["sampler"], edit, s["cache"], run.task or OWN_FORMAT,
+            strategy.name, strategy.rounds, strategy.entropy_threshold,
             length.mode, *(getattr(canvas, o.name) for o in CANVAS_OPTIONS)]
 
 

@@ -70,8 +70,8 @@ def read_row(lm, decoded, row: int, expert: Expert, reader: Reader) -> Trajector
         blocks=np.array(decoded.blocks[row] if decoded.blocks else [], dtype=np.int64),
         stopped_at=-1 if decoded.stopped is None else int(decoded.stopped[row]),
     )
-    if t.stopped_at >= 0:  # a decided vote stopped it: no answer from an unfinished canvas
-        t.answer = None
+    if t.stopped_at >= 0:  # a decided vote stopped it: nothing read from an unfinished canvas
+        t.answer, t.one_step_log_likelihood = None, None
     return with_wall_flags(t, lm.end_ids, decoded.config)
 
 
@@ -86,7 +86,9 @@ def read_canvas_row(lm, decoded, row: int, expert: Expert, reader: Reader) -> Tr
         draft_prob=decoded.draft_prob[row, :done].copy(), text=text,
         answer=reader.answer(lm, ids.tolist(), text), collapsed=False,
         end_fraction=float(np.isin(ids, lm.end_ids).mean()) if len(ids) else 0.0,
-        end_density=decoded.end_density[row, :done].copy(), cut_texts=cut_texts(lm, log))
+        end_density=decoded.end_density[row, :done].copy(), cut_texts=cut_texts(lm, log),
+        one_step_log_likelihood=(None if decoded.one_step_log_likelihood is None
+                                 else float(decoded.one_step_log_likelihood[row])))
     return with_wall_flags(t, lm.end_ids, decoded.config)
 
 

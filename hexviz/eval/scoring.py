@@ -147,7 +147,9 @@ def vote_variants(results: EvalResults, voters: Sequence[int] | None = None) -> 
     pick = lambda values: [values[i] for i in voters]  # noqa: E731
 
     def weighted(weights_of) -> float:
-        if not all(weights_of(r) for r in records):
+        """nan unless every answering voter of every record has a weight."""
+        if not all(weights_of(r) and all(weights_of(r)[i] is not None for i in voters
+                                         if r.answers[i] is not None) for r in records):
             return math.nan
         return sum(right(weighted_winner(pick(r.answers), pick(weights_of(r))), r.gold)
                    for r in records) / n

@@ -93,10 +93,16 @@ def status_markdown(run: Run) -> str:
     decided = {"first": " (tie, broken by the smallest block)",
                "frequency_lowest_nll": " (tie, broken by the lowest one-step NLL)",
                "lowest_nll": " (the lowest one-step NLL)"}
+    strategy = run.config.strategy
+    name = {"seeds": "seeds' answer", "dvoting": "dVoting answer"}.get(strategy.name,
+                                                                      "HEX answer")
     head = ("no expert produced an answer" if vote.winner is None else
-            f"HEX answer **{vote.winner}**" + decided.get(vote.decided_by, ""))
+            f"{name} **{vote.winner}**" + decided.get(vote.decided_by, ""))
     rows = "" if run.timing.row_passes is None else f" ({run.timing.row_passes} rows)"
     cache = "" if run.config.cache == "none" else f" ({run.config.cache} cache)"
-    return (f"{head} · {len(run.voters)} voting experts · {collapsed} collapsed · "
-            f"sampler `{run.config.sampler.label}` · {run.steps_done} forward passes{rows} "
-            f"in {run.timing.decode_s:.2f} s{cache} · model `{Path(run.model).name}`")
+    how = (f"{len(run.voters)} of at most {strategy.rounds} rounds · entropy threshold "
+           f"{strategy.entropy_threshold:g}" if strategy.rounds_voting else
+           f"{len(run.voters)} voting experts · {collapsed} collapsed · sampler "
+           f"`{run.config.sampler.label}`")
+    return (f"{head} · {how} · {run.steps_done} forward passes{rows} in "
+            f"{run.timing.decode_s:.2f} s{cache} · model `{Path(run.model).name}`")

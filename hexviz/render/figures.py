@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from hexviz import limits
-from hexviz.render import growing, palette
+from hexviz.render import growing, palette, remasks
 from hexviz.render.growing import canvas_length  # noqa: F401  a chart of its own (`app.views`)
 from hexviz.render.plotting import (STATE_BAR, STATE_COLORS, STEP_BAR_PX, block_edges,
                                     fit_layout, row_labels, rows_axis, state_scale, step_bar,
@@ -73,10 +73,11 @@ def edit_marks(t: Trajectory, y, before: int | None = None, name: str = "edits")
 
 def _hover(t: Trajectory) -> list[str]:
     of = f" of {t.steps_taken}"
-    return [f"pos {p}<br>token {html.escape(repr(tok), quote=False)}<br>step {s}{of}"
-            f"<br>conf {c:.3f}"
+    kept = remasks.carried(t)  # a dVoting round's tokens from the round before
+    return [f"pos {p}<br>token {html.escape(repr(tok), quote=False)}<br>"
+            + ("carried over from the round before" if k else f"step {s}{of}<br>conf {c:.3f}")
             if s >= 0 else f"pos {p}<br>still masked"
-            for p, (tok, s, c) in enumerate(zip(t.tokens, t.reveal_step, t.reveal_conf))]
+            for p, (tok, s, c, k) in enumerate(zip(t.tokens, t.reveal_step, t.reveal_conf, kept))]
 
 
 def reveal_order(run: Run) -> go.Figure:
@@ -95,9 +96,12 @@ def reveal_order(run: Run) -> go.Figure:
         text=growing.padded([_hover(t) + [e] * (width - len(t.token_ids))
                              for t, e in zip(run.trajectories, end, strict=True)], "", object),
         hoverinfo="text", colorbar=step_bar(height), xgap=1, ygap=2))
+    held = growing.vocabulary(run) if any(remasks.marked(t) for t in run.trajectories) else {}
     for t, label in zip(run.trajectories, labels, strict=True):
         if len(t.edits):
             fig.add_trace(edit_marks(t, label))
+        if remasks.marked(t):
+            fig.add_trace(remasks.remask_marks(t, label, held))
     edges = [(row, edge) for row, t in enumerate(run.trajectories) for edge in block_edges(t)]
     notes = ["the step at which each token was unmasked", "white lines: block edges"]
     if any(len(t.token_ids) < width for t in run.trajectories):
@@ -106,6 +110,8 @@ def reveal_order(run: Run) -> go.Figure:
         edges, notes[1] = [], "too many block edges to draw"
     if any(len(t.edits) for t in run.trajectories):
         notes.append("◇ edited later: hover for old → new")
+    if any(remasks.marked(t) for t in run.trajectories):
+        notes.append(remasks.NOTE)
     title = "Reveal order<br><sup>" + " · ".join(notes) + "</sup>"
     fig.update_layout(shapes=[dict(type="line", x0=e - 0.5, x1=e - 0.5, y0=r - 0.5, y1=r + 0.5,
                                    line=dict(color="white", width=2)) for r, e in edges])
@@ -134,6 +140,8 @@ def unmasking_map(run: Run, index: int, heading: str = "Unmasking map") -> go.Fi
         colorbar=STATE_BAR, **({"hoverongaps": False} if resized else {})))
     if len(t.edits):
         fig.add_trace(edit_marks(t, "step"))
+    if remasks.marked(t):
+        fig.add_trace(remasks.remask_marks(t, "step", growing.vocabulary(run)))
     if resized and t.resized:
         fig.add_trace(growing.resize_marks(run, t))
     fig.update_yaxes(title="step", autorange="reversed")
@@ -144,6 +152,9 @@ def unmasking_map(run: Run, index: int, heading: str = "Unmasking map") -> go.Fi
                      + (" (▶ masks inserted, ✕ cut)" if t.resized else ""))
     if len(t.edits):
         notes.append(f"{len(t.edits)} edits (◇)")
+    if remasks.marked(t):
+        notes.append(f"{len(remasks.remasks(t))} re-masked at the round's start (○), "
+                     f"{int(remasks.carried_per_step(t, 1)[0])} carried over")
     if len(rows) < steps:
         notes.append(f"{len(rows)} of {steps} steps shown")
     if t.collapsed:
@@ -276,6 +287,7 @@ def scrubber(run: Run, start: int | None = None) -> go.Figure:
     labels = row_labels(run)
     grown = growing.grows(run)
     edited = not grown and any(len(t.edits) for t in run.trajectories)
+    remasked = not grown and any(remasks.marked(t) for t in run.trajectories)
     lim = limits.current()
     cells = len(run.trajectories) * run.config.gen_length  # per frame
     steps = limits.sample_steps(run.steps_done, cells, lim.max_frames, lim.max_cells)
@@ -309,20 +321,26 @@ def scrubber(run: Run, start: int | None = None) -> go.Figure:
                            textfont=dict(size=10), hovertext=hover, hoverinfo="text",
                            hoverongaps=False, xgap=1, ygap=2), strikes]
 
+    def joined(marks: list[go.Scatter]) -> go.Scatter:
+        """Every row's marks as one trace: a frame's traces stay few, one per kind of mark."""
+        return go.Scatter(x=[x for m in marks for x in m.x], y=[y for m in marks for y in m.y],
+                          mode="markers", hovertext=[h for m in marks for h in m.hovertext],
+                          hoverinfo="text", marker=marks[0].marker, showlegend=False)
+
+    held = growing.vocabulary(run) if remasked else {}  # what the re-masked positions held
+
     def frame(step: int) -> list:
-        """The canvases, and (when the run edits) a mark on each token edited so far."""
+        """The canvases, and (when the run edits or re-masks) a mark on each token edited and
+        each position re-masked so far."""
         if grown:
             return grown_frame(step)
-        if not edited:
-            return [heat(step)]
-        marks = [edit_marks(t, label, before=step) for t, label in zip(run.trajectories, labels,
-                                                                       strict=True)]
-        xs = [x for m in marks for x in m.x]
-        ys = [y for m in marks for y in m.y]
-        hover = [h for m in marks for h in m.hovertext]
-        return [heat(step), go.Scatter(x=xs, y=ys, mode="markers", hovertext=hover,
-                                       hoverinfo="text", marker=marks[0].marker,
-                                       showlegend=False)]
+        rows = list(zip(run.trajectories, labels, strict=True))
+        marks = [joined([edit_marks(t, label, before=step) for t, label in rows])] \
+            if edited else []
+        if remasked:
+            marks.append(joined([remasks.remask_marks(t, label, held, before=step)
+                                 for t, label in rows]))
+        return [heat(step), *marks]
 
     wanted = steps[-1] if start is None else min(max(start, 0), steps[-1])
     active = min(range(len(steps)), key=lambda i: abs(steps[i] - wanted))  # nearest drawn step
@@ -352,6 +370,8 @@ def scrubber(run: Run, start: int | None = None) -> go.Figure:
         notes.append("a row stops changing when its expert has finished")
     if edited:
         notes.append("◇ edited so far: hover for old → new")
+    if remasked:
+        notes.append(remasks.NOTE)
     if grown:
         notes.append("each row as long as its canvas then; struck through: cut at that step")
         fig.update_xaxes(range=[-0.5, width - 0.5])
@@ -376,16 +396,18 @@ PLAY_BUTTONS_PX = 90  # the scrubber's left margin holds at least its play butto
 
 
 def tokens_per_step(run: Run) -> go.Figure:
-    """Per expert, the tokens committed at each of its steps (and, dotted, the tokens edited):
-    flat with ``fixed``; with a parallel sampler, where an expert commits many at once."""
+    """Per expert, the tokens committed at each of its steps (and, dotted, the tokens edited;
+    dashed, the positions re-masked): flat with ``fixed``; with a parallel sampler, where an
+    expert commits many at once. A dVoting round's tokens carried over are not counted."""
     fig = go.Figure()
     palette = ["#4c78a8", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2", "#e45756", "#f58518",
                "#9d755d", "#bab0ac", "#ff9da6"]
     for i, (t, label) in enumerate(zip(run.trajectories, row_labels(run), strict=True)):
         color = palette[i % len(palette)]
         steps = list(range(len(t.commits)))  # plain lists: small, and readable in the page
+        committed = t.commits - remasks.carried_per_step(t, len(t.commits))
         fig.add_trace(go.Scatter(
-            x=steps, y=t.commits.tolist(), mode="lines+markers", name=f"{label} ({t.steps_taken} steps)",
+            x=steps, y=committed.tolist(), mode="lines+markers", name=f"{label} ({t.steps_taken} steps)",
             line=dict(color=color, shape="hv"), marker=dict(size=5), legendgroup=label,
             hovertemplate=f"{html.escape(label)}<br>step %{{x}}: %{{y}} committed<extra></extra>"))
         if len(t.edits):
@@ -396,12 +418,26 @@ def tokens_per_step(run: Run) -> go.Figure:
                 line=dict(color=color, dash="dot", shape="hv"),
                 hovertemplate=f"{html.escape(label)}<br>step %{{x}}: %{{y}} edited"
                               "<extra></extra>"))
+        if remasks.marked(t):
+            per_step = np.bincount([r.step for r in remasks.remasks(t)],
+                                   minlength=len(t.commits))[:len(t.commits)]
+            fig.add_trace(go.Scatter(
+                x=steps, y=per_step.tolist(), mode="lines", name=f"{label}: re-masked",
+                legendgroup=label, showlegend=False,
+                line=dict(color=color, dash="dash", shape="hv"),
+                hovertemplate=f"{html.escape(label)}<br>step %{{x}}: %{{y}} re-masked"
+                              "<extra></extra>"))
     fig.update_xaxes(title="step (each expert's own)")
     fig.update_yaxes(title="tokens committed", rangemode="tozero")
     fig.update_layout(legend=dict(orientation="h", y=-0.25))
     rows = "" if run.timing.row_passes is None else f" · {run.timing.row_passes} rows computed"
     edited = " · dotted: tokens edited" if any(len(t.edits) for t in run.trajectories) else ""
-    return fit_layout(fig, f"Tokens per step · sampler {run.config.sampler.label}<br><sup>"
+    if any(remasks.marked(t) for t in run.trajectories):
+        edited += " · dashed: re-masked at a round's start (the tokens carried over not counted)"
+    strategy = run.config.strategy
+    how = (f"dVoting rounds, entropy below {strategy.entropy_threshold:g}"
+           if strategy.rounds_voting else f"sampler {run.config.sampler.label}")
+    return fit_layout(fig, f"Tokens per step · {how}<br><sup>"
                       f"{run.steps_done} forward passes{rows} (finished experts cost none)"
                       f"{edited}</sup>", 400)
 

@@ -22,6 +22,7 @@ TEXT = "#0068a8"  # a revealed text token (charts); text revealed in the last st
 END_OF_TURN = "#e69f00"
 END_OF_TEXT = "#8b1a1a"  # the AfterEoT padding: dark red, the wall
 EDIT = "#c0609a"  # a committed token replaced by token editing
+REMASK = "#d55e00"  # a ring round a position masked again (a dVoting round): Okabe-Ito vermillion
 STATE_COLORS = (MASK, TEXT, END_OF_TURN, END_OF_TEXT)  # plots' MASK, TEXT, END_OF_TURN, END_OF_TEXT
 FILLS = (BACKGROUND, MASK, TEXT, END_OF_TURN, END_OF_TEXT, EDIT)  # every fill a reader must tell apart
 # The token strip (the What-if fork's canvas) writes dark token text on each state's colour,

@@ -282,3 +282,16 @@ def test_notes_say_what_the_plan_changed_as_the_cli_does(builtin, random_model_d
     assert local.notes(RunRequest(question, "built-in")) == ()
     (exact,) = local.notes(RunRequest(question, "bert", cache="dual", gen_length=16, steps=16))
     assert "cache 'dual' decodes exactly, as cache 'none'" in exact
+
+
+def test_a_dvoting_request_streams_its_rounds_and_is_not_forked(random_model_dir):
+    from hexviz.app.runner import ForkRequest
+
+    local = LocalRunner({"m": str(random_model_dir)}, snapshot_every=2)
+    request = RunRequest("Hi", "m", gen_length=16, strategy="dvoting", rounds=3)
+    assert request.temperature == 0.6 and request.strategy_of().rounds == 3
+    *snapshots, run = local.run(request)
+    assert snapshots and run.complete and run.config.strategy.name == "dvoting"
+    assert [t.expert.round for t in run.trajectories] == list(range(1, len(run.trajectories) + 1))
+    with pytest.raises(ValueError, match="a dVoting round starts from the rounds before it"):
+        ForkRequest(run, 0, 0, model="m")

@@ -209,7 +209,7 @@ def test_load_stored_refuses_paths_outside_the_gallery(tmp_path):
 # --- the growing canvas ------------------------------------------------------------------------
 
 FORM = ("Q?", "m", [8], "", "low_confidence", 128, 64, 0, 1, False, False, False, "fixed", "",
-        "none", None)  # a settings column's values up to the task
+        "none", None, "hex", 5, 0.3)  # a settings column's values up to the strategy's
 
 
 def form_defaults(gen_length: int = 128) -> list:
@@ -293,7 +293,7 @@ def test_a_growing_canvas_greys_out_what_it_does_not_read():
                if (settings.canvas.mode._id, "change") in f.targets]
     assert len(follows) == 1 and settings.sampler in follows[0].outputs
     assert settings.canvas.options["initial_length"].value == 64  # the authors', at 128
-    daedal = widgets.length_mode_form(settings, "daedal")
+    daedal = widgets.decode_form(settings, "daedal")
     for control, value in [(settings.rule, "low_confidence"), (settings.sampler, "fixed"),
                            (settings.edit, ""), (settings.cache, "none"),
                            (settings.baselines, False)]:
@@ -304,7 +304,7 @@ def test_a_growing_canvas_greys_out_what_it_does_not_read():
     assert shown == {o.name for o in widgets.CANVAS_OPTIONS if "daedal" in o.modes}
     note = daedal[settings.canvas.note]
     assert "DAEDAL" in note and "greyed out" in note
-    fixed = widgets.length_mode_form(settings, "fixed")
+    fixed = widgets.decode_form(settings, "fixed")
     assert fixed[settings.canvas.growing]["visible"] is False
     assert all(fixed[c]["interactive"] is True for c in (settings.rule, settings.sampler,
                                                           settings.cache, settings.steps))
@@ -321,8 +321,92 @@ def test_a_stored_growing_run_fills_the_form_and_decodes_again_alike():
     length = LengthConfig("rho-eos", initial_length=2, eos_check_tokens=2, scheduler="linear")
     run.config = replace(run.config, length=length)
     values = widgets.settings_values(run)
-    assert values[14] == "rho-eos" and values[15] == 2  # after the task: the mode, the start
+    assert values[17] == "rho-eos" and values[18] == 2  # after the strategy: the mode, the start
     again = widgets.run_request("Q", "m", *values)
     assert again.length_config() == length
     fixed = widgets.settings_values(known_run())
-    assert fixed[14] == "fixed" and fixed[15:] == form_defaults(4)  # ready for a growing one
+    assert fixed[17] == "fixed" and fixed[18:] == form_defaults(4)  # ready for a growing one
+
+
+# --- the test-time strategy ----------------------------------------------------------------------
+
+def dvoting_run():
+    """The known run's answer as two dVoting rounds (blocks of 2, temperature 0.6)."""
+    from dataclasses import replace
+
+    from hexviz.policy.settings import Expert
+    from hexviz.policy.strategies import Strategy
+
+    run = known_run()
+    good, _ = run.trajectories
+    run.trajectories = [replace(good, expert=Expert(2, "entropy", r - 1, 0.6, round=r))
+                        for r in (1, 2)]
+    run.config = replace(run.config, strategy=Strategy("dvoting", 4, 0.5))
+    return run
+
+
+def test_the_strategy_and_dvotings_settings_reach_the_request():
+    request = widgets.run_request(*FORM[:-3], "dvoting", 7, 0.5)
+    assert (request.strategy, request.rounds, request.entropy_threshold) == ("dvoting", 7, 0.5)
+    assert widgets.run_request(*FORM).strategy == "hex"
+    assert widgets.run_request(*FORM[:-3]).strategy == "hex"  # a caller that knows none
+    for values, message in [(("beam", 5, 0.3), "unknown strategy 'beam'"),
+                            (("dvoting", 1, 0.3), r"--rounds must be an integer from 2 to 26"),
+                            (("dvoting", 5, -1), "--entropy-threshold must be a finite number"),
+                            (("dvoting", 2.5, 0.3), r"rounds must be a whole number")]:
+        with pytest.raises(gr.Error, match=message) as refused:
+            widgets.user_errors("reading the settings", widgets.run_request, *FORM[:-3], *values)
+        assert "\n" not in refused.value.message
+
+
+@pytest.mark.parametrize("strategy,gen_length,blocks", [
+    ("hex", 128, [4, 8, 16, 32, 64]), ("seeds", 128, [16]), ("dvoting", 128, [8]),
+    ("dvoting", 64, [4])])
+def test_picking_a_strategy_ticks_the_blocks_its_plan_would_choose(strategy, gen_length, blocks):
+    c = widgets.LengthControls.of(RunnerWithDefaults(), "m", gen_length, strategy=strategy)
+    assert c.experts == blocks == widgets.strategy_blocks(strategy, gen_length)
+    assert c.steps == gen_length // 2  # the model's two tokens a step fit each
+
+
+def test_a_stored_dvoting_run_fills_the_form_and_decodes_again_alike():
+    run = dvoting_run()
+    values = widgets.settings_values(run)
+    assert values[:2] == [[2], ""] and values[14:17] == ["dvoting", 4, 0.5]
+    again = widgets.run_request("Q", "m", *values)
+    assert (again.strategy, again.rounds, again.entropy_threshold) == ("dvoting", 4, 0.5)
+    assert (again.blocks, again.seeds, again.temperature, again.baselines) == ((2,), 1, 0.6,
+                                                                              False)
+    assert widgets.settings_values(known_run())[14:17] == ["hex", 5, 0.3]
+    with gr.Blocks():
+        settings, _ = widgets.settings_column(gr.Textbox(), ["m"], widgets.LengthControls.of(
+            RunnerWithDefaults(), "m"))
+    shown = widgets.load_settings(settings.of_a_run(), run)
+    assert shown[settings.strategy.name] == "dvoting" and shown[settings.strategy.rounds] == 4
+
+
+def test_dvoting_greys_out_what_it_does_not_read():
+    with gr.Blocks() as demo:
+        settings, _ = widgets.settings_column(gr.Textbox(), ["m"], widgets.LengthControls.of(
+            RunnerWithDefaults(), "m"))
+    picker = settings.strategy.name
+    assert [value for _, value in picker.choices] == ["hex", "seeds", "dvoting"]
+    follows = [f for f in demo.fns.values() if (picker._id, "change") in f.targets]
+    assert len(follows) == 1
+    dvoting = widgets.decode_form(settings, "fixed", "dvoting")
+    assert set(follows[0].outputs) == set(dvoting)  # every control it updates is an output
+    for control, value in [(settings.rule, "entropy"), (settings.sampler, "fixed"),
+                           (settings.edit, ""), (settings.cache, "none"),
+                           (settings.baselines, False), (settings.seeds, 1),
+                           (settings.canvas.mode, "fixed")]:
+        assert dvoting[control]["value"] == value and dvoting[control]["interactive"] is False
+    assert dvoting[settings.strategy.dvoting]["visible"] is True
+    assert "dVoting" in dvoting[settings.strategy.note]
+    assert dvoting[settings.steps]["interactive"] is True
+    for strategy in ("hex", "seeds"):
+        form = widgets.decode_form(settings, "fixed", strategy)
+        assert form[settings.strategy.dvoting]["visible"] is False
+        assert all(form[c]["interactive"] is True and "value" not in form[c]
+                   for c in (settings.rule, settings.seeds, settings.canvas.mode))
+    grows = widgets.decode_form(settings, "daedal", "seeds")  # the canvas still greys its own
+    assert grows[settings.sampler]["interactive"] is False
+    assert grows[settings.seeds]["interactive"] is True

@@ -392,6 +392,7 @@ def test_a_decided_vote_stops_the_experts_that_cannot_change_it(builtin):
         assert settled(done, len(steps) - len(done)) is None
     for t in stopped:
         assert t.answer is None and t.steps_taken == step and not t.finished
+        assert t.one_step_log_likelihood is None  # nothing read from an unfinished canvas
     for a, b in zip(full.trajectories, decided.trajectories, strict=True):
         if b.stopped_at < 0:  # the experts that ran on are the full run's, token for token
             assert a.token_ids.tolist() == b.token_ids.tolist()

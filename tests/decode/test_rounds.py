@@ -114,6 +114,7 @@ def test_a_dvoting_run_survives_its_json(sampled):
     assert [t.token_ids.tolist() for t in d.trajectories] == [
         t.token_ids.tolist() for t in run.trajectories]
     assert d.vote.winner == run.vote.winner
+    assert all(t.one_step_log_likelihood is not None for t in d.trajectories)  # weighted votes
 
 
 def test_dvoting_refuses_settings_it_does_not_have():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hexviz.runs import events as ev
-from hexviz.runs.events import COMMIT, DELETE, INSERT, Event
+from hexviz.runs.events import COMMIT, DELETE, INSERT, REMASK, Event
 
 MASK, EOT, EOS = 0, 1, 2
 TOKENS = {5: "A", 6: " b", 7: " c", 8: " d", 9: " e", EOT: "<eot>", EOS: "<eos>"}
@@ -103,3 +103,36 @@ def uneven_run():
 @pytest.fixture
 def uneven():
     return uneven_run()
+
+
+# dVoting's rounds over an 8-token answer (blocks of 4): round 1 commits two positions a step;
+# round 2 starts from round 1's answer (its step 0 carries the 8 tokens over, probability nan),
+# masks again position 2 and the last quarter (6, 7), commits 9 at position 2 in the same step
+# and the end tokens at step 1.
+ROUND_ONE = [5, 6, 7, 8, EOS, EOS, EOS, EOS]
+ROUND_TWO_REMASKED = (2, 6, 7)
+ROUND_TWO = (8, [Event(0, COMMIT, p, token) for p, token in enumerate(ROUND_ONE)]
+             + [Event(0, REMASK, p, old=ROUND_ONE[p]) for p in ROUND_TWO_REMASKED]
+             + [Event(0, COMMIT, 2, 9, prob=0.8),
+                Event(1, COMMIT, 6, EOS, prob=0.9), Event(1, COMMIT, 7, EOS, prob=0.9)], 2)
+
+
+def rounds_run():
+    """Two dVoting rounds (mask 0, eot 1, eos 2; gen_length 8): round 2 re-masks positions 2,
+    6 and 7 at its step 0 and keeps the other five tokens of round 1."""
+    from hexviz.models.tokens import SpecialTokens
+    from hexviz.policy.settings import DecodeConfig, Expert
+    from hexviz.policy.strategies import Strategy
+    from hexviz.runs.record import Run, Timing
+
+    one = (8, [Event(p // 2, COMMIT, p, token, prob=0.9) for p, token in enumerate(ROUND_ONE)], 4)
+    rows = [trajectory(Expert(4, "entropy", r - 1, 0.6, round=r), *events)
+            for r, events in ((1, one), (2, ROUND_TWO))]
+    config = DecodeConfig(GEN_LENGTH, GEN_LENGTH, strategy=Strategy("dvoting", 3, 0.3))
+    return Run("hand-made", "Q", [9, 9], config, SpecialTokens(MASK, EOS, EOT), "gsm8k", rows,
+               Timing(0.1), sum(t.steps_taken for t in rows))
+
+
+@pytest.fixture
+def rounds():
+    return rounds_run()

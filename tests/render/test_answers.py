@@ -40,3 +40,9 @@ def test_the_status_line_says_how_far_a_run_has_got_and_why_one_failed():
     failed = answers.failure_markdown("the prompt is empty: type a question.")
     assert failed.startswith("**The run failed:** the prompt is empty: type a question. ")
     assert "earlier run" in failed and ".." not in failed
+
+
+def test_the_status_line_of_a_dvoting_run_names_its_rounds(rounds):
+    status = answers.status_markdown(rounds)
+    assert status.startswith("dVoting answer **d** · 2 of at most 3 rounds · entropy threshold "
+                             "0.3 · 6 forward passes")

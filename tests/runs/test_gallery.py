@@ -25,11 +25,17 @@ def test_stored_gallery_runs_replay_and_carry_their_settings():
     assert entries and all(e.error is None for e in entries)
     for path in gallery.GALLERY_DIR.glob("*.json"):
         assert path.stat().st_size < 800_000  # small enough to ship (a 128-token model: ~550 KB)
-    run = gallery.read_run(entries[0].path)
-    s = gallery.explore_settings(run)
-    assert s["prompt"] == run.prompt and s["baselines"] is True
-    assert s["gen_length"] == run.config.gen_length and s["steps"] == run.config.steps
-    assert settings_values(run)[0] == s["blocks"]
+    for entry in entries:
+        run = gallery.read_run(entry.path)
+        s = gallery.explore_settings(run)
+        assert s["prompt"] == run.prompt
+        assert s["baselines"] is any(not t.expert.votes for t in run.trajectories)
+        assert s["gen_length"] == run.config.gen_length and s["steps"] == run.config.steps
+        plain, more = settings_values(run)[:2]  # ticked sizes, then schedules and AdaBlock
+        assert plain == [b for b in s["blocks"] if isinstance(b, int)]
+        assert (len(more.split(",")) if more else 0) == len(s["blocks"]) - len(plain)
+    assert gallery.explore_settings(gallery.read_run(
+        gallery.GALLERY_DIR / "example-1.json"))["baselines"] is True
 
 
 def test_the_listing_names_schedules_and_adaptive_experts():

@@ -91,6 +91,10 @@ Paper: [Test-Time Scaling in Diffusion LLMs via Hidden Semi-Autoregressive Exper
   how many it edited). A fixed schedule is a flat line; a parallel sampler shows bursts.
 - **Edits** (◇, with token editing): in the reveal order, scrubber and unmasking map, a
   position whose token was replaced; hover for old → new.
+- **Re-masked** (○, with `--strategy dvoting`): a dVoting round after the first starts from the
+  round before's answer and masks again where the rounds so far disagree; the reveal order,
+  scrubber and unmasking map ring those positions (hover: what they held), and tokens per step
+  dashes how many.
 
 ## How hexviz is built
 Floors, each importing only the ones below it: `hexviz/tasks/` asks the question and reads the

@@ -17,9 +17,9 @@ from hexviz import limits
 from hexviz.app.runner import Runner
 from hexviz.app.tabs import fork
 from hexviz.app.views import CHARTS, Views, full_views, partial_views, replay
-from hexviz.app.widgets import (AnimationControls, LengthControls, SettingsColumn,
-                                animation_controls, load_settings, run_request, settings_column,
-                                user_errors, wire_animation)
+from hexviz.app.widgets import (STRATEGY_SAMPLING, AnimationControls, LengthControls,
+                                SettingsColumn, animation_controls, load_settings, run_request,
+                                settings_column, user_errors, wire_animation)
 from hexviz.render import figures
 from hexviz.render.answers import failure_markdown
 from hexviz.runs.record import Run
@@ -181,15 +181,24 @@ def wire(runner: Runner, tab: Explore) -> None:
             return [gr.validate(False, str(err)), *valid[1:]]
         return valid
 
-    def on_model(label, more) -> tuple:  # the length controls follow the model
-        c = LengthControls.of(runner, label, more=more)
+    def on_model(label, more, strategy) -> tuple:  # the length controls follow the model
+        c = LengthControls.of(runner, label, more=more, strategy=strategy)
         return (gr.update(choices=c.choices, value=c.gen_length), gr.update(value=c.steps),
                 gr.update(choices=c.blocks, value=c.experts), *canvas_fits(c))
 
-    def on_gen_length(label, gen_length, more) -> tuple:
-        c = LengthControls.of(runner, label, int(gen_length), more=more)
+    def on_gen_length(label, gen_length, more, strategy) -> tuple:
+        c = LengthControls.of(runner, label, int(gen_length), more=more, strategy=strategy)
         return (gr.update(choices=c.blocks, value=c.experts), gr.update(value=c.steps),
                 *canvas_fits(c))
+
+    def on_strategy(label, gen_length, more, strategy) -> tuple:
+        """Picking a strategy ticks the block sizes it decodes (seeds and dVoting: one, and
+        no other experts), with steps to fit, and the votes and temperature it samples at."""
+        more = more if strategy == "hex" else ""
+        c = LengthControls.of(runner, label, int(gen_length), more=more, strategy=strategy)
+        seeds, temperature = STRATEGY_SAMPLING[strategy]
+        return (gr.update(value=c.experts), more, gr.update(value=c.steps), seeds, temperature,
+                gr.update(value=True) if strategy == "hex" else gr.skip())
 
     def on_blocks(label, gen_length, blocks, more) -> Any:  # whole steps for every expert
         return gr.update(value=LengthControls.of(runner, label, int(gen_length), blocks,
@@ -206,11 +215,15 @@ def wire(runner: Runner, tab: Explore) -> None:
     wire_map_picker(tab)
     c = tab.settings
     fitted = [c.canvas.options[name] for name in FITTED_TO_GEN_LENGTH]
-    c.model.input(on_model, [c.model, c.more_blocks], [c.gen_length, c.steps, c.blocks, *fitted],
-                  api_visibility="private")
+    strategy = c.strategy.name
+    c.model.input(on_model, [c.model, c.more_blocks, strategy],
+                  [c.gen_length, c.steps, c.blocks, *fitted], api_visibility="private")
     # .input, not .change: loading a stored run's settings must not reset blocks and steps
-    c.gen_length.input(on_gen_length, [c.model, c.gen_length, c.more_blocks],
+    c.gen_length.input(on_gen_length, [c.model, c.gen_length, c.more_blocks, strategy],
                        [c.blocks, c.steps, *fitted], api_visibility="private")
+    strategy.input(on_strategy, [c.model, c.gen_length, c.more_blocks, strategy],
+                   [c.blocks, c.more_blocks, c.steps, c.seeds, c.temperature, c.baselines],
+                   api_visibility="private")
     experts = [c.model, c.gen_length, c.blocks, c.more_blocks]
     c.blocks.input(on_blocks, experts, [c.steps], api_visibility="private")
     c.more_blocks.input(on_blocks, experts, [c.steps], api_visibility="private",

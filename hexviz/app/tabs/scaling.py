@@ -1,20 +1,25 @@
 """The Scaling tab: HEX as test-time scaling. The accuracy curve over votes (block sizes x
-seeds) from an eval results file, or from a small eval run here on the built-in test set."""
+seeds) from an eval results file, or from a small eval run here on the built-in test set; and
+under it, strategies compared at equal compute, drawn from stored curves (no model)."""
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass
 
 import gradio as gr
+import plotly.graph_objects as go
 
 from hexviz import limits
 from hexviz.app.runner import Runner
 from hexviz.app.widgets import one_line, refusal, user_errors
+from hexviz.eval.lab import Curve, curves_from_json, frontier
 from hexviz.eval.records import EvalResults, load_results
 from hexviz.eval.report import format_scaling, format_summary
 from hexviz.eval.scoring import scaling_curve, seed_scaling_curve, summarize
-from hexviz.paths import STORED_EVALS
-from hexviz.render.scaling import BUILTIN_NAME, scaling_figure
+from hexviz.paths import SCALING_LAB, STORED_EVALS
+from hexviz.render.scaling import BUILTIN_NAME, lab_figure, scaling_figure
 
 INTRO = ("HEX is test-time scaling: more votes (block sizes x seeds), more accuracy, "
          "fewer ties. It opens on the built-in model's eval from its model card; plot a results "
@@ -22,6 +27,82 @@ INTRO = ("HEX is test-time scaling: more votes (block sizes x seeds), more accur
          "set here (temperature > 0 makes seeds differ).")
 
 TAB_ID = "scaling"
+
+LAB_HEADING = "### Strategies at equal compute"
+LAB_NOTES = ("A **row pass** is one expert's row through the model in one forward step (a "
+             "finished expert costs none), so a strategy's row passes per problem are the "
+             "compute it spent. Each curve adds decodes (HEX: its first 1..K experts; seeds: one "
+             "block size sampled 1..N times), with 95% bootstrap intervals over problems; "
+             "dashed, the same vote stopped once its answer is decided (the same accuracy for "
+             "fewer row passes); dVoting is one point. The curves are stored results of "
+             "`bench/scaling_bench.py`, so no model runs here.")
+LAB_MISSING = ("The comparison of strategies is not stored yet: "
+               "`python bench/scaling_bench.py --lab assets/scaling-lab.json` makes it.")
+# Shown at first: HEX with and without its decided vote, each seeds curve plain, dVoting.
+DEFAULT_STRATEGIES = ("hex", "hex-decided", "seeds", "dvoting")
+BUDGETS = 5  # rows of the best-per-budget table
+
+
+# --- the stored lab: strategies at equal compute -----------------------------------------------
+
+@dataclass(frozen=True)
+class Lab:
+    """Strategies at equal compute as `bench/scaling_bench.py` stored them (`hexviz.eval.lab`),
+    read once when the tab builds."""
+
+    curves: tuple[Curve, ...]
+    header: dict  # problems, model, sampler
+
+    def figure(self, shown: list[str] | None = None) -> go.Figure:
+        """The chart of the curves labelled ``shown`` (the picks' callback: no model)."""
+        return lab_figure(self.curves, self.header, shown)
+
+
+def read_lab() -> Lab:
+    """The stored lab (`SCALING_LAB`, looked up at each call); OSError where it is missing,
+    ValueError where it is damaged or a curve has no point."""
+    curves, header = curves_from_json(json.loads(SCALING_LAB.read_text()))
+    if not curves or not all(c.points for c in curves):
+        raise ValueError("it holds no curve, or a curve without points")
+    return Lab(tuple(curves), header)
+
+
+def lab_unavailable(err: Exception) -> str:
+    """The one sentence the section shows instead of its chart."""
+    if isinstance(err, FileNotFoundError):
+        return LAB_MISSING
+    return (f"The stored comparison of strategies cannot be read ({one_line(err)}); "
+            "`python bench/scaling_bench.py --table --lab assets/scaling-lab.json` rebuilds it.")
+
+
+def default_shown(curves: tuple[Curve, ...]) -> list[str]:
+    """The labels drawn at first (`DEFAULT_STRATEGIES`; every curve where none is one)."""
+    shown = [c.label for c in curves if c.strategy in DEFAULT_STRATEGIES]
+    return shown or [c.label for c in curves]
+
+
+def round_up(x: float) -> float:
+    """``x`` rounded up to two significant digits: 23.4 -> 24, 156 -> 160."""
+    unit = 10 ** (math.floor(math.log10(x)) - 1)
+    return math.ceil(x / unit - 1e-9) * unit
+
+
+def budgets(curves: tuple[Curve, ...], count: int = BUDGETS) -> list[float]:
+    """``count`` budgets spread evenly on a log scale from the cheapest point's row passes to
+    the dearest's, rounded up (so the first admits a point)."""
+    passes = [p.row_passes for c in curves for p in c.points]
+    low, high = max(min(passes), 1.0), max(max(passes), 1.0)
+    steps = [low * (high / low) ** (i / max(count - 1, 1)) for i in range(count)]
+    return sorted({round_up(x) for x in steps})
+
+
+def frontier_table(curves: tuple[Curve, ...]) -> str:
+    """The best strategy at each budget (`hexviz.eval.lab.frontier`) as a markdown table."""
+    lines = ["| row passes per problem, at most | best strategy | accuracy |", "|---|---|---|"]
+    for budget, label, accuracy in frontier(curves, budgets(curves)):
+        shown = "-" if math.isnan(accuracy) else f"{accuracy:.1%}"
+        lines.append(f"| {budget:g} | {label} | {shown} |")
+    return "\n".join(lines)
 
 
 # --- layout ------------------------------------------------------------------------------------
@@ -37,6 +118,9 @@ class Scaling:
     button: gr.Button
     plot: gr.Plot  # votes against accuracy
     table: gr.Markdown  # per expert: accuracy, no answer, collapse, steps
+    lab: Lab | None = None  # the stored strategies at equal compute; None: missing or damaged
+    picks: gr.CheckboxGroup | None = None  # the strategies drawn,
+    lab_plot: gr.Plot | None = None  # accuracy against row passes
 
 
 def build() -> Scaling:
@@ -53,8 +137,26 @@ def build() -> Scaling:
     # Not an empty box on a first visit: the model card's eval, until the visitor plots another
     card = card_views()
     plot = gr.Plot(card[0], label="Scaling curve", elem_id="scaling-plot", show_label=False)
-    return Scaling(results_file, problems, seeds, temperature, button, plot,
-                   gr.Markdown(card[1]))
+    table = gr.Markdown(card[1])
+    return Scaling(results_file, problems, seeds, temperature, button, plot, table,
+                   *build_lab())
+
+
+def build_lab() -> tuple:
+    """The section of strategies at equal compute: which to draw, the chart and what it shows;
+    one sentence where the stored file is missing or damaged. (lab, picks, plot)"""
+    gr.Markdown(LAB_HEADING)
+    try:
+        lab = read_lab()
+    except (OSError, ValueError) as err:
+        gr.Markdown(lab_unavailable(err))
+        return None, None, None
+    shown = default_shown(lab.curves)
+    picks = gr.CheckboxGroup([c.label for c in lab.curves], value=shown, label="Strategies")
+    plot = gr.Plot(lab.figure(shown), label="Strategies at equal compute",
+                   elem_id="scaling-lab-plot", show_label=False)
+    gr.Markdown(f"{LAB_NOTES}\n\n{frontier_table(lab.curves)}")
+    return lab, picks, plot
 
 
 # --- events ------------------------------------------------------------------------------------
@@ -100,3 +202,5 @@ def wire(runner: Runner, tab: Scaling, model: gr.Dropdown) -> None:
                             api_visibility="private")
     tab.button.click(on_eval, [model, tab.problems, tab.seeds, tab.temperature], outputs,
                      api_visibility="private")
+    if tab.lab is not None:  # redrawn from the stored curves: no model, no decoding
+        tab.picks.change(tab.lab.figure, [tab.picks], [tab.lab_plot], api_visibility="private")

@@ -215,6 +215,7 @@ def gif_palette() -> tuple[tuple[int, int, int], ...]:
                    (palette.BACKGROUND, palette.EDIT), (palette.BACKGROUND, palette.WINNER),
                    (palette.INK, palette.MASK)):
         colours += _blend(fg, bg, 8)
+    colours.append(palette.rgb(palette.REMASK))  # last: the other colours keep their indices
     return tuple(dict.fromkeys(colours))
 
 
@@ -285,11 +286,16 @@ class GifPainter:
                    (None, "current block", True)]
         if any(p.timeline is not None and p.timeline.cuts for p in self.anim.panels):
             entries.append((palette.INK, "cut", False))
+        if any(p.remasked_at is not None for p in self.anim.panels):
+            entries.append((palette.REMASK, "re-masked", False))
         for colour, name, outlined in entries:
             h = m.cell // 2
             if name == "cut":  # a struck-through cell
                 self.rect((x, y - h, x + m.size, y + h), fill=palette.MASK)
                 self.rect((x, y - 1, x + m.size, y), fill=palette.INK)
+            elif name == "re-masked":  # a mask ringed
+                self.rect((x, y - h, x + m.size, y + h), fill=palette.MASK, outline=colour,
+                          width=2)
             elif outlined:
                 self.rect((x, y - h, x + m.size, y + h), outline=palette.INK, width=2)
             elif name == "just revealed":
@@ -302,14 +308,16 @@ class GifPainter:
 
     def cell_key(self, c: Canvas, q: int) -> tuple:
         return (int(c.states[q]), c.texts[q], bool(c.fresh[q]), bool(c.flash[q]),
-                bool(c.edited[q]), c.cut is not None and bool(c.cut[q]))
+                bool(c.edited[q]), c.cut is not None and bool(c.cut[q]),
+                c.remasked is not None and bool(c.remasked[q]))
 
     def paint_cell(self, box, key: tuple) -> None:
-        state, text, fresh, flash, edited, cut = key
+        state, text, fresh, flash, edited, cut, remasked = key
         x0, y0, x1, y1 = (int(v) for v in box)
         self.rect((x0, y0, x1 - 1, y1 - 1), fill=palette.BACKGROUND)  # wipe the last state
         if state == MASK:
-            self.rect((x0, y0, x1 - 1, y1 - 1), fill=palette.MASK)
+            self.rect((x0, y0, x1 - 1, y1 - 1), fill=palette.MASK,
+                      **dict(outline=palette.REMASK, width=2) if remasked else {})
         elif state == END_OF_TURN:
             self.rect((x0, y0, x1 - 1, y1 - 1), fill=palette.END_OF_TURN)
         elif state == END_OF_TEXT:

@@ -50,6 +50,7 @@ def html_data(anim: Animation) -> dict:
             "step": [c.step for c in cs], "done": [int(c.done) for c in cs],
             "answer": p.answer, "collapsed": p.collapsed, "votes": p.votes,
             **(growing_data(cs) if p.timeline is not None else {}),
+            **({"remask": remask_data(cs)} if p.remasked_at is not None else {}),
         })
     vote_lines = []
     for f in frames:
@@ -68,6 +69,13 @@ def html_data(anim: Animation) -> dict:
     }
 
 
+
+
+def remask_data(cs: Sequence[Canvas]) -> list[list[int]]:
+    """[position, frame] for each position a dVoting round re-masked: the first frame it is
+    drawn re-masked at (it stays so until it shows again, its frame in ``appear``)."""
+    ringed = np.array([c.remasked for c in cs])  # (F, L)
+    return [[q, int(ringed[:, q].argmax())] for q in np.flatnonzero(ringed.any(0)).tolist()]
 
 
 def growing_data(cs: Sequence[Canvas]) -> dict:
@@ -104,7 +112,8 @@ def render_html(anim: Animation) -> str:
               "__MINCOL__": str(min_column(anim)), "__MASK__": palette.MASK,
               "__TEXT__": palette.TEXT, "__EOT__": palette.END_OF_TURN,
               "__EOS__": palette.END_OF_TEXT, "__EDIT__": palette.EDIT, "__INK__": palette.INK,
-              "__MUTED__": palette.MUTED, "__WINNER__": palette.WINNER}
+              "__MUTED__": palette.MUTED, "__WINNER__": palette.WINNER,
+              "__REMASK__": palette.REMASK}
     page = player_template()
     for key, value in values.items():
         page = page.replace(key, value)

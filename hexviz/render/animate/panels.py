@@ -5,7 +5,8 @@ Clock convention as in the charts: at clock t a panel shows its state after ``mi
 steps, so position p shows its token exactly when ``reveal_step[p] < t``; clock 0 is the
 all-mask start. A growing canvas (``--length daedal`` / ``rho-eos``) is a panel of slots
 (`hexviz.render.timeline`): every position that ever stood on it, of which a frame draws those
-standing then, and those cut since the frame before struck through.
+standing then, and those cut since the frame before struck through. A dVoting round's positions
+re-masked at its start (``remask`` events) are drawn as masks ringed until decoded again.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 from hexviz.policy.blocks import PRESETS, normal_spec, schedule_sizes
 from hexviz.render.states import END_OF_TEXT, END_OF_TURN, MASK, TEXT
 from hexviz.render.timeline import NEVER, Timeline, timeline
+from hexviz.runs import events as ev
 from hexviz.runs.record import Run, Trajectory
 
 LAYOUTS = ("one", "all", "compare")
@@ -91,6 +93,8 @@ class Panel:
     timeline: Timeline | None = None  # a growing canvas's slots; None: a fixed canvas
     # (N, 2) [start, end) of each block the expert decoded, left to right (`Trajectory.blocks`)
     blocks: np.ndarray = field(default_factory=lambda: np.empty((0, 2), dtype=np.int64))
+    # (L,) the step a fixed canvas's position was last re-masked at (a dVoting round); -1 never
+    remasked_at: np.ndarray | None = None
 
     @property
     def length(self) -> int:
@@ -187,6 +191,19 @@ def edits_of(t: Trajectory) -> tuple[Edit, ...]:
     return tuple(Edit(*map(int, row)) for row in rows if 0 <= row[1] < len(t.token_ids))
 
 
+def remask_steps(t: Trajectory) -> np.ndarray | None:
+    """(L,) the step each position was last re-masked at, -1 never; None for an expert that
+    re-masked nothing."""
+    log = t.events
+    at = np.flatnonzero(log.kind == ev.REMASK)
+    if not len(at):
+        return None
+    steps = np.full(len(t.token_ids), -1, dtype=np.int64)
+    for i in at.tolist():  # in log order: the last remask of a position stays
+        steps[log.position[i]] = log.step[i]
+    return steps
+
+
 def steps_of(run: Run, t: Trajectory) -> int:
     """The expert's own step count: ``steps_taken`` where the run records it, else the run's."""
     taken = getattr(t, "steps_taken", None)
@@ -229,7 +246,8 @@ def panel(run: Run, index: int, prefix: str = "", vocab: dict[int, str] | None =
         edits=edits_of(t) if tl is None else (),  # a timeline holds its own edits
         seed=t.expert.seed if t.expert.temperature > 0 else 0,
         log_likelihood=getattr(t, "one_step_log_likelihood", None), answer=t.answer,
-        votes=t.expert.votes, collapsed=t.collapsed, timeline=tl, blocks=t.blocks)
+        votes=t.expert.votes, collapsed=t.collapsed, timeline=tl, blocks=t.blocks,
+        remasked_at=remask_steps(t) if tl is None else None)
 
 
 def selector_names(run: Run) -> list[str]:
@@ -352,6 +370,7 @@ class Canvas:
     done: bool
     drawn: np.ndarray | None = None  # (L,) a growing canvas's slots drawn; None: every one
     cut: np.ndarray | None = None  # (L,) its slots cut since the previous frame (struck)
+    remasked: np.ndarray | None = None  # (L,) masks re-masked at an earlier step; None: none
 
     @property
     def standing(self) -> np.ndarray:
@@ -398,8 +417,11 @@ def canvas(p: Panel, step: int, previous: int) -> Canvas:
     if len(masked) and step < p.steps:  # the recorded block holding the first mask
         block = p.block_at(int(masked[0]))
     fresh = shown & (p.reveal_step >= previous) if step > previous else np.zeros_like(shown)
+    remasked = None
+    if p.remasked_at is not None:  # masked again, and not decoded again yet
+        remasked = ~shown & (p.remasked_at >= 0) & (p.remasked_at < step)
     return Canvas(step, shown, ids, texts, states, fresh, flash & shown, edited & shown, block,
-                  step >= p.steps)
+                  step >= p.steps, remasked=remasked)
 
 
 

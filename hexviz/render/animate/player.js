@@ -37,14 +37,23 @@
     p.flash.forEach(function (f) { (flash[f[0]] = flash[f[0]] || {})[f[1]] = true; });
     // a growing canvas: its slots come and go (p.shows), and are drawn struck once cut
     (p.cut || []).forEach(function (f) { (cut[f[0]] = cut[f[0]] || {})[f[1]] = true; });
+    // a dVoting round: position -> the frame from which it is drawn re-masked (until it shows)
+    var remask = {};
+    (p.remask || []).forEach(function (r) { remask[r[0]] = r[1]; });
     views.push({p: p, cells: cells, wraps: wraps, breaks: breaks, status: status, byPos: byPos,
-                flash: flash, cut: cut});
+                flash: flash, cut: cut, remask: remask});
     root.appendChild(box);
   });
   if (D.panels.some(function (p) { return p.cut && p.cut.length; })) {
     var key = document.createElement("span"), mark = document.createElement("i");
     mark.className = "cutkey"; key.appendChild(mark); key.appendChild(document.createTextNode("cut"));
     document.getElementById("legend").appendChild(key);
+  }
+  if (D.panels.some(function (p) { return p.remask && p.remask.length; })) {
+    var rkey = document.createElement("span"), ring = document.createElement("i");
+    ring.className = "rmkey"; rkey.appendChild(ring);
+    rkey.appendChild(document.createTextNode("re-masked"));
+    document.getElementById("legend").appendChild(rkey);
   }
   function measure() {  // fix each cell's width at its widest text (again when fonts change)
     views.forEach(function (v) {
@@ -79,7 +88,7 @@
       var p = v.p, blk = p.block[f];
       for (var q = 0; q < v.cells.length; q++) {
         var s = v.cells[q], cls = "c", text = " ";
-        if (f < p.appear[q]) cls += " m";
+        if (f < p.appear[q]) cls += " m" + (f >= (v.remask[q] === undefined ? n : v.remask[q]) ? " rm" : "");
         else {
           var ver = version(v, q, f);
           if (ver[2] === 2) cls += " eot"; else if (ver[2] === 3) cls += " eos";

@@ -190,3 +190,38 @@ def test_a_bad_schedule_is_refused_in_one_line(refusing_demo, monkeypatch, more,
     (line,) = [str(w.message) for w in toast]
     assert message in line and "\n" not in line
     assert shown[-1] == {status: failure_markdown(line)}
+
+
+def test_picking_a_strategy_sets_its_blocks_and_sampling_and_run_sends_it():
+    from hexviz.app import widgets
+    from tests.conftest import RunnerWithDefaults
+
+    class Recording(RunnerWithDefaults):
+        def run(self, request):
+            self.requests.append(request)
+            return iter(())
+
+    runner = Recording()
+    demo = ui.build_demo(runner)
+    picker = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "strategy")
+    picked = next(f for f in demo.fns.values() if (picker._id, "input") in f.targets)
+    blocks, more, steps, seeds, temperature, baselines = picked.fn("fake model", 128, "ada",
+                                                                   "dvoting")
+    assert (blocks["value"], more, steps["value"], seeds, temperature) == ([8], "", 64, 1, 0.6)
+    blocks, more, _, seeds, temperature, _ = picked.fn("fake model", 128, "", "seeds")
+    assert (blocks["value"], seeds, temperature) == ([16], 4, 0.7)
+    blocks, more, _, seeds, temperature, baselines = picked.fn("fake model", 128, "ada", "hex")
+    assert (blocks["value"], more, seeds, temperature, baselines["value"]) == (
+        [4, 8, 16, 32, 64], "ada", 1, 0.0, True)
+    # the gen length menu keeps dVoting's one block size
+    resized = next(f for f in demo.fns.values() if f.name == "on_gen_length")
+    assert resized.fn("fake model", 64, "", "dvoting")[0]["value"] == [4]
+    values = form_values(demo, **{"Strategy": "dvoting", "Experts: block sizes": [8],
+                                  "Temperature": 0.6, "Remasking rule": "entropy",
+                                  "Whole-answer baselines (no vote)": False,
+                                  "Rounds (at most)": 3})
+    list(handler(demo, "on_run")(no_progress, *values))
+    request = runner.requests[-1]
+    assert (request.strategy, request.rounds, request.entropy_threshold, request.blocks) == (
+        "dvoting", 3, 0.3, (8,))
+    assert widgets.STRATEGY_SAMPLING["dvoting"][1] == request.temperature
