@@ -177,7 +177,7 @@ def test_eval_with_dvoting_and_its_rescore_prints_the_vote_variants(capsys, rand
     assert code == 0
     table = rescored[rescored.index("vote                          accuracy"):]
     assert [line[:29].strip() for line in table.splitlines()] == [
-        "vote", "plain (HEX)", "weighted by likelihood", "weighted by confidence",
+        "vote", "plain majority", "weighted by likelihood", "weighted by confidence",
         "stops when decided", "oracle (some expert right)"]
     assert rescored.index("tie rule") < rescored.index("weighted by likelihood")
 

@@ -57,7 +57,7 @@ def format_vote_variants(v) -> str:
     shown = lambda x: "n/a" if math.isnan(x) else f"{x:.1%}"  # noqa: E731
     return "\n".join([
         "vote                          accuracy  row passes per problem",
-        f"{'plain (HEX)':<29} {shown(v.plain):>8}  {v.row_passes:>8.1f}",
+        f"{'plain majority':<29} {shown(v.plain):>8}  {v.row_passes:>8.1f}",
         f"{'weighted by likelihood':<29} {shown(v.likelihood):>8}",
         f"{'weighted by confidence':<29} {shown(v.confidence):>8}",
         f"{'stops when decided':<29} {shown(v.plain):>8}  {v.decided_row_passes:>8.1f}"

@@ -395,6 +395,19 @@ SLIDER_GAP_PX = 60  # from the scrubber's plot to its slider: the axis ticks and
 PLAY_BUTTONS_PX = 90  # the scrubber's left margin holds at least its play buttons
 
 
+def per_step_trace(event_steps, n_steps: int, steps: list[int], label: str, color: str,
+                   what: str, dash: str) -> go.Scatter:
+    """A dashed line of how many of an expert's events (edits, re-masks) each step made,
+    grouped with its commits line."""
+    per_step = np.bincount(np.asarray(event_steps, dtype=np.int64),
+                           minlength=n_steps)[:n_steps]
+    return go.Scatter(x=steps, y=per_step.tolist(), mode="lines", name=f"{label}: {what}",
+                      legendgroup=label, showlegend=False,
+                      line=dict(color=color, dash=dash, shape="hv"),
+                      hovertemplate=f"{html.escape(label)}<br>step %{{x}}: %{{y}} {what}"
+                                    "<extra></extra>")
+
+
 def tokens_per_step(run: Run) -> go.Figure:
     """Per expert, the tokens committed at each of its steps (and, dotted, the tokens edited;
     dashed, the positions re-masked): flat with ``fixed``; with a parallel sampler, where an
@@ -411,22 +424,11 @@ def tokens_per_step(run: Run) -> go.Figure:
             line=dict(color=color, shape="hv"), marker=dict(size=5), legendgroup=label,
             hovertemplate=f"{html.escape(label)}<br>step %{{x}}: %{{y}} committed<extra></extra>"))
         if len(t.edits):
-            per_step = np.bincount(t.edits[:, 0], minlength=len(t.commits))[:len(t.commits)]
-            fig.add_trace(go.Scatter(
-                x=steps, y=per_step.tolist(), mode="lines", name=f"{label}: edited",
-                legendgroup=label, showlegend=False,
-                line=dict(color=color, dash="dot", shape="hv"),
-                hovertemplate=f"{html.escape(label)}<br>step %{{x}}: %{{y}} edited"
-                              "<extra></extra>"))
+            fig.add_trace(per_step_trace(t.edits[:, 0], len(t.commits), steps, label, color,
+                                         "edited", "dot"))
         if remasks.marked(t):
-            per_step = np.bincount([r.step for r in remasks.remasks(t)],
-                                   minlength=len(t.commits))[:len(t.commits)]
-            fig.add_trace(go.Scatter(
-                x=steps, y=per_step.tolist(), mode="lines", name=f"{label}: re-masked",
-                legendgroup=label, showlegend=False,
-                line=dict(color=color, dash="dash", shape="hv"),
-                hovertemplate=f"{html.escape(label)}<br>step %{{x}}: %{{y}} re-masked"
-                              "<extra></extra>"))
+            fig.add_trace(per_step_trace([r.step for r in remasks.remasks(t)], len(t.commits),
+                                         steps, label, color, "re-masked", "dash"))
     fig.update_xaxes(title="step (each expert's own)")
     fig.update_yaxes(title="tokens committed", rangemode="tozero")
     fig.update_layout(legend=dict(orientation="h", y=-0.25))

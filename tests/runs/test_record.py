@@ -61,10 +61,11 @@ def test_json_carries_the_cli_contract(run):
             "end_density"} <= set(expert)
     assert len(expert["end_density"]) == d["steps_done"]
     assert set(d["vote"]) >= {"winner", "counts", "tie"}
-    # issue 22 added the rows actually computed, issue 24 the positions (additive: the
-    # contract's two keys stay)
+    # issue 22 added the rows actually computed, issue 24 the positions, issue 44 the rows a
+    # decided vote saved (additive: the contract's two keys stay)
     assert set(d["timing"]) == {"decode_s", "forward_passes", "row_passes", "step_rows",
-                                "positions"}
+                                "positions", "row_passes_saved"}
+    assert d["strategy"] == "hex" and "blocks" in expert
     assert d["timing"]["row_passes"] == sum(d["timing"]["step_rows"]) <= (
         d["timing"]["forward_passes"] * len(d["experts"]))
     assert {"steps_taken", "commits", "edits"} <= set(expert)
@@ -163,8 +164,9 @@ def test_runs_written_before_samplers_load_with_their_steps_and_commits(tmp_path
     """Records from before issue 22 have no sampler, steps_taken, commits or edits."""
     from hexviz.paths import GALLERY
 
-    files = sorted(p for p in GALLERY.glob("*.json")  # not the parallel sampler's, nor the
-                   if not p.name.startswith(("lesson-6", "lesson-7")))  # growing canvas's
+    # not the parallel sampler's, the growing canvas's or the block schedules' runs
+    files = sorted(p for p in GALLERY.glob("*.json")
+                   if not p.name.startswith(("lesson-6", "lesson-7", "blocks-")))
     assert len(files) >= 6  # chapters 1-4 and the examples
     for path in files:
         old = tmp_path / path.name
