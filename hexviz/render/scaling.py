@@ -92,7 +92,7 @@ def lab_figure(curves: Sequence, header: dict, shown: Sequence[str] | None = Non
                          arrayminus=[p.accuracy - p.low for p in c.points]),
             text=[point_hover(c.label, c.strategy, p) for p in c.points],
             hovertemplate="%{text}<extra></extra>"))
-    fig.update_xaxes(title="row passes per problem (the compute)",
+    fig.update_xaxes(title="row passes per problem",
                      rangemode="tozero")
     fig.update_yaxes(title="accuracy", tickformat=".0%")
     # the legend under the chart: beside it, it takes a phone's whole width
