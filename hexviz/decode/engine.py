@@ -2,11 +2,12 @@
 
 Each batch row is one (prompt, expert) pair. At every step one forward pass computes all rows
 that still have masks (rows that are equal computed once); each row commits tokens inside its
-own current block, which positions by its remasking rule (`hexviz.policy.rules`) and how many
-by the run's sampler (`hexviz.policy.samplers`). With the ``fixed`` sampler every expert takes
-``steps`` steps and the rows advance in lock step (LLaDA's schedule); with the others a block
-ends as soon as it has no mask left, so experts finish at different steps, and a finished row
-costs no further forward pass. What each step did (`StepOutput`) is recorded as it unmasks
+own current block (a size, a schedule or AdaBlock's: `hexviz.decode.blocks`), which positions
+by its remasking rule (`hexviz.policy.rules`) and how many by the run's sampler
+(`hexviz.policy.samplers`). With the ``fixed`` sampler every expert takes ``steps`` steps and
+the rows advance in lock step (LLaDA's schedule); with the others a block ends as soon as it
+has no mask left, so experts finish at different steps, and a finished row costs no further
+forward pass (nor one a decided vote stopped). What each step did (`StepOutput`) is recorded as it unmasks
 (`Recorder`) and handed out as numpy arrays (`Decoded`): tokens, reveals, drafts and edits,
 nothing read into text. `hexviz.decode.assemble` turns them into `Run`s (texts, answers, walls,
 the vote); nothing downstream needs torch.
