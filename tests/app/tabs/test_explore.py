@@ -11,7 +11,15 @@ import pytest
 import plotly.graph_objects as go
 
 from hexviz.app import ui, views
-from tests.conftest import FakeRunner, known_run
+from tests.conftest import FakeRunner, RunnerWithDefaults, known_run
+
+
+class Recording(RunnerWithDefaults):
+    """A runner that keeps each request and draws nothing: the request is what matters."""
+
+    def run(self, request):
+        self.requests.append(request)
+        return iter(())
 
 
 def laid_out(demo: gr.Blocks) -> tuple[dict[str, gr.Plot], list[tuple[str, str | None]]]:
@@ -93,12 +101,6 @@ def form_values(demo: gr.Blocks, **changed) -> list:
 def test_run_sends_the_canvas_length_and_the_settings_it_reads():
     from hexviz.app import widgets
     from hexviz.policy.length import LengthConfig
-    from tests.conftest import RunnerWithDefaults
-
-    class Recording(RunnerWithDefaults):  # the request is what matters: no views drawn
-        def run(self, request):
-            self.requests.append(request)
-            return iter(())
 
     runner = Recording()
     demo = ui.build_demo(runner)
@@ -114,12 +116,6 @@ def test_run_sends_the_canvas_length_and_the_settings_it_reads():
 
 def test_the_more_experts_box_reaches_the_run_and_the_steps():
     from hexviz.app import widgets
-    from tests.conftest import RunnerWithDefaults
-
-    class Recording(RunnerWithDefaults):
-        def run(self, request):
-            self.requests.append(request)
-            return iter(())
 
     runner = Recording()
     demo = ui.build_demo(runner)
@@ -194,12 +190,6 @@ def test_a_bad_schedule_is_refused_in_one_line(refusing_demo, monkeypatch, more,
 
 def test_picking_a_strategy_sets_its_blocks_and_sampling_and_run_sends_it():
     from hexviz.app import widgets
-    from tests.conftest import RunnerWithDefaults
-
-    class Recording(RunnerWithDefaults):
-        def run(self, request):
-            self.requests.append(request)
-            return iter(())
 
     runner = Recording()
     demo = ui.build_demo(runner)
