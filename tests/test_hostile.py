@@ -418,7 +418,7 @@ API_CASES = [  # (predict keyword arguments, expected message)
     (dict(prompt="Q", seeds=4, temperature=1.0, blocks="1,2,4,8,16,32"),
      "27 experts (block sizes x seeds + baselines) is more than this app's 24"),
     (dict(prompt="Q", blocks="abc"), "block sizes must be integers such as 8,16,32"),
-    (dict(prompt="Q", blocks="-8"), "block_length must be a positive integer (got -8)"),
+    (dict(prompt="Q", blocks="-8"), "block sizes must be positive (got -8 in '-8')"),
     (dict(prompt="Q", blocks="8,8,8,8,32"), "each block size may appear once"),
     (dict(prompt="Q", blocks="5"), f"block_length must divide gen_length={BUILTIN_GEN}"),
     (dict(prompt="Q", gen_length=512), "for this model and prompt (got 512)"),
