@@ -17,17 +17,9 @@ from dataclasses import dataclass, field, replace
 
 from hexviz import limits
 from hexviz.decode.assemble import Reader
-from hexviz.policy.length import LengthConfig, fitted_to
-from hexviz.policy.strategies import (
-    DVOTING_BLOCK_SHARE,
-    DVOTING_ENTROPY_THRESHOLD,
-    DVOTING_ROUNDS,
-    DVOTING_TEMPERATURE,
-    Strategy,
-    check_strategy,
-)
-from hexviz.policy.samplers import EDIT_OFF, Sampler
 from hexviz.models.tokens import delimiter_ids, resolve_delimiters
+from hexviz.policy.length import LengthConfig, fitted_to
+from hexviz.policy.samplers import EDIT_OFF, Sampler
 from hexviz.policy.settings import (
     AdaOptions,
     DecodeConfig,
@@ -43,6 +35,14 @@ from hexviz.policy.settings import (
     hex_experts,
     parse_blocks,
     resolve_lengths,
+)
+from hexviz.policy.strategies import (
+    DVOTING_BLOCK_SHARE,
+    DVOTING_ENTROPY_THRESHOLD,
+    DVOTING_ROUNDS,
+    DVOTING_TEMPERATURE,
+    Strategy,
+    check_strategy,
 )
 from hexviz.runs.vote import NEEDS_LIKELIHOOD, check_tie_rule
 from hexviz.tasks import get_task
@@ -148,7 +148,7 @@ class Settings:
 
 def check_strategy_settings(settings: Settings) -> None:
     """What each strategy needs of the other settings: seeds one block schedule, dVoting
-    blocks of one size and its rounds for samples."""
+    blocks of one size and its rounds for samples, a decided vote experts that finish apart."""
     blocks = settings.blocks or ()
     if settings.decided_vote:  # the config's own check, before any model loads
         check_decided_vote_for(settings.sampler, settings.strategy_of(),
