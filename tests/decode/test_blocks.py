@@ -97,6 +97,16 @@ def test_ada_without_a_delimiter_threshold_is_a_fixed_block_size(builtin, delimi
     assert fixed.token_ids.tolist() == ids
 
 
+def test_under_fixed_too_ada_without_a_threshold_is_a_fixed_block_size(builtin, delimiters):
+    """The fixed sampler gives AdaBlock's fallback blocks the plain size's steps and counts."""
+    run = decode(builtin, builtin.format_prompt(QUESTIONS[0]),
+                 [ada(math.inf, 8, delimiters), Expert(8)], DecodeConfig(GEN_LENGTH, 64))
+    adaptive, fixed = run.trajectories
+    assert adaptive.reveal_step.tolist() == fixed.reveal_step.tolist()
+    assert adaptive.token_ids.tolist() == fixed.token_ids.tolist()
+    assert adaptive.steps_taken == fixed.steps_taken == 64
+
+
 def test_ada_under_fixed_keeps_the_tokens_per_step(builtin, delimiters):
     """Each adaptive block gets ceil(size x steps / gen_length) steps and fills exactly then."""
     config = DecodeConfig(gen_length=GEN_LENGTH, steps=64)
