@@ -63,37 +63,32 @@ def test_the_growing_canvas_page_lists_every_setting_with_its_default():
                           for name, value in defaults.items()}
 
 
-def test_the_documented_growing_canvas_commands_parse():
-    """Each `hexviz run ... --length` line of the README and docs/length.md is a valid command
+def documented_runs(pages: tuple[str, ...], flag: str) -> list:
+    """The parsed arguments of each `hexviz run ... FLAG` line in the pages' bash blocks
     (parsed, not decoded: the CLI's tests decode)."""
     import shlex
 
     from hexviz.cli import build_parser
 
     commands = [line.split("#")[0].replace("$Q", "Q").replace("> run.json", "")
-                for page in ("README.md", "docs/length.md")
+                for page in pages
                 for block in code_blocks((REPO / page).read_text(), "bash")
                 for line in block.splitlines()
-                if line.startswith("hexviz run") and "--length" in line]
-    assert len(commands) >= 4
-    for command in commands:
-        args = build_parser().parse_args(shlex.split(command)[1:])
+                if line.startswith("hexviz run") and flag in line]
+    return [build_parser().parse_args(shlex.split(command)[1:]) for command in commands]
+
+
+def test_the_documented_growing_canvas_commands_parse():
+    """Each `hexviz run ... --length` line of the README and docs/length.md is a valid command."""
+    runs = documented_runs(("README.md", "docs/length.md"), "--length")
+    assert len(runs) >= 4
+    for args in runs:
         assert args.length in ("daedal", "rho-eos")
 
 
 def test_the_documented_block_commands_parse():
-    """Each `hexviz run ... --blocks` line of the README and docs/cli.md parses into experts
-    (parsed, not decoded: the CLI's tests decode)."""
-    import shlex
-
-    from hexviz.cli import build_parser
-
-    commands = [line.split("#")[0].replace("$Q", "Q").replace("> run.json", "")
-                for page in ("README.md", "docs/cli.md")
-                for block in code_blocks((REPO / page).read_text(), "bash")
-                for line in block.splitlines()
-                if line.startswith("hexviz run") and "--blocks" in line]
-    assert commands
-    for command in commands:
-        args = build_parser().parse_args(shlex.split(command)[1:])
+    """Each `hexviz run ... --blocks` line of the README and docs/cli.md parses into experts."""
+    runs = documented_runs(("README.md", "docs/cli.md"), "--blocks")
+    assert runs
+    for args in runs:
         assert args.blocks

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -44,6 +45,11 @@ class Reader:
         if self.task is None:
             return get_extractor(self.answer_format)(text)
         return self.task.parse(self.task.generation_text(lm.tokenizer, list(token_ids), text))
+
+    def answer_of_ids(self, lm, token_ids: Sequence[int]) -> str | None:
+        """The answer of an answer region's ids, its text read as `read_row` reads it."""
+        return self.answer(lm, token_ids,
+                           lm.answer_text([i for i in token_ids if i != lm.mask_id]))
 
 
 def read_row(lm, decoded, row: int, expert: Expert, reader: Reader) -> Trajectory:
@@ -136,16 +142,13 @@ def iter_runs(lm, prompts: Sequence[Sequence[int]], experts: Sequence[Expert],
     from hexviz.decode.engine import iter_decode  # torch only when decoding
 
     reader = as_reader(lm, reader)
-
-    def answer_of(p: int, ids: list[int]) -> str | None:
-        return reader.answer(lm, ids, lm.answer_text([i for i in ids if i != lm.mask_id]))
-
     if config.strategy.rounds_voting:
         if resume is not None:
             raise ValueError("a what-if fork continues one expert; dVoting's rounds depend on "
                              "each other")
         yield from iter_rounds(lm, prompts, experts, config, reader, questions)
         return
+    answer_of = partial(reader.answer_of_ids, lm)  # a decided vote reads finished experts
     for p in iter_decode(lm, prompts, experts, config, resume=resume, answer_of=answer_of):
         yield RunProgress(p.step, p.steps,
                        lambda decoded=p.decoded: assemble(lm, decoded(), reader, questions))
@@ -158,9 +161,7 @@ def iter_rounds(lm, prompts: Sequence[Sequence[int]], experts: Sequence[Expert],
     another; ``runs()`` holds the finished prompts' runs and the current one's so far."""
     from hexviz.decode.rounds import iter_decode_rounds  # torch only when decoding
 
-    def answer_of(ids: list[int]) -> str | None:
-        return reader.answer(lm, ids, lm.answer_text([i for i in ids if i != lm.mask_id]))
-
+    answer_of = partial(reader.answer_of_ids, lm)  # the early stop reads each round's answer
     finished: list[Run] = []
     cap = config.step_cap * len(prompts)
     for p, prompt in enumerate(prompts):

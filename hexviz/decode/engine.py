@@ -295,7 +295,7 @@ def follow_post_steps(recorder: Recorder, rows: np.ndarray, config: DecodeConfig
 
 
 def stop_decided(recorder: Recorder, batch: Batch, step: int,
-                 answer_of: Callable[[int, list[int]], str | None]) -> None:
+                 answer_of: Callable[[list[int]], str | None]) -> None:
     """After ``step``: read the answers of voting rows that just finished; where a prompt's
     finished voters settle its vote (`settled`), stop its voters still decoding."""
     k, running = len(batch.experts), set(recorder.unfinished().tolist())
@@ -303,7 +303,7 @@ def stop_decided(recorder: Recorder, batch: Batch, step: int,
         voters = [p * k + i for i, e in enumerate(batch.experts) if e.votes]
         for r in voters:
             if r not in running and recorder.stopped[r] < 0 and r not in recorder.answers:
-                recorder.answers[r] = answer_of(p, recorder.token_ids[r].tolist())
+                recorder.answers[r] = answer_of(recorder.token_ids[r].tolist())
         left = [r for r in voters if r in running]
         finished = [recorder.answers[r] for r in voters if r in recorder.answers]
         if left and settled(finished, len(left)) is not None:
@@ -320,13 +320,13 @@ def rows_blocks(recorder: Recorder, rows: np.ndarray, experts: list[Expert],
 
 def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequence[Expert],
                 config: DecodeConfig, resume: Resume | None = None,
-                answer_of: Callable[[int, list[int]], str | None] | None = None
+                answer_of: Callable[[list[int]], str | None] | None = None
                 ) -> Iterator[StepProgress]:
     """Decode every expert on every prompt, yielding `StepProgress` after each step; with
     ``resume``, start from a recorded partial canvas (a what-if fork, see `Resume`). A model
     without a block KV cache decodes exactly whatever ``config.cache`` asks, and its record
     says ``cache="none"`` (`hexviz.policy.settings.cache_refusal` says why). With
-    ``config.decided_vote``, ``answer_of(prompt index, token ids)`` reads a finished row's
+    ``config.decided_vote``, ``answer_of(token ids)`` reads a finished row's
     answer, and the voters still decoding stop once the vote is settled (`stop_decided`)."""
     if config.decided_vote and answer_of is None:
         raise ValueError("a decided vote needs the answers: pass answer_of")
