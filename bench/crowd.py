@@ -1,17 +1,21 @@
 """A crowd at a local app: N concurrent ``/run`` calls, then one normal request.
 
-    python bench/crowd.py [--calls 30] [--prompt TEXT]
+    python bench/crowd.py [--calls 30] [--prompt TEXT] [--distinct] [--sampler SPEC]
 
 Starts ``app.py`` (built-in model) on 127.0.0.1 at a free port in a subprocess with its own
-temporary Gradio and export folders, fires the calls at once through gradio_client, and prints
-how many were served and refused, the latency of the served ones (p50 / p95), the server's peak
-and final memory (RSS), and whether a normal request works afterwards. Everything it started or
-wrote is removed at the end. A benchmark that prints figures, not a test.
+temporary Gradio and export folders, warms it with another question (so the crowd's question
+is new to it), fires the calls at once through gradio_client, and prints how many were served
+(and how many of those were replayed) and refused, the latency of the served ones (p50 / p95),
+the server's peak and final memory (RSS), and whether a normal request works afterwards. By
+default every call asks the default question (a class following one link); ``--distinct``
+gives each call its own test question, so every call is a decode of its own. Everything it
+started or wrote is removed at the end. A benchmark that prints figures, not a test.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import socket
@@ -29,6 +33,14 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 PROMPT = ("Mia has 12 marbles. She gives 3 to Ben. She buys 5 more. "
           "Then she gets 2 times as many. How many marbles does Mia have now?")
+WARM_UP = "Tom has 5 apples. He buys 3 more. How many apples does Tom have now?"
+REFUSALS = ("queue is full", "the app is busy")  # Gradio's queue, the app's own admission
+
+
+def crowd_questions(n: int) -> list[str]:
+    """The first ``n`` questions of the built-in model's test set."""
+    lines = (REPO / "assets" / "tinygsm" / "test.jsonl").read_text().splitlines()[:n]
+    return [json.loads(line)["question"] for line in lines]
 
 
 def free_port() -> int:
@@ -81,7 +93,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=30)
     parser.add_argument("--prompt", default=PROMPT)
+    parser.add_argument("--distinct", action="store_true",
+                        help="each call its own test question instead of --prompt")
+    parser.add_argument("--sampler", default="fixed", help="as /run's sampler")
     args = parser.parse_args()
+    prompts = crowd_questions(args.calls) if args.distinct else [args.prompt] * args.calls
 
     from gradio_client import Client
 
@@ -96,22 +112,26 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}/"
         wait_up(url, proc)
         client = Client(url, verbose=False)
-        client.predict(prompt=args.prompt, api_name="/run")  # load the model once
+        client.predict(prompt=WARM_UP, api_name="/run")  # load the model once
         rss = PeakRSS(proc.pid)
         before = rss.rss()
         rss.start()
-        served, refused, errors = [], [], []
+        served, replayed, refused, errors = [], [], [], []
 
-        def call() -> None:
+        def call(prompt: str) -> None:
             tic = time.perf_counter()
             try:
-                Client(url, verbose=False).predict(prompt=args.prompt, api_name="/run")
+                run = Client(url, verbose=False).predict(prompt=prompt, sampler=args.sampler,
+                                                         api_name="/run")
                 served.append(time.perf_counter() - tic)
+                if run.get("replayed"):
+                    replayed.append(run["replayed"])
             except Exception as err:  # noqa: BLE001  counted by its message
-                (refused if "queue is full" in str(err).lower() else errors).append(
+                message = str(err).lower()
+                (refused if any(r in message for r in REFUSALS) else errors).append(
                     (time.perf_counter() - tic, str(err).splitlines()[0][:120]))
 
-        threads = [threading.Thread(target=call) for _ in range(args.calls)]
+        threads = [threading.Thread(target=call, args=(p,)) for p in prompts]
         tic = time.perf_counter()
         for t in threads:
             t.start()
@@ -133,8 +153,11 @@ def main() -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
     mb = 2**20
-    print(f"{args.calls} concurrent /run calls in {wall:.1f} s on {psutil.cpu_count()} CPUs")
-    print(f"served {len(served)}, refused {len(refused)} (queue full), other errors {len(errors)}")
+    asked = "distinct test questions" if args.distinct else "the same question"
+    print(f"{args.calls} concurrent /run calls ({asked}, sampler {args.sampler}) in {wall:.1f} s "
+          f"on {psutil.cpu_count()} CPUs")
+    print(f"served {len(served)} ({len(replayed)} replayed), refused {len(refused)}, other "
+          f"errors {len(errors)}")
     if served:
         print(f"served latency: p50 {percentile(served, 0.5):.1f} s, p95 "
               f"{percentile(served, 0.95):.1f} s, max {max(served):.1f} s")

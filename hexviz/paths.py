@@ -23,5 +23,6 @@ TEST_SET = ASSETS / "tinygsm" / "test.jsonl"  # its held-out test set, GSM8K for
 EXAMPLES = ASSETS / "examples.json"  # the app's example questions (experts disagree on them)
 STORED_EVALS = (BUILTIN_DIR / "eval-500.json", BUILTIN_DIR / "eval-seeds.json")  # card's runs
 GALLERY = ASSETS / "gallery"  # stored runs: the lesson's (`hexviz.showcase build`) and more
+STORED_RUNS = tuple(sorted(GALLERY.glob("*.json")))  # what the app replays (`app.serving`)
 README_ANIMATION = ASSETS / "unmasking.gif"  # the README's opening GIF (`hexviz.showcase build`)
 SCALING_LAB = ASSETS / "scaling-lab.json"  # strategies at equal compute (bench/scaling_bench.py)

@@ -56,7 +56,7 @@ FLOORS = {
 }
 # App modules that serve the UI without importing gradio themselves.
 APP_SERVICES = ("hexviz.app", "hexviz.app.tabs", "hexviz.app.runner", "hexviz.app.loading",
-                "hexviz.app.zerogpu")
+                "hexviz.app.zerogpu", "hexviz.app.serving")
 MAX_LINES = 600
 
 

@@ -4,12 +4,13 @@ their `LengthConfig` names); ZeroGPU and the limits refuse what the app refuses,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 import gradio as gr
 
 from hexviz import limits
 from hexviz.app.runner import Runner, RunRequest
+from hexviz.app.serving import RUNS_AT_ONCE
 from hexviz.app.widgets import CANVAS_OPTIONS, given_length_options, user_errors
 from hexviz.policy.samplers import parse_edit
 from hexviz.policy.settings import parse_blocks
@@ -48,9 +49,20 @@ def api_request(label: str, prompt: str, blocks: str, remasking: str, gen_length
                       entropy_threshold=limits.as_float(entropy_threshold, "entropy_threshold"))
 
 
+def last(runs: Iterator[record.Run]) -> record.Run:
+    """The last of a run's snapshots, the complete one (the others are dropped as they come)."""
+    run = None
+    for run in runs:
+        pass
+    if run is None:
+        raise ValueError("the decode gave no run")
+    return run
+
+
 def wire(runner: Runner, label: str) -> None:
     """``/run`` on the model ``label`` (the app's first)."""
-    gr.api(endpoint(runner, label), api_name="run")
+    gr.api(endpoint(runner, label), api_name="run", concurrency_limit=RUNS_AT_ONCE,
+           concurrency_id="run")
 
 
 def endpoint(runner: Runner, label: str) -> Callable[..., dict]:
@@ -91,8 +103,10 @@ def endpoint(runner: Runner, label: str) -> Callable[..., dict]:
                               sampler, edit, cache, task, length, options,
                               ada_block_length, ada_delimiters, strategy, rounds,
                               entropy_threshold)
-        *_, run = user_errors("decoding", list, runner.run(request))
+        run = user_errors("decoding", last, runner.run(request))
         result = record.run_to_json(run)
+        if run.replayed:  # served from a stored or recent identical run, not decoded again
+            result["replayed"] = run.replayed
         del run
         limits.release_memory()
         return result

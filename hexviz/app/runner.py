@@ -8,7 +8,8 @@ tests pass a fake runner. `LocalRunner` serves requests; its models come from a 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
@@ -16,16 +17,18 @@ from typing import Protocol
 from hexviz import limits
 from hexviz.app import zerogpu
 from hexviz.app.loading import BUILTIN_LABEL, ModelShelf
+from hexviz.app.serving import RunHub, StoredRuns, plan_key
 from hexviz.decode.assemble import Reader
 from hexviz.decode.plan import Plan, Settings, plan
 from hexviz.eval.batch import default_batch_size, evaluate, read_problems
 from hexviz.eval.records import EvalResults
 from hexviz.models.meta import ModelDefaults
-from hexviz.paths import TEST_SET
+from hexviz.paths import BUILTIN_DIR, STORED_RUNS, TEST_SET
 from hexviz.policy.settings import Expert
 from hexviz.runs.record import Run, Trajectory
 
 WARM_UP_PROMPT = "Tom has 5 apples. He buys 3 more. How many apples does Tom have now?"
+WARM_UP_STEPS = 8  # warm steps timed after the first, a first rate for the hub's admission
 
 ProgressFn = Callable[[int, int], None]  # (problems done, problems in all)
 
@@ -54,6 +57,28 @@ class Job:
     @property
     def prompt_ids(self) -> list[int]:
         return self.plan.prompts[0]
+
+    @property
+    def planned_rows(self) -> int:
+        """Row passes it may take: every expert through every step of the cap."""
+        return len(self.plan.experts) * self.plan.config.step_cap
+
+    def key(self, model: str | None = None) -> str:
+        """What makes its run (`serving.plan_key`), with the settings as the run records them;
+        ``model`` names the model as a stored run does (default: the one loaded)."""
+        from hexviz.policy.settings import exact_if_uncached
+
+        p = self.plan
+        config = exact_if_uncached(self.lm, p.config).for_experts(p.experts)
+        return plan_key(model or self.lm.name, p.questions[0], self.prompt_ids, p.experts,
+                        config, p.reader)
+
+    def stored_key(self) -> str | None:
+        """Its key among the stored runs, which the built-in model decoded (they name it by
+        its folder); None for another model."""
+        if Path(self.lm.name).resolve() != BUILTIN_DIR.resolve():
+            return None
+        return self.key(BUILTIN_DIR.name)
 
 
 class Runner(Protocol):
@@ -111,9 +136,10 @@ class LocalRunner:
     with models from its `ModelShelf`; on a ZeroGPU Space each call runs under ``spaces.GPU``."""
 
     def __init__(self, models: dict[str, str] | None = None, trust_remote_code: bool | None = None,
-                 snapshot_every: int = 8) -> None:
+                 snapshot_every: int = 8, stored_runs: Sequence[Path] = STORED_RUNS) -> None:
         self.shelf = ModelShelf(models, trust_remote_code)
         self.snapshot_every = snapshot_every
+        self.hub = RunHub(self._snapshots, StoredRuns(list(stored_runs)))
         # spaces.GPU on a ZeroGPU Space, else None (said once where `spaces` is installed)
         self._gpu = zerogpu.spaces_gpu()
         self._zerogpu_budget = zerogpu.Budget()
@@ -137,26 +163,48 @@ class LocalRunner:
         return self.shelf.is_loading(label)
 
     def preload(self, label: str | None = None) -> threading.Thread:
-        """Load ``label`` (default: the first model) and decode one step in a background
-        thread, so the UI is up at once and the first Run finds the model and kernels warm."""
+        """Load ``label`` (default: the first model) and decode a few steps in a background
+        thread, so the UI is up at once, the first Run finds the model and kernels warm, and
+        the hub knows how fast this machine decodes before a crowd arrives."""
         return self.shelf.preload(label or self.shelf.labels()[0], self._warm)
 
-    def _warm(self, label: str) -> None:
+    def _warm(self, label: str, steps: int = WARM_UP_STEPS) -> None:
         if self._gpu is not None:
             return  # loaded is warm enough: on ZeroGPU this process has no GPU to decode on
-        runs = self._decode(RunRequest(WARM_UP_PROMPT, model=label))  # never a GPU call
-        next(runs)  # step 1: tokenizer, forward kernels, snapshot path
-        runs.close()
+        job = self._prepare(RunRequest(WARM_UP_PROMPT, model=label))  # never a GPU call
+        decode = self._steps(job)
+        try:
+            progress = next(decode)  # step 1: tokenizer, forward kernels, snapshot path
+            rows, tic = progress.runs()[0].timing.row_passes or 0, time.perf_counter()
+            for progress in decode:  # then a few warm steps, at the machine's pace
+                if progress.step > steps:
+                    break
+            timing = progress.runs()[0].timing
+            self.hub.capacity.observe((timing.row_passes or 0) - rows,
+                                      time.perf_counter() - tic)
+        finally:
+            decode.close()
 
     def run(self, request: RunRequest) -> Iterator[Run]:
         """Yield a partial run after step 1 (a first figure at once), then every
         ``snapshot_every`` steps, then the finished run. On ZeroGPU: one snapshot per GPU
         call of a few snapshots' steps (`zerogpu`), after checking that all calls fit."""
         if self._gpu is None:
-            yield from self._decode(request)
+            job = self._prepare(request)
+            yield from self.hub.serve(job, job.key(), job.planned_rows, job.stored_key())
             return
         calls = self.gpu_plan(self._prepare(request))  # refused here: no GPU was asked for
         yield from zerogpu.stream(self._gpu_chunk, request, calls)
+
+    def wait_note(self) -> str | None:
+        """What a new question would wait for when the machine is busy (the decodes before it
+        and their expected time); None when it would start at once."""
+        ahead = self.hub.decoding
+        if ahead < self.hub.live_decodes:
+            return None
+        wait = self.hub.expected_wait()
+        about = "" if wait is None else f", about {wait:.0f} s"
+        return f"{ahead} questions are being decoded before yours{about}"
 
     def admit(self, request: RunRequest) -> None:
         """Refuse, before the request queues, a run whose ZeroGPU calls would not fit
@@ -202,8 +250,17 @@ class LocalRunner:
 
     def _decode(self, request: RunRequest) -> Iterator[Run]:
         job = self._prepare(request)
+        yield from self._snapshots(job, job.lm)
+
+    def _snapshots(self, job: Job, lm, abandoned: Callable[[], bool] = lambda: False
+                   ) -> Iterator[Run]:
+        """``job`` decoded with ``lm``: a partial run after step 1, then every
+        ``snapshot_every`` steps, then the finished run; it stops at the next step once
+        ``abandoned()`` (nobody is following it any more)."""
         progress, shown = None, 0
-        for progress in self._steps(job):
+        for progress in self._steps(replace(job, lm=lm)):
+            if abandoned():
+                return
             if progress.step == 1 or progress.step % self.snapshot_every == 0:
                 shown = progress.step
                 yield progress.runs()[0]

@@ -15,6 +15,7 @@ from typing import Any
 import gradio as gr
 
 from hexviz import limits
+from hexviz.app.presets import SpeedControls, speed_controls
 from hexviz.app.runner import Runner, RunRequest
 from hexviz.decode.plan import PAPER_TOKENS_PER_STEP, Settings, experts_of
 from hexviz.policy.blocks import normal_spec
@@ -372,10 +373,11 @@ class SettingsColumn:
     task: gr.Dropdown  # the prompt protocol and answer parser (`hexviz.tasks`)
     strategy: StrategyControls  # its name, then dVoting's settings
     canvas: CanvasControls  # its mode, then its settings
+    speed: SpeedControls  # sets sampler and cache (`presets`), which Run sends: no input
 
     def inputs(self) -> list:
         """Every input, in ``run_request``'s order."""
-        *plain, strategy, canvas = vars(self).values()
+        *plain, strategy, canvas, _ = vars(self).values()
         return [*plain, strategy.name, strategy.rounds, strategy.entropy_threshold,
                 canvas.mode, *canvas.options.values()]
 
@@ -387,9 +389,10 @@ class SettingsColumn:
 
 def settings_column(prompt: gr.Textbox, labels: list[str],
                     lengths: LengthControls) -> tuple[SettingsColumn, gr.File]:
-    """The settings column under ``prompt`` (model, task, experts, lengths, sampler, cache...)
+    """The settings column under ``prompt`` (model, speed, task, experts, sampler, cache...)
     for ``labels``' models and ``lengths``, and the trajectory upload below it."""
     model = gr.Dropdown(labels, value=labels[0], label="Model")
+    speed = speed_controls()
     task = gr.Dropdown([OWN_FORMAT, *TASK_NAMES], value=OWN_FORMAT, label="Task (prompt and "
                        "answer parser)", elem_id="task-picker")
     template = gr.Markdown(task_template_markdown(None), elem_id="task-template")
@@ -426,7 +429,7 @@ def settings_column(prompt: gr.Textbox, labels: list[str],
         upload = gr.File(label="Trajectory JSON", file_types=[".json"], type="filepath")
     settings = SettingsColumn(prompt, model, blocks, more_blocks, rule, gen_length, steps,
                               temperature, seeds, forbid, end_last, baselines, sampler, edit,
-                              cache, task, strategy, canvas)
+                              cache, task, strategy, canvas, speed)
     task.change(task_template_markdown, [task], [template], api_visibility="private")
     wire_form(settings)
     return settings, upload
@@ -435,8 +438,8 @@ def settings_column(prompt: gr.Textbox, labels: list[str],
 def decode_form(settings: SettingsColumn, mode: str, strategy: str = "hex") -> dict:
     """``{component: update}`` for the length mode ``mode`` and the ``strategy``: a growing
     canvas shows its note and the settings it reads, dVoting its own; each sets the controls
-    it does not read to what it runs with, greyed out (their other values would be refused);
-    fixed and HEX or seeds give them back."""
+    it does not read to what it runs with, greyed out (their other values would be refused),
+    and the Speed picker that would set them; fixed and HEX or seeds give them back."""
     grows, rounds = mode != "fixed", strategy == "dvoting"
     canvas, picked = settings.canvas, settings.strategy
     out = {canvas.growing: gr.update(visible=grows),
@@ -456,6 +459,7 @@ def decode_form(settings: SettingsColumn, mode: str, strategy: str = "hex") -> d
         out[control] = (gr.update(value=fixed_by[control], interactive=False)
                         if control in fixed_by else gr.update(interactive=True))
     out[settings.steps] = gr.update(interactive=not grows)
+    out[settings.speed.preset] = gr.update(interactive=settings.sampler not in fixed_by)
     return out
 
 

@@ -41,6 +41,8 @@ class Limits:
     # GPU seconds one run may ask a ZeroGPU Space for, all its calls together: 120 is the daily
     # quota ZeroGPU's documentation gives a visitor who is not logged in.
     max_gpu_s: float = 120.0
+    live_decodes: int = 4  # questions decoded at once, their forward passes shared; more wait
+    max_wait_s: float = 60.0  # a new question is refused when those before it need longer
 
     @property
     def max_prompt_chars(self) -> int:

@@ -104,5 +104,7 @@ def status_markdown(run: Run) -> str:
            f"{strategy.entropy_threshold:g}" if strategy.rounds_voting else
            f"{len(run.voters)} voting experts · {collapsed} collapsed · sampler "
            f"`{run.config.sampler.label}`")
+    replayed = (f" · **replayed** from {run.replayed}, not decoded again (the time is the "
+                "original decode's)" if run.replayed else "")
     return (f"{head} · {how} · {run.steps_done} forward passes{rows} in "
-            f"{run.timing.decode_s:.2f} s{cache} · model `{Path(run.model).name}`")
+            f"{run.timing.decode_s:.2f} s{cache} · model `{Path(run.model).name}`{replayed}")

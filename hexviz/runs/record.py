@@ -179,6 +179,9 @@ class Run:
     # Where a run made elsewhere came from and what it could not record (`hexviz.imports`);
     # None for hexviz's own
     source: dict[str, Any] | None = None
+    # Where the app served this run from instead of decoding it for its visitor (a stored run,
+    # a recent identical one: `hexviz.app.serving`); None: decoded. Not written to its JSON
+    replayed: str | None = None
 
     @property
     def complete(self) -> bool:

@@ -256,3 +256,21 @@ def test_dvoting_from_the_api_is_hexviz_runs(random_model_dir, capsys):
     assert d["config"]["strategy"] == expected["config"]["strategy"]
     for key in ("round", "token_ids", "events"):
         assert [e[key] for e in d["experts"]] == [e[key] for e in expected["experts"]]
+
+
+def test_a_replayed_run_says_so_and_only_the_last_snapshot_is_kept():
+    from hexviz.app import api
+    from hexviz.runs.record import run_to_json
+    from tests.conftest import known_run
+
+    class Replaying(FakeRunner):
+        def run(self, request):
+            yield from super().run(request)  # a partial run, then the finished one
+            served = known_run()
+            served.replayed = "the stored run example-1.json"
+            yield served
+
+    d = api.endpoint(Replaying(), "m")("Tom?")
+    assert d["replayed"] == "the stored run example-1.json"
+    assert {k: v for k, v in d.items() if k != "replayed"} == run_to_json(known_run())
+    assert "replayed" not in api.endpoint(FakeRunner(), "m")("Tom?")

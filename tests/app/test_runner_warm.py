@@ -45,3 +45,12 @@ def test_first_snapshot_comes_after_step_one(random_lm):
     runner.shelf.cache["m"] = random_lm
     steps = [run.steps_done for run in runner.run(RunRequest(QUESTION, **SMALL))]
     assert steps == [1, 8, 16]
+
+
+def test_the_warm_up_tells_the_hub_how_fast_this_machine_decodes(random_lm):
+    runner = LocalRunner({"m": "cached"})
+    runner.shelf.cache["m"] = random_lm
+    assert runner.hub.capacity.rate is None
+    runner.preload().join(60)
+    assert runner.hub.capacity.rate > 0  # row passes a second, before any visitor's run
+    assert runner.hub.decoding == 0 and len(runner.hub.recent) == 0  # nothing kept

@@ -410,3 +410,18 @@ def test_dvoting_greys_out_what_it_does_not_read():
     grows = widgets.decode_form(settings, "daedal", "seeds")  # the canvas still greys its own
     assert grows[settings.sampler]["interactive"] is False
     assert grows[settings.seeds]["interactive"] is True
+
+
+def test_what_greys_out_the_sampler_and_cache_greys_out_the_speed_preset():
+    """dVoting and a growing canvas fix the sampler and cache: Fast would set values they
+    refuse, so its picker is greyed out with them and given back with them."""
+    with gr.Blocks():
+        settings, _ = widgets.settings_column(gr.Textbox(), ["m"], widgets.LengthControls.of(
+            RunnerWithDefaults(), "m"))
+    preset = settings.speed.preset
+    assert preset.elem_id == "speed-preset" and preset not in settings.inputs()
+    for mode, strategy in [("daedal", "hex"), ("rho-eos", "seeds"), ("fixed", "dvoting")]:
+        form = widgets.decode_form(settings, mode, strategy)
+        assert form[preset]["interactive"] is False and form[settings.sampler]["value"] == "fixed"
+    for strategy in ("hex", "seeds"):
+        assert widgets.decode_form(settings, "fixed", strategy)[preset]["interactive"] is True

@@ -46,3 +46,12 @@ def test_the_status_line_of_a_dvoting_run_names_its_rounds(rounds):
     status = answers.status_markdown(rounds)
     assert status.startswith("dVoting answer **d** · 2 of at most 3 rounds · entropy threshold "
                              "0.3 · 6 forward passes")
+
+
+def test_the_status_line_says_a_run_was_replayed_and_whose_time_it_shows():
+    run = known_run()
+    assert "replayed" not in answers.status_markdown(run)
+    run.replayed = "the stored run example-1.json"
+    status = answers.status_markdown(run)
+    assert "**replayed** from the stored run example-1.json" in status
+    assert "in 0.10 s" in status and "the time is the original decode's" in status

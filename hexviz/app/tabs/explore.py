@@ -15,6 +15,8 @@ import gradio as gr
 
 from hexviz import limits
 from hexviz.app.runner import Runner
+from hexviz.app.serving import RUNS_AT_ONCE
+from hexviz.app import presets
 from hexviz.app.tabs import fork
 from hexviz.app.views import CHARTS, Views, full_views, partial_views, replay
 from hexviz.app.widgets import (STRATEGY_SAMPLING, AnimationControls, LengthControls,
@@ -154,7 +156,9 @@ def wire(runner: Runner, tab: Explore) -> None:
     def decode_views(settings: tuple, progress: gr.Progress) -> Iterator[dict]:
         request = user_errors("reading the settings", run_request, *settings)
         waiting = getattr(runner, "is_loading", lambda _: False)(request.model)
+        busy = getattr(runner, "wait_note", lambda: None)()  # other visitors' decodes first
         start = ("waiting for the model to finish loading" if waiting
+                 else f"waiting: {busy}" if busy
                  else "loading the model and decoding the first step")
         progress(0, desc=start)
         yield {views["status"]: f"**{start.capitalize()}…**"}  # until the first snapshot
@@ -209,7 +213,8 @@ def wire(runner: Runner, tab: Explore) -> None:
     # panel say how far the run has got, and its overlay would hide the panel
     tab.run_button.click(on_run, tab.settings.inputs(), outputs, api_visibility="private",
                          validator=on_admit, js=SHOW_PROGRESS_JS, show_progress="minimal",
-                         show_progress_on=[views["status"]])
+                         show_progress_on=[views["status"]],
+                         concurrency_limit=RUNS_AT_ONCE, concurrency_id="run")
     tab.upload.upload(lambda path: tab.keyed(replay(path)), [tab.upload], outputs,
                       api_visibility="private")
     wire_map_picker(tab)
@@ -228,6 +233,7 @@ def wire(runner: Runner, tab: Explore) -> None:
     c.blocks.input(on_blocks, experts, [c.steps], api_visibility="private")
     c.more_blocks.input(on_blocks, experts, [c.steps], api_visibility="private",
                         trigger_mode="always_last", show_progress="hidden")  # as one types
+    presets.wire(c.speed, c.sampler, c.cache)  # Speed sets the sampler and cache controls
     wire_pressure_picker(tab)
     fork.wire(tab.fork, runner, views["run"], c.model)
     wire_animation(tab.animation, [views["run"]], lambda run: run)

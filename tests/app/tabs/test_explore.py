@@ -215,3 +215,53 @@ def test_picking_a_strategy_sets_its_blocks_and_sampling_and_run_sends_it():
     assert (request.strategy, request.rounds, request.entropy_threshold, request.blocks) == (
         "dvoting", 3, 0.3, (8,))
     assert widgets.STRATEGY_SAMPLING["dvoting"][1] == request.temperature
+
+
+def test_the_speed_preset_sets_the_sampler_and_cache_that_run_sends():
+    """Fast and Paper settings set only the Sampler and KV cache controls; Run sends them."""
+    from hexviz.app import presets
+
+    runner = Recording()
+    demo = ui.build_demo(runner)
+    picker = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "speed-preset")
+    (picked,) = [f for f in demo.fns.values() if (picker._id, "input") in f.targets]
+    sent = {}
+    for preset in (presets.FAST, presets.PAPER):
+        values = dict(zip((c.label for c in picked.outputs), picked.fn(preset)))
+        list(handler(demo, "on_run")(no_progress, *form_values(demo, **values)))
+        sent[preset] = runner.requests[-1]
+    fast, paper = sent[presets.FAST], sent[presets.PAPER]
+    assert (fast.sampler.spec, fast.cache) == ("threshold:0.9", "none")
+    assert (paper.sampler.spec, paper.cache) == ("fixed", "none")
+    first = handler(demo, "on_run")
+    list(first(no_progress, *form_values(demo)))
+    assert runner.requests[-1] == paper  # Paper settings is the form as it opens
+    assert fast.blocks == paper.blocks and fast.steps == paper.steps  # the rest untouched
+
+
+def test_a_visitor_behind_other_decodes_sees_the_expected_wait_first():
+    class Busy(Recording):
+        def wait_note(self):
+            return "5 questions are being decoded before yours, about 17 s"
+
+    demo = ui.build_demo(Busy())
+    status = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "status")
+    first = next(iter(handler(demo, "on_run")(no_progress, *form_values(demo))))
+    assert first == {status: "**Waiting: 5 questions are being decoded before yours, about 17 "
+                             "s…**"}
+    idle = ui.build_demo(Recording())
+    status = next(b for b in idle.blocks.values() if getattr(b, "elem_id", None) == "status")
+    first = next(iter(handler(idle, "on_run")(no_progress, *form_values(idle))))
+    assert first == {status: "**Loading the model and decoding the first step…**"}
+
+
+def test_run_requests_are_served_many_at_once_in_one_concurrency_group():
+    from hexviz.app.serving import RUNS_AT_ONCE
+
+    demo = ui.build_demo(FakeRunner())
+    runs = [d for d in demo.config["dependencies"]
+            if d.get("api_name") == "run" or d.get("js") and "scrollIntoView" in d["js"]]
+    assert len(runs) == 2
+    fns = {d["id"]: d for d in runs}
+    limits = {(f.concurrency_limit, f.concurrency_id) for i, f in demo.fns.items() if i in fns}
+    assert limits == {(RUNS_AT_ONCE, "run")}
