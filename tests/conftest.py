@@ -18,6 +18,11 @@ from hexviz.app.ui import build_demo
 from hexviz.train.loop import tokenizer_corpus
 from hexviz.train.tokenizer import build_tokenizer
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # One pytest worker a core (`pytest -n 2`): one torch thread each, since a spinning
+    # OpenMP team stalls whenever the other worker holds its second core
+    torch.set_num_threads(1)
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 QUESTION = "Tom has 5 apples. He buys 3 more. How many apples does Tom have now?"

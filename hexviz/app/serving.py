@@ -226,12 +226,13 @@ class InFlight:
             with self._cond:
                 while self.published == seen and not self.done:
                     self._cond.wait()
+                fresh = self.published != seen  # the end alone brings nothing new
                 run, seen, done, error = self.latest, self.published, self.done, self.error
             if error is not None:
                 raise error
             if done and run is None:
                 raise RuntimeError("the decode ended before its first step")
-            if run is not None and (seen or done):
+            if fresh:
                 yield copy.copy(run)  # its own object: views may cache on it
             if done:
                 return

@@ -15,8 +15,8 @@ import pytest
 
 from hexviz import limits
 from hexviz.app.runner import LocalRunner, RunRequest
-from hexviz.app.serving import (RecentRuns, RunHub, StoredRuns, busy_message, plan_key,
-                                run_bytes, run_key)
+from hexviz.app.serving import (InFlight, RecentRuns, RunHub, StoredRuns, busy_message,
+                                plan_key, run_bytes, run_key)
 from hexviz.paths import EXAMPLES, GALLERY
 from hexviz.policy.samplers import Sampler
 from hexviz.runs.record import dumps, loads
@@ -122,6 +122,19 @@ def test_a_stored_run_with_the_same_plan_is_replayed(tmp_path):
     (served,) = hub.serve(JOB, "another key", 8, stored_key=run_key(run))
     assert decode.calls == 1 and served.replayed == "the stored run stored.json"
     assert dumps(served) == dumps(loads(dumps(run)))
+
+
+def test_a_follower_gets_each_snapshot_once_the_end_included():
+    flight = InFlight()
+    stream = flight.follow()
+    partial, finished = known_run(), known_run()
+    partial.steps_done = 1
+    flight.publish(partial)
+    assert next(stream).steps_done == 1
+    flight.publish(finished)
+    assert next(stream).complete  # read before the end: the end must not repeat it
+    flight.end()
+    assert list(stream) == []
 
 
 def test_a_decode_nobody_follows_stops_at_its_next_step():

@@ -117,22 +117,26 @@ class CountingLM:
 
 def test_a_visitor_who_disconnects_frees_its_rows_at_the_next_step(builtin):
     counting = CountingLM(builtin)
-    pool = ForwardPool(counting, gather_seconds=0.2)
+    pool = ForwardPool(counting, gather_seconds=1.0)  # waits only while one has not asked
     settings = Settings(gen_length=32, steps=32, blocks=(4, 8, 16))  # 3 experts + 3 baselines
     p = plan(builtin, [QUESTIONS[0]], settings)
+    # sampled, so its rows differ from the other's (equal rows would be computed once)
+    q = plan(builtin, [QUESTIONS[0]], Settings(gen_length=32, steps=32, blocks=(2, 32),
+                                                temperature=0.7, seeds=1))
+    both_in = threading.Barrier(2)  # a loaded machine must not let one decode run ahead
     left = threading.Event()
     closed_at: list[float] = []
     runs: list[Run] = []
 
     def stays() -> None:
         with pool.joined() as pooled:
+            both_in.wait()
             *_, progress = iter_runs(pooled, p.prompts, p.experts, p.config, p.reader)
             runs.append(progress.runs()[0])
 
     def leaves() -> None:  # the same question, so both decodes' rows have one shape
-        q = plan(builtin, [QUESTIONS[0]], Settings(gen_length=32, steps=32, blocks=(2, 32),
-                                                    remasking="margin"))
         with pool.joined() as pooled:
+            both_in.wait()
             steps = iter_runs(pooled, q.prompts, q.experts, q.config, q.reader)
             for progress in steps:
                 if progress.step == 12:
