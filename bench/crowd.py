@@ -5,7 +5,8 @@
 Starts ``app.py`` (built-in model) on 127.0.0.1 at a free port in a subprocess with its own
 temporary Gradio and export folders, warms it with another question (so the crowd's question
 is new to it), fires the calls at once through gradio_client, and prints how many were served
-(and how many of those were replayed) and refused, the latency of the served ones (p50 / p95),
+(and how many of those were replayed) and refused, the latency of the served ones (p50 / p95)
+and the part of it spent connecting,
 the server's peak and final memory (RSS), and whether a normal request works afterwards. By
 default every call asks the default question (a class following one link); ``--distinct``
 gives each call its own test question, so every call is a decode of its own. Everything it
@@ -118,11 +119,14 @@ def main() -> None:
         rss.start()
         served, replayed, refused, errors = [], [], [], []
 
+        connecting: list[float] = []
+
         def call(prompt: str) -> None:
             tic = time.perf_counter()
             try:
-                run = Client(url, verbose=False).predict(prompt=prompt, sampler=args.sampler,
-                                                         api_name="/run")
+                visitor = Client(url, verbose=False)  # as a visitor's page asks for the app
+                connecting.append(time.perf_counter() - tic)
+                run = visitor.predict(prompt=prompt, sampler=args.sampler, api_name="/run")
                 served.append(time.perf_counter() - tic)
                 if run.get("replayed"):
                     replayed.append(run["replayed"])
@@ -161,6 +165,9 @@ def main() -> None:
     if served:
         print(f"served latency: p50 {percentile(served, 0.5):.1f} s, p95 "
               f"{percentile(served, 0.95):.1f} s, max {max(served):.1f} s")
+    if connecting:
+        print(f"of which connecting (each visitor's Client reading the app's config): p50 "
+              f"{percentile(connecting, 0.5):.1f} s, max {max(connecting):.1f} s")
     if refused:
         print(f"refused after: median {statistics.median(r[0] for r in refused):.2f} s "
               f"({refused[0][1]!r})")

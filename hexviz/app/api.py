@@ -108,7 +108,7 @@ def endpoint(runner: Runner, label: str) -> Callable[..., dict]:
         if run.replayed:  # served from a stored or recent identical run, not decoded again
             result["replayed"] = run.replayed
         del run
-        limits.release_memory()
+        limits.release_memory_soon()
         return result
 
     return api_run

@@ -9,6 +9,7 @@ from typing import Any
 
 import gradio as gr
 
+from hexviz.app.serving import FAST_SAMPLER
 from hexviz.policy.samplers import Sampler
 
 PAPER, FAST = "Paper settings", "Fast"
@@ -16,7 +17,7 @@ PAPER, FAST = "Paper settings", "Fast"
 # `--cache` take them. Paper settings: the paper's tokens per step, exact; Fast: Fast-dLLM's
 # confidence threshold. Not its block KV cache: on the built-in model the prefix cache took
 # more row passes (130 against 116) and no less time, as its blocks refresh often.
-PRESETS = {PAPER: ("fixed", "none"), FAST: ("threshold:0.9", "none")}
+PRESETS = {PAPER: ("fixed", "none"), FAST: (FAST_SAMPLER, "none")}
 
 # What Fast changes and costs, measured on the built-in model with the default question (both
 # after a warm-up run; docs/app.md): steps_done 64 -> 35, timing.row_passes 422 -> 116.

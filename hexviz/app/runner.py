@@ -17,7 +17,7 @@ from typing import Protocol
 from hexviz import limits
 from hexviz.app import zerogpu
 from hexviz.app.loading import BUILTIN_LABEL, ModelShelf
-from hexviz.app.serving import RunHub, StoredRuns, plan_key
+from hexviz.app.serving import FAST_SAMPLER, RunHub, StoredRuns, plan_key
 from hexviz.decode.assemble import Reader
 from hexviz.decode.plan import Plan, Settings, plan
 from hexviz.eval.batch import default_batch_size, evaluate, read_problems
@@ -62,6 +62,17 @@ class Job:
     def planned_rows(self) -> int:
         """Row passes it may take: every expert through every step of the cap."""
         return len(self.plan.experts) * self.plan.config.step_cap
+
+    @property
+    def pace(self) -> str:
+        """Decodes whose steps end early share this ("" for a fixed schedule, which takes
+        every planned row pass): the sampler, canvas and blocks, as the hub learns their share
+        of the planned row passes (`serving.Capacity`)."""
+        config = self.plan.config
+        if not config.variable:
+            return ""
+        return (f"{config.sampler.spec} {config.length.mode} {config.adaptive_blocks} "
+                f"{config.strategy.name}")
 
     def key(self, model: str | None = None) -> str:
         """What makes its run (`serving.plan_key`), with the settings as the run records them;
@@ -184,6 +195,12 @@ class LocalRunner:
                                       time.perf_counter() - tic)
         finally:
             decode.close()
+        # The Fast preset's sampler ends far below its step cap: one decode of it tells the
+        # hub its share of the planned row passes before a crowd of Fast runs arrives
+        fast = self._prepare(RunRequest(WARM_UP_PROMPT, model=label, sampler=FAST_SAMPLER))
+        *_, progress = self._steps(fast)
+        self.hub.capacity.learn(fast.pace, fast.planned_rows,
+                                progress.runs()[0].timing.row_passes or 0)
 
     def run(self, request: RunRequest) -> Iterator[Run]:
         """Yield a partial run after step 1 (a first figure at once), then every
@@ -191,7 +208,8 @@ class LocalRunner:
         call of a few snapshots' steps (`zerogpu`), after checking that all calls fit."""
         if self._gpu is None:
             job = self._prepare(request)
-            yield from self.hub.serve(job, job.key(), job.planned_rows, job.stored_key())
+            yield from self.hub.serve(job, job.key(), job.planned_rows, job.stored_key(),
+                                      job.pace)
             return
         calls = self.gpu_plan(self._prepare(request))  # refused here: no GPU was asked for
         yield from zerogpu.stream(self._gpu_chunk, request, calls)

@@ -37,6 +37,7 @@ RECENT_RUNS_BYTES = 64 * 2**20  # recent finished runs kept for replay, by their
 # replay or a joined decode costs a waiting thread, and decodes beyond the operator's
 # ``live_decodes`` wait in the hub, which refuses one that would wait too long
 RUNS_AT_ONCE = 32
+FAST_SAMPLER = "threshold:0.9"  # Explore's Fast preset (`presets`); the warm-up decodes it once
 
 
 def plan_key(model: str, prompt: str, prompt_ids, experts, config, reader) -> str:
@@ -139,45 +140,75 @@ class StoredRuns:
 
 
 class Capacity:
-    """How fast this machine decodes, learnt from its decodes as they go: row passes (one row
-    through one forward pass) a second while any decode ran."""
+    """How fast this machine decodes, learnt from its decodes as they go.
 
-    def __init__(self) -> None:
+    Row passes (one row through one forward pass) a second per pass slot: ``parallel`` passes
+    run at once (`ForwardPool`), a decode alone fills one slot and a crowd all of them, so the
+    time counted is each moment's busy slots. And, per pace (a sampler and canvas whose steps
+    are not known before they end), the share of its planned row passes a decode took: a
+    threshold sampler stops far below its step cap."""
+
+    def __init__(self, parallel: int = 1, clock: Callable[[], float] = time.perf_counter
+                 ) -> None:
+        self.parallel = parallel
+        self._clock = clock
         self._lock = threading.Lock()
         self._rows = 0
-        self._busy = 0.0
+        self._slot_seconds = 0.0
         self._live = 0
-        self._since = 0.0
+        self._mark = clock()
+        self._shares: dict[str, list[float]] = {}  # pace: [sum of shares, decodes]
+
+    def _count_busy(self) -> None:  # under the lock, before the number of live decodes changes
+        now = self._clock()
+        self._slot_seconds += (now - self._mark) * min(self._live, self.parallel)
+        self._mark = now
 
     def started(self) -> None:
         with self._lock:
-            if self._live == 0:
-                self._since = time.perf_counter()
+            self._count_busy()
             self._live += 1
 
     def observe(self, row_passes: int, seconds: float) -> None:
-        """Row passes done in ``seconds`` outside a decode (the app's warm-up)."""
+        """Row passes a decode alone did in ``seconds``, outside the hub (the app's warm-up)."""
         with self._lock:
             self._rows += row_passes
-            self._busy += seconds
+            self._slot_seconds += seconds
 
     def add(self, row_passes: int) -> None:
         """Row passes a decode did since it last said (at each of its snapshots)."""
         with self._lock:
             self._rows += row_passes
 
-    def finished(self) -> None:
+    def finished(self, pace: str = "", planned_rows: int = 0, row_passes: int = 0) -> None:
+        """A decode ended; a complete one of ``pace`` took ``row_passes`` of ``planned_rows``."""
         with self._lock:
+            self._count_busy()
             self._live -= 1
-            if self._live == 0:
-                self._busy += time.perf_counter() - self._since
+        self.learn(pace, planned_rows, row_passes)
 
-    @property
-    def rate(self) -> float | None:
-        """Row passes a second; None before a decode has taken a step."""
+    def learn(self, pace: str, planned_rows: int, row_passes: int) -> None:
+        """A complete decode of ``pace`` took ``row_passes`` of its ``planned_rows``."""
+        if not (pace and planned_rows and row_passes):
+            return
         with self._lock:
-            busy = self._busy + (time.perf_counter() - self._since if self._live else 0.0)
-            return self._rows / busy if self._rows and busy > 0 else None
+            total = self._shares.setdefault(pace, [0.0, 0])
+            total[0] += min(1.0, row_passes / planned_rows)
+            total[1] += 1
+
+    def share(self, pace: str) -> float:
+        """The share of its planned row passes a decode of ``pace`` takes (1 until one ended)."""
+        with self._lock:
+            total, n = self._shares.get(pace, (0.0, 0))
+        return total / n if n else 1.0
+
+    def rate(self, decodes: int = 1) -> float | None:
+        """Row passes a second with ``decodes`` decoding; None before a decode took a step."""
+        with self._lock:
+            self._count_busy()
+            if not self._rows or self._slot_seconds <= 0:
+                return None
+            return self._rows / self._slot_seconds * max(1, min(decodes, self.parallel))
 
 
 class InFlight:
@@ -185,9 +216,10 @@ class InFlight:
     that says when a newer one came, the end, or the decode's error; and its planned row
     passes, for the wait of the visitors behind it."""
 
-    def __init__(self, planned_rows: int = 0) -> None:
+    def __init__(self, planned_rows: int = 0, pace: str = "", share: float = 1.0) -> None:
         self._cond = threading.Condition()
-        self.planned_rows = planned_rows
+        self.planned_rows, self.pace = planned_rows, pace
+        self.expected_rows = planned_rows * share  # what decodes of its pace took so far
         self.latest: Run | None = None
         self.published = 0
         self.done = False
@@ -206,11 +238,11 @@ class InFlight:
 
     @property
     def rows_left(self) -> float:
-        """Its planned row passes not yet done (by the steps of its latest snapshot)."""
+        """Its expected row passes not yet done (by its latest snapshot)."""
         with self._cond:
             run = self.latest
-        done = 0.0 if run is None else min(1.0, run.steps_done / max(run.config.step_cap, 1))
-        return self.planned_rows * (1.0 - done)
+        done = 0 if run is None else run.timing.row_passes or 0
+        return max(0.0, self.expected_rows - done)
 
     @property
     def abandoned(self) -> bool:
@@ -273,11 +305,11 @@ class RunHub:
         self._decode = decode
         self.stored = stored or StoredRuns([])
         self.recent = recent or RecentRuns()
-        self.capacity = Capacity()
         self.live_decodes = live_decodes or bounds.live_decodes
         self.max_wait_s = bounds.max_wait_s if max_wait_s is None else max_wait_s
         # forward passes at once: a CPU's cores shared out at torch's threads per pass
         self.parallel = parallel or max(1, limits.available_cpus() // limits.torch_threads())
+        self.capacity = Capacity(self.parallel)
         self._live = threading.BoundedSemaphore(self.live_decodes)
         self._flights: dict[str, InFlight] = {}
         self._pools: dict[int, object] = {}
@@ -294,16 +326,17 @@ class RunHub:
     def expected_wait(self) -> float | None:
         """Seconds the decodes in flight need before a new one gets the machine to itself;
         None before this machine has decoded anything (nothing to estimate from)."""
-        rate = self.capacity.rate
         with self._lock:
-            left = sum(f.rows_left for f in self._flights.values())
-        return None if rate is None else left / rate
+            flights = list(self._flights.values())
+        rate = self.capacity.rate(len(flights))
+        return None if rate is None else sum(f.rows_left for f in flights) / rate
 
-    def serve(self, job, key: str, planned_rows: int = 0, stored_key: str | None = None
-              ) -> Iterator[Run]:
-        """The runs of ``job`` (planned, with the `plan_key` ``key`` and about
+    def serve(self, job, key: str, planned_rows: int = 0, stored_key: str | None = None,
+              pace: str = "") -> Iterator[Run]:
+        """The runs of ``job`` (planned, with the `plan_key` ``key`` and at most
         ``planned_rows`` row passes) as snapshots; the last one complete. ``stored_key`` is
-        its key among the stored runs (None: a model that has none)."""
+        its key among the stored runs (None: a model that has none); ``pace`` groups decodes
+        that end early, so its wait is their share of the planned rows (`Capacity.share`)."""
         stored = None if stored_key is None else self.stored.get(stored_key)
         if stored is not None:
             run, path = stored
@@ -315,7 +348,7 @@ class RunHub:
             self._note("replayed", key)
             yield replayed(recent, "a recent run with the same question and settings")
             return
-        flight, started = self._flight(job, key, planned_rows)
+        flight, started = self._flight(job, key, planned_rows, pace)
         self._note("decoded" if started else "joined", key)
         try:
             yield from flight.follow()
@@ -323,14 +356,15 @@ class RunHub:
             with flight._cond:
                 flight.followers -= 1
 
-    def _flight(self, job, key: str, planned_rows: int) -> tuple[InFlight, bool]:
+    def _flight(self, job, key: str, planned_rows: int, pace: str) -> tuple[InFlight, bool]:
         """The decode of ``key`` in flight, joined, or a new one (refused when too busy)."""
         with self._lock:
             flight = self._flights.get(key)
             started = flight is None or flight.abandoned  # one stopping is not joined
             if started:
                 self._admit()
-                flight = self._flights[key] = InFlight(planned_rows)
+                flight = self._flights[key] = InFlight(planned_rows, pace,
+                                                       self.capacity.share(pace))
                 worker = threading.Thread(target=self._drive, args=(job, key, flight),
                                           name="hexviz-decode", daemon=True)
                 self._workers.add(worker)
@@ -342,7 +376,7 @@ class RunHub:
 
     def _admit(self) -> None:
         """Refuse a new decode the machine cannot start within ``max_wait_s`` (under the lock)."""
-        rate = self.capacity.rate
+        rate = self.capacity.rate(len(self._flights))
         if rate is None or len(self._flights) < self.live_decodes:
             return
         wait = sum(f.rows_left for f in self._flights.values()) / rate
@@ -387,8 +421,9 @@ class RunHub:
                     self.capacity.add(rows - counted)
                     counted = rows
         finally:
-            self.capacity.finished()
-        if last is not None and last.complete:
+            complete = last is not None and last.complete
+            self.capacity.finished(flight.pace if complete else "", flight.planned_rows, counted)
+        if complete:
             self.recent.put(key, last)
 
     def _note(self, how: str, key: str) -> None:

@@ -12,7 +12,8 @@ from hexviz.limits.drawing import sample_steps
 from hexviz.limits.files import (check_eval_file, check_file_size, check_run_shape, int_array,
                                  prob_array, refuse_constant, top_token_id)
 from hexviz.limits.machine import (available_cpus, export_folder, export_root, prune_exports,
-                                   release_memory, set_torch_threads, torch_threads)
+                                   release_memory, release_memory_soon, set_torch_threads,
+                                   torch_threads)
 from hexviz.limits.operator import (MAX_TOKEN_ID, LimitError, Limits, ShapeError, current,
                                     from_env)
 from hexviz.limits.requests import (as_float, as_int, check_context, check_decode,
@@ -25,5 +26,6 @@ __all__ = ["MAX_TOKEN_ID", "as_float", "as_int", "available_cpus", "check_contex
            "check_prompt", "check_prompt_tokens", "check_run_shape", "check_seeds", "current",
            "export_folder", "export_root", "from_env", "gen_length_choices", "growing_step_cap", "int_array",
            "LimitError", "Limits", "most_gen_length", "prob_array", "prune_exports",
-           "refuse_constant", "release_memory", "sample_steps", "set_torch_threads", "ShapeError",
+           "refuse_constant", "release_memory", "release_memory_soon", "sample_steps",
+           "set_torch_threads", "ShapeError",
            "top_token_id", "torch_threads"]

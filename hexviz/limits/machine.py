@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -43,9 +44,60 @@ def set_torch_threads(limits: Limits | None = None) -> int:
     return n
 
 
+_releasing = threading.Lock()
+_release_asked = False
+
+
 def release_memory() -> None:
     """Hand freed heap back to the OS after a request: glibc keeps it in its arenas otherwise
-    (after the largest built-in run, 55 of 89 MB came back; bench/README.md)."""
+    (after the largest built-in run, 55 of 89 MB came back; bench/README.md).
+
+    One release at a time, and one more after it for all that asked meanwhile: a full
+    collection holds the GIL (0.24 s in the app), and a crowd of 30 runs ending together spent
+    most of its wait in 30 of them (bench/README.md, A crowd)."""
+    global _release_asked
+    _release_asked = True
+    while _release_asked and _releasing.acquire(blocking=False):
+        try:
+            _release_asked = False
+            _collect_and_trim()
+        finally:
+            _releasing.release()
+
+
+# Requests ending closer together than this share one release: a crowd's results are sent
+# without a full collection between each two
+RELEASE_QUIET_S = 0.5
+_quiet = threading.Condition()
+_last_asked = 0.0
+_releaser: threading.Thread | None = None
+
+
+def release_memory_soon(quiet_s: float = RELEASE_QUIET_S) -> None:
+    """`release_memory` in a background thread once no request has asked for ``quiet_s``
+    seconds: what a request handler calls, so it returns at once."""
+    global _last_asked, _releaser
+    with _quiet:
+        _last_asked = time.monotonic()
+        if _releaser is None:
+            _releaser = threading.Thread(target=_release_when_quiet, args=(quiet_s,),
+                                         name="hexviz-release-memory", daemon=True)
+            _releaser.start()
+
+
+def _release_when_quiet(quiet_s: float) -> None:
+    global _releaser
+    while True:
+        with _quiet:
+            wait = _last_asked + quiet_s - time.monotonic()
+            if wait <= 0:
+                _releaser = None  # an ask from now on starts a new wait
+                break
+        time.sleep(wait)
+    release_memory()
+
+
+def _collect_and_trim() -> None:
     import ctypes
     import gc
 

@@ -6,7 +6,8 @@ import threading
 import urllib.request
 
 from hexviz import models
-from hexviz.app.runner import LocalRunner, RunRequest
+from hexviz.app.runner import WARM_UP_PROMPT, LocalRunner, RunRequest
+from hexviz.app.serving import FAST_SAMPLER
 from tests.conftest import QUESTION
 
 SMALL = dict(model="m", gen_length=16, steps=16, blocks=(4, 8), baselines=False)
@@ -50,7 +51,9 @@ def test_first_snapshot_comes_after_step_one(random_lm):
 def test_the_warm_up_tells_the_hub_how_fast_this_machine_decodes(random_lm):
     runner = LocalRunner({"m": "cached"})
     runner.shelf.cache["m"] = random_lm
-    assert runner.hub.capacity.rate is None
+    assert runner.hub.capacity.rate() is None
     runner.preload().join(60)
-    assert runner.hub.capacity.rate > 0  # row passes a second, before any visitor's run
+    assert runner.hub.capacity.rate() > 0  # row passes a second, before any visitor's run
+    fast = runner._prepare(RunRequest(WARM_UP_PROMPT, model="m", sampler=FAST_SAMPLER))
+    assert fast.pace and runner.hub.capacity.share(fast.pace) < 1  # it ends below its cap
     assert runner.hub.decoding == 0 and len(runner.hub.recent) == 0  # nothing kept

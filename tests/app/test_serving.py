@@ -15,8 +15,8 @@ import pytest
 
 from hexviz import limits
 from hexviz.app.runner import LocalRunner, RunRequest
-from hexviz.app.serving import (InFlight, RecentRuns, RunHub, StoredRuns, busy_message,
-                                plan_key, run_bytes, run_key)
+from hexviz.app.serving import (Capacity, InFlight, RecentRuns, RunHub, StoredRuns,
+                                busy_message, plan_key, run_bytes, run_key)
 from hexviz.paths import EXAMPLES, GALLERY
 from hexviz.policy.samplers import Sampler
 from hexviz.runs.record import dumps, loads
@@ -194,6 +194,61 @@ def test_a_new_question_is_refused_when_those_before_it_take_too_long():
     assert fast.expected_wait() is None  # nothing decoded yet: nothing to estimate from
 
 
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_capacity_counts_each_moments_busy_pass_slots():
+    clock = Clock()
+    capacity = Capacity(parallel=2, clock=clock)
+    capacity.observe(100, 1.0)  # the warm-up: a decode alone, one slot, 100 row passes a second
+    assert capacity.rate(1) == 100 and capacity.rate(5) == 200  # a crowd fills both slots
+    capacity.started()
+    capacity.started()
+    capacity.started()  # three decodes, two passes at once: both slots busy
+    clock.now = 1.0
+    capacity.add(200)
+    for _ in range(3):
+        capacity.finished()
+    clock.now = 9.0  # idle time counts for nothing
+    assert capacity.rate(1) == 300 / 3.0  # 300 row passes in 3 slot-seconds
+
+
+def test_decodes_that_end_early_are_expected_at_the_share_they_took():
+    capacity = Capacity()
+    assert capacity.share("threshold:0.9") == 1.0  # none ended yet: the step cap
+    capacity.finished("threshold:0.9", planned_rows=400, row_passes=100)
+    capacity.finished("threshold:0.9", planned_rows=400, row_passes=60)
+    capacity.finished("", planned_rows=400, row_passes=10)  # a stopped decode teaches nothing
+    assert capacity.share("threshold:0.9") == pytest.approx(0.2)
+    assert capacity.share("factor:1") == 1.0
+    flight = InFlight(400, "threshold:0.9", capacity.share("threshold:0.9"))
+    assert flight.rows_left == pytest.approx(80)
+    partial = known_run()
+    partial.timing = replace(partial.timing, row_passes=50)
+    flight.publish(partial)
+    assert flight.rows_left == pytest.approx(30)  # its expected rows less those it did
+
+
+def test_the_hub_learns_what_a_pace_takes_from_the_decodes_that_finished():
+    class EndsEarly(GatedDecode):
+        def __call__(self, job, lm, abandoned):
+            for run in super().__call__(job, lm, abandoned):
+                run.timing = replace(run.timing, row_passes=25)
+                yield run
+
+    decode = EndsEarly()
+    decode.go.set()
+    hub = RunHub(decode)
+    *_, run = hub.serve(JOB, "q", 100, pace="threshold:0.9")
+    assert run.complete and hub.capacity.share("threshold:0.9") == 0.25
+    assert hub.capacity.share("") == 1.0
+
+
 def test_busy_message_says_the_wait():
     assert "3 questions before yours would take about 75 s, longer than the 60 s" in \
         busy_message(3, 75.4, 60)
@@ -246,7 +301,7 @@ def test_the_runner_decodes_a_new_question_once_then_replays_it(builtin):
     assert runs[-1].complete and runs[-1].replayed is None and len(runs) >= 2
     (again,) = runner.run(request)
     assert again.replayed and dumps(replace(again, replayed=None)) == dumps(runs[-1])
-    assert runner.hub.capacity.rate > 0 and runner.wait_note() is None
+    assert runner.hub.capacity.rate() > 0 and runner.wait_note() is None
 
 
 def test_a_crowd_through_the_runner_gets_each_run_as_decoded_alone(builtin):

@@ -169,7 +169,7 @@ def wire(runner: Runner, tab: Explore) -> None:
         while (run := user_errors("decoding", next, runs, None)) is not None:
             progress((run.steps_done, run.config.step_cap), desc="decoding", unit="steps")
             yield tab.keyed(full_views(run) if run.complete else partial_views(run))
-        limits.release_memory()  # the views are sent; memory returns to its level
+        limits.release_memory_soon()  # the views are sent; memory returns to its level
 
     def on_admit(*settings) -> list[dict]:
         """Gradio's validator, run before the queue: a run ZeroGPU cannot fit waits for

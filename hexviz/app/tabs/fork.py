@@ -112,19 +112,21 @@ def build() -> ForkPanel:
 
 def wire(panel: ForkPanel, runner, state: gr.State, model: gr.Dropdown) -> None:
     """``state``: the current Explore run; ``model``: the model picker (forks decode with it)."""
-    def on_run(run) -> tuple:
+    def on_run_step(run) -> Any:
         if run is None or not run.complete:
-            return gr.skip(), gr.skip(), gr.skip()
-        choices = expert_choices(run)
-        index = figures.default_pressure_rows(run)[-1]
-        step = run.config.steps // 4
-        return (gr.update(choices=choices, value=index),
-                gr.update(maximum=run.config.steps - 1, value=step),
+            return gr.skip()
+        return gr.update(maximum=run.config.steps - 1, value=run.config.steps // 4)
+
+    def on_run_expert(run) -> tuple:
+        if run is None or not run.complete:
+            return gr.skip(), gr.skip()
+        return (gr.update(choices=expert_choices(run),
+                          value=figures.default_pressure_rows(run)[-1]),
                 gr.update(choices=[SAME, *divisors(run.config.gen_length)], value=SAME))
 
     def on_canvas(run, index, step) -> str:
-        if run is None or index is None:
-            return ""
+        if run is None or index is None or not 0 <= int(index) < len(run.trajectories):
+            return ""  # the expert of the run before, until its own arrives
         return canvas_html(run, int(index), int(step))
 
     def on_candidates(run, index, step, position, model_label) -> Any:
@@ -179,8 +181,10 @@ def wire(panel: ForkPanel, runner, state: gr.State, model: gr.Dropdown) -> None:
                                                 ("original", "fork"), int(step))
         return fork_summary(run, int(index), fork, int(step), shown), reveal, maps, answers
 
-    state.change(on_run, [state], [panel.expert, panel.step, panel.block],
-                 api_visibility="private")
+    # The step first, in an event of its own: sent together, the expert's change read the
+    # slider's old value against its new maximum (16 > 3 after a short run) and Gradio refused
+    state.change(on_run_step, [state], [panel.step], api_visibility="private").then(
+        on_run_expert, [state], [panel.expert, panel.block], api_visibility="private")
     for trigger in (panel.expert.change, panel.step.change):
         trigger(on_canvas, [state, panel.expert, panel.step], [panel.canvas],
                 api_visibility="private")

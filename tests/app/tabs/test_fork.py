@@ -73,3 +73,22 @@ def test_a_growing_canvas_is_not_forked():
     grown.config = replace(grown.config, length=LengthConfig("daedal", initial_length=2))
     with pytest.raises(gr.Error, match=r"needs a fixed-length canvas \(--length fixed\)"):
         fork.check_forkable(grown)
+
+
+def test_a_new_run_sets_the_fork_step_before_the_expert_reads_it():
+    """Sent in one update, the expert's change read the step slider's old value against its
+    new maximum (16 > 3 after a 4-step run) and Gradio refused the event."""
+    with gr.Blocks() as demo:
+        state = gr.State()
+        panel = fork.build()
+        fork.wire(panel, None, state, gr.Dropdown())
+    (first,) = [f for f in demo.fns.values() if (state._id, "change") in f.targets]
+    assert first.outputs == [panel.step]
+    (then,) = [f for f in demo.fns.values() if f.trigger_after == first._id]
+    assert panel.expert in then.outputs
+    run = known_run()
+    assert first.fn(run)["maximum"] == run.config.steps - 1
+    (canvas,) = [f for f in demo.fns.values() if (panel.step._id, "change") in f.targets
+                 and panel.canvas in f.outputs]
+    assert canvas.fn(run, len(run.trajectories), 0) == ""  # the last run's expert: nothing yet
+    assert canvas.fn(run, 0, 0) != ""
