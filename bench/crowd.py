@@ -4,13 +4,14 @@
 
 Starts ``app.py`` (built-in model) on 127.0.0.1 at a free port in a subprocess with its own
 temporary Gradio and export folders, warms it with another question (so the crowd's question
-is new to it), fires the calls at once through gradio_client, and prints how many were served
-(and how many of those were replayed) and refused, the latency of the served ones (p50 / p95)
-and the part of it spent connecting,
-the server's peak and final memory (RSS), and whether a normal request works afterwards. By
-default every call asks the default question (a class following one link); ``--distinct``
-gives each call its own test question, so every call is a decode of its own. Everything it
-started or wrote is removed at the end. A benchmark that prints figures, not a test.
+is new to it), fires the calls at once through gradio_client (a `Client` each, as each
+visitor's page reads the app's config), and prints how many were served (and how many of those
+were replayed) and refused, the latency of the served ones (p50 / p95) and the part of it spent
+connecting, the server's peak and final memory (RSS), and whether a normal request works
+afterwards. By default every call asks the default question (a class following one link);
+``--distinct`` gives each call its own test question, so every call is a decode of its own.
+Everything it started or wrote is removed at the end. A benchmark that prints figures, not a
+test.
 """
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ def release_memory() -> None:
 # Requests ending closer together than this share one release: a crowd's results are sent
 # without a full collection between each two
 RELEASE_QUIET_S = 0.5
-_quiet = threading.Condition()
+_quiet = threading.Lock()
 _last_asked = 0.0
 _releaser: threading.Thread | None = None
 
