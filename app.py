@@ -13,15 +13,10 @@ import json
 
 from hexviz import limits
 from hexviz.app.runner import LocalRunner
-from hexviz.app.serving import RUNS_AT_ONCE
+from hexviz.app.serving import QUEUE_SIZE
 from hexviz.app.ui import build_demo, examples_shown
 from hexviz.app.widgets import log_to_stderr
 from hexviz.paths import EXAMPLES
-
-# Requests beyond this that have not started are refused ("Queue is full"), so a crowd can't
-# exhaust memory. Runs start at once up to RUNS_AT_ONCE and the hub admits or refuses them with
-# their expected wait; a burst arrives before the queue starts any, so it holds two such crowds.
-QUEUE_SIZE = 2 * RUNS_AT_ONCE
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ import torch
 from transformers import BertConfig, BertForMaskedLM
 
 from hexviz import models
+from hexviz.app.serving import QUEUE_SIZE
 from hexviz.app.ui import build_demo
 from hexviz.train.loop import tokenizer_corpus
 from hexviz.train.tokenizer import build_tokenizer
@@ -189,7 +190,7 @@ def free_port() -> int:
 @contextmanager
 def serving(demo) -> Iterator[str]:
     """``demo`` queued and launched on 127.0.0.1 at a free port; yields its URL, then closes."""
-    demo.queue(default_concurrency_limit=1, max_size=4)
+    demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE)  # as app.py
     demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True,
                 quiet=True)
     try:

@@ -37,6 +37,10 @@ RECENT_RUNS_BYTES = 64 * 2**20  # recent finished runs kept for replay, by their
 # replay or a joined decode costs a waiting thread, and decodes beyond the operator's
 # ``live_decodes`` wait in the hub, which refuses one that would wait too long
 RUNS_AT_ONCE = 32
+# Gradio's queue: events beyond this that have not started are refused ("Queue is full"), so
+# a crowd can't exhaust memory. A burst arrives before the queue starts any of it, and a run
+# fires several events (its views, the fork's form), so it holds two crowds' runs
+QUEUE_SIZE = 2 * RUNS_AT_ONCE
 FAST_SAMPLER = "threshold:0.9"  # Explore's Fast preset (`presets`); the warm-up decodes it once
 
 
