@@ -24,13 +24,6 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     # OpenMP team stalls whenever the other worker holds its second core
     torch.set_num_threads(1)
 
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked ``first`` run first (the sort is stable): with a worker a core, a test of
-    minutes that starts last keeps one core busy alone after the other has finished."""
-    items.sort(key=lambda item: item.get_closest_marker("first") is None)
-
-
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 QUESTION = "Tom has 5 apples. He buys 3 more. How many apples does Tom have now?"

@@ -52,7 +52,6 @@ def test_test_set_is_gsm8k_format_and_held_out():
 
 
 @pytest.mark.slow
-@pytest.mark.first  # about 3 minutes on one core
 def test_hex_accuracy_holds_against_the_model_card(builtin):
     card = json.loads((models.BUILTIN_DIR / models.HEXVIZ_META).read_text())["card"]
     problems = read_problems(paths.TEST_SET, CHECK_PROBLEMS)
