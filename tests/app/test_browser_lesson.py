@@ -104,19 +104,25 @@ def test_lesson_gallery_fork_and_compare(app_url, tmp_path, width, height):
 
 def open_tab(page, name: str) -> None:
     """Click a tab, through the tab bar's "More tabs" menu where a narrow window hides it."""
+    from playwright.sync_api import TimeoutError as Timeout
+
+    def clicked(locator) -> bool:
+        try:
+            locator.click(timeout=2_000)
+            return True
+        except Timeout:  # the tab bar redrew (a tab moved to or from "More tabs") meanwhile
+            return False
+
     for _ in range(40):  # the tab bar may still be drawing after a tab switch
         tab = page.get_by_role("tab", name=name, exact=True)
-        if tab.count() and tab.first.is_visible():
-            tab.first.click()
+        if tab.count() and tab.first.is_visible() and clicked(tab.first):
             return
         for more in page.get_by_label("More tabs").all():
-            if more.is_visible():
-                more.click()
+            if more.is_visible() and clicked(more):
                 item = page.locator(".overflow-dropdown:not(.hide) button", has_text=name)
-                if item.count() and item.first.is_visible():
-                    item.first.click()
+                if item.count() and item.first.is_visible() and clicked(item.first):
                     return
-                more.click()
+                clicked(more)
         page.wait_for_timeout(500)
     raise AssertionError(f"no tab named {name!r}")
 
