@@ -20,7 +20,7 @@ from hexviz.train.loop import tokenizer_corpus
 from hexviz.train.tokenizer import build_tokenizer
 
 if os.environ.get("PYTEST_XDIST_WORKER"):
-    # One pytest worker a core (`pytest -n 2`): one torch thread each, since a spinning
+    # One pytest worker a core (`-n auto`, pytest.ini): one torch thread each, since a spinning
     # OpenMP team stalls whenever the other worker holds its second core
     torch.set_num_threads(1)
 

@@ -66,8 +66,8 @@ class Job:
     @property
     def pace(self) -> str:
         """Decodes whose steps end early share this ("" for a fixed schedule, which takes
-        every planned row pass): the sampler, canvas and blocks, as the hub learns their share
-        of the planned row passes (`serving.Capacity`)."""
+        every planned row pass): the sampler, canvas, blocks and strategy, as the hub learns
+        their share of the planned row passes (`serving.Capacity`)."""
         config = self.plan.config
         if not config.variable:
             return ""

@@ -217,8 +217,8 @@ class Capacity:
 
 class InFlight:
     """One decode's snapshots for every visitor who asked for it: the latest one, a count
-    that says when a newer one came, the end, or the decode's error; and its planned row
-    passes, for the wait of the visitors behind it."""
+    that says when a newer one came, the end, or the decode's error; and the row passes it is
+    expected to take, for the wait of the visitors behind it."""
 
     def __init__(self, planned_rows: int = 0, pace: str = "", share: float = 1.0) -> None:
         self._cond = threading.Condition()
