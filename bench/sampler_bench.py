@@ -43,7 +43,9 @@ def frontier(lm, problems, samplers: list[str]) -> list[dict]:
         results = evaluate(lm, sampler_plan, problems, batch_size=1)
         seconds = time.perf_counter() - tic
         s = summarize(results)
-        rows.append({"sampler": spec, "edit": results.config.edit, "problems": s.problems, "hex": s.hex_accuracy, "mean": s.mean_expert_accuracy,
+        rows.append({"sampler": spec, "edit": results.config.edit,
+                     "edit_scope": results.config.edit_scope, "problems": s.problems,
+                     "hex": s.hex_accuracy, "mean": s.mean_expert_accuracy,
                      "vote_row_passes": s.vote_row_passes, "vote_steps": s.vote_steps,
                      "computed": results.row_passes / len(results.records),
                      "expert_steps": [e.steps for e in s.experts], "seconds": seconds})

@@ -30,7 +30,7 @@ from hexviz.paths import TEST_SET
 from hexviz.policy.length import LENGTH_MODES, LengthConfig
 from hexviz.policy.length import flag as length_flag
 from hexviz.policy.rules import RULE_NAMES
-from hexviz.policy.samplers import SAMPLER_NAMES, Sampler, parse_edit
+from hexviz.policy.samplers import EDIT_SCOPES, SAMPLER_NAMES, Sampler, parse_edit
 from hexviz.policy.settings import CACHE_MODES, parse_blocks
 from hexviz.policy.strategies import DVOTING_ENTROPY_THRESHOLD, DVOTING_ROUNDS, STRATEGIES
 from hexviz.runs.record import Run, run_to_json
@@ -108,10 +108,14 @@ def add_decode_args(parser: argparse.ArgumentParser) -> None:
                              "(default: the model's: none, unless its hexviz.json names a "
                              "threshold, as a model trained to edit would; off: never)")
     parser.add_argument("--edit-post-steps", type=int, default=0, metavar="N",
-                        help="with --edit and a sampler other than fixed: once a block fills "
-                             "before its steps run out, up to N + 1 more steps that only edit "
-                             "it, while they change something (LLaDA2's max_post_steps; "
+                        help="with --edit: once a block fills before its steps run out "
+                             "(under fixed: after its steps), up to N + 1 more steps that only "
+                             "edit it, while they change something (LLaDA2's max_post_steps; "
                              "default 0: none)")
+    parser.add_argument("--edit-scope", choices=EDIT_SCOPES, default=None,
+                        help="which committed tokens --edit may replace: the current block's "
+                             "(LLaDA 2.1) or the answer's before the block's end (default: the "
+                             "model's: block, unless its hexviz.json says answer)")
     parser.add_argument("--temperature", type=float, default=None,
                         help="sampling temperature (default 0, argmax; dVoting's rounds 0.6)")
     parser.add_argument("--seeds", type=int, default=1, help="votes per block size (seeds 0..N-1)")
@@ -215,7 +219,7 @@ def settings_of(args: argparse.Namespace, task: str | None) -> Settings:
                     edit=args.edit, cache=args.cache, forbid_end_of_text=args.forbid_end_of_text,
                     end_tokens_last=args.end_tokens_last, answer_format=args.answer,
                     tie_rule=args.tie, length=args.length, length_options=length_options(args),
-                    edit_post_steps=args.edit_post_steps,
+                    edit_post_steps=args.edit_post_steps, edit_scope=args.edit_scope,
                     ada_block_length=args.ada_block_length, ada_delimiters=args.ada_delimiters,
                     strategy=args.strategy, rounds=args.rounds,
                     entropy_threshold=args.entropy_threshold, decided_vote=args.decided_vote)

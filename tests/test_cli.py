@@ -243,6 +243,7 @@ def test_run_prints_each_experts_one_step_likelihood(capsys, random_model_dir):
     (["--edit", "1.5"], "edit must be in (0, 1] (got 1.5)"),
     (["--edit", "x"], "edit must be in (0, 1], or off (got 'x')"),
     (["--sampler", "greedy"], "unknown sampler 'greedy'; choose one of fixed, threshold"),
+    (["--edit-scope", "all"], "invalid choice: 'all' (choose from 'block', 'answer')"),
 ])
 def test_bad_sampler_settings_are_refused_before_the_model_loads(capsys, args, message):
     # the model does not exist: a refusal that came after loading would name it instead
@@ -269,6 +270,12 @@ def test_a_parallel_sampler_reports_steps_and_row_passes(capsys, random_model_di
                            "--blocks", "4,16", "--gen-length", "16", "--steps", "8",
                            "--sampler", "threshold:0.2", "--edit", "0.5")
     assert "sampler threshold:0.2, edit 0.5" in out and "rows)" in out and " steps " in out
+    code, out, _ = run_cli(capsys, "run", "--prompt", "Hi", "--model", str(random_model_dir),
+                           "--blocks", "4", "--gen-length", "16", "--steps", "8", "--edit",
+                           "0.5", "--edit-scope", "answer", "--edit-post-steps", "1", "--json")
+    d = json.loads(out)
+    assert code == 0 and (d["config"]["edit_scope"], d["config"]["edit_post_steps"]) == (
+        "answer", 1)
 
 
 def test_the_step_cap_of_a_parallel_sampler_meets_the_operator_limit(capsys, monkeypatch,

@@ -25,7 +25,8 @@ def api_request(label: str, prompt: str, blocks: str, remasking: str, gen_length
                 length_options: Mapping[str, object] | None = None,
                 ada_block_length: int = 0, ada_delimiters: str = "", strategy: str = "hex",
                 rounds: int = DVOTING_ROUNDS,
-                entropy_threshold: float = DVOTING_ENTROPY_THRESHOLD) -> RunRequest:
+                entropy_threshold: float = DVOTING_ENTROPY_THRESHOLD,
+                edit_scope: str = "") -> RunRequest:
     """The API's arguments as a request: "" blocks is the HEX set, 0 the model's defaults,
     "" task the model's own format, a None growing-canvas setting the authors' default, 0 and
     "" AdaBlock's fallback and delimiters the model's (delimiters: space-separated ids or
@@ -39,6 +40,7 @@ def api_request(label: str, prompt: str, blocks: str, remasking: str, gen_length
                       else limits.as_float(temperature, "temperature"),
                       seeds=limits.as_int(seeds, "seeds"), baselines=bool(baselines),
                       sampler=str(sampler or "fixed"), edit=parse_edit(edit),
+                      edit_scope=str(edit_scope or "").strip() or None,
                       cache=str(cache), task=str(task).strip() or None,
                       length=str(length or "fixed"),
                       length_options=given_length_options(length_options or {}),
@@ -82,10 +84,12 @@ def endpoint(runner: Runner, label: str) -> Callable[..., dict]:
                 max_adjust_steps: int | None = None, eos_signal: str | None = None,
                 ada_block_length: int = 0, ada_delimiters: str = "", strategy: str = "hex",
                 rounds: int = DVOTING_ROUNDS,
-                entropy_threshold: float = DVOTING_ENTROPY_THRESHOLD) -> dict:
+                entropy_threshold: float = DVOTING_ENTROPY_THRESHOLD,
+                edit_scope: str = "") -> dict:
         """Decode ``prompt`` with HEX experts and return the run's JSON (the CLI's --json);
         ``sampler`` is NAME[:VALUE] as in the CLI, ``edit`` an editing threshold ("" the
-        model's default, "off" none), ``cache`` prefix or dual decodes with a block KV cache
+        model's default, "off" none), ``edit_scope`` block or answer the tokens it may replace
+        ("" the model's), ``cache`` prefix or dual decodes with a block KV cache
         (its ``config.cache`` says whether the model had one), ``task`` a task's prompt
         protocol and parser ("" the model's own format), ``length`` daedal or rho-eos a
         canvas that grows and shrinks up to ``gen_length``, with the CLI's settings of the
@@ -102,7 +106,7 @@ def endpoint(runner: Runner, label: str) -> Callable[..., dict]:
                               remasking, gen_length, steps, temperature, seeds, baselines,
                               sampler, edit, cache, task, length, options,
                               ada_block_length, ada_delimiters, strategy, rounds,
-                              entropy_threshold)
+                              entropy_threshold, edit_scope)
         run = user_errors("decoding", last, runner.run(request))
         result = record.run_to_json(run)
         if run.replayed:  # served from a stored or recent identical run, not decoded again

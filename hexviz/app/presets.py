@@ -16,14 +16,14 @@ PAPER, FAST = "Paper settings", "Fast"
 # What each preset sets: the Sampler and KV cache controls' values, as `--sampler` and
 # `--cache` take them. Paper settings: the paper's tokens per step, exact; Fast: Fast-dLLM's
 # confidence threshold. Not its block KV cache: on the built-in model the prefix cache took
-# more row passes (130 against 116) and no less time, as its blocks refresh often.
+# more row passes (119 against 114), as its blocks refresh often, and editing stays in the block.
 PRESETS = {PAPER: ("fixed", "none"), FAST: (FAST_SAMPLER, "none")}
 
 # What Fast changes and costs, measured on the built-in model with the default question (both
-# after a warm-up run; docs/app.md): steps_done 64 -> 35, timing.row_passes 422 -> 116.
+# after a warm-up run; docs/app.md): steps_done 64 -> 36, timing.row_passes 442 -> 114.
 FAST_NOTE = ("**Fast** commits, in each step, every token the model is at least 90% sure of "
              "(at least one) instead of a fixed number. On the built-in model the default "
-             "question then takes 35 steps instead of 64 and 116 row passes instead of 422 "
+             "question then takes 36 steps instead of 64 and 114 row passes instead of 442 "
              "(one expert's row through the model once): about a quarter of the work. Its "
              "answers can differ from the paper settings', and the run's record says which "
              "sampler it used.")

@@ -28,7 +28,13 @@ from hexviz.policy.length import (
 )
 from hexviz.policy.length import flag as length_flag
 from hexviz.policy.rules import RULE_NAMES
-from hexviz.policy.samplers import SAMPLER_NAMES, Sampler, parse_edit
+from hexviz.policy.samplers import (
+    EDIT_SCOPES,
+    SAMPLER_NAMES,
+    Sampler,
+    check_edit_scope,
+    parse_edit,
+)
 from hexviz.policy.settings import (CACHE_MODES, Expert, divisors, hex_block_lengths,
                                     parse_blocks, scaled_steps)
 from hexviz.policy.strategies import (DVOTING_ENTROPY_THRESHOLD, DVOTING_ROUNDS,
@@ -105,6 +111,19 @@ MORE_EXPERTS = "More experts: schedules, grow, shrink, ada, ada:0.5"
 MORE_EXPERTS_INFO = ("comma-separated: sizes left to right summing to gen length; grow / "
                      "shrink; AdaBlock ada:T (T 0.3 by default; its fallback block and "
                      "delimiters: the model's)")
+
+
+EDIT_INFO = ("for models trained to edit (LLaDA 2.1); the built-in model is not, and its edits "
+             "erase most answers")
+MODEL_SCOPE = "the model's"
+SCOPE_CHOICES = (MODEL_SCOPE, *EDIT_SCOPES)
+SCOPE_INFO = ("which committed tokens editing may replace: the current block's (LLaDA 2.1) or "
+              "any of the answer's before the block's end")
+
+
+def scope_of(choice: str | None) -> str | None:
+    """The editing scope picked in the form (None: the model's)."""
+    return None if choice in (None, "", MODEL_SCOPE) else check_edit_scope(choice)
 
 
 def expert_specs(ticked: Sequence[int | str] | None, more: str | None) -> list[int | str]:
@@ -369,6 +388,7 @@ class SettingsColumn:
     baselines: gr.Checkbox
     sampler: gr.Dropdown
     edit: gr.Textbox
+    edit_scope: gr.Radio
     cache: gr.Radio
     task: gr.Dropdown  # the prompt protocol and answer parser (`hexviz.tasks`)
     strategy: StrategyControls  # its name, then dVoting's settings
@@ -418,9 +438,9 @@ def settings_column(prompt: gr.Textbox, labels: list[str],
                               label="Sampler: tokens per step (NAME or NAME:VALUE)",
                               elem_id="sampler")
         edit = gr.Textbox("", label="Token editing threshold (blank: the model's; off: none)",
-                          elem_id="edit", placeholder="e.g. 0.9, or off",
-                          info="for models trained to edit (LLaDA 2.1); the built-in model "
-                               "is not, and its edits erase most answers")
+                          elem_id="edit", placeholder="e.g. 0.9, or off", info=EDIT_INFO)
+        edit_scope = gr.Radio(list(SCOPE_CHOICES), value=MODEL_SCOPE, label="Editing scope",
+                              info=SCOPE_INFO, elem_id="edit-scope")
     baselines = gr.Checkbox(True, label="Whole-answer baselines (no vote)")
     cache = gr.Radio(list(CACHE_MODES), value="none", label="KV cache",
                      info="prefix / dual reuse keys and values within a block: faster, "
@@ -429,7 +449,7 @@ def settings_column(prompt: gr.Textbox, labels: list[str],
         upload = gr.File(label="Trajectory JSON", file_types=[".json"], type="filepath")
     settings = SettingsColumn(prompt, model, blocks, more_blocks, rule, gen_length, steps,
                               temperature, seeds, forbid, end_last, baselines, sampler, edit,
-                              cache, task, strategy, canvas, speed)
+                              edit_scope, cache, task, strategy, canvas, speed)
     task.change(task_template_markdown, [task], [template], api_visibility="private")
     wire_form(settings)
     return settings, upload
@@ -449,13 +469,14 @@ def decode_form(settings: SettingsColumn, mode: str, strategy: str = "hex") -> d
     out.update({canvas.options[o.name]: gr.update(visible=mode in o.modes)
                 for o in CANVAS_OPTIONS})
     fixed_by = {settings.rule: "low_confidence", settings.sampler: "fixed", settings.edit: "",
-                settings.cache: "none", settings.baselines: False} if grows else {}
+                settings.edit_scope: MODEL_SCOPE, settings.cache: "none",
+                settings.baselines: False} if grows else {}
     if rounds:
         fixed_by.update({settings.rule: "entropy", settings.sampler: "fixed", settings.edit: "",
-                         settings.cache: "none", settings.baselines: False, settings.seeds: 1,
-                         canvas.mode: "fixed"})
-    for control in (settings.rule, settings.sampler, settings.edit, settings.cache,
-                    settings.baselines, settings.seeds, canvas.mode):
+                         settings.edit_scope: MODEL_SCOPE, settings.cache: "none",
+                         settings.baselines: False, settings.seeds: 1, canvas.mode: "fixed"})
+    for control in (settings.rule, settings.sampler, settings.edit, settings.edit_scope,
+                    settings.cache, settings.baselines, settings.seeds, canvas.mode):
         out[control] = (gr.update(value=fixed_by[control], interactive=False)
                         if control in fixed_by else gr.update(interactive=True))
     out[settings.steps] = gr.update(interactive=not grows)
@@ -477,8 +498,8 @@ def wire_form(settings: SettingsColumn) -> None:
 
 
 def run_request(prompt, model, blocks, more_blocks, rule, gen_length, steps, temperature, seeds,
-                forbid, end_last, baselines, sampler="fixed", edit=None, cache="none",
-                task=None, strategy="hex", rounds=DVOTING_ROUNDS,
+                forbid, end_last, baselines, sampler="fixed", edit=None, edit_scope=None,
+                cache="none", task=None, strategy="hex", rounds=DVOTING_ROUNDS,
                 entropy_threshold=DVOTING_ENTROPY_THRESHOLD, length="fixed",
                 *canvas_options) -> RunRequest:
     """The settings column's values as a request (validated as it is made): the experts are
@@ -492,7 +513,8 @@ def run_request(prompt, model, blocks, more_blocks, rule, gen_length, steps, tem
                       temperature=float(temperature), seeds=int(seeds),
                       forbid_end_of_text=bool(forbid), end_tokens_last=bool(end_last),
                       baselines=bool(baselines), sampler=str(sampler or "fixed"),
-                      edit=parse_edit(edit), cache=str(cache or "none"),
+                      edit=parse_edit(edit), edit_scope=scope_of(edit_scope),
+                      cache=str(cache or "none"),
                       task=None if task in (None, "", OWN_FORMAT) else str(task),
                       strategy=str(strategy or "hex"), rounds=limits.as_int(rounds, "rounds"),
                       entropy_threshold=limits.as_float(entropy_threshold, "entropy_threshold"),
@@ -503,7 +525,7 @@ def settings_values(run: Run) -> list[Any]:
     """The settings that decode ``run`` again, in `SettingsColumn.of_a_run`'s order after the
     question: blocks (the plain sizes), more blocks (schedules, AdaBlock: `expert_picks`),
     rule, gen_length, steps, temperature, seeds, forbid, end_last, baselines, sampler, edit,
-    cache, task, the strategy and dVoting's settings, the length mode and its settings (a
+    edit scope, cache, task, the strategy and dVoting's settings, the length mode and its settings (a
     fixed run's: the defaults for its gen_length, should the user pick a growing canvas)."""
     s = gallery.explore_settings(run)
     length, strategy = run.config.length, run.config.strategy
@@ -513,7 +535,8 @@ def settings_values(run: Run) -> list[Any]:
     edit = ("" if strategy.rounds_voting else "off") if s["edit"] is None else f"{s['edit']:g}"
     return [*expert_picks(run), s["remasking"], s["gen_length"], s["steps"], s["temperature"],
             seeds, s["forbid_end_of_text"], s["end_tokens_last"], s["baselines"],
-            s["sampler"], edit, s["cache"], run.task or OWN_FORMAT,
+            s["sampler"], edit, s["edit_scope"] if s["edit"] is not None else MODEL_SCOPE,
+            s["cache"], run.task or OWN_FORMAT,
             strategy.name, strategy.rounds, strategy.entropy_threshold,
             length.mode, *(getattr(canvas, o.name) for o in CANVAS_OPTIONS)]
 

@@ -3,7 +3,8 @@ the fixed schedule asks for, and LLaDA2's editing of a finished block.
 
 Blocks of known size (a plain size, a schedule) are the expert's `spans`: under ``fixed`` the
 one whose steps hold the step, under a parallel sampler the one holding the row's first mask (a
-block ends when it has no mask left). AdaBlock's blocks are opened where the previous one ended
+block ends when it has no mask left); so too under ``fixed`` with post-block editing, whose steps
+after each block take rows out of lock step. AdaBlock's blocks are opened where the previous one ended
 and sized from the step's own proposals (`hexviz.policy.blocks.ada_block_length`), so a row's
 blocks are kept as it decodes (`RowBlocks`), which is also what the record says it used.
 """
@@ -73,7 +74,7 @@ def row_block(used: RowBlocks, row: int, expert: Expert, config: DecodeConfig, s
             start = 0
         end = min(start + expert.block_length, config.gen_length)
         return RowBlock(start, end, step, config.block_steps(end - start), opening=True)
-    if not config.sampler.variable:
+    if not (config.sampler.variable or config.edit_post_steps):  # fixed, in lock step
         span = span_at_step(expert, config, step)
         return RowBlock(span.start, span.end, span.first_step, span.steps)
     span = span_at_position(expert, config, first_mask)
@@ -143,3 +144,40 @@ def schedule_counts(rows: list[RowBlock], eligible: torch.Tensor, step: int
         floor.append(tokens_per_step(block.end - block.start, block.steps)[own_step])
     device = eligible.device
     return torch.tensor(scheduled, device=device), torch.tensor(floor, device=device)
+
+
+@dataclass(frozen=True)
+class PostState:
+    """Where a row stands in post-block editing before a step: the finished block it edits
+    ([start, end); start -1: none), the post steps it took there, and the step after its last
+    post step (where the next block began)."""
+
+    start: int = -1
+    end: int = 0
+    taken: int = 0
+    ended: int = 0
+
+
+def post_state_at(step: int, reveal_step: np.ndarray, commits: np.ndarray, edits: np.ndarray,
+                  expert: Expert, config: DecodeConfig) -> PostState:
+    """A recorded row's post-block editing state before ``step``, read off its record (a fork's
+    start): a step that committed nothing was a post step, and a block whose last commit came
+    before ``step`` is edited while `follow_post_steps` would have gone on."""
+    commits = np.asarray(commits[:step])
+    ended = int(np.flatnonzero(commits == 0)[-1]) + 1 if (commits == 0).any() else 0
+    committed = np.flatnonzero(commits > 0)
+    if not len(committed):
+        return PostState(ended=ended)
+    filled = int(committed[-1])
+    last = int(np.flatnonzero(reveal_step == filled).max())
+    span = span_at_position(expert, config, last)
+    revealed = reveal_step[span.start:span.end]
+    if not ((revealed >= 0) & (revealed < step)).all():
+        return PostState(ended=ended)  # the block still has masks: no post step yet
+    if config.sampler.variable and filled - int(revealed.min()) + 1 >= span.steps:
+        return PostState(ended=ended)  # it used all its steps: the next block follows
+    taken = step - 1 - filled
+    changed = bool((np.asarray(edits).reshape(-1, 4)[:, 0] == step - 1).any())
+    if taken == 0 or (taken <= config.edit_post_steps and changed):
+        return PostState(span.start, span.end, taken, ended)
+    return PostState(ended=ended)

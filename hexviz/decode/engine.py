@@ -29,6 +29,7 @@ from hexviz.decode.blocks import (
     RowBlocks,
     as_blocks,
     editing_finished_blocks,
+    post_state_at,
     row_block,
     schedule_counts,
     sized,
@@ -144,8 +145,9 @@ class Recorder:
         self.step_rows.append(0)
         self.steps_done = step + 1
 
-    def resume(self, start: Resume) -> None:
-        """Copy each row's history before ``start.step``, then commit the forced tokens."""
+    def resume(self, start: Resume, experts: list[Expert], config: DecodeConfig) -> None:
+        """Copy each row's history before ``start.step`` (with where it stood in post-block
+        editing), then commit the forced tokens."""
         step = start.step
         for r, h in enumerate(start.history):
             kept = (h.reveal_step >= 0) & (h.reveal_step < step)
@@ -160,6 +162,10 @@ class Recorder:
             self.edits[r] = [tuple(int(v) for v in e) for e in h.edits if e[0] < step]
             self.steps_taken[r] = step
             self.used_blocks.restore(r, h.blocks, h.reveal_step, step)
+            if config.edit_post_steps:
+                post = post_state_at(step, h.reveal_step, h.commits, h.edits, experts[r], config)
+                self.post_block[r], self.post_end[r] = post.start, post.end
+                self.post_taken[r], self.post_ended[r] = post.taken, post.ended
             forced = start.forced_at(r)
             if forced is not None:
                 position, token = forced
@@ -278,7 +284,8 @@ def follow_post_steps(recorder: Recorder, rows: np.ndarray, config: DecodeConfig
                       blocks: Blocks, edited: torch.Tensor) -> None:
     """After a step: a row that edited a finished block stops when it changed nothing or took
     its steps; a row whose block just filled before its steps ran out edits it next (as
-    diffusers' ``check_block_should_continue``)."""
+    diffusers' ``check_block_should_continue``). Under ``fixed`` a block fills at its last
+    step, so every block is edited after it."""
     changed = edited.any(-1).tolist()
     for i, r in enumerate(rows.tolist()):
         if recorder.post_block[r] >= 0:
@@ -289,7 +296,7 @@ def follow_post_steps(recorder: Recorder, rows: np.ndarray, config: DecodeConfig
         block = blocks.rows[i]
         if (recorder.token_ids[r, block.start:block.end] == recorder.mask_id).any():
             continue
-        if step - block.first_step + 1 < block.steps:
+        if not config.sampler.variable or step - block.first_step + 1 < block.steps:
             recorder.post_block[r], recorder.post_taken[r] = block.start, 0
             recorder.post_end[r] = block.end
 
@@ -352,7 +359,7 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
     first = 0
     if resume is not None:
         resume.check(len(experts_of_rows), config, lm.mask_id)
-        recorder.resume(resume)
+        recorder.resume(resume, experts_of_rows, config)
         x[:, width:] = torch.from_numpy(recorder.token_ids).to(lm.device)
         first = resume.step
     rows_in_all = len(experts_of_rows)
@@ -433,13 +440,14 @@ def iter_decode(lm: DiffusionLM, prompts: Sequence[Sequence[int]], experts: Sequ
         chosen = rank < sampler.counts(candidates)[:, None]
         assert not (chosen & ~blocks.eligible).any(), "a sampler asked for more than is eligible"
 
-        # 5. Token editing: committed tokens of the current block the model now overrules
-        #    (not one forced at this very step).
+        # 5. Token editing: committed tokens of the current block (or of the answer before its
+        #    end) the model now overrules (not one forced at this very step).
         edited = torch.zeros_like(chosen)
         if sampler.edit is not None:
             forced_now = torch.from_numpy(recorder.reveal_step[rows] == step).to(lm.device)
-            edited = edits(answer, x0, chosen_prob, ~masked & blocks.inside & ~forced_now,
-                           sampler.edit)
+            scope = (blocks.inside if config.edit_scope == "block"
+                     else positions < blocks.end[:, None])
+            edited = edits(answer, x0, chosen_prob, ~masked & scope & ~forced_now, sampler.edit)
 
         answer[chosen | edited] = x0[chosen | edited]
         x[idx, width:] = answer

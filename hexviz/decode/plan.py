@@ -19,7 +19,7 @@ from hexviz import limits
 from hexviz.decode.assemble import Reader
 from hexviz.models.tokens import delimiter_ids, resolve_delimiters
 from hexviz.policy.length import LengthConfig, fitted_to
-from hexviz.policy.samplers import EDIT_OFF, Sampler
+from hexviz.policy.samplers import EDIT_OFF, Sampler, check_edit_scope
 from hexviz.policy.settings import (
     AdaOptions,
     DecodeConfig,
@@ -71,6 +71,7 @@ class Settings:
     edit: float | None = None  # token editing threshold; None: the model's default (none unless
     # its hexviz.json names one, as for a model trained to edit); EDIT_OFF: none
     edit_post_steps: int = 0  # LLaDA2's editing of a filled block (`DecodeConfig`)
+    edit_scope: str | None = None  # which tokens editing may replace; None: the model's
     cache: str = "none"  # none (exact), prefix or dual: Fast-dLLM's block KV cache
     forbid_end_of_text: bool = False
     end_tokens_last: bool = False
@@ -101,6 +102,8 @@ class Settings:
         object.__setattr__(self, "sampler", sampler)
         object.__setattr__(self, "edit", EDIT_OFF if off else sampler.edit)
         check_cache_mode(self.cache)
+        if self.edit_scope is not None:
+            check_edit_scope(self.edit_scope)
         if self.task is not None:
             get_task(self.task)  # an unknown task is refused with the known ones listed
         if self.blocks is not None:
@@ -250,6 +253,21 @@ def ada_options(settings: Settings, tokenizer) -> tuple[AdaOptions, tuple[int, .
     return AdaOptions(settings.ada_block_length, given), delimiter_ids(tokenizer)
 
 
+def edit_scope_of(settings: Settings, edit: float | None, model_scope: str
+                  ) -> tuple[str, str | None]:
+    """The edit scope a decode uses, and a note when the model's default gives way: the one
+    asked for, else the model's, except beside a KV cache (which recomputes only the block)."""
+    if settings.edit_scope is not None:
+        return settings.edit_scope, None
+    if edit is None or model_scope == "block":
+        return "block", None
+    if settings.cache != "none":
+        return "block", (f"note: editing stays inside the block with --cache {settings.cache} "
+                         f"(the model's default scope, {model_scope}, needs tokens the cache "
+                         f"does not recompute)")
+    return model_scope, None
+
+
 def plan(lm, questions: Sequence[str | Problem], settings: Settings,
          bounds: limits.Limits | None = None) -> Plan:
     """What ``lm`` decodes for ``questions`` under ``settings`` and the operator's ``bounds``
@@ -280,10 +298,13 @@ def plan(lm, questions: Sequence[str | Problem], settings: Settings,
     # The model's editing default is for fixed lengths; one asked for is refused by the config.
     edit = (settings.edit if settings.edit is not None or length.grows
             or settings.strategy == "dvoting" else lm.defaults.edit)
+    edit = None if edit == EDIT_OFF else edit
+    scope, scope_note = edit_scope_of(settings, edit, lm.defaults.edit_scope)
+    notes += [scope_note] if scope_note else []
     config = DecodeConfig(gen_length, steps, settings.forbid_end_of_text,
                           settings.end_tokens_last, bounds.max_gen_length, settings.sampler,
-                          None if edit == EDIT_OFF else edit, settings.cache, length,
-                          settings.edit_post_steps, strategy=settings.strategy_of(),
+                          edit, settings.cache, length, settings.edit_post_steps,
+                          edit_scope=scope, strategy=settings.strategy_of(),
                           decided_vote=settings.decided_vote)
     if settings.strategy == "dvoting" and settings.baselines:
         settings = replace(settings, baselines=False)

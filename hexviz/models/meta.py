@@ -20,6 +20,8 @@ class ModelDefaults:
     steps: int = 256
     answer_format: str = "auto"
     edit: float | None = None  # token editing threshold for models trained to edit; None: none
+    edit_scope: str = "block"  # which committed tokens it edits (checked by the decode's
+    # settings: `hexviz.policy.samplers.EDIT_SCOPES`)
 
 
 def read_defaults(folder: str | Path) -> ModelDefaults | None:
@@ -32,7 +34,7 @@ def read_defaults(folder: str | Path) -> ModelDefaults | None:
         d = json.loads(meta.read_text())
         edit = None if d.get("edit") is None else float(d["edit"])
         defaults = ModelDefaults(int(d["gen_length"]), int(d["steps"]), d.get("answer", "auto"),
-                                 edit)
+                                 edit, str(d.get("edit_scope", "block")))
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
         reason = f"no {err} field" if isinstance(err, KeyError) else str(err)
         raise ValueError(f"its {HEXVIZ_META} is damaged ({reason}); it needs \"gen_length\" "

@@ -17,7 +17,8 @@ the engine selects with one sort whatever the sampler:
   2505.24857; diffusers' ``EntropyBoundScheduler``).
 
 Token editing (``--edit T``, LLaDA 2.1) is `edits`: a committed token of the current block is
-replaced when the model now proposes another one with probability above T.
+replaced when the model now proposes another one with probability above T. With ``--edit-scope
+answer`` every committed token before the block's end may be (`EDIT_SCOPES`).
 
 Only tensor methods are called, so this module (and the settings that validate a sampler's
 name) loads without torch.
@@ -175,6 +176,18 @@ def check_edit(edit: float | None) -> float | None:
     if value is None or not math.isfinite(value) or not _unit(value):
         raise ValueError(f"edit {EDIT_ALLOWED} (got {_shown(edit)})")
     return float(value)
+
+
+# Which committed tokens editing may replace: the current block's (LLaDA 2.1, diffusers), or
+# the whole answer's before the block's end, where a block's tokens written side by side in its
+# last step are read again once the next ones give them context
+EDIT_SCOPES = ("block", "answer")
+
+
+def check_edit_scope(scope: object) -> str:
+    if scope not in EDIT_SCOPES:
+        raise ValueError(f"edit scope must be one of {', '.join(EDIT_SCOPES)} (got {scope!r})")
+    return str(scope)
 
 
 EDIT_OFF = 0.0  # a request's edit that turns editing off where the model's default would edit

@@ -21,7 +21,7 @@ from hexviz.policy.blocks import (
 )
 from hexviz.policy.length import LengthConfig
 from hexviz.policy.rules import RULE_NAMES
-from hexviz.policy.samplers import Sampler
+from hexviz.policy.samplers import Sampler, check_edit_scope
 from hexviz.policy.strategies import Strategy
 
 DEFAULT_MAX_GEN_LENGTH = 1024  # a larger answer region is refused, to bound time and memory
@@ -166,9 +166,12 @@ class DecodeConfig:
     # How the answer canvas changes (`hexviz.policy.length`); gen_length is then its maximum
     length: LengthConfig = LengthConfig()
     # LLaDA2's post-block editing (diffusers' ``max_post_steps``): once a block has no mask
-    # left before its steps run out, more steps that only edit it, while the last one changed
-    # something, at most this many + 1 (as diffusers counts them); 0: none
+    # left before its steps run out (under ``fixed``: after its steps), more steps that only
+    # edit it, while the last one changed something, at most this many + 1 (as diffusers
+    # counts them); 0: none
     edit_post_steps: int = 0
+    # Which committed tokens editing may replace (`hexviz.policy.samplers.EDIT_SCOPES`)
+    edit_scope: str = "block"
     # Set by the engine when an expert has AdaBlock's blocks: under ``fixed`` each of them
     # takes its own share of steps (`block_steps`), so rows finish at different steps
     adaptive_blocks: bool = False
@@ -193,6 +196,7 @@ class DecodeConfig:
         object.__setattr__(self, "sampler", sampler)
         object.__setattr__(self, "edit", sampler.edit)
         check_post_steps(self.edit_post_steps, sampler)
+        check_scope(self.edit_scope, sampler, self.cache)
         length = LengthConfig.from_json(self.length)
         object.__setattr__(self, "length", length)
         length.check(self.gen_length)
@@ -211,6 +215,7 @@ class DecodeConfig:
                 "end_tokens_last": self.end_tokens_last, "max_gen_length": self.max_gen_length,
                 "sampler": self.sampler.spec, "edit": self.edit, "cache": self.cache,
                 "length": self.length.to_json(), "edit_post_steps": self.edit_post_steps,
+                **({"edit_scope": self.edit_scope} if self.edit_scope != "block" else {}),
                 **({"adaptive_blocks": True} if self.adaptive_blocks else {}),
                 **({"strategy": self.strategy.to_json()} if self.strategy.name != "hex" else {}),
                 **({"decided_vote": True} if self.decided_vote else {})}
@@ -226,7 +231,7 @@ class DecodeConfig:
         """Whether experts take steps of their own (a parallel sampler, a growing canvas)
         rather than the fixed schedule's ``steps``."""
         return (self.sampler.variable or self.length.grows or self.adaptive_blocks
-                or self.strategy.rounds_voting)
+                or self.strategy.rounds_voting or self.edit_post_steps > 0)
 
     @property
     def step_cap(self) -> int:
@@ -347,9 +352,20 @@ class DecodeConfig:
 def check_post_steps(post_steps: int, sampler: Sampler) -> None:
     if isinstance(post_steps, bool) or not isinstance(post_steps, int) or post_steps < 0:
         raise ValueError(f"--edit-post-steps must be an integer >= 0 (got {post_steps!r})")
-    if post_steps and (sampler.edit is None or not sampler.variable):
-        raise ValueError("--edit-post-steps edits a finished block: it needs --edit and a "
-                         "sampler whose blocks end when full (not fixed)")
+    if post_steps and sampler.edit is None:
+        raise ValueError("--edit-post-steps edits a finished block: it needs --edit")
+
+
+def check_scope(scope: str, sampler: Sampler, cache: str) -> None:
+    check_edit_scope(scope)
+    if scope == "block":
+        return
+    if sampler.edit is None:
+        raise ValueError(f"--edit-scope {scope} says which tokens editing may replace: it "
+                         "needs --edit")
+    if cache != "none":
+        raise ValueError(f"--edit-scope {scope} edits tokens before the block, which the KV "
+                         f"cache does not recompute; use --cache none or --edit-scope block")
 
 
 def check_growing(config: DecodeConfig) -> None:

@@ -110,5 +110,6 @@ def explore_settings(run: Run) -> dict[str, Any]:
         "baselines": any(not t.expert.votes for t in run.trajectories),
         "sampler": run.config.sampler.spec,
         "edit": run.config.edit,
+        "edit_scope": run.config.edit_scope,
         "cache": run.config.cache,
     }

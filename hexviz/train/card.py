@@ -188,30 +188,46 @@ def targets(results: EvalResults, s) -> list[Target]:
     return found
 
 
-def editing_targets(effect: PairedChanges) -> list[Target]:
-    """The targets token editing must meet: it must not cost the vote, and must repair more
-    answers than it breaks."""
-    return [
-        Target("HEX with token editing >= HEX without",
-               f"{effect.hex_with:.1%} vs {effect.hex_without:.1%}",
-               effect.hex_with >= effect.hex_without),
-        Target("answers editing changed: more wrong -> right than right -> wrong",
-               f"{effect.fixed} vs {effect.broken} of {effect.answers:,}",
-               effect.fixed > effect.broken),
-    ]
+def editing_settings(edited: EvalResults) -> str:
+    """The flags that decoded ``edited``: its sampler, editing threshold and scope."""
+    config = edited.config
+    scope = "" if config.edit_scope == "block" else f" --edit-scope {config.edit_scope}"
+    return f"--sampler {config.sampler.spec} --edit {config.sampler.edit:g}{scope}"
 
 
-def editing_section(edited: EvalResults, effect: PairedChanges) -> str:
-    """The card's paragraph on token editing: the same problems decoded with and without it."""
-    sampler = edited.config.sampler
-    return (f"\n\n### Token editing\n\nThe first {len(edited.records)} problems, HEX with "
-            f"`--sampler {sampler.spec} --edit {sampler.edit:g}` against the same without "
-            "`--edit` (`hexviz eval`, then `python -m hexviz.train.card ... --editing "
-            "WITH.json WITHOUT.json`).\n\n"
-            "| | with editing | without |\n|---|---|---|\n"
-            f"| HEX | {effect.hex_with:.1%} | {effect.hex_without:.1%} |\n"
-            f"| voting experts' answers: wrong -> right | {effect.fixed} | |\n"
-            f"| voting experts' answers: right -> wrong | {effect.broken} | |")
+def editing_targets(edited: EvalResults, effect: PairedChanges, default: bool) -> list[Target]:
+    """The targets token editing must meet at one setting: it must not cost the vote, and at
+    the ``default`` settings (the card's eval's) it must repair more answers than it breaks."""
+    flags = f"`{editing_settings(edited)}`"
+    found = [Target(f"HEX with token editing >= HEX without, {flags}",
+                    f"{effect.hex_with:.1%} vs {effect.hex_without:.1%}",
+                    effect.hex_with >= effect.hex_without)]
+    if default:
+        found.append(Target(f"answers editing changed: more wrong -> right than right -> wrong, "
+                            f"{flags}", f"{effect.fixed} vs {effect.broken} of "
+                            f"{effect.answers:,}", effect.fixed > effect.broken))
+    return found
+
+
+def editing_section(pairs: list[tuple[EvalResults, PairedChanges]]) -> str:
+    """The card's table on token editing: the same problems decoded with and without it, one
+    column per setting."""
+    if not pairs:
+        return ""
+    heads = " | ".join(f"`{editing_settings(edited)}`" for edited, _ in pairs)
+    line = "|---" * (len(pairs) + 1) + "|"
+
+    def row(name, cell) -> str:
+        return f"| {name} | " + " | ".join(cell(effect) for _, effect in pairs) + " |"
+
+    return (f"\n\n### Token editing\n\nThe first {len(pairs[0][0].records)} problems, HEX with "
+            "each setting against the same with `--edit off` (`hexviz eval`, then `python -m "
+            "hexviz.train.card ... --editing WITH.json WITHOUT.json`, once per setting).\n\n"
+            f"| | {heads} |\n{line}\n"
+            + "\n".join([row("HEX with editing", lambda e: f"{e.hex_with:.1%}"),
+                         row("HEX without", lambda e: f"{e.hex_without:.1%}"),
+                         row("voting experts' answers: wrong -> right", lambda e: f"{e.fixed}"),
+                         row("voting experts' answers: right -> wrong", lambda e: f"{e.broken}")]))
 
 
 def accuracy_by_operations(results: EvalResults) -> list[tuple[int, int, float, float, float]]:
@@ -242,8 +258,9 @@ def samplers_section(rows: list[dict]) -> str:
                      f"{r['vote_row_passes']:.1f} | {ratio} |")
     sentence = frontier_verdict(rows) if fixed else ""
     verdict = f"\n\n{sentence[:1].upper()}{sentence[1:]}." if fixed else ""
-    edit = rows[0].get("edit")
-    editing = f", each with the model's token editing (threshold {edit:g})" if edit else ""
+    edit, scope = rows[0].get("edit"), rows[0].get("edit_scope", "block")
+    over = ", over the answer written so far" if scope == "answer" else ""
+    editing = f", each with the model's token editing (threshold {edit:g}{over})" if edit else ""
     return (f"\n\n### HEX with parallel samplers\n\nThe first {rows[0]['problems']} problems, the "
             f"same HEX experts, each sampler{editing} (`hexviz eval --sampler ...`; `python "
             "bench/sampler_bench.py --out` measured this table). Row passes: each voting "
@@ -252,19 +269,20 @@ def samplers_section(rows: list[dict]) -> str:
 
 def card_markdown(results: EvalResults, meta: dict, how_made: str = "",
                   samplers: list[dict] | None = None,
-                  editing: tuple[EvalResults, EvalResults] | None = None) -> str:
+                  editing: list[tuple[EvalResults, EvalResults]] = ()) -> str:
     s = summarize(results)
-    effect = paired_changes(*editing) if editing else None
+    pairs = [(edited, paired_changes(edited, base)) for edited, base in editing]
     training = meta["training"]
     rows = "\n".join(
         f"| {e.label}{'' if e.votes else ', no vote'} | {e.accuracy:.1%} | "
         f"{e.no_answer:.1%} | {e.collapse:.1%} |" for e in s.experts)
     by_ops = "\n".join(f"| {ops} | {n} | {hex_:.1%} | {mean:.1%} | {whole:.1%} |"
                        for ops, n, hex_, mean, whole in accuracy_by_operations(results))
-    found = targets(results, s) + (editing_targets(effect) if effect else [])
+    found = targets(results, s) + [t for edited, effect in pairs for t in editing_targets(
+        edited, effect, edited.config == results.config)]
     goals = "\n".join(f"| {t.claim} | {t.measured} | {'met' if t.met else '**not met**'} |"
                       for t in found)
-    edit_part = editing_section(editing[0], effect) if editing and effect else ""
+    edit_part = editing_section(pairs)
     settings = ", ".join(f"{k}={v}" for k, v in training.items()
                          if k not in ("steps", "steps_run", "minutes", "parameters", "out_dir",
                                       "started_from"))
@@ -355,7 +373,8 @@ def runs_made(training: dict) -> str:
                 f"- editing stage: {edit_steps:,} steps, {training['minutes']} minutes on "
                 f"{trained_on(training)}, started from the main stage's model "
                 f"(`python -m hexviz.train --init-from MAIN --steps 0 --edit-steps {edit_steps}`; "
-                "one run with `--edit-steps` makes both stages)")
+                "one run of `python -m hexviz.train` with `--edit-steps` makes both stages, its "
+                "editing stage drawing the same batches)")
     return (f"- steps: {training.get('steps_run', training['steps']):,}, wall time "
             f"{training['minutes']} minutes on {trained_on(training)}, one run\n  of "
             "`python -m hexviz.train` with the settings below")
@@ -365,10 +384,14 @@ def editing_intro(meta: dict) -> str:
     """The card's sentence on editing by default, for a model trained to edit."""
     if meta.get("edit") is None:
         return ""
+    scope = meta.get("edit_scope", "block")
+    where = ("any token of the answer before the current block's end" if scope == "answer"
+             else "a token of the current block")
     return (" An editing stage then taught it to re-predict tokens it has already committed, "
-            f"so it decodes with token editing at threshold {meta['edit']:g} by default "
-            "(`--edit off` turns it off), and every result below is measured so unless a "
-            "row says otherwise.")
+            f"so it decodes with token editing by default: {where} is replaced when the model "
+            f"prefers another with probability above {meta['edit']:g} (`--edit {meta['edit']:g} "
+            f"--edit-scope {scope}`; `--edit off` turns it off), and every result below is "
+            "measured so unless a row says otherwise.")
 
 
 def edit_recipe(training: dict) -> str:
@@ -381,8 +404,8 @@ def edit_recipe(training: dict) -> str:
             f"is replaced with probability {training['edit_share']:g} by another{ends}, half "
             "of them a token 1 or 2 positions away, half any word, and every visible answer "
             "token carries the loss (weight 1), so the model learns to re-predict committed "
-            "tokens; decoding edits at the threshold its `hexviz.json` names (`--edit off`: no "
-            "editing)")
+            "tokens; decoding edits at the threshold and scope its `hexviz.json` names "
+            "(`--edit off`: no editing)")
 
 
 def curriculum_words(training: dict) -> str:
@@ -429,15 +452,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model-dir", type=Path, default=BUILTIN_DIR)
     parser.add_argument("--examples", type=Path, default=EXAMPLES)
     parser.add_argument("--editing", type=Path, nargs=2, metavar=("WITH", "WITHOUT"),
-                        help="eval results of the same problems with and without --edit")
+                        action="append", default=[],
+                        help="eval results of the same problems with and without --edit (once "
+                             "per setting)")
     args = parser.parse_args(argv)
     results = load_results(args.results)
-    editing = tuple(load_results(p) for p in args.editing) if args.editing else None
-    if editing:
-        try:
-            effect = paired_changes(*editing)
-        except ValueError as error:
-            parser.error(f"--editing: {error}")
+    editing = [(load_results(w), load_results(wo)) for w, wo in args.editing]
+    try:
+        effects = [paired_changes(*pair) for pair in editing]
+    except ValueError as error:
+        parser.error(f"--editing: {error}")
     meta_path = args.model_dir / HEXVIZ_META
     meta = json.loads(meta_path.read_text())
     summary = summarize(results)
@@ -451,7 +475,9 @@ def main(argv: list[str] | None = None) -> None:
                     "final_consistency": ratio(*final_consistency(results)),
                     "fluency": ratio(*fluency(results))}
     if editing:
-        meta["card"]["editing"] = dataclasses.asdict(effect)
+        meta["card"]["editing"] = [{"settings": editing_settings(edited),
+                                    **dataclasses.asdict(effect)}
+                                   for (edited, _), effect in zip(editing, effects, strict=True)]
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")  # what the checkpoint test holds to
     how_made = args.model_dir / HOW_IT_WAS_MADE
     extra = how_made.read_text() if how_made.is_file() else ""

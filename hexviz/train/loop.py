@@ -39,6 +39,9 @@ from hexviz.train.tokenizer import END_OF_TEXT, END_OF_TURN, build_tokenizer
 PRECISIONS = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 TOKENS_PER_STEP = 2  # the decoding default written to the card, as in the HEX paper (256 / 128)
 EDIT_THRESHOLD = 0.9  # the editing default written for a model with an editing stage
+# ... and the tokens it edits: the whole answer before the block's end, so a block's last
+# tokens are read again (experiments.md, "Model v7")
+EDIT_SCOPE = "answer"
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,9 @@ class TrainConfig:
     # end, the context a block expert decodes in (revealed left, masked right)
     curriculum_step: int = 4000  # steps before it train on the task's own mix (its bare share, no
     # suffix masks, no edits), so copying is learnt first; the shares apply from it on
-    edit_steps: int = 0  # steps of the editing stage that follows ``steps``: a fresh optimizer,
-    # its own warm-up and cosine from ``edit_lr``, the late shares above plus ``edit_share``
+    edit_steps: int = 600  # steps of the editing stage that follows ``steps``: a fresh
+    # optimizer, its own warm-up and cosine from ``edit_lr``, the late shares above plus
+    # ``edit_share`` (model v7; 300 steps weakened the wall, experiments.md)
     edit_share: float = 0.1  # in the editing stage, of the answer tokens left visible: each
     # replaced by another token (half a neighbour's, the slip of two tokens committed in one
     # step; half any word), and the loss put on every visible answer token, so the model learns
@@ -210,6 +214,13 @@ def in_editing_stage(step: int, cfg: TrainConfig) -> bool:
     return step >= cfg.steps
 
 
+def draw_step(step: int, cfg: TrainConfig) -> int:
+    """The step whose batch and masks training step ``step`` draws: the editing stage counts
+    its own from 0, so after a main run it draws what it draws run alone on that run's model
+    (`--init-from MAIN --steps 0 --edit-steps N`)."""
+    return step - cfg.steps if in_editing_stage(step, cfg) else step
+
+
 def recipe_at(step: int, cfg: TrainConfig) -> Recipe:
     """The recipe of training step ``step``: the task's own mix before ``cfg.curriculum_step``,
     the configured shares from it on, and edits too in the editing stage."""
@@ -222,7 +233,7 @@ def recipe_at(step: int, cfg: TrainConfig) -> Recipe:
 
 def make_batch(tokenizer: PreTrainedTokenizerBase, cfg: TrainConfig, step: int) -> dict[str, torch.Tensor]:
     """Batch ``step``: right-padded [prompt | answer region] rows and the answer-region mask."""
-    rng = random.Random(f"{task.TASK_NAME}-train-{cfg.seed}-{step}")
+    rng = random.Random(f"{task.TASK_NAME}-train-{cfg.seed}-{draw_step(step, cfg)}")
     bare_share = recipe_at(step, cfg).bare_answer_share
     rows: list[tuple[list[int], list[int]]] = []
     while len(rows) < cfg.batch_size:
@@ -405,7 +416,7 @@ def write_meta(cfg: TrainConfig, path: Path, step: int, elapsed: float, params: 
                      "parameters": params},
     }
     if cfg.edit_steps:  # trained to edit: decoding edits by default (--edit off turns it off)
-        meta["edit"] = EDIT_THRESHOLD
+        meta["edit"], meta["edit_scope"] = EDIT_THRESHOLD, EDIT_SCOPE
     parent = Path(cfg.init_from) / HEXVIZ_META if cfg.init_from else None
     if parent is not None and parent.is_file():  # the run this one continued, for the card
         meta["training"]["started_from"] = json.loads(parent.read_text()).get("training")
@@ -446,7 +457,7 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
             optimizer = new_optimizer(model, cfg)
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step, cfg)
-        generator = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
+        generator = torch.Generator().manual_seed(cfg.seed * 1_000_003 + draw_step(step, cfg))
         recipe = recipe_at(step, cfg)
         with autocast:
             loss = sft_loss(model, batch, tokenizer.mask_token_id, cfg.eps, generator,

@@ -39,14 +39,14 @@ def test_picking_fast_sets_the_sampler_and_cache_and_paper_settings_restores_the
     assert all(v in menu for v, menu in zip(presets.PRESETS[presets.FAST], offered))
     fast_sampler, fast_cache = presets.PRESETS[presets.FAST]
     request = widgets.run_request("Q", "m", [4], "", "low_confidence", 64, 64, 0, 1, False,
-                                  False, True, fast_sampler, "", fast_cache)
+                                  False, True, fast_sampler, "", widgets.MODEL_SCOPE, fast_cache)
     assert (request.sampler.spec, request.cache) == ("threshold:0.9", "none")
 
 
 def test_fast_says_what_it_changes_and_costs(demo):
     note = by_id(demo, "speed-note").value
-    assert "90%" in note and "116 row passes instead of 422" in note and "differ" in note
-    assert "35 steps instead of 64" in note  # measured: `presets.FAST_NOTE`'s comment
+    assert "90%" in note and "114 row passes instead of 442" in note and "differ" in note
+    assert "36 steps instead of 64" in note  # measured: `presets.FAST_NOTE`'s comment
 
 
 @pytest.mark.parametrize("sampler,cache,shown", [

@@ -163,6 +163,14 @@ def test_the_sampler_and_editing_reach_the_request():
                             "fixed", "lots")
     api = api_request("m", "Q?", "", "low_confidence", 0, 0, 0.0, 1, True, "factor:2", "0.7")
     assert (api.sampler.spec, api.edit) == ("factor:2", 0.7)
+    assert api.edit_scope is None  # the model's
+    assert api_request("m", "Q?", "", "low_confidence", 0, 0, 0.0, 1, True, "fixed", "0.7",
+                       edit_scope="answer").edit_scope == "answer"
+    form = ("Q?", "m", [4], "", "margin", 32, 32, 0, 1, False, False, True, "fixed", "0.9")
+    assert widgets.run_request(*form, "answer").edit_scope == "answer"
+    assert widgets.run_request(*form, widgets.MODEL_SCOPE).edit_scope is None
+    with pytest.raises(ValueError, match="edit scope must be one of block, answer"):
+        widgets.run_request(*form, "sideways")
 
 
 def test_bad_sampler_settings_reach_the_user_as_one_line():
@@ -209,7 +217,7 @@ def test_load_stored_refuses_paths_outside_the_gallery(tmp_path):
 # --- the growing canvas ------------------------------------------------------------------------
 
 FORM = ("Q?", "m", [8], "", "low_confidence", 128, 64, 0, 1, False, False, False, "fixed", "",
-        "none", None, "hex", 5, 0.3)  # a settings column's values up to the strategy's
+        widgets.MODEL_SCOPE, "none", None, "hex", 5, 0.3)  # a settings column's values up to the strategy's
 
 
 def form_defaults(gen_length: int = 128) -> list:
@@ -321,11 +329,11 @@ def test_a_stored_growing_run_fills_the_form_and_decodes_again_alike():
     length = LengthConfig("rho-eos", initial_length=2, eos_check_tokens=2, scheduler="linear")
     run.config = replace(run.config, length=length)
     values = widgets.settings_values(run)
-    assert values[17] == "rho-eos" and values[18] == 2  # after the strategy: the mode, the start
+    assert values[18] == "rho-eos" and values[19] == 2  # after the strategy: the mode, the start
     again = widgets.run_request("Q", "m", *values)
     assert again.length_config() == length
     fixed = widgets.settings_values(known_run())
-    assert fixed[17] == "fixed" and fixed[18:] == form_defaults(4)  # ready for a growing one
+    assert fixed[18] == "fixed" and fixed[19:] == form_defaults(4)  # ready for a growing one
 
 
 # --- the test-time strategy ----------------------------------------------------------------------
@@ -371,12 +379,12 @@ def test_picking_a_strategy_ticks_the_blocks_its_plan_would_choose(strategy, gen
 def test_a_stored_dvoting_run_fills_the_form_and_decodes_again_alike():
     run = dvoting_run()
     values = widgets.settings_values(run)
-    assert values[:2] == [[2], ""] and values[14:17] == ["dvoting", 4, 0.5]
+    assert values[:2] == [[2], ""] and values[15:18] == ["dvoting", 4, 0.5]
     again = widgets.run_request("Q", "m", *values)
     assert (again.strategy, again.rounds, again.entropy_threshold) == ("dvoting", 4, 0.5)
     assert (again.blocks, again.seeds, again.temperature, again.baselines) == ((2,), 1, 0.6,
                                                                               False)
-    assert widgets.settings_values(known_run())[14:17] == ["hex", 5, 0.3]
+    assert widgets.settings_values(known_run())[15:18] == ["hex", 5, 0.3]
     with gr.Blocks():
         settings, _ = widgets.settings_column(gr.Textbox(), ["m"], widgets.LengthControls.of(
             RunnerWithDefaults(), "m"))
@@ -425,3 +433,16 @@ def test_what_greys_out_the_sampler_and_cache_greys_out_the_speed_preset():
         assert form[preset]["interactive"] is False and form[settings.sampler]["value"] == "fixed"
     for strategy in ("hex", "seeds"):
         assert widgets.decode_form(settings, "fixed", strategy)[preset]["interactive"] is True
+
+
+def test_a_stored_runs_editing_scope_fills_the_form_and_decodes_again_alike():
+    from dataclasses import replace
+
+    run = known_run()
+    run.config = replace(run.config, edit=0.9, edit_scope="answer")
+    values = widgets.settings_values(run)
+    assert values[11:13] == ["0.9", "answer"]
+    again = widgets.run_request("Q", "m", *values)
+    assert (again.edit, again.edit_scope) == (0.9, "answer")
+    unedited = widgets.settings_values(known_run())
+    assert unedited[11:13] == ["off", widgets.MODEL_SCOPE]

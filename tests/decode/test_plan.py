@@ -144,3 +144,21 @@ def test_a_model_trained_to_edit_edits_by_default_and_off_turns_it_off(random_lm
     assert plan(random_lm, [QUESTION], Settings(**small)).config.edit is None  # not trained to
     assert plan(random_lm, [QUESTION], Settings(**small, edit=EDIT_OFF)).config.edit is None
 
+
+
+def test_the_models_edit_scope_is_the_default_and_gives_way_to_a_cache(random_lm):
+    wide = dataclasses.replace(random_lm, defaults=dataclasses.replace(
+        random_lm.defaults, edit=0.9, edit_scope="answer"))
+    small = dict(blocks=(8,), gen_length=16, steps=8, baselines=False)
+    assert plan(wide, [QUESTION], Settings(**small)).config.edit_scope == "answer"
+    assert plan(wide, [QUESTION], Settings(**small, edit=0.5)).config.edit_scope == "answer"
+    asked = plan(wide, [QUESTION], Settings(**small, edit_scope="block"))
+    assert asked.config.edit_scope == "block" and not asked.notes
+    assert plan(wide, [QUESTION], Settings(**small, edit=EDIT_OFF)).config.edit_scope == "block"
+    cached = plan(wide, [QUESTION], Settings(**small, cache="prefix"))
+    assert cached.config.edit_scope == "block"
+    assert any("editing stays inside the block with --cache prefix" in n for n in cached.notes)
+    with pytest.raises(ValueError, match="edit scope must be one of block, answer"):
+        Settings(**small, edit_scope="all")
+    with pytest.raises(ValueError, match="needs --edit"):  # asked for, on a model that does not
+        plan(random_lm, [QUESTION], Settings(**small, edit_scope="answer"))

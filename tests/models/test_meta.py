@@ -15,6 +15,9 @@ def test_defaults_come_from_the_file(tmp_path):
     assert read_defaults(tmp_path) == ModelDefaults(128, 64, "gsm8k")
     (tmp_path / HEXVIZ_META).write_text('{"gen_length": 128, "steps": 64, "edit": 0.9}')
     assert read_defaults(tmp_path) == ModelDefaults(128, 64, "auto", 0.9)  # trained to edit
+    (tmp_path / HEXVIZ_META).write_text('{"gen_length": 128, "steps": 64, "edit": 0.9, '
+                                        '"edit_scope": "answer"}')
+    assert read_defaults(tmp_path).edit_scope == "answer"
 
 
 def test_a_folder_without_the_file_has_none(tmp_path):

@@ -121,6 +121,8 @@ def test_the_card_shows_the_measured_sampler_frontier():
     assert "token editing" not in text
     edited = card.samplers_section([{**r, "edit": 0.9} for r in rows])
     assert "each sampler, each with the model's token editing (threshold 0.9)" in edited
+    wide = card.samplers_section([{**r, "edit": 0.9, "edit_scope": "answer"} for r in rows])
+    assert "(threshold 0.9, over the answer written so far)" in wide
 
 
 def test_the_card_shows_what_worked_answers_copy_by_kind(two_problems):
@@ -183,13 +185,22 @@ def test_the_card_shows_what_token_editing_repaired_and_broke(two_problems):
     config = dataclasses.replace(two_problems.config, sampler=Sampler.parse("threshold:0.9", 0.9))
     edited = dataclasses.replace(two_problems, records=edited_records, config=config)
     meta = {"gen_length": 32, "training": {"parameters": 1000, "steps": 10, "minutes": 1.0}}
-    text = card.card_markdown(two_problems, meta, editing=(edited, two_problems))
-    assert "`--sampler threshold:0.9 --edit 0.9`" in text
-    assert "| voting experts' answers: wrong -> right | 1 | |" in text
-    assert "| voting experts' answers: right -> wrong | 1 | |" in text
-    assert ("| answers editing changed: more wrong -> right than right -> wrong | 1 vs 1 of 6 "
-            "| **not met** |") in text
-    assert "| HEX with token editing >= HEX without | 100.0% vs 100.0% | met |" in text
+    wide = dataclasses.replace(edited, config=dataclasses.replace(
+        edited.config, sampler=Sampler.parse("fixed"), edit=0.5, edit_scope="answer"))
+    unchanged = dataclasses.replace(two_problems, config=wide.config)
+    # the card's own eval decoded with the first pair's settings: its default settings
+    text = card.card_markdown(edited, meta, editing=[(edited, two_problems),
+                                                     (unchanged, two_problems)])
+    flags = "`--sampler threshold:0.9 --edit 0.9`"
+    assert f"| | {flags} | `--sampler fixed --edit 0.5 --edit-scope answer` |" in text
+    assert "| voting experts' answers: wrong -> right | 1 | 0 |" in text
+    assert "| voting experts' answers: right -> wrong | 1 | 0 |" in text
+    assert ("| answers editing changed: more wrong -> right than right -> wrong, "
+            f"{flags} | 1 vs 1 of 6 | **not met** |") in text
+    assert f"| HEX with token editing >= HEX without, {flags} | 100.0% vs 100.0% | met |" in text
+    # the repair target is the default settings' (rows that say otherwise have their HEX one)
+    assert text.count("answers editing changed") == 1
+    assert "HEX with token editing >= HEX without, `--sampler fixed" in text
     assert "Token editing" not in card.card_markdown(two_problems, meta)
 
 

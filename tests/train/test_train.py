@@ -177,7 +177,7 @@ def test_a_checkpoint_loads_and_a_resumed_run_equals_a_straight_one(tmp_path, mo
     """6 steps stopped after 4 (a crash at step 5) and resumed give the weights of 6 straight."""
     cfg = TrainConfig(out_dir=str(tmp_path / "m"), hidden_size=32, num_layers=1, num_heads=2,
                       intermediate_size=64, batch_size=4, steps=6, checkpoint_every=2,
-                      warmup_steps=1)
+                      warmup_steps=1, edit_steps=0)
     real_batch = loop.make_batch
 
     def crash_at_step_4(tokenizer, cfg, step):
@@ -204,7 +204,7 @@ def test_a_checkpoint_loads_and_a_resumed_run_equals_a_straight_one(tmp_path, mo
 @pytest.mark.slow
 def test_training_is_reproducible(tmp_path):
     cfg = dict(hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64, batch_size=4,
-               steps=3, checkpoint_every=3, warmup_steps=1)
+               steps=3, checkpoint_every=3, warmup_steps=1, edit_steps=0)
     a = train(TrainConfig(out_dir=str(tmp_path / "a"), **cfg))
     b = train(TrainConfig(out_dir=str(tmp_path / "b"), **cfg))
     wa = models.load(str(a), device="cpu").model.state_dict()
@@ -262,7 +262,7 @@ def test_the_loss_weights_masked_tokens_by_one_over_t_and_averages_over_maskable
 @pytest.mark.slow
 def test_init_from_starts_from_a_models_weights_and_refuses_another_vocabulary(tmp_path, capsys):
     tiny = dict(hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64, batch_size=4,
-                warmup_steps=1)
+                warmup_steps=1, edit_steps=0)
     first = train(TrainConfig(out_dir=str(tmp_path / "first"), steps=2, **tiny))
     cfg = TrainConfig(out_dir=str(tmp_path / "tuned"), steps=1, lr=0.0, init_from=str(first),
                       **tiny)
@@ -289,7 +289,7 @@ def test_init_from_starts_from_a_models_weights_and_refuses_another_vocabulary(t
 @pytest.mark.slow
 def test_frozen_input_embeddings_stay_at_their_start_and_need_untied_ones(tmp_path, capsys):
     tiny = dict(hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64, batch_size=4,
-                warmup_steps=1, steps=2, checkpoint_every=1, tie_embeddings=False)
+                warmup_steps=1, steps=2, checkpoint_every=1, tie_embeddings=False, edit_steps=0)
     frozen = TrainConfig(out_dir=str(tmp_path / "frozen"), freeze_input_embeddings=True, **tiny)
     free = TrainConfig(out_dir=str(tmp_path / "free"), **tiny)
     a = models.load(str(train(frozen)), device="cpu").model
@@ -455,6 +455,18 @@ def test_the_editing_stage_follows_the_main_one_with_its_own_schedule_and_edits(
     assert "edit_share must be in 0..1" in capsys.readouterr().err
 
 
+def test_the_editing_stage_draws_after_a_main_run_what_it_draws_alone():
+    tokenizer = build_tokenizer(loop.tokenizer_corpus(200))
+    whole = TrainConfig(batch_size=4, gen_length=32, steps=10, edit_steps=3)
+    alone = TrainConfig(batch_size=4, gen_length=32, steps=0, edit_steps=3, init_from="main")
+    assert [loop.draw_step(s, whole) for s in (9, 10, 12)] == [9, 0, 2]
+    for k in range(3):
+        after, only = make_batch(tokenizer, whole, 10 + k), make_batch(tokenizer, alone, k)
+        assert torch.equal(after["input_ids"], only["input_ids"])
+        assert loop.recipe_at(10 + k, whole) == loop.recipe_at(k, alone)
+    assert loop.recipe_at(0, whole) != loop.recipe_at(10, whole)  # its step 0: the task's mix
+
+
 @pytest.mark.slow
 def test_the_editing_stage_trains_from_its_own_optimizer_and_resumes_within_it(tmp_path,
                                                                                monkeypatch):
@@ -468,6 +480,7 @@ def test_the_editing_stage_trains_from_its_own_optimizer_and_resumes_within_it(t
     assert len(fresh) == 2  # one for the run, one when the editing stage starts
     meta = json.loads((tmp_path / "m" / models.HEXVIZ_META).read_text())
     assert meta["edit"] == loop.EDIT_THRESHOLD  # trained to edit: decoding edits by default
+    assert meta["edit_scope"] == "answer"
     training = meta["training"]
     assert training["steps_run"] == 5 and training["steps"] == 2 and training["edit_steps"] == 3
     state = tmp_path / "m" / "checkpoint" / "trainer_state.json"

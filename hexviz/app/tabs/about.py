@@ -44,7 +44,9 @@ number committed, `bounded:T` (LLaDA2) at least the fixed share and everything a
 `entropy:G` as many as keep their summed entropy, less the largest, under G. With these a block
 ends when it has no mask left, so each expert finishes at its own step and a finished expert
 costs no forward pass. **Token editing** (LLaDA 2.1) lets the model replace a token of the
-current block it committed earlier when it now prefers another above a threshold.
+current block it committed earlier when it now prefers another above a threshold; with the
+**editing scope** `answer`, any token of the answer before the block's end (the built-in model's
+default: a slip committed at the end of a block shows only once the next words stand beside it).
 
 ## HEX: hidden semi-autoregressive experts
 Different block sizes make different mistakes. HEX decodes the same prompt with several block
