@@ -113,8 +113,9 @@ MORE_EXPERTS_INFO = ("comma-separated: sizes left to right summing to gen length
                      "delimiters: the model's)")
 
 
-EDIT_INFO = ("for models trained to edit (LLaDA 2.1); the built-in model is not, and its edits "
-             "erase most answers")
+EDIT_INFO = ("for models trained to edit (LLaDA 2.1), as the built-in model is: blank edits at its "
+             "0.9 over the answer so far, which on its 500 test problems turned 327 wrong expert "
+             "answers right and 15 right ones wrong")
 MODEL_SCOPE = "the model's"
 SCOPE_CHOICES = (MODEL_SCOPE, *EDIT_SCOPES)
 SCOPE_INFO = ("which committed tokens editing may replace: the current block's (LLaDA 2.1) or "
@@ -525,8 +526,9 @@ def settings_values(run: Run) -> list[Any]:
     """The settings that decode ``run`` again, in `SettingsColumn.of_a_run`'s order after the
     question: blocks (the plain sizes), more blocks (schedules, AdaBlock: `expert_picks`),
     rule, gen_length, steps, temperature, seeds, forbid, end_last, baselines, sampler, edit,
-    edit scope, cache, task, the strategy and dVoting's settings, the length mode and its settings (a
-    fixed run's: the defaults for its gen_length, should the user pick a growing canvas)."""
+    edit scope, cache, task, the strategy and dVoting's settings, the length mode and its
+    settings (a fixed run's: the defaults for its gen_length, should the user pick a growing
+    canvas)."""
     s = gallery.explore_settings(run)
     length, strategy = run.config.length, run.config.strategy
     canvas = length if length.grows else canvas_defaults(run.config.gen_length)

@@ -3,10 +3,11 @@ the fixed schedule asks for, and LLaDA2's editing of a finished block.
 
 Blocks of known size (a plain size, a schedule) are the expert's `spans`: under ``fixed`` the
 one whose steps hold the step, under a parallel sampler the one holding the row's first mask (a
-block ends when it has no mask left); so too under ``fixed`` with post-block editing, whose steps
-after each block take rows out of lock step. AdaBlock's blocks are opened where the previous one ended
-and sized from the step's own proposals (`hexviz.policy.blocks.ada_block_length`), so a row's
-blocks are kept as it decodes (`RowBlocks`), which is also what the record says it used.
+block ends when it has no mask left); so too under ``fixed`` with post-block editing, whose
+steps after each block take rows out of lock step. AdaBlock's blocks are opened where the
+previous one ended and sized from the step's own proposals
+(`hexviz.policy.blocks.ada_block_length`), so a row's blocks are kept as it decodes
+(`RowBlocks`), which is also what the record says it used.
 """
 
 from __future__ import annotations

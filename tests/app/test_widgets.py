@@ -446,3 +446,17 @@ def test_a_stored_runs_editing_scope_fills_the_form_and_decodes_again_alike():
     assert (again.edit, again.edit_scope) == (0.9, "answer")
     unedited = widgets.settings_values(known_run())
     assert unedited[11:13] == ["off", widgets.MODEL_SCOPE]
+
+
+def test_the_edit_fields_note_says_what_editing_measured_on_the_built_in_model():
+    import json
+
+    from hexviz.models.meta import HEXVIZ_META
+    from hexviz.paths import BUILTIN_DIR
+
+    meta = json.loads((BUILTIN_DIR / HEXVIZ_META).read_text())
+    (default,) = [e for e in meta["card"]["editing"] if e["settings"].startswith("--sampler fixed")]
+    assert (f"{meta['card']['problems']} test problems turned {default['fixed']} wrong expert "
+            f"answers right and {default['broken']} right ones wrong") in widgets.EDIT_INFO
+    assert f"{meta['edit']:g} over the answer" in widgets.EDIT_INFO
+    assert meta["edit_scope"] == "answer"
