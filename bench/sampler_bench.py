@@ -69,16 +69,9 @@ def print_frontier(rows: list[dict], blocks: list[int]) -> None:
         print(frontier_verdict(rows))
 
 
-def model_config(lm, spec: str) -> DecodeConfig:
-    """The model's lengths and editing defaults, with sampler ``spec``: what the app decodes."""
-    d = lm.defaults
-    return DecodeConfig(d.gen_length, d.steps, sampler=spec, edit=d.edit,
-                        edit_scope=d.edit_scope if d.edit is not None else "block")
-
-
 def rows_per_step(lm, problems, spec: str) -> None:
     """Mean rows computed at each step (equal rows once) and experts still decoding."""
-    config = model_config(lm, spec)
+    config = DecodeConfig.of_model(lm.defaults, sampler=spec)
     experts = hex_experts(config.gen_length)
     computed = np.zeros(config.step_cap)
     active = np.zeros(config.step_cap)
@@ -98,7 +91,7 @@ def rows_per_step(lm, problems, spec: str) -> None:
 def app_default_time(lm, spec: str, repeats: int) -> float:
     """The app's default run: its first question, the model's lengths, HEX experts + baselines."""
     question = FIRST_QUESTION
-    config = model_config(lm, spec)
+    config = DecodeConfig.of_model(lm.defaults, sampler=spec)
     experts = hex_experts(config.gen_length) + baseline_experts(config.gen_length)
     prompt = lm.format_prompt(question)
     times = []

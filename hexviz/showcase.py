@@ -119,7 +119,7 @@ def decode_candidates(lm, candidates: int) -> tuple[list, list[Run]]:
     from hexviz.eval.batch import read_problems
     from hexviz.policy.settings import DecodeConfig, baseline_experts, hex_experts
 
-    config = DecodeConfig(lm.defaults.gen_length, lm.defaults.steps)
+    config = DecodeConfig.of_model(lm.defaults)  # its lengths and editing, as the app decodes
     experts = hex_experts(config.gen_length) + baseline_experts(config.gen_length)
     problems = read_problems(TEST_SET, candidates)
     runs = []
@@ -177,8 +177,7 @@ def build_parallel(lm, problems, fixed_runs: Sequence[Run], out: Path) -> tuple[
     from hexviz.eval.report import results_to_json
     from hexviz.policy.settings import DecodeConfig, hex_experts
 
-    fixed = fixed_runs[0].config
-    config = DecodeConfig(fixed.gen_length, fixed.steps, sampler=PARALLEL_SAMPLER)
+    config = DecodeConfig.of_model(lm.defaults, sampler=PARALLEL_SAMPLER)
     experts = hex_experts(config.gen_length)
     runs = [portable(decode(lm, lm.format_prompt(p.question), experts, config,
                             question=p.question)) for p in problems]

@@ -364,7 +364,7 @@ class LocalRunner:
                             step_cap=run.config.step_cap)
         limits.check_prompt_tokens(len(run.prompt_ids))
         lm = self._model_of(run, model)
-        yield decode(lm, run.prompt_ids, experts, replace(run.config, cache=cache),
+        yield decode(lm, run.prompt_ids, experts, run.config.with_cache(cache),
                      Reader.of(run), run.prompt)
 
     def candidates(self, model: str, run: Run, expert: int, step: int, position: int,

@@ -111,8 +111,6 @@ MORE_EXPERTS = "More experts: schedules, grow, shrink, ada, ada:0.5"
 MORE_EXPERTS_INFO = ("comma-separated: sizes left to right summing to gen length; grow / "
                      "shrink; AdaBlock ada:T (T 0.3 by default; its fallback block and "
                      "delimiters: the model's)")
-
-
 EDIT_INFO = ("for models trained to edit (LLaDA 2.1), as the built-in model is: blank edits at its "
              "0.9 over the answer so far, which on its 500 test problems turned 327 wrong expert "
              "answers right and 15 right ones wrong")

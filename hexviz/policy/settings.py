@@ -220,6 +220,20 @@ class DecodeConfig:
                 **({"strategy": self.strategy.to_json()} if self.strategy.name != "hex" else {}),
                 **({"decided_vote": True} if self.decided_vote else {})}
 
+    @classmethod
+    def of_model(cls, defaults, **settings) -> DecodeConfig:
+        """A model's own decode (its `hexviz.models.meta.ModelDefaults`: lengths, editing
+        threshold and scope) with ``settings`` on top, e.g. a sampler."""
+        scope = defaults.edit_scope if defaults.edit is not None else "block"
+        return cls(defaults.gen_length, defaults.steps,
+                   **{"edit": defaults.edit, "edit_scope": scope, **settings})
+
+    def with_cache(self, cache: str) -> DecodeConfig:
+        """These settings with KV cache ``cache``; beside a cache, editing stays in the block
+        (the cache recomputes only the block)."""
+        scope = self.edit_scope if cache == "none" else "block"
+        return replace(self, cache=cache, edit_scope=scope)
+
     def for_experts(self, experts: Iterable[Expert]) -> DecodeConfig:
         """These settings as a decode of ``experts`` records them (`adaptive_blocks`)."""
         adaptive = any(e.adaptive for e in experts)

@@ -372,10 +372,11 @@ def test_a_decided_vote_stops_the_experts_that_cannot_change_it(builtin):
     from hexviz.decode.assemble import decode
     from hexviz.policy.settings import hex_experts
     from hexviz.runs.record import dumps, loads
+    from hexviz.eval.batch import read_problems
+    from hexviz.paths import TEST_SET
     from hexviz.runs.vote import settled
-    from hexviz.tasks import tinygsm
 
-    prompt = builtin.format_prompt(tinygsm.FIRST_QUESTION)
+    prompt = builtin.format_prompt(read_problems(TEST_SET, 2)[1].question)  # two experts stop
     full, decided = (decode(builtin, prompt, hex_experts(128),
                             DecodeConfig(128, 64, sampler="threshold:0.9", decided_vote=dv))
                      for dv in (False, True))

@@ -81,7 +81,7 @@ def test_fixed_with_post_edits_equals_the_plain_loop(builtin, block, post, scope
     assert ours.edits.tolist() == made
 
 
-@pytest.mark.parametrize("block", [8, 32])
+@pytest.mark.parametrize("block", [4, 8])
 def test_editing_the_answer_reaches_back_before_the_block(builtin, block):
     prompt = builtin.format_prompt(QUESTION)
     config = DecodeConfig(128, 64, edit=0.3, edit_scope="answer")
@@ -160,3 +160,11 @@ def test_the_scope_is_checked_and_recorded_only_when_it_widens():
     wide = DecodeConfig(32, 16, edit=0.9, edit_scope="answer")
     assert wide.to_json()["edit_scope"] == "answer" and DecodeConfig(**wide.to_json()) == wide
     assert "edit_scope" not in DecodeConfig(32, 16, edit=0.9).to_json()  # older files alike
+    # beside a cache editing stays in the block; a model's decode carries its editing
+    assert wide.with_cache("prefix").edit_scope == "block"
+    assert wide.with_cache("none") == wide
+    from hexviz.models.meta import ModelDefaults
+    own = DecodeConfig.of_model(ModelDefaults(32, 16, "gsm8k", 0.9, "answer"), sampler="factor:1")
+    assert (own.edit, own.edit_scope, own.sampler.spec) == (0.9, "answer", "factor:1")
+    assert DecodeConfig.of_model(ModelDefaults(32, 16, "gsm8k", None, "answer")).edit_scope == (
+        "block")  # a scope without a threshold edits nothing

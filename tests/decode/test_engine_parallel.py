@@ -169,8 +169,8 @@ def test_bounded_and_edit_equal_a_block_refinement_loop(builtin, t, edit):
 
 def test_editing_edits_something_on_the_built_in_model(builtin):
     """The parity above is not vacuous: with a low editing threshold tokens are replaced."""
-    config = DecodeConfig(128, 64, sampler="threshold:0.9", edit=0.3)
-    run = decode(builtin, builtin.format_prompt(QUESTIONS[1]), hex_experts(128), config)
+    config = DecodeConfig(128, 64, sampler="threshold:0.7", edit=0.3)
+    run = decode(builtin, builtin.format_prompt(QUESTIONS[0]), hex_experts(128), config)
     assert sum(len(t.edits) for t in run.trajectories) > 0
 
 

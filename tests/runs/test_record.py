@@ -145,9 +145,10 @@ def test_bad_likelihoods_and_tie_rules_are_refused(run, change, message):
 
 # The keys records gained after the first gallery was stored (issue 22's samplers and
 # edits, the block cache, tie rules); a record without them is what those files hold.
-LATER_KEYS = {"": ("tie_rule", "task"), "config": ("cache", "edit", "sampler"),
+LATER_KEYS = {"": ("tie_rule", "task"), "config": ("cache", "edit", "edit_scope", "sampler"),
               "vote": ("rule", "decided_by"), "timing": ("positions", "row_passes", "step_rows")}
-LATER_EXPERT_KEYS = ("edit_texts", "edits", "steps_taken", "commits", "one_step_log_likelihood")
+LATER_EXPERT_KEYS = ("edit_texts", "edits", "events", "steps_taken", "commits",
+                     "one_step_log_likelihood")
 
 
 def written_before_samplers(raw: dict) -> dict:

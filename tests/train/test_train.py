@@ -130,13 +130,14 @@ def test_training_devices_this_machine_lacks_are_refused(capsys):
 
 def test_batches_made_by_worker_processes_are_each_steps_batch_in_order():
     tokenizer = build_tokenizer(loop.tokenizer_corpus(200))
-    cfg = TrainConfig(batch_size=3, steps=5, workers=2)
+    cfg = TrainConfig(batch_size=3, steps=5, workers=2, edit_steps=0)
     made = list(loop.step_batches(tokenizer, cfg, start=1))
     assert len(made) == 4
     for step, batch in zip(range(1, 5), made):
         expected = make_batch(tokenizer, cfg, step)
         assert all(torch.equal(batch[k], expected[k]) for k in expected)
-    inline = list(loop.step_batches(tokenizer, TrainConfig(batch_size=3, steps=5), start=4))
+    inline = list(loop.step_batches(tokenizer, TrainConfig(batch_size=3, steps=5, edit_steps=0),
+                                    start=4))
     assert len(inline) == 1 and torch.equal(inline[0]["input_ids"], made[-1]["input_ids"])
 
 

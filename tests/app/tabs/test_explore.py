@@ -10,7 +10,7 @@ import gradio as gr
 import pytest
 import plotly.graph_objects as go
 
-from hexviz.app import ui, views
+from hexviz.app import ui, views, widgets
 from tests.conftest import FakeRunner, RunnerWithDefaults, known_run
 
 
@@ -75,7 +75,7 @@ def test_a_failed_run_keeps_its_reason_in_the_status_line():
     demo = ui.build_demo(FakeRunner(fail=RuntimeError("CUDA out of memory")))
     status = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "status")
     settings = ("Q", "fake model", [2], "", "low_confidence", 4, 4, 0, 1, False, False, True,
-                "fixed", "", "none", None)
+                "fixed", "", widgets.MODEL_SCOPE, "none", None)
     with pytest.warns(UserWarning):  # the toast, outside a request: a warning
         shown = list(handler(demo, "on_run")(no_progress, *settings))
     assert shown[-1] == {status: ("**The run failed:** decoding failed: RuntimeError: CUDA out "

@@ -66,11 +66,12 @@ def test_compare_layout(stored):
 def test_words_read_like_the_answer(stored):
     t = stored.trajectories[2]
     p = animate.panel(stored, 2)
-    # "First, Ruby starts with 5 stamps." : no space before the comma and the full stop
-    assert t.tokens[:8] == ["First", ",", "Ruby", "starts", "with", "5", "stamps", "."]
-    assert p.space_before[:8] == (False, False, True, True, True, True, True, False)
+    # "First, Ruby gets 2 times as many, so" : no space before either comma
+    assert t.tokens[:10] == ["First", ",", "Ruby", "gets", "2", "times", "as", "many", ",", "so"]
+    assert p.space_before[:10] == (False, False, True, True, True, True, True, True, False,
+                                   True)
     groups = panels.words(p)
-    assert groups[0] == [0, 1] and [6, 7] in groups  # punctuation never starts a line
+    assert groups[0] == [0, 1] and [7, 8] in groups  # punctuation never starts a line
 
 
 def test_a_growing_canvas_is_a_panel_of_every_slot_it_ever_had(grown):
